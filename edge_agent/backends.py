@@ -1,0 +1,52 @@
+"""Choose the backends at the hardware edge: the real radio and probes, or the simulated premises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edge_agent.clock import Clock
+from edge_agent.collectors.connectivity import ConnectivityBackend
+from edge_agent.collectors.wifi import RadioBackend
+from edge_agent.config import AgentConfig
+from edge_agent.sim.premises import SimulatedPremises
+
+
+@dataclass
+class PremisesBackends:
+    mode: str  # "simulated" or "hardware"
+    radio: RadioBackend | None
+    connectivity: ConnectivityBackend | None
+    notes: list[str] = field(default_factory=list)
+
+
+def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
+    """True when any interface is a cfg80211 radio (the kernel gives it a `wireless` or `phy80211` entry)."""
+    if not sys_class_net.is_dir():
+        return False
+    return any((nic / "wireless").exists() or (nic / "phy80211").exists() for nic in sys_class_net.iterdir())
+
+
+def premises_mode(config: AgentConfig, force_simulated: bool, wifi_hardware: bool | None = None) -> str:
+    """"simulated" or "hardware": `auto` simulates only where the machine has no Wi-Fi radio at all."""
+    if force_simulated:
+        return "simulated"
+    if config.premises.mode != "auto":
+        return config.premises.mode
+    present = has_wifi_hardware() if wifi_hardware is None else wifi_hardware
+    return "hardware" if present else "simulated"
+
+
+def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBackends:
+    if mode == "simulated":
+        premises = SimulatedPremises(config.simulation, clock)
+        return PremisesBackends("simulated", premises, premises, ["Wi-Fi and connectivity come from simulated premises"])
+    return PremisesBackends(
+        "hardware",
+        radio=None,
+        connectivity=None,
+        notes=[
+            "no hardware Wi-Fi backend in this version: the wifi collector is off",
+            "no hardware connectivity probes in this version: the connectivity collector is off",
+        ],
+    )

@@ -1,0 +1,167 @@
+"""The `edge-agent` command: run the daemon, and the technician's view of a running one.
+
+Kept thin and cheap to import: heavy modules load inside the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from edge_agent import __version__
+
+EX_OK = 0
+EX_UNAVAILABLE = 69  # sysexits.h: the agent is not running
+EX_CONFIG = 78
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    return args.handler(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edge-agent",
+        description="Preemptive-care agent for customer-premises gateways.",
+    )
+    parser.add_argument("--version", action="version", version=f"edge-agent {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the agent in the foreground (as systemd does)")
+    _add_config_option(run)
+    run.add_argument("--simulate", action="store_true", help="use the simulated premises even if hardware exists")
+    run.add_argument("--speed", type=_positive_float, help="simulated time runs this many times faster")
+    run.set_defaults(handler=_cmd_run)
+
+    status = sub.add_parser("status", help="health of the running agent")
+    _add_client_options(status)
+    status.set_defaults(handler=_cmd_status)
+
+    issues = sub.add_parser("issues", help="open and recently resolved issues, with guidance")
+    _add_client_options(issues)
+    issues.add_argument("--open", action="store_true", help="only issues that are not resolved")
+    issues.set_defaults(handler=_cmd_issues)
+
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
+    check = config_sub.add_parser("check", help="validate a config file and print the effective config")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_cmd_config_check)
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", "-c", type=Path,
+        help="config file (default: $EDGE_AGENT_CONFIG, else /etc/edge-agent/edge-agent.toml if present, "
+        "else built-in defaults)",
+    )
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    _add_config_option(parser)
+    parser.add_argument("--socket", type=Path, help="control socket of the running agent (default: from config)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    from edge_agent.config import DEFAULT_CONFIG_PATH
+
+    if args.config is not None:
+        return args.config
+    if os.environ.get("EDGE_AGENT_CONFIG"):
+        return Path(os.environ["EDGE_AGENT_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+
+
+def _load(path: Path | None):
+    """The validated config, or None after printing one line per problem to stderr."""
+    from edge_agent.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"edge-agent: config error in {exc.source}: {problem}", file=sys.stderr)
+        return None
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    path = _config_path(args)
+    config = _load(path)
+    if config is None:
+        return EX_CONFIG
+    logging.basicConfig(
+        level=config.agent.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from edge_agent.daemon import run_agent
+
+    return run_agent(config, path, force_simulated=args.simulate, speed=args.speed)
+
+
+def _cmd_config_check(args: argparse.Namespace) -> int:
+    config = _load(args.file)
+    if config is None:
+        return EX_CONFIG
+    print(json.dumps(config.masked_dict(), indent=2))
+    print(f"edge-agent: {args.file} is valid", file=sys.stderr)
+    return EX_OK
+
+
+def _ask(args: argparse.Namespace, name: str, request_args: dict[str, Any] | None = None) -> Any:
+    from edge_agent.control import ControlError, request
+
+    socket_path = args.socket
+    if socket_path is None:
+        config = _load(_config_path(args))
+        if config is None:
+            raise SystemExit(EX_CONFIG)
+        from edge_agent.paths import control_socket_path
+
+        socket_path = control_socket_path(config)
+    try:
+        return request(socket_path, name, request_args)
+    except ControlError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        raise SystemExit(EX_UNAVAILABLE) from None
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    status = _ask(args, "status")
+    if args.json:
+        print(json.dumps(status, indent=2))
+        return EX_OK
+    from edge_agent.views import render_status
+
+    print(render_status(status))
+    return EX_OK
+
+
+def _cmd_issues(args: argparse.Namespace) -> int:
+    issues = _ask(args, "issues", {"all": not args.open})
+    if args.json:
+        print(json.dumps(issues, indent=2))
+        return EX_OK
+    from edge_agent.views import render_issues
+
+    print(render_issues(issues))
+    return EX_OK

@@ -1,0 +1,270 @@
+"""One validated configuration model, loaded from a TOML file plus secrets from the environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+EX_CONFIG = 78  # sysexits.h: configuration error
+
+DEFAULT_CONFIG_PATH = Path("/etc/edge-agent/edge-agent.toml")
+
+# Secrets stay out of the file when the operator prefers: these variables override the named keys.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "EDGE_AGENT_MQTT_USERNAME": ("mqtt", "username"),
+    "EDGE_AGENT_MQTT_PASSWORD": ("mqtt", "password"),
+    "EDGE_AGENT_MQTT_CA_FILE": ("mqtt", "ca_file"),
+    "EDGE_AGENT_MQTT_CERT_FILE": ("mqtt", "cert_file"),
+    "EDGE_AGENT_MQTT_KEY_FILE": ("mqtt", "key_file"),
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` are one line each, naming the key."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentSection(_Section):
+    device_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    site_id: str = Field("unassigned", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    state_dir: Path | None = None
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class PremisesSection(_Section):
+    mode: Literal["auto", "simulated", "hardware"] = "auto"
+
+
+class ControlSection(_Section):
+    socket_path: Path | None = None
+    group: str | None = None
+
+
+class IssuesSection(_Section):
+    open_after: int = Field(3, ge=1, le=100)
+    resolve_after: int = Field(3, ge=1, le=100)
+    history_size: int = Field(200, ge=1, le=10_000)
+
+
+class _CollectorSection(_Section):
+    enabled: bool = True
+    interval_s: float = Field(10.0, gt=0, le=86_400)
+
+
+class SystemCollectorConfig(_CollectorSection):
+    watched_processes: list[str] = Field(default_factory=list)
+    disk_paths: list[str] = Field(default_factory=lambda: ["/"])
+
+
+class InterfacesCollectorConfig(_CollectorSection):
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=lambda: ["lo"])
+
+
+class WifiCollectorConfig(_CollectorSection):
+    interval_s: float = Field(5.0, gt=0, le=86_400)
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+
+
+class ConnectivityCollectorConfig(_CollectorSection):
+    interval_s: float = Field(5.0, gt=0, le=86_400)
+
+
+class CollectorsSection(_Section):
+    system: SystemCollectorConfig = SystemCollectorConfig()
+    interfaces: InterfacesCollectorConfig = InterfacesCollectorConfig()
+    wifi: WifiCollectorConfig = WifiCollectorConfig()
+    connectivity: ConnectivityCollectorConfig = ConnectivityCollectorConfig()
+
+
+class SystemThresholds(_Section):
+    cpu_percent_max: float = Field(90.0, gt=0, le=100)
+    memory_percent_max: float = Field(90.0, gt=0, le=100)
+    disk_percent_max: float = Field(90.0, gt=0, le=100)
+    temperature_c_max: float = Field(80.0, gt=0, le=150)
+
+
+class InterfaceThresholds(_Section):
+    errors_per_s_max: float = Field(1.0, ge=0)
+    drops_per_s_max: float = Field(5.0, ge=0)
+
+
+class WifiThresholds(_Section):
+    channel_busy_ratio_max: float = Field(0.6, gt=0, le=1)
+    noise_dbm_max: float = Field(-80.0, ge=-120, le=0)
+
+
+class ConnectivityThresholds(_Section):
+    gateway_loss_pct_max: float = Field(10.0, ge=0, le=100)
+    gateway_rtt_ms_max: float = Field(100.0, gt=0)
+    dns_latency_ms_max: float = Field(500.0, gt=0)
+
+
+class DetectorsSection(_Section):
+    system: SystemThresholds = SystemThresholds()
+    interfaces: InterfaceThresholds = InterfaceThresholds()
+    wifi: WifiThresholds = WifiThresholds()
+    connectivity: ConnectivityThresholds = ConnectivityThresholds()
+
+
+class FaultConfig(_Section):
+    """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
+
+    kind: Literal["interference", "uplink_loss", "dns_down"]
+    start_s: float = Field(ge=0)
+    end_s: float = Field(gt=0)
+    channel: int | None = Field(None, ge=1, le=196)
+    level: float = Field(0.5, ge=0, le=1, description="busy ratio added, or fraction of probes lost")
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> "FaultConfig":
+        if self.end_s <= self.start_s:
+            raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
+        return self
+
+
+def _demo_faults() -> list[FaultConfig]:
+    return [
+        FaultConfig(kind="interference", channel=6, start_s=20, end_s=60, level=0.55),
+        FaultConfig(kind="dns_down", start_s=100, end_s=130),
+    ]
+
+
+class SimulationSection(_Section):
+    seed: int = 1
+    speed: float = Field(1.0, gt=0, le=1000)
+    channel: int = Field(6, ge=1, le=196)
+    cycle_s: float | None = Field(180.0, gt=0)
+    faults: list[FaultConfig] = Field(default_factory=_demo_faults)
+
+    @model_validator(mode="after")
+    def _faults_inside_cycle(self) -> "SimulationSection":
+        for fault in self.faults:
+            if self.cycle_s is not None and fault.end_s > self.cycle_s:
+                raise ValueError(f"a {fault.kind} fault ends at {fault.end_s} s, after cycle_s ({self.cycle_s} s)")
+        return self
+
+
+class ReportingSection(_Section):
+    journal_max_bytes: int = Field(5_000_000, ge=10_000)
+
+
+class MqttSection(_Section):
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = Field(8883, ge=1, le=65_535)
+    username: str | None = None
+    password: SecretStr | None = None
+    topic_prefix: str = Field("edge/v1", pattern=r"^[^#+]+$")
+    keepalive_s: int = Field(60, ge=5, le=3600)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class AgentConfig(_Section):
+    agent: AgentSection = Field(default_factory=AgentSection)
+    premises: PremisesSection = PremisesSection()
+    control: ControlSection = ControlSection()
+    issues: IssuesSection = IssuesSection()
+    collectors: CollectorsSection = CollectorsSection()
+    detectors: DetectorsSection = DetectorsSection()
+    simulation: SimulationSection = Field(default_factory=SimulationSection)
+    reporting: ReportingSection = ReportingSection()
+    mqtt: MqttSection = MqttSection()
+
+    def masked_dict(self) -> dict[str, Any]:
+        """The effective config as plain data, secrets masked (SecretStr dumps as stars in JSON mode)."""
+        return self.model_dump(mode="json")
+
+
+def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> AgentConfig:
+    """Read and validate `path` (None: built-in defaults), applying environment overrides.
+
+    Raises ConfigError with one line per problem.
+    """
+    env = os.environ if env is None else env
+    source = str(path) if path else "<defaults>"
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_toml(path)
+    _apply_env_overrides(raw, env)
+    try:
+        return AgentConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except PermissionError:
+        raise ConfigError(str(path), ["permission denied"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+
+
+def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for var, (section, key) in ENV_OVERRIDES.items():
+        if var in env:
+            section_table = raw.setdefault(section, {})
+            if isinstance(section_table, dict):
+                section_table[key] = env[var]
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    """Turn one pydantic error into 'key = value: what was expected'."""
+    loc = [str(part) for part in err["loc"]]
+    key = ".".join(loc) if loc else "<top level>"
+    if err["type"] == "extra_forbidden":
+        allowed = _allowed_keys(err["loc"][:-1])
+        hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+        return f"{key}: unknown key{hint}"
+    message = err["msg"]
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    if "input" in err and not isinstance(err["input"], dict):
+        shown = "***" if loc and loc[-1] == "password" else repr(err["input"])
+        return f"{key} = {shown}: {message}"
+    return f"{key}: {message}"
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = AgentConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        inner = _model_in(annotation)
+        if inner is None:
+            return []
+        model = inner
+    return sorted(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The BaseModel class in an annotation such as `Section` or `list[Section]`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,172 @@
+"""Local control API: a Unix stream socket (0660, SO_PEERCRED-checked) speaking one JSON line each way."""
+
+from __future__ import annotations
+
+import errno
+import grp
+import json
+import logging
+import os
+import pwd
+import socket
+import socketserver
+import struct
+import threading
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 64 * 1024
+Handler = Callable[[Mapping[str, Any]], Any]
+
+
+class ControlError(Exception):
+    """The agent could not be asked: not running, not permitted, or it answered with an error."""
+
+
+class AgentNotRunning(ControlError):
+    pass
+
+
+def peer_allowed(peer_uid: int, peer_gid: int, own_uid: int, group: grp.struct_group | None) -> bool:
+    """Root, the agent's own user, and members of the configured group may use the socket."""
+    if peer_uid in (0, own_uid):
+        return True
+    if group is None:
+        return False
+    if peer_gid == group.gr_gid:
+        return True
+    try:
+        return pwd.getpwuid(peer_uid).pw_name in group.gr_mem
+    except KeyError:
+        return False
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
+    """(pid, uid, gid) of the process on the other end, from the kernel."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", raw)
+
+
+class _RequestHandler(socketserver.StreamRequestHandler):
+    server: "_Server"
+
+    def handle(self) -> None:
+        pid, uid, gid = peer_credentials(self.connection)
+        if not peer_allowed(uid, gid, os.geteuid(), self.server.group):
+            log.warning("control socket: refused pid %d uid %d gid %d", pid, uid, gid)
+            self._reply({"ok": False, "error": "permission denied: not root, the agent's user or its group"})
+            return
+        line = self.rfile.readline(MAX_REQUEST_BYTES + 1)
+        self._reply(self.server.dispatch(line))
+
+    def _reply(self, response: Mapping[str, Any]) -> None:
+        self.wfile.write(json.dumps(response, default=str).encode() + b"\n")
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def __init__(self, path: str, handlers: Mapping[str, Handler], group: grp.struct_group | None):
+        self.handlers = handlers
+        self.group = group
+        super().__init__(path, _RequestHandler)
+
+    def dispatch(self, line: bytes) -> dict[str, Any]:
+        if len(line) > MAX_REQUEST_BYTES:
+            return {"ok": False, "error": f"request larger than {MAX_REQUEST_BYTES} bytes"}
+        try:
+            request = json.loads(line)
+        except ValueError:
+            return {"ok": False, "error": "request is not a JSON line"}
+        if not isinstance(request, dict) or not isinstance(request.get("request"), str):
+            return {"ok": False, "error": 'request must be an object with a "request" name'}
+        handler = self.handlers.get(request["request"])
+        if handler is None:
+            return {"ok": False, "error": f"unknown request {request['request']!r}; known: {sorted(self.handlers)}"}
+        try:
+            return {"ok": True, "result": handler(request.get("args") or {})}
+        except (ValueError, KeyError) as exc:
+            return {"ok": False, "error": f"bad arguments: {exc}"}
+
+
+class ControlServer:
+    def __init__(self, path: Path, handlers: Mapping[str, Handler], group_name: str | None = None):
+        self.path = path
+        self.handlers = handlers
+        self.group = grp.getgrnam(group_name) if group_name else None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_socket(self.path)
+        # Create the socket with no access for others, then open it to the group: no window where it is wider.
+        old_umask = os.umask(0o117)
+        try:
+            self._server = _Server(str(self.path), self.handlers, self.group)
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, 0o660)
+        if self.group is not None:
+            os.chown(self.path, -1, self.group.gr_gid)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._server = None
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _remove_stale_socket(path: Path) -> None:
+    """Remove a socket left by a crashed agent; refuse to start beside a live one."""
+    if not path.exists():
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink()
+        return
+    finally:
+        probe.close()
+    raise ControlError(f"another agent is already listening on {path}")
+
+
+def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeout_s: float = 5.0) -> Any:
+    """Ask the running agent; returns the result or raises ControlError with a message for a person."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout_s)
+    try:
+        sock.connect(str(path))
+        sock.sendall(json.dumps({"request": name, "args": dict(args or {})}).encode() + b"\n")
+        with sock.makefile("rb") as reader:
+            line = reader.readline()
+    except FileNotFoundError:
+        raise AgentNotRunning(f"the agent is not running (no control socket at {path})") from None
+    except ConnectionRefusedError:
+        raise AgentNotRunning(f"the agent is not running (nothing listens on {path})") from None
+    except PermissionError:
+        raise ControlError(f"permission denied on {path}: run as root or as a member of the agent's group") from None
+    except socket.timeout:
+        raise ControlError(f"the agent did not answer within {timeout_s:.0f} s on {path}") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOTSOCK:
+            raise ControlError(f"{path} is not a socket") from None
+        raise ControlError(f"cannot reach the agent on {path}: {exc.strerror}") from None
+    finally:
+        sock.close()
+    if not line:
+        raise ControlError(f"the agent closed the connection on {path} without answering")
+    response = json.loads(line)
+    if not response.get("ok"):
+        raise ControlError(response.get("error", "the agent refused the request"))
+    return response["result"]

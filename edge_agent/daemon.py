@@ -1,0 +1,266 @@
+"""The agent process: wiring, the scheduling loop, signals, sd_notify, the control socket, shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+from edge_agent import __version__
+from edge_agent.backends import PremisesBackends, premises_mode, select_backends
+from edge_agent.clock import Clock, ScaledClock, SystemClock
+from edge_agent.collectors import Collector
+from edge_agent.collectors.connectivity import ConnectivityCollector
+from edge_agent.collectors.interfaces import InterfacesCollector
+from edge_agent.collectors.system import SystemCollector
+from edge_agent.collectors.wifi import WifiCollector
+from edge_agent.config import AgentConfig, ConfigError, load_config
+from edge_agent.control import ControlServer
+from edge_agent.detectors.rules import default_rules
+from edge_agent.issues import IssueTracker
+from edge_agent.notify import SystemdNotifier
+from edge_agent.paths import control_socket_path, state_dir
+from edge_agent.pipeline import Pipeline
+from edge_agent.remediation import NoRemediation
+from edge_agent.reporting.envelope import EnvelopeFactory
+from edge_agent.reporting.journal import EventJournal
+from edge_agent.reporting.reporter import LogSink, Reporter
+from edge_agent.schedule import Schedule
+from edge_agent.timesync import clock_synced
+
+log = logging.getLogger(__name__)
+
+# Sections whose changes need a restart: they hold identities, open files and sockets.
+RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "premises", "simulation")
+
+
+def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Collector]:
+    c = config.collectors
+    collectors: list[Collector] = []
+    if c.system.enabled:
+        collectors.append(SystemCollector(c.system.interval_s, c.system.watched_processes, c.system.disk_paths))
+    if c.interfaces.enabled:
+        collectors.append(InterfacesCollector(c.interfaces.interval_s, c.interfaces.include, c.interfaces.exclude))
+    if c.wifi.enabled and backends.radio is not None:
+        collectors.append(WifiCollector(c.wifi.interval_s, c.wifi.interface, backends.radio))
+    if c.connectivity.enabled and backends.connectivity is not None:
+        collectors.append(ConnectivityCollector(c.connectivity.interval_s, backends.connectivity))
+    return collectors
+
+
+class Agent:
+    def __init__(
+        self,
+        config: AgentConfig,
+        config_path: Path | None,
+        *,
+        mode: str = "simulated",
+        clock: Clock | None = None,
+        notifier: SystemdNotifier | None = None,
+        env: Mapping[str, str] | None = None,
+    ):
+        self.config = config
+        self.config_path = config_path
+        self.clock = clock or SystemClock()
+        self.notifier = notifier or SystemdNotifier(env)
+        self.backends = select_backends(config, self.clock, mode)
+        self.state_dir = state_dir(config, env)
+        self.socket_path = control_socket_path(config, env)
+        self.started_mono = self.clock.monotonic()
+        self.reloads = 0
+        self.reload_failures = 0
+
+        self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced)
+        self.journal = EventJournal(self.state_dir / "events.jsonl", config.reporting.journal_max_bytes)
+        self.reporter = Reporter(self.envelopes, [self.journal, LogSink()])
+        self.tracker = IssueTracker(config.issues.open_after, config.issues.resolve_after, config.issues.history_size)
+        self.pipeline = Pipeline(default_rules(config.detectors), self.tracker, NoRemediation(), self.reporter)
+        self.collectors: dict[str, Collector] = {}
+        self.schedule = Schedule()
+        self._install_collectors(config)
+
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._reload_requested = False
+        self._last_watchdog_real = float("-inf")
+        self.control = ControlServer(
+            self.socket_path, {"status": self._status, "issues": self._issues}, config.control.group
+        )
+
+    def _install_collectors(self, config: AgentConfig) -> None:
+        now = self.clock.monotonic()
+        self.collectors = {c.name: c for c in build_collectors(config, self.backends)}
+        old = self.schedule.tasks
+        self.schedule = Schedule()
+        for name, collector in self.collectors.items():
+            self.schedule.add(name, collector.interval_s, now)
+            if name in old:  # keep counters across a reload; only the cadence changes
+                kept = old[name]
+                task = self.schedule.tasks[name]
+                task.runs, task.total_failures = kept.runs, kept.total_failures
+                task.next_due = min(kept.next_due, now + collector.interval_s)
+
+    # Signals only set flags: the main loop does the work between collector runs.
+    def request_stop(self, *_: Any) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def request_reload(self, *_: Any) -> None:
+        self._reload_requested = True
+        self._wake.set()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
+        for note in self.backends.notes:
+            log.info("%s", note)
+        self.control.start()
+        log.info(
+            "edge-agent %s started: device %s, %s premises, collectors %s, control socket %s",
+            __version__, self.config.agent.device_id, self.backends.mode, ", ".join(self.collectors) or "none",
+            self.socket_path,
+        )
+        self.notifier.ready(self._status_line())
+        try:
+            self._loop()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            if self._reload_requested:
+                self._reload_requested = False
+                self.reload()
+            self.run_due_collectors()
+            self._feed_watchdog()
+            self._wake.clear()
+            self.clock.wait(self._wake, self._seconds_until_next_work())
+
+    def run_due_collectors(self) -> None:
+        for task in self.schedule.due(self.clock.monotonic()):
+            if self._stop.is_set():
+                return
+            self._run_collector(task.name)
+
+    def _run_collector(self, name: str) -> None:
+        collector = self.collectors[name]
+        mono, ts = self.clock.monotonic(), self.clock.wall()
+        try:
+            samples = collector.collect(mono, ts)
+        except Exception as exc:  # noqa: BLE001 — a failing collector is counted and backed off, never fatal
+            error = f"{type(exc).__name__}: {exc}"
+            backoff = self.schedule.failed(name, mono, error)
+            log.error("collector %s failed (%s); next try in %.0f s", name, error, backoff,
+                      exc_info=self.schedule.tasks[name].consecutive_failures == 1)
+            return
+        self.schedule.succeeded(name, mono)
+        self.pipeline.process(samples, mono, ts)
+
+    def _seconds_until_next_work(self) -> float:
+        """In the agent clock's seconds: the next collector due, or the next watchdog ping (real time)."""
+        waits = [60.0]
+        next_due = self.schedule.next_due()
+        if next_due is not None:
+            waits.append(next_due - self.clock.monotonic())
+        interval = self.notifier.watchdog_interval_s
+        if interval is not None:
+            real_left = self._last_watchdog_real + interval - time.monotonic()
+            waits.append(real_left * getattr(self.clock, "speed", 1.0))
+        return max(0.0, min(waits))
+
+    def _feed_watchdog(self) -> None:
+        # Pinged from the main loop only: a collector that hangs stops the pings and systemd restarts us.
+        # systemd counts real seconds, so this uses the real clock even when the simulation runs faster.
+        interval = self.notifier.watchdog_interval_s
+        if interval is None:
+            return
+        now = time.monotonic()
+        if now - self._last_watchdog_real >= interval:
+            self.notifier.watchdog()
+            self._last_watchdog_real = now
+
+    def reload(self) -> bool:
+        self.notifier.reloading()
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            self.reload_failures += 1
+            log.error("config reload failed, keeping the previous config: %s", exc)
+            self.notifier.send("READY=1", f"STATUS=reload failed, previous config kept; {self._status_line()}")
+            return False
+        for section in RESTART_ONLY_SECTIONS:
+            if getattr(new, section) != getattr(self.config, section):
+                log.warning("config reload: changes to [%s] take effect after a restart", section)
+        self.tracker.open_after = new.issues.open_after
+        self.tracker.resolve_after = new.issues.resolve_after
+        self.pipeline.replace_detectors(default_rules(new.detectors))
+        self._install_collectors(new)
+        self.config = new
+        self.reloads += 1
+        log.info("config reloaded from %s", self.config_path or "<defaults>")
+        self.notifier.send("READY=1", f"STATUS={self._status_line()}")
+        return True
+
+    def _shutdown(self) -> None:
+        self.notifier.stopping("shutting down")
+        log.info("shutting down")
+        self.control.stop()
+        self.reporter.close()
+        self.notifier.close()
+
+    def _status_line(self) -> str:
+        return f"{len(self.tracker.active())} open issues, {self.backends.mode} premises"
+
+    # Control-socket handlers (run on the control thread; they only read).
+    def _status(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        now = self.clock.monotonic()
+        return {
+            "agent_version": __version__,
+            "device_id": self.config.agent.device_id,
+            "site_id": self.config.agent.site_id,
+            "boot_id": self.envelopes.boot_id,
+            "premises": self.backends.mode,
+            "config_path": str(self.config_path) if self.config_path else None,
+            "uptime_s": round(now - self.started_mono, 1),
+            "wall_time": time.time(),
+            "reloads": self.reloads,
+            "reload_failures": self.reload_failures,
+            "open_issues": len(self.tracker.active()),
+            "issue_counters": self.tracker.counters.to_dict(),
+            "collectors": [task.to_dict(now) for task in list(self.schedule.tasks.values())],
+            "detectors": [
+                {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error}
+                for name, h in list(self.pipeline.detector_health.items())
+            ],
+            "reporting": {
+                "events": self.reporter.published_events,
+                "samples": self.reporter.published_samples,
+                "journal": str(self.journal.path),
+            },
+            "latest": self.pipeline.latest_samples(),
+        }
+
+    def _issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
+        issues = self.tracker.snapshot()
+        if not args.get("all", True):
+            issues = [i for i in issues if i["state"] != "resolved"]
+        return issues
+
+
+def make_clock(config: AgentConfig, mode: str, speed: float | None) -> Clock:
+    """The real clock, or a faster one when the simulated premises is asked to run at speed > 1."""
+    if mode != "simulated":
+        return SystemClock()
+    factor = speed if speed is not None else config.simulation.speed
+    return ScaledClock(factor) if factor != 1.0 else SystemClock()
+
+
+def run_agent(config: AgentConfig, config_path: Path | None, force_simulated: bool, speed: float | None) -> int:
+    mode = premises_mode(config, force_simulated)
+    agent = Agent(config, config_path, mode=mode, clock=make_clock(config, mode, speed))
+    return agent.run()

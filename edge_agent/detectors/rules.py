@@ -1,0 +1,132 @@
+"""Threshold rules: the obvious problems, each with its evidence (value, limit) for people and the cloud."""
+
+from __future__ import annotations
+
+from edge_agent.config import ConnectivityThresholds, InterfaceThresholds, SystemThresholds, WifiThresholds
+from edge_agent.model import Finding, Sample, Severity
+
+
+def above_limit(
+    sample: Sample,
+    metric: str,
+    limit: float,
+    issue_type: str,
+    detector: str,
+    severity: Severity = Severity.WARNING,
+    **context: object,
+) -> list[Finding]:
+    """A finding on `metric > limit`; none when the metric is missing or unknown (unknown is not healthy)."""
+    value = sample.metrics.get(metric)
+    if value is None or isinstance(value, (bool, str)):
+        return []
+    present = value > limit
+    summary = f"{metric} on {sample.subject} is {value}, limit {limit}" if present else ""
+    evidence = {metric: value, "limit": limit, **context}
+    return [Finding(issue_type, sample.subject, present, severity, detector, summary, evidence)]
+
+
+class SystemRules:
+    name = "rules.system"
+
+    def __init__(self, thresholds: SystemThresholds):
+        self.t = thresholds
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream == "system":
+            return [
+                *above_limit(sample, "cpu_percent", self.t.cpu_percent_max, "high_cpu", self.name),
+                *above_limit(sample, "memory_percent", self.t.memory_percent_max, "high_memory", self.name),
+                *above_limit(sample, "temperature_c", self.t.temperature_c_max, "high_temperature", self.name),
+            ]
+        if sample.stream == "system.disk":
+            return above_limit(sample, "disk_percent", self.t.disk_percent_max, "disk_full", self.name)
+        if sample.stream == "system.process":
+            running = bool(sample.metrics.get("running"))
+            summary = "" if running else f"process {sample.subject} is not running"
+            return [
+                Finding("process_down", sample.subject, not running, Severity.CRITICAL, self.name, summary,
+                        {"running": running})
+            ]
+        return []
+
+
+class InterfaceRules:
+    name = "rules.interfaces"
+
+    def __init__(self, thresholds: InterfaceThresholds):
+        self.t = thresholds
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream != "interface":
+            return []
+        errors = sample.metrics.get("errors_per_s")
+        drops = sample.metrics.get("drops_per_s")
+        if errors is None or drops is None:
+            return []
+        present = errors > self.t.errors_per_s_max or drops > self.t.drops_per_s_max
+        evidence = {
+            "errors_per_s": round(errors, 2),
+            "drops_per_s": round(drops, 2),
+            "errors_limit": self.t.errors_per_s_max,
+            "drops_limit": self.t.drops_per_s_max,
+        }
+        summary = f"{sample.subject}: {errors:.2f} errors/s, {drops:.2f} drops/s" if present else ""
+        return [Finding("interface_errors", sample.subject, present, Severity.WARNING, self.name, summary, evidence)]
+
+
+class WifiRules:
+    name = "rules.wifi"
+
+    def __init__(self, thresholds: WifiThresholds):
+        self.t = thresholds
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream != "wifi.radio":
+            return []
+        channel = sample.metrics.get("channel")
+        return [
+            *above_limit(sample, "busy_ratio", self.t.channel_busy_ratio_max, "wifi_interference", self.name,
+                         channel=channel),
+            *above_limit(sample, "noise_dbm", self.t.noise_dbm_max, "wifi_high_noise", self.name, channel=channel),
+        ]
+
+
+class ConnectivityRules:
+    name = "rules.connectivity"
+
+    def __init__(self, thresholds: ConnectivityThresholds):
+        self.t = thresholds
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream == "connectivity.gateway":
+            return [
+                *above_limit(sample, "loss_pct", self.t.gateway_loss_pct_max, "gateway_packet_loss", self.name),
+                *above_limit(sample, "rtt_ms", self.t.gateway_rtt_ms_max, "gateway_high_latency", self.name),
+            ]
+        if sample.stream == "connectivity.dns":
+            return self._dns(sample)
+        return []
+
+    def _dns(self, sample: Sample) -> list[Finding]:
+        ok = bool(sample.metrics.get("ok"))
+        rcode = sample.metrics.get("rcode")
+        failure = Finding(
+            "dns_failure",
+            sample.subject,
+            not ok,
+            Severity.CRITICAL,
+            self.name,
+            "" if ok else f"resolver {sample.subject} failed: {rcode}",
+            {"ok": ok, "rcode": rcode},
+        )
+        slow = above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name) if ok else []
+        return [failure, *slow]
+
+
+def default_rules(detectors_config) -> list:
+    return [
+        SystemRules(detectors_config.system),
+        InterfaceRules(detectors_config.interfaces),
+        WifiRules(detectors_config.wifi),
+        ConnectivityRules(detectors_config.connectivity),
+    ]

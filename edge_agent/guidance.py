@@ -1,0 +1,78 @@
+"""What a person should do about each issue type: user-facing text kept apart from detection logic.
+
+Templates are filled from the finding's subject and evidence; a missing value shows as '?'.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+GUIDANCE: dict[str, str] = {
+    "wifi_interference": (
+        "Channel {channel} on {subject} is busy {busy_ratio:.0%} of the time (limit {limit:.0%}), mostly with traffic "
+        "that is not ours. Move the access point to a quieter channel, or keep microwaves, baby monitors and "
+        "other 2.4 GHz transmitters away from the gateway."
+    ),
+    "wifi_high_noise": (
+        "The noise floor on {subject} is {noise_dbm} dBm (limit {limit} dBm). Look for a nearby source of "
+        "radio noise (USB 3 hubs, power supplies, other transmitters) and move it away from the gateway."
+    ),
+    "gateway_packet_loss": (
+        "{loss_pct}% of probes to the gateway are lost (limit {limit}%). Check the cable between the "
+        "gateway and the modem, and reseat both ends."
+    ),
+    "gateway_high_latency": (
+        "The gateway answers in {rtt_ms} ms (limit {limit} ms). A saturated uplink or a failing modem "
+        "is the usual cause; check for large uploads and restart the modem if it persists."
+    ),
+    "dns_failure": (
+        "The DNS resolver {subject} does not answer ({rcode}). Web pages will not open even though the line "
+        "is up. Restart the gateway's DNS service or switch to the provider's secondary resolver."
+    ),
+    "dns_slow": (
+        "The DNS resolver {subject} takes {latency_ms} ms to answer (limit {limit} ms). Pages will feel slow "
+        "to start; check the uplink and the resolver's load."
+    ),
+    "high_cpu": (
+        "The gateway's CPU is {cpu_percent}% busy (limit {limit}%). Find the process using it with "
+        "`top`; a stuck process may need a restart."
+    ),
+    "high_memory": (
+        "The gateway is using {memory_percent}% of its memory (limit {limit}%). A process may be leaking; "
+        "restart the agent or the gateway if it keeps growing."
+    ),
+    "disk_full": (
+        "The file system at {subject} is {disk_percent}% full (limit {limit}%). Remove old logs or captures; "
+        "a full disk stops services from saving state."
+    ),
+    "high_temperature": (
+        "The gateway is at {temperature_c} °C (limit {limit} °C). Make sure it stands in open air, not in "
+        "a cabinet, and that its vents are not blocked."
+    ),
+    "process_down": (
+        "The process {subject} is not running. Restart its service; if it keeps stopping, read its log."
+    ),
+    "interface_errors": (
+        "Interface {subject} sees {errors_per_s} errors/s and {drops_per_s} drops/s. Check the cable and "
+        "the port on the other end; replace the cable if errors persist."
+    ),
+}
+
+FALLBACK = "No guidance is written for this issue type yet; report it with the evidence shown."
+
+
+class _Unknown:
+    """Stands for a value the evidence lacks, whatever format spec the template gives it."""
+
+    def __format__(self, spec: str) -> str:
+        return "?"
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> _Unknown:
+        return _Unknown()
+
+
+def guidance_for(issue_type: str, subject: str, evidence: Mapping[str, Any]) -> str:
+    template = GUIDANCE.get(issue_type, FALLBACK)
+    return template.format_map(_Blank(evidence, subject=subject))

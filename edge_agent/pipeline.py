@@ -1,0 +1,96 @@
+"""Samples → detectors → issue tracker → remediation hook → reporter: one pass per batch of samples."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from edge_agent.detectors import Detector
+from edge_agent.issues import IssueTracker
+from edge_agent.model import Event, EventKind, Finding, Sample
+from edge_agent.remediation import RemediationHook
+from edge_agent.reporting.reporter import Reporter
+
+log = logging.getLogger(__name__)
+
+DETECTOR_MAX_BACKOFF_S = 300.0
+
+
+@dataclass
+class DetectorHealth:
+    runs: int = 0
+    failures: int = 0
+    consecutive_failures: int = 0
+    retry_at: float = 0.0
+    last_error: str | None = None
+
+
+class Pipeline:
+    def __init__(
+        self,
+        detectors: list[Detector],
+        tracker: IssueTracker,
+        remediation: RemediationHook,
+        reporter: Reporter,
+    ):
+        self.detectors = list(detectors)
+        self.tracker = tracker
+        self.remediation = remediation
+        self.reporter = reporter
+        self.detector_health: dict[str, DetectorHealth] = {d.name: DetectorHealth() for d in detectors}
+        self._latest: dict[tuple[str, str], Sample] = {}
+        self._lock = threading.Lock()
+
+    def replace_detectors(self, detectors: list[Detector]) -> None:
+        self.detectors = list(detectors)
+        self.detector_health = {d.name: self.detector_health.get(d.name, DetectorHealth()) for d in detectors}
+
+    def process(self, samples: list[Sample], mono: float, ts: float) -> list[Event]:
+        events: list[Event] = []
+        for sample in samples:
+            with self._lock:
+                self._latest[(sample.stream, sample.subject)] = sample
+            self.reporter.telemetry(sample)
+            for finding in self._findings(sample, mono):
+                events.extend(self._track(finding, mono, ts))
+        return events
+
+    def _findings(self, sample: Sample, mono: float) -> list[Finding]:
+        findings = []
+        for detector in self.detectors:
+            health = self.detector_health[detector.name]
+            if mono < health.retry_at:
+                continue
+            health.runs += 1
+            try:
+                findings.extend(detector.evaluate(sample))
+            except Exception as exc:  # noqa: BLE001 — a broken detector is counted and backed off, never fatal
+                self._detector_failed(detector.name, health, exc, mono)
+            else:
+                health.consecutive_failures = 0
+        return findings
+
+    def _detector_failed(self, name: str, health: DetectorHealth, exc: Exception, mono: float) -> None:
+        health.failures += 1
+        health.consecutive_failures += 1
+        health.last_error = f"{type(exc).__name__}: {exc}"
+        backoff = min(2.0 ** health.consecutive_failures, DETECTOR_MAX_BACKOFF_S)
+        health.retry_at = mono + backoff
+        log.error("detector %s failed (%s); retrying in %.0f s", name, health.last_error, backoff,
+                  exc_info=health.consecutive_failures == 1)
+
+    def _track(self, finding: Finding, mono: float, ts: float) -> list[Event]:
+        events = []
+        for event in self.tracker.observe(finding, mono, ts):
+            events.append(event)
+            self.reporter.event(event)
+            if event.kind is EventKind.ISSUE:
+                for action_event in self.remediation.on_issue_event(event):
+                    events.append(action_event)
+                    self.reporter.event(action_event)
+        return events
+
+    def latest_samples(self) -> list[dict]:
+        with self._lock:
+            return [s.to_dict() for s in sorted(self._latest.values(), key=lambda s: (s.stream, s.subject))]

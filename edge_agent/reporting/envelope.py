@@ -1,0 +1,47 @@
+"""The envelope every message carries (DESIGN.md, MQTT contract v1)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from typing import Any, Callable, Mapping
+
+from edge_agent import __version__
+
+SCHEMA_ISSUE = "edge.issue/1"
+SCHEMA_ACTION = "edge.action/1"
+SCHEMA_TELEMETRY = "edge.telemetry/1"
+SCHEMA_STATUS = "edge.status/1"
+
+
+class EnvelopeFactory:
+    """Stamps messages with identity, a per-boot monotonic sequence number and both clocks.
+
+    `boot_id` is new for every start of the agent, so (boot_id, seq) orders one device's messages.
+    """
+
+    def __init__(self, device_id: str, site_id: str, clock_synced: Callable[[], bool | None]):
+        self.device_id = device_id
+        self.site_id = site_id
+        self.boot_id = uuid.uuid4().hex
+        self._clock_synced = clock_synced
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def wrap(self, schema: str, body: Mapping[str, Any], ts: float, mono: float) -> dict[str, Any]:
+        with self._lock:
+            seq = next(self._seq)
+        return {
+            "schema": schema,
+            "id": uuid.uuid4().hex,
+            "device_id": self.device_id,
+            "site_id": self.site_id,
+            "agent_version": __version__,
+            "boot_id": self.boot_id,
+            "seq": seq,
+            "ts": round(ts, 3),
+            "mono_ms": int(mono * 1000),
+            "clock_synced": self._clock_synced(),
+            **body,
+        }

@@ -1,0 +1,1 @@
+"""The simulated premises: the same backend interfaces as the hardware, driven by a seeded timeline."""

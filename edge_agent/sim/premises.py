@@ -1,0 +1,87 @@
+"""A seeded radio and uplink whose faults follow the configured timeline.
+
+Physics is simple but plausible: neighbour networks keep a channel 10–20 % busy, an interferer adds its
+duty cycle to the busy time and lifts the noise floor; lost probes are independent draws.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+from edge_agent.clock import Clock
+from edge_agent.collectors.connectivity import ConnectivityStatus, DnsProbe, GatewayProbe
+from edge_agent.collectors.wifi import RadioStatus
+from edge_agent.config import FaultConfig, SimulationSection
+
+GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
+RESOLVER_ADDRESS = "192.168.1.1"
+PINGS_PER_ROUND = 5
+NOISE_FLOOR_DBM = -95.0
+
+
+def channel_to_freq_mhz(channel: int) -> int:
+    if channel == 14:
+        return 2484
+    if 1 <= channel <= 13:
+        return 2407 + 5 * channel
+    return 5000 + 5 * channel
+
+
+class SimulatedPremises:
+    def __init__(self, config: SimulationSection, clock: Clock):
+        self.config = config
+        self.clock = clock
+        self.channel = config.channel
+        self._start = clock.monotonic()
+        self._rng = random.Random(config.seed)
+
+    def elapsed_s(self) -> float:
+        """Seconds into the scenario, wrapped at cycle_s so the timeline repeats."""
+        elapsed = self.clock.monotonic() - self._start
+        if self.config.cycle_s:
+            elapsed %= self.config.cycle_s
+        return elapsed
+
+    def active_faults(self, kind: str) -> list[FaultConfig]:
+        now = self.elapsed_s()
+        return [f for f in self.config.faults if f.kind == kind and f.start_s <= now < f.end_s]
+
+    # RadioBackend
+    def radio_status(self, interface: str) -> RadioStatus:
+        busy = 0.15 + self._rng.gauss(0, 0.03)
+        noise = NOISE_FLOOR_DBM + self._rng.gauss(0, 1.0)
+        for fault in self.active_faults("interference"):
+            if fault.channel in (None, self.channel):
+                busy += fault.level * self._rng.uniform(0.9, 1.1)
+                noise += 12 * fault.level
+        return RadioStatus(
+            channel=self.channel,
+            freq_mhz=channel_to_freq_mhz(self.channel),
+            width_mhz=20,
+            noise_dbm=round(noise, 1),
+            busy_ratio=round(min(max(busy, 0.0), 0.99), 3),
+            tx_power_dbm=20.0,
+            station_count=3,
+        )
+
+    # ConnectivityBackend
+    def probe(self) -> ConnectivityStatus:
+        loss_probability = 0.002 + sum(f.level for f in self.active_faults("uplink_loss"))
+        rtts = [
+            round(self._rng.lognormvariate(0.4, 0.3), 2)
+            for _ in range(PINGS_PER_ROUND)
+            if self._rng.random() >= loss_probability
+        ]
+        gateway = GatewayProbe(
+            address=GATEWAY_ADDRESS,
+            sent=PINGS_PER_ROUND,
+            received=len(rtts),
+            rtt_ms_median=statistics.median(rtts) if rtts else None,
+            jitter_ms=round(statistics.pstdev(rtts), 2) if len(rtts) > 1 else None,
+        )
+        if self.active_faults("dns_down"):
+            dns = DnsProbe(RESOLVER_ADDRESS, ok=False, latency_ms=None, rcode="timeout")
+        else:
+            dns = DnsProbe(RESOLVER_ADDRESS, ok=True, latency_ms=round(self._rng.uniform(6, 25), 1), rcode="NOERROR")
+        return ConnectivityStatus(gateway=gateway, dns=(dns,))
