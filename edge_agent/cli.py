@@ -130,19 +130,29 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace, name: str, request_args: dict[str, Any] | None = None) -> Any:
     from edge_agent.control import ControlError, request
 
-    socket_path = args.socket
-    if socket_path is None:
-        config = _load(_config_path(args))
-        if config is None:
-            raise SystemExit(EX_CONFIG)
-        from edge_agent.paths import control_socket_path
-
-        socket_path = control_socket_path(config)
+    socket_path = args.socket or _socket_from_config(_config_path(args))
     try:
         return request(socket_path, name, request_args)
     except ControlError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         raise SystemExit(EX_UNAVAILABLE) from None
+
+
+def _socket_from_config(path: Path | None) -> Path:
+    """The control socket named by the config; a broken config must not lock the technician out."""
+    from edge_agent.config import AgentConfig, ConfigError, ControlSection, load_config, read_toml
+    from edge_agent.paths import control_socket_path
+
+    try:
+        return control_socket_path(load_config(path))
+    except ConfigError as exc:
+        print(f"edge-agent: warning: {exc.source} has errors (see `edge-agent config check`); "
+              "using only its [control] section", file=sys.stderr)
+    try:
+        control = ControlSection.model_validate((read_toml(path) if path else {}).get("control", {}))
+    except (ConfigError, ValueError):
+        control = ControlSection()
+    return control_socket_path(AgentConfig(control=control))
 
 
 def _cmd_status(args: argparse.Namespace) -> int:

@@ -200,7 +200,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Agen
     source = str(path) if path else "<defaults>"
     raw: dict[str, Any] = {}
     if path is not None:
-        raw = _read_toml(path)
+        raw = read_toml(path)
     _apply_env_overrides(raw, env)
     try:
         return AgentConfig.model_validate(raw)
@@ -208,7 +208,7 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Agen
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             return tomllib.load(f)
