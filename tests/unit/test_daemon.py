@@ -1,0 +1,100 @@
+"""The agent's loop without the process around it: collector failures, reloads, control handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_agent.clock import ManualClock
+from edge_agent.config import load_config
+from edge_agent.daemon import Agent
+from edge_agent.model import Sample
+
+
+def write_config(path: Path, root: Path, wifi_interval: str = "1") -> None:
+    path.write_text(
+        f"""
+[agent]
+device_id = "unit-gw"
+state_dir = "{root / 'state'}"
+[control]
+socket_path = "{root / 'ctl.sock'}"
+[collectors.wifi]
+interval_s = {wifi_interval}
+[collectors.connectivity]
+interval_s = 1
+[collectors.system]
+enabled = false
+[collectors.interfaces]
+enabled = false
+"""
+    )
+
+
+@pytest.fixture
+def agent(short_tmp: Path) -> Agent:
+    path = short_tmp / "agent.toml"
+    write_config(path, short_tmp)
+    return Agent(load_config(path), path, mode="simulated", clock=ManualClock(), env={})
+
+
+class ExplodingCollector:
+    name = "exploding"
+    interval_s = 1.0
+
+    def __init__(self):
+        self.calls = 0
+
+    def collect(self, mono: float, ts: float) -> list[Sample]:
+        self.calls += 1
+        raise RuntimeError("sensor fell off")
+
+
+def test_a_failing_collector_is_counted_backed_off_and_does_not_stop_the_others(agent: Agent):
+    clock: ManualClock = agent.clock
+    exploding = ExplodingCollector()
+    agent.collectors[exploding.name] = exploding
+    agent.schedule.add(exploding.name, exploding.interval_s, clock.monotonic())
+
+    for _ in range(8):
+        agent.run_due_collectors()
+        clock.advance(1.0)
+
+    task = agent.schedule.tasks["exploding"]
+    assert task.total_failures == exploding.calls
+    assert task.last_error == "RuntimeError: sensor fell off"
+    # Backoff 1, 2, 4 s: within 8 s it is tried at t=0, 1, 3, 7 — not eight times.
+    assert exploding.calls == 4
+    assert agent.schedule.tasks["wifi"].runs == 8
+    assert agent.schedule.tasks["wifi"].total_failures == 0
+
+
+def test_reload_with_a_bad_config_keeps_the_running_one(agent: Agent):
+    agent.config_path.write_text("[collectors.wifi]\ninterval_s = 'often'\n")
+    assert agent.reload() is False
+    assert agent.reload_failures == 1
+    assert agent.config.collectors.wifi.interval_s == 1
+    assert agent.schedule.tasks["wifi"].interval_s == 1
+
+
+def test_reload_with_a_good_config_changes_intervals_and_keeps_issue_state(agent: Agent, short_tmp: Path):
+    clock: ManualClock = agent.clock
+    for _ in range(3):
+        agent.run_due_collectors()
+        clock.advance(1.0)
+    runs_before = agent.schedule.tasks["wifi"].runs
+    write_config(agent.config_path, short_tmp, wifi_interval="7")
+
+    assert agent.reload() is True
+    assert agent.schedule.tasks["wifi"].interval_s == 7
+    assert agent.schedule.tasks["wifi"].runs == runs_before
+
+
+def test_status_handler_reports_collectors_and_latest_samples(agent: Agent):
+    agent.run_due_collectors()
+    status = agent._status({})
+    assert status["device_id"] == "unit-gw"
+    assert status["premises"] == "simulated"
+    assert {c["name"] for c in status["collectors"]} == {"wifi", "connectivity"}
+    assert {s["stream"] for s in status["latest"]} == {"wifi.radio", "connectivity.gateway", "connectivity.dns"}
