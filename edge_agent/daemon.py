@@ -75,7 +75,9 @@ class Agent:
 
         self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced)
         self.journal = EventJournal(self.state_dir / "events.jsonl", config.reporting.journal_max_bytes)
-        self.reporter = Reporter(self.envelopes, [self.journal, LogSink()])
+        self.mqtt = self._make_mqtt_sink(config)
+        sinks = [self.journal, LogSink()] + ([self.mqtt] if self.mqtt else [])
+        self.reporter = Reporter(self.envelopes, sinks)
         self.tracker = IssueTracker(config.issues.open_after, config.issues.resolve_after, config.issues.history_size)
         self.pipeline = Pipeline(default_rules(config.detectors), self.tracker, NoRemediation(), self.reporter)
         self.collectors: dict[str, Collector] = {}
@@ -89,6 +91,13 @@ class Agent:
         self.control = ControlServer(
             self.socket_path, {"status": self._status, "issues": self._issues}, config.control.group
         )
+
+    def _make_mqtt_sink(self, config: AgentConfig):
+        if not config.mqtt.enabled:
+            return None
+        from edge_agent.reporting.mqtt import MqttSink
+
+        return MqttSink(config.mqtt, self.envelopes, lambda: (self.clock.monotonic(), self.clock.wall()))
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
@@ -119,6 +128,8 @@ class Agent:
         for note in self.backends.notes:
             log.info("%s", note)
         self.control.start()
+        if self.mqtt is not None:
+            self.mqtt.start()
         log.info(
             "edge-agent %s started: device %s, %s premises, collectors %s, control socket %s",
             __version__, self.config.agent.device_id, self.backends.mode, ", ".join(self.collectors) or "none",

@@ -3,100 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-SPEED = 10  # simulated seconds per real second
-
-CONFIG = """
-[agent]
-device_id = "itest-gw"
-site_id = "itest"
-state_dir = "{state}"
-[control]
-socket_path = "{sock}"
-[issues]
-open_after = 3
-resolve_after = 3
-[collectors.wifi]
-interval_s = 1
-[collectors.connectivity]
-interval_s = 1
-[collectors.system]
-interval_s = 2
-[simulation]
-seed = 7
-# a single pass: interference from 5 s to 20 s of simulated time, then healthy
-[[simulation.faults]]
-kind = "interference"
-channel = 6
-start_s = 5
-end_s = 20
-level = 0.6
-"""
-
-
-class Daemon:
-    def __init__(self, root: Path):
-        self.root = root
-        self.config = root / "agent.toml"
-        self.sock = root / "ctl.sock"
-        self.notify_path = root / "notify.sock"
-        self.log = root / "agent.log"
-        self.config.write_text(CONFIG.format(state=root / "state", sock=self.sock))
-        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.notify.bind(str(self.notify_path))
-        self.messages: list[str] = []
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), WATCHDOG_USEC="1000000")
-        env.pop("WATCHDOG_PID", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "run", "--simulate", "--speed", str(SPEED),
-             "--config", str(self.config)],
-            stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), env=env,
-        )
-
-    def wait_notify(self, needle: str, timeout_s: float) -> str:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            self.notify.settimeout(max(0.01, deadline - time.monotonic()))
-            try:
-                message = self.notify.recv(4096).decode()
-            except socket.timeout:
-                break
-            self.messages.append(message)
-            if needle in message:
-                return message
-        raise AssertionError(f"no {needle!r} from the agent within {timeout_s} s; got {self.messages}\n{self.log_text()}")
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "edge_agent", *args, "--config", str(self.config)],
-            capture_output=True, text=True, timeout=20,
-        )
-
-    def ask_json(self, *args: str):
-        result = self.cli(*args, "--json")
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        self.notify.close()
+from agent_process import Daemon, wait_for
 
 
 @pytest.fixture
@@ -107,17 +21,6 @@ def daemon(short_tmp: Path):
         yield d
     finally:
         d.stop()
-
-
-def wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
 
 
 def test_daemon_detects_and_resolves_the_scripted_fault_and_shuts_down_cleanly(daemon: Daemon):
