@@ -40,7 +40,8 @@ def premises_mode(config: AgentConfig, force_simulated: bool, wifi_hardware: boo
 def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBackends:
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
-        return PremisesBackends("simulated", premises, premises, ["Wi-Fi and connectivity come from simulated premises"])
+        notes = ["Wi-Fi and connectivity come from simulated premises"]
+        return PremisesBackends("simulated", premises, premises, notes)
     return PremisesBackends(
         "hardware",
         radio=None,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -130,7 +131,7 @@ class FaultConfig(_Section):
     level: float = Field(0.5, ge=0, le=1, description="busy ratio added, or fraction of probes lost")
 
     @model_validator(mode="after")
-    def _end_after_start(self) -> "FaultConfig":
+    def _end_after_start(self) -> FaultConfig:
         if self.end_s <= self.start_s:
             raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
         return self
@@ -151,7 +152,7 @@ class SimulationSection(_Section):
     faults: list[FaultConfig] = Field(default_factory=_demo_faults)
 
     @model_validator(mode="after")
-    def _faults_inside_cycle(self) -> "SimulationSection":
+    def _faults_inside_cycle(self) -> SimulationSection:
         for fault in self.faults:
             if self.cycle_s is not None and fault.end_s > self.cycle_s:
                 raise ValueError(f"a {fault.kind} fault ends at {fault.end_s} s, after cycle_s ({self.cycle_s} s)")

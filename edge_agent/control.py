@@ -12,8 +12,9 @@ import socket
 import socketserver
 import struct
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 
 
 class _RequestHandler(socketserver.StreamRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def handle(self) -> None:
         pid, uid, gid = peer_credentials(self.connection)
@@ -156,7 +157,7 @@ def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeou
         raise AgentNotRunning(f"the agent is not running (nothing listens on {path})") from None
     except PermissionError:
         raise ControlError(f"permission denied on {path}: run as root or as a member of the agent's group") from None
-    except socket.timeout:
+    except TimeoutError:
         raise ControlError(f"the agent did not answer within {timeout_s:.0f} s on {path}") from None
     except OSError as exc:
         if exc.errno == errno.ENOTSOCK:

@@ -6,8 +6,9 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from edge_agent import __version__
 from edge_agent.backends import PremisesBackends, premises_mode, select_backends
@@ -170,7 +171,8 @@ class Agent:
                       exc_info=self.schedule.tasks[name].consecutive_failures == 1)
             return
         self.schedule.succeeded(name, mono)
-        self.pipeline.process(samples, mono, ts)
+        if self.pipeline.process(samples, mono, ts):
+            self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
 
     def _seconds_until_next_work(self) -> float:
         """In the agent clock's seconds: the next collector due, or the next watchdog ping (real time)."""

@@ -5,7 +5,8 @@ Templates are filled from the finding's subject and evidence; a missing value sh
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 GUIDANCE: dict[str, str] = {
     "wifi_interference": (

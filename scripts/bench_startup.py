@@ -54,7 +54,8 @@ def time_ready(root: Path) -> float:
 
 def report(name: str, seconds: list[float]) -> None:
     ms = [s * 1000 for s in seconds]
-    print(f"{name:<28} median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}   (n={len(ms)})")
+    median = statistics.median(ms)
+    print(f"{name:<28} median {median:7.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}   (n={len(ms)})")
 
 
 def main() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from edge_agent import __version__
 

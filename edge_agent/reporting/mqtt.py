@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import SCHEMA_STATUS, EnvelopeFactory

@@ -68,12 +68,14 @@ class Daemon:
             self.notify.settimeout(max(0.01, deadline - time.monotonic()))
             try:
                 message = self.notify.recv(4096).decode()
-            except socket.timeout:
+            except TimeoutError:
                 break
             self.messages.append(message)
             if needle in message:
                 return message
-        raise AssertionError(f"no {needle!r} from the agent within {timeout_s} s; got {self.messages}\n{self.log_text()}")
+        raise AssertionError(
+            f"no {needle!r} from the agent within {timeout_s} s; got {self.messages}\n{self.log_text()}"
+        )
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

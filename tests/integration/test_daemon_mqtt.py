@@ -9,7 +9,6 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-
 from agent_process import Daemon
 
 
@@ -29,7 +28,8 @@ class Subscriber:
             try:
                 item = self.messages.get(timeout=timeout_s)
             except queue.Empty:
-                raise AssertionError(f"no matching message within {timeout_s} s; saw {[(t, b.get('change') or b.get('state')) for t, _, b in seen]}")
+                summary = [(topic, body.get("change") or body.get("state")) for topic, _, body in seen]
+                raise AssertionError(f"no matching message within {timeout_s} s; saw {summary}") from None
             seen.append(item)
             if predicate(*item):
                 return item
@@ -53,7 +53,10 @@ def mqtt_daemon(short_tmp: Path, mosquitto):
 
 
 def is_status(state: str, reason: str):
-    return lambda topic, retain, body: topic == "edge/v1/itest-gw/status" and body["state"] == state and body["reason"] == reason
+    def matches(topic, retain, body):
+        return topic == "edge/v1/itest-gw/status" and body["state"] == state and body["reason"] == reason
+
+    return matches
 
 
 def test_agent_announces_itself_reports_issues_and_says_offline_on_shutdown(mqtt_daemon):

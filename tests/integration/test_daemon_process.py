@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from agent_process import Daemon, wait_for
 
 
@@ -64,11 +63,17 @@ def test_daemon_detects_and_resolves_the_scripted_fault_and_shuts_down_cleanly(d
     assert "not running" in gone.stderr and "Traceback" not in gone.stderr
 
 
+def with_wifi_interval(config_text: str, value: str) -> str:
+    old = "[collectors.wifi]\ninterval_s = 1\n"
+    assert old in config_text
+    return config_text.replace(old, f"[collectors.wifi]\ninterval_s = {value}\n")
+
+
 def test_sighup_with_a_bad_config_keeps_the_old_one_and_a_good_one_applies(daemon: Daemon):
     daemon.wait_notify("READY=1", timeout_s=15)
     good_config = daemon.config.read_text()
 
-    daemon.config.write_text(good_config.replace("interval_s = 1\n[collectors.connectivity]", "interval_s = -1\n[collectors.connectivity]"))
+    daemon.config.write_text(with_wifi_interval(good_config, "-1"))
     daemon.proc.send_signal(signal.SIGHUP)
     daemon.wait_notify("reload failed", timeout_s=10)
     assert "collectors.wifi.interval_s = -1" in daemon.log_text()
@@ -78,7 +83,7 @@ def test_sighup_with_a_bad_config_keeps_the_old_one_and_a_good_one_applies(daemo
     wifi = next(c for c in status["collectors"] if c["name"] == "wifi")
     assert wifi["interval_s"] == 1
 
-    daemon.config.write_text(good_config.replace("interval_s = 1\n[collectors.connectivity]", "interval_s = 2\n[collectors.connectivity]"))
+    daemon.config.write_text(with_wifi_interval(good_config, "2"))
     daemon.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: daemon.ask_json("status")["reloads"] == 1, timeout_s=10, what="the reload to apply")
     wifi = next(c for c in daemon.ask_json("status")["collectors"] if c["name"] == "wifi")
