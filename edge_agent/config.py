@@ -161,6 +161,8 @@ class SimulationSection(_Section):
 
 class ReportingSection(_Section):
     journal_max_bytes: int = Field(5_000_000, ge=10_000)
+    outbox_max_bytes: int = Field(20_000_000, ge=100_000)
+    outbox_sync: Literal["full", "normal"] = "full"
 
 
 class MqttSection(_Section):

@@ -96,9 +96,14 @@ class Agent:
     def _make_mqtt_sink(self, config: AgentConfig):
         if not config.mqtt.enabled:
             return None
-        from edge_agent.reporting.mqtt import MqttSink
+        from edge_agent.reporting.mqtt import MqttPublisher, OutboxSink
+        from edge_agent.reporting.outbox import Outbox
 
-        return MqttSink(config.mqtt, self.envelopes, lambda: (self.clock.monotonic(), self.clock.wall()))
+        reporting = config.reporting
+        outbox = Outbox(self.state_dir / "outbox.sqlite", reporting.outbox_max_bytes, reporting.outbox_sync)
+        now = lambda: (self.clock.monotonic(), self.clock.wall())  # noqa: E731
+        publisher = MqttPublisher(config.mqtt, self.envelopes, outbox, now)
+        return OutboxSink(outbox, publisher)
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
@@ -130,7 +135,7 @@ class Agent:
             log.info("%s", note)
         self.control.start()
         if self.mqtt is not None:
-            self.mqtt.start()
+            self.mqtt.publisher.start()
         log.info(
             "edge-agent %s started: device %s, %s premises, collectors %s, control socket %s",
             __version__, self.config.agent.device_id, self.backends.mode, ", ".join(self.collectors) or "none",
@@ -254,8 +259,21 @@ class Agent:
                 "events": self.reporter.published_events,
                 "samples": self.reporter.published_samples,
                 "journal": str(self.journal.path),
+                "mqtt": self._mqtt_status(),
             },
             "latest": self.pipeline.latest_samples(),
+        }
+
+    def _mqtt_status(self) -> dict[str, Any] | None:
+        if self.mqtt is None:
+            return None
+        publisher = self.mqtt.publisher
+        return {
+            "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}",
+            "connected": publisher.connected.is_set(),
+            "connects": publisher.connects,
+            "published": publisher.published,
+            "outbox": self.mqtt.outbox.stats().to_dict(),
         }
 
     def _issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -1,42 +1,75 @@
-"""MQTT v5 sink (paho 2.x): presence on a retained `status` (also the Last Will), events at QoS 1, telemetry at QoS 0.
+"""MQTT v5 publisher (paho 2.x): drains the durable outbox, owns presence (retained `status` and Last Will).
 
-paho's own thread owns the connection and reconnects with backoff. Messages published while the broker is
-unreachable wait in paho's RAM queue (events) or are dropped (telemetry); the durable outbox comes later.
+One thread owns the paho client: it connects, reconnects with exponential backoff and jitter, publishes
+from the outbox in order with a bounded in-flight window, and deletes a message only when the broker
+acknowledged it (PUBACK for QoS 1). Other threads only write to the outbox and wake this one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import SCHEMA_STATUS, EnvelopeFactory
+from edge_agent.reporting.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 OFFLINE_PUBLISH_TIMEOUT_S = 2.0
+INFLIGHT_WINDOW = 200
+SESSION_EXPIRY_S = 24 * 3600
+RECONNECT_MIN_S = 1.0
+RECONNECT_MAX_S = 60.0
+IDLE_LOOP_S = 0.25
 
 
-class MqttSink:
+def reconnect_delay(
+    attempt: int, rng: random.Random, low: float = RECONNECT_MIN_S, high: float = RECONNECT_MAX_S
+) -> float:
+    """Exponential backoff with "equal jitter": a fleet that lost its broker together does not return together."""
+    ceiling = min(high, low * 2 ** max(0, attempt - 1))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+class MqttPublisher:
+    """The outbox's consumer and the device's presence on the broker."""
+
     def __init__(
         self,
         config: MqttSection,
         envelopes: EnvelopeFactory,
+        outbox: Outbox,
         now: Callable[[], tuple[float, float]],
+        rng: random.Random | None = None,
     ):
         """`now` returns (monotonic, wall) seconds from the agent's clock."""
-        import paho.mqtt.client as mqtt  # heavy-ish: only when MQTT is enabled
+        import paho.mqtt.client as mqtt  # only when MQTT is enabled
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
 
-        self._mqtt = mqtt
         self.config = config
         self.envelopes = envelopes
+        self.outbox = outbox
         self._now = now
+        self._rng = rng or random.Random()
         self.base_topic = f"{config.topic_prefix}/{envelopes.device_id}"
         self.connected = threading.Event()
-        self.dropped_telemetry = 0
+        self.published = 0
+        self.connects = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inflight: dict[int, int] = {}  # paho mid -> outbox id
+        self._acked: list[int] = []
+        self._acked_lock = threading.Lock()
+        self._last_sent_id = 0
+        self._attempt = 0
 
         client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -52,54 +85,156 @@ class MqttSink:
                 certfile=str(config.cert_file) if config.cert_file else None,
                 keyfile=str(config.key_file) if config.key_file else None,
             )
-        client.will_set(self._topic("status"), self._status_payload("offline", "connection lost"), qos=1, retain=True)
-        client.reconnect_delay_set(min_delay=1, max_delay=60)
+        client.will_set(self.topic("status"), self._status_payload("offline", "connection lost"), qos=1, retain=True)
+        client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        self._connect_properties = Properties(PacketTypes.CONNECT)
+        self._connect_properties.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client = client
 
-    def start(self) -> None:
-        self.client.connect_async(self.config.host, self.config.port, keepalive=self.config.keepalive_s)
-        self.client.loop_start()
-
-    def _topic(self, relative: str) -> str:
+    def topic(self, relative: str) -> str:
         return f"{self.base_topic}/{relative}"
 
     def _status_payload(self, state: str, reason: str) -> str:
         mono, wall = self._now()
-        message = self.envelopes.wrap(SCHEMA_STATUS, {"state": state, "reason": reason}, wall, mono)
-        return json.dumps(message)
+        return json.dumps(self.envelopes.wrap(SCHEMA_STATUS, {"state": state, "reason": reason}, wall, mono))
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # The MQTT thread.
+    def _run(self) -> None:
+        import paho.mqtt.client as mqtt
+
+        socket_open = False
+        next_attempt = 0.0
+        while not self._stop.is_set():
+            if not socket_open:
+                wait = next_attempt - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(min(wait, 1.0))
+                    self._wake.clear()
+                    continue
+                socket_open = self._try_connect()
+                if not socket_open:
+                    self._attempt += 1
+                    next_attempt = time.monotonic() + reconnect_delay(self._attempt, self._rng)
+                    continue
+            self._forget_acked()
+            backlog = self._send_window() if self.connected.is_set() else False
+            # Short select while draining; when idle, a quarter second bounds the latency of a new event.
+            if self.client.loop(timeout=0.01 if backlog else IDLE_LOOP_S) != mqtt.MQTT_ERR_SUCCESS:
+                socket_open = False
+                self.connected.clear()
+                self._attempt += 1
+                next_attempt = time.monotonic() + reconnect_delay(self._attempt, self._rng)
+        self._say_offline_and_disconnect()
+
+    def _try_connect(self) -> bool:
+        try:
+            self.client.connect(
+                self.config.host,
+                self.config.port,
+                keepalive=self.config.keepalive_s,
+                clean_start=False,
+                properties=self._connect_properties,
+            )
+        except OSError as exc:
+            if self._attempt == 0:
+                broker = f"{self.config.host}:{self.config.port}"
+                log.warning("MQTT %s unreachable (%s); retrying with backoff", broker, exc)
+            return False
+        return True
+
+    def _send_window(self) -> bool:
+        """Publish the next outbox messages that fit in the in-flight window; True while a backlog remains."""
+        room = INFLIGHT_WINDOW - len(self._inflight)
+        if room <= 0:
+            return True
+        batch = self.outbox.peek(self._last_sent_id, room)
+        for message in batch:
+            topic = self.topic(message.topic)
+            info = self.client.publish(topic, message.payload, qos=message.qos, retain=message.retain)
+            if info.rc != 0:
+                break  # not connected any more: the rest waits in the outbox
+            self._last_sent_id = message.id
+            self._inflight[info.mid] = message.id
+        return len(batch) == room
+
+    def _forget_acked(self) -> None:
+        with self._acked_lock:
+            acked, self._acked = self._acked, []
+        if acked:
+            self.outbox.delete(acked)
+            self.published += len(acked)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
             log.error("MQTT broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason_code)
             return
+        self.connects += 1
+        self._attempt = 0
+        # paho resends its own unacknowledged messages; everything else still in the outbox goes again, in order.
+        self._inflight.clear()
+        self._last_sent_id = 0
         log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
-        client.publish(self._topic("status"), self._status_payload("online", "connected"), qos=1, retain=True)
+        client.publish(self.topic("status"), self._status_payload("online", "connected"), qos=1, retain=True)
         self.connected.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self.connected.clear()
-        if reason_code != 0:
-            log.warning("MQTT connection lost (%s); paho reconnects with backoff", reason_code)
+        if not self._stop.is_set():
+            log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
 
-    def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
-        payload = json.dumps(message, separators=(",", ":"), default=str)
-        if not durable and not self.connected.is_set():
-            self.dropped_telemetry += 1
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason_code: Any, properties: Any) -> None:
+        message_id = self._inflight.pop(mid, None)
+        if message_id is None:
+            return  # presence messages do not live in the outbox
+        if reason_code.is_failure:
+            log.error("MQTT broker refused outbox message %d: %s (kept for retry)", message_id, reason_code)
             return
-        self.client.publish(self._topic(topic), payload, qos=1 if durable else 0)
+        with self._acked_lock:
+            self._acked.append(message_id)
 
-    def close(self) -> None:
-        """Say offline before a clean DISCONNECT (which suppresses the will), within a bounded time."""
+    def _say_offline_and_disconnect(self) -> None:
+        """Offline before a clean DISCONNECT (which suppresses the will), within a bounded time."""
         if self.connected.is_set():
             info = self.client.publish(
-                self._topic("status"), self._status_payload("offline", "shutdown"), qos=1, retain=True
+                self.topic("status"), self._status_payload("offline", "shutdown"), qos=1, retain=True
             )
-            try:
-                info.wait_for_publish(timeout=OFFLINE_PUBLISH_TIMEOUT_S)
-            except (RuntimeError, ValueError) as exc:
-                log.warning("MQTT offline status not delivered: %s", exc)
-        # paho 2.x: disconnect before loop_stop, the other order costs about a second.
+            deadline = time.monotonic() + OFFLINE_PUBLISH_TIMEOUT_S
+            while not info.is_published() and self.client.is_connected() and time.monotonic() < deadline:
+                self.client.loop(timeout=0.05)
+            self._forget_acked()
         self.client.disconnect()
-        self.client.loop_stop()
+        self.client.loop(timeout=0.05)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=OFFLINE_PUBLISH_TIMEOUT_S + 2)
+
+
+class OutboxSink:
+    """The reporter's sink: commit to the outbox, then wake the MQTT thread."""
+
+    def __init__(self, outbox: Outbox, publisher: MqttPublisher):
+        self.outbox = outbox
+        self.publisher = publisher
+
+    def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
+        payload = json.dumps(message, separators=(",", ":"), default=str).encode()
+        kind = "event" if durable else "telemetry"
+        if self.outbox.put(kind, topic, payload, qos=1 if durable else 0) is not None:
+            self.publisher.wake()
+
+    def close(self) -> None:
+        self.publisher.close()
+        self.outbox.close()

@@ -1,0 +1,281 @@
+"""The local control socket: a real Unix socket, one JSON line each way, checked by the peer's credentials."""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import pytest
+
+from edge_agent.control import (
+    MAX_REQUEST_BYTES,
+    AgentNotRunning,
+    ControlError,
+    ControlServer,
+    peer_allowed,
+    request,
+)
+
+NOBODY_UID = 65534
+STATUS = {"device_id": "gw-7", "open_issues": 0}
+
+
+class Handlers(dict):
+    """Control handlers that remember every call they answered."""
+
+    def __init__(self) -> None:
+        super().__init__(status=self.status, echo=self.echo, strict=self.strict)
+        self.calls: list[tuple[str, Mapping[str, Any]]] = []
+
+    def status(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        self.calls.append(("status", args))
+        return STATUS
+
+    def echo(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        self.calls.append(("echo", args))
+        return dict(args)
+
+    def strict(self, args: Mapping[str, Any]) -> None:
+        raise ValueError("limit must be positive")
+
+
+@pytest.fixture
+def handlers() -> Handlers:
+    return Handlers()
+
+
+@pytest.fixture
+def sock_path(short_tmp: Path) -> Path:
+    return short_tmp / "ctl.sock"
+
+
+@pytest.fixture
+def server(sock_path: Path, handlers: Handlers) -> Iterator[ControlServer]:
+    control = ControlServer(sock_path, handlers)
+    control.start()
+    try:
+        yield control
+    finally:
+        control.stop()
+
+
+def raw_exchange(path: Path, payload: bytes) -> dict[str, Any]:
+    """Send bytes as they are and read the agent's one-line answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(5)
+        client.connect(str(path))
+        client.sendall(payload)
+        with client.makefile("rb") as reader:
+            return json.loads(reader.readline())
+
+
+def leave_stale_socket(path: Path) -> None:
+    """What a crashed agent leaves behind: a socket file nobody listens on."""
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))
+    dead.close()
+
+
+def test_status_request_round_trip(server, sock_path):
+    assert request(sock_path, "status") == STATUS
+
+
+def test_request_arguments_reach_the_handler(server, sock_path):
+    assert request(sock_path, "echo", {"all": False}) == {"all": False}
+
+
+def test_unknown_request_is_an_error_naming_the_known_requests(server, sock_path):
+    with pytest.raises(ControlError) as raised:
+        request(sock_path, "reboot")
+    assert "unknown request 'reboot'" in str(raised.value)
+    assert "status" in str(raised.value)
+
+
+def test_line_that_is_not_json_is_answered_with_an_error(server, sock_path):
+    response = raw_exchange(sock_path, b"status please\n")
+    assert response == {"ok": False, "error": "request is not a JSON line"}
+
+
+def test_json_without_a_request_name_is_answered_with_an_error(server, sock_path, handlers):
+    response = raw_exchange(sock_path, b'["status"]\n')
+    assert response["ok"] is False
+    assert handlers.calls == []
+
+
+def test_request_larger_than_the_limit_is_refused_unread(server, sock_path, handlers):
+    padding = "x" * (MAX_REQUEST_BYTES + 10)
+    response = raw_exchange(sock_path, json.dumps({"request": "echo", "args": {"pad": padding}}).encode() + b"\n")
+    assert response["ok"] is False
+    assert str(MAX_REQUEST_BYTES) in response["error"]
+    assert handlers.calls == []
+
+
+def test_handler_refusing_its_arguments_is_reported_as_bad_arguments(server, sock_path):
+    with pytest.raises(ControlError, match="bad arguments: limit must be positive"):
+        request(sock_path, "strict", {"limit": -1})
+
+
+def test_socket_is_created_with_mode_0660(server, sock_path):
+    mode = sock_path.stat().st_mode
+    assert stat.S_ISSOCK(mode)
+    assert stat.S_IMODE(mode) == 0o660
+
+
+def test_socket_is_removed_when_the_server_stops(sock_path, handlers):
+    control = ControlServer(sock_path, handlers)
+    control.start()
+    control.stop()
+    assert not sock_path.exists()
+
+
+def test_server_creates_a_missing_socket_directory(short_tmp, handlers):
+    path = short_tmp / "run" / "ctl.sock"
+    control = ControlServer(path, handlers)
+    control.start()
+    try:
+        assert request(path, "status") == STATUS
+    finally:
+        control.stop()
+
+
+def test_stale_socket_of_a_dead_agent_is_replaced(sock_path, handlers):
+    leave_stale_socket(sock_path)
+    control = ControlServer(sock_path, handlers)
+    control.start()
+    try:
+        assert request(sock_path, "status") == STATUS
+    finally:
+        control.stop()
+
+
+def test_second_server_refuses_to_start_beside_a_live_one(server, sock_path):
+    with pytest.raises(ControlError, match="already listening"):
+        ControlServer(sock_path, Handlers()).start()
+
+
+def test_live_server_keeps_answering_after_a_second_one_was_refused(server, sock_path):
+    with pytest.raises(ControlError):
+        ControlServer(sock_path, Handlers()).start()
+    assert request(sock_path, "status") == STATUS
+
+
+def test_client_on_a_missing_socket_raises_agent_not_running(short_tmp):
+    with pytest.raises(AgentNotRunning, match="not running"):
+        request(short_tmp / "absent.sock", "status")
+
+
+def test_client_on_a_socket_nobody_listens_on_raises_agent_not_running(sock_path):
+    leave_stale_socket(sock_path)
+    with pytest.raises(AgentNotRunning):
+        request(sock_path, "status")
+
+
+def test_client_gives_up_when_the_agent_does_not_answer(sock_path):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mute:
+        mute.bind(str(sock_path))
+        mute.listen(1)
+        with pytest.raises(ControlError, match="did not answer"):
+            request(sock_path, "status", timeout_s=0.2)
+
+
+def test_many_clients_at_once_each_get_their_own_answer(server, sock_path):
+    answers: dict[int, Any] = {}
+
+    def ask(n: int) -> None:
+        answers[n] = request(sock_path, "echo", {"n": n})
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert answers == {n: {"n": n} for n in range(20)}
+
+
+# peer_allowed: who may use the socket, as a pure function of the peer's credentials.
+AGENT_UID = 995
+STAFF = grp.struct_group(("edge-agent", "x", 4242, ["nobody"]))
+
+
+def test_root_is_allowed_without_a_group():
+    assert peer_allowed(0, 0, AGENT_UID, None)
+
+
+def test_the_agents_own_user_is_allowed_without_a_group():
+    assert peer_allowed(AGENT_UID, 1234, AGENT_UID, None)
+
+
+def test_another_user_is_refused_without_a_group():
+    assert not peer_allowed(1000, 1000, AGENT_UID, None)
+
+
+def test_a_peer_whose_primary_group_is_the_agents_group_is_allowed():
+    assert peer_allowed(1000, STAFF.gr_gid, AGENT_UID, STAFF)
+
+
+def test_a_listed_member_of_the_agents_group_is_allowed():
+    if pwd.getpwuid(NOBODY_UID).pw_name != "nobody":
+        pytest.skip("uid 65534 is not named 'nobody' on this machine")
+    assert peer_allowed(NOBODY_UID, NOBODY_UID, AGENT_UID, STAFF)
+
+
+def test_a_user_outside_the_agents_group_is_refused():
+    assert not peer_allowed(0 + 1000, 1000, AGENT_UID, grp.struct_group(("edge-agent", "x", 4242, ["alice"])))
+
+
+def test_a_peer_uid_without_a_passwd_entry_is_refused():
+    unnamed_uid = 3_999_999
+    with pytest.raises(KeyError):
+        pwd.getpwuid(unnamed_uid)
+    assert not peer_allowed(unnamed_uid, unnamed_uid, AGENT_UID, STAFF)
+
+
+CLIENT_AS_NOBODY = """
+import socket, sys
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+client.settimeout(5)
+client.connect(sys.argv[1])
+client.sendall(b'{"request": "status"}\\n')
+sys.stdout.write(client.makefile("rb").readline().decode())
+"""
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+def test_a_real_peer_outside_root_the_agent_and_its_group_is_refused(handlers):
+    # tmp_path sits under a 0700 directory: use a short dir others can reach, and open the socket itself to all,
+    # so only the SO_PEERCRED check stands between the peer and the handlers.
+    socket_dir = Path(tempfile.mkdtemp(prefix="ea-", dir="/tmp"))
+    try:
+        socket_dir.chmod(0o755)
+        path = socket_dir / "ctl.sock"
+        control = ControlServer(path, handlers)
+        control.start()
+        try:
+            path.chmod(0o666)
+            client = subprocess.run(
+                ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
+                 sys.executable, "-I", "-S", "-c", CLIENT_AS_NOBODY, str(path)],
+                capture_output=True, text=True, timeout=10,
+            )
+        finally:
+            control.stop()
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)
+    assert client.returncode == 0, client.stderr
+    response = json.loads(client.stdout)
+    assert response["ok"] is False
+    assert response["error"].startswith("permission denied")
+    assert handlers.calls == []

@@ -1,0 +1,54 @@
+"""Guidance text for people: filled from the finding, never broken by missing evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.config import DetectorsSection
+from edge_agent.detectors.rules import default_rules
+from edge_agent.guidance import FALLBACK, GUIDANCE, guidance_for
+from edge_agent.model import Sample
+
+
+def test_guidance_is_filled_from_subject_and_evidence():
+    text = guidance_for("wifi_interference", "wlan0", {"channel": 6, "busy_ratio": 0.72, "limit": 0.6})
+    assert text.startswith("Channel 6 on wlan0 is busy 72% of the time (limit 60%)")
+
+
+def test_missing_evidence_shows_as_question_mark_even_with_a_format_spec():
+    text = guidance_for("wifi_interference", "wlan0", {})
+    assert text.startswith("Channel ? on wlan0 is busy ? of the time (limit ?)")
+
+
+def test_unknown_issue_type_gets_the_fallback_text():
+    assert guidance_for("toaster_on_fire", "kitchen", {"temperature_c": 300}) == FALLBACK
+
+
+@pytest.mark.parametrize("issue_type", sorted(GUIDANCE))
+def test_every_template_renders_without_any_evidence(issue_type):
+    text = guidance_for(issue_type, "subject-x", {})
+    assert "{" not in text and "}" not in text
+
+
+# One bad sample per issue type the threshold rules raise, with the default thresholds.
+BAD_SAMPLES = [
+    Sample("system", "host", {"cpu_percent": 99.0, "memory_percent": 99.0, "temperature_c": 95.0}, 1.0, 1.0),
+    Sample("system.disk", "/", {"disk_percent": 99.0}, 1.0, 1.0),
+    Sample("system.process", "hostapd", {"running": False}, 1.0, 1.0),
+    Sample("interface", "eth0", {"errors_per_s": 9.0, "drops_per_s": 9.0}, 1.0, 1.0),
+    Sample("wifi.radio", "wlan0", {"channel": 6, "busy_ratio": 0.9, "noise_dbm": -60.0}, 1.0, 1.0),
+    Sample("connectivity.gateway", "192.168.1.1", {"loss_pct": 40.0, "rtt_ms": 300.0}, 1.0, 1.0),
+    Sample("connectivity.dns", "192.168.1.1", {"ok": False, "latency_ms": None, "rcode": "timeout"}, 1.0, 1.0),
+    Sample("connectivity.dns", "9.9.9.9", {"ok": True, "latency_ms": 900.0, "rcode": "NOERROR"}, 1.0, 1.0),
+]
+
+
+def _present_findings():
+    rules = default_rules(DetectorsSection())
+    return [f for sample in BAD_SAMPLES for rule in rules for f in rule.evaluate(sample) if f.present]
+
+
+@pytest.mark.parametrize("finding", _present_findings(), ids=lambda f: f.type)
+def test_rule_evidence_fills_every_placeholder_of_its_guidance(finding):
+    assert finding.type in GUIDANCE
+    assert "?" not in guidance_for(finding.type, finding.subject, finding.evidence)

@@ -1,0 +1,105 @@
+"""What the technician reads: status summary and issues, with guidance only where something is still wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edge_agent.views import render_issues, render_status
+
+
+def issue(state: str, subject: str, guidance: str) -> dict[str, Any]:
+    return {
+        "state": state,
+        "severity": "warning",
+        "type": "wifi_interference",
+        "subject": subject,
+        "opened_ts": 1_700_000_000.0,
+        "resolved_ts": 1_700_000_100.0 if state == "resolved" else None,
+        "summary": f"busy_ratio on {subject} is 0.8, limit 0.6",
+        "guidance": guidance,
+    }
+
+
+def status(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "agent_version": "0.1.0",
+        "device_id": "gw-7",
+        "site_id": "site-3",
+        "premises": "simulated",
+        "uptime_s": 7500.0,
+        "open_issues": 1,
+        "issue_counters": {"detected": 4, "resolved": 3, "flaps_prevented": 2},
+        "config_path": None,
+        "reloads": 0,
+        "reload_failures": 0,
+        "collectors": [
+            {"name": "wifi", "interval_s": 5.0, "runs": 10, "failures": 0, "last_run_age_s": 2.0, "last_error": None},
+            {"name": "system", "interval_s": 10.0, "runs": 0, "failures": 0, "last_run_age_s": None,
+             "last_error": None},
+        ],
+        "detectors": [{"name": "rules.wifi", "runs": 10, "failures": 1, "last_error": "KeyError: 'x'"}],
+        "latest": [{"stream": "wifi.radio", "subject": "wlan0", "metrics": {"channel": 6, "noise_dbm": None}}],
+    }
+    return {**base, **overrides}
+
+
+def test_no_issues_says_so():
+    assert render_issues([]) == "no issues"
+
+
+def test_guidance_is_shown_for_an_active_issue():
+    text = render_issues([issue("open", "wlan0", "Move the access point to a quieter channel.")])
+    assert "What to do about wifi_interference on wlan0:" in text
+    assert "Move the access point to a quieter channel." in text
+
+
+def test_guidance_is_not_shown_for_a_resolved_issue():
+    text = render_issues([issue("resolved", "wlan1", "Unplug the microwave.")])
+    assert "Unplug the microwave." not in text
+    assert "What to do" not in text
+
+
+def test_resolved_issue_is_still_listed_in_the_table():
+    text = render_issues([issue("resolved", "wlan1", "Unplug the microwave.")])
+    assert "resolved" in text.splitlines()[1] and "wlan1" in text.splitlines()[1]
+
+
+def test_only_active_issues_get_guidance_when_both_are_listed():
+    text = render_issues([
+        issue("resolved", "wlan1", "Guidance for the resolved one."),
+        issue("open", "wlan0", "Guidance for the open one."),
+    ])
+    assert "Guidance for the open one." in text
+    assert "Guidance for the resolved one." not in text
+
+
+def test_status_headline_names_device_site_premises_and_uptime():
+    first = render_status(status()).splitlines()[0]
+    assert first == "edge-agent 0.1.0 on gw-7 (site site-3), simulated premises, up 2h05m"
+
+
+def test_status_shows_issue_counters():
+    assert "detected 4, resolved 3, flaps prevented 2" in render_status(status())
+
+
+def test_status_without_a_config_file_says_built_in_defaults():
+    assert "config: built-in defaults" in render_status(status())
+
+
+def test_status_names_the_config_file_when_there_is_one():
+    assert "config: /etc/edge-agent/edge-agent.toml" in render_status(status(config_path="/etc/edge-agent/edge-agent.toml"))
+
+
+def test_status_shows_a_dash_for_a_collector_that_never_ran():
+    system_row = next(line for line in render_status(status()).splitlines() if line.startswith("system "))
+    assert system_row.split()[4] == "-"
+
+
+def test_status_shows_detector_errors():
+    assert "KeyError: 'x'" in render_status(status())
+
+
+def test_status_leaves_unknown_metrics_out_of_the_latest_samples():
+    row = next(line for line in render_status(status()).splitlines() if line.startswith("wifi.radio"))
+    assert "channel=6" in row
+    assert "noise_dbm" not in row
