@@ -1,4 +1,4 @@
-"""A real mosquitto broker per test, on its own port and config, stopped by PID."""
+"""A real mosquitto broker per test, on its own port and config, stopped by PID; it can be stopped and restarted."""
 
 from __future__ import annotations
 
@@ -7,17 +7,9 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-
-@dataclass
-class Broker:
-    host: str
-    port: int
-    log: Path
 
 
 def free_port() -> int:
@@ -37,23 +29,50 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> None:
     raise RuntimeError(f"mosquitto did not listen on {host}:{port} within {timeout_s} s")
 
 
+class Broker:
+    """mosquitto on 127.0.0.1:<free port>, with persistence so sessions survive a restart."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, binary: str, root: Path):
+        self.binary = binary
+        self.port = free_port()
+        self.log = root / "mosquitto.log"
+        self.conf = root / "mosquitto.conf"
+        lines = [
+            f"listener {self.port} {self.host}",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {root}/",
+            f"log_dest file {self.log}",
+            "log_type all",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")  # otherwise it drops to user mosquitto and cannot write here
+        self.conf.write_text("\n".join(lines) + "\n")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for_port(self.host, self.port, timeout_s=5)
+
+    def stop(self) -> None:
+        """SIGTERM: mosquitto saves its sessions and queued messages before it exits."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=5)
+        self.proc = None
+
+
 @pytest.fixture
 def mosquitto(short_tmp: Path) -> Broker:
     binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
     if binary is None:
         pytest.skip("mosquitto is not installed (scripts/test.sh installs it when run as root)")
-    port = free_port()
-    log = short_tmp / "mosquitto.log"
-    conf = short_tmp / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false", f"log_dest file {log}",
-             "log_type all"]
-    if os.geteuid() == 0:
-        lines.append("user root")  # otherwise it drops to user mosquitto and cannot write the log here
-    conf.write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = Broker(binary, short_tmp)
+    broker.start()
     try:
-        wait_for_port("127.0.0.1", port, timeout_s=5)
-        yield Broker("127.0.0.1", port, log)
+        yield broker
     finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+        broker.stop()

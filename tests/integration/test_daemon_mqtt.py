@@ -5,20 +5,30 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from agent_process import Daemon
+from agent_process import Daemon, wait_for
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 
 class Subscriber:
-    def __init__(self, host: str, port: int, topic: str):
+    """A fleet-side client with a persistent session: what it misses while the broker is down it gets later."""
+
+    def __init__(self, host: str, port: int, topic: str, client_id: str = ""):
         self.host, self.port = host, port
         self.messages: queue.Queue = queue.Queue()
-        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
         self.client.on_message = lambda c, u, msg: self.messages.put((msg.topic, msg.retain, json.loads(msg.payload)))
-        self.client.connect(host, port)
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600
+        self.client.connect(host, port, clean_start=False, properties=properties)
         self.client.subscribe(topic, qos=1)
         self.client.loop_start()
 
@@ -43,10 +53,10 @@ class Subscriber:
 def mqtt_daemon(short_tmp: Path, mosquitto):
     extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\nkeepalive_s = 5\n'
     daemon = Daemon(short_tmp, extra)
-    subscriber = Subscriber(mosquitto.host, mosquitto.port, "edge/v1/itest-gw/#")
+    subscriber = Subscriber(mosquitto.host, mosquitto.port, "edge/v1/itest-gw/#", client_id="fleet-test")
     daemon.start()
     try:
-        yield daemon, subscriber
+        yield daemon, subscriber, mosquitto
     finally:
         subscriber.close()
         daemon.stop()
@@ -60,7 +70,7 @@ def is_status(state: str, reason: str):
 
 
 def test_agent_announces_itself_reports_issues_and_says_offline_on_shutdown(mqtt_daemon):
-    daemon, sub = mqtt_daemon
+    daemon, sub, _ = mqtt_daemon
     _, _, online = sub.next_matching(is_status("online", "connected"), timeout_s=15)
     assert online["schema"] == "edge.status/1" and online["device_id"] == "itest-gw"
 
@@ -93,8 +103,64 @@ def test_agent_announces_itself_reports_issues_and_says_offline_on_shutdown(mqtt
 
 
 def test_broker_publishes_the_last_will_when_the_agent_dies(mqtt_daemon):
-    daemon, sub = mqtt_daemon
+    daemon, sub, _ = mqtt_daemon
     sub.next_matching(is_status("online", "connected"), timeout_s=15)
     daemon.proc.kill()
     daemon.proc.wait(timeout=5)
     sub.next_matching(is_status("offline", "connection lost"), timeout_s=10)
+
+
+def issue_events(sub: Subscriber, wanted: set[tuple[str, str]], timeout_s: float) -> dict[str, list[dict]]:
+    """Collect event/issue messages until every wanted (issue_id, change) arrived; dedup by message id."""
+    by_id: dict[str, dict] = {}
+    duplicates = 0
+    deadline = time.monotonic() + timeout_s
+    while not wanted <= {(b["issue_id"], b["change"]) for b in by_id.values()}:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"missing {wanted - {(b['issue_id'], b['change']) for b in by_id.values()}}"
+        _, _, body = sub.next_matching(lambda t, r, b: t.endswith("/event/issue"), timeout_s=remaining)
+        if body["id"] in by_id:
+            duplicates += 1
+        by_id[body["id"]] = body
+    return {"events": sorted(by_id.values(), key=lambda b: (b["boot_id"], b["seq"])), "duplicates": duplicates}
+
+
+def wait_issue_resolved(daemon: Daemon, issue_type: str) -> dict:
+    def resolved():
+        return [i for i in daemon.ask_json("issues") if i["type"] == issue_type and i["state"] == "resolved"]
+
+    return wait_for(resolved, timeout_s=30, what=f"{issue_type} to open and resolve")[0]
+
+
+def test_events_queued_while_the_broker_is_down_arrive_after_it_returns(mqtt_daemon):
+    daemon, sub, broker = mqtt_daemon
+    sub.next_matching(is_status("online", "connected"), timeout_s=15)
+    broker.stop()
+
+    issue = wait_issue_resolved(daemon, "wifi_interference")
+    mqtt_status = daemon.ask_json("status")["reporting"]["mqtt"]
+    assert mqtt_status["connected"] is False
+    assert mqtt_status["outbox"]["queued_events"] >= 2
+
+    broker.start()
+    received = issue_events(sub, {(issue["issue_id"], "opened"), (issue["issue_id"], "resolved")}, timeout_s=30)
+    changes = [e["change"] for e in received["events"] if e["issue_id"] == issue["issue_id"]]
+    assert changes == ["opened", "resolved"]
+    wait_for(lambda: daemon.ask_json("status")["reporting"]["mqtt"]["outbox"]["queued_events"] == 0,
+             timeout_s=10, what="the outbox to drain")
+
+
+def test_events_survive_the_agent_being_killed_while_the_broker_is_down(mqtt_daemon):
+    daemon, sub, broker = mqtt_daemon
+    sub.next_matching(is_status("online", "connected"), timeout_s=15)
+    broker.stop()
+    issue = wait_issue_resolved(daemon, "wifi_interference")
+    daemon.proc.kill()
+    daemon.proc.wait(timeout=5)
+
+    broker.start()
+    daemon.start()  # a new boot, same state directory: the old outbox drains first
+    received = issue_events(sub, {(issue["issue_id"], "opened"), (issue["issue_id"], "resolved")}, timeout_s=30)
+    old_boot = [e for e in received["events"] if e["issue_id"] == issue["issue_id"]]
+    assert [e["change"] for e in old_boot] == ["opened", "resolved"]
+    assert old_boot[0]["boot_id"] == old_boot[1]["boot_id"]
