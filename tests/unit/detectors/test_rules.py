@@ -1,0 +1,192 @@
+"""Threshold rules: a finding per checked metric, healthy ones included, none where the metric is unknown."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.config import (
+    ConnectivityThresholds,
+    DetectorsSection,
+    InterfaceThresholds,
+    SystemThresholds,
+    WifiThresholds,
+)
+from edge_agent.detectors.rules import (
+    ConnectivityRules,
+    InterfaceRules,
+    SystemRules,
+    WifiRules,
+    above_limit,
+    default_rules,
+)
+from edge_agent.model import Sample, Severity
+
+
+def sample(stream: str, subject: str, **metrics) -> Sample:
+    return Sample(stream, subject, metrics, 1.0, 1_700_000_001.0)
+
+
+def by_type(findings) -> dict:
+    return {f.type: f for f in findings}
+
+
+# above_limit
+
+
+def test_value_above_the_limit_is_a_present_finding_with_summary_and_evidence():
+    [finding] = above_limit(sample("system", "host", cpu_percent=97.5), "cpu_percent", 90.0, "high_cpu", "rules.x")
+    assert finding.present is True
+    assert finding.summary == "cpu_percent on host is 97.5, limit 90.0"
+    assert dict(finding.evidence) == {"cpu_percent": 97.5, "limit": 90.0}
+
+
+def test_value_within_the_limit_is_a_healthy_finding_not_no_finding():
+    [finding] = above_limit(sample("system", "host", cpu_percent=12.0), "cpu_percent", 90.0, "high_cpu", "rules.x")
+    assert (finding.present, finding.summary) == (False, "")
+
+
+def test_value_equal_to_the_limit_is_healthy():
+    [finding] = above_limit(sample("system", "host", cpu_percent=90.0), "cpu_percent", 90.0, "high_cpu", "rules.x")
+    assert finding.present is False
+
+
+@pytest.mark.parametrize("metrics", [{"cpu_percent": None}, {}, {"cpu_percent": True}, {"cpu_percent": "n/a"}])
+def test_unknown_or_non_numeric_value_gives_no_finding(metrics):
+    assert above_limit(sample("system", "host", **metrics), "cpu_percent", 90.0, "high_cpu", "rules.x") == []
+
+
+def test_context_is_added_to_the_evidence():
+    [finding] = above_limit(sample("wifi.radio", "wlan0", busy_ratio=0.7), "busy_ratio", 0.6, "wifi_interference",
+                            "rules.wifi", channel=6)
+    assert finding.evidence["channel"] == 6
+
+
+# SystemRules
+
+SYSTEM = SystemRules(SystemThresholds(cpu_percent_max=90, memory_percent_max=80, temperature_c_max=70,
+                                      disk_percent_max=95))
+
+
+def test_system_rules_flag_the_metric_that_is_over_and_report_the_others_healthy():
+    findings = by_type(SYSTEM.evaluate(sample("system", "host", cpu_percent=10.0, memory_percent=85.0,
+                                              temperature_c=50.0)))
+    assert {t: f.present for t, f in findings.items()} == {
+        "high_cpu": False, "high_memory": True, "high_temperature": False}
+
+
+def test_system_rules_give_no_temperature_finding_where_there_is_no_sensor():
+    findings = SYSTEM.evaluate(sample("system", "host", cpu_percent=10.0, memory_percent=10.0, temperature_c=None))
+    assert "high_temperature" not in by_type(findings)
+
+
+def test_full_disk_is_flagged_per_mount_point():
+    [finding] = SYSTEM.evaluate(sample("system.disk", "/var", disk_percent=97.0))
+    assert (finding.type, finding.subject, finding.present) == ("disk_full", "/var", True)
+
+
+def test_disk_that_cannot_be_read_gives_no_finding():
+    assert SYSTEM.evaluate(sample("system.disk", "/mnt", disk_percent=None, error="not mounted")) == []
+
+
+def test_watched_process_that_is_down_is_a_critical_finding():
+    [finding] = SYSTEM.evaluate(sample("system.process", "hostapd", running=False, count=0))
+    assert (finding.type, finding.present, finding.severity) == ("process_down", True, Severity.CRITICAL)
+    assert finding.summary == "process hostapd is not running"
+
+
+def test_watched_process_that_runs_is_a_healthy_finding():
+    [finding] = SYSTEM.evaluate(sample("system.process", "hostapd", running=True, count=1))
+    assert finding.present is False
+
+
+def test_system_rules_ignore_other_streams():
+    assert SYSTEM.evaluate(sample("wifi.radio", "wlan0", busy_ratio=0.99)) == []
+
+
+# InterfaceRules
+
+INTERFACES = InterfaceRules(InterfaceThresholds(errors_per_s_max=1.0, drops_per_s_max=5.0))
+
+
+@pytest.mark.parametrize("errors, drops", [(1.5, 0.0), (0.0, 6.0)])
+def test_errors_or_drops_over_their_limit_flag_the_interface(errors, drops):
+    [finding] = INTERFACES.evaluate(sample("interface", "eth0", errors_per_s=errors, drops_per_s=drops))
+    assert (finding.type, finding.present) == ("interface_errors", True)
+
+
+def test_interface_within_both_limits_is_healthy():
+    [finding] = INTERFACES.evaluate(sample("interface", "eth0", errors_per_s=0.5, drops_per_s=1.0))
+    assert finding.present is False
+
+
+@pytest.mark.parametrize("errors, drops", [(None, None), (None, 9.0), (9.0, None)])
+def test_interface_without_rates_gives_no_finding(errors, drops):
+    assert INTERFACES.evaluate(sample("interface", "eth0", errors_per_s=errors, drops_per_s=drops)) == []
+
+
+def test_interface_evidence_carries_rates_and_both_limits():
+    [finding] = INTERFACES.evaluate(sample("interface", "eth0", errors_per_s=2.3456, drops_per_s=0.0))
+    assert dict(finding.evidence) == {"errors_per_s": 2.35, "drops_per_s": 0.0, "errors_limit": 1.0,
+                                      "drops_limit": 5.0}
+
+
+# WifiRules
+
+WIFI = WifiRules(WifiThresholds(channel_busy_ratio_max=0.6, noise_dbm_max=-80.0))
+
+
+def test_busy_channel_is_interference_with_the_channel_in_evidence():
+    findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=0.75, noise_dbm=-95.0)))
+    assert findings["wifi_interference"].present is True
+    assert findings["wifi_interference"].evidence["channel"] == 6
+    assert findings["wifi_high_noise"].present is False
+
+
+def test_high_noise_floor_is_flagged():
+    findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=0.2, noise_dbm=-70.0)))
+    assert findings["wifi_high_noise"].present is True
+
+
+def test_radio_without_busy_counters_gives_no_interference_finding():
+    findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=None, noise_dbm=-95.0)))
+    assert list(findings) == ["wifi_high_noise"]
+
+
+# ConnectivityRules
+
+CONNECTIVITY = ConnectivityRules(ConnectivityThresholds(gateway_loss_pct_max=10, gateway_rtt_ms_max=100,
+                                                        dns_latency_ms_max=500))
+
+
+def test_gateway_losing_probes_is_flagged_and_its_latency_reported_healthy():
+    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.gateway", "10.0.0.1", loss_pct=40.0, rtt_ms=2.0)))
+    assert {t: f.present for t, f in findings.items()} == {"gateway_packet_loss": True, "gateway_high_latency": False}
+
+
+def test_gateway_that_answers_no_probe_has_no_latency_finding():
+    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.gateway", "10.0.0.1", loss_pct=100.0, rtt_ms=None)))
+    assert list(findings) == ["gateway_packet_loss"]
+
+
+def test_failing_resolver_is_a_critical_dns_failure_without_a_slowness_finding():
+    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.dns", "10.0.0.1", ok=False, latency_ms=None,
+                                                    rcode="SERVFAIL")))
+    assert list(findings) == ["dns_failure"]
+    failure = findings["dns_failure"]
+    assert (failure.present, failure.severity, failure.summary) == (
+        True, Severity.CRITICAL, "resolver 10.0.0.1 failed: SERVFAIL")
+
+
+def test_slow_resolver_is_flagged_slow_and_healthy_for_failure():
+    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.dns", "10.0.0.1", ok=True, latency_ms=800.0,
+                                                    rcode="NOERROR")))
+    assert {t: f.present for t, f in findings.items()} == {"dns_failure": False, "dns_slow": True}
+
+
+def test_connectivity_rules_ignore_other_streams():
+    assert CONNECTIVITY.evaluate(sample("system", "host", cpu_percent=99.0)) == []
+
+
+def test_default_rules_cover_every_sample_family_with_distinct_names():
+    rules = default_rules(DetectorsSection())
+    assert sorted(r.name for r in rules) == ["rules.connectivity", "rules.interfaces", "rules.system", "rules.wifi"]
