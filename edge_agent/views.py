@@ -17,6 +17,7 @@ def render_status(status: dict[str, Any]) -> str:
         f"flaps prevented {counters['flaps_prevented']}",
         f"config: {status['config_path'] or 'built-in defaults'} (reloads {status['reloads']}, "
         f"failed reloads {status['reload_failures']})",
+        _mqtt_line(status.get("reporting", {}).get("mqtt")),
         "",
         table(
             ["COLLECTOR", "EVERY", "RUNS", "FAILURES", "LAST RUN", "LAST ERROR"],
@@ -37,6 +38,17 @@ def render_status(status: dict[str, Any]) -> str:
         ]),
     ]
     return "\n".join(lines)
+
+
+def _mqtt_line(mqtt: dict[str, Any] | None) -> str:
+    if mqtt is None:
+        return "mqtt: off (events go to the local journal only)"
+    state = "connected to" if mqtt["connected"] else "NOT connected to"
+    box = mqtt["outbox"]
+    return (
+        f"mqtt: {state} {mqtt['broker']}, {mqtt['published']} delivered; outbox {box['queued_events']} events, "
+        f"{box['queued_telemetry']} telemetry waiting, {box['dropped_telemetry']} telemetry dropped"
+    )
 
 
 def _metrics_summary(metrics: dict[str, Any], limit: int = 6) -> str:

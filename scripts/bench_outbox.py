@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -98,8 +99,13 @@ def bare_paho(port: int, n: int) -> float:
     client.connect("127.0.0.1", port)
     client.loop_start()
     start = time.perf_counter()
-    infos = [client.publish("bench/bare/x", payload(i), qos=1) for i in range(n)]
-    for info in infos:
+    pending: deque = deque()
+    for i in range(n):
+        # paho's message ids wrap at 65535: keep fewer than that outstanding
+        if len(pending) >= 10_000:
+            pending.popleft().wait_for_publish()
+        pending.append(client.publish("bench/bare/x", payload(i), qos=1))
+    for info in pending:
         info.wait_for_publish()
     elapsed = time.perf_counter() - start
     client.disconnect()

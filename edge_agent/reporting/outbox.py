@@ -4,16 +4,21 @@ Durability: WAL journal. `sync="full"` (default) fsyncs every commit, so a power
 accepted; `sync="normal"` fsyncs only at WAL checkpoints — safe against the agent being killed, but a power cut
 may lose the last few messages. Choose "normal" only where the flash is too slow for one fsync per event.
 
+Telemetry inserts and deletes after PUBACK commit without fsync whatever the setting: losing them to a power
+cut costs a telemetry sample or a duplicate delivery (consumers drop duplicates by message id), never an event.
+
 Budget: events are never dropped. Telemetry shares `max_bytes` with them: when the outbox is full, the oldest
 telemetry is dropped to make room, and new telemetry is refused when only events remain; both are counted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -104,12 +109,26 @@ class Outbox:
             if self._bytes + size > self.max_bytes and not self._make_room(kind, size):
                 self.dropped_telemetry += 1
                 return None
-            cursor = self._db.execute(
-                "INSERT INTO outbox (kind, topic, payload, qos, retain, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, topic, payload, qos, int(retain), time.time()),
-            )
+            # Telemetry may be lost to a power cut (it is sampled again in seconds); events may not.
+            with self._synchronous("NORMAL" if kind == "telemetry" else self.sync.upper()):
+                cursor = self._db.execute(
+                    "INSERT INTO outbox (kind, topic, payload, qos, retain, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    (kind, topic, payload, qos, int(retain), time.time()),
+                )
             self._bytes += size
             return cursor.lastrowid
+
+    @contextlib.contextmanager
+    def _synchronous(self, level: str) -> Iterator[None]:
+        """Commit the statements inside at this fsync level, then return to the configured one."""
+        if level == self.sync.upper():
+            yield
+            return
+        self._db.execute(f"PRAGMA synchronous={level}")
+        try:
+            yield
+        finally:
+            self._db.execute(f"PRAGMA synchronous={self.sync.upper()}")
 
     def _make_room(self, kind: Kind, size: int) -> bool:
         """Drop the oldest telemetry until `size` fits. Telemetry never displaces more telemetry than it adds."""
@@ -139,18 +158,14 @@ class Outbox:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        with self._lock:
-            # A delete lost to a power cut only re-sends a message, which consumers drop by id: no fsync needed.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                self._db.execute("BEGIN")
-                freed = self._db.execute(
-                    f"SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE id IN ({marks})", ids
-                ).fetchone()[0]
-                self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)
-                self._db.execute("COMMIT")
-            finally:
-                self._db.execute(f"PRAGMA synchronous={self.sync.upper()}")
+        # A delete lost to a power cut only re-sends a message, which consumers drop by id: no fsync needed.
+        with self._lock, self._synchronous("NORMAL"):
+            self._db.execute("BEGIN")
+            freed = self._db.execute(
+                f"SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE id IN ({marks})", ids
+            ).fetchone()[0]
+            self._db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)
+            self._db.execute("COMMIT")
             self._bytes -= freed
 
     def stats(self) -> OutboxStats:

@@ -1,30 +1,13 @@
-"""Fixtures shared by the unit tests: a sink that records what the reporter hands it."""
+"""Fixtures shared by the unit tests: a reporter whose only sink records what it is handed."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.reporter import Reporter
 
-
-class RecordingSink:
-    """A reporting sink that keeps every (topic, message, durable) it is given."""
-
-    def __init__(self) -> None:
-        self.published: list[tuple[str, dict[str, Any], bool]] = []
-        self.closed = False
-
-    def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
-        self.published.append((topic, message, durable))
-
-    def topics(self) -> list[str]:
-        return [topic for topic, _, _ in self.published]
-
-    def close(self) -> None:
-        self.closed = True
+from .fakes import RecordingSink
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""The local event journal: durable messages only, one JSON line each, one rotated generation kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from edge_agent.reporting.journal import EventJournal
+
+
+def message(n: int) -> dict:
+    return {"seq": n, "change": "opened", "type": "wifi_interference"}
+
+
+def line_bytes(n: int) -> int:
+    return len(json.dumps({"topic": "event/issue", **message(n)}, separators=(",", ":"))) + 1
+
+
+def test_durable_message_is_appended_as_one_json_line_with_its_topic(tmp_path):
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal.publish("event/issue", message(1), durable=True)
+    [line] = (tmp_path / "events.jsonl").read_text().splitlines()
+    assert json.loads(line) == {"topic": "event/issue", **message(1)}
+
+
+def test_telemetry_that_need_not_be_durable_is_not_journaled(tmp_path):
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal.publish("telemetry/wifi", {"seq": 1}, durable=False)
+    assert journal.read() == []
+
+
+def test_journal_directory_is_created(tmp_path):
+    EventJournal(tmp_path / "state" / "edge-agent" / "events.jsonl", max_bytes=10_000)
+    assert (tmp_path / "state" / "edge-agent").is_dir()
+
+
+def test_read_returns_entries_oldest_first(tmp_path):
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    for n in range(1, 6):
+        journal.publish("event/issue", message(n), durable=True)
+    assert [e["seq"] for e in journal.read()] == [1, 2, 3, 4, 5]
+
+
+def test_journal_rotates_before_it_would_grow_past_max_bytes(tmp_path):
+    path = tmp_path / "events.jsonl"
+    journal = EventJournal(path, max_bytes=3 * line_bytes(1))
+    for n in range(1, 5):
+        journal.publish("event/issue", message(n), durable=True)
+    assert [json.loads(l)["seq"] for l in path.with_name("events.jsonl.1").read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(l)["seq"] for l in path.read_text().splitlines()] == [4]
+
+
+def test_rotation_keeps_only_one_older_generation(tmp_path):
+    path = tmp_path / "events.jsonl"
+    journal = EventJournal(path, max_bytes=3 * line_bytes(1))
+    for n in range(1, 11):
+        journal.publish("event/issue", message(n), durable=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.jsonl", "events.jsonl.1"]
+
+
+def test_read_after_rotations_returns_the_newest_entries_in_order(tmp_path):
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=3 * line_bytes(1))
+    for n in range(1, 11):
+        journal.publish("event/issue", message(n), durable=True)
+    assert [e["seq"] for e in journal.read()] == [7, 8, 9, 10]
+
+
+def test_no_journal_file_grows_past_max_bytes(tmp_path):
+    max_bytes = 5 * line_bytes(1)
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=max_bytes)
+    for n in range(1, 40):
+        journal.publish("event/issue", message(n), durable=True)
+    assert max(p.stat().st_size for p in tmp_path.iterdir()) <= max_bytes
+
+
+def test_a_reopened_journal_reads_what_an_earlier_run_wrote(tmp_path):
+    path = tmp_path / "events.jsonl"
+    EventJournal(path, max_bytes=10_000).publish("event/issue", message(1), durable=True)
+    later = EventJournal(path, max_bytes=10_000)
+    later.publish("event/issue", message(2), durable=True)
+    assert [e["seq"] for e in later.read()] == [1, 2]
