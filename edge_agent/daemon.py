@@ -133,6 +133,9 @@ class Agent:
         signal.signal(signal.SIGHUP, self.request_reload)
         for note in self.backends.notes:
             log.info("%s", note)
+        speed = getattr(self.clock, "speed", 1.0)
+        if speed != 1.0:
+            log.info("simulated time runs %gx real time; reported timestamps are simulated time", speed)
         self.control.start()
         if self.mqtt is not None:
             self.mqtt.publisher.start()

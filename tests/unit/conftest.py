@@ -7,7 +7,7 @@ import pytest
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.reporter import Reporter
 
-from .fakes import RecordingSink
+from .support import RecordingSink
 
 
 @pytest.fixture

@@ -1,8 +1,37 @@
-"""Test doubles shared by several unit test modules."""
+"""Test doubles and helpers shared by several unit test modules."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from edge_agent.control import ControlServer
+
+
+@contextmanager
+def short_socket_dir(mode: int = 0o700) -> Iterator[Path]:
+    """A directory under /tmp short enough for AF_UNIX paths (108 bytes at most), removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="ea-", dir="/tmp"))
+    try:
+        path.chmod(mode)
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def serving(path: Path, handlers: Mapping[str, Any]) -> Iterator[ControlServer]:
+    """A real control server on `path`, stopped afterwards (stopping waits out serve_forever's 0.5 s poll)."""
+    control = ControlServer(path, handlers)
+    control.start()
+    try:
+        yield control
+    finally:
+        control.stop()
 
 
 class RecordingSink:

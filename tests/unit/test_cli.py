@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from edge_agent.cli import EX_CONFIG, EX_OK, EX_UNAVAILABLE, main
 from edge_agent.control import ControlServer
 
-from .fakes import example_issue, example_status
+from .support import example_issue, example_status, serving, short_socket_dir
 
 OPEN_ISSUE = example_issue("open", "wlan0", "Move the access point to a quieter channel.")
 
@@ -35,15 +34,9 @@ class AgentHandlers(dict):
 
 @pytest.fixture(scope="module")
 def running_agent() -> Iterator[ControlServer]:
-    # One server for the module: stopping one waits out serve_forever's 0.5 s poll.
-    socket_dir = Path(tempfile.mkdtemp(prefix="ea-", dir="/tmp"))
-    control = ControlServer(socket_dir / "ctl.sock", AgentHandlers())
-    control.start()
-    try:
+    """One agent for the module: each stop of a control server costs half a second."""
+    with short_socket_dir() as socket_dir, serving(socket_dir / "ctl.sock", AgentHandlers()) as control:
         yield control
-    finally:
-        control.stop()
-        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -25,6 +25,8 @@ from edge_agent.control import (
     peer_allowed,
     request,
 )
+
+from .support import serving, short_socket_dir
 
 NOBODY_UID = 65534
 STATUS = {"device_id": "gw-7", "open_issues": 0}
@@ -51,15 +53,9 @@ class Handlers(dict):
 
 @pytest.fixture(scope="module")
 def shared_server() -> Iterator[ControlServer]:
-    # One server for the tests that only ask it things: stopping one waits out serve_forever's 0.5 s poll.
-    socket_dir = Path(tempfile.mkdtemp(prefix="ea-", dir="/tmp"))
-    control = ControlServer(socket_dir / "ctl.sock", Handlers())
-    control.start()
-    try:
+    """One server for the tests that only ask it things: each stop costs half a second."""
+    with short_socket_dir() as socket_dir, serving(socket_dir / "ctl.sock", Handlers()) as control:
         yield control
-    finally:
-        control.stop()
-        shutil.rmtree(socket_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -160,22 +156,14 @@ def test_socket_is_removed_when_the_server_stops(sock_path, handlers):
 
 def test_server_creates_a_missing_socket_directory(short_tmp, handlers):
     path = short_tmp / "run" / "ctl.sock"
-    control = ControlServer(path, handlers)
-    control.start()
-    try:
+    with serving(path, handlers):
         assert request(path, "status") == STATUS
-    finally:
-        control.stop()
 
 
 def test_stale_socket_of_a_dead_agent_is_replaced(sock_path, handlers):
     leave_stale_socket(sock_path)
-    control = ControlServer(sock_path, handlers)
-    control.start()
-    try:
+    with serving(sock_path, handlers):
         assert request(sock_path, "status") == STATUS
-    finally:
-        control.stop()
 
 
 def test_second_server_refuses_to_start_beside_a_live_one(server_path):
@@ -272,23 +260,13 @@ sys.stdout.write(client.makefile("rb").readline().decode())
 def test_a_real_peer_outside_root_the_agent_and_its_group_is_refused(handlers):
     # tmp_path sits under a 0700 directory: use a short dir others can reach, and open the socket itself to all,
     # so only the SO_PEERCRED check stands between the peer and the handlers.
-    socket_dir = Path(tempfile.mkdtemp(prefix="ea-", dir="/tmp"))
-    try:
-        socket_dir.chmod(0o755)
-        path = socket_dir / "ctl.sock"
-        control = ControlServer(path, handlers)
-        control.start()
-        try:
-            path.chmod(0o666)
-            client = subprocess.run(
-                ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
-                 sys.executable, "-I", "-S", "-c", CLIENT_AS_NOBODY, str(path)],
-                capture_output=True, text=True, timeout=10,
-            )
-        finally:
-            control.stop()
-    finally:
-        shutil.rmtree(socket_dir, ignore_errors=True)
+    with short_socket_dir(mode=0o755) as socket_dir, serving(socket_dir / "ctl.sock", handlers) as control:
+        control.path.chmod(0o666)
+        client = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
+             sys.executable, "-I", "-S", "-c", CLIENT_AS_NOBODY, str(control.path)],
+            capture_output=True, text=True, timeout=10,
+        )
     assert client.returncode == 0, client.stderr
     response = json.loads(client.stdout)
     assert response["ok"] is False

@@ -11,7 +11,7 @@ from edge_agent.output import clock_time, duration, table
 
 def test_table_aligns_each_column_to_its_widest_cell():
     lines = table(["NAME", "RUNS"], [["connectivity", 3], ["wifi", 12]]).splitlines()
-    assert [line.index(runs) for line, runs in zip(lines, ["RUNS", "3", "12"])] == [14, 14, 14]
+    assert [line.index(runs) for line, runs in zip(lines, ["RUNS", "3", "12"], strict=True)] == [14, 14, 14]
 
 
 def test_table_shows_none_as_a_dash():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from edge_agent.views import render_issues, render_status
 
-from .fakes import example_issue as issue
-from .fakes import example_status as status
+from .support import example_issue as issue
+from .support import example_status as status
 
 
 def test_no_issues_says_so():
@@ -52,7 +52,8 @@ def test_status_without_a_config_file_says_built_in_defaults():
 
 
 def test_status_names_the_config_file_when_there_is_one():
-    assert "config: /etc/edge-agent/edge-agent.toml" in render_status(status(config_path="/etc/edge-agent/edge-agent.toml"))
+    text = render_status(status(config_path="/etc/edge-agent/edge-agent.toml"))
+    assert "config: /etc/edge-agent/edge-agent.toml" in text
 
 
 def test_status_shows_a_dash_for_a_collector_that_never_ran():

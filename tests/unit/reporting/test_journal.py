@@ -16,6 +16,10 @@ def line_bytes(n: int) -> int:
     return len(json.dumps({"topic": "event/issue", **message(n)}, separators=(",", ":"))) + 1
 
 
+def seqs_in(path: Path) -> list[int]:
+    return [json.loads(line)["seq"] for line in path.read_text().splitlines()]
+
+
 def test_durable_message_is_appended_as_one_json_line_with_its_topic(tmp_path):
     journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
     journal.publish("event/issue", message(1), durable=True)
@@ -46,8 +50,8 @@ def test_journal_rotates_before_it_would_grow_past_max_bytes(tmp_path):
     journal = EventJournal(path, max_bytes=3 * line_bytes(1))
     for n in range(1, 5):
         journal.publish("event/issue", message(n), durable=True)
-    assert [json.loads(l)["seq"] for l in path.with_name("events.jsonl.1").read_text().splitlines()] == [1, 2, 3]
-    assert [json.loads(l)["seq"] for l in path.read_text().splitlines()] == [4]
+    assert seqs_in(path.with_name("events.jsonl.1")) == [1, 2, 3]
+    assert seqs_in(path) == [4]
 
 
 def test_rotation_keeps_only_one_older_generation(tmp_path):

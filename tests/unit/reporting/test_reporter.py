@@ -9,7 +9,7 @@ import pytest
 from edge_agent.model import Event, EventKind, Sample
 from edge_agent.reporting.reporter import LogSink, Reporter
 
-from ..fakes import RecordingSink
+from ..support import RecordingSink
 
 ISSUE_BODY = {
     "issue_id": "a1b2", "type": "wifi_interference", "subject": "wlan0", "severity": "warning", "state": "open",
