@@ -178,6 +178,13 @@ class MqttSection(_Section):
     key_file: Path | None = None
 
 
+CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level"]
+
+
+class CommandsSection(_Section):
+    allowed: list[CommandName] = Field(default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level"])
+
+
 class AgentConfig(_Section):
     agent: AgentSection = Field(default_factory=AgentSection)
     premises: PremisesSection = PremisesSection()
@@ -188,6 +195,7 @@ class AgentConfig(_Section):
     simulation: SimulationSection = Field(default_factory=SimulationSection)
     reporting: ReportingSection = ReportingSection()
     mqtt: MqttSection = MqttSection()
+    commands: CommandsSection = Field(default_factory=CommandsSection)
 
     def masked_dict(self) -> dict[str, Any]:
         """The effective config as plain data, secrets masked (SecretStr dumps as stars in JSON mode)."""

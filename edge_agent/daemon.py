@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import platform
+import queue
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from edge_agent import __version__
+from edge_agent.agent_commands import AgentCommands
 from edge_agent.backends import PremisesBackends, premises_mode, select_backends
 from edge_agent.clock import Clock, ScaledClock, SystemClock
 from edge_agent.collectors import Collector
@@ -35,7 +39,8 @@ from edge_agent.timesync import clock_synced
 log = logging.getLogger(__name__)
 
 # Sections whose changes need a restart: they hold identities, open files and sockets.
-RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "premises", "simulation")
+RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
+DIAGNOSE_TIMEOUT_S = 30.0
 
 
 def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Collector]:
@@ -76,6 +81,7 @@ class Agent:
 
         self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced)
         self.journal = EventJournal(self.state_dir / "events.jsonl", config.reporting.journal_max_bytes)
+        self.intake = None
         self.mqtt = self._make_mqtt_sink(config)
         sinks = [self.journal, LogSink()] + ([self.mqtt] if self.mqtt else [])
         self.reporter = Reporter(self.envelopes, sinks)
@@ -87,23 +93,79 @@ class Agent:
 
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._reload_requested = False
         self._last_watchdog_real = float("-inf")
+        self.commands = AgentCommands(self)
         self.control = ControlServer(
-            self.socket_path, {"status": self._status, "issues": self._issues}, config.control.group
+            self.socket_path,
+            {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control},
+            config.control.group,
         )
 
     def _make_mqtt_sink(self, config: AgentConfig):
         if not config.mqtt.enabled:
             return None
+        from edge_agent.reporting.command_intake import CommandIntake, Replier
+        from edge_agent.reporting.commands import CommandGate
         from edge_agent.reporting.mqtt import MqttPublisher, OutboxSink
         from edge_agent.reporting.outbox import Outbox
 
         reporting = config.reporting
         outbox = Outbox(self.state_dir / "outbox.sqlite", reporting.outbox_max_bytes, reporting.outbox_sync)
         now = lambda: (self.clock.monotonic(), self.clock.wall())  # noqa: E731
-        publisher = MqttPublisher(config.mqtt, self.envelopes, outbox, now)
+        publisher = MqttPublisher(
+            config.mqtt, self.envelopes, outbox, now, self.state_dir / "mqtt_session", meta=self._meta
+        )
+        replier = Replier(outbox, self.envelopes, now, publisher.wake)
+        gate = CommandGate(publisher.base_topic, config.commands.allowed)
+
+        def execute(decision, target):  # from the MQTT thread: run on the agent's loop
+            self.run_in_loop(lambda: self.commands.execute(decision, target, replier))
+
+        # Deadlines come from the real world: judge them by the real clock, even when the simulation runs fast.
+        self.intake = CommandIntake(gate, replier, execute, time.time)
+        publisher.on_command = self.intake.handle
         return OutboxSink(outbox, publisher)
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "premises": self.backends.mode,
+            "platform": {
+                "system": platform.system(),
+                "release": platform.release(),
+                "machine": platform.machine(),
+                "python": platform.python_version(),
+            },
+            "collectors": sorted(self.collectors),
+            "detectors": [d.name for d in self.pipeline.detectors],
+            "commands": sorted(self.config.commands.allowed),
+            "models": [],
+        }
+
+    def run_in_loop(self, work: Callable[[], Any]) -> Future:
+        """Run `work` on the agent's loop thread (between collector runs); the Future carries its result."""
+        future: Future = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(work())
+            except Exception as exc:  # noqa: BLE001 — handed to whoever waits on the future
+                future.set_exception(exc)
+
+        self._work.put(run)
+        self._wake.set()
+        return future
+
+    def _run_pending_work(self) -> None:
+        while True:
+            try:
+                work = self._work.get_nowait()
+            except queue.Empty:
+                return
+            work()
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
@@ -156,6 +218,7 @@ class Agent:
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
+            self._run_pending_work()
             self.run_due_collectors()
             self._feed_watchdog()
             self._wake.clear()
@@ -278,6 +341,9 @@ class Agent:
             "published": publisher.published,
             "outbox": self.mqtt.outbox.stats().to_dict(),
         }
+
+    def _diagnose_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S)
 
     def _issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         issues = self.tracker.snapshot()

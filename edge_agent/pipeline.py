@@ -46,13 +46,18 @@ class Pipeline:
         self.detectors = list(detectors)
         self.detector_health = {d.name: self.detector_health.get(d.name, DetectorHealth()) for d in detectors}
 
-    def process(self, samples: list[Sample], mono: float, ts: float) -> list[Event]:
+    def process(
+        self, samples: list[Sample], mono: float, ts: float, present_findings: list[Finding] | None = None
+    ) -> list[Event]:
+        """Run the batch through; returns the events it caused. `present_findings` collects what is wrong now."""
         events: list[Event] = []
         for sample in samples:
             with self._lock:
                 self._latest[(sample.stream, sample.subject)] = sample
             self.reporter.telemetry(sample)
             for finding in self._findings(sample, mono):
+                if present_findings is not None and finding.present:
+                    present_findings.append(finding)
                 events.extend(self._track(finding, mono, ts))
         return events
 

@@ -14,6 +14,8 @@ SCHEMA_ISSUE = "edge.issue/1"
 SCHEMA_ACTION = "edge.action/1"
 SCHEMA_TELEMETRY = "edge.telemetry/1"
 SCHEMA_STATUS = "edge.status/1"
+SCHEMA_META = "edge.meta/1"
+SCHEMA_RESPONSE = "edge.response/1"
 
 
 class EnvelopeFactory:

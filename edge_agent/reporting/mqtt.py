@@ -13,10 +13,11 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from edge_agent.config import MqttSection
-from edge_agent.reporting.envelope import SCHEMA_STATUS, EnvelopeFactory
+from edge_agent.reporting.envelope import SCHEMA_META, SCHEMA_STATUS, EnvelopeFactory
 from edge_agent.reporting.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,11 @@ class MqttPublisher:
         envelopes: EnvelopeFactory,
         outbox: Outbox,
         now: Callable[[], tuple[float, float]],
+        session_file: Path,
+        meta: Callable[[], dict[str, Any]] = dict,
         rng: random.Random | None = None,
     ):
-        """`now` returns (monotonic, wall) seconds from the agent's clock."""
+        """`now` returns (monotonic, wall) seconds from the agent's clock; `meta` the device card's body."""
         import paho.mqtt.client as mqtt  # only when MQTT is enabled
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -70,6 +73,11 @@ class MqttPublisher:
         self._acked_lock = threading.Lock()
         self._last_sent_id = 0
         self._attempt = 0
+        self._session_file = session_file
+        self.session = _read_session(session_file)
+        self._meta = meta
+        self.on_command: Callable[[str, bytes, str | None, bytes | None], None] | None = None
+        self._publish_properties = lambda: Properties(PacketTypes.PUBLISH)
 
         client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -85,11 +93,11 @@ class MqttPublisher:
                 certfile=str(config.cert_file) if config.cert_file else None,
                 keyfile=str(config.key_file) if config.key_file else None,
             )
-        client.will_set(self.topic("status"), self._status_payload("offline", "connection lost"), qos=1, retain=True)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_message = self._on_message
         self._connect_properties = Properties(PacketTypes.CONNECT)
         self._connect_properties.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client = client
@@ -97,9 +105,14 @@ class MqttPublisher:
     def topic(self, relative: str) -> str:
         return f"{self.base_topic}/{relative}"
 
-    def _status_payload(self, state: str, reason: str) -> str:
+    def _status_payload(self, state: str, reason: str, session: int) -> str:
         mono, wall = self._now()
-        return json.dumps(self.envelopes.wrap(SCHEMA_STATUS, {"state": state, "reason": reason}, wall, mono))
+        body = {"state": state, "reason": reason, "session": session}
+        return json.dumps(self.envelopes.wrap(SCHEMA_STATUS, body, wall, mono))
+
+    def _meta_payload(self) -> str:
+        mono, wall = self._now()
+        return json.dumps(self.envelopes.wrap(SCHEMA_META, self._meta(), wall, mono))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
@@ -137,6 +150,9 @@ class MqttPublisher:
         self._say_offline_and_disconnect()
 
     def _try_connect(self) -> bool:
+        # The will carries the session this connection will have, so a stale will is recognisable later.
+        will = self._status_payload("offline", "connection lost", self.session + 1)
+        self.client.will_set(self.topic("status"), will, qos=1, retain=True)
         try:
             self.client.connect(
                 self.config.host,
@@ -160,7 +176,13 @@ class MqttPublisher:
         batch = self.outbox.peek(self._last_sent_id, room)
         for message in batch:
             topic = self.topic(message.topic)
-            info = self.client.publish(topic, message.payload, qos=message.qos, retain=message.retain)
+            properties = None
+            if message.correlation is not None:
+                properties = self._publish_properties()
+                properties.CorrelationData = message.correlation
+            info = self.client.publish(
+                topic, message.payload, qos=message.qos, retain=message.retain, properties=properties
+            )
             if info.rc != 0:
                 break  # not connected any more: the rest waits in the outbox
             self._last_sent_id = message.id
@@ -180,12 +202,26 @@ class MqttPublisher:
             return
         self.connects += 1
         self._attempt = 0
+        self.session += 1
+        _write_session(self._session_file, self.session)
         # paho resends its own unacknowledged messages; everything else still in the outbox goes again, in order.
         self._inflight.clear()
         self._last_sent_id = 0
-        log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
-        client.publish(self.topic("status"), self._status_payload("online", "connected"), qos=1, retain=True)
+        log.info("MQTT connected to %s:%s (session %d)", self.config.host, self.config.port, self.session)
+        # Birth: listen for commands before announcing that we are online.
+        client.subscribe(self.topic("cmd/#"), qos=1)
+        client.publish(self.topic("status"), self._status_payload("online", "connected", self.session), qos=1,
+                       retain=True)
+        client.publish(self.topic("meta"), self._meta_payload(), qos=1, retain=True)
         self.connected.set()
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        if self.on_command is None:
+            return
+        properties = getattr(message, "properties", None)
+        response_topic = getattr(properties, "ResponseTopic", None)
+        correlation = getattr(properties, "CorrelationData", None)
+        self.on_command(message.topic, message.payload, response_topic, correlation)
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self.connected.clear()
@@ -206,7 +242,7 @@ class MqttPublisher:
         """Offline before a clean DISCONNECT (which suppresses the will), within a bounded time."""
         if self.connected.is_set():
             info = self.client.publish(
-                self.topic("status"), self._status_payload("offline", "shutdown"), qos=1, retain=True
+                self.topic("status"), self._status_payload("offline", "shutdown", self.session), qos=1, retain=True
             )
             deadline = time.monotonic() + OFFLINE_PUBLISH_TIMEOUT_S
             while not info.is_published() and self.client.is_connected() and time.monotonic() < deadline:
@@ -220,6 +256,22 @@ class MqttPublisher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=OFFLINE_PUBLISH_TIMEOUT_S + 2)
+
+
+def _read_session(path: Path) -> int:
+    try:
+        return int(path.read_text().strip() or 0)
+    except FileNotFoundError:
+        return 0
+    except ValueError:
+        log.warning("session counter %s is unreadable; starting from 0", path)
+        return 0
+
+
+def _write_session(path: Path, session: int) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(f"{session}\n")
+    temporary.replace(path)  # atomic: a crash leaves the old or the new counter, never half of one
 
 
 class OutboxSink:

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB    NOT NULL,
     qos     INTEGER NOT NULL,
     retain  INTEGER NOT NULL DEFAULT 0,
+    correlation BLOB,  -- MQTT v5 Correlation Data echoed on command replies
     created REAL    NOT NULL
 );
 """
@@ -48,6 +49,7 @@ class QueuedMessage:
     payload: bytes
     qos: int
     retain: bool
+    correlation: bytes | None = None
 
 
 @dataclass
@@ -102,7 +104,9 @@ class Outbox:
             raise
         return db
 
-    def put(self, kind: Kind, topic: str, payload: bytes, qos: int, retain: bool = False) -> int | None:
+    def put(
+        self, kind: Kind, topic: str, payload: bytes, qos: int, retain: bool = False, correlation: bytes | None = None
+    ) -> int | None:
         """Commit one message; returns its id, or None when telemetry was refused for lack of room."""
         size = len(payload)
         with self._lock:
@@ -112,8 +116,9 @@ class Outbox:
             # Telemetry may be lost to a power cut (it is sampled again in seconds); events may not.
             with self._synchronous("NORMAL" if kind == "telemetry" else self.sync.upper()):
                 cursor = self._db.execute(
-                    "INSERT INTO outbox (kind, topic, payload, qos, retain, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    (kind, topic, payload, qos, int(retain), time.time()),
+                    "INSERT INTO outbox (kind, topic, payload, qos, retain, correlation, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (kind, topic, payload, qos, int(retain), correlation, time.time()),
                 )
             self._bytes += size
             return cursor.lastrowid
@@ -149,10 +154,14 @@ class Outbox:
         """The oldest messages with id > after_id, in order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, topic, payload, qos, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+                "SELECT id, kind, topic, payload, qos, retain, correlation FROM outbox"
+                " WHERE id > ? ORDER BY id LIMIT ?",
                 (after_id, limit),
             ).fetchall()
-        return [QueuedMessage(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5])) for r in rows]
+        return [
+            QueuedMessage(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), None if r[6] is None else bytes(r[6]))
+            for r in rows
+        ]
 
     def delete(self, ids: list[int]) -> None:
         if not ids:

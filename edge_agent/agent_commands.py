@@ -1,0 +1,84 @@
+"""What the agent does for a command, whether it came from the cloud (cmd/{name}) or the technician's CLI.
+
+Runs on the agent's loop thread, between collector runs, so commands see and change state safely.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from edge_agent.reporting.command_intake import Replier, ReplyTarget
+from edge_agent.reporting.commands import CommandDecision
+
+if TYPE_CHECKING:
+    from edge_agent.daemon import Agent
+
+log = logging.getLogger(__name__)
+
+
+class AgentCommands:
+    def __init__(self, agent: Agent):
+        self.agent = agent
+        self.handlers: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+            "ping": self.ping,
+            "diagnose": self.diagnose,
+            "get_issues": self.get_issues,
+            "set_log_level": self.set_log_level,
+        }
+
+    def execute(self, decision: CommandDecision, target: ReplyTarget, replier: Replier) -> None:
+        replier.reply(target, "in_progress", "running")
+        try:
+            result = self.handlers[decision.command](decision.args)
+        except Exception as exc:  # noqa: BLE001 — a failing command is reported to its sender, never fatal
+            log.error("command %s (request %s) failed: %s", decision.command, decision.request_id, exc, exc_info=True)
+            replier.reply(target, "failed", f"{type(exc).__name__}: {exc}")
+            return
+        replier.reply(target, "succeeded", "done", result)
+
+    def ping(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        agent = self.agent
+        return {
+            "pong": True,
+            "device_id": agent.config.agent.device_id,
+            "boot_id": agent.envelopes.boot_id,
+            "uptime_s": round(agent.clock.monotonic() - agent.started_mono, 1),
+        }
+
+    def diagnose(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Every collector now, through the normal pipeline; answers with the samples and what is wrong."""
+        agent = self.agent
+        samples, failures, findings = [], {}, []
+        mono, ts = agent.clock.monotonic(), agent.clock.wall()
+        for name, collector in agent.collectors.items():
+            try:
+                collected = collector.collect(mono, ts)
+            except Exception as exc:  # noqa: BLE001 — diagnose reports a broken collector instead of failing
+                failures[name] = f"{type(exc).__name__}: {exc}"
+                continue
+            samples.extend(collected)
+        agent.pipeline.process(samples, mono, ts, present_findings=findings)
+        return {
+            "samples": [s.to_dict() for s in samples],
+            "collector_failures": failures,
+            "findings": [
+                {"type": f.type, "subject": f.subject, "severity": f.severity.value, "summary": f.summary,
+                 "evidence": dict(f.evidence), "detector": f.detector}
+                for f in findings
+            ],
+            "open_issues": [i for i in agent.tracker.snapshot() if i["state"] != "resolved"],
+        }
+
+    def get_issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
+        issues = self.agent.tracker.snapshot()
+        if args.get("state") == "open":
+            issues = [i for i in issues if i["state"] != "resolved"]
+        return issues
+
+    def set_log_level(self, args: Mapping[str, Any]) -> dict[str, str]:
+        level = str(args["level"]).upper()
+        logging.getLogger().setLevel(level)
+        log.warning("log level set to %s by command", level)
+        return {"level": level.lower()}

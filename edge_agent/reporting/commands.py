@@ -1,0 +1,133 @@
+"""Cloud commands: the checks every request passes before it may act (pure), and the argument schemas.
+
+Order of checks: size, topic (our device, a command name), JSON object, request id, allowlist, duplicate,
+expiry, arguments. Each failure names what is wrong, so the sender gets a `rejected` reply, never silence.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+MAX_COMMAND_BYTES = 64 * 1024
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+SEEN_REQUEST_IDS = 4096
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PingArgs(_Args):
+    """Answer with the agent's identity and uptime."""
+
+
+class DiagnoseArgs(_Args):
+    """Run every collector and detector now; answer with the samples and what is wrong."""
+
+
+class GetIssuesArgs(_Args):
+    """Answer with the agent's issues."""
+
+    state: Literal["open", "all"] = "all"
+
+
+class SetLogLevelArgs(_Args):
+    """Change the agent's log level until the next restart or reload."""
+
+    level: Literal["debug", "info", "warning", "error"]
+
+
+COMMAND_ARGS: dict[str, type[_Args]] = {
+    "ping": PingArgs,
+    "diagnose": DiagnoseArgs,
+    "get_issues": GetIssuesArgs,
+    "set_log_level": SetLogLevelArgs,
+}
+
+
+@dataclass(frozen=True)
+class CommandDecision:
+    accepted: bool
+    command: str
+    request_id: str
+    reason: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class CommandGate:
+    """Decides whether a command message may run. Remembers recent request ids to refuse repeats."""
+
+    def __init__(self, device_topic: str, allowed: list[str]):
+        self.device_topic = device_topic  # "<prefix>/<device_id>"
+        self.allowed = set(allowed)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def check(self, topic: str, payload: bytes, now_wall: float) -> CommandDecision:
+        command = self._command_name(topic)
+        if len(payload) > MAX_COMMAND_BYTES:
+            return _reject(command or "?", "", f"payload of {len(payload)} bytes exceeds {MAX_COMMAND_BYTES}")
+        if command is None:
+            return _reject("?", "", f"topic {topic!r} is not {self.device_topic}/cmd/<name>")
+        try:
+            request = json.loads(payload)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _reject(command, "", f"payload is not JSON: {exc}")
+        if not isinstance(request, dict):
+            return _reject(command, "", f"payload must be a JSON object, got {type(request).__name__}")
+        request_id = request.get("request_id")
+        if not isinstance(request_id, str) or not REQUEST_ID.match(request_id):
+            return _reject(command, "", "request_id must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+        return self._check_request(command, request_id, request, now_wall)
+
+    def _check_request(
+        self, command: str, request_id: str, request: dict[str, Any], now_wall: float
+    ) -> CommandDecision:
+        if command not in COMMAND_ARGS:
+            return _reject(command, request_id, f"unknown command; known: {', '.join(sorted(COMMAND_ARGS))}")
+        if command not in self.allowed:
+            return _reject(command, request_id, "command not allowed by this agent's configuration")
+        if request_id in self._seen:
+            return _reject(command, request_id, "duplicate request_id: already handled")
+        self._remember(request_id)
+        unknown = set(request) - {"request_id", "args", "expires_ts"}
+        if unknown:
+            return _reject(command, request_id, f"unknown fields: {', '.join(sorted(unknown))}")
+        expires = request.get("expires_ts")
+        if expires is not None:
+            if not isinstance(expires, (int, float)) or isinstance(expires, bool):
+                return _reject(command, request_id, "expires_ts must be a number (seconds since the epoch)")
+            # A gateway without an RTC boots with its clock behind, which can only make a request look younger:
+            # the check stays safe even before NTP has synchronised the clock.
+            if expires < now_wall:
+                return _reject(command, request_id, f"expired {now_wall - expires:.0f} s ago")
+        args = request.get("args", {})
+        if not isinstance(args, dict):
+            return _reject(command, request_id, "args must be a JSON object")
+        try:
+            parsed = COMMAND_ARGS[command].model_validate(args)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors())
+            return _reject(command, request_id, f"invalid args: {problems}")
+        return CommandDecision(True, command, request_id, "accepted", parsed.model_dump())
+
+    def _command_name(self, topic: str) -> str | None:
+        prefix = f"{self.device_topic}/cmd/"
+        if not topic.startswith(prefix):
+            return None
+        name = topic[len(prefix):]
+        return name if re.fullmatch(r"[a-z_]{1,32}", name) else None
+
+    def _remember(self, request_id: str) -> None:
+        self._seen[request_id] = None
+        while len(self._seen) > SEEN_REQUEST_IDS:
+            self._seen.popitem(last=False)
+
+
+def _reject(command: str, request_id: str, reason: str) -> CommandDecision:
+    return CommandDecision(False, command, request_id, reason)

@@ -1,0 +1,146 @@
+"""The MQTT contract v1 as typed models: the single source of the published JSON Schemas and AsyncAPI document.
+
+The agent builds its payloads as plain dicts on the hot path; tests validate those real messages against the
+schemas generated from these models, and `scripts/gen_contract.py --check` fails when docs/ and these models
+disagree, so neither can drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MetricValue = float | int | str | bool | None
+
+ISSUE_CHANGES = ("opened", "updated", "remediating", "verifying", "resolved", "escalated")
+ISSUE_STATES = ("open", "remediating", "verifying", "resolved", "escalated")
+COMMAND_STATES = ("accepted", "rejected", "in_progress", "succeeded", "failed")
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Envelope(_Message):
+    """Carried by every message the agent publishes."""
+
+    schema_: str = Field(alias="schema", description="payload schema and major version, e.g. edge.issue/1")
+    id: str = Field(description="unique message id: the consumer's deduplication key")
+    device_id: str
+    site_id: str
+    agent_version: str
+    boot_id: str = Field(description="new at every start of the agent; (boot_id, seq) orders one device's messages")
+    seq: int = Field(ge=1, description="monotonic per boot_id")
+    ts: float = Field(description="wall clock, seconds since the Unix epoch (check clock_synced)")
+    mono_ms: int = Field(description="the agent's monotonic clock in milliseconds; for intervals within a boot")
+    clock_synced: bool | None = Field(description="whether the kernel considered the wall clock NTP-synchronised")
+
+
+class Transition(_Message):
+    state: Literal[ISSUE_STATES]  # type: ignore[valid-type]
+    ts: float
+    reason: str
+
+
+class IssueEvent(Envelope):
+    """`event/issue`: an issue changed state. Published at QoS 1, never retained."""
+
+    schema_: Literal["edge.issue/1"] = Field(alias="schema")
+    change: Literal[ISSUE_CHANGES]  # type: ignore[valid-type]
+    issue_id: str = Field(description="stable through the issue's life")
+    type: str = Field(description="issue type, e.g. wifi_interference, dns_failure")
+    subject: str = Field(description="what the issue is about: an interface, a resolver address, a process...")
+    severity: Literal["info", "warning", "critical"]
+    state: Literal[ISSUE_STATES]  # type: ignore[valid-type]
+    summary: str
+    evidence: dict[str, Any] = Field(description="metric values, limits and detector details behind the verdict")
+    guidance: str = Field(description="what a person should do")
+    detector: str
+    opened_ts: float
+    updated_ts: float
+    resolved_ts: float | None
+    transitions: list[Transition]
+
+
+class TelemetryMessage(Envelope):
+    """`telemetry/{stream}`: one sample. QoS 0; may be down-sampled or dropped before any event."""
+
+    schema_: Literal["edge.telemetry/1"] = Field(alias="schema")
+    stream: str = Field(description="e.g. wifi.radio, connectivity.gateway, system, interface")
+    subject: str
+    metrics: dict[str, MetricValue]
+
+
+class ActionEvent(Envelope):
+    """`event/action`: a remediation step attempted, verified, rolled back, escalated or deliberately skipped."""
+
+    schema_: Literal["edge.action/1"] = Field(alias="schema")
+    change: str = Field(description="attempted | verified | rolled_back | escalated | skipped")
+    name: str = Field(description="the action, e.g. restart_service, channel_switch")
+    issue_id: str
+    outcome: Literal["skipped", "attempted", "fixed", "failed", "rolled_back", "escalated"]
+    reason: str
+    details: dict[str, Any]
+
+
+class StatusMessage(Envelope):
+    """`status`: presence. Retained, QoS 1; the offline form is also the Last Will."""
+
+    schema_: Literal["edge.status/1"] = Field(alias="schema")
+    state: Literal["online", "offline"]
+    reason: str = Field(description="connected | shutdown | connection lost")
+    session: int = Field(
+        ge=0,
+        description="counts the agent's broker sessions across restarts; a Last Will with a lower session than "
+        "the latest online status is stale and must be ignored",
+    )
+
+
+class MetaMessage(Envelope):
+    """`meta`: the device card. Retained, QoS 1, published at every connect."""
+
+    schema_: Literal["edge.meta/1"] = Field(alias="schema")
+    premises: Literal["simulated", "hardware"]
+    platform: dict[str, str] = Field(description="system, release, machine, python")
+    collectors: list[str]
+    detectors: list[str]
+    commands: list[str] = Field(description="the commands this agent accepts on cmd/{name}")
+    models: list[dict[str, Any]] = Field(description="on-device models with their versions")
+
+
+class CommandRequest(_Message):
+    """`cmd/{name}` (cloud to device), QoS 1. MQTT v5 properties: Response Topic (default res/{request_id} in the
+    device's subtree), Correlation Data (echoed on every reply), Message Expiry Interval."""
+
+    request_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="unique per request; repeats are rejected")
+    args: dict[str, Any] = Field(default_factory=dict)
+    expires_ts: float | None = Field(None, description="wall-clock deadline, for clients without MQTT v5 expiry")
+
+
+class CommandResponse(Envelope):
+    """`res/{request_id}`: accepted | rejected, then in_progress, then succeeded | failed. QoS 1."""
+
+    schema_: Literal["edge.response/1"] = Field(alias="schema")
+    request_id: str
+    command: str
+    state: Literal[COMMAND_STATES]  # type: ignore[valid-type]
+    reason: str
+    result: Any = Field(None, description="the command's answer, on succeeded")
+
+
+CONTRACT_MESSAGES: dict[str, type[BaseModel]] = {
+    "status": StatusMessage,
+    "meta": MetaMessage,
+    "telemetry": TelemetryMessage,
+    "issue": IssueEvent,
+    "action": ActionEvent,
+    "command": CommandRequest,
+    "response": CommandResponse,
+}
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(by_alias=True, mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -1,0 +1,145 @@
+"""Cloud commands over a real mosquitto: request/response with MQTT v5 properties, and every kind of refusal."""
+
+from __future__ import annotations
+
+import json
+import queue
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from agent_process import Daemon
+
+DEVICE = "edge/v1/itest-gw"
+
+
+class FleetClient:
+    """Sends commands the way a fleet tool would, and collects every reply with its v5 properties."""
+
+    def __init__(self, host: str, port: int):
+        self.replies: queue.Queue = queue.Queue()
+        self.online: queue.Queue = queue.Queue()
+        self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.connect(host, port)
+        self.client.subscribe(f"{DEVICE}/res/#", qos=1)
+        self.client.subscribe(f"{DEVICE}/status", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, msg) -> None:
+        body = json.loads(msg.payload)
+        if msg.topic.endswith("/status"):
+            self.online.put(body)
+            return
+        correlation = getattr(msg.properties, "CorrelationData", None)
+        self.replies.put((msg.topic, body, correlation))
+
+    def wait_online(self) -> None:
+        while self.online.get(timeout=15)["state"] != "online":
+            pass
+
+    def send(self, name: str, payload: bytes, response_topic: str | None = None, correlation: bytes | None = None):
+        properties = Properties(PacketTypes.PUBLISH)
+        if response_topic:
+            properties.ResponseTopic = response_topic
+        if correlation:
+            properties.CorrelationData = correlation
+        self.client.publish(f"{DEVICE}/cmd/{name}", payload, qos=1, properties=properties).wait_for_publish(5)
+
+    def replies_until(self, final_states: set[str], timeout_s: float = 15) -> list[tuple[str, dict, bytes | None]]:
+        got = []
+        while True:
+            topic, body, correlation = self.replies.get(timeout=timeout_s)
+            got.append((topic, body, correlation))
+            if body["state"] in final_states:
+                return got
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def fleet(short_tmp: Path, mosquitto):
+    extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+    daemon = Daemon(short_tmp, extra)
+    client = FleetClient(mosquitto.host, mosquitto.port)
+    daemon.start()
+    try:
+        client.wait_online()
+        yield client, daemon
+    finally:
+        client.close()
+        daemon.stop()
+
+
+def request(request_id: str | None = None, **fields) -> bytes:
+    return json.dumps({"request_id": request_id or uuid.uuid4().hex, **fields}).encode()
+
+
+def test_ping_goes_accepted_in_progress_succeeded_on_the_response_topic_with_correlation(fleet):
+    client, _ = fleet
+    client.send("ping", request("req-1"), response_topic=f"{DEVICE}/res/inbox-7", correlation=b"\x01corr")
+    replies = client.replies_until({"succeeded", "failed"})
+    assert [body["state"] for _, body, _ in replies] == ["accepted", "in_progress", "succeeded"]
+    assert {topic for topic, _, _ in replies} == {f"{DEVICE}/res/inbox-7"}
+    assert {correlation for _, _, correlation in replies} == {b"\x01corr"}
+    result = replies[-1][1]["result"]
+    assert result["pong"] is True and result["device_id"] == "itest-gw"
+    assert all(body["request_id"] == "req-1" and body["schema"] == "edge.response/1" for _, body, _ in replies)
+
+
+def test_get_issues_and_set_log_level_answer_on_the_default_reply_topic(fleet):
+    client, _ = fleet
+    client.send("get_issues", request("issues-1", args={"state": "open"}))
+    topic, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert topic == f"{DEVICE}/res/issues-1" and body["state"] == "succeeded"
+    assert isinstance(body["result"], list)
+
+    client.send("set_log_level", request("level-1", args={"level": "debug"}))
+    _, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert body["result"] == {"level": "debug"}
+
+
+def test_diagnose_returns_samples_from_every_collector(fleet):
+    client, _ = fleet
+    client.send("diagnose", request("diag-1"))
+    _, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert body["state"] == "succeeded"
+    streams = {s["stream"] for s in body["result"]["samples"]}
+    assert {"system", "wifi.radio", "connectivity.gateway", "connectivity.dns"} <= streams
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "reason"),
+    [
+        ("ping", b"{not json", "not JSON"),
+        ("ping", b"[1, 2]", "must be a JSON object"),
+        ("ping", json.dumps({"args": {}}).encode(), "request_id"),
+        ("reboot", request("r-unknown"), "unknown command"),
+        ("set_log_level", request("r-badarg", args={"level": "loud"}), "invalid args: level"),
+        ("get_issues", request("r-extra", args={}, colour="red"), "unknown fields: colour"),
+        ("ping", request("r-expired", expires_ts=1.0), "expired"),
+        ("ping", b'{"request_id": "big", "args": {"x": "' + b"a" * 70_000 + b'"}}', "exceeds"),
+    ],
+)
+def test_malformed_or_forbidden_commands_are_rejected_with_a_reason(fleet, name, payload, reason):
+    client, daemon = fleet
+    client.send(name, payload)
+    _, body, _ = client.replies_until({"rejected", "succeeded", "failed"})[-1]
+    assert body["state"] == "rejected"
+    assert reason in body["reason"]
+    assert daemon.proc.poll() is None  # still running
+
+
+def test_a_repeated_request_id_is_rejected_and_not_run_twice(fleet):
+    client, _ = fleet
+    client.send("ping", request("once"))
+    assert client.replies_until({"succeeded"})[-1][1]["state"] == "succeeded"
+    client.send("ping", request("once"))
+    _, body, _ = client.replies_until({"rejected", "succeeded"})[-1]
+    assert body["state"] == "rejected" and "duplicate" in body["reason"]
