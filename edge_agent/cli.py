@@ -20,13 +20,23 @@ EX_UNAVAILABLE = 69  # sysexits.h: the agent is not running
 EX_CONFIG = 78
 
 
+class _Exit(Exception):
+    """Ends a subcommand with an exit code after its message was printed."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
         parser.print_help()
         return 2
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except _Exit as stop:
+        return stop.code
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_client_options(issues)
     issues.add_argument("--open", action="store_true", help="only issues that are not resolved")
     issues.set_defaults(handler=_cmd_issues)
+
+    diagnose = sub.add_parser("diagnose", help="run every collector and detector now and say what is wrong")
+    _add_client_options(diagnose)
+    diagnose.set_defaults(handler=_cmd_diagnose)
 
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
@@ -127,15 +141,17 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     return EX_OK
 
 
-def _ask(args: argparse.Namespace, name: str, request_args: dict[str, Any] | None = None) -> Any:
+def _ask(
+    args: argparse.Namespace, name: str, request_args: dict[str, Any] | None = None, timeout_s: float = 5.0
+) -> Any:
     from edge_agent.control import ControlError, request
 
     socket_path = args.socket or _socket_from_config(_config_path(args))
     try:
-        return request(socket_path, name, request_args)
+        return request(socket_path, name, request_args, timeout_s=timeout_s)
     except ControlError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
-        raise SystemExit(EX_UNAVAILABLE) from None
+        raise _Exit(EX_UNAVAILABLE) from None
 
 
 def _socket_from_config(path: Path | None) -> Path:
@@ -163,6 +179,17 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from edge_agent.views import render_status
 
     print(render_status(status))
+    return EX_OK
+
+
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    report = _ask(args, "diagnose", timeout_s=35.0)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EX_OK
+    from edge_agent.views import render_diagnosis
+
+    print(render_diagnosis(report))
     return EX_OK
 
 

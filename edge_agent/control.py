@@ -10,6 +10,7 @@ import os
 import pwd
 import socket
 import socketserver
+import stat
 import struct
 import threading
 from collections.abc import Callable, Mapping
@@ -55,19 +56,27 @@ class _RequestHandler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         pid, uid, gid = peer_credentials(self.connection)
+        # Read the request even from a refused peer: closing on unread data would reset the connection and
+        # the client would see a broken pipe instead of the reason.
+        line = self.rfile.readline(MAX_REQUEST_BYTES + 1)
+        if not line:
+            return  # a liveness probe, or a client that gave up: nothing to answer
         if not peer_allowed(uid, gid, os.geteuid(), self.server.group):
             log.warning("control socket: refused pid %d uid %d gid %d", pid, uid, gid)
             self._reply({"ok": False, "error": "permission denied: not root, the agent's user or its group"})
             return
-        line = self.rfile.readline(MAX_REQUEST_BYTES + 1)
         self._reply(self.server.dispatch(line))
 
     def _reply(self, response: Mapping[str, Any]) -> None:
-        self.wfile.write(json.dumps(response, default=str).encode() + b"\n")
+        try:
+            self.wfile.write(json.dumps(response, default=str).encode() + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            log.debug("control socket: client left before the reply")
 
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 64  # a burst of CLI calls (a monitoring script, a technician's watch loop) must queue
 
     def __init__(self, path: str, handlers: Mapping[str, Handler], group: grp.struct_group | None):
         self.handlers = handlers
@@ -90,6 +99,12 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"ok": True, "result": handler(request.get("args") or {})}
         except (ValueError, KeyError) as exc:
             return {"ok": False, "error": f"bad arguments: {exc}"}
+        except TimeoutError:
+            return {"ok": False, "error": "the agent did not finish the request in time"}
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver would print a traceback to stderr; one log line, with the traceback, is enough.
+        log.error("control socket: request failed", exc_info=True)
 
 
 class ControlServer:
@@ -128,9 +143,13 @@ class ControlServer:
 
 
 def _remove_stale_socket(path: Path) -> None:
-    """Remove a socket left by a crashed agent; refuse to start beside a live one."""
-    if not path.exists():
+    """Remove a socket left by a crashed agent; refuse to start beside a live one or over anything else."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
         return
+    if not stat.S_ISSOCK(mode):
+        raise ControlError(f"{path} exists and is not a socket: refusing to replace it")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
@@ -148,7 +167,10 @@ def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeou
     sock.settimeout(timeout_s)
     try:
         sock.connect(str(path))
-        sock.sendall(json.dumps({"request": name, "args": dict(args or {})}).encode() + b"\n")
+        try:
+            sock.sendall(json.dumps({"request": name, "args": dict(args or {})}).encode() + b"\n")
+        except BrokenPipeError:
+            pass  # the agent may have answered and closed already: its reply says why
         with sock.makefile("rb") as reader:
             line = reader.readline()
     except FileNotFoundError:

@@ -70,3 +70,21 @@ def render_issues(issues: list[dict[str, Any]]) -> str:
         wrapped = textwrap.fill(issue["guidance"], width=100, initial_indent="  ", subsequent_indent="  ")
         parts.append(f"\nWhat to do about {issue['type']} on {issue['subject']}:\n{wrapped}")
     return "\n".join(parts)
+
+
+def render_diagnosis(report: dict[str, Any]) -> str:
+    findings = report["findings"]
+    parts = [f"{len(report['samples'])} samples taken now"]
+    for name, error in report["collector_failures"].items():
+        parts.append(f"collector {name} FAILED: {error}")
+    if findings:
+        parts.append(table(
+            ["SEVERITY", "TYPE", "SUBJECT", "WHAT"],
+            [[f["severity"], f["type"], f["subject"], f["summary"]] for f in findings],
+        ))
+    else:
+        parts.append("nothing wrong in these samples")
+    if report["open_issues"]:
+        parts.append("")
+        parts.append(render_issues(report["open_issues"]))
+    return "\n".join(parts)

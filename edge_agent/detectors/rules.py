@@ -41,7 +41,9 @@ class SystemRules:
         if sample.stream == "system.disk":
             return above_limit(sample, "disk_percent", self.t.disk_percent_max, "disk_full", self.name)
         if sample.stream == "system.process":
-            running = bool(sample.metrics.get("running"))
+            if sample.metrics.get("running") is None:
+                return []  # unknown is not healthy, nor down
+            running = bool(sample.metrics["running"])
             summary = "" if running else f"process {sample.subject} is not running"
             return [
                 Finding("process_down", sample.subject, not running, Severity.CRITICAL, self.name, summary,
@@ -108,7 +110,9 @@ class ConnectivityRules:
         return []
 
     def _dns(self, sample: Sample) -> list[Finding]:
-        ok = bool(sample.metrics.get("ok"))
+        if sample.metrics.get("ok") is None:
+            return []
+        ok = bool(sample.metrics["ok"])
         rcode = sample.metrics.get("rcode")
         failure = Finding(
             "dns_failure",

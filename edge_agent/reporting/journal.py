@@ -23,7 +23,8 @@ class EventJournal:
             return
         line = json.dumps({"topic": topic, **message}, separators=(",", ":"), default=str) + "\n"
         with self._lock:
-            if self._size() + len(line) > self.max_bytes:
+            size = self._size()
+            if size and size + len(line) > self.max_bytes:
                 os.replace(self.path, self.path.with_name(self.path.name + ".1"))
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(line)

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from agent_process import Daemon
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-
-from agent_process import Daemon
 
 DEVICE = "edge/v1/itest-gw"
 

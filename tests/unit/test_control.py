@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import grp
 import json
 import os
@@ -246,14 +247,14 @@ def test_a_peer_uid_without_a_passwd_entry_is_refused():
 
 CLIENT_AS_NOBODY = """
 import socket, sys
-client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-client.settimeout(5)
-client.connect(sys.argv[1])
-try:
+for _ in range(20):  # the refusal must arrive every time, never as a reset connection
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(5)
+    client.connect(sys.argv[1])
     client.sendall(b'{"request": "status"}\\n')
-except BrokenPipeError:
-    pass  # a refused peer may be answered and hung up on before its request is read
-sys.stdout.write(client.makefile("rb").readline().decode())
+    line = client.makefile("rb").readline().decode()
+    client.close()
+sys.stdout.write(line)
 """
 
 
@@ -275,3 +276,26 @@ def test_a_real_peer_outside_root_the_agent_and_its_group_is_refused(handlers):
     assert response["ok"] is False
     assert response["error"].startswith("permission denied")
     assert handlers.calls == []
+
+
+def test_a_regular_file_at_the_socket_path_is_left_alone_and_start_refuses(short_tmp, handlers):
+    path = short_tmp / "ctl.sock"
+    path.write_text("precious")
+    server = ControlServer(path, handlers)
+    with pytest.raises(ControlError, match="not a socket"):
+        server.start()
+    assert path.read_text() == "precious"
+
+
+def test_a_client_that_hangs_up_without_asking_leaves_no_error_and_the_server_keeps_answering(server_path, caplog):
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.connect(str(server_path))
+    probe.close()
+    assert request(server_path, "status") is not None
+    assert "request failed" not in caplog.text
+
+
+def test_a_burst_of_fifty_clients_is_answered_in_full(server_path):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda _: request(server_path, "status"), range(50)))
+    assert len(results) == 50 and all(r is not None for r in results)

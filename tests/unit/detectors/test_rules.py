@@ -190,3 +190,13 @@ def test_connectivity_rules_ignore_other_streams():
 def test_default_rules_cover_every_sample_family_with_distinct_names():
     rules = default_rules(DetectorsSection())
     assert sorted(r.name for r in rules) == ["rules.connectivity", "rules.interfaces", "rules.system", "rules.wifi"]
+
+
+def test_a_process_sample_without_a_running_value_gives_no_finding():
+    rules = SystemRules(SystemThresholds())
+    assert rules.evaluate(Sample("system.process", "hostapd", {"running": None}, 1.0, 1.0)) == []
+
+
+def test_a_dns_sample_without_an_ok_value_gives_no_finding():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    assert rules.evaluate(Sample("connectivity.dns", "192.0.2.53", {"ok": None, "rcode": None}, 1.0, 1.0)) == []

@@ -83,3 +83,9 @@ def test_a_reopened_journal_reads_what_an_earlier_run_wrote(tmp_path):
     later = EventJournal(path, max_bytes=10_000)
     later.publish("event/issue", message(2), durable=True)
     assert [e["seq"] for e in later.read()] == [1, 2]
+
+
+def test_a_first_message_larger_than_the_budget_is_still_written(tmp_path):
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal.publish("event/issue", {"id": "big", "evidence": "x" * 20_000}, durable=True)
+    assert [entry["id"] for entry in journal.read()] == ["big"]
