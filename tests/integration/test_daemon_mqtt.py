@@ -11,6 +11,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from agent_process import Daemon, wait_for
+from contract_validation import assert_valid
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -37,6 +38,7 @@ class Subscriber:
         while True:
             try:
                 item = self.messages.get(timeout=timeout_s)
+                assert_valid(item[0], item[2])  # every message a fleet manager sees must match the contract
             except queue.Empty:
                 summary = [(topic, body.get("change") or body.get("state")) for topic, _, body in seen]
                 raise AssertionError(f"no matching message within {timeout_s} s; saw {summary}") from None

@@ -10,6 +10,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from agent_process import Daemon
+from contract_validation import assert_valid
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -22,6 +23,7 @@ class FleetClient:
     def __init__(self, host: str, port: int):
         self.replies: queue.Queue = queue.Queue()
         self.online: queue.Queue = queue.Queue()
+        self.contract_violations: list[str] = []
         self.client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.client.on_message = self._on_message
         self.client.connect(host, port)
@@ -31,6 +33,10 @@ class FleetClient:
 
     def _on_message(self, client, userdata, msg) -> None:
         body = json.loads(msg.payload)
+        try:
+            assert_valid(msg.topic, body)
+        except AssertionError as exc:
+            self.contract_violations.append(str(exc))
         if msg.topic.endswith("/status"):
             self.online.put(body)
             return
@@ -71,6 +77,7 @@ def fleet(short_tmp: Path, mosquitto):
     try:
         client.wait_online()
         yield client, daemon
+        assert client.contract_violations == []
     finally:
         client.close()
         daemon.stop()

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Write the MQTT contract from the code's own models: docs/schemas/*.json and docs/asyncapi.yaml.
+
+Usage: .venv/bin/python scripts/gen_contract.py          # (re)write the files
+       .venv/bin/python scripts/gen_contract.py --check  # exit 1 if the files differ from the models
+The test suite runs the check, so the published contract cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from edge_agent import __version__
+from edge_agent.reporting.commands import COMMAND_ARGS, MAX_COMMAND_BYTES
+from edge_agent.reporting.contract import CONTRACT_MESSAGES, json_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "docs" / "schemas"
+ASYNCAPI = ROOT / "docs" / "asyncapi.yaml"
+DEVICE = "edge/v1/{device_id}"
+MQTT_BINDING = "0.2.0"
+
+DESCRIPTION = """\
+What an edge-agent gateway publishes and accepts over MQTT v5. Every topic lives under
+`edge/v1/{device_id}/` (the prefix `edge/v1` is configurable); the device id is also the MQTT client id
+and, with mutual TLS, the certificate CN, so a broker ACL `pattern readwrite edge/v1/%u/#` confines each
+device to its own subtree.
+
+Every message the agent publishes carries the envelope: `schema` (name/major version), `id` (unique:
+deduplicate on it, delivery is at least once), `device_id`, `site_id`, `agent_version`, `boot_id` and `seq`
+(order one device's messages by boot, then seq), `ts` (wall clock, check `clock_synced`) and `mono_ms`.
+
+Presence: `status` is retained; `online` after every connect, `offline` with reason `shutdown` on a clean
+stop, and the same `offline` with reason `connection lost` as the Last Will. `session` grows with every
+connect: ignore a will whose session is lower than the latest online status.
+
+Commands: publish `{"request_id": ..., "args": {...}}` to `cmd/{name}` with QoS 1, optionally with the MQTT
+v5 Response Topic (inside the device's subtree), Correlation Data and Message Expiry Interval. Replies
+follow on `res/{request_id}` (or the Response Topic): `accepted` or `rejected` (with a reason), then
+`in_progress`, then `succeeded` (with a result) or `failed`. Requests above {max_bytes} bytes, malformed
+JSON, unknown commands or fields, repeated request ids and expired requests are rejected with a reason.
+""".replace("{max_bytes}", str(MAX_COMMAND_BYTES))
+
+# name: (address under the device, direction, qos, retain, summary)
+CHANNELS: dict[str, tuple[str, str, int, bool, str]] = {
+    "status": ("status", "send", 1, True, "Presence; also the Last Will (offline, connection lost)."),
+    "meta": ("meta", "send", 1, True, "The device card, at every connect."),
+    "telemetry": ("telemetry/{stream}", "send", 0, False, "Metric samples; may be dropped before any event."),
+    "issue": ("event/issue", "send", 1, False, "An issue opened, changed or resolved."),
+    "action": ("event/action", "send", 1, False, "A remediation step and its outcome."),
+    "command": ("cmd/{name}", "receive", 1, False, "A request from the cloud."),
+    "response": ("res/{request_id}", "send", 1, False, "Progress and result of a command."),
+}
+
+PARAMETERS = {
+    "device_id": "The gateway's id: MQTT client id and certificate CN.",
+    "stream": "First part of the sample's stream: wifi, connectivity, system, interface.",
+    "name": f"The command: {', '.join(sorted(COMMAND_ARGS))}.",
+    "request_id": "The request_id of the command being answered.",
+}
+
+
+def standalone_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema (2020-12), one per payload and one per command's args."""
+    schemas = {f"{name}.json": json_schema(model) for name, model in CONTRACT_MESSAGES.items()}
+    for command, model in COMMAND_ARGS.items():
+        schema = json_schema(model)
+        schema["title"] = f"{command} args"
+        schemas[f"cmd-{command}-args.json"] = schema
+    return schemas
+
+
+def component_schemas() -> dict[str, Any]:
+    """All payload schemas with shared definitions hoisted to components.schemas (refs rewritten)."""
+    components: dict[str, Any] = {}
+    for name, model in CONTRACT_MESSAGES.items():
+        schema = model.model_json_schema(
+            by_alias=True, mode="serialization", ref_template="#/components/schemas/{model}"
+        )
+        components.update(schema.pop("$defs", {}))
+        components[name] = schema
+    for command, model in COMMAND_ARGS.items():
+        components[f"{command}_args"] = model.model_json_schema(mode="serialization")
+    return components
+
+
+def asyncapi_document() -> dict[str, Any]:
+    channels, operations, messages = {}, {}, {}
+    for name, (address, action, qos, retain, summary) in CHANNELS.items():
+        full = f"{DEVICE}/{address}"
+        params = [p for p in PARAMETERS if "{" + p + "}" in full]
+        channels[name] = {
+            "address": full,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "parameters": {p: {"description": PARAMETERS[p]} for p in params},
+        }
+        messages[name] = {
+            "name": name,
+            "title": CONTRACT_MESSAGES[name].__name__,
+            "summary": summary,
+            "contentType": "application/json",
+            "payload": {"$ref": f"#/components/schemas/{name}"},
+        }
+        operation = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": summary,
+            "bindings": {"mqtt": {"qos": qos, "retain": retain, "bindingVersion": MQTT_BINDING}},
+        }
+        if name == "command":
+            operation["reply"] = {"channel": {"$ref": "#/channels/response"}}
+        operations[f"{action}_{name}"] = operation
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "edge-agent MQTT contract",
+            "version": "1.0.0",
+            "description": DESCRIPTION,
+            "x-agent-version": __version__,
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "broker": {
+                "host": "broker.example.net:8883",
+                "protocol": "secure-mqtt",
+                "protocolVersion": "5",
+                "description": "The operator's broker; mutual TLS, one certificate per device.",
+                "bindings": {
+                    "mqtt": {
+                        "cleanSession": False,
+                        "keepAlive": 60,
+                        "sessionExpiryInterval": 86400,
+                        "lastWill": {"topic": f"{DEVICE}/status", "qos": 1, "retain": True,
+                                     "message": "an offline status message with reason 'connection lost'"},
+                        "bindingVersion": MQTT_BINDING,
+                    }
+                },
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": component_schemas()},
+    }
+
+
+class _ContractDumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks, so the description reads as written."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ContractDumper.add_representer(str, _represent_str)
+
+
+def rendered() -> dict[Path, str]:
+    files = {SCHEMA_DIR / name: json.dumps(schema, indent=2) + "\n" for name, schema in standalone_schemas().items()}
+    header = "# Generated by scripts/gen_contract.py from edge_agent/reporting/contract.py: do not edit by hand.\n"
+    files[ASYNCAPI] = header + yaml.dump(
+        asyncapi_document(), Dumper=_ContractDumper, sort_keys=False, width=110, allow_unicode=True
+    )
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the files on disk differ from the models")
+    args = parser.parse_args()
+    files = rendered()
+    if args.check:
+        stale = [str(p.relative_to(ROOT)) for p, text in files.items() if not p.exists() or p.read_text() != text]
+        extra = sorted(str(p.relative_to(ROOT)) for p in SCHEMA_DIR.glob("*.json") if p not in files)
+        if stale or extra:
+            print(f"contract out of date: {', '.join(stale + extra)}; run scripts/gen_contract.py", file=sys.stderr)
+            return 1
+        return 0
+    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text)
+    print(f"wrote {len(files)} files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
