@@ -1,0 +1,124 @@
+"""Mutual TLS with per-device certificates, and a broker ACL that confines each device to its own subtree."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from agent_process import Daemon
+from conftest import free_port, wait_for_port
+from contract_validation import assert_valid
+from pki import Pki
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("openssl") is None or shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists(),
+    reason="needs openssl and mosquitto (scripts/test.sh installs mosquitto when run as root)",
+)
+
+
+@pytest.fixture
+def tls_broker(short_tmp: Path):
+    pki = Pki(short_tmp / "pki")
+    port = free_port()
+    acl = short_tmp / "acl"
+    # Devices: only their own subtree. The fleet consumer: read everything under edge/v1.
+    acl.write_text("user fleet\ntopic read edge/v1/#\n\npattern readwrite edge/v1/%u/#\n")
+    conf = short_tmp / "mosquitto-tls.conf"
+    lines = [
+        f"listener {port} 127.0.0.1",
+        f"cafile {pki.ca_cert}", f"certfile {pki.server_cert}", f"keyfile {pki.server_key}",
+        "require_certificate true", "use_identity_as_username true",
+        f"acl_file {acl}", "persistence false", f"log_dest file {short_tmp / 'mosquitto-tls.log'}",
+    ]
+    if os.geteuid() == 0:
+        lines.append("user root")
+    conf.write_text("\n".join(lines) + "\n")
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port("127.0.0.1", port, timeout_s=5)
+        yield pki, port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def tls_client(pki: Pki, common_name: str, port: int) -> mqtt.Client:
+    cert, key = pki.issue(common_name)
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=common_name,
+                         protocol=mqtt.MQTTv5)
+    client.tls_set(ca_certs=str(pki.ca_cert), certfile=str(cert), keyfile=str(key))
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def test_agent_reports_over_mutual_tls_and_cannot_write_into_another_devices_subtree(short_tmp, tls_broker):
+    pki, port = tls_broker
+    received: queue.Queue = queue.Queue()
+    fleet = tls_client(pki, "fleet", port)
+    fleet.on_message = lambda c, u, msg: received.put((msg.topic, json.loads(msg.payload)))
+    fleet.subscribe("edge/v1/#", qos=1)
+
+    cert, key = pki.issue("itest-gw")
+    extra = (f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+             f'ca_file = "{pki.ca_cert}"\ncert_file = "{cert}"\nkey_file = "{key}"\n')
+    daemon = Daemon(short_tmp, extra)
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            topic, body = received.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert_valid(topic, body)
+            if topic == "edge/v1/itest-gw/status" and body["state"] == "online":
+                break
+    finally:
+        daemon.stop()
+
+    # A device (here: a client holding itest-gw's certificate) publishing into gw-other's subtree.
+    intruder = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id="itest-gw",
+                           protocol=mqtt.MQTTv5)
+    intruder.tls_set(ca_certs=str(pki.ca_cert), certfile=str(cert), keyfile=str(key))
+    acks: queue.Queue = queue.Queue()
+    intruder.on_publish = lambda c, u, mid, reason_code, props: acks.put(reason_code)
+    intruder.connect("127.0.0.1", port)
+    intruder.loop_start()
+    try:
+        intruder.publish("edge/v1/gw-other/event/issue", b'{"forged": true}', qos=1)
+        reason = acks.get(timeout=5)
+        assert reason.is_failure and reason.value == 0x87  # Not authorized
+        intruder.publish("edge/v1/itest-gw/event/issue", b'{"own": true}', qos=1)
+        assert not acks.get(timeout=5).is_failure  # its own subtree is fine
+    finally:
+        intruder.disconnect()
+        intruder.loop_stop()
+
+    time.sleep(0.5)  # give the broker time to deliver, were it to deliver the forged message
+    seen = []
+    while not received.empty():
+        seen.append(received.get_nowait()[0])
+    assert "edge/v1/gw-other/event/issue" not in seen
+    assert "edge/v1/itest-gw/event/issue" in seen
+    fleet.disconnect()
+    fleet.loop_stop()
+
+
+def test_a_client_without_a_certificate_is_refused(tls_broker):
+    pki, port = tls_broker
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    client.tls_set(ca_certs=str(pki.ca_cert))
+    try:
+        client.connect("127.0.0.1", port)
+        for _ in range(20):
+            client.loop(timeout=0.1)
+    except (ssl.SSLError, OSError):
+        pass  # the handshake fails: the broker demands a client certificate
+    assert not client.is_connected()
