@@ -43,6 +43,7 @@ class Broker:
             f"listener {self.port} {self.host}",
             "allow_anonymous true",
             "persistence true",
+            "max_queued_messages 0",  # no broker-side drops: the tests count every message
             f"persistence_location {root}/",
             f"log_dest file {self.log}",
             "log_type all",

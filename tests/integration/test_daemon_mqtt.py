@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from agent_process import Daemon, wait_for
 from contract_validation import assert_valid
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from edge_agent.reporting.envelope import EnvelopeFactory
+from edge_agent.reporting.outbox import Outbox
 
 
 class Subscriber:
@@ -166,3 +170,64 @@ def test_events_survive_the_agent_being_killed_while_the_broker_is_down(mqtt_dae
     old_boot = [e for e in received["events"] if e["issue_id"] == issue["issue_id"]]
     assert [e["change"] for e in old_boot] == ["opened", "resolved"]
     assert old_boot[0]["boot_id"] == old_boot[1]["boot_id"]
+
+
+def prefill_outbox(path: Path, count: int) -> list[str]:
+    """`count` valid issue events waiting in the agent's outbox, as if a long outage had queued them."""
+    envelopes = EnvelopeFactory("itest-gw", "itest", lambda: True)
+    outbox = Outbox(path, max_bytes=10**9, sync="normal")
+    ids = []
+    outbox._db.execute("BEGIN")
+    for n in range(count):
+        body = {"change": "opened", "issue_id": f"backlog-{n}", "type": "wifi_interference", "subject": "wlan0",
+                "severity": "warning", "state": "open", "summary": "backlog", "evidence": {}, "guidance": "",
+                "detector": "rules.wifi", "opened_ts": 1.0, "updated_ts": 1.0, "resolved_ts": None,
+                "transitions": []}
+        message = envelopes.wrap("edge.issue/1", body, 1.0, 1.0)
+        ids.append(message["id"])
+        outbox.put("event", "event/issue", json.dumps(message).encode(), qos=1)
+    outbox._db.execute("COMMIT")
+    outbox.close()
+    return ids
+
+
+class IdCounter:
+    """Counts deliveries per message id on the issue topic (no parsing beyond the id: 20k messages)."""
+
+    def __init__(self, subscriber: Subscriber):
+        self.first_seen: dict[str, int] = {}
+        self.deliveries = 0
+        self.lock = threading.Lock()
+        subscriber.client.on_message = self._on_message
+
+    def _on_message(self, client, userdata, msg) -> None:
+        if not msg.topic.endswith("/event/issue"):
+            return
+        body = json.loads(msg.payload)
+        with self.lock:
+            self.deliveries += 1
+            self.first_seen.setdefault(body["id"], body["seq"])
+
+
+def test_a_backlog_survives_the_agent_being_killed_mid_drain(mqtt_daemon):
+    daemon, sub, broker = mqtt_daemon
+    daemon.stop()  # the fixture started it; start again once the backlog is in place
+    backlog = prefill_outbox(daemon.root / "state" / "outbox.sqlite", 20_000)
+    counter = IdCounter(sub)
+
+    daemon.start()
+    wait_for(lambda: len(counter.first_seen) >= 2_000, timeout_s=30, what="the drain to start")
+    daemon.proc.kill()
+    daemon.proc.wait(timeout=5)
+    delivered_before_kill = len(counter.first_seen)
+    assert delivered_before_kill < len(backlog), "drained completely before the kill: make the backlog larger"
+
+    daemon.start()
+    try:
+        wait_for(lambda: set(backlog) <= set(counter.first_seen), timeout_s=60, what="every backlog event to arrive")
+    except AssertionError:
+        status = daemon.ask_json("status")["reporting"]["mqtt"]
+        missing = len(set(backlog) - set(counter.first_seen))
+        raise AssertionError(f"{missing} backlog events missing; agent says {status}") from None
+    seqs = [counter.first_seen[message_id] for message_id in backlog]
+    assert seqs == sorted(seqs)  # first deliveries came in the order they were queued
