@@ -161,6 +161,7 @@ class SimulationSection(_Section):
 
 class ReportingSection(_Section):
     journal_max_bytes: int = Field(5_000_000, ge=10_000)
+    agent_health_interval_s: float = Field(60.0, gt=0, le=86_400)
     outbox_max_bytes: int = Field(20_000_000, ge=100_000)
     outbox_sync: Literal["full", "normal"] = "full"
 

@@ -18,6 +18,7 @@ from edge_agent.agent_commands import AgentCommands
 from edge_agent.backends import PremisesBackends, premises_mode, select_backends
 from edge_agent.clock import Clock, ScaledClock, SystemClock
 from edge_agent.collectors import Collector
+from edge_agent.collectors.agent_health import AgentHealthCollector
 from edge_agent.collectors.connectivity import ConnectivityCollector
 from edge_agent.collectors.interfaces import InterfacesCollector
 from edge_agent.collectors.system import SystemCollector
@@ -169,7 +170,11 @@ class Agent:
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
-        self.collectors = {c.name: c for c in build_collectors(config, self.backends)}
+        collectors = build_collectors(config, self.backends)
+        collectors.append(
+            AgentHealthCollector(config.reporting.agent_health_interval_s, config.agent.device_id, self._health_stats)
+        )
+        self.collectors = {c.name: c for c in collectors}
         old = self.schedule.tasks
         self.schedule = Schedule()
         for name, collector in self.collectors.items():
@@ -329,6 +334,26 @@ class Agent:
             },
             "latest": self.pipeline.latest_samples(),
         }
+
+    def _health_stats(self) -> dict[str, Any]:
+        tasks = list(self.schedule.tasks.values())
+        stats: dict[str, Any] = {
+            "open_issues": len(self.tracker.active()),
+            "collector_failures": sum(t.total_failures for t in tasks),
+            "detector_failures": sum(h.failures for h in self.pipeline.detector_health.values()),
+            "events_reported": self.reporter.published_events,
+        }
+        if self.mqtt is not None:
+            box = self.mqtt.outbox.stats()
+            stats.update(
+                outbox_events=box.queued_events,
+                outbox_telemetry=box.queued_telemetry,
+                outbox_bytes=box.bytes,
+                dropped_telemetry=box.dropped_telemetry,
+                mqtt_published=self.mqtt.publisher.published,
+                mqtt_connects=self.mqtt.publisher.connects,
+            )
+        return stats
 
     def _mqtt_status(self) -> dict[str, Any] | None:
         if self.mqtt is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import uuid
 from pathlib import Path
 
@@ -149,3 +150,16 @@ def test_a_repeated_request_id_is_rejected_and_not_run_twice(fleet):
     client.send("ping", request("once"))
     _, body, _ = client.replies_until({"rejected", "succeeded"})[-1]
     assert body["state"] == "rejected" and "duplicate" in body["reason"]
+
+
+def test_a_command_sent_while_the_agent_is_stopped_is_answered_when_it_returns(fleet):
+    client, daemon = fleet
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert daemon.proc.wait(timeout=5) == 0
+
+    # The agent's persistent session (clean start off, session expiry) makes the broker keep this for it.
+    client.send("ping", request("while-away"))
+    daemon.start()
+    replies = client.replies_until({"succeeded", "failed"}, timeout_s=20)
+    assert [body["state"] for _, body, _ in replies] == ["accepted", "in_progress", "succeeded"]
+    assert replies[-1][1]["request_id"] == "while-away"

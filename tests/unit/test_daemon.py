@@ -96,5 +96,20 @@ def test_status_handler_reports_collectors_and_latest_samples(agent: Agent):
     status = agent._status({})
     assert status["device_id"] == "unit-gw"
     assert status["premises"] == "simulated"
-    assert {c["name"] for c in status["collectors"]} == {"wifi", "connectivity"}
-    assert {s["stream"] for s in status["latest"]} == {"wifi.radio", "connectivity.gateway", "connectivity.dns"}
+    assert {c["name"] for c in status["collectors"]} == {"wifi", "connectivity", "agent"}
+    assert {s["stream"] for s in status["latest"]} == {
+        "wifi.radio", "connectivity.gateway", "connectivity.dns", "agent"
+    }
+
+
+def test_agent_health_reports_collector_failures_and_open_issues(agent: Agent):
+    exploding = ExplodingCollector()
+    agent.collectors[exploding.name] = exploding
+    agent.schedule.add(exploding.name, exploding.interval_s, agent.clock.monotonic())
+    agent.run_due_collectors()  # the agent collector ran before the failure was counted
+    agent.clock.advance(agent.config.reporting.agent_health_interval_s)
+    agent.run_due_collectors()
+    [health] = [s for s in agent.pipeline.latest_samples() if s["stream"] == "agent"]
+    assert health["subject"] == "unit-gw"
+    assert health["metrics"]["collector_failures"] >= 1
+    assert health["metrics"]["open_issues"] == 0
