@@ -51,10 +51,11 @@ class Daemon:
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(self.notify_path))
         self.messages: list[str] = []
+        self.extra_env: dict[str, str] = {}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), WATCHDOG_USEC="1000000")
+        env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), WATCHDOG_USEC="1000000", **self.extra_env)
         env.pop("WATCHDOG_PID", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "edge_agent", "run", "--simulate", "--speed", str(SPEED),
