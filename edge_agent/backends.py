@@ -42,12 +42,12 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
         premises = SimulatedPremises(config.simulation, clock)
         notes = ["Wi-Fi and connectivity come from simulated premises"]
         return PremisesBackends("simulated", premises, premises, notes)
+    from edge_agent.probes.network import NetworkProbes
+
+    broker = [f"{config.mqtt.host}:{config.mqtt.port}"] if config.mqtt.enabled else []
     return PremisesBackends(
         "hardware",
         radio=None,
-        connectivity=None,
-        notes=[
-            "no hardware Wi-Fi backend in this version: the wifi collector is off",
-            "no hardware connectivity probes in this version: the connectivity collector is off",
-        ],
+        connectivity=NetworkProbes(config.collectors.connectivity, extra_uplinks=broker),
+        notes=["no hardware Wi-Fi backend in this version: the wifi collector is off"],
     )

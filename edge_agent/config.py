@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import tomllib
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 EX_CONFIG = 78  # sysexits.h: configuration error
 
@@ -54,10 +55,21 @@ class ControlSection(_Section):
     group: str | None = None
 
 
+class Hysteresis(_Section):
+    open_after: int = Field(3, ge=1, le=100)
+    resolve_after: int = Field(3, ge=1, le=100)
+
+
+def _default_per_type() -> dict[str, Hysteresis]:
+    # A gateway answering from a new MAC may be a spoofer: say so at once.
+    return {"gateway_mac_changed": Hysteresis(open_after=1, resolve_after=1)}
+
+
 class IssuesSection(_Section):
     open_after: int = Field(3, ge=1, le=100)
     resolve_after: int = Field(3, ge=1, le=100)
     history_size: int = Field(200, ge=1, le=10_000)
+    per_type: dict[str, Hysteresis] = Field(default_factory=_default_per_type)
 
 
 class _CollectorSection(_Section):
@@ -82,6 +94,35 @@ class WifiCollectorConfig(_CollectorSection):
 
 class ConnectivityCollectorConfig(_CollectorSection):
     interval_s: float = Field(5.0, gt=0, le=86_400)
+    gateway: str = Field("auto", description="the gateway's address, or auto (the default route's)")
+    interface: str = Field("auto", description="the interface towards the gateway, or auto")
+    resolvers: list[str] = Field(default_factory=list, description="empty: the nameservers of /etc/resolv.conf")
+    dns_query: str = Field("example.com", min_length=1, max_length=253)
+    uplink_endpoints: list[str] = Field(default_factory=list)
+    pings_per_round: int = Field(5, ge=1, le=50)
+    timeout_s: float = Field(1.0, gt=0, le=10)
+
+    @field_validator("gateway", "interface")
+    @classmethod
+    def _auto_or_value(cls, value: str) -> str:
+        return value.strip() or "auto"
+
+    @field_validator("resolvers", "gateway")
+    @classmethod
+    def _addresses(cls, value):
+        for address in [value] if isinstance(value, str) else value:
+            if address != "auto":
+                ipaddress.ip_address(address)  # ValueError names the bad address
+        return value
+
+    @field_validator("uplink_endpoints")
+    @classmethod
+    def _host_port(cls, endpoints: list[str]) -> list[str]:
+        for endpoint in endpoints:
+            host, _, port = endpoint.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65_536:
+                raise ValueError(f"{endpoint!r} is not host:port")
+        return endpoints
 
 
 class CollectorsSection(_Section):
@@ -111,7 +152,17 @@ class WifiThresholds(_Section):
 class ConnectivityThresholds(_Section):
     gateway_loss_pct_max: float = Field(10.0, ge=0, le=100)
     gateway_rtt_ms_max: float = Field(100.0, gt=0)
+    gateway_jitter_ms_max: float = Field(30.0, gt=0)
     dns_latency_ms_max: float = Field(500.0, gt=0)
+    uplink_connect_ms_max: float = Field(1000.0, gt=0)
+    # Trend: the last `trend_window` rounds against the device's own baseline, learned over `trend_warmup` rounds.
+    trend_window: int = Field(5, ge=2, le=100)
+    trend_warmup: int = Field(10, ge=2, le=10_000)
+    trend_rtt_ratio: float = Field(3.0, gt=1)
+    trend_rtt_min_delta_ms: float = Field(15.0, ge=0)
+    trend_loss_delta_pct: float = Field(5.0, gt=0, le=100)
+    # A new gateway MAC is accepted as the real one after this many rounds (a legitimately replaced router).
+    gateway_mac_adopt_after: int = Field(60, ge=1)
 
 
 class DetectorsSection(_Section):
@@ -124,11 +175,14 @@ class DetectorsSection(_Section):
 class FaultConfig(_Section):
     """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
 
-    kind: Literal["interference", "uplink_loss", "dns_down"]
+    kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
     channel: int | None = Field(None, ge=1, le=196)
-    level: float = Field(0.5, ge=0, le=1, description="busy ratio added, or fraction of probes lost")
+    level: float = Field(
+        0.5, ge=0, le=1,
+        description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added",
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> FaultConfig:

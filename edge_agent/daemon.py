@@ -25,7 +25,7 @@ from edge_agent.collectors.system import SystemCollector
 from edge_agent.collectors.wifi import WifiCollector
 from edge_agent.config import AgentConfig, ConfigError, load_config
 from edge_agent.control import ControlServer
-from edge_agent.detectors.rules import default_rules
+from edge_agent.detectors.catalog import default_detectors
 from edge_agent.issues import IssueTracker
 from edge_agent.notify import SystemdNotifier
 from edge_agent.paths import control_socket_path, state_dir
@@ -86,8 +86,10 @@ class Agent:
         self.mqtt = self._make_mqtt_sink(config)
         sinks = [self.journal, LogSink()] + ([self.mqtt] if self.mqtt else [])
         self.reporter = Reporter(self.envelopes, sinks)
-        self.tracker = IssueTracker(config.issues.open_after, config.issues.resolve_after, config.issues.history_size)
-        self.pipeline = Pipeline(default_rules(config.detectors), self.tracker, NoRemediation(), self.reporter)
+        self.tracker = IssueTracker(
+            config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config)
+        )
+        self.pipeline = Pipeline(default_detectors(config.detectors), self.tracker, NoRemediation(), self.reporter)
         self.collectors: dict[str, Collector] = {}
         self.schedule = Schedule()
         self._install_collectors(config)
@@ -287,7 +289,10 @@ class Agent:
                 log.warning("config reload: changes to [%s] take effect after a restart", section)
         self.tracker.open_after = new.issues.open_after
         self.tracker.resolve_after = new.issues.resolve_after
-        self.pipeline.replace_detectors(default_rules(new.detectors))
+        self.tracker.per_type = _per_type(new)
+        if new.detectors != self.config.detectors:
+            # Rebuilt detectors start learning again (baselines, the gateway's MAC): only when their config changed.
+            self.pipeline.replace_detectors(default_detectors(new.detectors))
         self._install_collectors(new)
         self.config = new
         self.reloads += 1
@@ -375,6 +380,10 @@ class Agent:
         if not args.get("all", True):
             issues = [i for i in issues if i["state"] != "resolved"]
         return issues
+
+
+def _per_type(config: AgentConfig) -> dict[str, tuple[int, int]]:
+    return {name: (h.open_after, h.resolve_after) for name, h in config.issues.per_type.items()}
 
 
 def make_clock(config: AgentConfig, mode: str, speed: float | None) -> Clock:

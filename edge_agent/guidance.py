@@ -26,6 +26,44 @@ GUIDANCE: dict[str, str] = {
         "The gateway answers in {rtt_ms} ms (limit {limit} ms). A saturated uplink or a failing modem "
         "is the usual cause; check for large uploads and restart the modem if it persists."
     ),
+    "gateway_unreachable": (
+        "The gateway at {subject} stopped answering ({received} of {sent} probes answered). Check that the "
+        "modem/router is powered, then the cable from the modem to the gateway; restart the modem if its "
+        "lights show no link."
+    ),
+    "gateway_high_jitter": (
+        "The gateway's answer times vary by {jitter_ms} ms (limit {limit} ms): calls and games will stutter. "
+        "Look for a saturated uplink (large uploads, backups) or a failing cable."
+    ),
+    "gateway_latency_rising": (
+        "The gateway answers in {recent_rtt_ms} ms where it normally takes {baseline_rtt_ms} ms: the line is "
+        "degrading before it fails. Check for a saturated uplink or a loose cable before customers notice."
+    ),
+    "gateway_loss_rising": (
+        "{recent_loss_pct}% of gateway probes are lost, against a normal {baseline_loss_pct}%: the link is "
+        "degrading. Reseat the cable between gateway and modem and check the modem's line statistics."
+    ),
+    "gateway_mac_changed": (
+        "The gateway {subject} now answers from {mac}, but it was {known_mac}. If the router was replaced, "
+        "nothing is wrong (the new one is accepted after {adopt_after} rounds); otherwise a device on the "
+        "network may be impersonating the router: check what is plugged in."
+    ),
+    "uplink_down": (
+        "No connection can be opened to {subject} ({error}). The internet connection or the service is down; "
+        "check the modem's internet light and the provider's status page."
+    ),
+    "uplink_slow": (
+        "Connecting to {subject} takes {connect_ms} ms (limit {limit} ms). The uplink is congested or the "
+        "provider has trouble; check for large transfers on the network."
+    ),
+    "dhcp_failure": (
+        "No DHCP server answered on {subject} ({error}): new devices will not get an address. Restart the "
+        "router's DHCP service or the router itself."
+    ),
+    "probe_failed": (
+        "The agent cannot run its {subject} probe ({error}). Connectivity is not being watched: grant the "
+        "agent CAP_NET_RAW (see the systemd unit) or fix the network configuration it names."
+    ),
     "dns_failure": (
         "The DNS resolver {subject} does not answer ({rcode}). Web pages will not open even though the line "
         "is up. Restart the gateway's DNS service or switch to the provider's secondary resolver."

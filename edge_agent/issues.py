@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from edge_agent.guidance import guidance_for
@@ -30,11 +31,19 @@ class IssueCounters:
 class IssueTracker:
     """Turns findings into issue transitions, one issue per (type, subject). Thread-safe for readers."""
 
-    def __init__(self, open_after: int, resolve_after: int, history_size: int = 200):
+    def __init__(
+        self,
+        open_after: int,
+        resolve_after: int,
+        history_size: int = 200,
+        per_type: Mapping[str, tuple[int, int]] | None = None,
+    ):
+        """`per_type` maps an issue type to its own (open_after, resolve_after)."""
         if open_after < 1 or resolve_after < 1:
             raise ValueError("open_after and resolve_after must be at least 1")
         self.open_after = open_after
         self.resolve_after = resolve_after
+        self.per_type = dict(per_type or {})
         self._streaks: dict[tuple[str, str], _Streak] = {}
         self._active: dict[tuple[str, str], Issue] = {}
         self._history: deque[Issue] = deque(maxlen=history_size)
@@ -56,9 +65,10 @@ class IssueTracker:
     def _on_bad(self, finding: Finding, streak: _Streak, mono: float, ts: float) -> list[Event]:
         issue = self._active.get(finding.key)
         if issue is None:
-            if streak.bad < self.open_after:
+            open_after = self.per_type.get(finding.type, (self.open_after, self.resolve_after))[0]
+            if streak.bad < open_after:
                 return []
-            return [self._open(finding, mono, ts)]
+            return [self._open(finding, streak.bad, mono, ts)]
         issue.evidence = dict(finding.evidence)
         issue.updated_ts = ts
         if finding.severity.rank == issue.severity.rank:
@@ -74,7 +84,7 @@ class IssueTracker:
             if had_bad:
                 self.counters.flaps_prevented += 1
             return []
-        if streak.good < self.resolve_after:
+        if streak.good < self.per_type.get(finding.type, (self.open_after, self.resolve_after))[1]:
             return []
         del self._active[finding.key]
         issue.state = IssueState.RESOLVED
@@ -86,7 +96,7 @@ class IssueTracker:
         self.counters.resolved += 1
         return [_issue_event("resolved", issue, mono, ts)]
 
-    def _open(self, finding: Finding, mono: float, ts: float) -> Event:
+    def _open(self, finding: Finding, bad_samples: int, mono: float, ts: float) -> Event:
         issue = Issue(
             type=finding.type,
             subject=finding.subject,
@@ -99,7 +109,7 @@ class IssueTracker:
             opened_mono=mono,
             updated_ts=ts,
         )
-        issue.transitions.append(Transition(IssueState.OPEN, ts, f"{self.open_after} bad samples in a row"))
+        issue.transitions.append(Transition(IssueState.OPEN, ts, f"{bad_samples} bad samples in a row"))
         self._active[finding.key] = issue
         self.counters.detected += 1
         return _issue_event("opened", issue, mono, ts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge_agent.config import ConnectivityThresholds, InterfaceThresholds, SystemThresholds, WifiThresholds
+from edge_agent.config import InterfaceThresholds, SystemThresholds, WifiThresholds
 from edge_agent.model import Finding, Sample, Severity
 
 
@@ -91,46 +91,3 @@ class WifiRules:
                          channel=channel),
             *above_limit(sample, "noise_dbm", self.t.noise_dbm_max, "wifi_high_noise", self.name, channel=channel),
         ]
-
-
-class ConnectivityRules:
-    name = "rules.connectivity"
-
-    def __init__(self, thresholds: ConnectivityThresholds):
-        self.t = thresholds
-
-    def evaluate(self, sample: Sample) -> list[Finding]:
-        if sample.stream == "connectivity.gateway":
-            return [
-                *above_limit(sample, "loss_pct", self.t.gateway_loss_pct_max, "gateway_packet_loss", self.name),
-                *above_limit(sample, "rtt_ms", self.t.gateway_rtt_ms_max, "gateway_high_latency", self.name),
-            ]
-        if sample.stream == "connectivity.dns":
-            return self._dns(sample)
-        return []
-
-    def _dns(self, sample: Sample) -> list[Finding]:
-        if sample.metrics.get("ok") is None:
-            return []
-        ok = bool(sample.metrics["ok"])
-        rcode = sample.metrics.get("rcode")
-        failure = Finding(
-            "dns_failure",
-            sample.subject,
-            not ok,
-            Severity.CRITICAL,
-            self.name,
-            "" if ok else f"resolver {sample.subject} failed: {rcode}",
-            {"ok": ok, "rcode": rcode},
-        )
-        slow = above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name) if ok else []
-        return [failure, *slow]
-
-
-def default_rules(detectors_config) -> list:
-    return [
-        SystemRules(detectors_config.system),
-        InterfaceRules(detectors_config.interfaces),
-        WifiRules(detectors_config.wifi),
-        ConnectivityRules(detectors_config.connectivity),
-    ]

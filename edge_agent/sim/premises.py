@@ -10,12 +10,16 @@ import random
 import statistics
 
 from edge_agent.clock import Clock
-from edge_agent.collectors.connectivity import ConnectivityStatus, DnsProbe, GatewayProbe
+from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus
 from edge_agent.config import FaultConfig, SimulationSection
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
 RESOLVER_ADDRESS = "192.168.1.1"
+UPLINK_ENDPOINT = "broker.example.net:8883"
+GATEWAY_MAC = "02:00:5e:10:00:01"
+SWAPPED_GATEWAY_MAC = "02:00:5e:66:66:66"
+LATENCY_FAULT_MAX_MS = 200.0
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
 
@@ -68,8 +72,11 @@ class SimulatedPremises:
     # ConnectivityBackend
     def probe(self) -> ConnectivityStatus:
         loss_probability = 0.002 + sum(f.level for f in self.active_faults("uplink_loss"))
+        if self.active_faults("gateway_down"):
+            loss_probability = 1.0
+        extra_ms = sum(f.level * LATENCY_FAULT_MAX_MS for f in self.active_faults("latency"))
         rtts = [
-            round(self._rng.lognormvariate(0.4, 0.3), 2)
+            round(self._rng.lognormvariate(0.4, 0.3) + extra_ms * self._rng.uniform(0.8, 1.2), 2)
             for _ in range(PINGS_PER_ROUND)
             if self._rng.random() >= loss_probability
         ]
@@ -84,4 +91,15 @@ class SimulatedPremises:
             dns = DnsProbe(RESOLVER_ADDRESS, ok=False, latency_ms=None, rcode="timeout")
         else:
             dns = DnsProbe(RESOLVER_ADDRESS, ok=True, latency_ms=round(self._rng.uniform(6, 25), 1), rcode="NOERROR")
-        return ConnectivityStatus(gateway=gateway, dns=(dns,))
+        if self.active_faults("uplink_down") or self.active_faults("gateway_down"):
+            uplink = UplinkProbe(UPLINK_ENDPOINT, ok=False, connect_ms=None, error="timeout")
+        else:
+            uplink = UplinkProbe(UPLINK_ENDPOINT, ok=True, connect_ms=round(self._rng.uniform(15, 40), 1), error=None)
+        mac = SWAPPED_GATEWAY_MAC if self.active_faults("gateway_swap") else GATEWAY_MAC
+        return ConnectivityStatus(gateway=gateway, gateway_mac=mac if rtts else None, dns=(dns,), uplinks=(uplink,))
+
+    def dhcp(self) -> DhcpProbe | None:
+        if self.active_faults("gateway_down"):
+            return DhcpProbe("eth0", ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
+        return DhcpProbe("eth0", ok=True, offer_ms=round(self._rng.uniform(5, 30), 1), server=GATEWAY_ADDRESS,
+                         offered_address="192.168.1.57", error=None)

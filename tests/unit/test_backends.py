@@ -9,6 +9,7 @@ import pytest
 from edge_agent.backends import has_wifi_hardware, premises_mode, select_backends
 from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig
+from edge_agent.probes.network import NetworkProbes
 from edge_agent.sim.premises import SimulatedPremises
 
 
@@ -59,8 +60,17 @@ def test_simulated_backends_are_one_premises_for_radio_and_connectivity():
     assert backends.connectivity is backends.radio
 
 
-def test_hardware_backends_are_absent_and_the_notes_say_which_collectors_are_off():
+def test_hardware_backends_probe_the_real_network_and_the_notes_say_the_wifi_collector_is_off():
     backends = select_backends(AgentConfig(), ManualClock(), "hardware")
-    assert (backends.mode, backends.radio, backends.connectivity) == ("hardware", None, None)
+    assert (backends.mode, backends.radio) == ("hardware", None)
+    assert isinstance(backends.connectivity, NetworkProbes)
     assert any("wifi collector is off" in note for note in backends.notes)
-    assert any("connectivity collector is off" in note for note in backends.notes)
+
+
+def test_hardware_probes_add_the_mqtt_broker_to_the_uplink_endpoints():
+    config = AgentConfig.model_validate({
+        "mqtt": {"enabled": True, "host": "broker.example.net", "port": 8883},
+        "collectors": {"connectivity": {"uplink_endpoints": ["192.0.2.10:443"]}},
+    })
+    backends = select_backends(config, ManualClock(), "hardware")
+    assert backends.connectivity.uplinks == ["192.0.2.10:443", "broker.example.net:8883"]

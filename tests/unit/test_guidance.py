@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.config import DetectorsSection
-from edge_agent.detectors.rules import default_rules
+from edge_agent.detectors.catalog import default_detectors
 from edge_agent.guidance import FALLBACK, GUIDANCE, guidance_for
 from edge_agent.model import Sample
 
@@ -37,14 +37,20 @@ BAD_SAMPLES = [
     Sample("system.process", "hostapd", {"running": False}, 1.0, 1.0),
     Sample("interface", "eth0", {"errors_per_s": 9.0, "drops_per_s": 9.0}, 1.0, 1.0),
     Sample("wifi.radio", "wlan0", {"channel": 6, "busy_ratio": 0.9, "noise_dbm": -60.0}, 1.0, 1.0),
-    Sample("connectivity.gateway", "192.168.1.1", {"loss_pct": 40.0, "rtt_ms": 300.0}, 1.0, 1.0),
+    Sample("connectivity.gateway", "192.168.1.1",
+           {"sent": 5, "received": 3, "loss_pct": 40.0, "rtt_ms": 300.0, "jitter_ms": 80.0}, 1.0, 1.0),
+    Sample("connectivity.gateway", "192.168.9.1", {"sent": 5, "received": 0, "loss_pct": 100.0}, 1.0, 1.0),
+    Sample("connectivity.uplink", "broker:8883", {"ok": False, "connect_ms": None, "error": "timeout"}, 1.0, 1.0),
+    Sample("connectivity.uplink", "slow:443", {"ok": True, "connect_ms": 5000.0, "error": None}, 1.0, 1.0),
+    Sample("connectivity.dhcp", "eth0", {"ok": False, "error": "no offer"}, 1.0, 1.0),
+    Sample("connectivity.probe", "icmp", {"ok": False, "error": "needs CAP_NET_RAW"}, 1.0, 1.0),
     Sample("connectivity.dns", "192.168.1.1", {"ok": False, "latency_ms": None, "rcode": "timeout"}, 1.0, 1.0),
     Sample("connectivity.dns", "9.9.9.9", {"ok": True, "latency_ms": 900.0, "rcode": "NOERROR"}, 1.0, 1.0),
 ]
 
 
 def _present_findings():
-    rules = default_rules(DetectorsSection())
+    rules = default_detectors(DetectorsSection())
     return [f for sample in BAD_SAMPLES for rule in rules for f in rule.evaluate(sample) if f.present]
 
 

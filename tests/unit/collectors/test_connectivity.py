@@ -35,7 +35,9 @@ def test_gateway_loss_is_the_share_of_probes_not_answered(sent, received, loss):
 def test_gateway_sample_reports_loss_rounded_and_rtt():
     [gateway] = collect(GatewayProbe("10.0.0.1", sent=3, received=2, rtt_ms_median=1.4, jitter_ms=0.3))
     assert (gateway.stream, gateway.subject) == ("connectivity.gateway", "10.0.0.1")
-    assert dict(gateway.metrics) == {"sent": 3, "received": 2, "loss_pct": 33.3, "rtt_ms": 1.4, "jitter_ms": 0.3}
+    assert dict(gateway.metrics) == {
+        "sent": 3, "received": 2, "loss_pct": 33.3, "rtt_ms": 1.4, "jitter_ms": 0.3, "mac": None
+    }
 
 
 def test_one_dns_sample_per_resolver():

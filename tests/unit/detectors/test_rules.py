@@ -11,13 +11,13 @@ from edge_agent.config import (
     SystemThresholds,
     WifiThresholds,
 )
+from edge_agent.detectors.catalog import default_detectors
+from edge_agent.detectors.connectivity import ConnectivityRules
 from edge_agent.detectors.rules import (
-    ConnectivityRules,
     InterfaceRules,
     SystemRules,
     WifiRules,
     above_limit,
-    default_rules,
 )
 from edge_agent.model import Sample, Severity
 
@@ -160,12 +160,17 @@ CONNECTIVITY = ConnectivityRules(ConnectivityThresholds(gateway_loss_pct_max=10,
 
 def test_gateway_losing_probes_is_flagged_and_its_latency_reported_healthy():
     findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.gateway", "10.0.0.1", loss_pct=40.0, rtt_ms=2.0)))
-    assert {t: f.present for t, f in findings.items()} == {"gateway_packet_loss": True, "gateway_high_latency": False}
+    assert {t: f.present for t, f in findings.items()} == {
+        "gateway_unreachable": False, "gateway_packet_loss": True, "gateway_high_latency": False
+    }
 
 
-def test_gateway_that_answers_no_probe_has_no_latency_finding():
-    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.gateway", "10.0.0.1", loss_pct=100.0, rtt_ms=None)))
-    assert list(findings) == ["gateway_packet_loss"]
+def test_gateway_that_answers_no_probe_is_unreachable_with_no_loss_or_latency_finding():
+    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.gateway", "10.0.0.1", sent=5, received=0,
+                                                    loss_pct=100.0, rtt_ms=None)))
+    assert list(findings) == ["gateway_unreachable"]
+    assert findings["gateway_unreachable"].present
+    assert findings["gateway_unreachable"].severity is Severity.CRITICAL
 
 
 def test_failing_resolver_is_a_critical_dns_failure_without_a_slowness_finding():
@@ -187,9 +192,11 @@ def test_connectivity_rules_ignore_other_streams():
     assert CONNECTIVITY.evaluate(sample("system", "host", cpu_percent=99.0)) == []
 
 
-def test_default_rules_cover_every_sample_family_with_distinct_names():
-    rules = default_rules(DetectorsSection())
-    assert sorted(r.name for r in rules) == ["rules.connectivity", "rules.interfaces", "rules.system", "rules.wifi"]
+def test_default_detectors_cover_every_sample_family_with_distinct_names():
+    detectors = default_detectors(DetectorsSection())
+    assert sorted(d.name for d in detectors) == [
+        "rules.connectivity", "rules.interfaces", "rules.system", "rules.wifi", "trend.gateway", "watch.gateway_mac"
+    ]
 
 
 def test_a_process_sample_without_a_running_value_gives_no_finding():

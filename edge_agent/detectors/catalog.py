@@ -1,0 +1,19 @@
+"""The detectors the agent runs, built from the [detectors] config."""
+
+from __future__ import annotations
+
+from edge_agent.config import DetectorsSection
+from edge_agent.detectors import Detector
+from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch, GatewayTrend
+from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
+
+
+def default_detectors(config: DetectorsSection) -> list[Detector]:
+    return [
+        SystemRules(config.system),
+        InterfaceRules(config.interfaces),
+        WifiRules(config.wifi),
+        ConnectivityRules(config.connectivity),
+        GatewayTrend(config.connectivity),
+        GatewayMacWatch(config.connectivity),
+    ]

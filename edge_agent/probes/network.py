@@ -1,0 +1,91 @@
+"""The real ConnectivityBackend: one probe round against the gateway, the resolvers and the uplink endpoints."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, UplinkProbe
+from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes import ProbePermissionError
+from edge_agent.probes.arp import ArpResolver
+from edge_agent.probes.dns import dns_probe
+from edge_agent.probes.icmp import IcmpProber
+from edge_agent.probes.routes import DefaultRoute, parse_default_route, parse_nameservers
+from edge_agent.probes.tcp import tcp_connect_probe
+
+log = logging.getLogger(__name__)
+
+
+def read_text(path: str) -> str:
+    return Path(path).read_text()
+
+
+class NetworkProbes:
+    def __init__(
+        self,
+        config: ConnectivityCollectorConfig,
+        extra_uplinks: list[str] | None = None,
+        read: Callable[[str], str] = read_text,
+    ):
+        self.config = config
+        self.uplinks = list(dict.fromkeys([*config.uplink_endpoints, *(extra_uplinks or [])]))
+        self._read = read
+        self._icmp = IcmpProber()
+        self._arp = ArpResolver()
+
+    def _route(self) -> DefaultRoute | None:
+        """The configured gateway and interface, completed from the routing table where set to auto."""
+        route = parse_default_route(self._read("/proc/net/route"))
+        gateway = self.config.gateway if self.config.gateway != "auto" else (route.gateway if route else None)
+        interface = self.config.interface if self.config.interface != "auto" else (route.interface if route else None)
+        if gateway is None or interface is None:
+            return None
+        return DefaultRoute(interface, gateway)
+
+    def _resolvers(self) -> list[str]:
+        if self.config.resolvers:
+            return list(self.config.resolvers)
+        try:
+            return parse_nameservers(self._read("/etc/resolv.conf"))
+        except OSError:
+            return []
+
+    def probe(self) -> ConnectivityStatus:
+        errors: dict[str, str] = {}
+        route = self._route()
+        gateway = mac = None
+        if route is None:
+            errors["gateway"] = "no default route and no gateway configured"
+        else:
+            timeout = self.config.timeout_s
+            try:
+                gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
+                mac = self._arp.resolve(route.gateway, route.interface, timeout / 2) if gateway.received else None
+            except ProbePermissionError as exc:
+                errors["icmp"] = str(exc)
+            except OSError as exc:
+                errors["icmp"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
+        resolvers = self._resolvers()
+        if not resolvers:
+            errors["dns"] = "no resolver configured and none in /etc/resolv.conf"
+        dns: list[DnsProbe] = [dns_probe(r, self.config.dns_query, self.config.timeout_s) for r in resolvers]
+        uplinks: list[UplinkProbe] = [tcp_connect_probe(e, self.config.timeout_s) for e in self.uplinks]
+        return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors)
+
+    def dhcp(self) -> DhcpProbe | None:
+        from edge_agent.probes.dhcp import dhcp_probe
+
+        route = self._route()
+        if route is None:
+            return None
+        try:
+            return dhcp_probe(route.interface, timeout_s=max(2.0, self.config.timeout_s))
+        except (ProbePermissionError, OSError) as exc:
+            return DhcpProbe(route.interface, ok=False, offer_ms=None, server=None, offered_address=None,
+                             error=str(exc))
+
+    def close(self) -> None:
+        self._icmp.close()
+        self._arp.close()
