@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from edge_agent.diagnosis import run_diagnosis
+from edge_agent.model import Finding, Sample
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
 from edge_agent.reporting.commands import CommandDecision
 
@@ -50,26 +52,17 @@ class AgentCommands:
     def diagnose(self, args: Mapping[str, Any]) -> dict[str, Any]:
         """Every collector now, through the normal pipeline; answers with the samples and what is wrong."""
         agent = self.agent
-        samples, failures, findings = [], {}, []
         mono, ts = agent.clock.monotonic(), agent.clock.wall()
-        for name, collector in agent.collectors.items():
-            try:
-                collected = collector.collect(mono, ts)
-            except Exception as exc:  # noqa: BLE001 — diagnose reports a broken collector instead of failing
-                failures[name] = f"{type(exc).__name__}: {exc}"
-                continue
-            samples.extend(collected)
-        agent.pipeline.process(samples, mono, ts, present_findings=findings)
-        return {
-            "samples": [s.to_dict() for s in samples],
-            "collector_failures": failures,
-            "findings": [
-                {"type": f.type, "subject": f.subject, "severity": f.severity.value, "summary": f.summary,
-                 "evidence": dict(f.evidence), "detector": f.detector}
-                for f in findings
-            ],
-            "open_issues": [i for i in agent.tracker.snapshot() if i["state"] != "resolved"],
-        }
+
+        def through_pipeline(samples: list[Sample]) -> list[Finding]:
+            findings: list[Finding] = []
+            agent.pipeline.process(samples, mono, ts, present_findings=findings)
+            return findings
+
+        report = run_diagnosis(agent.collectors, through_pipeline, mono, ts)
+        report["open_issues"] = [i for i in agent.tracker.snapshot() if i["state"] != "resolved"]
+        report["source"] = "agent"
+        return report
 
     def get_issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         issues = self.agent.tracker.snapshot()

@@ -18,6 +18,8 @@ from edge_agent import __version__
 EX_OK = 0
 EX_UNAVAILABLE = 69  # sysexits.h: the agent is not running
 EX_CONFIG = 78
+EX_ISSUES_FOUND = 1
+EX_DIAGNOSE_FAILED = 2
 
 
 class _Exit(Exception):
@@ -62,8 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     issues.add_argument("--open", action="store_true", help="only issues that are not resolved")
     issues.set_defaults(handler=_cmd_issues)
 
-    diagnose = sub.add_parser("diagnose", help="run every collector and detector now and say what is wrong")
+    diagnose = sub.add_parser(
+        "diagnose",
+        help="run every probe and detector now and say what is wrong (exit 0 healthy, 1 issues found, "
+        "2 could not run)",
+    )
     _add_client_options(diagnose)
+    diagnose.add_argument("--standalone", action="store_true",
+                          help="do not ask the running agent; probe directly (the default when none runs)")
+    diagnose.add_argument("--simulate", action="store_true", help="standalone on the simulated premises")
     diagnose.set_defaults(handler=_cmd_diagnose)
 
     config = sub.add_parser("config", help="configuration tools")
@@ -142,13 +151,23 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def _ask(
-    args: argparse.Namespace, name: str, request_args: dict[str, Any] | None = None, timeout_s: float = 5.0
+    args: argparse.Namespace,
+    name: str,
+    request_args: dict[str, Any] | None = None,
+    timeout_s: float = 5.0,
+    quiet_if_not_running: bool = False,
 ) -> Any:
-    from edge_agent.control import ControlError, request
+    """The running agent's answer; None (when asked to be quiet) if no agent runs."""
+    from edge_agent.control import AgentNotRunning, ControlError, request
 
     socket_path = args.socket or _socket_from_config(_config_path(args))
     try:
         return request(socket_path, name, request_args, timeout_s=timeout_s)
+    except AgentNotRunning:
+        if quiet_if_not_running:
+            return None
+        print(f"edge-agent: the agent is not running (no control socket at {socket_path})", file=sys.stderr)
+        raise _Exit(EX_UNAVAILABLE) from None
     except ControlError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         raise _Exit(EX_UNAVAILABLE) from None
@@ -183,14 +202,25 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
-    report = _ask(args, "diagnose", timeout_s=35.0)
+    report = None
+    if not (args.standalone or args.simulate):
+        report = _ask(args, "diagnose", timeout_s=35.0, quiet_if_not_running=True)
+    if report is None:
+        config = _load(_config_path(args))
+        if config is None:
+            return EX_CONFIG
+        from edge_agent.diagnosis import diagnose_without_agent
+
+        report = diagnose_without_agent(config, force_simulated=args.simulate)
     if args.json:
         print(json.dumps(report, indent=2))
-        return EX_OK
-    from edge_agent.views import render_diagnosis
+    else:
+        from edge_agent.views import render_diagnosis
 
-    print(render_diagnosis(report))
-    return EX_OK
+        print(render_diagnosis(report))
+    if not report["samples"]:
+        return EX_DIAGNOSE_FAILED
+    return EX_ISSUES_FOUND if report["findings"] else EX_OK
 
 
 def _cmd_issues(args: argparse.Namespace) -> int:

@@ -27,7 +27,10 @@ class SystemdNotifier:
         if self._sock is None:
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         try:
-            self._sock.sendto("\n".join(fields).encode(), self.address)
+            # Never block the main loop on a notification: a reader that stopped reading must not wedge us.
+            self._sock.sendto("\n".join(fields).encode(), socket.MSG_DONTWAIT, self.address)
+        except BlockingIOError:
+            log.debug("sd_notify to %r dropped: its buffer is full", self.address)
         except OSError as exc:
             log.warning("sd_notify to %r failed: %s", self.address, exc)
 

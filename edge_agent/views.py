@@ -74,7 +74,7 @@ def render_issues(issues: list[dict[str, Any]]) -> str:
 
 def render_diagnosis(report: dict[str, Any]) -> str:
     findings = report["findings"]
-    parts = [f"{len(report['samples'])} samples taken now"]
+    parts = [f"{len(report['samples'])} samples taken now ({report.get('source', 'agent')})"]
     for name, error in report["collector_failures"].items():
         parts.append(f"collector {name} FAILED: {error}")
     if findings:
@@ -82,8 +82,12 @@ def render_diagnosis(report: dict[str, Any]) -> str:
             ["SEVERITY", "TYPE", "SUBJECT", "WHAT"],
             [[f["severity"], f["type"], f["subject"], f["summary"]] for f in findings],
         ))
+        for f in findings:
+            if f.get("guidance"):
+                wrapped = textwrap.fill(f["guidance"], width=100, initial_indent="  ", subsequent_indent="  ")
+                parts.append(f"\nWhat to do about {f['type']} on {f['subject']}:\n{wrapped}")
     else:
-        parts.append("nothing wrong in these samples")
+        parts.append("healthy: nothing wrong in these samples")
     if report["open_issues"]:
         parts.append("")
         parts.append(render_issues(report["open_issues"]))

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite. As root it first installs the Debian packages the integration tests use
-# (mosquitto, dnsmasq, hostapd, iproute2) when they are missing; elsewhere those tests skip and say why.
+# (mosquitto, dnsmasq, hostapd, iproute2, iptables, openssl) when they are missing; elsewhere those tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-needed=(mosquitto dnsmasq-base hostapd iproute2)
+needed=(mosquitto dnsmasq-base hostapd iproute2 iptables openssl)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     for pkg in "${needed[@]}"; do

@@ -18,9 +18,9 @@ class ArpResolver:
         sock = self._socket(interface)
         try:
             answer = sock.sr1(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=address), timeout=timeout_s, verbose=0)
-        except OSError:
-            self.close()
-            raise
+        except (OSError, ValueError):
+            self.close()  # the interface went away or down: a fresh socket next time
+            return None
         return None if answer is None else str(answer[ARP].hwsrc).lower()
 
     def _socket(self, interface: str) -> Any:
@@ -35,5 +35,8 @@ class ArpResolver:
 
     def close(self) -> None:
         for sock in self._sockets.values():
-            sock.close()
+            try:
+                sock.close()
+            except OSError:
+                pass
         self._sockets.clear()

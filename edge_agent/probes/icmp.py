@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 from typing import Any
 
@@ -10,16 +11,33 @@ from edge_agent.collectors.connectivity import GatewayProbe
 from edge_agent.probes import ProbePermissionError
 
 
+def routable(address: str) -> bool:
+    """Whether the kernel has a route to `address` (a UDP connect sends nothing but consults the table)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((address, 9))
+        except OSError:
+            return False
+    return True
+
+
 class IcmpProber:
     def __init__(self) -> None:
         self._socket: Any = None
         self._ident = os.getpid() & 0xFFFF
         self._seq = 0
+        self._routes_stale = False
 
     def _sock(self) -> Any:
         if self._socket is None:
             from scapy.config import conf
 
+            if self._routes_stale:
+                # scapy caches interfaces and routes; a link flap changes both.
+                conf.ifaces.reload()
+                conf.route.resync()
+                self._routes_stale = False
             try:
                 self._socket = conf.L3socket()
             except PermissionError as exc:
@@ -29,16 +47,25 @@ class IcmpProber:
     def ping(self, address: str, count: int, timeout_s: float) -> GatewayProbe:
         from scapy.layers.inet import ICMP, IP
 
+        if not routable(address):
+            # No route (the link went down and took it along): nothing can answer. scapy's sr() can hang without
+            # a route, so it is not asked; its cached routes are refreshed once the route is back.
+            self.close()
+            self._routes_stale = True
+            return GatewayProbe(address, sent=count, received=0, rtt_ms_median=None, jitter_ms=None)
         queries = []
         for _ in range(count):
             self._seq = (self._seq + 1) & 0xFFFF
             queries.append(IP(dst=address) / ICMP(id=self._ident, seq=self._seq))
+        sock = self._sock()
         try:
-            answered, _ = self._sock().sr(queries, timeout=timeout_s, verbose=0)
-        except OSError:
-            # The socket may be dead after a link flap or a namespace change: start afresh next round.
+            answered, _ = sock.sr(queries, timeout=timeout_s, verbose=0)
+        except (OSError, ValueError):
+            # Link down or no route: nothing can reach the gateway, which is what this probe measures. scapy
+            # closes its socket on some of these errors (ValueError on the -1 descriptor): start afresh.
             self.close()
-            raise
+            self._routes_stale = True
+            answered = []
         # RTT from the kernel's packet timestamps, not from Python's wall clock around sr().
         rtts = sorted(round((answer.time - query.sent_time) * 1000, 3) for query, answer in answered)
         return GatewayProbe(
@@ -49,7 +76,16 @@ class IcmpProber:
             jitter_ms=round(statistics.pstdev(rtts), 3) if len(rtts) > 1 else None,
         )
 
+    def forget_neighbour(self, address: str) -> None:
+        """Drop scapy's cached MAC for `address` (it keeps its own ARP cache, apart from the kernel's)."""
+        from scapy.config import conf
+
+        conf.netcache.arp_cache.pop(address, None)
+
     def close(self) -> None:
         if self._socket is not None:
-            self._socket.close()
+            try:
+                self._socket.close()
+            except OSError:
+                pass  # already broken: it is being replaced anyway
             self._socket = None

@@ -34,15 +34,25 @@ class NetworkProbes:
         self._read = read
         self._icmp = IcmpProber()
         self._arp = ArpResolver()
+        self._last_route: DefaultRoute | None = None
+        self._last_mac: str | None = None
 
     def _route(self) -> DefaultRoute | None:
-        """The configured gateway and interface, completed from the routing table where set to auto."""
-        route = parse_default_route(self._read("/proc/net/route"))
+        """The configured gateway and interface, completed from the routing table where set to auto.
+
+        A link going down deletes the default route: keep probing the last known gateway, so the outage
+        shows as an unreachable gateway rather than as a configuration problem.
+        """
+        try:
+            route = parse_default_route(self._read("/proc/net/route")) or self._last_route
+        except OSError:
+            route = self._last_route
         gateway = self.config.gateway if self.config.gateway != "auto" else (route.gateway if route else None)
         interface = self.config.interface if self.config.interface != "auto" else (route.interface if route else None)
         if gateway is None or interface is None:
             return None
-        return DefaultRoute(interface, gateway)
+        self._last_route = DefaultRoute(interface, gateway)
+        return self._last_route
 
     def _resolvers(self) -> list[str]:
         if self.config.resolvers:
@@ -61,8 +71,12 @@ class NetworkProbes:
         else:
             timeout = self.config.timeout_s
             try:
+                # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
+                mac = self._arp.resolve(route.gateway, route.interface, timeout / 2)
+                if mac is not None and self._last_mac not in (None, mac):
+                    self._icmp.forget_neighbour(route.gateway)  # a replaced router: don't ping the old MAC
+                self._last_mac = mac or self._last_mac
                 gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
-                mac = self._arp.resolve(route.gateway, route.interface, timeout / 2) if gateway.received else None
             except ProbePermissionError as exc:
                 errors["icmp"] = str(exc)
             except OSError as exc:

@@ -11,8 +11,10 @@ class Band(str, enum.Enum):
     GHZ_6 = "6GHz"
 
 
-def channel_for_freq(freq_mhz: int) -> int | None:
-    """The channel centred on `freq_mhz`, or None when no 2.4, 5 or 6 GHz channel is centred there."""
+def channel_for_freq(freq_mhz: int | None) -> int | None:
+    """The channel centred on `freq_mhz`, or None when it is unknown or no 2.4/5/6 GHz channel is centred there."""
+    if freq_mhz is None:
+        return None
     if freq_mhz == 2484:
         return 14  # Japan's channel 14 is off the 5 MHz grid
     if freq_mhz == 5935:

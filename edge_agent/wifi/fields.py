@@ -1,4 +1,4 @@
-"""Single values out of Wi-Fi tool output, and which readings are physically possible.
+"""Reading Wi-Fi tool output: blocks under header lines, key/value fields, and which values are possible.
 
 A check that discards a value appends a note to the parser's `notes` list saying what was dropped and why.
 """
@@ -6,6 +6,9 @@ A check that discards a value appends a note to the parser's `notes` list saying
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from edge_agent.wifi import ParseError
 
 # Received signal and noise in dBm: at or above 0 dBm nothing is received over the air, below -120 dBm no
 # Wi-Fi radio can hear. [low, high).
@@ -117,10 +120,6 @@ def checked_mac(text: str | None, what: str, notes: list[str]) -> str | None:
     return text.lower()
 
 
-def is_mac(text: str) -> bool:
-    return _MAC.fullmatch(text.strip()) is not None
-
-
 def width_mhz(text: str | None) -> int | None:
     """The channel width in `text`; 80+80 MHz counts as the 160 MHz of spectrum it occupies."""
     match = _WIDTH.search(text or "")
@@ -138,14 +137,49 @@ def split_field(line: str, separator: str) -> tuple[str, str] | None:
     return key, value.strip()
 
 
-def reply_fields(text: str) -> dict[str, str]:
-    """The key=value lines of a control-interface reply; the first of a repeated key wins.
-
-    Lines without '=' (wpa_cli's and hostapd_cli's "Selected interface 'wlan0'" banner) are skipped.
-    """
+def line_fields(lines: Iterable[str], separator: str) -> dict[str, str]:
+    """The "key<separator>value" lines among `lines`; the first of a repeated key wins, other lines are skipped."""
     fields: dict[str, str] = {}
-    for line in text.splitlines():
-        field = split_field(line, "=")
+    for line in lines:
+        field = split_field(line, separator)
         if field is not None:
             fields.setdefault(*field)
     return fields
+
+
+def reply_fields(text: str) -> dict[str, str]:
+    """The key=value lines of a control-interface reply.
+
+    Lines without '=' (wpa_cli's and hostapd_cli's "Selected interface 'wlan0'" banner) are skipped.
+    """
+    return line_fields(text.splitlines(), "=")
+
+
+def command_reply_fields(text: str, command: str, known_keys: frozenset[str]) -> dict[str, str]:
+    """`reply_fields` of a reply that must hold at least one of `known_keys` to be `command`'s reply at all."""
+    fields = reply_fields(text)
+    if not known_keys & fields.keys():
+        reason = "empty reply" if not text.strip() else f"none of {', '.join(sorted(known_keys))} in the reply"
+        raise ParseError(command, reason)
+    return fields
+
+
+def header_blocks(
+    text: str, header: re.Pattern[str], command: str, expected: str, *, empty_means_none: bool = False
+) -> list[tuple[re.Match[str], list[str]]]:
+    """Each line `header` matches (stripped), with the non-blank lines under it.
+
+    Lines before the first header (banners) are dropped. Raises ParseError naming `command` when no line is a
+    header, unless the output is empty and `empty_means_none` (commands that list nothing by printing nothing).
+    """
+    blocks: list[tuple[re.Match[str], list[str]]] = []
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in lines:
+        match = header.match(line.strip())
+        if match is not None:
+            blocks.append((match, []))
+        elif blocks:
+            blocks[-1][1].append(line)
+    if not blocks and (lines or not empty_means_none):
+        raise ParseError(command, "empty output" if not lines else f"no {expected} line in the output")
+    return blocks

@@ -41,13 +41,19 @@ level = 0.6
 
 
 class Daemon:
-    def __init__(self, root: Path, extra_config: str = ""):
+    def __init__(
+        self, root: Path, extra_config: str = "", config_text: str | None = None, prefix: tuple[str, ...] = ()
+    ):
+        """`config_text` replaces the simulated-premises config; `prefix` wraps the command (ip netns exec)."""
         self.root = root
+        self.prefix = prefix
+        self.simulate = config_text is None
         self.config = root / "agent.toml"
         self.sock = root / "ctl.sock"
         self.notify_path = root / "notify.sock"
         self.log = root / "agent.log"
-        self.config.write_text(CONFIG.format(state=root / "state", sock=self.sock) + extra_config)
+        base = CONFIG if config_text is None else config_text
+        self.config.write_text(base.format(state=root / "state", sock=self.sock) + extra_config)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(str(self.notify_path))
         self.messages: list[str] = []
@@ -57,9 +63,9 @@ class Daemon:
     def start(self) -> None:
         env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), WATCHDOG_USEC="1000000", **self.extra_env)
         env.pop("WATCHDOG_PID", None)
+        simulation = ["--simulate", "--speed", str(SPEED)] if self.simulate else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "run", "--simulate", "--speed", str(SPEED),
-             "--config", str(self.config)],
+            [*self.prefix, sys.executable, "-m", "edge_agent", "run", *simulation, "--config", str(self.config)],
             stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), env=env,
         )
 

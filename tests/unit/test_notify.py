@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,22 @@ def test_no_watchdog_usec_means_no_watchdog():
 
 def test_malformed_watchdog_usec_is_ignored():
     assert SystemdNotifier({"WATCHDOG_USEC": "3s"}).watchdog_interval_s is None
+
+
+def test_a_notify_socket_nobody_reads_never_blocks_the_agent(short_tmp):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(short_tmp / "notify.sock"))
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": str(short_tmp / "notify.sock")})
+    try:
+        done = threading.Event()
+
+        def flood():
+            for _ in range(5000):  # far more than a datagram socket buffers
+                notifier.status("x" * 200)
+            done.set()
+
+        threading.Thread(target=flood, daemon=True).start()
+        assert done.wait(timeout=10), "sd_notify blocked on a full socket"
+    finally:
+        notifier.close()
+        listener.close()

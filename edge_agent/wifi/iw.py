@@ -1,0 +1,405 @@
+"""Parsers for `iw dev X link`, `info`, `station dump`, `survey dump` and `scan` output.
+
+iw writes "key:<tabs>value" lines under a header line; copies from issue threads and fixtures have the tabs
+turned into spaces, so fields are found by their key and indentation only matters relative to the header.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from edge_agent.wifi.channels import Band, band_for_freq, channel_for_freq
+from edge_agent.wifi.fields import (
+    checked_count,
+    checked_freq,
+    checked_level,
+    checked_mac,
+    checked_rate,
+    first_int,
+    first_number,
+    header_blocks,
+    line_fields,
+    split_field,
+    width_mhz,
+)
+
+# Header MACs accept letters beyond hex so a redacted "xx:xx:xx:xx:3e:41" still starts a block; checked_mac
+# then rejects it.
+_MAC_LIKE = r"[0-9a-z]{2}(?::[0-9a-z]{2}){5}"
+_ON_INTERFACE = r"\s*(?:\(on\s+(?P<interface>[^)\s]+)\))?"
+_LINK_HEADER = re.compile(
+    rf"(?P<state>Connected to|Authenticated with|Joined IBSS)\s+(?P<bssid>{_MAC_LIKE}){_ON_INTERFACE}", re.I
+)
+_NOT_CONNECTED = re.compile(r"Not connected\.?", re.I)
+_INFO_HEADER = re.compile(r"Interface\s+(?P<interface>\S+)")
+_STATION_HEADER = re.compile(rf"Station\s+(?P<mac>{_MAC_LIKE}){_ON_INTERFACE}", re.I)
+_SURVEY_HEADER = re.compile(r"Survey data from\s+(?P<interface>\S+)")
+_BSS_HEADER = re.compile(rf"BSS\s+(?P<bssid>{_MAC_LIKE}){_ON_INTERFACE}", re.I)
+# "channel 11 (2462 MHz), width: 20 MHz, center1: 2462 MHz[, center2: ...]"
+_INFO_CHANNEL = re.compile(
+    r"(?P<channel>\d+)\s*\((?P<freq>[\d.]+)\s*MHz\)"
+    r"(?:,\s*width:\s*(?P<width>[^,]+))?"
+    r"(?:,\s*center1:\s*(?P<center1>[\d.]+)\s*MHz)?"
+    r"(?:,\s*center2:\s*(?P<center2>[\d.]+)\s*MHz)?"
+)
+# "282 bytes (2 packets)"
+_BYTES_PACKETS = re.compile(r"(?P<bytes>\d+)\s*bytes\s*\((?P<packets>\d+)\s*packets\)")
+# "-14 [-17, -18] dBm": the combined signal, then one per receive chain
+_SIGNAL_CHAINS = re.compile(r"(?P<total>[-+]?\d+(?:\.\d+)?)\s*(?:\[(?P<chains>[^\]]*)\])?")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A station interface's association (`iw dev X link`); `connected` is False on "Not connected."."""
+
+    connected: bool
+    bssid: str | None = None
+    interface: str | None = None
+    ssid: str | None = None
+    freq_mhz: int | None = None
+    channel: int | None = None
+    signal_dbm: float | None = None
+    rx_bytes: int | None = None
+    rx_packets: int | None = None
+    tx_bytes: int | None = None
+    tx_packets: int | None = None
+    rx_bitrate_mbps: float | None = None
+    tx_bitrate_mbps: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InterfaceInfo:
+    """One interface's mode and operating channel (`iw dev X info`)."""
+
+    interface: str
+    ifindex: int | None
+    addr: str | None
+    ssid: str | None
+    mode: str | None  # iw's "type": AP, managed, mesh point, monitor...
+    wiphy: int | None
+    channel: int | None
+    freq_mhz: int | None
+    width_mhz: int | None
+    center1_mhz: int | None
+    center2_mhz: int | None
+    tx_power_dbm: float | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Station:
+    """One associated station or mesh peer, as the AP's driver sees it."""
+
+    mac: str | None
+    interface: str | None
+    signal_dbm: float | None
+    signal_avg_dbm: float | None
+    # Per receive chain, in antenna order; None where that chain's reading was impossible.
+    chain_signal_dbm: tuple[float | None, ...]
+    inactive_ms: int | None
+    rx_bytes: int | None
+    rx_packets: int | None
+    tx_bytes: int | None
+    tx_packets: int | None
+    tx_retries: int | None
+    tx_failed: int | None
+    tx_bitrate_mbps: float | None
+    rx_bitrate_mbps: float | None
+    expected_throughput_mbps: float | None
+    connected_s: int | None  # old iw does not print "connected time"
+    authorized: bool | None
+
+
+@dataclass(frozen=True)
+class StationDump:
+    """`iw dev X station dump`: no stations prints nothing, so empty output is an empty dump."""
+
+    stations: tuple[Station, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyEntry:
+    """One channel's survey counters: cumulative milliseconds since the driver last reset them."""
+
+    freq_mhz: int | None
+    channel: int | None
+    in_use: bool
+    noise_dbm: float | None
+    active_ms: int | None
+    busy_ms: int | None
+    receive_ms: int | None
+    transmit_ms: int | None
+
+
+@dataclass(frozen=True)
+class SurveyDump:
+    """`iw dev X survey dump`: one entry per channel the driver reports on."""
+
+    entries: tuple[SurveyEntry, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def in_use(self) -> SurveyEntry | None:
+        """The entry of the channel the radio operates on, if the driver marks one."""
+        return next((entry for entry in self.entries if entry.in_use), None)
+
+
+@dataclass(frozen=True)
+class ScanBss:
+    """A BSS heard in a scan: where it sits, how loud it is, how much spectrum it takes."""
+
+    bssid: str | None
+    freq_mhz: int | None
+    channel: int | None
+    signal_dbm: float | None
+    width_mhz: int | None
+    ssid: str | None  # "" for a hidden network, None when no SSID element was printed
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """`iw dev X scan` / `scan dump`: nothing heard prints nothing, so empty output is an empty result."""
+
+    bsses: tuple[ScanBss, ...]
+    notes: tuple[str, ...] = ()
+
+
+def parse_link(text: str) -> Link:
+    """Parse `iw dev X link`."""
+    if any(_NOT_CONNECTED.fullmatch(line.strip()) for line in text.splitlines()):
+        return Link(connected=False)
+    blocks = header_blocks(text, _LINK_HEADER, "iw dev link", "'Connected to' or 'Not connected.'")
+    header, body = blocks[0]
+    notes: list[str] = []
+    fields = line_fields(body, ":")
+    freq = checked_freq(fields.get("freq"), "link freq", notes)
+    rx_bytes, rx_packets = _bytes_packets(fields.get("RX"))
+    tx_bytes, tx_packets = _bytes_packets(fields.get("TX"))
+    return Link(
+        connected=header["state"].lower() != "authenticated with",
+        bssid=checked_mac(header["bssid"], "link BSSID", notes),
+        interface=header["interface"],
+        ssid=fields.get("SSID"),
+        freq_mhz=freq,
+        channel=channel_for_freq(freq),
+        signal_dbm=checked_level(first_number(fields.get("signal")), "link signal", notes),
+        rx_bytes=rx_bytes,
+        rx_packets=rx_packets,
+        tx_bytes=tx_bytes,
+        tx_packets=tx_packets,
+        rx_bitrate_mbps=checked_rate(first_number(fields.get("rx bitrate")), "link rx bitrate", notes),
+        tx_bitrate_mbps=checked_rate(first_number(fields.get("tx bitrate")), "link tx bitrate", notes),
+        notes=tuple(notes),
+    )
+
+
+def parse_info(text: str) -> InterfaceInfo:
+    """Parse `iw dev X info`; lines are "key value", without a colon."""
+    [(header, body), *_] = header_blocks(text, _INFO_HEADER, "iw dev info", "'Interface <name>'")
+    fields: dict[str, str] = {}
+    for line in body:
+        key, _, value = line.strip().partition(" ")
+        fields.setdefault(key, value.strip())
+    notes: list[str] = []
+    channel_match = _INFO_CHANNEL.match(fields.get("channel", ""))
+    channel_fields = channel_match.groupdict() if channel_match else {}
+    freq = checked_freq(channel_fields.get("freq"), "interface freq", notes)
+    return InterfaceInfo(
+        interface=header["interface"],
+        ifindex=first_int(fields.get("ifindex")),
+        addr=checked_mac(fields.get("addr"), "interface addr", notes),
+        ssid=fields.get("ssid"),
+        mode=fields.get("type"),
+        wiphy=first_int(fields.get("wiphy")),
+        channel=channel_for_freq(freq),
+        freq_mhz=freq,
+        width_mhz=width_mhz(channel_fields.get("width")),
+        center1_mhz=checked_freq(channel_fields.get("center1"), "interface center1", notes),
+        center2_mhz=checked_freq(channel_fields.get("center2"), "interface center2", notes),
+        tx_power_dbm=first_number(fields.get("txpower")),
+        notes=tuple(notes),
+    )
+
+
+def parse_station_dump(text: str) -> StationDump:
+    """Parse `iw dev X station dump` (or `station get`)."""
+    blocks = header_blocks(text, _STATION_HEADER, "iw dev station dump", "'Station <MAC>'", empty_means_none=True)
+    notes: list[str] = []
+    stations = tuple(_station(header, body, notes) for header, body in blocks)
+    return StationDump(stations, tuple(notes))
+
+
+def parse_survey_dump(text: str) -> SurveyDump:
+    """Parse `iw dev X survey dump`; drivers without counters print only the frequency lines."""
+    blocks = header_blocks(text, _SURVEY_HEADER, "iw dev survey dump", "'Survey data from <interface>'")
+    notes: list[str] = []
+    entries = tuple(_survey_entry(body, notes) for _, body in blocks)
+    return SurveyDump(entries, tuple(notes))
+
+
+def parse_scan(text: str) -> ScanResult:
+    """Parse `iw dev X scan` or `iw dev X scan dump`: each neighbour's channel, signal and width."""
+    blocks = header_blocks(text, _BSS_HEADER, "iw dev scan", "'BSS <BSSID>'", empty_means_none=True)
+    notes: list[str] = []
+    bsses = tuple(_scan_bss(header, body, notes) for header, body in blocks)
+    return ScanResult(bsses, tuple(notes))
+
+
+def _station(header: re.Match[str], body: list[str], notes: list[str]) -> Station:
+    who = f"station {header['mac']}"
+    mac = checked_mac(header["mac"], f"{who} MAC", notes)
+    fields = line_fields(body, ":")
+    signal, chains = _signal_with_chains(fields.get("signal"), f"{who} signal", notes)
+    signal_avg, _ = _signal_with_chains(fields.get("signal avg"), f"{who} signal avg", notes)
+    authorized = fields.get("authorized")
+
+    def count(key: str) -> int | None:
+        return checked_count(fields.get(key), f"{who} {key}", notes)
+
+    def rate(key: str) -> float | None:
+        return checked_rate(first_number(fields.get(key)), f"{who} {key}", notes)
+
+    return Station(
+        mac=mac,
+        interface=header["interface"],
+        signal_dbm=signal,
+        signal_avg_dbm=signal_avg,
+        chain_signal_dbm=chains,
+        inactive_ms=count("inactive time"),
+        rx_bytes=count("rx bytes"),
+        rx_packets=count("rx packets"),
+        tx_bytes=count("tx bytes"),
+        tx_packets=count("tx packets"),
+        tx_retries=count("tx retries"),
+        tx_failed=count("tx failed"),
+        tx_bitrate_mbps=rate("tx bitrate"),
+        rx_bitrate_mbps=rate("rx bitrate"),
+        expected_throughput_mbps=rate("expected throughput"),
+        connected_s=count("connected time"),
+        authorized=None if authorized is None else authorized == "yes",
+    )
+
+
+def _signal_with_chains(
+    text: str | None, what: str, notes: list[str]
+) -> tuple[float | None, tuple[float | None, ...]]:
+    match = _SIGNAL_CHAINS.match(text or "")
+    if match is None:
+        return None, ()
+    total = checked_level(float(match["total"]), what, notes)
+    chain_texts = (match["chains"] or "").split(",")
+    chains = tuple(
+        checked_level(first_number(chain), f"{what} chain {index}", notes)
+        for index, chain in enumerate(chain_texts)
+        if chain.strip()
+    )
+    return total, chains
+
+
+def _survey_entry(body: list[str], notes: list[str]) -> SurveyEntry:
+    fields = line_fields(body, ":")
+    frequency = fields.get("frequency")
+    freq = checked_freq(frequency, "survey frequency", notes)
+    who = f"survey {freq if freq is not None else frequency} MHz"
+
+    def duration(key: str) -> int | None:
+        return checked_count(fields.get(f"channel {key} time"), f"{who} {key} time", notes)
+
+    return SurveyEntry(
+        freq_mhz=freq,
+        channel=channel_for_freq(freq),
+        in_use="[in use]" in (frequency or ""),
+        noise_dbm=checked_level(first_number(fields.get("noise")), f"{who} noise", notes),
+        active_ms=duration("active"),
+        busy_ms=duration("busy"),
+        receive_ms=duration("receive"),
+        transmit_ms=duration("transmit"),
+    )
+
+
+def _scan_bss(header: re.Match[str], body: list[str], notes: list[str]) -> ScanBss:
+    who = f"BSS {header['bssid']}"
+    bssid = checked_mac(header["bssid"], f"{who} BSSID", notes)
+    top, sections = _scan_sections(body)
+    freq = checked_freq(top.get("freq"), f"{who} freq", notes)
+    return ScanBss(
+        bssid=bssid,
+        freq_mhz=freq,
+        channel=channel_for_freq(freq),
+        signal_dbm=_scan_signal(top.get("signal"), f"{who} signal", notes),
+        width_mhz=_bss_width(sections, freq, who, notes),
+        ssid=top.get("ssid"),
+    )
+
+
+def _scan_sections(body: list[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The BSS's own fields, and each information element's sub-fields by element name (keys lower-cased).
+
+    A line indented like the block's shallowest line is the BSS's own field or an element's heading; deeper
+    lines belong to the element above them ("* primary channel: 1" under "HT operation:").
+    """
+    base = min((_indent(line) for line in body), default=0)
+    top: dict[str, str] = {}
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] = {}
+    for line in body:
+        field = split_field(line.strip().lstrip("*").strip(), ":")
+        if _indent(line) <= base:
+            current = {}
+            if field is not None:
+                top.setdefault(field[0].lower(), field[1])
+                current = sections.setdefault(field[0].lower(), {})
+        elif field is not None:
+            current.setdefault(field[0].lower(), field[1])
+    return top, sections
+
+
+def _scan_signal(text: str | None, what: str, notes: list[str]) -> float | None:
+    if text is not None and "/100" in text:
+        # NL80211_BSS_SIGNAL_UNSPEC: a driver-defined 0-100 scale, not dBm.
+        notes.append(f"{what} {text} is in driver units, not dBm")
+        return None
+    return checked_level(first_number(text), what, notes)
+
+
+def _bss_width(sections: dict[str, dict[str, str]], freq: int | None, who: str, notes: list[str]) -> int | None:
+    """The BSS's operating width from the newest operation element it carries."""
+    for element in ("eht operation", "he operation"):
+        # Only 6 GHz BSSs put a channel width in HE Operation; EHT Operation carries up to 320 MHz.
+        width = width_mhz(sections.get(element, {}).get("channel width"))
+        if width is not None:
+            return width
+    vht = sections.get("vht operation", {})
+    vht_code = first_int(vht.get("channel width"))
+    if vht_code == 1:
+        # A non-zero second segment with code 1 is how current APs announce 160 and 80+80 MHz.
+        return 160 if first_int(vht.get("center freq segment 2")) else 80
+    if vht_code in (2, 3):
+        return 160
+    ht = sections.get("ht operation")
+    if ht is not None:
+        offset = ht.get("secondary channel offset")
+        if offset is None:
+            return 40 if ht.get("sta channel width") == "any" else 20
+        return 40 if offset in ("above", "below") else 20
+    if freq is not None and band_for_freq(freq) is Band.GHZ_6:
+        notes.append(f"{who} is a 6 GHz BSS without a channel width in its HE operation element")
+        return None
+    # No HT operation element: an 802.11a/b/g BSS, which can only use 20 MHz.
+    return 20
+
+
+def _bytes_packets(text: str | None) -> tuple[int | None, int | None]:
+    match = _BYTES_PACKETS.search(text or "")
+    if match is None:
+        return None, None
+    return int(match["bytes"]), int(match["packets"])
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(8)
+    return len(expanded) - len(expanded.lstrip())
+

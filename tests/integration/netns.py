@@ -1,0 +1,135 @@
+"""A real premises network in two namespaces: "cpe" (where the agent runs) and "isp" (gateway, DNS, DHCP).
+
+Names and the subnet are unique per test bed; everything started is stopped by PID, and teardown removes the
+namespaces (and so the veth) even when a test fails. Faults follow ../shared/TESTBED.md.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+
+def run(*args: str) -> None:
+    subprocess.run(args, check=True, capture_output=True)
+
+
+def can_build_test_bed() -> str | None:
+    """None when this machine can build the test bed, else the reason it cannot."""
+    if os.geteuid() != 0:
+        return "needs root to create network namespaces (CI runs as root)"
+    for tool in ("ip", "dnsmasq", "iptables"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            return f"needs {tool} (scripts/test.sh installs it when run as root)"
+    return None
+
+
+class PremisesNetwork:
+    def __init__(self, workdir: Path):
+        tag = f"{os.getpid() % 10000:04d}{random.randrange(100):02d}"
+        self.cpe, self.isp = f"eacpe{tag}", f"eaisp{tag}"
+        self.cpe_if, self.isp_if = f"vc{tag}", f"vi{tag}"
+        subnet = (random.randrange(232, 240), random.randrange(0, 256))
+        self.isp_ip = f"10.{subnet[0]}.{subnet[1]}.1"
+        self.cpe_ip = f"10.{subnet[0]}.{subnet[1]}.2"
+        self.prefix = f"10.{subnet[0]}.{subnet[1]}"
+        self.workdir = workdir
+        self.dnsmasq: subprocess.Popen | None = None
+        self.dns_name = "probe.test"
+        self.uplink = f"{self.isp_ip}:53"  # dnsmasq's TCP port stands in for an uplink service
+
+    def setup(self) -> None:
+        run("ip", "netns", "add", self.cpe)
+        run("ip", "netns", "add", self.isp)
+        run("ip", "link", "add", self.cpe_if, "type", "veth", "peer", "name", self.isp_if)
+        run("ip", "link", "set", self.cpe_if, "netns", self.cpe)
+        run("ip", "link", "set", self.isp_if, "netns", self.isp)
+        run("ip", "-n", self.cpe, "addr", "add", f"{self.cpe_ip}/24", "dev", self.cpe_if)
+        run("ip", "-n", self.isp, "addr", "add", f"{self.isp_ip}/24", "dev", self.isp_if)
+        for ns, iface in ((self.cpe, self.cpe_if), (self.isp, self.isp_if)):
+            run("ip", "-n", ns, "link", "set", "lo", "up")
+            run("ip", "-n", ns, "link", "set", iface, "up")
+        run("ip", "-n", self.cpe, "route", "add", "default", "via", self.isp_ip)
+        # Inside a namespace getaddrinfo reads /etc/netns/<ns>/resolv.conf; without it lookups hang 10 s.
+        resolv = Path("/etc/netns") / self.cpe
+        resolv.mkdir(parents=True, exist_ok=True)
+        (resolv / "resolv.conf").write_text(f"nameserver {self.isp_ip}\n")
+        self.start_dns()
+
+    def start_dns(self) -> None:
+        log = self.workdir / "dnsmasq.log"
+        self.dnsmasq = subprocess.Popen(
+            ["ip", "netns", "exec", self.isp, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+             f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
+             "--no-resolv", "--no-hosts", f"--address=/{self.dns_name}/{self.isp_ip}", "--local=/test/",
+             f"--dhcp-range={self.prefix}.100,{self.prefix}.150,1h", "--no-ping",
+             f"--dhcp-leasefile={self.workdir / 'leases'}", f"--log-facility={log}", "--log-dhcp",
+             "--pid-file="],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            probe = subprocess.run(["ip", "netns", "exec", self.isp, "ss", "-lnu", "sport = :53"],
+                                   capture_output=True, text=True)
+            if self.isp_ip in probe.stdout:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("dnsmasq did not start listening")
+
+    def stop_dns(self) -> None:
+        if self.dnsmasq is not None and self.dnsmasq.poll() is None:
+            self.dnsmasq.send_signal(signal.SIGCONT)  # a frozen dnsmasq cannot act on SIGTERM
+            self.dnsmasq.terminate()
+            self.dnsmasq.wait(timeout=5)
+        self.dnsmasq = None
+
+    # Faults, each with its repair.
+    def link_down(self) -> None:
+        run("ip", "-n", self.cpe, "link", "set", self.cpe_if, "down")
+
+    def link_up(self) -> None:
+        run("ip", "-n", self.cpe, "link", "set", self.cpe_if, "up")
+        # link down deleted the default route
+        subprocess.run(["ip", "-n", self.cpe, "route", "replace", "default", "via", self.isp_ip], check=True)
+
+    def gateway_silent(self) -> None:
+        run("ip", "-n", self.isp, "route", "add", "blackhole", f"{self.cpe_ip}/32")
+
+    def gateway_answers(self) -> None:
+        run("ip", "-n", self.isp, "route", "del", "blackhole", f"{self.cpe_ip}/32")
+
+    def dns_freeze(self) -> None:
+        assert self.dnsmasq is not None
+        self.dnsmasq.send_signal(signal.SIGSTOP)  # ip netns exec has exec'd into dnsmasq: same PID
+
+    def dns_thaw(self) -> None:
+        assert self.dnsmasq is not None
+        self.dnsmasq.send_signal(signal.SIGCONT)
+
+    def icmp_loss(self, probability: float) -> None:
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "INPUT", "-p", "icmp", "-m", "statistic",
+            "--mode", "random", "--probability", str(probability), "-j", "DROP")
+
+    def tcp_blocked(self, port: int) -> None:
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", str(port),
+            "-j", "DROP")
+
+    def clear_firewall(self) -> None:
+        run("ip", "netns", "exec", self.isp, "iptables", "-F", "INPUT")
+
+    def gateway_mac(self, mac: str) -> None:
+        run("ip", "-n", self.isp, "link", "set", "dev", self.isp_if, "address", mac)
+
+    def in_cpe(self, *command: str) -> list[str]:
+        return ["ip", "netns", "exec", self.cpe, *command]
+
+    def teardown(self) -> None:
+        self.stop_dns()
+        for ns in (self.cpe, self.isp):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(Path("/etc/netns") / self.cpe, ignore_errors=True)

@@ -1,0 +1,209 @@
+"""Connectivity against a real network: probes from the "cpe" namespace to a real gateway, DNS and DHCP server.
+
+Each fault is injected for real (link down, blackholed replies, dnsmasq frozen or stopped, random ICMP loss,
+blocked uplink port, a new gateway MAC); the tests check which issue opens, with which evidence, within how
+many probe rounds, and that it resolves once the fault is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from agent_process import Daemon, wait_for
+from netns import PremisesNetwork, can_build_test_bed
+
+pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
+
+OPEN_AFTER = 2
+CONFIG = """
+[agent]
+device_id = "netns-gw"
+state_dir = "{{state}}"
+[control]
+socket_path = "{{sock}}"
+[premises]
+mode = "hardware"
+[issues]
+open_after = {open_after}
+resolve_after = 2
+[collectors.system]
+enabled = false
+[collectors.interfaces]
+enabled = false
+[collectors.connectivity]
+interval_s = 1
+resolvers = ["{isp_ip}"]
+dns_query = "{dns_name}"
+uplink_endpoints = ["{uplink}"]
+timeout_s = 0.5
+"""
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory):
+    test_bed = PremisesNetwork(tmp_path_factory.mktemp("netns"))
+    try:
+        test_bed.setup()
+        yield test_bed
+    finally:
+        test_bed.teardown()
+
+
+def config_for(bed: PremisesNetwork) -> str:
+    return CONFIG.format(open_after=OPEN_AFTER, isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink)
+
+
+def diagnose(bed: PremisesNetwork, root: Path) -> tuple[int, dict]:
+    config = root / "diagnose.toml"
+    config.write_text(config_for(bed).format(state=root / "dstate", sock=root / "none.sock"))
+    result = subprocess.run(
+        bed.in_cpe(sys.executable, "-m", "edge_agent", "diagnose", "--json", "--config", str(config)),
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def finding_types(report: dict) -> set[str]:
+    return {f["type"] for f in report["findings"]}
+
+
+def test_diagnose_in_a_healthy_premises_reports_healthy(bed, short_tmp):
+    code, report = diagnose(bed, short_tmp)
+    assert code == 0 and report["findings"] == []
+    samples = {s["stream"]: s for s in report["samples"]}
+    assert samples["connectivity.gateway"]["metrics"]["received"] == 5
+    assert samples["connectivity.gateway"]["metrics"]["mac"] is not None
+    assert samples["connectivity.dns"]["metrics"]["rcode"] == "NOERROR"
+    assert samples["connectivity.uplink"]["metrics"]["ok"] is True
+    dhcp = samples["connectivity.dhcp"]["metrics"]
+    assert dhcp["ok"] is True and dhcp["offered_address"].startswith(bed.prefix + ".")
+
+
+@pytest.mark.parametrize(
+    ("fault", "repair", "expected"),
+    [
+        ("gateway_silent", "gateway_answers", {"gateway_unreachable"}),
+        ("dns_freeze", "dns_thaw", {"dns_failure"}),
+        ("stop_dns", "start_dns", {"dns_failure", "dhcp_failure"}),
+    ],
+)
+def test_diagnose_names_the_fault(bed, short_tmp, fault, repair, expected):
+    getattr(bed, fault)()
+    try:
+        code, report = diagnose(bed, short_tmp)
+    finally:
+        getattr(bed, repair)()
+    assert code == 1
+    assert expected <= finding_types(report)
+    assert all(f["guidance"] for f in report["findings"])
+
+
+def test_diagnose_with_the_link_down_says_there_is_no_route_to_the_gateway(bed, short_tmp):
+    # A fresh process has no gateway to remember: link down deleted the default route with the link.
+    bed.link_down()
+    try:
+        code, report = diagnose(bed, short_tmp)
+    finally:
+        bed.link_up()
+    assert code == 1
+    probe = next(f for f in report["findings"] if f["type"] == "probe_failed" and f["subject"] == "gateway")
+    assert "no default route" in probe["summary"]
+
+
+def test_diagnose_tells_a_frozen_resolver_from_a_stopped_one(bed, short_tmp):
+    bed.dns_freeze()
+    try:
+        _, frozen = diagnose(bed, short_tmp)
+    finally:
+        bed.dns_thaw()
+    bed.stop_dns()
+    try:
+        _, stopped = diagnose(bed, short_tmp)
+    finally:
+        bed.start_dns()
+    rcode = {name: next(f for f in report["findings"] if f["type"] == "dns_failure")["evidence"]["rcode"]
+             for name, report in (("frozen", frozen), ("stopped", stopped))}
+    assert rcode == {"frozen": "timeout", "stopped": "unreachable"}
+
+
+@pytest.fixture
+def agent(bed, short_tmp):
+    daemon = Daemon(short_tmp, config_text=config_for(bed), prefix=tuple(bed.in_cpe()))
+    daemon.start()
+    try:
+        daemon.wait_notify("READY=1", timeout_s=15)
+        wait_for(lambda: connectivity_runs(daemon) >= 3, timeout_s=15, what="three healthy probe rounds")
+        assert open_issues(daemon) == [], "the test bed should start healthy"
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def connectivity_runs(daemon: Daemon) -> int:
+    status = daemon.ask_json("status")
+    return next(c["runs"] for c in status["collectors"] if c["name"] == "connectivity")
+
+
+def open_issues(daemon: Daemon) -> list[dict]:
+    return [i for i in daemon.ask_json("issues") if i["state"] != "resolved"]
+
+
+def detect_and_resolve(daemon: Daemon, inject, repair, issue_type: str, max_rounds: int) -> dict:
+    """Inject, wait for `issue_type` to open within `max_rounds` probe rounds, repair, wait for it to resolve."""
+    runs_before = connectivity_runs(daemon)
+    inject()
+    try:
+        [issue] = wait_for(lambda: [i for i in open_issues(daemon) if i["type"] == issue_type],
+                           timeout_s=max_rounds * 3 + 5, what=f"{issue_type} to open")
+        rounds = connectivity_runs(daemon) - runs_before
+    finally:
+        repair()
+    assert rounds <= max_rounds, f"{issue_type} took {rounds} probe rounds to open"
+
+    def resolved():
+        return [i for i in daemon.ask_json("issues")
+                if i["issue_id"] == issue["issue_id"] and i["state"] == "resolved"]
+
+    wait_for(resolved, timeout_s=20, what=f"{issue_type} to resolve after the repair")
+    return issue
+
+
+def test_gateway_link_down_opens_gateway_unreachable_and_resolves(bed, agent):
+    issue = detect_and_resolve(agent, bed.link_down, bed.link_up, "gateway_unreachable", OPEN_AFTER + 1)
+    assert issue["severity"] == "critical"
+    assert issue["evidence"]["received"] == 0 and issue["subject"] == bed.isp_ip
+    assert "cable" in issue["guidance"]
+
+
+def test_a_silent_gateway_opens_gateway_unreachable_and_resolves(bed, agent):
+    detect_and_resolve(agent, bed.gateway_silent, bed.gateway_answers, "gateway_unreachable", OPEN_AFTER + 1)
+
+
+def test_a_frozen_resolver_opens_dns_failure_with_timeout(bed, agent):
+    issue = detect_and_resolve(agent, bed.dns_freeze, bed.dns_thaw, "dns_failure", OPEN_AFTER + 1)
+    assert issue["subject"] == bed.isp_ip and issue["evidence"]["rcode"] == "timeout"
+
+
+def test_a_blocked_uplink_opens_uplink_down(bed, agent):
+    issue = detect_and_resolve(agent, lambda: bed.tcp_blocked(53), bed.clear_firewall, "uplink_down", OPEN_AFTER + 1)
+    assert issue["subject"] == bed.uplink and issue["evidence"]["error"] == "timeout"
+
+
+def test_random_icmp_loss_opens_packet_loss(bed, agent):
+    # Half of the echo requests dropped: nearly every 5-probe round loses more than the 10 % limit.
+    issue = detect_and_resolve(agent, lambda: bed.icmp_loss(0.5), bed.clear_firewall, "gateway_packet_loss", 12)
+    assert issue["evidence"]["loss_pct"] > 10
+
+
+def test_a_new_gateway_mac_opens_at_once_and_resolves_when_the_old_one_returns(bed, agent):
+    original = json.loads(subprocess.run(["ip", "-n", bed.isp, "-j", "link", "show", bed.isp_if],
+                                         capture_output=True, text=True, check=True).stdout)[0]["address"]
+    issue = detect_and_resolve(agent, lambda: bed.gateway_mac("02:00:5e:00:53:99"), lambda: bed.gateway_mac(original),
+                               "gateway_mac_changed", 2)
+    assert issue["evidence"] == {"known_mac": original, "mac": "02:00:5e:00:53:99", "rounds": 1,
+                                 "adopt_after": 60}

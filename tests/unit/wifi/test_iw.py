@@ -1,0 +1,399 @@
+"""iw output parsers against recorded real outputs, and against the ways real outputs go wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.wifi import ParseError
+from edge_agent.wifi.iw import (
+    parse_info,
+    parse_link,
+    parse_scan,
+    parse_station_dump,
+    parse_survey_dump,
+)
+
+from .samples import sample
+
+LINK_VWIFI = "iw_link__sysprog21_vwifi_pr80.txt"
+LINK_LEDE = "iw_link__thuehn_Minstrel-Blues.txt"
+INFO_AP = "iw_info__thuehn_Minstrel-Blues_ap.txt"
+INFO_MANAGED = "iw_info__thuehn_Minstrel-Blues_managed.txt"
+STATIONS_GFIBER = "iw_station_dump__DentonGentry_gfiber-platform.txt"
+STATIONS_MESH = "iw_station_dump__libremesh_lime-packages_wlan0-mesh.txt"
+STATIONS_MESH_SPACES = "iw_station_dump__libremesh_lime-packages_wlan1-mesh_spaces.txt"
+SURVEY_P54 = "iw_survey_dump__linux_p54_commit_0d78156e.txt"
+SURVEY_OPENWRT = "iw_survey_dump__openwrt_openwrt_issue17489.txt"
+SURVEY_NO_COUNTERS = "iw_survey_dump__greearb_ath10k-ct_issue8_no-counters.txt"
+SCAN_SPACES = "iw_scan__kellyjonbrazil_jc_iw-scan0_spaces.txt"
+SCAN_HE = "iw_scan__kellyjonbrazil_jc_iw-scan2.txt"
+
+PARSERS = {
+    "link": parse_link,
+    "info": parse_info,
+    "station dump": parse_station_dump,
+    "survey dump": parse_survey_dump,
+    "scan": parse_scan,
+}
+TABBED_SAMPLES = [
+    (parse_link, LINK_VWIFI),
+    (parse_link, LINK_LEDE),
+    (parse_info, INFO_AP),
+    (parse_info, INFO_MANAGED),
+    (parse_station_dump, STATIONS_GFIBER),
+    (parse_station_dump, STATIONS_MESH),
+    (parse_survey_dump, SURVEY_P54),
+    (parse_survey_dump, SURVEY_OPENWRT),
+    (parse_survey_dump, SURVEY_NO_COUNTERS),
+    (parse_scan, SCAN_HE),
+]
+
+
+# --- iw dev X link ---------------------------------------------------------------------------------------------
+
+def test_link_reads_association_from_vwifi_sample():
+    link = parse_link(sample(LINK_VWIFI))
+    assert (link.connected, link.bssid, link.interface, link.ssid) == (True, "00:76:77:30:00:00", "vw1", "test")
+    assert (link.freq_mhz, link.channel, link.signal_dbm) == (2437, 6, -35.0)
+    assert (link.rx_bytes, link.rx_packets, link.tx_bytes, link.tx_packets) == (282, 2, 1184, 14)
+    assert (link.rx_bitrate_mbps, link.tx_bitrate_mbps) == (195.0, 195.0)
+    assert link.notes == ()
+
+
+def test_link_from_old_iw_without_rx_bitrate_leaves_it_none():
+    link = parse_link(sample(LINK_LEDE))
+    assert (link.bssid, link.ssid, link.freq_mhz, link.channel) == ("f4:f2:6d:22:7c:f0", "LEDE-tp1043", 2462, 11)
+    assert (link.signal_dbm, link.rx_bytes, link.tx_packets) == (-39.0, 7007190, 226)
+    assert link.tx_bitrate_mbps == 13.0
+    assert link.rx_bitrate_mbps is None
+
+
+def test_link_not_connected_is_a_disconnected_link():
+    link = parse_link("Not connected.\n")
+    assert link.connected is False
+    assert link.bssid is None
+
+
+def test_link_authenticated_but_not_associated_is_not_connected():
+    link = parse_link("Authenticated with 02:00:00:00:01:00 (on wlan0)\n\tfreq: 5180\n")
+    assert (link.connected, link.bssid, link.freq_mhz) == (False, "02:00:00:00:01:00", 5180)
+
+
+def test_link_decimal_freq_is_read_as_whole_mhz():
+    link = parse_link(sample(LINK_VWIFI).replace("freq: 2437", "freq: 2437.0"))
+    assert (link.freq_mhz, link.channel) == (2437, 6)
+
+
+def test_link_positive_signal_is_invalid_and_noted():
+    link = parse_link(sample(LINK_VWIFI).replace("signal: -35 dBm", "signal: 12 dBm"))
+    assert link.signal_dbm is None
+    assert link.notes == ("link signal 12 dBm is impossible: a level received over the air is below 0 dBm",)
+
+
+def test_link_command_error_is_not_link_output():
+    with pytest.raises(ParseError, match="iw dev link"):
+        parse_link("command failed: No such device (-19)\n")
+
+
+# --- iw dev X info ---------------------------------------------------------------------------------------------
+
+def test_info_reads_ap_channel_width_and_power():
+    info = parse_info(sample(INFO_AP))
+    assert (info.interface, info.ifindex, info.addr, info.ssid) == ("wlan0", 9, "f4:f2:6d:22:7c:f0", "LEDE-ctrl")
+    assert (info.mode, info.wiphy) == ("AP", 0)
+    assert (info.channel, info.freq_mhz, info.width_mhz, info.center1_mhz) == (11, 2462, 20, 2462)
+    assert info.tx_power_dbm == 25.0
+
+
+def test_info_of_managed_interface_without_ssid_leaves_ssid_none():
+    info = parse_info(sample(INFO_MANAGED))
+    assert (info.ifindex, info.addr, info.mode, info.tx_power_dbm) == (373, "a0:f3:c1:64:81:7b", "managed", 20.0)
+    assert info.ssid is None
+
+
+def test_info_reads_80_plus_80_as_160_mhz_with_both_centres():
+    info = parse_info(
+        "Interface wlan1\n\tifindex 5\n\ttype AP\n"
+        "\tchannel 36 (5180 MHz), width: 80+80 MHz, center1: 5210 MHz, center2: 5775 MHz\n"
+    )
+    assert (info.channel, info.width_mhz, info.center1_mhz, info.center2_mhz) == (36, 160, 5210, 5775)
+
+
+def test_info_after_phy_banner_line_parses_the_same():
+    assert parse_info("phy#0\n" + sample(INFO_AP)) == parse_info(sample(INFO_AP))
+
+
+# --- iw dev X station dump -------------------------------------------------------------------------------------
+
+def test_station_dump_reads_gfiber_station():
+    [station] = parse_station_dump(sample(STATIONS_GFIBER)).stations
+    assert (station.mac, station.interface, station.signal_dbm, station.signal_avg_dbm) == (
+        "48:d7:05:b4:5a:5f", "wlan1", -43.0, -43.0)
+    assert (station.inactive_ms, station.rx_bytes, station.rx_packets) == (1060, 20448, 304)
+    assert (station.tx_bytes, station.tx_packets, station.tx_retries, station.tx_failed) == (
+        1166923136, 783175, 0, 2)
+    assert (station.tx_bitrate_mbps, station.rx_bitrate_mbps, station.authorized) == (6.0, 24.0, True)
+
+
+def test_station_dump_from_old_iw_without_connected_time_leaves_it_none():
+    [station] = parse_station_dump(sample(STATIONS_GFIBER)).stations
+    assert station.connected_s is None
+    assert station.expected_throughput_mbps is None
+
+
+def test_station_dump_reads_mesh_peer_with_per_chain_signal():
+    dump = parse_station_dump(sample(STATIONS_MESH))
+    [peer] = dump.stations
+    assert (peer.mac, peer.interface) == ("c0:4a:00:be:7b:09", "wlan0-mesh")
+    assert (peer.signal_dbm, peer.chain_signal_dbm, peer.signal_avg_dbm) == (-14.0, (-17.0, -18.0), -14.0)
+    assert (peer.tx_retries, peer.tx_failed, peer.connected_s) == (2448, 15, 5070)
+    assert (peer.tx_bitrate_mbps, peer.rx_bitrate_mbps, peer.expected_throughput_mbps) == (6.5, 39.0, 2.197)
+    assert dump.notes == ()
+
+
+def test_station_dump_with_tabs_turned_to_spaces_reads_mesh_peer():
+    [peer] = parse_station_dump(sample(STATIONS_MESH_SPACES)).stations
+    assert (peer.mac, peer.interface, peer.inactive_ms) == ("c0:4a:00:be:7b:0a", "wlan1-mesh", 50)
+    assert (peer.signal_dbm, peer.chain_signal_dbm) == (-14.0, (-17.0, -16.0))
+    assert peer.signal_avg_dbm == -12.0
+    assert (peer.tx_bitrate_mbps, peer.expected_throughput_mbps, peer.connected_s) == (300.0, 58.43, 139)
+
+
+def test_station_dump_keeps_every_station_in_order():
+    text = sample(STATIONS_GFIBER) + sample(STATIONS_MESH)
+    assert [s.mac for s in parse_station_dump(text).stations] == ["48:d7:05:b4:5a:5f", "c0:4a:00:be:7b:09"]
+
+
+def test_station_dump_positive_signal_is_invalid_and_noted():
+    text = sample(STATIONS_GFIBER).replace("signal:  \t-43 dBm", "signal:  \t3 dBm")
+    dump = parse_station_dump(text)
+    assert dump.stations[0].signal_dbm is None
+    assert dump.notes == (
+        "station 48:d7:05:b4:5a:5f signal 3 dBm is impossible: a level received over the air is below 0 dBm",)
+
+
+def test_station_dump_impossible_chain_reading_is_none_in_its_place():
+    text = sample(STATIONS_MESH).replace("-14 [-17, -18] dBm", "-14 [-17, -256] dBm", 1)
+    [peer] = parse_station_dump(text).stations
+    assert peer.chain_signal_dbm == (-17.0, None)
+
+
+def test_station_dump_missing_fields_leave_them_none():
+    [station] = parse_station_dump("Station 02:00:00:00:01:00 (on wlan0)\n\tinactive time:\t10 ms\n").stations
+    assert station.inactive_ms == 10
+    assert (station.signal_dbm, station.tx_bytes, station.authorized, station.chain_signal_dbm) == (
+        None, None, None, ())
+
+
+def test_station_dump_unauthorized_station_is_not_authorized():
+    [station] = parse_station_dump(sample(STATIONS_GFIBER).replace("authorized:\tyes", "authorized:\tno")).stations
+    assert station.authorized is False
+
+
+def test_station_dump_empty_output_means_no_stations():
+    # iw prints nothing at all for an AP nobody is associated with.
+    assert parse_station_dump("").stations == ()
+
+
+def test_station_dump_without_a_station_line_is_not_station_dump_output():
+    with pytest.raises(ParseError, match="iw dev station dump"):
+        parse_station_dump("command failed: Operation not supported (-95)\n")
+
+
+# --- iw dev X survey dump --------------------------------------------------------------------------------------
+
+def test_survey_dump_reads_in_use_channel_counters_from_openwrt_sample():
+    dump = parse_survey_dump(sample(SURVEY_OPENWRT))
+    assert len(dump.entries) == 6
+    in_use = dump.in_use
+    assert (in_use.freq_mhz, in_use.channel, in_use.noise_dbm) == (2437, 6, -84.0)
+    assert (in_use.active_ms, in_use.busy_ms, in_use.receive_ms, in_use.transmit_ms) == (
+        497753, 104676, 87380, 16494)
+
+
+def test_survey_dump_reads_channels_not_in_use():
+    first = parse_survey_dump(sample(SURVEY_OPENWRT)).entries[0]
+    assert (first.freq_mhz, first.channel, first.in_use, first.noise_dbm) == (2412, 1, False, -82.0)
+    assert (first.active_ms, first.busy_ms, first.receive_ms, first.transmit_ms) == (142, 7, 7, 0)
+
+
+def test_survey_dump_from_p54_has_no_receive_time():
+    dump = parse_survey_dump(sample(SURVEY_P54))
+    in_use = dump.in_use
+    assert (in_use.freq_mhz, in_use.channel, in_use.noise_dbm) == (5200, 40, -91.0)
+    assert (in_use.active_ms, in_use.busy_ms, in_use.transmit_ms) == (811909, 63395, 59636)
+    assert in_use.receive_ms is None
+    assert (dump.entries[1].freq_mhz, dump.entries[1].channel, dump.entries[1].busy_ms) == (5210, 42, 119)
+
+
+def test_survey_dump_without_counters_gives_entries_with_none_counters():
+    dump = parse_survey_dump(sample(SURVEY_NO_COUNTERS))
+    assert len(dump.entries) == 19
+    assert (dump.in_use.freq_mhz, dump.in_use.channel) == (5180, 36)
+    assert {(e.noise_dbm, e.active_ms, e.busy_ms) for e in dump.entries} == {(None, None, None)}
+    assert dump.notes == ()
+
+
+def test_survey_dump_decimal_frequency_is_read_as_whole_mhz():
+    dump = parse_survey_dump(sample(SURVEY_P54).replace("5200 MHz [in use]", "5200.0 MHz [in use]"))
+    assert (dump.in_use.freq_mhz, dump.in_use.channel) == (5200, 40)
+
+
+def test_survey_dump_noise_minus_256_is_invalid_and_noted():
+    dump = parse_survey_dump(sample(SURVEY_P54).replace("-91 dBm", "-256 dBm", 1))
+    assert dump.in_use.noise_dbm is None
+    assert dump.notes == (
+        "survey 5200 MHz noise -256 dBm is the driver's 'not available' (a missing level as /proc/net/wireless "
+        "prints it)",)
+
+
+def test_survey_dump_positive_noise_is_invalid():
+    dump = parse_survey_dump(sample(SURVEY_P54).replace("-91 dBm", "127 dBm", 1))
+    assert dump.in_use.noise_dbm is None
+
+
+def test_survey_dump_without_in_use_entry_has_none_in_use():
+    assert parse_survey_dump(sample(SURVEY_P54).replace(" [in use]", "")).in_use is None
+
+
+# --- iw dev X scan ---------------------------------------------------------------------------------------------
+
+def test_scan_with_tabs_turned_to_spaces_reads_both_bsses():
+    result = parse_scan(sample(SCAN_SPACES))
+    assert [(b.bssid, b.ssid, b.freq_mhz, b.channel, b.signal_dbm, b.width_mhz) for b in result.bsses] == [
+        ("00:19:a9:cd:c6:80", "Cisco1240", 2412, 1, -45.0, 20),
+        ("d0:d0:fd:69:ca:70", "Cisco1250", 2462, 11, -70.0, 20),
+    ]
+    assert result.notes == ()
+
+
+def test_scan_reads_he_bss_with_ht_and_vht_operation():
+    [bss] = parse_scan(sample(SCAN_HE)).bsses
+    assert (bss.ssid, bss.freq_mhz, bss.channel, bss.signal_dbm) == ("Troubleshooting", 2412, 1, -54.0)
+    # HT operation: no secondary channel; VHT operation: "0 (20 or 40 MHz)" defers to HT.
+    assert bss.width_mhz == 20
+
+
+def test_scan_redacted_bssid_is_invalid_and_noted():
+    result = parse_scan(sample(SCAN_HE))
+    assert result.bsses[0].bssid is None
+    assert result.notes == ("BSS xx:xx:xx:xx:3e:41 BSSID 'xx:xx:xx:xx:3e:41' is not a MAC address",)
+
+
+def test_scan_decimal_freq_is_read_as_whole_mhz():
+    [bss] = parse_scan(sample(SCAN_HE).replace("freq: 2412", "freq: 2412.0")).bsses
+    assert (bss.freq_mhz, bss.channel) == (2412, 1)
+
+
+def test_scan_freq_with_non_zero_khz_offset_is_invalid_and_noted():
+    result = parse_scan(sample(SCAN_HE).replace("freq: 2412", "freq: 2412.500"))
+    assert (result.bsses[0].freq_mhz, result.bsses[0].channel) == (None, None)
+    assert result.notes[-1] == (
+        "BSS xx:xx:xx:xx:3e:41 freq 2412.500 MHz is not a whole MHz: no 2.4/5/6 GHz channel is centred there")
+
+
+def test_scan_freq_outside_wifi_bands_is_invalid_and_noted():
+    result = parse_scan(_bss("aa:bb:cc:00:00:01", 900, "-60.00 dBm"))
+    assert result.bsses[0].freq_mhz is None
+    assert result.notes == ("BSS aa:bb:cc:00:00:01 freq 900 MHz is outside 2400-7200 MHz, the 2.4/5/6 GHz Wi-Fi bands",)
+
+
+def test_scan_signal_in_driver_units_is_not_taken_as_dbm():
+    result = parse_scan(_bss("aa:bb:cc:00:00:01", 2437, "60/100"))
+    assert result.bsses[0].signal_dbm is None
+    assert result.notes == ("BSS aa:bb:cc:00:00:01 signal 60/100 is in driver units, not dBm",)
+
+
+def test_scan_positive_signal_is_invalid():
+    assert parse_scan(_bss("aa:bb:cc:00:00:01", 2437, "4.00 dBm")).bsses[0].signal_dbm is None
+
+
+def test_scan_ht_secondary_channel_means_40_mhz():
+    text = _bss("aa:bb:cc:00:00:01", 5180, "-60.00 dBm", "\tHT operation:\n\t\t * primary channel: 36\n"
+                "\t\t * secondary channel offset: above\n\t\t * STA channel width: any\n")
+    assert parse_scan(text).bsses[0].width_mhz == 40
+
+
+def test_scan_vht_channel_width_1_means_80_mhz():
+    text = _bss("aa:bb:cc:00:00:01", 5180, "-60.00 dBm", _HT40 + "\tVHT operation:\n\t\t * channel width: 1 (80 MHz)\n"
+                "\t\t * center freq segment 1: 42\n\t\t * center freq segment 2: 0\n")
+    assert parse_scan(text).bsses[0].width_mhz == 80
+
+
+def test_scan_vht_second_segment_means_160_mhz():
+    text = _bss("aa:bb:cc:00:00:01", 5180, "-60.00 dBm", _HT40 + "\tVHT operation:\n\t\t * channel width: 1 (80 MHz)\n"
+                "\t\t * center freq segment 1: 42\n\t\t * center freq segment 2: 50\n")
+    assert parse_scan(text).bsses[0].width_mhz == 160
+
+
+def test_scan_6ghz_width_comes_from_he_operation():
+    text = _bss("aa:bb:cc:00:00:01", 6135, "-70.00 dBm", "\tHE Operation:\n\t\tHE Operation Parameters: (0x023ff4)\n"
+                "\t\t6 GHz Operation Information: 0x25021f2700\n\t\t\tPrimary Channel: 37\n"
+                "\t\t\tChannel Width: 80+80 or 160 MHz\n\t\t\tCenter Frequency Segment 0: 31\n")
+    [bss] = parse_scan(text).bsses
+    assert (bss.channel, bss.width_mhz) == (37, 160)
+
+
+def test_scan_6ghz_bss_without_he_width_has_unknown_width():
+    result = parse_scan(_bss("aa:bb:cc:00:00:01", 5955, "-70.00 dBm"))
+    assert result.bsses[0].width_mhz is None
+    assert result.notes == ("BSS aa:bb:cc:00:00:01 is a 6 GHz BSS without a channel width in its HE operation element",)
+
+
+def test_scan_eht_operation_width_wins():
+    text = _bss("aa:bb:cc:00:00:01", 6135, "-70.00 dBm", "\tEHT Operation:\n\t\tEHT Operation Parameters: (0x01)\n"
+                "\t\tEHT Operation Info:\n\t\t\tChannel Width: 320 MHz\n")
+    assert parse_scan(text).bsses[0].width_mhz == 320
+
+
+def test_scan_hidden_network_has_empty_ssid():
+    assert parse_scan(_bss("aa:bb:cc:00:00:01", 2437, "-60.00 dBm") + "\tSSID: \n").bsses[0].ssid == ""
+
+
+def test_scan_associated_bss_header_is_recognised():
+    text = _bss("aa:bb:cc:00:00:01", 2437, "-60.00 dBm").replace("(on wlan0)", "(on wlan0) -- associated")
+    assert parse_scan(text).bsses[0].bssid == "aa:bb:cc:00:00:01"
+
+
+def test_scan_width_is_read_when_tabs_became_single_spaces():
+    text = _bss("aa:bb:cc:00:00:01", 5180, "-60.00 dBm", _HT40).replace("\t", " ")
+    assert parse_scan(text).bsses[0].width_mhz == 40
+
+
+def test_scan_empty_output_means_nothing_heard():
+    assert parse_scan("").bsses == ()
+
+
+def test_scan_without_a_bss_line_is_not_scan_output():
+    with pytest.raises(ParseError, match="iw dev scan"):
+        parse_scan("command failed: Device or resource busy (-16)\n")
+
+
+# --- all iw parsers --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tab_replacement", [" ", "    "])
+@pytest.mark.parametrize(("parse", "name"), TABBED_SAMPLES, ids=[name for _, name in TABBED_SAMPLES])
+def test_tabs_turned_to_spaces_parse_the_same(parse, name, tab_replacement):
+    text = sample(name)
+    assert parse(text.replace("\t", tab_replacement)) == parse(text)
+
+
+@pytest.mark.parametrize("command", ["link", "info", "survey dump"])
+def test_empty_output_is_not_the_command_output(command):
+    with pytest.raises(ParseError, match=f"iw dev {command}: empty output"):
+        PARSERS[command]("")
+
+
+@pytest.mark.parametrize("command", list(PARSERS))
+def test_blank_lines_between_blocks_are_ignored(command):
+    name = {"link": LINK_VWIFI, "info": INFO_AP, "station dump": STATIONS_GFIBER, "survey dump": SURVEY_OPENWRT,
+            "scan": SCAN_SPACES}[command]
+    text = sample(name)
+    assert PARSERS[command](text.replace("\n", "\n\n")) == PARSERS[command](text)
+
+
+_HT40 = "\tHT operation:\n\t\t * primary channel: 36\n\t\t * secondary channel offset: above\n"
+
+
+def _bss(bssid: str, freq: int, signal: str, elements: str = "") -> str:
+    return f"BSS {bssid}(on wlan0)\n\tfreq: {freq}\n\tsignal: {signal}\n\tlast seen: 10 ms ago\n{elements}"
