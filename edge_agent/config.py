@@ -61,8 +61,12 @@ class Hysteresis(_Section):
 
 
 def _default_per_type() -> dict[str, Hysteresis]:
-    # A gateway answering from a new MAC may be a spoofer: say so at once.
-    return {"gateway_mac_changed": Hysteresis(open_after=1, resolve_after=1)}
+    return {
+        # A gateway answering from a new MAC may be a spoofer: say so at once.
+        "gateway_mac_changed": Hysteresis(open_after=1, resolve_after=1),
+        # The probe already confirms an unreachable gateway with a second burst within the round.
+        "gateway_unreachable": Hysteresis(open_after=1, resolve_after=3),
+    }
 
 
 class IssuesSection(_Section):
@@ -70,6 +74,11 @@ class IssuesSection(_Section):
     resolve_after: int = Field(3, ge=1, le=100)
     history_size: int = Field(200, ge=1, le=10_000)
     per_type: dict[str, Hysteresis] = Field(default_factory=_default_per_type)
+
+    @field_validator("per_type")
+    @classmethod
+    def _keep_defaults(cls, value: dict[str, Hysteresis]) -> dict[str, Hysteresis]:
+        return {**_default_per_type(), **value}  # naming one type must not drop the shipped defaults
 
 
 class _CollectorSection(_Section):

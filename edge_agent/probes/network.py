@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, UplinkProbe
+from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import ArpResolver
@@ -77,6 +77,8 @@ class NetworkProbes:
                     self._icmp.forget_neighbour(route.gateway)  # a replaced router: don't ping the old MAC
                 self._last_mac = mac or self._last_mac
                 gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
+                if gateway.received == 0:
+                    gateway = self._confirm_unreachable(route.gateway, gateway)
             except ProbePermissionError as exc:
                 errors["icmp"] = str(exc)
             except OSError as exc:
@@ -87,6 +89,14 @@ class NetworkProbes:
         dns: list[DnsProbe] = [dns_probe(r, self.config.dns_query, self.config.timeout_s) for r in resolvers]
         uplinks: list[UplinkProbe] = [tcp_connect_probe(e, self.config.timeout_s) for e in self.uplinks]
         return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors)
+
+    def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
+        """A second burst before calling the gateway unreachable: one lost burst may be a blip, two in a row over
+        two timeouts are an outage. This is what lets the issue open after a single round."""
+        second = self._icmp.ping(address, self.config.pings_per_round, self.config.timeout_s)
+        if second.received:
+            return second
+        return GatewayProbe(address, first.sent + second.sent, 0, None, None)
 
     def dhcp(self) -> DhcpProbe | None:
         from edge_agent.probes.dhcp import dhcp_probe

@@ -173,3 +173,10 @@ def test_loaded_config_cannot_be_changed_in_place():
     config = load_config(None, env={})
     with pytest.raises(ValidationError):
         config.issues.open_after = 9
+
+
+def test_per_type_hysteresis_for_one_type_keeps_the_shipped_defaults_for_the_others():
+    config = AgentConfig.model_validate({"issues": {"per_type": {"dns_failure": {"open_after": 5}}}})
+    assert config.issues.per_type["dns_failure"].open_after == 5
+    assert config.issues.per_type["gateway_mac_changed"].open_after == 1
+    assert config.issues.per_type["gateway_unreachable"].open_after == 1

@@ -1,0 +1,84 @@
+"""One probe round's logic, with the packet-sending parts replaced by recorders (they need a real network)."""
+
+from __future__ import annotations
+
+from edge_agent.collectors.connectivity import GatewayProbe
+from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes.network import NetworkProbes
+
+ROUTES = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n" \
+         "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\n"
+
+
+class Pinger:
+    def __init__(self, answers: list[int]):
+        self.answers = list(answers)
+        self.bursts = 0
+        self.forgotten: list[str] = []
+
+    def ping(self, address, count, timeout_s):
+        self.bursts += 1
+        received = self.answers.pop(0)
+        return GatewayProbe(address, count, received, 1.0 if received else None, None)
+
+    def forget_neighbour(self, address):
+        self.forgotten.append(address)
+
+    def close(self):
+        pass
+
+
+class Arp:
+    def __init__(self, macs: list[str | None]):
+        self.macs = list(macs)
+
+    def resolve(self, address, interface, timeout_s):
+        return self.macs.pop(0)
+
+    def close(self):
+        pass
+
+
+def probes(pinger: Pinger, arp: Arp, routes: str = ROUTES) -> NetworkProbes:
+    files = {"/proc/net/route": routes, "/etc/resolv.conf": ""}
+    network = NetworkProbes(ConnectivityCollectorConfig(), read=lambda path: files[path])
+    network._icmp, network._arp = pinger, arp
+    return network
+
+
+def test_an_unanswered_burst_is_confirmed_by_a_second_before_the_gateway_counts_as_unreachable():
+    pinger = Pinger([0, 0])
+    status = probes(pinger, Arp([None])).probe()
+    assert pinger.bursts == 2
+    assert (status.gateway.sent, status.gateway.received) == (10, 0)
+
+
+def test_a_second_burst_that_is_answered_wins_over_a_lost_first_one():
+    pinger = Pinger([0, 5])
+    status = probes(pinger, Arp(["aa:aa:aa:aa:aa:01"])).probe()
+    assert (status.gateway.sent, status.gateway.received) == (5, 5)
+
+
+def test_the_gateway_comes_from_the_default_route_and_is_remembered_when_the_route_vanishes():
+    pinger = Pinger([5, 0, 0])
+    network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", None]))
+    assert network.probe().gateway.address == "192.168.1.1"
+    network._read = lambda path: {"/proc/net/route": "Iface\n", "/etc/resolv.conf": ""}[path]
+    status = network.probe()
+    assert status.gateway.address == "192.168.1.1" and status.gateway.received == 0
+    assert "gateway" not in status.probe_errors
+
+
+def test_no_route_ever_is_a_probe_error_not_a_crash():
+    status = probes(Pinger([]), Arp([]), routes="Iface\n").probe()
+    assert status.gateway is None
+    assert "no default route" in status.probe_errors["gateway"]
+    assert "no resolver" in status.probe_errors["dns"]
+
+
+def test_a_new_gateway_mac_makes_the_pinger_forget_the_old_neighbour():
+    pinger = Pinger([5, 5])
+    network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", "bb:bb:bb:bb:bb:02"]))
+    network.probe()
+    status = network.probe()
+    assert pinger.forgotten == ["192.168.1.1"] and status.gateway_mac == "bb:bb:bb:bb:bb:02"
