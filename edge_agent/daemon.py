@@ -249,7 +249,8 @@ class Agent:
                       exc_info=self.schedule.tasks[name].consecutive_failures == 1)
             return
         self.schedule.succeeded(name, mono)
-        if self.pipeline.process(samples, mono, ts):
+        # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
+        if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
 
     def _seconds_until_next_work(self) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -73,11 +74,12 @@ def healthy(daemon: Daemon) -> bool:
     return not [i for i in daemon.ask_json("issues") if i["state"] != "resolved"]
 
 
-def measure(daemon: Daemon, inject, repair, issue_type: str, runs: int) -> list[float]:
+def measure(daemon: Daemon, inject, repair, issue_type: str, runs: int, interval: float) -> list[float]:
     latencies = []
+    phase = random.Random(7)
     for _ in range(runs):
         wait_for(lambda: healthy(daemon), timeout_s=60, what="a healthy premises")
-        time.sleep(0.37)  # land the fault at a different point of the probe cycle each run
+        time.sleep(phase.uniform(0, interval))  # land the fault anywhere in the probe cycle
         injected = time.time()
         inject()
         try:
@@ -119,7 +121,7 @@ def main() -> int:
             print(f"probe interval {args.interval:g} s, {args.runs} runs per fault, default hysteresis")
             print(f"{'fault':<16} {'issue':<20} {'median':>8} {'p95':>8} {'p95 / interval':>15}")
             for name, inject, repair, issue_type in faults:
-                latencies = measure(daemon, inject, repair, issue_type, args.runs)
+                latencies = measure(daemon, inject, repair, issue_type, args.runs, args.interval)
                 median, p95 = statistics.median(latencies), percentile(latencies, 0.95)
                 print(f"{name:<16} {issue_type:<20} {median:>7.2f}s {p95:>7.2f}s {p95 / args.interval:>15.2f}")
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
@@ -36,6 +37,8 @@ class NetworkProbes:
         self._arp = ArpResolver()
         self._last_route: DefaultRoute | None = None
         self._last_mac: str | None = None
+        # The gateway, the resolvers and the endpoints wait for their answers side by side.
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
 
     def _route(self) -> DefaultRoute | None:
         """The configured gateway and interface, completed from the routing table where set to auto.
@@ -63,37 +66,47 @@ class NetworkProbes:
             return []
 
     def probe(self) -> ConnectivityStatus:
+        """One round. The gateway, each resolver and each endpoint are probed at the same time: in an outage
+        every probe waits for its timeout, and in sequence those waits would add up to a late detection."""
         errors: dict[str, str] = {}
         route = self._route()
-        gateway = mac = None
         if route is None:
             errors["gateway"] = "no default route and no gateway configured"
-        else:
-            timeout = self.config.timeout_s
-            try:
-                # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
-                mac = self._arp.resolve(route.gateway, route.interface, timeout / 2)
-                if mac is not None and self._last_mac not in (None, mac):
-                    self._icmp.forget_neighbour(route.gateway)  # a replaced router: don't ping the old MAC
-                self._last_mac = mac or self._last_mac
-                gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
-                if gateway.received == 0:
-                    gateway = self._confirm_unreachable(route.gateway, gateway)
-            except ProbePermissionError as exc:
-                errors["icmp"] = str(exc)
-            except OSError as exc:
-                errors["icmp"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
         resolvers = self._resolvers()
         if not resolvers:
             errors["dns"] = "no resolver configured and none in /etc/resolv.conf"
-        dns: list[DnsProbe] = [dns_probe(r, self.config.dns_query, self.config.timeout_s) for r in resolvers]
-        uplinks: list[UplinkProbe] = [tcp_connect_probe(e, self.config.timeout_s) for e in self.uplinks]
+        timeout = self.config.timeout_s
+        gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route else None
+        dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
+        uplink_jobs = [self._pool.submit(tcp_connect_probe, e, timeout) for e in self.uplinks]
+        gateway, mac = gateway_job.result() if gateway_job else (None, None)
+        dns: list[DnsProbe] = [job.result() for job in dns_jobs]
+        uplinks: list[UplinkProbe] = [job.result() for job in uplink_jobs]
         return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors)
 
+    def _probe_gateway(self, route: DefaultRoute, errors: dict[str, str]) -> tuple[GatewayProbe | None, str | None]:
+        timeout = self.config.timeout_s
+        try:
+            # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
+            mac = self._arp.resolve(route.gateway, route.interface, timeout / 2)
+            if mac is not None and self._last_mac not in (None, mac):
+                self._icmp.forget_neighbour(route.gateway)  # a replaced router: don't ping the old MAC
+            self._last_mac = mac or self._last_mac
+            gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
+            if gateway.received == 0:
+                gateway = self._confirm_unreachable(route.gateway, gateway)
+        except ProbePermissionError as exc:
+            errors["icmp"] = str(exc)
+            return None, None
+        except OSError as exc:
+            errors["icmp"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
+            return None, None
+        return gateway, mac
+
     def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
-        """A second burst before calling the gateway unreachable: one lost burst may be a blip, two in a row over
-        two timeouts are an outage. This is what lets the issue open after a single round."""
-        second = self._icmp.ping(address, self.config.pings_per_round, self.config.timeout_s)
+        """A second burst, half a timeout long, before calling the gateway unreachable: one lost burst may be a
+        blip, two in a row are an outage. This is what lets the issue open after a single round."""
+        second = self._icmp.ping(address, self.config.pings_per_round, self.config.timeout_s / 2)
         if second.received:
             return second
         return GatewayProbe(address, first.sent + second.sent, 0, None, None)
@@ -111,5 +124,6 @@ class NetworkProbes:
                              error=str(exc))
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False)
         self._icmp.close()
         self._arp.close()
