@@ -9,6 +9,10 @@ from typing import Protocol
 from edge_agent.model import Sample
 
 
+class ProbePermissionError(PermissionError):
+    """A raw-socket probe without CAP_NET_RAW: the agent must be granted it (systemd AmbientCapabilities=)."""
+
+
 @dataclass(frozen=True)
 class GatewayProbe:
     address: str
@@ -63,7 +67,8 @@ class ConnectivityBackend(Protocol):
     def probe(self) -> ConnectivityStatus: ...
 
     def dhcp(self) -> DhcpProbe | None:
-        """A DISCOVER→OFFER check, on demand only; None where there is nothing to ask."""
+        """A DISCOVER→OFFER check, on demand only; None where there is nothing to ask.
+        Raises ProbePermissionError without the privilege to send it."""
         ...
 
 
@@ -78,7 +83,10 @@ class ConnectivityCollector:
         return status_samples(self.backend.probe(), mono, ts)
 
     def collect_dhcp(self, mono: float, ts: float) -> list[Sample]:
-        result = self.backend.dhcp()
+        try:
+            result = self.backend.dhcp()
+        except ProbePermissionError as exc:
+            return [Sample("connectivity.probe", "dhcp", {"ok": False, "error": str(exc)}, mono, ts)]
         if result is None:
             return []
         metrics = {"ok": result.ok, "offer_ms": result.offer_ms, "server": result.server,

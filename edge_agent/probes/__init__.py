@@ -4,6 +4,6 @@ Heavy scapy layers are imported inside the functions that send packets, so an ag
 never pays for them.
 """
 
+from edge_agent.collectors.connectivity import ProbePermissionError
 
-class ProbePermissionError(PermissionError):
-    """A raw-socket probe without CAP_NET_RAW: the agent must be granted it (systemd AmbientCapabilities=)."""
+__all__ = ["ProbePermissionError"]

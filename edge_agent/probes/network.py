@@ -96,10 +96,10 @@ class NetworkProbes:
             if gateway.received == 0:
                 gateway = self._confirm_unreachable(route.gateway, gateway)
         except ProbePermissionError as exc:
-            errors["icmp"] = str(exc)
+            errors["gateway"] = str(exc)
             return None, None
         except OSError as exc:
-            errors["icmp"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
+            errors["gateway"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
             return None, None
         return gateway, mac
 
@@ -119,7 +119,9 @@ class NetworkProbes:
             return None
         try:
             return dhcp_probe(route.interface, timeout_s=max(2.0, self.config.timeout_s))
-        except (ProbePermissionError, OSError) as exc:
+        except ProbePermissionError:
+            raise
+        except OSError as exc:
             return DhcpProbe(route.interface, ok=False, offer_ms=None, server=None, offered_address=None,
                              error=str(exc))
 
