@@ -11,6 +11,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class PremisesNetwork:
         self.prefix = f"10.{subnet[0]}.{subnet[1]}"
         self.workdir = workdir
         self.dnsmasq: subprocess.Popen | None = None
+        self.blaster: subprocess.Popen | None = None
         self.dns_name = "probe.test"
         self.uplink = f"{self.isp_ip}:53"  # dnsmasq's TCP port stands in for an uplink service
 
@@ -122,6 +124,23 @@ class PremisesNetwork:
     def clear_firewall(self) -> None:
         run("ip", "netns", "exec", self.isp, "iptables", "-F", "INPUT")
 
+    def congested_uplink(self) -> None:
+        """Bufferbloat: a slow link (tbf) towards the cpe, kept full by a bulk UDP flow from the isp side, so
+        every packet to the cpe (the gateway's echo replies too) waits in a deep queue."""
+        run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_if, "root", "tbf", "rate", "256kbit",
+            "burst", "4kb", "latency", "400ms")
+        blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 f"while True:\n    s.sendto(b'x' * 1000, ('{self.cpe_ip}', 9))\n    time.sleep(0.008)\n")
+        self.blaster = subprocess.Popen(["ip", "netns", "exec", self.isp, sys.executable, "-c", blast],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def uncongested_uplink(self) -> None:
+        if self.blaster is not None:
+            self.blaster.kill()
+            self.blaster.wait(timeout=5)
+            self.blaster = None
+        run("tc", "-n", self.isp, "qdisc", "del", "dev", self.isp_if, "root")
+
     def gateway_mac(self, mac: str) -> None:
         run("ip", "-n", self.isp, "link", "set", "dev", self.isp_if, "address", mac)
 
@@ -129,6 +148,9 @@ class PremisesNetwork:
         return ["ip", "netns", "exec", self.cpe, *command]
 
     def teardown(self) -> None:
+        if self.blaster is not None:
+            self.blaster.kill()
+            self.blaster.wait(timeout=5)
         self.stop_dns()
         for ns in (self.cpe, self.isp):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)

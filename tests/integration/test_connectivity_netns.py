@@ -115,6 +115,17 @@ def test_diagnose_with_the_link_down_says_there_is_no_route_to_the_gateway(bed, 
     assert "no default route" in probe["summary"]
 
 
+@pytest.mark.parametrize(("name", "rcode"), [("missing.test", "NXDOMAIN"), ("example.org", "REFUSED")])
+def test_diagnose_reports_the_resolvers_rcode_for_a_name_it_cannot_answer(bed, short_tmp, name, rcode):
+    original, bed.dns_name = bed.dns_name, name  # the config asks for this name; dnsmasq only knows probe.test
+    try:
+        code, report = diagnose(bed, short_tmp)
+    finally:
+        bed.dns_name = original
+    failure = next(f for f in report["findings"] if f["type"] == "dns_failure")
+    assert code == 1 and failure["evidence"]["rcode"] == rcode and failure["subject"] == bed.isp_ip
+
+
 def test_diagnose_tells_a_frozen_resolver_from_a_stopped_one(bed, short_tmp):
     bed.dns_freeze()
     try:
@@ -198,6 +209,18 @@ def test_random_icmp_loss_opens_packet_loss(bed, agent):
     # Half of the echo requests dropped: nearly every 5-probe round loses more than the 10 % limit.
     issue = detect_and_resolve(agent, lambda: bed.icmp_loss(0.5), bed.clear_firewall, "gateway_packet_loss", 12)
     assert issue["evidence"]["loss_pct"] > 10
+
+
+def test_a_congested_uplink_opens_high_latency_with_the_measured_rtt(bed, agent):
+    issue = detect_and_resolve(agent, bed.congested_uplink, bed.uncongested_uplink, "gateway_high_latency", 8)
+    assert issue["evidence"]["rtt_ms"] > issue["evidence"]["limit"] == 100
+
+
+def test_a_congested_uplink_is_seen_as_a_rising_trend_against_the_baseline(bed, agent):
+    # The fixture's healthy rounds plus these make the trend's warm-up (10 rounds) before the fault.
+    wait_for(lambda: connectivity_runs(agent) >= 12, timeout_s=20, what="the trend baseline to be learned")
+    issue = detect_and_resolve(agent, bed.congested_uplink, bed.uncongested_uplink, "gateway_latency_rising", 10)
+    assert issue["evidence"]["recent_rtt_ms"] > issue["evidence"]["limit"] > issue["evidence"]["baseline_rtt_ms"]
 
 
 def test_a_new_gateway_mac_opens_at_once_and_resolves_when_the_old_one_returns(bed, agent):
