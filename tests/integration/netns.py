@@ -126,11 +126,12 @@ class PremisesNetwork:
 
     def congested_uplink(self) -> None:
         """Bufferbloat: a slow link (tbf) towards the cpe, kept full by a bulk UDP flow from the isp side, so
-        every packet to the cpe (the gateway's echo replies too) waits in a deep queue."""
+        every packet to the cpe (the gateway's echo replies too) waits in a deep queue. The flow (~300 kbit/s)
+        only just exceeds the link, so the queue stays full while few packets are dropped."""
         run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_if, "root", "tbf", "rate", "256kbit",
             "burst", "4kb", "latency", "400ms")
         blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                 f"while True:\n    s.sendto(b'x' * 1000, ('{self.cpe_ip}', 9))\n    time.sleep(0.008)\n")
+                 f"while True:\n    s.sendto(b'x' * 1000, ('{self.cpe_ip}', 9))\n    time.sleep(0.027)\n")
         self.blaster = subprocess.Popen(["ip", "netns", "exec", self.isp, sys.executable, "-c", blast],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
