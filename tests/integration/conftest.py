@@ -29,25 +29,29 @@ def wait_for_port(host: str, port: int, timeout_s: float) -> None:
     raise RuntimeError(f"mosquitto did not listen on {host}:{port} within {timeout_s} s")
 
 
+def mosquitto_binary() -> str | None:
+    return shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+
+
 class Broker:
-    """mosquitto on 127.0.0.1:<free port>, with persistence so sessions survive a restart."""
+    """mosquitto on 127.0.0.1:<free port> with the given settings (by default: anonymous, with persistence so
+    sessions survive a restart); stopped by PID."""
 
     host = "127.0.0.1"
 
-    def __init__(self, binary: str, root: Path):
+    def __init__(self, binary: str, root: Path, settings: list[str] | None = None, name: str = "mosquitto"):
         self.binary = binary
         self.port = free_port()
-        self.log = root / "mosquitto.log"
-        self.conf = root / "mosquitto.conf"
-        lines = [
-            f"listener {self.port} {self.host}",
-            "allow_anonymous true",
-            "persistence true",
-            "max_queued_messages 0",  # no broker-side drops: the tests count every message
-            f"persistence_location {root}/",
-            f"log_dest file {self.log}",
-            "log_type all",
-        ]
+        self.log = root / f"{name}.log"
+        self.conf = root / f"{name}.conf"
+        if settings is None:
+            settings = [
+                "allow_anonymous true",
+                "persistence true",
+                "max_queued_messages 0",  # no broker-side drops: the tests count every message
+                f"persistence_location {root}/",
+            ]
+        lines = [f"listener {self.port} {self.host}", *settings, f"log_dest file {self.log}", "log_type all"]
         if os.geteuid() == 0:
             lines.append("user root")  # otherwise it drops to user mosquitto and cannot write here
         self.conf.write_text("\n".join(lines) + "\n")
@@ -68,7 +72,7 @@ class Broker:
 
 @pytest.fixture
 def mosquitto(short_tmp: Path) -> Broker:
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    binary = mosquitto_binary()
     if binary is None:
         pytest.skip("mosquitto is not installed (scripts/test.sh installs it when run as root)")
     broker = Broker(binary, short_tmp)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,9 +10,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from agent_process import Daemon, wait_for
-from conftest import free_port, wait_for_port
+from conftest import Broker, mosquitto_binary
 
-pytestmark = pytest.mark.skipif(shutil.which("mosquitto_passwd") is None, reason="needs mosquitto (mosquitto_passwd)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("mosquitto_passwd") is None or mosquitto_binary() is None, reason="needs mosquitto (mosquitto_passwd)"
+)
 
 SECRET = "s3cret-Pa55-for-itest"
 
@@ -23,21 +24,13 @@ def password_broker(short_tmp: Path):
     passwords = short_tmp / "passwd"
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "itest-gw", SECRET], check=True)
     subprocess.run(["mosquitto_passwd", "-b", str(passwords), "fleet", "fleet-pass"], check=True)
-    port = free_port()
-    conf = short_tmp / "mosquitto-pw.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous false", f"password_file {passwords}",
-             "persistence false"]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = Broker(mosquitto_binary(), short_tmp, ["allow_anonymous false", f"password_file {passwords}",
+                                                    "persistence false"], name="mosquitto-pw")
+    broker.start()
     try:
-        wait_for_port("127.0.0.1", port, timeout_s=5)
-        yield port
+        yield broker.port
     finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+        broker.stop()
 
 
 def retained_status(port: int) -> dict | None:

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import ssl
-import subprocess
 import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 from agent_process import Daemon
-from conftest import free_port, wait_for_port
+from conftest import Broker, mosquitto_binary
 from contract_validation import assert_valid
 from pki import Pki
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("openssl") is None or shutil.which("mosquitto") is None and not Path("/usr/sbin/mosquitto").exists(),
+    shutil.which("openssl") is None or mosquitto_binary() is None,
     reason="needs openssl and mosquitto (scripts/test.sh installs mosquitto when run as root)",
 )
 
@@ -27,28 +25,18 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def tls_broker(short_tmp: Path):
     pki = Pki(short_tmp / "pki")
-    port = free_port()
     acl = short_tmp / "acl"
     # Devices: only their own subtree. The fleet consumer: read everything under edge/v1.
     acl.write_text("user fleet\ntopic read edge/v1/#\n\npattern readwrite edge/v1/%u/#\n")
-    conf = short_tmp / "mosquitto-tls.conf"
-    lines = [
-        f"listener {port} 127.0.0.1",
+    broker = Broker(mosquitto_binary(), short_tmp, [
         f"cafile {pki.ca_cert}", f"certfile {pki.server_cert}", f"keyfile {pki.server_key}",
-        "require_certificate true", "use_identity_as_username true",
-        f"acl_file {acl}", "persistence false", f"log_dest file {short_tmp / 'mosquitto-tls.log'}",
-    ]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        "require_certificate true", "use_identity_as_username true", f"acl_file {acl}", "persistence false",
+    ], name="mosquitto-tls")
+    broker.start()
     try:
-        wait_for_port("127.0.0.1", port, timeout_s=5)
-        yield pki, port
+        yield pki, broker.port
     finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+        broker.stop()
 
 
 def tls_client(pki: Pki, common_name: str, port: int) -> mqtt.Client:
