@@ -232,27 +232,34 @@ def test_a_new_gateway_mac_opens_at_once_and_resolves_when_the_old_one_returns(b
                                  "adopt_after": 60}
 
 
-def run_diagnose_as_nobody(bed: PremisesNetwork, root: Path, *capabilities: str) -> subprocess.CompletedProcess:
-    config = root / "nobody.toml"
-    config.write_text(config_for(bed).format(state=root / "nobody-state", sock=root / "none.sock"))
+def run_diagnose_with(bed: PremisesNetwork, root: Path, *setpriv: str) -> subprocess.CompletedProcess:
+    config = root / "privilege.toml"
+    config.write_text(config_for(bed).format(state=root / "privilege-state", sock=root / "none.sock"))
     for path in (root, config):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return subprocess.run(
-        bed.in_cpe("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *capabilities,
-                   sys.executable, "-m", "edge_agent", "diagnose", "--json", "--config", str(config)),
+        bed.in_cpe("setpriv", *setpriv, sys.executable, "-m", "edge_agent", "diagnose", "--json",
+                   "--config", str(config)),
         capture_output=True, text=True, timeout=30,
     )
 
 
-def test_without_cap_net_raw_the_probes_say_so_and_with_it_alone_they_work(bed, short_tmp):
-    if subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-                       "import edge_agent"], capture_output=True).returncode != 0:
-        pytest.skip("the project's Python is not readable by uid 65534 in this checkout")
-    refused = run_diagnose_as_nobody(bed, short_tmp)
+def test_without_cap_net_raw_the_raw_socket_probes_report_a_clear_finding(bed, short_tmp):
+    # Root minus CAP_NET_RAW: it still reads everything, so this runs in any checkout.
+    refused = run_diagnose_with(bed, short_tmp, "--bounding-set=-net_raw", "--inh-caps=-net_raw")
     assert refused.returncode == 1, refused.stderr
     failed = {f["subject"]: f["summary"] for f in json.loads(refused.stdout)["findings"] if f["type"] == "probe_failed"}
     assert "CAP_NET_RAW" in failed["gateway"] and "CAP_NET_RAW" in failed["dhcp"]
+    assert not {"dns_failure", "uplink_down"} & {f["type"] for f in json.loads(refused.stdout)["findings"]}
 
-    granted = run_diagnose_as_nobody(bed, short_tmp, "--inh-caps=+net_raw", "--ambient-caps=+net_raw")
+
+NOBODY = ("--reuid=65534", "--regid=65534", "--clear-groups")
+
+
+def test_an_unprivileged_user_with_only_cap_net_raw_runs_every_probe(bed, short_tmp):
+    if subprocess.run(["setpriv", *NOBODY, sys.executable, "-c", "import edge_agent"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("the project's Python is not readable by uid 65534 in this checkout")
+    granted = run_diagnose_with(bed, short_tmp, *NOBODY, "--inh-caps=+net_raw", "--ambient-caps=+net_raw")
     assert granted.returncode == 0, granted.stdout + granted.stderr
     assert json.loads(granted.stdout)["findings"] == []
