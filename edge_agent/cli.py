@@ -114,21 +114,33 @@ def _config_path(args: argparse.Namespace) -> Path | None:
     return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
 
 
-def _load(path: Path | None):
-    """The validated config, or None after printing one line per problem to stderr."""
-    from edge_agent.config import ConfigError, load_config
+def _load(path: Path | None, check_secrets: bool = False):
+    """The validated config, or None after printing one line per problem to stderr.
+
+    With `check_secrets`, also refuse key files and passwords other users could read (what `run` starts with).
+    """
+    from edge_agent.config import ConfigError, load_config, secret_file_problems
 
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"edge-agent: config error in {exc.source}: {problem}", file=sys.stderr)
+        _print_problems(exc.source, exc.problems)
         return None
+    problems = secret_file_problems(config, path) if check_secrets else []
+    if problems:
+        _print_problems(str(path) if path else "<defaults>", problems)
+        return None
+    return config
+
+
+def _print_problems(source: str, problems: list[str]) -> None:
+    for problem in problems:
+        print(f"edge-agent: config error in {source}: {problem}", file=sys.stderr)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     path = _config_path(args)
-    config = _load(path)
+    config = _load(path, check_secrets=True)
     if config is None:
         return EX_CONFIG
     logging.basicConfig(
@@ -142,7 +154,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
-    config = _load(args.file)
+    config = _load(args.file, check_secrets=True)
     if config is None:
         return EX_CONFIG
     print(json.dumps(config.masked_dict(), indent=2))

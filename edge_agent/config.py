@@ -343,3 +343,28 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def secret_file_problems(
+    config: AgentConfig, config_path: Path | None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Secrets other users could read: the agent refuses to start on any of these (one line each)."""
+    env = os.environ if env is None else env
+    problems = []
+    key = config.mqtt.key_file
+    if key is not None:
+        try:
+            mode = key.stat().st_mode
+        except FileNotFoundError:
+            problems.append(f"mqtt.key_file = '{key}': file not found")
+        except PermissionError:
+            problems.append(f"mqtt.key_file = '{key}': this user may not read it")
+        else:
+            if mode & 0o004:
+                problems.append(f"mqtt.key_file = '{key}': readable by every user (mode {mode & 0o777:o}); "
+                                "chmod 600 it, or 640 with group edge-agent")
+    password_in_file = config.mqtt.password is not None and "EDGE_AGENT_MQTT_PASSWORD" not in env
+    if config_path is not None and password_in_file and config_path.stat().st_mode & 0o004:
+        problems.append(f"mqtt.password: {config_path} holds it and every user can read that file; chmod 640 it "
+                        "or pass the password in EDGE_AGENT_MQTT_PASSWORD")
+    return problems

@@ -125,7 +125,9 @@ class ControlServer:
         finally:
             os.umask(old_umask)
         os.chmod(self.path, 0o660)
-        if self.group is not None:
+        if self.group is not None and self.group.gr_gid != os.getegid():
+            # Only when it differs: under systemd the socket already has the service's group, and chown is
+            # outside the unit's system-call allow list.
             os.chown(self.path, -1, self.group.gr_gid)
         self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
         self._thread.start()

@@ -23,7 +23,7 @@ from edge_agent.collectors.connectivity import ConnectivityCollector
 from edge_agent.collectors.interfaces import InterfacesCollector
 from edge_agent.collectors.system import SystemCollector
 from edge_agent.collectors.wifi import WifiCollector
-from edge_agent.config import AgentConfig, ConfigError, load_config
+from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
 from edge_agent.control import ControlServer
 from edge_agent.detectors.catalog import default_detectors
 from edge_agent.issues import IssueTracker
@@ -280,6 +280,9 @@ class Agent:
         self.notifier.reloading()
         try:
             new = load_config(self.config_path)
+            problems = secret_file_problems(new, self.config_path)
+            if problems:
+                raise ConfigError(str(self.config_path), problems)
         except ConfigError as exc:
             self.reload_failures += 1
             log.error("config reload failed, keeping the previous config: %s", exc)

@@ -172,3 +172,13 @@ def test_version_option_prints_the_version(capsys):
 def test_run_with_a_bad_config_exits_ex_config_before_starting(tmp_path, capsys):
     assert exit_status(["run", "--config", str(write_toml(tmp_path, "[agent]\nlog_level = 'loud'\n"))]) == EX_CONFIG
     assert "agent.log_level = 'loud'" in capsys.readouterr().err
+
+
+def test_run_refuses_to_start_with_a_key_file_everyone_can_read(tmp_path, capsys):
+    key = tmp_path / "gw.key"
+    key.write_text("secret key material\n")
+    key.chmod(0o644)
+    path = write_toml(tmp_path, f"[mqtt]\nkey_file = '{key}'\n")
+    assert exit_status(["run", "--config", str(path)]) == EX_CONFIG
+    err = capsys.readouterr().err
+    assert "mqtt.key_file" in err and "readable by every user" in err and "secret key material" not in err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from edge_agent.config import AgentConfig, ConfigError, load_config
+from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -180,3 +180,31 @@ def test_per_type_hysteresis_for_one_type_keeps_the_shipped_defaults_for_the_oth
     assert config.issues.per_type["dns_failure"].open_after == 5
     assert config.issues.per_type["gateway_mac_changed"].open_after == 1
     assert config.issues.per_type["gateway_unreachable"].open_after == 1
+
+
+def test_a_key_file_every_user_can_read_is_a_problem_naming_key_and_mode(tmp_path):
+    key = tmp_path / "gw.key"
+    key.write_text("-----BEGIN EC PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    config = AgentConfig.model_validate({"mqtt": {"key_file": str(key)}})
+    [problem] = secret_file_problems(config, None, env={})
+    assert problem.startswith(f"mqtt.key_file = '{key}': readable by every user (mode 644)")
+    key.chmod(0o600)
+    assert secret_file_problems(config, None, env={}) == []
+
+
+def test_a_missing_key_file_is_a_problem():
+    config = AgentConfig.model_validate({"mqtt": {"key_file": "/nonexistent/gw.key"}})
+    assert secret_file_problems(config, None, env={}) == ["mqtt.key_file = '/nonexistent/gw.key': file not found"]
+
+
+def test_a_password_in_a_world_readable_config_is_a_problem_unless_it_comes_from_the_environment(tmp_path):
+    path = write_toml(tmp_path, "[mqtt]\npassword = 'in-file'\n")
+    path.chmod(0o644)
+    config = load_config(path, env={})
+    assert "every user can read" in secret_file_problems(config, path, env={})[0]
+    path.chmod(0o640)
+    assert secret_file_problems(config, path, env={}) == []
+    path.chmod(0o644)
+    env = {"EDGE_AGENT_MQTT_PASSWORD": "from-env"}
+    assert secret_file_problems(load_config(path, env=env), path, env=env) == []

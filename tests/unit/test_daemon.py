@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from edge_agent.clock import ManualClock
+from edge_agent.clock import ManualClock, SystemClock
 from edge_agent.config import load_config
 from edge_agent.daemon import Agent
 from edge_agent.model import Sample
@@ -113,3 +116,60 @@ def test_agent_health_reports_collector_failures_and_open_issues(agent: Agent):
     assert health["subject"] == "unit-gw"
     assert health["metrics"]["collector_failures"] >= 1
     assert health["metrics"]["open_issues"] == 0
+
+
+class HangingCollector:
+    """Blocks in collect() until released: a probe stuck on a dead socket."""
+
+    name = "hanging"
+    interval_s = 0.05
+
+    def __init__(self):
+        self.hang = threading.Event()
+        self.release = threading.Event()
+
+    def collect(self, mono: float, ts: float) -> list[Sample]:
+        if self.hang.is_set():
+            self.release.wait(timeout=10)
+        return []
+
+
+def watchdog_pings(listener: socket.socket, seconds: float) -> list[float]:
+    pings, deadline = [], time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        listener.settimeout(left)
+        try:
+            message = listener.recv(4096)
+        except TimeoutError:
+            break
+        if b"WATCHDOG=1" in message:
+            pings.append(time.monotonic())
+    return pings
+
+
+def test_watchdog_pings_stop_while_a_collector_hangs_and_resume_after(short_tmp: Path):
+    config_path = short_tmp / "agent.toml"
+    write_config(config_path, short_tmp)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(short_tmp / "notify.sock"))
+    env = {"NOTIFY_SOCKET": str(short_tmp / "notify.sock"), "WATCHDOG_USEC": "200000"}  # ping every 0.1 s
+    agent = Agent(load_config(config_path), config_path, mode="simulated", clock=SystemClock(), env=env)
+    hanging = HangingCollector()
+    agent.collectors[hanging.name] = hanging
+    agent.schedule.add(hanging.name, hanging.interval_s, agent.clock.monotonic())
+    loop = threading.Thread(target=agent._loop, daemon=True)
+    loop.start()
+    try:
+        assert len(watchdog_pings(listener, 0.5)) >= 3  # healthy: about five in half a second
+        hanging.hang.set()
+        time.sleep(0.2)  # let the loop enter the hanging collector
+        watchdog_pings(listener, 0.05)  # drop pings sent before it did
+        assert watchdog_pings(listener, 0.8) == []
+        hanging.hang.clear()
+        hanging.release.set()
+        assert len(watchdog_pings(listener, 0.5)) >= 3
+    finally:
+        hanging.release.set()
+        agent.request_stop()
+        loop.join(timeout=5)
+        listener.close()
