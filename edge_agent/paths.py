@@ -24,14 +24,18 @@ def state_dir(config: AgentConfig, env: Mapping[str, str] | None = None) -> Path
     return Path(base) / APP
 
 
+SERVICE_RUNTIME_DIR = Path("/run") / APP
+
+
 def control_socket_path(config: AgentConfig, env: Mapping[str, str] | None = None) -> Path:
-    """Config value, else systemd's RuntimeDirectory=, else /run for root, else the XDG runtime dir."""
+    """Config value, else systemd's RuntimeDirectory=, else /run/edge-agent for root or wherever the installed
+    service runs (so a technician's CLI finds it), else the XDG runtime dir."""
     env = os.environ if env is None else env
     if config.control.socket_path is not None:
         return config.control.socket_path
     if env.get("RUNTIME_DIRECTORY"):
         return Path(env["RUNTIME_DIRECTORY"].split(":")[0]) / "control.sock"
-    if os.geteuid() == 0:
-        return Path("/run") / APP / "control.sock"
+    if os.geteuid() == 0 or SERVICE_RUNTIME_DIR.is_dir():
+        return SERVICE_RUNTIME_DIR / "control.sock"
     base = env.get("XDG_RUNTIME_DIR") or f"/tmp/{APP}-{os.geteuid()}"
     return Path(base) / APP / "control.sock"

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Install edge-agent on Raspberry Pi OS / Debian, or remove it.
+#
+#   sudo scripts/install.sh                  install or upgrade (idempotent)
+#   sudo scripts/install.sh --uninstall      remove the program and the unit; keep config and state
+#   sudo scripts/install.sh --uninstall --purge   remove config, state and the edge-agent user too
+#
+# Options: --root DIR     install into DIR instead of / (a throwaway root for tests or image builds;
+#                         systemctl is not called then)
+#          --source DIR   the edge-agent checkout to install (default: the one this script is in)
+#          --pip-arg ARG  extra argument for pip (repeatable), e.g. --pip-arg --no-index --pip-arg --find-links=DIR
+#
+# Layout: program in /opt/edge-agent/venv (made with --system-site-packages, so Raspberry Pi OS's
+# python3-picamera2 is visible), config in /etc/edge-agent (a changed config is never overwritten),
+# state in /var/lib/edge-agent, unit in /etc/systemd/system, polkit rule in /etc/polkit-1/rules.d.
+set -euo pipefail
+
+root=/
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
+action=install
+purge=0
+pip_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --root) root=$2; shift 2 ;;
+        --source) source_dir=$2; shift 2 ;;
+        --pip-arg) pip_args+=("$2"); shift 2 ;;
+        --uninstall) action=uninstall; shift ;;
+        --purge) purge=1; shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
+    esac
+done
+[ "$purge" = 1 ] && [ "$action" != uninstall ] && { echo "install.sh: --purge goes with --uninstall" >&2; exit 64; }
+
+root=${root%/}
+opt="$root/opt/edge-agent"
+etc="$root/etc/edge-agent"
+state="$root/var/lib/edge-agent"
+unit="$root/etc/systemd/system/edge-agent.service"
+polkit="$root/etc/polkit-1/rules.d/50-edge-agent.rules"
+on_this_system() { [ -z "$root" ]; }   # --root / or none: the running system, where systemctl applies
+say() { echo "edge-agent install: $*"; }
+
+systemctl_if_live() {
+    if on_this_system && [ -d /run/systemd/system ]; then systemctl "$@"; fi
+}
+
+ensure_account() {
+    local prefix=()
+    on_this_system || prefix=(--prefix "$root")
+    if ! grep -q '^edge-agent:' "$root/etc/group"; then
+        groupadd "${prefix[@]}" --system edge-agent
+        say "created group edge-agent (add technicians to it for the CLI)"
+    fi
+    if ! grep -q '^edge-agent:' "$root/etc/passwd"; then
+        useradd "${prefix[@]}" --system --gid edge-agent --no-create-home --home-dir /var/lib/edge-agent \
+            --shell /usr/sbin/nologin --comment "edge-agent" edge-agent
+        say "created user edge-agent"
+    fi
+}
+
+owner_ids() {  # uid:gid of edge-agent inside the (possibly throwaway) root
+    local uid gid
+    uid=$(awk -F: '$1 == "edge-agent" {print $3}' "$root/etc/passwd")
+    gid=$(awk -F: '$1 == "edge-agent" {print $3}' "$root/etc/group")
+    echo "$uid:$gid"
+}
+
+install_program() {
+    mkdir -p "$opt"
+    if [ ! -x "$opt/venv/bin/python" ]; then
+        python3 -m venv --system-site-packages "$opt/venv"
+    fi
+    "$opt/venv/bin/python" -m pip install --quiet --upgrade "${pip_args[@]}" "$source_dir" 2>&1 \
+        | grep -v '^WARNING: Location' || true
+    "$opt/venv/bin/edge-agent" --version >/dev/null
+    cp "$source_dir/README.md" "$opt/README.md"
+    say "installed $("$opt/venv/bin/edge-agent" --version) in $opt/venv"
+}
+
+install_config() {
+    mkdir -p "$etc"
+    local shipped="$source_dir/config/edge-agent.toml"
+    if [ ! -e "$etc/edge-agent.toml" ]; then
+        install -m 0640 "$shipped" "$etc/edge-agent.toml"
+        say "wrote $etc/edge-agent.toml"
+    elif ! cmp -s "$shipped" "$etc/edge-agent.toml"; then
+        # Never overwrite what an operator changed: leave the new default beside it.
+        install -m 0640 "$shipped" "$etc/edge-agent.toml.dist"
+        say "kept your $etc/edge-agent.toml; the new default is edge-agent.toml.dist"
+    fi
+    chown "root:$(owner_ids | cut -d: -f2)" "$etc" "$etc/edge-agent.toml"
+    chmod 0750 "$etc"
+    mkdir -p "$state"
+    chown "$(owner_ids)" "$state"
+    chmod 0750 "$state"
+}
+
+install_unit() {
+    mkdir -p "$(dirname "$unit")" "$(dirname "$polkit")"
+    install -m 0644 "$source_dir/systemd/edge-agent.service" "$unit"
+    install -m 0644 "$source_dir/systemd/50-edge-agent.rules" "$polkit"
+    systemctl_if_live daemon-reload
+    systemctl_if_live enable --now edge-agent.service
+    systemctl_if_live restart edge-agent.service   # an upgrade runs the new code
+}
+
+uninstall() {
+    systemctl_if_live disable --now edge-agent.service || true
+    rm -f "$unit" "$polkit"
+    systemctl_if_live daemon-reload
+    rm -rf "$opt"
+    say "removed the program and the unit"
+    if [ "$purge" = 1 ]; then
+        rm -rf "$etc" "$state"
+        local prefix=()
+        on_this_system || prefix=(--prefix "$root")
+        if grep -q '^edge-agent:' "$root/etc/passwd"; then userdel "${prefix[@]}" edge-agent; fi
+        if grep -q '^edge-agent:' "$root/etc/group"; then groupdel "${prefix[@]}" edge-agent; fi
+        say "purged config, state and the edge-agent user"
+    else
+        say "kept $etc and $state (--purge removes them)"
+    fi
+}
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install.sh: run as root (sudo)" >&2
+    exit 77
+fi
+if [ "$action" = uninstall ]; then
+    uninstall
+    exit 0
+fi
+ensure_account
+install_program
+install_config
+install_unit
+cat <<EOF
+edge-agent install: done. Check it with
+    systemctl status edge-agent          # running, and its STATUS line (open issues)
+    journalctl -u edge-agent -f          # its log
+    sudo -u edge-agent /opt/edge-agent/venv/bin/edge-agent status   # or as a member of group edge-agent
+Edit /etc/edge-agent/edge-agent.toml (device_id, [mqtt]) and run: systemctl reload edge-agent
+EOF

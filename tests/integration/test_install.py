@@ -1,0 +1,96 @@
+"""scripts/install.sh in a throwaway root: layout, ownership, idempotence, a kept config, uninstall, purge."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALL = REPO / "scripts" / "install.sh"
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="install.sh runs as root (CI does)")
+
+
+@pytest.fixture
+def fake_root(tmp_path: Path) -> Path:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (etc / "group").write_text("root:x:0:\n")
+    (etc / "shadow").write_text("root:*:19000:0:99999:7:::\n")
+    (etc / "gshadow").write_text("root:*::\n")
+    return tmp_path
+
+
+def install(root: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        ["bash", str(INSTALL), "--root", str(root), "--pip-arg", "--no-deps", *args],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def account(root: Path, table: str) -> str | None:
+    return next((line for line in (root / "etc" / table).read_text().splitlines()
+                 if line.startswith("edge-agent:")), None)
+
+
+def test_install_lays_out_program_config_state_unit_and_account(fake_root: Path):
+    host_accounts = Path("/etc/passwd").read_text()
+    out = install(fake_root).stdout
+    assert Path("/etc/passwd").read_text() == host_accounts  # the throwaway root only
+    uid = int(account(fake_root, "passwd").split(":")[2])
+    gid = int(account(fake_root, "group").split(":")[2])
+
+    version = subprocess.run([fake_root / "opt/edge-agent/venv/bin/edge-agent", "--version"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("edge-agent ")
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    assert config.read_text() == (REPO / "config/edge-agent.toml").read_text()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o640 and config.stat().st_gid == gid
+    state = fake_root / "var/lib/edge-agent"
+    assert (state.stat().st_uid, state.stat().st_gid, stat.S_IMODE(state.stat().st_mode)) == (uid, gid, 0o750)
+    assert (fake_root / "etc/systemd/system/edge-agent.service").read_text() == \
+        (REPO / "systemd/edge-agent.service").read_text()
+    assert (fake_root / "etc/polkit-1/rules.d/50-edge-agent.rules").exists()
+    assert "systemctl status edge-agent" in out
+
+
+def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: Path):
+    install(fake_root)
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    config.write_text(config.read_text().replace('device_id = "gw-demo-0001"', 'device_id = "gw-0042"'))
+    second = install(fake_root).stdout
+
+    assert 'device_id = "gw-0042"' in config.read_text()
+    assert (fake_root / "etc/edge-agent/edge-agent.toml.dist").read_text() == \
+        (REPO / "config/edge-agent.toml").read_text()
+    assert "kept your" in second
+    assert [line for line in (fake_root / "etc/passwd").read_text().splitlines()
+            if line.startswith("edge-agent:")] == [account(fake_root, "passwd")]
+
+
+def test_uninstall_keeps_config_and_state_and_purge_removes_everything(fake_root: Path):
+    install(fake_root)
+    (fake_root / "var/lib/edge-agent/outbox.sqlite").write_bytes(b"queued events")
+    install(fake_root, "--uninstall")
+    assert not (fake_root / "opt/edge-agent").exists()
+    assert not (fake_root / "etc/systemd/system/edge-agent.service").exists()
+    assert (fake_root / "var/lib/edge-agent/outbox.sqlite").read_bytes() == b"queued events"
+    assert (fake_root / "etc/edge-agent/edge-agent.toml").exists()
+    assert account(fake_root, "passwd") is not None
+
+    install(fake_root, "--uninstall", "--purge")
+    assert not (fake_root / "var/lib/edge-agent").exists() and not (fake_root / "etc/edge-agent").exists()
+    assert account(fake_root, "passwd") is None and account(fake_root, "group") is None
+
+
+def test_purge_without_uninstall_is_refused(fake_root: Path):
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(fake_root), "--purge"],
+                            capture_output=True, text=True)
+    assert result.returncode == 64 and "--purge goes with --uninstall" in result.stderr
