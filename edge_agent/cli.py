@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--simulate", action="store_true", help="standalone on the simulated premises")
     diagnose.set_defaults(handler=_cmd_diagnose)
 
+    reload = sub.add_parser("reload", help="make the running agent re-read its config (root or the admin group)")
+    _add_client_options(reload)
+    reload.set_defaults(handler=_cmd_reload)
+
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_sub.add_parser("check", help="validate a config file and print the effective config")
@@ -233,6 +237,17 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     if not report["samples"]:
         return EX_DIAGNOSE_FAILED
     return EX_ISSUES_FOUND if report["findings"] else EX_OK
+
+
+def _cmd_reload(args: argparse.Namespace) -> int:
+    result = _ask(args, "reload", timeout_s=35.0)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif result["applied"]:
+        print(f"reloaded {result['config_path'] or 'built-in defaults'}")
+    else:
+        print("the new config was refused and the old one kept: see the agent's log", file=sys.stderr)
+    return EX_OK if result["applied"] else EX_CONFIG
 
 
 def _cmd_issues(args: argparse.Namespace) -> int:

@@ -53,6 +53,7 @@ class PremisesSection(_Section):
 class ControlSection(_Section):
     socket_path: Path | None = None
     group: str | None = None
+    admin_group: str | None = None
 
 
 class Hysteresis(_Section):

@@ -32,7 +32,7 @@ class AgentNotRunning(ControlError):
 
 
 def peer_allowed(peer_uid: int, peer_gid: int, own_uid: int, group: grp.struct_group | None) -> bool:
-    """Root, the agent's own user, and members of the configured group may use the socket."""
+    """Root, the agent's own user, and members of `group` (when one is configured)."""
     if peer_uid in (0, own_uid):
         return True
     if group is None:
@@ -65,7 +65,8 @@ class _RequestHandler(socketserver.StreamRequestHandler):
             log.warning("control socket: refused pid %d uid %d gid %d", pid, uid, gid)
             self._reply({"ok": False, "error": "permission denied: not root, the agent's user or its group"})
             return
-        self._reply(self.server.dispatch(line))
+        is_admin = peer_allowed(uid, gid, os.geteuid(), self.server.admin_group)
+        self._reply(self.server.dispatch(line, is_admin, pid, uid))
 
     def _reply(self, response: Mapping[str, Any]) -> None:
         try:
@@ -78,12 +79,21 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     request_queue_size = 64  # a burst of CLI calls (a monitoring script, a technician's watch loop) must queue
 
-    def __init__(self, path: str, handlers: Mapping[str, Handler], group: grp.struct_group | None):
+    def __init__(
+        self,
+        path: str,
+        handlers: Mapping[str, Handler],
+        admin_handlers: Mapping[str, Handler],
+        group: grp.struct_group | None,
+        admin_group: grp.struct_group | None,
+    ):
         self.handlers = handlers
+        self.admin_handlers = admin_handlers
         self.group = group
+        self.admin_group = admin_group
         super().__init__(path, _RequestHandler)
 
-    def dispatch(self, line: bytes) -> dict[str, Any]:
+    def dispatch(self, line: bytes, is_admin: bool = True, pid: int = 0, uid: int = 0) -> dict[str, Any]:
         if len(line) > MAX_REQUEST_BYTES:
             return {"ok": False, "error": f"request larger than {MAX_REQUEST_BYTES} bytes"}
         try:
@@ -92,9 +102,16 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"ok": False, "error": "request is not a JSON line"}
         if not isinstance(request, dict) or not isinstance(request.get("request"), str):
             return {"ok": False, "error": 'request must be an object with a "request" name'}
-        handler = self.handlers.get(request["request"])
+        name = request["request"]
+        handler = self.handlers.get(name)
+        if handler is None and name in self.admin_handlers:
+            if not is_admin:
+                log.warning("control socket: %s refused to pid %d uid %d (not an admin)", name, pid, uid)
+                return {"ok": False, "error": f"permission denied: {name} is for root or the admin group"}
+            handler = self.admin_handlers[name]
         if handler is None:
-            return {"ok": False, "error": f"unknown request {request['request']!r}; known: {sorted(self.handlers)}"}
+            known = sorted([*self.handlers, *self.admin_handlers])
+            return {"ok": False, "error": f"unknown request {name!r}; known: {known}"}
         try:
             return {"ok": True, "result": handler(request.get("args") or {})}
         except (ValueError, KeyError) as exc:
@@ -108,10 +125,21 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class ControlServer:
-    def __init__(self, path: Path, handlers: Mapping[str, Handler], group_name: str | None = None):
+    def __init__(
+        self,
+        path: Path,
+        handlers: Mapping[str, Handler],
+        group_name: str | None = None,
+        admin_handlers: Mapping[str, Handler] | None = None,
+        admin_group_name: str | None = None,
+    ):
+        """`handlers` serve root, the agent's user and `group`; `admin_handlers` (disruptive: reload,
+        remediation) only root, the agent's user and `admin_group`."""
         self.path = path
         self.handlers = handlers
+        self.admin_handlers = dict(admin_handlers or {})
         self.group = grp.getgrnam(group_name) if group_name else None
+        self.admin_group = grp.getgrnam(admin_group_name) if admin_group_name else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -121,7 +149,7 @@ class ControlServer:
         # Create the socket with no access for others, then open it to the group: no window where it is wider.
         old_umask = os.umask(0o117)
         try:
-            self._server = _Server(str(self.path), self.handlers, self.group)
+            self._server = _Server(str(self.path), self.handlers, self.admin_handlers, self.group, self.admin_group)
         finally:
             os.umask(old_umask)
         os.chmod(self.path, 0o660)

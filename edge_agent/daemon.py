@@ -104,6 +104,8 @@ class Agent:
             self.socket_path,
             {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control},
             config.control.group,
+            admin_handlers={"reload": self._reload_from_control},
+            admin_group_name=config.control.admin_group,
         )
 
     def _make_mqtt_sink(self, config: AgentConfig):
@@ -378,6 +380,10 @@ class Agent:
 
     def _diagnose_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S)
+
+    def _reload_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        applied = self.run_in_loop(self.reload).result(timeout=DIAGNOSE_TIMEOUT_S)
+        return {"applied": applied, "config_path": str(self.config_path) if self.config_path else None}
 
     def _issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         issues = self.tracker.snapshot()

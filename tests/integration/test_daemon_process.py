@@ -103,3 +103,19 @@ def test_a_broken_config_exits_78_with_one_line_naming_the_key(short_tmp: Path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "issues.open_after = 0" in lines[0] and "greater than or equal to 1" in lines[0]
+
+
+def test_reload_through_the_cli_applies_a_good_config_and_refuses_a_bad_one(daemon):
+    daemon.wait_notify("READY=1", timeout_s=15)
+    good_config = daemon.config.read_text()
+
+    daemon.config.write_text(with_wifi_interval(good_config, "3"))
+    applied = daemon.cli("reload")
+    assert applied.returncode == 0 and "reloaded" in applied.stdout
+    wifi = next(c for c in daemon.ask_json("status")["collectors"] if c["name"] == "wifi")
+    assert wifi["interval_s"] == 3
+
+    daemon.config.write_text(with_wifi_interval(good_config, "-3"))
+    refused = daemon.cli("reload")
+    assert refused.returncode == 78 and "old one kept" in refused.stderr
+    assert next(c for c in daemon.ask_json("status")["collectors"] if c["name"] == "wifi")["interval_s"] == 3

@@ -299,3 +299,49 @@ def test_a_burst_of_fifty_clients_is_answered_in_full(server_path):
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
         results = list(pool.map(lambda _: request(server_path, "status"), range(50)))
     assert len(results) == 50 and all(r is not None for r in results)
+
+
+ASK_AS_NOBODY = """
+import json, socket, sys
+for name in sys.argv[2:]:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.settimeout(5)
+    client.connect(sys.argv[1])
+    client.sendall(json.dumps({"request": name}).encode() + b"\\n")
+    print(client.makefile("rb").readline().decode().strip())
+    client.close()
+"""
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+def test_a_group_member_may_read_but_not_reload_unless_in_the_admin_group(handlers):
+    group_name = grp.getgrgid(NOBODY_UID).gr_name  # the member's primary group is the agent's group
+    reloads = []
+    with short_socket_dir(mode=0o755) as socket_dir:
+        control = ControlServer(socket_dir / "ctl.sock", handlers, group_name,
+                                admin_handlers={"reload": lambda args: reloads.append(args) or {"applied": True}})
+        control.start()
+        try:
+            control.path.chmod(0o666)
+            client = subprocess.run(
+                ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
+                 sys.executable, "-I", "-S", "-c", ASK_AS_NOBODY, str(control.path), "status", "reload"],
+                capture_output=True, text=True, timeout=10,
+            )
+        finally:
+            control.stop()
+    status, reload = (json.loads(line) for line in client.stdout.splitlines())
+    assert status["ok"] is True
+    assert reload == {"ok": False, "error": "permission denied: reload is for root or the admin group"}
+    assert reloads == []
+
+
+def test_root_may_use_admin_requests(short_tmp, handlers):
+    control = ControlServer(short_tmp / "ctl.sock", handlers, admin_handlers={"reload": lambda args: {"applied": 1}})
+    control.start()
+    try:
+        assert request(control.path, "reload") == {"applied": 1}
+    finally:
+        control.stop()
