@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -147,11 +146,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load(path, check_secrets=True)
     if config is None:
         return EX_CONFIG
-    logging.basicConfig(
-        level=config.agent.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from edge_agent.logs import configure_logging
+
+    agent = config.agent
+    configure_logging(agent.log_level, agent.log_format, agent.log_file, agent.log_file_max_bytes,
+                      agent.log_file_backups)
     from edge_agent.daemon import run_agent
 
     return run_agent(config, path, force_simulated=args.simulate, speed=args.speed)

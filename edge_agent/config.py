@@ -6,13 +6,18 @@ import ipaddress
 import os
 import socket
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 EX_CONFIG = 78  # sysexits.h: configuration error
+
+# The config file format. A change that renames or reshapes keys bumps it and adds a step to MIGRATIONS,
+# so files written for an older agent keep working after an upgrade.
+CONFIG_VERSION = 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}  # version N -> N + 1
 
 DEFAULT_CONFIG_PATH = Path("/etc/edge-agent/edge-agent.toml")
 
@@ -44,6 +49,10 @@ class AgentSection(_Section):
     site_id: str = Field("unassigned", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     state_dir: Path | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "text", "journal", "json"] = "auto"
+    log_file: Path | None = None
+    log_file_max_bytes: int = Field(1_000_000, ge=10_000)
+    log_file_backups: int = Field(3, ge=0, le=20)
 
 
 class PremisesSection(_Section):
@@ -251,6 +260,7 @@ class CommandsSection(_Section):
 
 
 class AgentConfig(_Section):
+    version: int = Field(CONFIG_VERSION, ge=1, le=CONFIG_VERSION)
     agent: AgentSection = Field(default_factory=AgentSection)
     premises: PremisesSection = PremisesSection()
     control: ControlSection = ControlSection()
@@ -276,12 +286,26 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Agen
     source = str(path) if path else "<defaults>"
     raw: dict[str, Any] = {}
     if path is not None:
-        raw = read_toml(path)
+        raw = migrate(read_toml(path), source)
     _apply_env_overrides(raw, env)
     try:
         return AgentConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+
+
+def migrate(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """Bring a config written for an older agent up to CONFIG_VERSION; refuse one for a newer agent."""
+    version = raw.get("version", 1)  # files from before the field existed are version 1
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ConfigError(source, [f"version = {version!r}: expected a whole number from 1"])
+    if version > CONFIG_VERSION:
+        raise ConfigError(source, [f"version = {version}: written for a newer edge-agent; this one reads "
+                                   f"versions up to {CONFIG_VERSION} (upgrade the agent, or restore the old file)"])
+    while version < CONFIG_VERSION:
+        raw = MIGRATIONS[version](raw)
+        version += 1
+    return {**raw, "version": CONFIG_VERSION}
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -63,11 +63,14 @@ def test_install_lays_out_program_config_state_unit_and_account(fake_root: Path)
 
 def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: Path):
     install(fake_root)
+    outbox = fake_root / "var/lib/edge-agent/outbox.sqlite"
+    outbox.write_bytes(b"events not yet delivered")
     config = fake_root / "etc/edge-agent/edge-agent.toml"
     config.write_text(config.read_text().replace('device_id = "gw-demo-0001"', 'device_id = "gw-0042"'))
     second = install(fake_root).stdout
 
     assert 'device_id = "gw-0042"' in config.read_text()
+    assert outbox.read_bytes() == b"events not yet delivered"  # an upgrade keeps the state
     assert (fake_root / "etc/edge-agent/edge-agent.toml.dist").read_text() == \
         (REPO / "config/edge-agent.toml").read_text()
     assert "kept your" in second

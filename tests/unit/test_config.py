@@ -208,3 +208,25 @@ def test_a_password_in_a_world_readable_config_is_a_problem_unless_it_comes_from
     path.chmod(0o644)
     env = {"EDGE_AGENT_MQTT_PASSWORD": "from-env"}
     assert secret_file_problems(load_config(path, env=env), path, env=env) == []
+
+
+def test_a_file_without_a_version_is_read_as_version_1(tmp_path):
+    assert load_config(write_toml(tmp_path, "[issues]\nopen_after = 2\n"), env={}).version == 1
+
+
+def test_a_file_for_a_newer_agent_is_refused_with_what_to_do(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_toml(tmp_path, "version = 7\n"), env={})
+    [problem] = raised.value.problems
+    assert problem.startswith("version = 7: written for a newer edge-agent") and "upgrade the agent" in problem
+
+
+def test_older_versions_pass_through_every_migration_step(tmp_path, monkeypatch):
+    import edge_agent.config as config_module
+
+    # A made-up format change: version 1 called the section [hysteresis], version 2 calls it [issues].
+    monkeypatch.setattr(config_module, "CONFIG_VERSION", 2)
+    monkeypatch.setattr(config_module, "MIGRATIONS", {1: lambda raw: {
+        **{k: v for k, v in raw.items() if k != "hysteresis"}, "issues": raw.get("hysteresis", {})}})
+    raw = config_module.migrate({"version": 1, "hysteresis": {"open_after": 4}}, "test.toml")
+    assert raw == {"version": 2, "issues": {"open_after": 4}}

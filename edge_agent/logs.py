@@ -1,0 +1,73 @@
+"""Logging set-up: plain text, the journal's own priority prefixes under systemd, or JSON lines; an optional
+bounded file.
+
+Under systemd (JOURNAL_STREAM set) each line starts with `<N>`, the syslog priority, so `journalctl -p warning`
+filters by level, and no timestamp is printed because the journal adds its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+# syslog priorities, as sd-daemon(3) prefixes expect them
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
+
+
+class JournalFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        priority = _PRIORITY.get(record.levelno, 6)
+        return f"<{priority}>{record.name}: {super().format(record)}"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, message (and the traceback when there is one)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": round(record.created, 3),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def stream_formatter(log_format: str, env: Mapping[str, str]) -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter()
+    if log_format == "journal" or (log_format == "auto" and env.get("JOURNAL_STREAM")):
+        return JournalFormatter("%(message)s")
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_logging(
+    level: str,
+    log_format: str = "auto",
+    log_file: Path | None = None,
+    log_file_max_bytes: int = 1_000_000,
+    log_file_backups: int = 3,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    env = os.environ if env is None else env
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(stream_formatter(log_format, env))
+    root.addHandler(stream)
+    if log_file is not None:
+        # Bounded: flash on a gateway is small and wears out; the journal is the primary log.
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=log_file_max_bytes, backupCount=log_file_backups
+        )
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,48 @@
+"""Log output: journal priorities under systemd, JSON lines on request, and a bounded file."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from edge_agent.logs import JournalFormatter, JsonFormatter, configure_logging, stream_formatter
+
+
+def record(level: int, message: str) -> logging.LogRecord:
+    return logging.LogRecord("edge_agent.daemon", level, __file__, 1, message, None, None)
+
+
+@pytest.mark.parametrize(("level", "prefix"), [(logging.ERROR, "<3>"), (logging.WARNING, "<4>"),
+                                                (logging.INFO, "<6>"), (logging.DEBUG, "<7>")])
+def test_journal_lines_carry_the_syslog_priority_and_no_timestamp(level, prefix):
+    line = JournalFormatter("%(message)s").format(record(level, "ISSUE OPENED: dns_failure"))
+    assert line == f"{prefix}edge_agent.daemon: ISSUE OPENED: dns_failure"
+
+
+def test_json_lines_are_one_object_with_level_logger_and_message():
+    entry = json.loads(JsonFormatter().format(record(logging.WARNING, "outbox full")))
+    assert (entry["level"], entry["logger"], entry["message"]) == ("warning", "edge_agent.daemon", "outbox full")
+
+
+def test_auto_format_uses_the_journal_only_under_systemd():
+    assert isinstance(stream_formatter("auto", {"JOURNAL_STREAM": "8:12345"}), JournalFormatter)
+    assert not isinstance(stream_formatter("auto", {}), (JournalFormatter, JsonFormatter))
+
+
+def test_the_optional_log_file_is_bounded(tmp_path):
+    path = tmp_path / "agent.log"
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        configure_logging("info", "text", path, log_file_max_bytes=10_000, log_file_backups=2, env={})
+        for n in range(2000):
+            logging.getLogger("edge_agent.test").info("line %d with some words to fill the file", n)
+        files = sorted(tmp_path.glob("agent.log*"))
+        assert [f.name for f in files] == ["agent.log", "agent.log.1", "agent.log.2"]
+        assert all(f.stat().st_size <= 10_000 for f in files)
+    finally:
+        for handler in root.handlers:
+            handler.close()
+        root.handlers[:], root.level = saved
