@@ -1,0 +1,105 @@
+"""The hostapd client against a fake control socket that replays recorded replies (what needs a radio)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
+STATUS = (DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text()
+
+
+class FakeHostapd:
+    """Answers commands from a table; some answers are preceded or followed by unsolicited events."""
+
+    def __init__(self, ctrl_dir: Path, replies: dict[str, list[str]]):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(ctrl_dir / "wlan0"))
+        self.replies = replies
+        self.commands: list[str] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, client = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            command = data.decode()
+            self.commands.append(command)
+            for message in self.replies.get(command.split()[0], ["UNKNOWN COMMAND\n"]):
+                self.sock.sendto(message.encode(), client)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def fake(short_tmp: Path):
+    replies = {
+        "PING": ["PONG\n"],
+        "STATUS": [STATUS],
+        "ATTACH": ["OK\n"],
+        # A radio with CSA: an event may arrive before the reply to the command that caused it.
+        "CHAN_SWITCH": ["<3>CTRL-EVENT-STARTED-CHANNEL-SWITCH freq=5180 ht_enabled=1 ch_offset=1 ch_width=80 MHz",
+                        "OK\n", "<3>AP-CSA-FINISHED freq=5180 dfs=0"],
+        "STA-FIRST": [""],
+    }
+    server = FakeHostapd(short_tmp, replies)
+    yield short_tmp, server
+    server.close()
+
+
+def test_status_reply_is_parsed_into_the_radio_state(fake):
+    ctrl_dir, _ = fake
+    with HostapdControl(ctrl_dir, "wlan0") as control:
+        status = control.status()
+    assert (status.state, status.freq_mhz, status.channel) == ("ENABLED", 5220, 44)
+
+
+def test_an_event_before_the_reply_is_queued_and_the_reply_still_returned(fake):
+    ctrl_dir, server = fake
+    with HostapdControl(ctrl_dir, "wlan0") as control:
+        control.attach()
+        assert control.request("CHAN_SWITCH 5 5180 bandwidth=80 center_freq1=5210 ht vht").strip() == "OK"
+        events = control.events(wait_s=0.5)
+    assert events == ["CTRL-EVENT-STARTED-CHANNEL-SWITCH freq=5180 ht_enabled=1 ch_offset=1 ch_width=80 MHz",
+                      "AP-CSA-FINISHED freq=5180 dfs=0"]
+    assert server.commands[-1] == "CHAN_SWITCH 5 5180 bandwidth=80 center_freq1=5210 ht vht"
+
+
+def test_an_ap_without_stations_gives_an_empty_list(fake):
+    ctrl_dir, _ = fake
+    with HostapdControl(ctrl_dir, "wlan0") as control:
+        assert control.stations().stations == ()
+
+
+def test_a_command_hostapd_does_not_know_fails_on_attach_style_expectations(fake):
+    ctrl_dir, _ = fake
+    with HostapdControl(ctrl_dir, "wlan0") as control, pytest.raises(HostapdError, match="DETACH"):
+        control.detach()
+
+
+def test_a_silent_hostapd_times_out_with_the_command_named(short_tmp: Path):
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    silent.bind(str(short_tmp / "wlan0"))
+    try:
+        with HostapdControl(short_tmp, "wlan0", timeout_s=0.2) as control, \
+                pytest.raises(HostapdError, match="STATUS: no reply from hostapd within 0.2 s"):
+            control.status()
+    finally:
+        silent.close()
+
+
+def test_the_client_socket_file_is_removed_on_close(fake):
+    ctrl_dir, _ = fake
+    control = HostapdControl(ctrl_dir, "wlan0", local_dir=ctrl_dir)
+    assert control.local_path.exists()
+    control.close()
+    assert not control.local_path.exists()
