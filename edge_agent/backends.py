@@ -9,6 +9,7 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
 from edge_agent.config import AgentConfig
+from edge_agent.paths import control_socket_path
 from edge_agent.sim.premises import SimulatedPremises
 
 
@@ -43,11 +44,19 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
         notes = ["Wi-Fi and connectivity come from simulated premises"]
         return PremisesBackends("simulated", premises, premises, notes)
     from edge_agent.probes.network import NetworkProbes
+    from edge_agent.wifi.radio import HostapdRadio
 
     broker = [f"{config.mqtt.host}:{config.mqtt.port}"] if config.mqtt.enabled else []
+    wifi = config.collectors.wifi
+    hostapd_socket = wifi.hostapd_ctrl_dir / wifi.interface
+    if hostapd_socket.exists():
+        local_dir = control_socket_path(config).parent  # the runtime directory: hostapd can reply there
+        radio, notes = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir), [f"Wi-Fi from hostapd at {hostapd_socket}"]
+    else:
+        radio, notes = None, [f"no hostapd control socket at {hostapd_socket}: the wifi collector is off"]
     return PremisesBackends(
         "hardware",
-        radio=None,
+        radio=radio,
         connectivity=NetworkProbes(config.collectors.connectivity, extra_uplinks=broker),
-        notes=["no hardware Wi-Fi backend in this version: the wifi collector is off"],
+        notes=notes,
     )

@@ -11,6 +11,7 @@ from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig
 from edge_agent.probes.network import NetworkProbes
 from edge_agent.sim.premises import SimulatedPremises
+from edge_agent.wifi.radio import HostapdRadio
 
 
 def sys_class_net(root: Path, **nics: str | None) -> Path:
@@ -74,3 +75,11 @@ def test_hardware_probes_add_the_mqtt_broker_to_the_uplink_endpoints():
     })
     backends = select_backends(config, ManualClock(), "hardware")
     assert backends.connectivity.uplinks == ["192.0.2.10:443", "broker.example.net:8883"]
+
+
+def test_hardware_wifi_comes_from_hostapd_when_its_control_socket_exists(short_tmp):
+    (short_tmp / "wlan0").touch()  # where hostapd's socket would be
+    config = AgentConfig.model_validate({"collectors": {"wifi": {"hostapd_ctrl_dir": str(short_tmp)}}})
+    backends = select_backends(config, ManualClock(), "hardware")
+    assert isinstance(backends.radio, HostapdRadio)
+    assert any(str(short_tmp / "wlan0") in note for note in backends.notes)

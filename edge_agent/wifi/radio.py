@@ -1,0 +1,91 @@
+"""The real RadioBackend: hostapd's STATUS and stations over its control socket, `iw survey dump` for the
+channel's busy time and noise floor.
+
+Busy time is a ratio of two survey readings (the counters are cumulative); the first reading of an interface
+has none yet. Counter resets give None, never a negative or >100 % ratio (survey.channel_load).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from edge_agent.collectors.wifi import RadioStatus
+from edge_agent.wifi import ParseError
+from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
+from edge_agent.wifi.iw import SurveyEntry, parse_survey_dump
+from edge_agent.wifi.survey import channel_load
+
+
+def run_command(argv: list[str]) -> str:
+    """A command's standard output; raises OSError with its error output when it fails."""
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+    if result.returncode != 0:
+        raise OSError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+class HostapdRadio:
+    def __init__(
+        self,
+        ctrl_dir: Path,
+        local_dir: Path | None = None,
+        run: Callable[[list[str]], str] = run_command,
+        connect: Callable[[Path, str], HostapdControl] | None = None,
+    ):
+        """`local_dir` holds our end of the control socket. It must be visible to hostapd: under systemd with
+        PrivateTmp=yes the agent's /tmp is not, so the daemon passes its runtime directory."""
+        self.ctrl_dir = ctrl_dir
+        self._run = run
+        self._connect = connect or (lambda directory, interface: HostapdControl(directory, interface,
+                                                                               local_dir=local_dir))
+        self._controls: dict[str, HostapdControl] = {}
+        self._last_survey: dict[str, SurveyEntry] = {}
+
+    def _control(self, interface: str) -> HostapdControl:
+        if interface not in self._controls:
+            self._controls[interface] = self._connect(self.ctrl_dir, interface)
+        return self._controls[interface]
+
+    def radio_status(self, interface: str) -> RadioStatus:
+        try:
+            control = self._control(interface)
+            status = control.status()
+            stations = control.stations().stations
+        except HostapdError:
+            # hostapd restarted (new socket) or is gone: reconnect next time, and let the collector report it.
+            self._drop(interface)
+            raise
+        survey = self._survey(interface)
+        load = None
+        if survey is not None:
+            before = self._last_survey.get(interface)
+            load = channel_load(before, survey) if before is not None else None
+            self._last_survey[interface] = survey
+        return RadioStatus(
+            channel=status.channel or 0,
+            freq_mhz=status.freq_mhz or 0,
+            width_mhz=status.width_mhz or 20,
+            noise_dbm=survey.noise_dbm if survey else None,
+            busy_ratio=round(load.busy_ratio, 3) if load else None,
+            tx_power_dbm=status.max_tx_power_dbm,
+            station_count=len(stations),
+        )
+
+    def _survey(self, interface: str) -> SurveyEntry | None:
+        """The in-use channel's survey entry; None where the driver keeps no survey."""
+        try:
+            dump = parse_survey_dump(self._run(["iw", "dev", interface, "survey", "dump"]))
+        except (OSError, ParseError):
+            return None
+        return next((entry for entry in dump.entries if entry.in_use), None)
+
+    def _drop(self, interface: str) -> None:
+        control = self._controls.pop(interface, None)
+        if control is not None:
+            control.close()
+
+    def close(self) -> None:
+        for interface in list(self._controls):
+            self._drop(interface)

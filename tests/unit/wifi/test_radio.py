@@ -1,0 +1,79 @@
+"""The hardware radio backend over recorded hostapd replies and `iw survey dump` outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_agent.wifi.hostapd_ctrl import HostapdError
+from edge_agent.wifi.hostapd_replies import parse_sta_replies, parse_status
+from edge_agent.wifi.radio import HostapdRadio
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
+STATUS = (DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text()
+STATIONS = (DATA / "hostapd_cli_sta__plume-design_opensync.txt").read_text()
+SURVEY = (DATA / "iw_survey_dump__openwrt_openwrt_issue17489.txt").read_text()
+
+
+def later_survey(active_ms: int, busy_ms: int) -> str:
+    """The recorded dump with the in-use channel's counters moved on (a second reading of the same radio)."""
+    return SURVEY.replace("channel active time:\t\t497753 ms", f"channel active time:\t\t{active_ms} ms") \
+                 .replace("channel busy time:\t\t104676 ms", f"channel busy time:\t\t{busy_ms} ms")
+
+
+class RecordedHostapd:
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+        self.closed = False
+
+    def status(self):
+        if self.fail:
+            raise HostapdError("STATUS: no reply from hostapd within 2 s")
+        return parse_status(STATUS)
+
+    def stations(self):
+        return parse_sta_replies(STATIONS)
+
+    def close(self):
+        self.closed = True
+
+
+def radio(surveys: list[str], controls: list[RecordedHostapd] | None = None) -> HostapdRadio:
+    outputs = list(surveys)
+    pool = controls or [RecordedHostapd()]
+    return HostapdRadio(Path("/run/hostapd"), run=lambda argv: outputs.pop(0), connect=lambda d, i: pool.pop(0))
+
+
+def test_the_first_reading_has_no_busy_ratio_and_the_second_has_the_delta():
+    backend = radio([SURVEY, later_survey(497753 + 10_000, 104676 + 2_500)])
+    first = backend.radio_status("wlan0")
+    second = backend.radio_status("wlan0")
+    assert first.busy_ratio is None
+    assert second.busy_ratio == 0.25
+    assert (second.noise_dbm, second.freq_mhz, second.channel) == (-84.0, 5220, 44)
+    assert second.station_count == len(parse_sta_replies(STATIONS).stations)
+
+
+def test_a_survey_counter_reset_gives_no_busy_ratio_rather_than_a_negative_one():
+    backend = radio([SURVEY, later_survey(1_000, 200)])
+    backend.radio_status("wlan0")
+    assert backend.radio_status("wlan0").busy_ratio is None
+
+
+def test_a_driver_without_survey_still_reports_the_radio():
+    def no_survey(argv):
+        raise OSError("iw dev wlan0 survey dump failed (161): command failed: Operation not supported (-95)")
+
+    backend = HostapdRadio(Path("/run/hostapd"), run=no_survey, connect=lambda d, i: RecordedHostapd())
+    status = backend.radio_status("wlan0")
+    assert (status.busy_ratio, status.noise_dbm, status.channel) == (None, None, 44)
+
+
+def test_a_hostapd_that_stops_answering_raises_and_is_reconnected_next_time():
+    dead, alive = RecordedHostapd(fail=True), RecordedHostapd()
+    backend = radio([SURVEY], controls=[dead, alive])
+    with pytest.raises(HostapdError):
+        backend.radio_status("wlan0")
+    assert dead.closed
+    assert backend.radio_status("wlan0").channel == 44
