@@ -1,0 +1,128 @@
+"""Channel scores from constructed survey and scan data, and the decision to move (or, mostly, not to)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.wifi.channel_scoring import (
+    ChannelSurvey,
+    Neighbour,
+    candidates,
+    decide,
+    interference,
+    neighbour_load,
+    overlap,
+    score_channels,
+    surveys_from_deltas,
+)
+from edge_agent.wifi.iw import SurveyEntry
+
+ALL_24 = list(range(1, 14))
+
+
+def survey(channel: int, busy_pct: float, noise: float = -95.0, transmit_ms: int | None = None) -> ChannelSurvey:
+    return ChannelSurvey(channel, active_ms=1000, busy_ms=int(busy_pct * 10), transmit_ms=transmit_ms,
+                         noise_dbm=noise)
+
+
+def test_our_own_transmissions_are_not_counted_as_interference():
+    assert interference(ChannelSurvey(6, 1000, 600, transmit_ms=500, noise_dbm=None), None) == pytest.approx(0.2)
+
+
+def test_a_noise_floor_6_db_above_the_quietest_channel_counts_four_times():
+    assert interference(survey(6, 10, noise=-89.0), -95.0) == pytest.approx(0.4)
+
+
+def test_counters_that_cannot_be_true_give_no_interference():
+    assert interference(ChannelSurvey(6, 1000, 1200), None) is None
+    assert interference(ChannelSurvey(6, 0, 0), None) is None
+
+
+def test_2_4_ghz_neighbours_overlap_within_four_channels():
+    assert [overlap(6, c) for c in (6, 7, 9, 10, 11)] == pytest.approx([1.0, 0.8, 0.4, 0.2, 0.0])
+    assert overlap(36, 40) == 0.0 and overlap(36, 36) == 1.0
+
+
+def test_loud_neighbours_weigh_more_than_faint_ones():
+    assert neighbour_load(6, [Neighbour(6, -45.0)]) == 1.0
+    assert neighbour_load(6, [Neighbour(6, -95.0)]) == 0.0
+    assert neighbour_load(6, [Neighbour(6, -70.0)]) == pytest.approx(0.5)
+
+
+def test_2_4_ghz_candidates_are_the_non_overlapping_channels_and_dfs_needs_permission():
+    assert candidates(ALL_24, band_24ghz=True, allow_dfs=False) == [1, 6, 11]
+    assert candidates([36, 52, 100, 149], band_24ghz=False, allow_dfs=False) == [36, 149]
+    assert candidates([36, 52, 100, 149], band_24ghz=False, allow_dfs=True) == [36, 52, 100, 149]
+
+
+def test_the_quiet_channel_wins_and_neighbours_break_a_near_tie():
+    scores = score_channels(
+        [survey(1, 12), survey(6, 70), survey(11, 12)],
+        [Neighbour(11, -50.0), Neighbour(10, -60.0)],
+        [1, 6, 11],
+    )
+    assert [s.channel for s in scores] == [1, 11, 6]
+
+
+def test_an_unmeasured_channel_is_never_preferred_over_measured_ones_on_neighbours_alone():
+    scores = score_channels([survey(1, 30), survey(6, 80)], [], [1, 6, 11])
+    assert scores[0].channel == 1
+    assert next(s for s in scores if s.channel == 11).score == pytest.approx(0.8)
+
+
+def test_exact_ties_prefer_the_lower_channel():
+    assert [s.channel for s in score_channels([survey(1, 20), survey(11, 20)], [], [11, 1])] == [1, 11]
+
+
+def test_decide_moves_to_a_clearly_better_channel():
+    scores = score_channels([survey(1, 10), survey(6, 75), survey(11, 40)], [], [1, 6, 11])
+    decision = decide(scores, current=6, seconds_since_last_switch=None, min_dwell_s=600)
+    assert decision.target == 1 and "0.10" in decision.reason and "0.75" in decision.reason
+
+
+def test_decide_stays_when_the_best_is_only_a_little_better():
+    scores = score_channels([survey(1, 30), survey(6, 36)], [], [1, 6])
+    assert decide(scores, current=6, seconds_since_last_switch=None, min_dwell_s=600).target is None
+
+
+def test_decide_stays_within_the_minimum_dwell_even_when_another_channel_is_much_better():
+    scores = score_channels([survey(1, 5), survey(6, 90)], [], [1, 6])
+    decision = decide(scores, current=6, seconds_since_last_switch=120, min_dwell_s=600)
+    assert decision.target is None and "dwell" in decision.reason
+
+
+def test_decide_leaves_a_channel_that_is_not_allowed_at_once():
+    scores = score_channels([survey(1, 50), survey(11, 40)], [], [1, 11])
+    assert decide(scores, current=13, seconds_since_last_switch=10, min_dwell_s=600).target == 11
+
+
+def test_interference_oscillating_between_two_channels_switches_at_most_once_per_dwell():
+    """Every 60 s the interferer jumps between channel 1 and channel 6 for an hour; dwell is 15 minutes."""
+    dwell_s, current, last_switch, switches = 900.0, 6, None, []
+    for minute in range(60):
+        noisy = 6 if minute % 2 == 0 else 1
+        surveys = [survey(c, 85 if c == noisy else 10) for c in (1, 6, 11)]
+        now = minute * 60.0
+        since = None if last_switch is None else now - last_switch
+        decision = decide(score_channels(surveys, [], [1, 6, 11]), current, since, dwell_s)
+        if decision.target is not None:
+            switches.append(now)
+            current, last_switch = decision.target, now
+    gaps = [b - a for a, b in zip(switches, switches[1:], strict=False)]
+    assert switches and all(gap >= dwell_s for gap in gaps)
+    assert len(switches) <= 60 * 60 / dwell_s + 1
+
+
+def entry(freq: int, active: int | None, busy: int | None, transmit: int | None = None) -> SurveyEntry:
+    return SurveyEntry(freq_mhz=freq, channel=None, in_use=False, noise_dbm=-92.0, active_ms=active, busy_ms=busy,
+                       receive_ms=None, transmit_ms=transmit)
+
+
+def test_survey_deltas_become_channel_surveys_and_a_counter_reset_is_left_out():
+    pairs = [
+        (entry(2412, 1000, 100), entry(2412, 2000, 400)),      # channel 1: 300 of 1000 ms
+        (entry(2437, 50_000, 9_000), entry(2437, 1_000, 100)),  # channel 6: driver reset, counters went back
+        (entry(2462, 1000, None), entry(2462, 2000, None)),    # channel 11: no busy counter
+    ]
+    [only] = surveys_from_deltas(pairs)
+    assert (only.channel, only.active_ms, only.busy_ms, only.noise_dbm) == (1, 1000, 300, -92.0)
