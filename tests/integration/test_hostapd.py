@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from agent_process import wait_for
 
+from edge_agent.wifi.channel_switch import ChannelSwitcher
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 
 pytestmark = pytest.mark.skipif(
@@ -165,3 +166,11 @@ def test_a_stopped_hostapd_gives_a_clear_error_not_a_hang(access_point):
 def test_no_hostapd_at_the_path_is_a_clear_error(short_tmp):
     with pytest.raises(HostapdError, match="cannot reach hostapd"):
         HostapdControl(short_tmp, "wlan0")
+
+
+def test_channel_switcher_on_a_driver_without_csa_reports_the_fail_and_changes_nothing(access_point):
+    with HostapdControl(access_point.ctrl, access_point.ap_if) as control:
+        result = ChannelSwitcher(control, restart_on_channel=None, wait_s=1).switch(11)
+        assert control.ping()  # still attached-free and answering
+    assert result.outcome == "failed"
+    assert "answered 'FAIL'" in result.reason and "not allowed by policy" in result.reason
