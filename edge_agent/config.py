@@ -167,6 +167,8 @@ class InterfaceThresholds(_Section):
 class WifiThresholds(_Section):
     channel_busy_ratio_max: float = Field(0.6, gt=0, le=1)
     noise_dbm_max: float = Field(-80.0, ge=-120, le=0)
+    station_signal_dbm_min: float = Field(-75.0, ge=-120, le=0)
+    station_retry_ratio_max: float = Field(0.3, gt=0, le=10)
 
 
 class ConnectivityThresholds(_Section):
@@ -195,7 +197,8 @@ class DetectorsSection(_Section):
 class FaultConfig(_Section):
     """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
 
-    kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap"]
+    kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap",
+                  "weak_station", "radio_down"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
     channel: int | None = Field(None, ge=1, le=196)

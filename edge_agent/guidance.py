@@ -26,6 +26,20 @@ GUIDANCE: dict[str, str] = {
         "The gateway answers in {rtt_ms} ms (limit {limit} ms). A saturated uplink or a failing modem "
         "is the usual cause; check for large uploads and restart the modem if it persists."
     ),
+    "wifi_radio_down": (
+        "The Wi-Fi radio {subject} cannot be read ({error}): clients may have no Wi-Fi at all. Restart the "
+        "access point service (hostapd); if that does not help, restart the gateway."
+    ),
+    "wifi_weak_station": (
+        "Device {subject} hears the gateway at only {signal_dbm} dBm on {band_ghz} GHz (limit {limit} dBm): it "
+        "will be slow and drop out. Move the gateway out of cabinets and away from walls and metal, closer to "
+        "where the device is used; on 5 GHz a device this far may do better on 2.4 GHz, or add a mesh point."
+    ),
+    "wifi_high_retries": (
+        "Device {subject} has to resend {retry_ratio:.0%} of its packets (limit {limit:.0%}) on {band_ghz} GHz: "
+        "the link is noisy or crowded. Check for interference near the device or the gateway, and consider "
+        "another channel."
+    ),
     "gateway_unreachable": (
         "The gateway at {subject} stopped answering ({received} of {sent} probes answered). Check that the "
         "modem/router is powered, then the cable from the modem to the gateway; restart the modem if its "

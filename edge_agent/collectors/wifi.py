@@ -1,4 +1,5 @@
-"""Wi-Fi radio state, read through a RadioBackend (hostapd/iw on hardware, the simulated premises elsewhere)."""
+"""Wi-Fi radio and station state, read through a RadioBackend (hostapd and iw on hardware, the simulated
+premises elsewhere)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from edge_agent.model import Sample
+
+
+class RadioUnavailable(Exception):
+    """The backend cannot read the radio (hostapd not answering, interface gone): a finding, not a crash."""
 
 
 @dataclass(frozen=True)
@@ -20,8 +25,40 @@ class RadioStatus:
     station_count: int
 
 
+@dataclass(frozen=True)
+class StationStatus:
+    mac: str
+    signal_dbm: float | None
+    tx_bitrate_mbps: float | None
+    rx_bitrate_mbps: float | None
+    tx_packets: int | None  # cumulative counters: the collector turns them into per-interval rates
+    tx_retries: int | None
+    tx_failed: int | None
+    inactive_ms: int | None
+    connected_s: int | None
+
+
 class RadioBackend(Protocol):
-    def radio_status(self, interface: str) -> RadioStatus: ...
+    def radio_status(self, interface: str) -> RadioStatus:
+        """Raises RadioUnavailable when the radio cannot be read."""
+        ...
+
+
+def retry_ratios(before: StationStatus | None, after: StationStatus) -> tuple[float | None, float | None]:
+    """(retries, failures) per transmitted packet over the interval; None without a previous reading, without
+    traffic, or after a counter reset (reconnect)."""
+    if before is None or after.tx_packets is None or before.tx_packets is None:
+        return None, None
+    sent = after.tx_packets - before.tx_packets
+    if sent <= 0:
+        return None, None
+
+    def ratio(a: int | None, b: int | None) -> float | None:
+        if a is None or b is None or b < a:
+            return None
+        return round((b - a) / sent, 3)
+
+    return ratio(before.tx_retries, after.tx_retries), ratio(before.tx_failed, after.tx_failed)
 
 
 class WifiCollector:
@@ -31,7 +68,35 @@ class WifiCollector:
         self.interval_s = interval_s
         self.interface = interface
         self.backend = backend
+        self._previous: dict[str, StationStatus] = {}
 
     def collect(self, mono: float, ts: float) -> list[Sample]:
-        status = self.backend.radio_status(self.interface)
-        return [Sample("wifi.radio", self.interface, asdict(status), mono, ts)]
+        try:
+            status = self.backend.radio_status(self.interface)
+        except RadioUnavailable as exc:
+            return [Sample("wifi.radio", self.interface, {"available": False, "error": str(exc)}, mono, ts)]
+        samples = [Sample("wifi.radio", self.interface, asdict(status), mono, ts)]
+        read_stations = getattr(self.backend, "stations", None)  # backends without per-station data skip this
+        if read_stations is not None:
+            band_ghz = 2.4 if status.freq_mhz < 3000 else 5 if status.freq_mhz < 5950 else 6
+            samples += self._station_samples(read_stations(self.interface), band_ghz, mono, ts)
+        return samples
+
+    def _station_samples(self, stations: list[StationStatus], band_ghz: float, mono: float, ts: float) -> list[Sample]:
+        samples, current = [], {}
+        for station in stations:
+            retries, failed = retry_ratios(self._previous.get(station.mac), station)
+            current[station.mac] = station
+            metrics = {
+                "signal_dbm": station.signal_dbm,
+                "band_ghz": band_ghz,
+                "tx_bitrate_mbps": station.tx_bitrate_mbps,
+                "rx_bitrate_mbps": station.rx_bitrate_mbps,
+                "retry_ratio": retries,
+                "failed_ratio": failed,
+                "inactive_ms": station.inactive_ms,
+                "connected_s": station.connected_s,
+            }
+            samples.append(Sample("wifi.station", station.mac, metrics, mono, ts))
+        self._previous = current  # stations that left are forgotten
+        return samples

@@ -83,11 +83,35 @@ class WifiRules:
         self.t = thresholds
 
     def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream == "wifi.station":
+            return self._station(sample)
         if sample.stream != "wifi.radio":
             return []
+        available = sample.metrics.get("available", True) is not False
+        error = sample.metrics.get("error")
+        down = Finding("wifi_radio_down", sample.subject, not available, Severity.CRITICAL, self.name,
+                       "" if available else f"radio {sample.subject} cannot be read: {error}", {"error": error})
+        if not available:
+            return [down]
         channel = sample.metrics.get("channel")
         return [
+            down,
             *above_limit(sample, "busy_ratio", self.t.channel_busy_ratio_max, "wifi_interference", self.name,
                          channel=channel),
             *above_limit(sample, "noise_dbm", self.t.noise_dbm_max, "wifi_high_noise", self.name, channel=channel),
         ]
+
+    def _station(self, sample: Sample) -> list[Finding]:
+        findings = []
+        signal = sample.metrics.get("signal_dbm")
+        band = sample.metrics.get("band_ghz")
+        if isinstance(signal, (int, float)):
+            weak = signal < self.t.station_signal_dbm_min
+            findings.append(Finding(
+                "wifi_weak_station", sample.subject, weak, Severity.WARNING, self.name,
+                f"station {sample.subject} is heard at {signal} dBm" if weak else "",
+                {"signal_dbm": signal, "limit": self.t.station_signal_dbm_min, "band_ghz": band},
+            ))
+        findings += above_limit(sample, "retry_ratio", self.t.station_retry_ratio_max, "wifi_high_retries",
+                                self.name, band_ghz=band)
+        return findings

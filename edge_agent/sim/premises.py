@@ -11,7 +11,7 @@ import statistics
 
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
-from edge_agent.collectors.wifi import RadioStatus
+from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.config import FaultConfig, SimulationSection
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
@@ -20,6 +20,7 @@ UPLINK_ENDPOINT = "broker.example.net:8883"
 GATEWAY_MAC = "02:00:5e:10:00:01"
 SWAPPED_GATEWAY_MAC = "02:00:5e:66:66:66"
 LATENCY_FAULT_MAX_MS = 200.0
+STATION_SIGNALS_DBM = (-45.0, -58.0, -66.0)
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
 
@@ -39,6 +40,8 @@ class SimulatedPremises:
         self.channel = config.channel
         self._start = clock.monotonic()
         self._rng = random.Random(config.seed)
+        self._tx_packets = 0
+        self._retries = dict.fromkeys(range(1, len(STATION_SIGNALS_DBM) + 1), 0)
 
     def elapsed_s(self) -> float:
         """Seconds into the scenario, wrapped at cycle_s so the timeline repeats."""
@@ -53,6 +56,8 @@ class SimulatedPremises:
 
     # RadioBackend
     def radio_status(self, interface: str) -> RadioStatus:
+        if self.active_faults("radio_down"):
+            raise RadioUnavailable(f"STATUS: no reply from hostapd on {interface} (simulated)")
         busy = 0.15 + self._rng.gauss(0, 0.03)
         noise = NOISE_FLOOR_DBM + self._rng.gauss(0, 1.0)
         for fault in self.active_faults("interference"):
@@ -68,6 +73,25 @@ class SimulatedPremises:
             tx_power_dbm=20.0,
             station_count=3,
         )
+
+    def stations(self, interface: str) -> list[StationStatus]:
+        """Three devices at different distances; `weak_station` walks the farthest one out of range, and the
+        weaker its signal the more of its frames need resending."""
+        self._tx_packets += 500
+        result = []
+        for number, base_signal in enumerate(STATION_SIGNALS_DBM, start=1):
+            signal = base_signal + self._rng.gauss(0, 1.5)
+            if number == len(STATION_SIGNALS_DBM) and self.active_faults("weak_station"):
+                signal -= 18
+            retry_share = min(0.9, max(0.02, (-signal - 55) / 50))
+            self._retries[number] += int(500 * retry_share)
+            result.append(StationStatus(
+                mac=f"02:00:5e:00:00:{number:02x}", signal_dbm=round(signal, 1),
+                tx_bitrate_mbps=round(max(6.5, 300 + 6 * (signal + 50)), 1), rx_bitrate_mbps=None,
+                tx_packets=self._tx_packets, tx_retries=self._retries[number], tx_failed=0,
+                inactive_ms=int(self._rng.uniform(0, 900)), connected_s=int(self.clock.monotonic() - self._start),
+            ))
+        return result
 
     # ConnectivityBackend
     def probe(self) -> ConnectivityStatus:

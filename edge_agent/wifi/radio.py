@@ -11,10 +11,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.collectors.wifi import RadioStatus
+from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
-from edge_agent.wifi.iw import SurveyEntry, parse_survey_dump
+from edge_agent.wifi.iw import SurveyEntry, parse_station_dump, parse_survey_dump
 from edge_agent.wifi.survey import channel_load
 
 
@@ -53,10 +53,10 @@ class HostapdRadio:
             control = self._control(interface)
             status = control.status()
             stations = control.stations().stations
-        except HostapdError:
-            # hostapd restarted (new socket) or is gone: reconnect next time, and let the collector report it.
+        except HostapdError as exc:
+            # hostapd restarted (new socket) or is gone: reconnect next time; the collector reports it.
             self._drop(interface)
-            raise
+            raise RadioUnavailable(str(exc)) from None
         survey = self._survey(interface)
         load = None
         if survey is not None:
@@ -72,6 +72,19 @@ class HostapdRadio:
             tx_power_dbm=status.max_tx_power_dbm,
             station_count=len(stations),
         )
+
+    def stations(self, interface: str) -> list[StationStatus]:
+        """Per-station link quality from `iw station dump` (hostapd's view lacks retry counters)."""
+        try:
+            dump = parse_station_dump(self._run(["iw", "dev", interface, "station", "dump"]))
+        except (OSError, ParseError):
+            return []
+        return [
+            StationStatus(s.mac, s.signal_dbm if s.signal_dbm is not None else s.signal_avg_dbm, s.tx_bitrate_mbps,
+                          s.rx_bitrate_mbps, s.tx_packets, s.tx_retries, s.tx_failed, s.inactive_ms, s.connected_s)
+            for s in dump.stations
+            if s.mac is not None
+        ]
 
     def _survey(self, interface: str) -> SurveyEntry | None:
         """The in-use channel's survey entry; None where the driver keeps no survey."""

@@ -101,7 +101,7 @@ def test_status_handler_reports_collectors_and_latest_samples(agent: Agent):
     assert status["premises"] == "simulated"
     assert {c["name"] for c in status["collectors"]} == {"wifi", "connectivity", "agent"}
     assert {s["stream"] for s in status["latest"]} == {
-        "wifi.radio", "connectivity.gateway", "connectivity.dns", "connectivity.uplink", "agent"
+        "wifi.radio", "wifi.station", "connectivity.gateway", "connectivity.dns", "connectivity.uplink", "agent"
     }
 
 

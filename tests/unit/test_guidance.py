@@ -43,6 +43,8 @@ BAD_SAMPLES = [
     Sample("connectivity.uplink", "broker:8883", {"ok": False, "connect_ms": None, "error": "timeout"}, 1.0, 1.0),
     Sample("connectivity.uplink", "slow:443", {"ok": True, "connect_ms": 5000.0, "error": None}, 1.0, 1.0),
     Sample("connectivity.dhcp", "eth0", {"ok": False, "error": "no offer"}, 1.0, 1.0),
+    Sample("wifi.radio", "wlan1", {"available": False, "error": "STATUS: no reply"}, 1.0, 1.0),
+    Sample("wifi.station", "02:00:00:00:00:03", {"signal_dbm": -85.0, "band_ghz": 5, "retry_ratio": 0.6}, 1.0, 1.0),
     Sample("connectivity.probe", "icmp", {"ok": False, "error": "needs CAP_NET_RAW"}, 1.0, 1.0),
     Sample("connectivity.dns", "192.168.1.1", {"ok": False, "latency_ms": None, "rcode": "timeout"}, 1.0, 1.0),
     Sample("connectivity.dns", "9.9.9.9", {"ok": True, "latency_ms": 900.0, "rcode": "NOERROR"}, 1.0, 1.0),

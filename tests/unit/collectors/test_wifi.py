@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge_agent.collectors.wifi import RadioStatus, WifiCollector
+from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus, WifiCollector, retry_ratios
 
 STATUS = RadioStatus(channel=11, freq_mhz=2462, width_mhz=20, noise_dbm=-92.0, busy_ratio=0.31,
                      tx_power_dbm=17.0, station_count=4)
@@ -34,3 +34,42 @@ def test_radio_sample_carries_every_radio_field():
         "channel": 11, "freq_mhz": 2462, "width_mhz": 20, "noise_dbm": -92.0, "busy_ratio": 0.31,
         "tx_power_dbm": 17.0, "station_count": 4,
     }
+
+
+def station(mac: str, packets: int | None, retries: int | None, signal: float = -60.0) -> StationStatus:
+    return StationStatus(mac, signal, 144.0, 130.0, packets, retries, 0, 10, 300)
+
+
+class RadioWithStations(FakeRadio):
+    def __init__(self, readings: list[list[StationStatus]]):
+        super().__init__()
+        self.readings = readings
+
+    def stations(self, interface: str) -> list[StationStatus]:
+        return self.readings.pop(0)
+
+
+def test_station_samples_carry_signal_band_and_retries_per_packet_of_the_interval():
+    collector = WifiCollector(5.0, "wlan1", RadioWithStations([
+        [station("aa:00:00:00:00:01", 1000, 100)],
+        [station("aa:00:00:00:00:01", 1400, 220)],
+    ]))
+    first = [s for s in collector.collect(0.0, 0.0) if s.stream == "wifi.station"]
+    second = [s for s in collector.collect(5.0, 5.0) if s.stream == "wifi.station"]
+    assert first[0].metrics["retry_ratio"] is None  # no interval yet
+    assert (second[0].subject, second[0].metrics["retry_ratio"], second[0].metrics["band_ghz"]) == \
+        ("aa:00:00:00:00:01", 0.3, 2.4)
+
+
+def test_a_station_counter_reset_gives_no_ratio_rather_than_a_negative_one():
+    before, after = station("aa", 1000, 500), station("aa", 1200, 10)
+    assert retry_ratios(before, after) == (None, 0.0)
+
+
+def test_a_radio_that_cannot_be_read_becomes_an_unavailable_sample():
+    class DeadRadio:
+        def radio_status(self, interface):
+            raise RadioUnavailable("STATUS: no reply from hostapd within 2 s")
+
+    [sample] = WifiCollector(5.0, "wlan1", DeadRadio()).collect(0.0, 0.0)
+    assert dict(sample.metrics) == {"available": False, "error": "STATUS: no reply from hostapd within 2 s"}

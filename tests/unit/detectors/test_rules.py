@@ -149,7 +149,28 @@ def test_high_noise_floor_is_flagged():
 
 def test_radio_without_busy_counters_gives_no_interference_finding():
     findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=None, noise_dbm=-95.0)))
-    assert list(findings) == ["wifi_high_noise"]
+    assert "wifi_interference" not in findings
+    assert findings["wifi_radio_down"].present is False and findings["wifi_high_noise"].present is False
+
+
+def test_a_radio_that_cannot_be_read_is_radio_down_and_nothing_else():
+    findings = WIFI.evaluate(sample("wifi.radio", "wlan0", available=False, error="STATUS: no reply"))
+    assert [(f.type, f.present) for f in findings] == [("wifi_radio_down", True)]
+    assert "STATUS: no reply" in findings[0].summary
+
+
+def test_a_station_below_the_signal_limit_is_weak_with_its_band_in_evidence():
+    findings = by_type(WIFI.evaluate(sample("wifi.station", "02:00:00:00:00:03", signal_dbm=-82.0, band_ghz=5,
+                                            retry_ratio=0.05)))
+    weak = findings["wifi_weak_station"]
+    assert weak.present and weak.evidence == {"signal_dbm": -82.0, "limit": -75.0, "band_ghz": 5}
+    assert findings["wifi_high_retries"].present is False
+
+
+def test_a_station_resending_many_packets_is_flagged():
+    findings = by_type(WIFI.evaluate(sample("wifi.station", "02:00:00:00:00:03", signal_dbm=-60.0, band_ghz=2.4,
+                                            retry_ratio=0.45)))
+    assert findings["wifi_high_retries"].present and not findings["wifi_weak_station"].present
 
 
 # ConnectivityRules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.clock import ManualClock
+from edge_agent.collectors.wifi import RadioUnavailable
 from edge_agent.config import FaultConfig, SimulationSection
 from edge_agent.sim.premises import SimulatedPremises, channel_to_freq_mhz
 
@@ -121,3 +122,21 @@ def test_radio_reports_the_configured_channel_and_its_frequency():
 @pytest.mark.parametrize("channel, freq_mhz", [(1, 2412), (6, 2437), (13, 2472), (14, 2484), (36, 5180), (149, 5745)])
 def test_channel_numbers_map_to_their_centre_frequency(channel, freq_mhz):
     assert channel_to_freq_mhz(channel) == freq_mhz
+
+
+def test_a_weak_station_fault_moves_the_farthest_station_out_of_range_and_raises_its_retries():
+    clock = ManualClock(start=0.0)
+    premises = SimulatedPremises(simulation(FaultConfig(kind="weak_station", start_s=10, end_s=50)), clock)
+    before = premises.stations("wlan0")
+    clock.advance(20)
+    during = premises.stations("wlan0")
+    assert [s.mac for s in before] == [s.mac for s in during] and len(during) == 3
+    assert before[-1].signal_dbm > -75 > during[-1].signal_dbm
+    assert during[0].signal_dbm > -55  # the others are unaffected
+
+
+def test_a_radio_down_fault_makes_the_radio_unreadable():
+    clock = ManualClock(start=0.0)
+    premises = SimulatedPremises(simulation(FaultConfig(kind="radio_down", start_s=0, end_s=30)), clock)
+    with pytest.raises(RadioUnavailable, match="no reply from hostapd"):
+        premises.radio_status("wlan0")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_agent.collectors.wifi import RadioUnavailable
 from edge_agent.wifi.hostapd_ctrl import HostapdError
 from edge_agent.wifi.hostapd_replies import parse_sta_replies, parse_status
 from edge_agent.wifi.radio import HostapdRadio
@@ -73,7 +74,15 @@ def test_a_driver_without_survey_still_reports_the_radio():
 def test_a_hostapd_that_stops_answering_raises_and_is_reconnected_next_time():
     dead, alive = RecordedHostapd(fail=True), RecordedHostapd()
     backend = radio([SURVEY], controls=[dead, alive])
-    with pytest.raises(HostapdError):
+    with pytest.raises(RadioUnavailable, match="no reply from hostapd"):
         backend.radio_status("wlan0")
     assert dead.closed
     assert backend.radio_status("wlan0").channel == 44
+
+
+def test_stations_come_from_the_recorded_iw_station_dump():
+    dump = (DATA / "iw_station_dump__DentonGentry_gfiber-platform.txt").read_text()
+    backend = HostapdRadio(Path("/run/hostapd"), run=lambda argv: dump, connect=lambda d, i: RecordedHostapd())
+    stations = backend.stations("wlan0")
+    assert stations and all(s.mac and s.mac.count(":") == 5 for s in stations)
+    assert stations[0].signal_dbm == -43.0  # "signal:  \t-43 dBm" in the recording
