@@ -3,14 +3,14 @@ restart fallback, a switch that never finishes."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 
 from edge_agent.wifi.channel_switch import ChannelSwitcher, chan_switch_command
 from edge_agent.wifi.hostapd_ctrl import HostapdControl
+
+from .fake_hostapd import FakeHostapd
 
 
 @pytest.mark.parametrize(("channel", "width", "expected"), [
@@ -30,21 +30,8 @@ class StatefulHostapd:
     def __init__(self, ctrl_dir: Path, csa_supported: bool, finishes: bool = True):
         self.channel, self.stations = 6, 2
         self.csa_supported, self.finishes = csa_supported, finishes
-        self.commands: list[str] = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(ctrl_dir / "wlan0"))
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, client = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            command = data.decode()
-            self.commands.append(command)
-            for reply in self._answer(command):
-                self.sock.sendto(reply.encode(), client)
+        self.server = FakeHostapd(ctrl_dir, self._answer)
+        self.commands = self.server.commands
 
     def _answer(self, command: str) -> list[str]:
         name = command.split()[0]
@@ -67,7 +54,7 @@ class StatefulHostapd:
         return ["UNKNOWN COMMAND\n"]
 
     def close(self) -> None:
-        self.sock.close()
+        self.server.close()
 
 
 @pytest.fixture

@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 
+from .fake_hostapd import FakeHostapd
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
 STATUS = (DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text()
-
-
-class FakeHostapd:
-    """Answers commands from a table; some answers are preceded or followed by unsolicited events."""
-
-    def __init__(self, ctrl_dir: Path, replies: dict[str, list[str]]):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(ctrl_dir / "wlan0"))
-        self.replies = replies
-        self.commands: list[str] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, client = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            command = data.decode()
-            self.commands.append(command)
-            for message in self.replies.get(command.split()[0], ["UNKNOWN COMMAND\n"]):
-                self.sock.sendto(message.encode(), client)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -51,7 +26,7 @@ def fake(short_tmp: Path):
                         "OK\n", "<3>AP-CSA-FINISHED freq=5180 dfs=0"],
         "STA-FIRST": [""],
     }
-    server = FakeHostapd(short_tmp, replies)
+    server = FakeHostapd(short_tmp, lambda command: replies.get(command.split()[0], ["UNKNOWN COMMAND\n"]))
     yield short_tmp, server
     server.close()
 
