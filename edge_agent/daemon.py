@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import platform
 import queue
 import signal
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 
 from edge_agent import __version__
 from edge_agent.agent_commands import AgentCommands
+from edge_agent.agent_status import health_stats, meta_card, status_report
 from edge_agent.backends import PremisesBackends, premises_mode, select_backends
 from edge_agent.clock import Clock, ScaledClock, SystemClock
 from edge_agent.collectors import Collector
@@ -120,7 +120,7 @@ class Agent:
         outbox = Outbox(self.state_dir / "outbox.sqlite", reporting.outbox_max_bytes, reporting.outbox_sync)
         now = lambda: (self.clock.monotonic(), self.clock.wall())  # noqa: E731
         publisher = MqttPublisher(
-            config.mqtt, self.envelopes, outbox, now, self.state_dir / "mqtt_session", meta=self._meta
+            config.mqtt, self.envelopes, outbox, now, self.state_dir / "mqtt_session", meta=lambda: meta_card(self)
         )
         replier = Replier(outbox, self.envelopes, now, publisher.wake)
         gate = CommandGate(publisher.base_topic, config.commands.allowed)
@@ -132,21 +132,6 @@ class Agent:
         self.intake = CommandIntake(gate, replier, execute, time.time)
         publisher.on_command = self.intake.handle
         return OutboxSink(outbox, publisher)
-
-    def _meta(self) -> dict[str, Any]:
-        return {
-            "premises": self.backends.mode,
-            "platform": {
-                "system": platform.system(),
-                "release": platform.release(),
-                "machine": platform.machine(),
-                "python": platform.python_version(),
-            },
-            "collectors": sorted(self.collectors),
-            "detectors": [d.name for d in self.pipeline.detectors],
-            "commands": sorted(self.config.commands.allowed),
-            "models": [],
-        }
 
     def run_in_loop(self, work: Callable[[], Any]) -> Future:
         """Run `work` on the agent's loop thread (between collector runs); the Future carries its result."""
@@ -176,7 +161,8 @@ class Agent:
         now = self.clock.monotonic()
         collectors = build_collectors(config, self.backends)
         collectors.append(
-            AgentHealthCollector(config.reporting.agent_health_interval_s, config.agent.device_id, self._health_stats)
+            AgentHealthCollector(config.reporting.agent_health_interval_s, config.agent.device_id,
+                                 lambda: health_stats(self))
         )
         self.collectors = {c.name: c for c in collectors}
         old = self.schedule.tasks
@@ -316,67 +302,9 @@ class Agent:
     def _status_line(self) -> str:
         return f"{len(self.tracker.active())} open issues, {self.backends.mode} premises"
 
-    # Control-socket handlers (run on the control thread; they only read).
+    # Control-socket handlers (run on the control thread; the read-only ones live in agent_status).
     def _status(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        now = self.clock.monotonic()
-        return {
-            "agent_version": __version__,
-            "device_id": self.config.agent.device_id,
-            "site_id": self.config.agent.site_id,
-            "boot_id": self.envelopes.boot_id,
-            "premises": self.backends.mode,
-            "config_path": str(self.config_path) if self.config_path else None,
-            "uptime_s": round(now - self.started_mono, 1),
-            "wall_time": time.time(),
-            "reloads": self.reloads,
-            "reload_failures": self.reload_failures,
-            "open_issues": len(self.tracker.active()),
-            "issue_counters": self.tracker.counters.to_dict(),
-            "collectors": [task.to_dict(now) for task in list(self.schedule.tasks.values())],
-            "detectors": [
-                {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error}
-                for name, h in list(self.pipeline.detector_health.items())
-            ],
-            "reporting": {
-                "events": self.reporter.published_events,
-                "samples": self.reporter.published_samples,
-                "journal": str(self.journal.path),
-                "mqtt": self._mqtt_status(),
-            },
-            "latest": self.pipeline.latest_samples(),
-        }
-
-    def _health_stats(self) -> dict[str, Any]:
-        tasks = list(self.schedule.tasks.values())
-        stats: dict[str, Any] = {
-            "open_issues": len(self.tracker.active()),
-            "collector_failures": sum(t.total_failures for t in tasks),
-            "detector_failures": sum(h.failures for h in self.pipeline.detector_health.values()),
-            "events_reported": self.reporter.published_events,
-        }
-        if self.mqtt is not None:
-            box = self.mqtt.outbox.stats()
-            stats.update(
-                outbox_events=box.queued_events,
-                outbox_telemetry=box.queued_telemetry,
-                outbox_bytes=box.bytes,
-                dropped_telemetry=box.dropped_telemetry,
-                mqtt_published=self.mqtt.publisher.published,
-                mqtt_connects=self.mqtt.publisher.connects,
-            )
-        return stats
-
-    def _mqtt_status(self) -> dict[str, Any] | None:
-        if self.mqtt is None:
-            return None
-        publisher = self.mqtt.publisher
-        return {
-            "broker": f"{self.config.mqtt.host}:{self.config.mqtt.port}",
-            "connected": publisher.connected.is_set(),
-            "connects": publisher.connects,
-            "published": publisher.published,
-            "outbox": self.mqtt.outbox.stats().to_dict(),
-        }
+        return status_report(self)
 
     def _diagnose_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S)

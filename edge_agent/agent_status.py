@@ -1,0 +1,95 @@
+"""What the running agent says about itself: the technician's status, the cloud's device card, and the
+numbers of its own health telemetry. Read-only views of an Agent; they run on the control or MQTT thread."""
+
+from __future__ import annotations
+
+import platform
+import time
+from typing import TYPE_CHECKING, Any
+
+from edge_agent import __version__
+
+if TYPE_CHECKING:
+    from edge_agent.daemon import Agent
+
+
+def status_report(agent: Agent) -> dict[str, Any]:
+    now = agent.clock.monotonic()
+    return {
+        "agent_version": __version__,
+        "device_id": agent.config.agent.device_id,
+        "site_id": agent.config.agent.site_id,
+        "boot_id": agent.envelopes.boot_id,
+        "premises": agent.backends.mode,
+        "config_path": str(agent.config_path) if agent.config_path else None,
+        "uptime_s": round(now - agent.started_mono, 1),
+        "wall_time": time.time(),
+        "reloads": agent.reloads,
+        "reload_failures": agent.reload_failures,
+        "open_issues": len(agent.tracker.active()),
+        "issue_counters": agent.tracker.counters.to_dict(),
+        "collectors": [task.to_dict(now) for task in list(agent.schedule.tasks.values())],
+        "detectors": [
+            {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error}
+            for name, h in list(agent.pipeline.detector_health.items())
+        ],
+        "reporting": {
+            "events": agent.reporter.published_events,
+            "samples": agent.reporter.published_samples,
+            "journal": str(agent.journal.path),
+            "mqtt": mqtt_status(agent),
+        },
+        "latest": agent.pipeline.latest_samples(),
+    }
+
+
+def mqtt_status(agent: Agent) -> dict[str, Any] | None:
+    if agent.mqtt is None:
+        return None
+    publisher = agent.mqtt.publisher
+    return {
+        "broker": f"{agent.config.mqtt.host}:{agent.config.mqtt.port}",
+        "connected": publisher.connected.is_set(),
+        "connects": publisher.connects,
+        "published": publisher.published,
+        "outbox": agent.mqtt.outbox.stats().to_dict(),
+    }
+
+
+def health_stats(agent: Agent) -> dict[str, Any]:
+    """The agent's own health as metrics (telemetry/agent): how the cloud learns of dropped telemetry."""
+    tasks = list(agent.schedule.tasks.values())
+    stats: dict[str, Any] = {
+        "open_issues": len(agent.tracker.active()),
+        "collector_failures": sum(t.total_failures for t in tasks),
+        "detector_failures": sum(h.failures for h in agent.pipeline.detector_health.values()),
+        "events_reported": agent.reporter.published_events,
+    }
+    if agent.mqtt is not None:
+        box = agent.mqtt.outbox.stats()
+        stats.update(
+            outbox_events=box.queued_events,
+            outbox_telemetry=box.queued_telemetry,
+            outbox_bytes=box.bytes,
+            dropped_telemetry=box.dropped_telemetry,
+            mqtt_published=agent.mqtt.publisher.published,
+            mqtt_connects=agent.mqtt.publisher.connects,
+        )
+    return stats
+
+
+def meta_card(agent: Agent) -> dict[str, Any]:
+    """The body of the retained `meta` message."""
+    return {
+        "premises": agent.backends.mode,
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+        },
+        "collectors": sorted(agent.collectors),
+        "detectors": [d.name for d in agent.pipeline.detectors],
+        "commands": sorted(agent.config.commands.allowed),
+        "models": [],
+    }
