@@ -51,7 +51,8 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
     hostapd_socket = wifi.hostapd_ctrl_dir / wifi.interface
     if hostapd_socket.exists():
         local_dir = control_socket_path(config).parent  # the runtime directory: hostapd can reply there
-        radio, notes = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir), [f"Wi-Fi from hostapd at {hostapd_socket}"]
+        radio = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s)
+        notes = [f"Wi-Fi from hostapd at {hostapd_socket}"]
     else:
         radio, notes = None, [f"no hostapd control socket at {hostapd_socket}: the wifi collector is off"]
     return PremisesBackends(

@@ -110,6 +110,7 @@ class WifiCollectorConfig(_CollectorSection):
     interval_s: float = Field(5.0, gt=0, le=86_400)
     interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
     hostapd_ctrl_dir: Path = Path("/run/hostapd")
+    scan_interval_s: float = Field(900.0, ge=60, le=86_400)
 
 
 class ConnectivityCollectorConfig(_CollectorSection):

@@ -38,6 +38,29 @@ class StationStatus:
     connected_s: int | None
 
 
+@dataclass(frozen=True)
+class NeighbourNetwork:
+    bssid: str | None
+    channel: int
+    signal_dbm: float | None
+    width_mhz: int | None
+
+
+def neighbour_summary(neighbours: list[NeighbourNetwork]) -> dict[str, float | int | None]:
+    """Flat metrics (telemetry values are scalars): the number of other networks, and per channel N
+    `chN_networks` and `chN_loudest_dbm` (what channel scoring needs)."""
+    summary: dict[str, float | int | None] = {"networks": len(neighbours)}
+    for network in neighbours:
+        count_key, loudest_key = f"ch{network.channel}_networks", f"ch{network.channel}_loudest_dbm"
+        summary[count_key] = int(summary.get(count_key) or 0) + 1
+        loudest = summary.get(loudest_key)
+        if network.signal_dbm is not None and (loudest is None or network.signal_dbm > loudest):
+            summary[loudest_key] = network.signal_dbm
+        else:
+            summary.setdefault(loudest_key, None)
+    return summary
+
+
 class RadioBackend(Protocol):
     def radio_status(self, interface: str) -> RadioStatus:
         """Raises RadioUnavailable when the radio cannot be read."""
@@ -80,6 +103,10 @@ class WifiCollector:
         if read_stations is not None:
             band_ghz = 2.4 if status.freq_mhz < 3000 else 5 if status.freq_mhz < 5950 else 6
             samples += self._station_samples(read_stations(self.interface), band_ghz, mono, ts)
+        read_neighbours = getattr(self.backend, "neighbours", None)
+        neighbours = read_neighbours(self.interface) if read_neighbours is not None else None
+        if neighbours is not None:  # None: no fresh scan this round (scans are rate-limited)
+            samples.append(Sample("wifi.neighbours", self.interface, neighbour_summary(neighbours), mono, ts))
         return samples
 
     def _station_samples(self, stations: list[StationStatus], band_ghz: float, mono: float, ts: float) -> list[Sample]:

@@ -8,13 +8,14 @@ has none yet. Counter resets give None, never a negative or >100 % ratio (survey
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
+from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
-from edge_agent.wifi.iw import SurveyEntry, parse_station_dump, parse_survey_dump
+from edge_agent.wifi.iw import SurveyEntry, parse_scan, parse_station_dump, parse_survey_dump
 from edge_agent.wifi.survey import channel_load
 
 
@@ -31,6 +32,7 @@ class HostapdRadio:
         self,
         ctrl_dir: Path,
         local_dir: Path | None = None,
+        scan_interval_s: float = 900.0,
         run: Callable[[list[str]], str] = run_command,
         connect: Callable[[Path, str], HostapdControl] | None = None,
     ):
@@ -42,6 +44,8 @@ class HostapdRadio:
                                                                                local_dir=local_dir))
         self._controls: dict[str, HostapdControl] = {}
         self._last_survey: dict[str, SurveyEntry] = {}
+        self._last_scan: dict[str, float] = {}
+        self.scan_interval_s = scan_interval_s
 
     def _control(self, interface: str) -> HostapdControl:
         if interface not in self._controls:
@@ -85,6 +89,21 @@ class HostapdRadio:
             for s in dump.stations
             if s.mac is not None
         ]
+
+    def neighbours(self, interface: str) -> list[NeighbourNetwork] | None:
+        """Other networks from `iw dev X scan`, at most once per `scan_interval_s`: a scan takes the radio off
+        its channel for a moment, which the stations feel. None when no scan is due or the scan failed."""
+        now = time.monotonic()
+        last = self._last_scan.get(interface)
+        if last is not None and now - last < self.scan_interval_s:
+            return None
+        self._last_scan[interface] = now
+        try:
+            result = parse_scan(self._run(["iw", "dev", interface, "scan"]))
+        except (OSError, ParseError):
+            return None
+        return [NeighbourNetwork(b.bssid, b.channel, b.signal_dbm, b.width_mhz)
+                for b in result.bsses if b.channel is not None]
 
     def _survey(self, interface: str) -> SurveyEntry | None:
         """The in-use channel's survey entry; None where the driver keeps no survey."""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus, WifiCollector, retry_ratios
+from edge_agent.collectors.wifi import (
+    NeighbourNetwork,
+    RadioStatus,
+    RadioUnavailable,
+    StationStatus,
+    WifiCollector,
+    neighbour_summary,
+    retry_ratios,
+)
 
 STATUS = RadioStatus(channel=11, freq_mhz=2462, width_mhz=20, noise_dbm=-92.0, busy_ratio=0.31,
                      tx_power_dbm=17.0, station_count=4)
@@ -73,3 +81,28 @@ def test_a_radio_that_cannot_be_read_becomes_an_unavailable_sample():
 
     [sample] = WifiCollector(5.0, "wlan1", DeadRadio()).collect(0.0, 0.0)
     assert dict(sample.metrics) == {"available": False, "error": "STATUS: no reply from hostapd within 2 s"}
+
+
+def test_neighbour_summary_counts_networks_and_keeps_the_loudest_per_channel():
+    summary = neighbour_summary([
+        NeighbourNetwork("aa", 6, -70.0, 20),
+        NeighbourNetwork("bb", 6, -52.0, 40),
+        NeighbourNetwork("cc", 11, None, 20),
+    ])
+    assert summary == {"networks": 3, "ch6_networks": 2, "ch6_loudest_dbm": -52.0, "ch11_networks": 1,
+                       "ch11_loudest_dbm": None}
+
+
+def test_a_fresh_scan_becomes_a_neighbours_sample_and_no_scan_adds_nothing():
+    class ScanningRadio(FakeRadio):
+        def __init__(self, scans):
+            super().__init__()
+            self.scans = scans
+
+        def neighbours(self, interface):
+            return self.scans.pop(0)
+
+    collector = WifiCollector(5.0, "wlan1", ScanningRadio([[NeighbourNetwork("aa", 1, -60.0, 20)], None]))
+    first = [s for s in collector.collect(0.0, 0.0) if s.stream == "wifi.neighbours"]
+    second = [s for s in collector.collect(5.0, 5.0) if s.stream == "wifi.neighbours"]
+    assert first[0].metrics["networks"] == 1 and second == []

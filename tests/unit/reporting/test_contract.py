@@ -78,3 +78,16 @@ def test_the_issue_schema_rejects_a_message_without_its_issue_id():
     message = {"schema": "edge.issue/1", "id": "x", "device_id": "d", "site_id": "s", "agent_version": "0",
                "boot_id": "b", "seq": 1, "ts": 1.0, "mono_ms": 1, "clock_synced": None}
     assert any("issue_id" in e.message for e in schema("issue").iter_errors(message))
+
+
+def test_wifi_station_and_neighbour_telemetry_match_the_telemetry_schema():
+    from edge_agent.collectors.wifi import NeighbourNetwork, neighbour_summary
+    from edge_agent.model import Sample
+
+    capture = Capture()
+    reporter = Reporter(EnvelopeFactory("gw-1", "site-1", lambda: None), [capture])
+    reporter.telemetry(Sample("wifi.neighbours", "wlan0", neighbour_summary([NeighbourNetwork("a", 6, -60.0, 20)]),
+                              1.0, 1.0))
+    reporter.telemetry(Sample("wifi.station", "aa:bb:cc:dd:ee:ff", {"signal_dbm": -60.0, "band_ghz": 2.4}, 1.0, 1.0))
+    for _, message in capture.messages:
+        assert list(schema("telemetry").iter_errors(message)) == []

@@ -86,3 +86,19 @@ def test_stations_come_from_the_recorded_iw_station_dump():
     stations = backend.stations("wlan0")
     assert stations and all(s.mac and s.mac.count(":") == 5 for s in stations)
     assert stations[0].signal_dbm == -43.0  # "signal:  \t-43 dBm" in the recording
+
+
+def test_neighbours_come_from_a_scan_at_most_once_per_interval():
+    scan = (DATA / "iw_scan__kellyjonbrazil_jc_iw-scan0_spaces.txt").read_text()
+    commands: list[list[str]] = []
+
+    def run(argv):
+        commands.append(argv)
+        return scan
+
+    backend = HostapdRadio(Path("/run/hostapd"), scan_interval_s=900, run=run, connect=lambda d, i: RecordedHostapd())
+    first = backend.neighbours("wlan0")
+    again = backend.neighbours("wlan0")
+    assert first and all(n.channel for n in first)
+    assert again is None  # not due yet: scans disturb the stations
+    assert commands == [["iw", "dev", "wlan0", "scan"]]
