@@ -78,6 +78,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_client_options(reload)
     reload.set_defaults(handler=_cmd_reload)
 
+    fleet = sub.add_parser("fleet", help="fleet-side tools, run against the broker")
+    fleet_sub = fleet.add_subparsers(title="fleet commands", metavar="COMMAND")
+    fleet_watch = fleet_sub.add_parser("watch", help="watch the fleet's presence, issues and actions")
+    fleet_watch.add_argument("--broker", required=True, help="HOST:PORT of the MQTT broker")
+    fleet_watch.add_argument("--prefix", default="edge/v1", help="topic prefix (default edge/v1)")
+    fleet_watch.add_argument("--share", metavar="GROUP", help="an MQTT v5 shared subscription: watchers split the load")
+    fleet_watch.add_argument("--username")
+    fleet_watch.add_argument("--ca-file", type=Path)
+    fleet_watch.add_argument("--cert-file", type=Path)
+    fleet_watch.add_argument("--key-file", type=Path)
+    fleet_watch.add_argument("--json", action="store_true", help="stream normalised events as JSON lines")
+    fleet_watch.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
+    fleet_watch.set_defaults(handler=_cmd_fleet_watch)
+
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_sub.add_parser("check", help="validate a config file and print the effective config")
@@ -247,6 +261,28 @@ def _cmd_reload(args: argparse.Namespace) -> int:
     else:
         print("the new config was refused and the old one kept: see the agent's log", file=sys.stderr)
     return EX_OK if result["applied"] else EX_CONFIG
+
+
+def _cmd_fleet_watch(args: argparse.Namespace) -> int:
+    from edge_agent.fleet.watch import WatchOptions, watch
+
+    host, _, port = args.broker.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"edge-agent: --broker {args.broker!r} is not HOST:PORT", file=sys.stderr)
+        return 64
+    options = WatchOptions(
+        host=host, port=int(port), prefix=args.prefix, share=args.share, username=args.username,
+        password=os.environ.get("EDGE_AGENT_FLEET_PASSWORD"), ca_file=args.ca_file, cert_file=args.cert_file,
+        key_file=args.key_file, as_json=args.json, duration_s=args.duration,
+    )
+    try:
+        state = watch(options)
+    except OSError as exc:
+        print(f"edge-agent: cannot reach the broker at {args.broker}: {exc.strerror or exc}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    if args.json:
+        print(json.dumps({"summary": state.summary()}), file=sys.stderr)
+    return EX_OK
 
 
 def _cmd_issues(args: argparse.Namespace) -> int:

@@ -1,0 +1,107 @@
+"""`edge-agent fleet watch`: subscribe to the fleet's topics and show it, as JSON lines or a live table.
+
+With `--share GROUP` the subscription is an MQTT v5 shared one: several watchers split the messages between
+them (each message goes to one of them), which is how the watch scales out on the broker already there.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from edge_agent.fleet.state import FleetState
+from edge_agent.output import duration, table
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    host: str
+    port: int
+    prefix: str = "edge/v1"
+    share: str | None = None
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    as_json: bool = False
+    duration_s: float | None = None
+    refresh_s: float = 2.0
+
+    @property
+    def topic_filter(self) -> str:
+        base = f"{self.prefix}/+/#"
+        return f"$share/{self.share}/{base}" if self.share else base
+
+
+def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], float] = time.time) -> FleetState:
+    import paho.mqtt.client as mqtt
+
+    state = FleetState(prefix=options.prefix)
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    if options.username:
+        client.username_pw_set(options.username, options.password)
+    if options.ca_file or options.cert_file:
+        client.tls_set(ca_certs=str(options.ca_file) if options.ca_file else None,
+                       certfile=str(options.cert_file) if options.cert_file else None,
+                       keyfile=str(options.key_file) if options.key_file else None,
+                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(options.topic_filter, qos=1)
+    # paho's thread only queues; parsing and aggregation happen here, on one thread.
+    client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now()))
+    client.connect(options.host, options.port)
+    client.loop_start()
+    deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
+    next_table = time.monotonic()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            try:
+                topic, payload, received = inbox.get(timeout=0.2)
+            except queue.Empty:
+                pass
+            else:
+                event = state.ingest(topic, payload, received)
+                if event is not None and options.as_json:
+                    out.write(json.dumps(event, default=str) + "\n")
+                    out.flush()
+            if not options.as_json and time.monotonic() >= next_table:
+                out.write("\033[2J\033[H" if out.isatty() else "\n")
+                out.write(render_fleet(state, now()) + "\n")
+                out.flush()
+                next_table = time.monotonic() + options.refresh_s
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return state
+
+
+def render_fleet(state: FleetState, now: float) -> str:
+    summary = state.summary()
+    lines = [
+        f"{summary['devices']} devices: {summary['online']} online, {summary['offline']} offline   "
+        f"invalid {summary['invalid']}, duplicates {summary['duplicates']}, stale wills {summary['stale_wills']}",
+        "open issues: " + (", ".join(f"{t} {n}" for t, n in sorted(summary["open_issues_by_type"].items()))
+                           or "none"),
+        "",
+    ]
+    rows = []
+    for device in sorted(state.devices.values(), key=lambda d: (-len(d.open_issues), d.device_id)):
+        presence = {True: "online", False: "OFFLINE", None: "?"}[device.online]
+        issues = ", ".join(sorted({i["type"] for i in device.open_issues.values()})) or "-"
+        actions = ", ".join(f"{k} {v}" for k, v in sorted(device.actions.items())) or "-"
+        seen = None if device.last_seen is None else f"{duration(now - device.last_seen)} ago"
+        rows.append([device.device_id, presence, device.session, len(device.open_issues), issues, actions, seen])
+    lines.append(table(["DEVICE", "PRESENCE", "SESSION", "OPEN", "ISSUES", "ACTIONS", "LAST SEEN"], rows))
+    if state.last_invalid:
+        lines.append(f"\nlast invalid message: {state.last_invalid}")
+    return "\n".join(lines)

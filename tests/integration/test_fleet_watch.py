@@ -1,0 +1,69 @@
+"""`edge-agent fleet watch` against a real mosquitto: a live agent's presence and issues, and two watchers on a
+shared subscription that together see every message exactly once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from agent_process import Daemon
+
+from edge_agent.reporting.envelope import EnvelopeFactory
+
+
+def start_watch(broker, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}", "--json",
+         *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def events_of(watcher: subprocess.Popen) -> tuple[list[dict], dict]:
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    summary = json.loads(err.strip().splitlines()[-1])["summary"]
+    return [json.loads(line) for line in out.splitlines()], summary
+
+
+def test_watch_shows_a_live_agent_online_with_its_issue(short_tmp: Path, mosquitto):
+    watcher = start_watch(mosquitto, "--duration", "12")
+    time.sleep(0.5)  # subscribed before the agent is born
+    daemon = Daemon(short_tmp, f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n')
+    daemon.start()
+    try:
+        events, summary = events_of(watcher)
+    finally:
+        daemon.stop()
+    kinds = {(e["kind"], e["message"].get("state") or e["message"].get("change")) for e in events}
+    assert ("status", "online") in kinds
+    assert any(e["kind"] == "event" and e["message"]["type"] == "wifi_interference" for e in events)
+    assert summary["devices"] == 1 and summary["invalid"] == 0
+
+
+def test_two_shared_watchers_split_the_messages_without_duplicates(mosquitto):
+    watchers = [start_watch(mosquitto, "--share", "fleet", "--duration", "6") for _ in range(2)]
+    time.sleep(1.0)
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+    sent = []
+    for device in range(10):
+        factory = EnvelopeFactory(f"sim-{device:02d}", "site", lambda: True)
+        for n in range(20):
+            body = {"stream": "system", "subject": "host", "metrics": {"cpu_percent": float(n)}}
+            message = factory.wrap("edge.telemetry/1", body, 1.0, 1.0)
+            sent.append(message["id"])
+            publisher.publish(f"edge/v1/sim-{device:02d}/telemetry/system", json.dumps(message), qos=1)
+    time.sleep(1.0)
+    publisher.disconnect()
+    publisher.loop_stop()
+
+    seen = [[e["message"]["id"] for e in events_of(w)[0]] for w in watchers]
+    assert all(seen), "both watchers should get a share"
+    assert not set(seen[0]) & set(seen[1])
+    assert sorted(seen[0] + seen[1]) == sorted(sent)
