@@ -91,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
     fleet_watch.add_argument("--json", action="store_true", help="stream normalised events as JSON lines")
     fleet_watch.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     fleet_watch.set_defaults(handler=_cmd_fleet_watch)
+    fleet_cmd = fleet_sub.add_parser("cmd", help="send one command to one gateway and follow its replies")
+    fleet_cmd.add_argument("device")
+    fleet_cmd.add_argument("command", help="ping, diagnose, get_issues, set_log_level")
+    fleet_cmd.add_argument("args", nargs="*", metavar="KEY=VALUE", help="the command's arguments")
+    fleet_cmd.add_argument("--broker", required=True, help="HOST:PORT of the MQTT broker")
+    fleet_cmd.add_argument("--prefix", default="edge/v1")
+    fleet_cmd.add_argument("--username")
+    fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0)
+    fleet_cmd.set_defaults(handler=_cmd_fleet_cmd)
 
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
@@ -283,6 +292,33 @@ def _cmd_fleet_watch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"summary": state.summary()}), file=sys.stderr)
     return EX_OK
+
+
+def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
+    from edge_agent.fleet.command import send_command
+
+    host, _, port = args.broker.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"edge-agent: --broker {args.broker!r} is not HOST:PORT", file=sys.stderr)
+        return 64
+    bad = [a for a in args.args if "=" not in a]
+    if bad:
+        print(f"edge-agent: arguments must be KEY=VALUE, got {bad}", file=sys.stderr)
+        return 64
+    command_args = dict(a.split("=", 1) for a in args.args)
+    final = None
+    try:
+        for reply in send_command(host, int(port), args.device, args.command, command_args, args.prefix,
+                                  args.timeout, args.username, os.environ.get("EDGE_AGENT_FLEET_PASSWORD")):
+            print(json.dumps(reply) if reply["state"] == "succeeded" else f"{reply['state']}: {reply['reason']}")
+            final = reply["state"]
+    except TimeoutError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    except OSError as exc:
+        print(f"edge-agent: cannot reach the broker at {args.broker}: {exc.strerror or exc}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    return EX_OK if final == "succeeded" else 1
 
 
 def _cmd_issues(args: argparse.Namespace) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import signal
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -163,3 +165,25 @@ def test_a_command_sent_while_the_agent_is_stopped_is_answered_when_it_returns(f
     replies = client.replies_until({"succeeded", "failed"}, timeout_s=20)
     assert [body["state"] for _, body, _ in replies] == ["accepted", "in_progress", "succeeded"]
     assert replies[-1][1]["request_id"] == "while-away"
+
+
+def test_fleet_cmd_follows_the_reply_chain_to_the_result(fleet, mosquitto):
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "fleet", "cmd", "itest-gw", "get_issues", "state=open",
+         "--broker", f"{mosquitto.host}:{mosquitto.port}", "--timeout", "15"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "accepted: checks passed" and lines[1] == "in_progress: running"
+    assert json.loads(lines[2])["state"] == "succeeded"
+
+
+def test_fleet_cmd_shows_a_rejection_and_exits_nonzero(fleet, mosquitto):
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "fleet", "cmd", "itest-gw", "set_log_level", "level=loud",
+         "--broker", f"{mosquitto.host}:{mosquitto.port}", "--timeout", "15"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 1
+    assert result.stdout.startswith("rejected: invalid args: level")
