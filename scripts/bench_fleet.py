@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +27,9 @@ import paho.mqtt.client as mqtt
 
 from edge_agent.fleet.state import FleetState
 from edge_agent.reporting.envelope import EnvelopeFactory
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
+from conftest import Broker, mosquitto_binary  # noqa: E402
 
 
 def build_messages(devices: int, count: int) -> list[tuple[str, bytes]]:
@@ -64,29 +65,6 @@ def in_process(messages: list[tuple[str, bytes]], repeats: int) -> float:
         rates.append(len(messages) / (time.perf_counter() - start))
         assert state.invalid == 0
     return statistics.median(rates)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_broker(root: Path, port: int) -> subprocess.Popen:
-    conf = root / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false", "max_queued_messages 0"]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return proc
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("mosquitto did not start")
 
 
 def through_broker(messages: list[tuple[str, bytes]], port: int, watchers: int) -> tuple[float, list[int]]:
@@ -142,15 +120,16 @@ def main() -> None:
     print(f"{args.messages} messages from {args.devices} simulated devices (96 % telemetry, 2 % status, 2 % issues)")
     print(f"in process (validate + dedup + aggregate): {in_process(messages, args.repeats):,.0f} msg/s")
     root = Path(tempfile.mkdtemp(prefix="ea-bench-", dir="/tmp"))
-    port = free_port()
-    broker = start_broker(root, port)
+    # The tests' broker launcher: its own port and config, stopped by PID.
+    broker = Broker(mosquitto_binary(), root, ["allow_anonymous true", "persistence false", "max_queued_messages 0"])
+    broker.start()
+    port = broker.port
     try:
         for watchers in (1, 2, 4):
             rate, counts = through_broker(messages, port, watchers)
             print(f"through mosquitto, {watchers} watcher(s) --share: {rate:,.0f} msg/s in all; per watcher {counts}")
     finally:
-        broker.terminate()
-        broker.wait(timeout=5)
+        broker.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

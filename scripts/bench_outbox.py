@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
-import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,30 +29,10 @@ from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.mqtt import MqttPublisher
 from edge_agent.reporting.outbox import Outbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
+from conftest import Broker, mosquitto_binary  # noqa: E402
+
 PAYLOAD_BYTES = 400  # about the size of an issue event
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_broker(root: Path, port: int) -> subprocess.Popen:
-    conf = root / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false", "max_queued_messages 0"]
-    if os.geteuid() == 0:
-        lines.append("user root")
-    conf.write_text("\n".join(lines) + "\n")
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return proc
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("mosquitto did not start")
 
 
 class Counter:
@@ -129,7 +107,7 @@ def outbox_drain(port: int, n: int, root: Path) -> float:
     outbox = Outbox(path, max_bytes=10**10, sync="full")
     envelopes = EnvelopeFactory("dev1", "site", lambda: True)
     config = MqttSection(enabled=True, host="127.0.0.1", port=port, topic_prefix="bench/out", keepalive_s=60)
-    publisher = MqttPublisher(config, envelopes, outbox, lambda: (time.monotonic(), time.time()))
+    publisher = MqttPublisher(config, envelopes, outbox, lambda: (time.monotonic(), time.time()), root / "session")
     start = time.perf_counter()
     publisher.start()
     while publisher.published < n:  # counts PUBACKed-and-deleted messages; cheaper to poll than the table
@@ -149,8 +127,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ea-bench-", dir="/tmp"))
-    port = free_port()
-    broker = start_broker(root, port)
+    # The tests' broker launcher: its own port and config, stopped by PID.
+    broker = Broker(mosquitto_binary(), root, ["allow_anonymous true", "persistence false", "max_queued_messages 0"])
+    broker.start()
+    port = broker.port
     try:
         print(f"{'N':>8}  {'bare paho msg/s':>16}  {'outbox msg/s':>13}  {'ratio':>6}  {'outbox time to empty':>20}")
         for n in (int(s) for s in args.sizes.split(",")):
@@ -159,8 +139,7 @@ def main() -> None:
             b, o = statistics.median(bare), statistics.median(drained)
             print(f"{n:>8}  {b:>16,.0f}  {o:>13,.0f}  {o / b:>6.2f}  {n / o:>18.2f} s")
     finally:
-        broker.terminate()
-        broker.wait(timeout=5)
+        broker.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
