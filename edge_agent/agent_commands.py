@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent.diagnosis import run_diagnosis
 from edge_agent.model import Finding, Sample
+from edge_agent.remediation.engine import RemediationRefused
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
 from edge_agent.reporting.commands import CommandDecision
 
@@ -28,12 +29,17 @@ class AgentCommands:
             "diagnose": self.diagnose,
             "get_issues": self.get_issues,
             "set_log_level": self.set_log_level,
+            "remediate": self.remediate,
         }
 
     def execute(self, decision: CommandDecision, target: ReplyTarget, replier: Replier) -> None:
         replier.reply(target, "in_progress", "running")
         try:
             result = self.handlers[decision.command](decision.args)
+        except RemediationRefused as exc:
+            log.warning("command %s (request %s) refused: %s", decision.command, decision.request_id, exc)
+            replier.reply(target, "failed", f"refused: {exc}")
+            return
         except Exception as exc:  # noqa: BLE001 — a failing command is reported to its sender, never fatal
             log.error("command %s (request %s) failed: %s", decision.command, decision.request_id, exc, exc_info=True)
             replier.reply(target, "failed", f"{type(exc).__name__}: {exc}")
@@ -69,6 +75,10 @@ class AgentCommands:
         if args.get("state") == "open":
             issues = [i for i in issues if i["state"] != "resolved"]
         return issues
+
+    def remediate(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Through the same engine, policy and limits as the agent's own decisions; a refusal fails the command."""
+        return self.agent.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cloud")
 
     def set_log_level(self, args: Mapping[str, Any]) -> dict[str, str]:
         level = str(args["level"]).upper()

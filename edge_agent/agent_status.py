@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from edge_agent import __version__
+from edge_agent.kpis import flat_kpis
 
 if TYPE_CHECKING:
     from edge_agent.daemon import Agent
@@ -28,6 +29,7 @@ def status_report(agent: Agent) -> dict[str, Any]:
         "reload_failures": agent.reload_failures,
         "open_issues": len(agent.tracker.active()),
         "issue_counters": agent.tracker.counters.to_dict(),
+        "remediation": {"kpis": agent.kpi_snapshot(), "default_mode": agent.config.remediation.default_mode},
         "collectors": [task.to_dict(now) for task in list(agent.schedule.tasks.values())],
         "detectors": [
             {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error}
@@ -64,6 +66,7 @@ def health_stats(agent: Agent) -> dict[str, Any]:
         "collector_failures": sum(t.total_failures for t in tasks),
         "detector_failures": sum(h.failures for h in agent.pipeline.detector_health.values()),
         "events_reported": agent.reporter.published_events,
+        **flat_kpis(agent.kpi_snapshot()),
     }
     if agent.mqtt is not None:
         box = agent.mqtt.outbox.stats()
@@ -92,4 +95,5 @@ def meta_card(agent: Agent) -> dict[str, Any]:
         "detectors": [d.name for d in agent.pipeline.detectors],
         "commands": sorted(agent.config.commands.allowed),
         "models": [],
+        "kpis": agent.kpi_snapshot(),
     }

@@ -10,6 +10,8 @@ from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
 from edge_agent.config import AgentConfig
 from edge_agent.paths import control_socket_path
+from edge_agent.remediation.executor import ActionExecutor
+from edge_agent.sim.actions import SimulatedActions
 from edge_agent.sim.premises import SimulatedPremises
 
 
@@ -19,6 +21,7 @@ class PremisesBackends:
     radio: RadioBackend | None
     connectivity: ConnectivityBackend | None
     notes: list[str] = field(default_factory=list)
+    actions: ActionExecutor | None = None  # remediation on these premises
 
 
 def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
@@ -42,22 +45,46 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
         notes = ["Wi-Fi and connectivity come from simulated premises"]
-        return PremisesBackends("simulated", premises, premises, notes)
+        actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
+        return PremisesBackends("simulated", premises, premises, notes, actions)
     from edge_agent.probes.network import NetworkProbes
+    from edge_agent.remediation.system_actions import SystemActions
+    from edge_agent.wifi.channel_action import ChannelPlanner
+    from edge_agent.wifi.hostapd_ctrl import HostapdControl
     from edge_agent.wifi.radio import HostapdRadio
 
     broker = [f"{config.mqtt.host}:{config.mqtt.port}"] if config.mqtt.enabled else []
     wifi = config.collectors.wifi
     hostapd_socket = wifi.hostapd_ctrl_dir / wifi.interface
+    local_dir = control_socket_path(config).parent  # the runtime directory: hostapd can reply there
+    actions = SystemActions(config.remediation, wifi.interface)
+    radio = None
     if hostapd_socket.exists():
-        local_dir = control_socket_path(config).parent  # the runtime directory: hostapd can reply there
-        radio = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s)
+        channel = config.remediation.channel
+        restart = (lambda ch: restart_hostapd_on_channel(actions, channel, ch)) if channel.restart_fallback else None
+        radio = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s,
+                             restart_on_channel=restart)
         notes = [f"Wi-Fi from hostapd at {hostapd_socket}"]
+        actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
+        actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
     else:
-        radio, notes = None, [f"no hostapd control socket at {hostapd_socket}: the wifi collector is off"]
+        notes = [f"no hostapd control socket at {hostapd_socket}: the wifi collector is off"]
     return PremisesBackends(
         "hardware",
         radio=radio,
         connectivity=NetworkProbes(config.collectors.connectivity, extra_uplinks=broker),
         notes=notes,
+        actions=actions,
     )
+
+
+def restart_hostapd_on_channel(actions, policy, channel: int) -> None:
+    """The CSA fallback: write the new channel into hostapd.conf and restart hostapd (raises OSError)."""
+    from edge_agent.remediation.refs import ActionRef
+    from edge_agent.wifi.channel_action import rewrite_hostapd_channel
+
+    conf = policy.hostapd_conf
+    conf.write_text(rewrite_hostapd_channel(conf.read_text(), channel))
+    result = actions.run(ActionRef("restart_service", policy.hostapd_service), timeout_s=30.0)
+    if not result.ok:
+        raise OSError(result.detail)

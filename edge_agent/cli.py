@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,27 @@ def _parser() -> argparse.ArgumentParser:
     reload = sub.add_parser("reload", help="make the running agent re-read its config (root or the admin group)")
     _add_client_options(reload)
     reload.set_defaults(handler=_cmd_reload)
+
+    remediate = sub.add_parser(
+        "remediate",
+        help="run one remediation action now, or approve the one an issue waits for (root or the admin group); "
+        "the agent's policy and safety limits apply",
+    )
+    _add_client_options(remediate)
+    remediate.add_argument("action", nargs="?", help="name[:target], e.g. restart_service:dnsmasq, flush_dns, "
+                           "bounce_interface:eth0, switch_channel, custom:NAME")
+    remediate.add_argument("--issue", metavar="ISSUE_ID", help="the issue this is for (its evidence verifies it)")
+    remediate.add_argument("--approve", metavar="ISSUE_ID", help="approve the action this issue waits for")
+    remediate.add_argument("--dry-run", action="store_true", help="say what would happen, change nothing")
+    remediate.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                           help="follow the action until its outcome, at most this long (0: do not wait)")
+    remediate.set_defaults(handler=_cmd_remediate)
+
+    actions = sub.add_parser("actions", help="the remediation audit log: every decision, action and outcome")
+    _add_client_options(actions)
+    actions.add_argument("--issue", metavar="ISSUE_ID", help="only this issue's")
+    actions.add_argument("--limit", type=int, default=30, help="the newest N entries (0: all kept)")
+    actions.set_defaults(handler=_cmd_actions)
 
     fleet = sub.add_parser("fleet", help="fleet-side tools, run against the broker")
     fleet_sub = fleet.add_subparsers(title="fleet commands", metavar="COMMAND")
@@ -194,6 +216,7 @@ def _ask(
     request_args: dict[str, Any] | None = None,
     timeout_s: float = 5.0,
     quiet_if_not_running: bool = False,
+    reraise: tuple[type[Exception], ...] = (),
 ) -> Any:
     """The running agent's answer; None (when asked to be quiet) if no agent runs."""
     from edge_agent.control import AgentNotRunning, ControlError, request
@@ -207,6 +230,8 @@ def _ask(
         print(f"edge-agent: the agent is not running (no control socket at {socket_path})", file=sys.stderr)
         raise _Exit(EX_UNAVAILABLE) from None
     except ControlError as exc:
+        if isinstance(exc, reraise):
+            raise
         print(f"edge-agent: {exc}", file=sys.stderr)
         raise _Exit(EX_UNAVAILABLE) from None
 
@@ -270,6 +295,60 @@ def _cmd_reload(args: argparse.Namespace) -> int:
     else:
         print("the new config was refused and the old one kept: see the agent's log", file=sys.stderr)
     return EX_OK if result["applied"] else EX_CONFIG
+
+
+FINAL_OUTCOMES = {"fixed", "completed", "failed", "escalated", "cancelled", "skipped"}
+
+
+def _cmd_remediate(args: argparse.Namespace) -> int:
+    from edge_agent.control import RefusedByAgent
+
+    if (args.action is None) == (args.approve is None):
+        print("edge-agent: name an ACTION, or --approve ISSUE_ID", file=sys.stderr)
+        return 64
+    request = {"action": args.action, "issue_id": args.approve or args.issue, "dry_run": args.dry_run}
+    try:
+        answer = _ask(args, "remediate", request, timeout_s=35.0, reraise=(RefusedByAgent,))
+    except RefusedByAgent as exc:
+        print(f"edge-agent: refused: {exc}", file=sys.stderr)
+        return 1
+    if answer.get("dry_run"):
+        print(json.dumps(answer) if args.json else answer["would"])
+        return EX_OK
+    action_id = answer.get("action_id")
+    if not args.json:
+        print(f"{answer.get('action')}: {answer['state']}")
+    entries = _follow_action(args, action_id, args.wait) if action_id and args.wait > 0 else []
+    if args.json:
+        print(json.dumps({"answer": answer, "entries": entries}, indent=2))
+    else:
+        for entry in entries:
+            print(f"{entry['outcome']}: {entry['reason']}")
+    final = entries[-1]["outcome"] if entries else None
+    return 1 if final in ("failed", "escalated", "skipped") else EX_OK
+
+
+def _follow_action(args: argparse.Namespace, action_id: str, wait_s: float) -> list[dict[str, Any]]:
+    """The audit entries of one action, polled until it reaches an outcome or `wait_s` passes."""
+    deadline = time.monotonic() + wait_s
+    entries: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        entries = _ask(args, "actions", {"action_id": action_id, "limit": 0})["entries"]
+        if entries and entries[-1]["outcome"] in FINAL_OUTCOMES:
+            break
+        time.sleep(0.5)
+    return entries
+
+
+def _cmd_actions(args: argparse.Namespace) -> int:
+    answer = _ask(args, "actions", {"issue_id": args.issue, "limit": args.limit})
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return EX_OK
+    from edge_agent.views import render_actions
+
+    print(render_actions(answer))
+    return EX_OK
 
 
 def _cmd_fleet_watch(args: argparse.Namespace) -> int:

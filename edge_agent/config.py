@@ -12,6 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from edge_agent.remediation.refs import parse_ref
+from edge_agent.remediation.settings import RemediationSection
+
 EX_CONFIG = 78  # sysexits.h: configuration error
 
 # The config file format. A change that renames or reshapes keys bumps it and adds a step to MIGRATIONS,
@@ -207,6 +210,15 @@ class FaultConfig(_Section):
         0.5, ge=0, le=1,
         description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added",
     )
+    fixed_by: list[str] | None = Field(
+        None, description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")
+
+    @field_validator("fixed_by")
+    @classmethod
+    def _action_refs(cls, refs: list[str] | None) -> list[str] | None:
+        for ref in refs or []:
+            parse_ref(ref)  # ValueError names the bad ref
+        return refs
 
     @model_validator(mode="after")
     def _end_after_start(self) -> FaultConfig:
@@ -227,6 +239,7 @@ class SimulationSection(_Section):
     seed: int = 1
     speed: float = Field(1.0, gt=0, le=1000)
     channel: int = Field(6, ge=1, le=196)
+    csa_supported: bool = Field(True, description="false: the access point answers CHAN_SWITCH with FAIL")
     cycle_s: float | None = Field(180.0, gt=0)
     faults: list[FaultConfig] = Field(default_factory=_demo_faults)
 
@@ -258,14 +271,17 @@ class MqttSection(_Section):
     key_file: Path | None = None
 
 
-CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level"]
+CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level", "remediate"]
 
 
 class CommandsSection(_Section):
-    allowed: list[CommandName] = Field(default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level"])
+    allowed: list[CommandName] = Field(
+        default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level", "remediate"])
 
 
 class AgentConfig(_Section):
+    """The whole file. Sections of components live with them (remediation.settings)."""
+
     version: int = Field(CONFIG_VERSION, ge=1, le=CONFIG_VERSION)
     agent: AgentSection = Field(default_factory=AgentSection)
     premises: PremisesSection = PremisesSection()
@@ -277,6 +293,7 @@ class AgentConfig(_Section):
     reporting: ReportingSection = ReportingSection()
     mqtt: MqttSection = MqttSection()
     commands: CommandsSection = Field(default_factory=CommandsSection)
+    remediation: RemediationSection = Field(default_factory=RemediationSection)
 
     def masked_dict(self) -> dict[str, Any]:
         """The effective config as plain data, secrets masked (SecretStr dumps as stars in JSON mode)."""

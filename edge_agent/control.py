@@ -27,6 +27,14 @@ class ControlError(Exception):
     """The agent could not be asked: not running, not permitted, or it answered with an error."""
 
 
+class RequestRefused(Exception):
+    """A handler's "no", with the reason for the person who asked (not a fault of the agent)."""
+
+
+class RefusedByAgent(ControlError):
+    """The agent understood the request and said no (policy, a safety limit): the message says why."""
+
+
 class AgentNotRunning(ControlError):
     pass
 
@@ -114,6 +122,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"ok": False, "error": f"unknown request {name!r}; known: {known}"}
         try:
             return {"ok": True, "result": handler(request.get("args") or {})}
+        except RequestRefused as exc:
+            return {"ok": False, "error": str(exc), "refused": True}
         except (ValueError, KeyError) as exc:
             return {"ok": False, "error": f"bad arguments: {exc}"}
         except TimeoutError:
@@ -221,5 +231,6 @@ def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeou
         raise ControlError(f"the agent closed the connection on {path} without answering")
     response = json.loads(line)
     if not response.get("ok"):
-        raise ControlError(response.get("error", "the agent refused the request"))
+        error = response.get("error", "the agent refused the request")
+        raise RefusedByAgent(error) if response.get("refused") else ControlError(error)
     return response["result"]

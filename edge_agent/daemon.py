@@ -24,13 +24,14 @@ from edge_agent.collectors.interfaces import InterfacesCollector
 from edge_agent.collectors.system import SystemCollector
 from edge_agent.collectors.wifi import WifiCollector
 from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
-from edge_agent.control import ControlServer
+from edge_agent.control import ControlServer, RequestRefused
 from edge_agent.detectors.catalog import default_detectors
 from edge_agent.issues import IssueTracker
+from edge_agent.kpis import KpiCounter
 from edge_agent.notify import SystemdNotifier
 from edge_agent.paths import control_socket_path, state_dir
 from edge_agent.pipeline import Pipeline
-from edge_agent.remediation import NoRemediation
+from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.journal import EventJournal
 from edge_agent.reporting.reporter import LogSink, Reporter
@@ -82,29 +83,36 @@ class Agent:
 
         self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced)
         self.journal = EventJournal(self.state_dir / "events.jsonl", config.reporting.journal_max_bytes)
+        self.audit = EventJournal(self.state_dir / "actions.jsonl", config.remediation.audit_max_bytes,
+                                  topics=frozenset({"event/action"}))
+        self.kpis = KpiCounter()
         self.intake = None
         self.mqtt = self._make_mqtt_sink(config)
-        sinks = [self.journal, LogSink()] + ([self.mqtt] if self.mqtt else [])
+        sinks = [self.journal, self.audit, self.kpis, LogSink()] + ([self.mqtt] if self.mqtt else [])
         self.reporter = Reporter(self.envelopes, sinks)
         self.tracker = IssueTracker(
             config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config)
         )
-        self.pipeline = Pipeline(default_detectors(config.detectors), self.tracker, NoRemediation(), self.reporter)
+        self._wake = threading.Event()
+        self.remediation = RemediationEngine(
+            config.remediation, self.backends.actions, self.tracker, self.clock, wake=self._wake.set
+        )
+        self.pipeline = Pipeline(default_detectors(config.detectors), self.tracker, self.remediation, self.reporter)
         self.collectors: dict[str, Collector] = {}
         self.schedule = Schedule()
         self._install_collectors(config)
 
         self._stop = threading.Event()
-        self._wake = threading.Event()
         self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._reload_requested = False
         self._last_watchdog_real = float("-inf")
         self.commands = AgentCommands(self)
         self.control = ControlServer(
             self.socket_path,
-            {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control},
+            {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control,
+             "actions": self._actions},
             config.control.group,
-            admin_handlers={"reload": self._reload_from_control},
+            admin_handlers={"reload": self._reload_from_control, "remediate": self._remediate_from_control},
             admin_group_name=config.control.admin_group,
         )
 
@@ -210,13 +218,16 @@ class Agent:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the work, not after: a wake-up that arrives during it (an action finishing on its
+            # thread) must not be lost.
+            self._wake.clear()
             if self._reload_requested:
                 self._reload_requested = False
                 self.reload()
             self._run_pending_work()
             self.run_due_collectors()
+            self.tick_remediation()
             self._feed_watchdog()
-            self._wake.clear()
             self.clock.wait(self._wake, self._seconds_until_next_work())
 
     def run_due_collectors(self) -> None:
@@ -241,12 +252,21 @@ class Agent:
         if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
 
+    def tick_remediation(self) -> None:
+        for event in self.remediation.tick():
+            self.reporter.event(event)
+
+    def report(self, events: list) -> None:
+        for event in events:
+            self.reporter.event(event)
+
     def _seconds_until_next_work(self) -> float:
-        """In the agent clock's seconds: the next collector due, or the next watchdog ping (real time)."""
+        """In the agent clock's seconds: the next collector due, a remediation deadline, or the next watchdog
+        ping (real time)."""
         waits = [60.0]
-        next_due = self.schedule.next_due()
-        if next_due is not None:
-            waits.append(next_due - self.clock.monotonic())
+        for due in (self.schedule.next_due(), self.remediation.next_deadline()):
+            if due is not None:
+                waits.append(due - self.clock.monotonic())
         interval = self.notifier.watchdog_interval_s
         if interval is not None:
             real_left = self._last_watchdog_real + interval - time.monotonic()
@@ -282,6 +302,8 @@ class Agent:
         self.tracker.open_after = new.issues.open_after
         self.tracker.resolve_after = new.issues.resolve_after
         self.tracker.per_type = _per_type(new)
+        if new.remediation != self.config.remediation:
+            self._apply_remediation_settings(new)
         if new.detectors != self.config.detectors:
             # Rebuilt detectors start learning again (baselines, the gateway's MAC): only when their config changed.
             self.pipeline.replace_detectors(default_detectors(new.detectors))
@@ -291,6 +313,15 @@ class Agent:
         log.info("config reloaded from %s", self.config_path or "<defaults>")
         self.notifier.send("READY=1", f"STATUS={self._status_line()}")
         return True
+
+    def _apply_remediation_settings(self, config: AgentConfig) -> None:
+        self.remediation.update_settings(config.remediation)
+        actions = self.backends.actions
+        if actions is not None:
+            actions.settings = config.remediation
+            planner = getattr(actions, "channel_mover", None) or getattr(actions, "channels", None)
+            if planner is not None:
+                planner.policy = config.remediation.channel
 
     def _shutdown(self) -> None:
         self.notifier.stopping("shutting down")
@@ -312,6 +343,40 @@ class Agent:
     def _reload_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
         applied = self.run_in_loop(self.reload).result(timeout=DIAGNOSE_TIMEOUT_S)
         return {"applied": applied, "config_path": str(self.config_path) if self.config_path else None}
+
+    def _remediate_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        def remediate() -> dict[str, Any]:
+            return self.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cli")
+
+        try:
+            return self.run_in_loop(remediate).result(timeout=DIAGNOSE_TIMEOUT_S)
+        except RemediationRefused as exc:
+            raise RequestRefused(str(exc)) from None
+
+    def remediate(self, action: str | None, issue_id: str | None, dry_run: bool, origin: str) -> dict[str, Any]:
+        """On the loop thread: one request through the engine; its audit events are reported either way."""
+        try:
+            answer, events = self.remediation.request(action, issue_id, dry_run, origin)
+        except RemediationRefused as exc:
+            if exc.event is not None:
+                self.reporter.event(exc.event)
+            raise
+        self.report(events)
+        return answer
+
+    def _actions(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The audit log (newest last), the cases in progress, and the KPIs."""
+        entries = self.audit.read()
+        if args.get("issue_id"):
+            entries = [e for e in entries if e.get("issue_id") == args["issue_id"]]
+        if args.get("action_id"):
+            entries = [e for e in entries if e.get("action_id") == args["action_id"]]
+        limit = int(args.get("limit", 50))
+        return {"entries": entries[-limit:] if limit > 0 else entries, "cases": self.run_in_loop(
+            self.remediation.cases).result(timeout=DIAGNOSE_TIMEOUT_S), "kpis": self.kpi_snapshot()}
+
+    def kpi_snapshot(self) -> dict[str, Any]:
+        return self.kpis.snapshot(self.tracker.counters.flaps_prevented + self.remediation.flaps_prevented)
 
     def _issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         issues = self.tracker.snapshot()

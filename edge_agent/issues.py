@@ -114,6 +114,22 @@ class IssueTracker:
         self.counters.detected += 1
         return _issue_event("opened", issue, mono, ts)
 
+    def find(self, issue_id: str) -> Issue | None:
+        """The active issue with this id (None: unknown or resolved)."""
+        with self._lock:
+            return next((i for i in self._active.values() if i.issue_id == issue_id), None)
+
+    def mark(self, issue_id: str, state: IssueState, reason: str, mono: float, ts: float) -> Event | None:
+        """Move an active issue to a remediation state (remediating, verifying, escalated); None if not active."""
+        with self._lock:
+            issue = next((i for i in self._active.values() if i.issue_id == issue_id), None)
+            if issue is None or issue.state is state:
+                return None
+            issue.state = state
+            issue.updated_ts = ts
+            issue.transitions.append(Transition(state, ts, reason))
+            return _issue_event(state.value, issue, mono, ts)
+
     def active(self) -> list[Issue]:
         with self._lock:
             return sorted(self._active.values(), key=lambda i: i.opened_ts)

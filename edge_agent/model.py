@@ -127,32 +127,54 @@ class Issue:
 
 
 class ActionOutcome(str, enum.Enum):
-    SKIPPED = "skipped"
-    ATTEMPTED = "attempted"
-    FIXED = "fixed"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled_back"
-    ESCALATED = "escalated"
+    SKIPPED = "skipped"  # decided not to act: policy off or dry-run, a safety limit, a refused request
+    DEFERRED = "deferred"  # a safety limit allows it soon: it will run then, if the issue is still there
+    PENDING = "pending"  # waiting for approval by the cloud or a technician
+    ATTEMPTED = "attempted"  # ran and took effect; the issue's own evidence is being watched
+    FIXED = "fixed"  # the issue resolved within the verification window
+    COMPLETED = "completed"  # a manual action without an issue ran and its own check passed
+    FAILED = "failed"  # did not run, did not take effect, or did not fix the issue in time
+    ROLLED_BACK = "rolled_back"  # what the failed action changed was undone
+    ESCALATED = "escalated"  # nothing more the agent may try: a person is needed
+    CANCELLED = "cancelled"  # the issue resolved before the action ran
 
 
 @dataclass(frozen=True)
 class Action:
-    """A remediation step taken (or deliberately not taken) for an issue."""
+    """One audited remediation decision or step for an issue (or a manual request without one)."""
 
+    action_id: str
     name: str
-    issue_id: str
+    target: str | None
     outcome: ActionOutcome
     reason: str
-    ts: float
+    origin: str  # auto | cli | cloud
+    mode: str  # the policy mode that applied
+    issue_id: str | None = None
+    issue_type: str | None = None
+    subject: str | None = None
+    rung: int = 0
+    disruptive: bool = False
+    evidence_before: Mapping[str, Any] = field(default_factory=dict)
+    evidence_after: Mapping[str, Any] | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "action_id": self.action_id,
             "name": self.name,
-            "issue_id": self.issue_id,
+            "target": self.target,
             "outcome": self.outcome.value,
             "reason": self.reason,
-            "ts": self.ts,
+            "origin": self.origin,
+            "mode": self.mode,
+            "issue_id": self.issue_id,
+            "issue_type": self.issue_type,
+            "subject": self.subject,
+            "rung": self.rung,
+            "disruptive": self.disruptive,
+            "evidence_before": dict(self.evidence_before),
+            "evidence_after": None if self.evidence_after is None else dict(self.evidence_after),
             "details": dict(self.details),
         }
 

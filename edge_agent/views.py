@@ -92,3 +92,30 @@ def render_diagnosis(report: dict[str, Any]) -> str:
         parts.append("")
         parts.append(render_issues(report["open_issues"]))
     return "\n".join(parts)
+
+
+def render_actions(answer: dict[str, Any]) -> str:
+    """The audit log, the cases in progress and the KPIs, for `edge-agent actions`."""
+    entries = answer["entries"]
+    parts = []
+    if entries:
+        parts.append(table(
+            ["TIME", "OUTCOME", "ACTION", "ISSUE", "SUBJECT", "BY", "REASON"],
+            [[clock_time(e["ts"]), e["outcome"], e["name"] + (f":{e['target']}" if e.get("target") else ""),
+              e.get("issue_type") or "-", e.get("subject") or "-", e["origin"], e["reason"]] for e in entries],
+        ))
+    else:
+        parts.append("no actions recorded")
+    if answer["cases"]:
+        parts.append("\nin progress:")
+        parts.append(table(["ISSUE", "STATE", "NEXT ACTION", "TRIED"], [
+            [c["issue_type"] or "manual", c["state"], c["action"], ", ".join(c["tried"]) or "-"]
+            for c in answer["cases"]
+        ]))
+    k = answer["kpis"]
+    parts.append(
+        f"\nissues detected {k['detected']}, resolved {k['resolved']} ({k['auto_resolved']} by an action, "
+        f"{k['resolved_before_outage']} before becoming an outage), escalated {k['escalated']}, "
+        f"flaps prevented {k['flaps_prevented']}"
+    )
+    return "\n".join(parts)

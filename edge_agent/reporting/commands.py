@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 MAX_COMMAND_BYTES = 64 * 1024
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -43,11 +43,28 @@ class SetLogLevelArgs(_Args):
     level: Literal["debug", "info", "warning", "error"]
 
 
+class RemediateArgs(_Args):
+    """Run one remediation action, or approve the action an issue waits for. The agent's policy and safety
+    limits apply as to its own decisions: a refused request fails with the reason."""
+
+    action: str | None = Field(None, pattern=r"^[a-z_]{1,32}(:[A-Za-z0-9_.@{}-]{1,64})?$",
+                               description="name[:target], e.g. restart_service:dnsmasq; omit to approve")
+    issue_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$", description="the issue this is for")
+    dry_run: bool = Field(False, description="say what would happen, change nothing")
+
+    @model_validator(mode="after")
+    def _action_or_issue(self) -> RemediateArgs:
+        if self.action is None and self.issue_id is None:
+            raise ValueError("name an action, or an issue_id whose pending action to approve")
+        return self
+
+
 COMMAND_ARGS: dict[str, type[_Args]] = {
     "ping": PingArgs,
     "diagnose": DiagnoseArgs,
     "get_issues": GetIssuesArgs,
     "set_log_level": SetLogLevelArgs,
+    "remediate": RemediateArgs,
 }
 
 

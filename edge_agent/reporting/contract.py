@@ -72,16 +72,35 @@ class TelemetryMessage(Envelope):
     metrics: dict[str, MetricValue]
 
 
+ACTION_OUTCOMES = ("skipped", "deferred", "pending", "attempted", "fixed", "completed", "failed", "rolled_back",
+                   "escalated", "cancelled")
+
+
 class ActionEvent(Envelope):
-    """`event/action`: a remediation step attempted, verified, rolled back, escalated or deliberately skipped."""
+    """`event/action`: one audited remediation decision or step. QoS 1, never retained.
+
+    An issue's way through its ladder reads: attempted → fixed, or attempted → failed (→ rolled_back) → the next
+    action ... → escalated. Decisions not to act are events too: skipped (policy off or dry-run, a safety limit),
+    deferred (a limit allows it soon), pending (waiting for approval), cancelled (the issue cleared first)."""
 
     schema_: Literal["edge.action/1"] = Field(alias="schema")
-    change: str = Field(description="attempted | verified | rolled_back | escalated | skipped")
-    name: str = Field(description="the action, e.g. restart_service, channel_switch")
-    issue_id: str
-    outcome: Literal["skipped", "attempted", "fixed", "failed", "rolled_back", "escalated"]
+    change: Literal[ACTION_OUTCOMES] = Field(description="the same as outcome")  # type: ignore[valid-type]
+    action_id: str = Field(description="one per attempt; the decisions about one attempt share it")
+    name: str = Field(description="restart_service | bounce_interface | renew_dhcp | restart_radio | switch_channel "
+                      "| flush_dns | custom")
+    target: str | None = Field(description="the service, interface or custom action; None: the default one")
+    outcome: Literal[ACTION_OUTCOMES]  # type: ignore[valid-type]
     reason: str
-    details: dict[str, Any]
+    origin: Literal["auto", "cli", "cloud"]
+    mode: Literal["off", "dry-run", "auto", "approval"] = Field(description="the policy that applied")
+    issue_id: str | None = Field(description="None for a manual request that names no issue")
+    issue_type: str | None
+    subject: str | None
+    rung: int = Field(ge=0, description="the position of the action in the issue type's ladder")
+    disruptive: bool
+    evidence_before: dict[str, Any] = Field(description="the issue's evidence when the case began")
+    evidence_after: dict[str, Any] | None = Field(description="the issue's evidence when this step was decided")
+    details: dict[str, Any] = Field(description="the action's own output: command result, channel scores, ...")
 
 
 class StatusMessage(Envelope):
@@ -107,6 +126,8 @@ class MetaMessage(Envelope):
     detectors: list[str]
     commands: list[str] = Field(description="the commands this agent accepts on cmd/{name}")
     models: list[dict[str, Any]] = Field(description="on-device models with their versions")
+    kpis: dict[str, Any] = Field(description="detected, resolved, auto_resolved, resolved_before_outage, escalated, "
+                                 "flaps_prevented, and actions per name and outcome, since the agent started")
 
 
 class CommandRequest(_Message):

@@ -12,14 +12,16 @@ from typing import Any
 class EventJournal:
     """Appends one JSON object per line; at `max_bytes` the file rotates to `<name>.1` (one generation kept)."""
 
-    def __init__(self, path: Path, max_bytes: int):
+    def __init__(self, path: Path, max_bytes: int, topics: frozenset[str] | None = None):
+        """`topics`: keep only these (None: every durable message)."""
         self.path = path
         self.max_bytes = max_bytes
+        self.topics = topics
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
-        if not durable:
+        if not durable or (self.topics is not None and topic not in self.topics):
             return
         line = json.dumps({"topic": topic, **message}, separators=(",", ":"), default=str) + "\n"
         with self._lock:

@@ -1,7 +1,9 @@
 """A seeded radio and uplink whose faults follow the configured timeline.
 
-Physics is simple but plausible: neighbour networks keep a channel 10–20 % busy, an interferer adds its
-duty cycle to the busy time and lifts the noise floor; lost probes are independent draws.
+Physics is simple but plausible: neighbour networks keep a channel 10–20 % busy (more where they overlap),
+an interferer adds its duty cycle to the busy time and lifts the noise floor; lost probes are independent
+draws. Services can be restarted and the access point moved: an action that fixes a fault ends it for the
+rest of its window (it comes back at the next cycle, like a real recurring fault).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap
+from edge_agent.wifi.channel_switch import SwitchResult
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
 RESOLVER_ADDRESS = "192.168.1.1"
@@ -23,6 +27,17 @@ LATENCY_FAULT_MAX_MS = 200.0
 STATION_SIGNALS_DBM = (-45.0, -58.0, -66.0)
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
+SIM_CHANNELS = tuple(range(1, 12))
+# Other networks in the building: (channel, signal). Channel 1 is crowded, 11 nearly free.
+NEIGHBOURS = (Neighbour(1, -62.0), Neighbour(1, -70.0), Neighbour(3, -78.0), Neighbour(6, -74.0),
+              Neighbour(11, -85.0))
+NEIGHBOUR_BUSY = 0.12  # airtime one loud overlapping neighbour takes
+# What ends each fault kind when a fault names no `fixed_by` (a hung resolver needs a restart, not a flush).
+DEFAULT_FIXED_BY = {
+    "dns_down": ("restart_service:dnsmasq",),
+    "radio_down": ("restart_radio", "restart_service:hostapd"),
+}
+SERVICES = ("dnsmasq", "hostapd", "mosquitto", "systemd-networkd")
 
 
 def channel_to_freq_mhz(channel: int) -> int:
@@ -42,6 +57,12 @@ class SimulatedPremises:
         self._rng = random.Random(config.seed)
         self._tx_packets = 0
         self._retries = dict.fromkeys(range(1, len(STATION_SIGNALS_DBM) + 1), 0)
+        self._ended: dict[int, int] = {}  # fault index -> the cycle in which an action ended it
+        self.actions_done: list[str] = []
+
+    def _cycle(self) -> int:
+        elapsed = self.clock.monotonic() - self._start
+        return int(elapsed // self.config.cycle_s) if self.config.cycle_s else 0
 
     def elapsed_s(self) -> float:
         """Seconds into the scenario, wrapped at cycle_s so the timeline repeats."""
@@ -51,19 +72,40 @@ class SimulatedPremises:
         return elapsed
 
     def active_faults(self, kind: str) -> list[FaultConfig]:
-        now = self.elapsed_s()
-        return [f for f in self.config.faults if f.kind == kind and f.start_s <= now < f.end_s]
+        now, cycle = self.elapsed_s(), self._cycle()
+        return [f for i, f in enumerate(self.config.faults)
+                if f.kind == kind and f.start_s <= now < f.end_s and self._ended.get(i) != cycle]
+
+    def apply_action(self, ref: str) -> list[str]:
+        """Record an action on the premises; end the active faults it fixes. Returns their kinds."""
+        self.actions_done.append(ref)
+        now, cycle, ended = self.elapsed_s(), self._cycle(), []
+        for i, fault in enumerate(self.config.faults):
+            fixed_by = fault.fixed_by if fault.fixed_by is not None else DEFAULT_FIXED_BY.get(fault.kind, ())
+            if ref in fixed_by and fault.start_s <= now < fault.end_s and self._ended.get(i) != cycle:
+                self._ended[i] = cycle
+                ended.append(fault.kind)
+        return ended
+
+    def channel_busy(self, channel: int) -> tuple[float, float]:
+        """(busy ratio, noise dBm) of a channel now: neighbours that overlap it, plus interferers on it."""
+        busy = 0.05 + sum(NEIGHBOUR_BUSY * overlap(channel, n.channel) * min(1.0, (n.signal_dbm + 95) / 50)
+                          for n in NEIGHBOURS)
+        noise = NOISE_FLOOR_DBM
+        for fault in self.active_faults("interference"):
+            if fault.channel is None or overlap(channel, fault.channel) > 0:
+                share = 1.0 if fault.channel is None else overlap(channel, fault.channel)
+                busy += fault.level * share
+                noise += 12 * fault.level * share
+        return busy, noise
 
     # RadioBackend
     def radio_status(self, interface: str) -> RadioStatus:
         if self.active_faults("radio_down"):
             raise RadioUnavailable(f"STATUS: no reply from hostapd on {interface} (simulated)")
-        busy = 0.15 + self._rng.gauss(0, 0.03)
-        noise = NOISE_FLOOR_DBM + self._rng.gauss(0, 1.0)
-        for fault in self.active_faults("interference"):
-            if fault.channel in (None, self.channel):
-                busy += fault.level * self._rng.uniform(0.9, 1.1)
-                noise += 12 * fault.level
+        busy, noise = self.channel_busy(self.channel)
+        busy *= self._rng.uniform(0.9, 1.1)
+        noise += self._rng.gauss(0, 1.0)
         return RadioStatus(
             channel=self.channel,
             freq_mhz=channel_to_freq_mhz(self.channel),
@@ -127,3 +169,29 @@ class SimulatedPremises:
             return DhcpProbe("eth0", ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
         return DhcpProbe("eth0", ok=True, offer_ms=round(self._rng.uniform(5, 30), 1), server=GATEWAY_ADDRESS,
                          offered_address="192.168.1.57", error=None)
+
+    # ChannelRadio (the switch_channel action)
+    def current_channel(self, interface: str) -> int | None:
+        return None if self.active_faults("radio_down") else self.channel
+
+    def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
+        """One second of survey counters per channel (the simulated driver surveys them all)."""
+        surveys = []
+        for channel in SIM_CHANNELS:
+            busy, noise = self.channel_busy(channel)
+            busy_ms = int(1000 * min(0.99, max(0.0, busy * self._rng.uniform(0.95, 1.05))))
+            surveys.append(ChannelSurvey(channel, 1000, busy_ms, None, round(noise, 1)))
+        return surveys
+
+    def known_neighbours(self, interface: str) -> list[Neighbour]:
+        return list(NEIGHBOURS)
+
+    def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+        before, stations = self.channel, len(STATION_SIGNALS_DBM)
+        if not self.config.csa_supported:
+            return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' (the driver has no CSA)",
+                                stations, None)
+        self.channel = channel
+        self.apply_action(f"switch_channel:{channel}")
+        return SwitchResult("switched", before, channel, f"announced and finished; {stations} of {stations} "
+                            "stations back", stations, stations)

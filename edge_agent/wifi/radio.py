@@ -14,6 +14,8 @@ from pathlib import Path
 
 from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
+from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
+from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.iw import SurveyEntry, parse_scan, parse_station_dump, parse_survey_dump
 from edge_agent.wifi.survey import channel_load
@@ -35,6 +37,7 @@ class HostapdRadio:
         scan_interval_s: float = 900.0,
         run: Callable[[list[str]], str] = run_command,
         connect: Callable[[Path, str], HostapdControl] | None = None,
+        restart_on_channel: Callable[[int], None] | None = None,
     ):
         """`local_dir` holds our end of the control socket. It must be visible to hostapd: under systemd with
         PrivateTmp=yes the agent's /tmp is not, so the daemon passes its runtime directory."""
@@ -44,8 +47,11 @@ class HostapdRadio:
                                                                                local_dir=local_dir))
         self._controls: dict[str, HostapdControl] = {}
         self._last_survey: dict[str, SurveyEntry] = {}
+        self._dumps: dict[str, tuple[list[SurveyEntry], list[SurveyEntry]]] = {}  # (previous, latest)
         self._last_scan: dict[str, float] = {}
+        self._neighbours: dict[str, list[NeighbourNetwork]] = {}
         self.scan_interval_s = scan_interval_s
+        self.restart_on_channel = restart_on_channel
 
     def _control(self, interface: str) -> HostapdControl:
         if interface not in self._controls:
@@ -102,16 +108,46 @@ class HostapdRadio:
             result = parse_scan(self._run(["iw", "dev", interface, "scan"]))
         except (OSError, ParseError):
             return None
-        return [NeighbourNetwork(b.bssid, b.channel, b.signal_dbm, b.width_mhz)
-                for b in result.bsses if b.channel is not None]
+        networks = [NeighbourNetwork(b.bssid, b.channel, b.signal_dbm, b.width_mhz)
+                    for b in result.bsses if b.channel is not None]
+        self._neighbours[interface] = networks
+        return networks
 
     def _survey(self, interface: str) -> SurveyEntry | None:
-        """The in-use channel's survey entry; None where the driver keeps no survey."""
+        """The in-use channel's survey entry; None where the driver keeps no survey. Keeps the whole dump
+        for channel scoring."""
         try:
             dump = parse_survey_dump(self._run(["iw", "dev", interface, "survey", "dump"]))
         except (OSError, ParseError):
             return None
+        previous = self._dumps.get(interface, ([], []))[1]
+        self._dumps[interface] = (previous, list(dump.entries))
         return next((entry for entry in dump.entries if entry.in_use), None)
+
+    # ChannelRadio: what the switch_channel action needs.
+    def current_channel(self, interface: str) -> int | None:
+        try:
+            return self._control(interface).status().channel
+        except HostapdError:
+            self._drop(interface)
+            return None
+
+    def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
+        """Every surveyed channel's counters over the last collection interval."""
+        previous, latest = self._dumps.get(interface, ([], []))
+        before = {e.freq_mhz: e for e in previous if e.freq_mhz}
+        return surveys_from_deltas((before[e.freq_mhz], e) for e in latest if e.freq_mhz in before)
+
+    def known_neighbours(self, interface: str) -> list[Neighbour]:
+        return [Neighbour(n.channel, n.signal_dbm) for n in self._neighbours.get(interface, [])
+                if n.signal_dbm is not None]
+
+    def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+        try:
+            return ChannelSwitcher(self._control(interface), self.restart_on_channel).switch(channel)
+        except HostapdError as exc:
+            self._drop(interface)
+            return SwitchResult("failed", None, channel, f"hostapd on {interface}: {exc}", 0, None)
 
     def _drop(self, interface: str) -> None:
         control = self._controls.pop(interface, None)

@@ -63,21 +63,24 @@ class PremisesNetwork:
         (resolv / "resolv.conf").write_text(f"nameserver {self.isp_ip}\n")
         self.start_dns()
 
+    def dnsmasq_argv(self) -> list[str]:
+        """dnsmasq in the foreground in the isp namespace: DNS for the probe name, and DHCP."""
+        return ["ip", "netns", "exec", self.isp, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+                f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
+                "--no-resolv", "--no-hosts", f"--address=/{self.dns_name}/{self.isp_ip}", "--local=/test/",
+                f"--dhcp-range={self.prefix}.100,{self.prefix}.150,1h", "--no-ping",
+                f"--dhcp-leasefile={self.workdir / 'leases'}", f"--log-facility={self.workdir / 'dnsmasq.log'}",
+                "--log-dhcp", "--pid-file="]
+
+    def dns_ready_probe(self) -> list[str]:
+        """A command whose output names the isp address once dnsmasq listens."""
+        return ["ip", "netns", "exec", self.isp, "ss", "-lnu", "sport = :53"]
+
     def start_dns(self) -> None:
-        log = self.workdir / "dnsmasq.log"
-        self.dnsmasq = subprocess.Popen(
-            ["ip", "netns", "exec", self.isp, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
-             f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
-             "--no-resolv", "--no-hosts", f"--address=/{self.dns_name}/{self.isp_ip}", "--local=/test/",
-             f"--dhcp-range={self.prefix}.100,{self.prefix}.150,1h", "--no-ping",
-             f"--dhcp-leasefile={self.workdir / 'leases'}", f"--log-facility={log}", "--log-dhcp",
-             "--pid-file="],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        self.dnsmasq = subprocess.Popen(self.dnsmasq_argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            probe = subprocess.run(["ip", "netns", "exec", self.isp, "ss", "-lnu", "sport = :53"],
-                                   capture_output=True, text=True)
+            probe = subprocess.run(self.dns_ready_probe(), capture_output=True, text=True)
             if self.isp_ip in probe.stdout:
                 return
             time.sleep(0.05)

@@ -43,7 +43,8 @@ class RecordingRemediation:
 
     def on_issue_event(self, event: Event) -> list[Event]:
         self.seen.append(event)
-        action = Action("switch_channel", event.body["issue_id"], ActionOutcome.ATTEMPTED, "busy channel", event.ts)
+        action = Action("a1", "switch_channel", "wlan0", ActionOutcome.ATTEMPTED, "busy channel", "auto", "auto",
+                        issue_id=event.body["issue_id"])
         return [Event(EventKind.ACTION, "attempted", action.to_dict(), event.ts, event.mono)]
 
 

@@ -102,3 +102,24 @@ def test_neighbours_come_from_a_scan_at_most_once_per_interval():
     assert first and all(n.channel for n in first)
     assert again is None  # not due yet: scans disturb the stations
     assert commands == [["iw", "dev", "wlan0", "scan"]]
+
+
+def test_channel_surveys_are_the_deltas_of_every_channel_between_two_dumps():
+    later = later_survey(497753 + 10_000, 104676 + 2_500).replace(
+        "channel active time:\t\t142 ms", "channel active time:\t\t1142 ms").replace(
+        "channel busy time:\t\t7 ms", "channel busy time:\t\t407 ms")
+    backend = radio([SURVEY, later])
+    assert backend.channel_surveys("wlan0") == []  # nothing to compare before two readings
+    backend.radio_status("wlan0")
+    backend.radio_status("wlan0")
+    surveys = {s.channel: s for s in backend.channel_surveys("wlan0")}
+    assert (surveys[1].active_ms, surveys[1].busy_ms) == (1000, 400)
+    assert (surveys[6].active_ms, surveys[6].busy_ms) == (10_000, 2_500)
+    assert 2 not in surveys  # its counters did not move: no interval to judge
+
+
+def test_switch_channel_through_a_hostapd_that_is_gone_fails_clearly():
+    backend = radio([], [RecordedHostapd(fail=True), RecordedHostapd(fail=True)])
+    result = backend.switch_channel("wlan0", 11)
+    assert result.outcome == "failed" and "no reply" in result.reason
+    assert backend.current_channel("wlan0") is None

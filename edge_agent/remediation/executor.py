@@ -1,0 +1,55 @@
+"""What runs an action: the interface between the engine's decisions and the premises (real or simulated)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from edge_agent.remediation.refs import ActionRef
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    ok: bool
+    detail: str
+    undo_state: Any = None  # what `undo` needs (the channel before a switch); None: nothing to undo
+    data: Mapping[str, Any] = field(default_factory=dict)  # for the audit record: scores, command output
+
+
+class ActionExecutor(Protocol):
+    def disruptive(self, ref: ActionRef) -> bool: ...
+
+    def problem(self, ref: ActionRef) -> str | None:
+        """Why `ref` cannot run on these premises (None: it can)."""
+        ...
+
+    def run(self, ref: ActionRef, timeout_s: float) -> ActionResult: ...
+
+    def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult: ...
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_argv(argv: list[str], timeout_s: float, env: Mapping[str, str] | None = None) -> CommandOutcome:
+    """Run a program (never through a shell); its exit code and the tail of its output."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False,
+                              env=None if env is None else dict(env))
+    except FileNotFoundError:
+        return CommandOutcome(127, f"{argv[0]}: program not found")
+    except PermissionError:
+        return CommandOutcome(126, f"{argv[0]}: permission denied")
+    except subprocess.TimeoutExpired:
+        return CommandOutcome(124, f"{' '.join(argv)}: no exit within {timeout_s:g} s")
+    output = (done.stdout + done.stderr).strip()
+    return CommandOutcome(done.returncode, output[-500:])

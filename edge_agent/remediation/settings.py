@@ -1,0 +1,168 @@
+"""The `[remediation]` config: policy per issue type, ladders of actions, safety limits, and how actions run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from edge_agent.remediation.refs import ACTION_SPECS, ActionRef, parse_ref
+
+Mode = Literal["off", "dry-run", "auto", "approval"]
+QUIET_HOURS = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d))?$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _argv(value: list[str]) -> list[str]:
+    if not value or not value[0]:
+        raise ValueError("must be a non-empty list: the program, then its arguments (never a shell string)")
+    return value
+
+
+Argv = Annotated[list[str], AfterValidator(_argv)]
+
+
+class IssuePolicy(_Section):
+    """What to do about one issue type. `mode` None: the section's default_mode."""
+
+    mode: Mode | None = None
+    ladder: list[str] = Field(default_factory=list, description="action refs, tried in order")
+    verify_window_s: float | None = Field(None, gt=0, le=3600)
+
+    @field_validator("ladder")
+    @classmethod
+    def _refs(cls, ladder: list[str]) -> list[str]:
+        for ref in ladder:
+            parse_ref(ref)  # ValueError names the bad ref
+        if len(set(ladder)) != len(ladder):
+            raise ValueError("a ladder names each action once: an action never repeats blindly")
+        return ladder
+
+    def refs(self) -> list[ActionRef]:
+        return [parse_ref(ref) for ref in self.ladder]
+
+
+def _default_policies() -> dict[str, IssuePolicy]:
+    return {
+        "dns_failure": IssuePolicy(ladder=["flush_dns", "restart_service:dnsmasq"]),
+        "wifi_radio_down": IssuePolicy(ladder=["restart_radio", "restart_service:hostapd"]),
+        "wifi_interference": IssuePolicy(ladder=["switch_channel"]),
+        "gateway_unreachable": IssuePolicy(ladder=["renew_dhcp", "bounce_interface"]),
+    }
+
+
+class ActionLimits(_Section):
+    max_per_hour: int = Field(3, ge=0, le=60, description="0 forbids the action")
+    timeout_s: float = Field(60.0, gt=0, le=900)
+
+
+class ServiceCommands(_Section):
+    """How to restart a service that systemd does not manage (OpenWrt init scripts, a test controller)."""
+
+    restart: Argv
+    is_active: Argv | None = None
+
+
+class CustomAction(_Section):
+    argv: Argv
+    disruptive: bool = True
+    check: Argv | None = Field(None, description="exits 0 when the action took effect")
+    undo: Argv | None = None
+    description: str = ""
+
+
+class SystemCommands(_Section):
+    """Programs behind the built-in actions; `{interface}` is replaced by the action's interface."""
+
+    flush_dns: Argv = Field(default_factory=lambda: ["resolvectl", "flush-caches"])
+    renew_dhcp: Argv = Field(default_factory=lambda: ["dhcpcd", "--rebind", "{interface}"])
+    systemctl: Argv = Field(default_factory=lambda: ["systemctl"])
+    interface: str = Field("auto", description="the interface bounced or renewed; auto: the default route's")
+
+
+class ChannelPolicy(_Section):
+    allowed_channels: list[int] = Field(default_factory=list, description="empty: every channel of the band")
+    allow_dfs: bool = False
+    margin: float = Field(0.15, ge=0, le=1, description="a candidate must beat the current channel's score by this")
+    min_dwell_s: float = Field(3600.0, ge=0, description="at least this long on a channel before moving again")
+    restart_fallback: bool = Field(False, description="when CSA fails: rewrite hostapd's channel and restart it")
+    hostapd_conf: Path = Path("/etc/hostapd/hostapd.conf")
+    hostapd_service: str = Field("hostapd", pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+class RemediationSection(_Section):
+    default_mode: Mode = Field("dry-run", description="for issue types whose policy names no mode")
+    manual_mode: Literal["off", "dry-run", "auto"] = Field(
+        "auto", description="technician and cloud requests that name no issue")
+    verify_window_s: float = Field(60.0, gt=0, le=3600)
+    max_actions_per_hour: int = Field(6, ge=0, le=120, description="all actions together")
+    min_disruptive_gap_s: float = Field(600.0, ge=0)
+    quiet_hours: str = Field("", description="HH:MM-HH:MM local time: disruptive actions wait; empty: none")
+    max_defer_s: float = Field(900.0, ge=0, description="a blocked action waits at most this long, else escalates")
+    backoff_base_s: float = Field(300.0, ge=0)
+    recurrence_window_s: float = Field(3600.0, ge=0)
+    audit_max_bytes: int = Field(1_000_000, ge=10_000)
+    policy: dict[str, IssuePolicy] = Field(default_factory=_default_policies)
+    actions: dict[str, ActionLimits] = Field(default_factory=dict)
+    services: dict[str, ServiceCommands] = Field(default_factory=dict)
+    custom: dict[str, CustomAction] = Field(default_factory=dict)
+    commands: SystemCommands = SystemCommands()
+    channel: ChannelPolicy = ChannelPolicy()
+
+    @field_validator("policy")
+    @classmethod
+    def _keep_default_policies(cls, value: dict[str, IssuePolicy]) -> dict[str, IssuePolicy]:
+        return {**_default_policies(), **value}  # naming one type must not drop the shipped ladders
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if not QUIET_HOURS.match(value):
+            raise ValueError("expected HH:MM-HH:MM (for example 23:00-07:00) or empty")
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _known_actions(cls, value: dict[str, ActionLimits]) -> dict[str, ActionLimits]:
+        unknown = set(value) - set(ACTION_SPECS)
+        if unknown:
+            raise ValueError(f"unknown action {sorted(unknown)[0]!r}; known: {', '.join(sorted(ACTION_SPECS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _custom_refs_defined(self) -> RemediationSection:
+        for issue_type, policy in self.policy.items():
+            for ref in policy.refs():
+                if ref.name == "custom" and ref.target not in self.custom:
+                    raise ValueError(f"policy.{issue_type}.ladder names custom:{ref.target}, which "
+                                     f"[remediation.custom] does not define")
+        return self
+
+    def disruptive(self, ref: ActionRef) -> bool:
+        if ref.name == "custom":
+            custom = self.custom.get(ref.target or "")
+            return custom.disruptive if custom else True
+        return ref.spec.disruptive
+
+    def undefined_custom(self, ref: ActionRef) -> str | None:
+        if ref.name == "custom" and ref.target not in self.custom:
+            return f"custom:{ref.target} is not defined in [remediation.custom]"
+        return None
+
+    def limits(self, action: str) -> ActionLimits:
+        return self.actions.get(action, ActionLimits())
+
+    def policy_for(self, issue_type: str) -> tuple[Mode, list[ActionRef]]:
+        policy = self.policy.get(issue_type)
+        if policy is None or not policy.ladder:
+            return "off", []
+        return policy.mode or self.default_mode, policy.refs()
+
+    def verify_window_for(self, issue_type: str) -> float:
+        policy = self.policy.get(issue_type)
+        return policy.verify_window_s if policy and policy.verify_window_s else self.verify_window_s

@@ -1,0 +1,44 @@
+"""Remediation actions on the simulated premises: they change the simulation the way the real ones change a
+gateway (a restarted resolver answers again, a moved access point leaves the interferer behind)."""
+
+from __future__ import annotations
+
+from edge_agent.remediation.executor import ActionResult
+from edge_agent.remediation.refs import ActionRef
+from edge_agent.remediation.settings import RemediationSection
+from edge_agent.sim.premises import SERVICES, SimulatedPremises
+from edge_agent.wifi.channel_action import ChannelPlanner
+
+
+class SimulatedActions:
+    def __init__(self, premises: SimulatedPremises, settings: RemediationSection, wifi_interface: str):
+        self.premises = premises
+        self.settings = settings
+        self.wifi_interface = wifi_interface
+        self.channels = ChannelPlanner(premises, settings.channel, premises.clock.monotonic)
+
+    def disruptive(self, ref: ActionRef) -> bool:
+        return self.settings.disruptive(ref)
+
+    def problem(self, ref: ActionRef) -> str | None:
+        if self.settings.undefined_custom(ref):
+            return self.settings.undefined_custom(ref)
+        if ref.name == "restart_service" and ref.target not in (*SERVICES, *self.settings.services):
+            return f"no service {ref.target} on these premises (simulated: {', '.join(SERVICES)})"
+        return None
+
+    def run(self, ref: ActionRef, timeout_s: float) -> ActionResult:
+        if ref.name == "switch_channel":
+            return self.channels.move(ref.target or self.wifi_interface)
+        if ref.name == "renew_dhcp" and self.premises.active_faults("gateway_down"):
+            return ActionResult(False, "no DHCPOFFER: the gateway does not answer (simulated)")
+        ended = self.premises.apply_action(str(ref))
+        detail = f"{ref} done (simulated)" + (f"; it ended {', '.join(ended)}" if ended else "")
+        return ActionResult(True, detail, undo_state=self.wifi_interface if ref.name == "bounce_interface" else None)
+
+    def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult:
+        if ref.name == "switch_channel":
+            return self.channels.move_back(ref.target or self.wifi_interface, int(result.undo_state))
+        if ref.name == "bounce_interface":
+            return ActionResult(True, f"{result.undo_state} is up (simulated)")
+        return ActionResult(False, f"{ref} cannot be undone")
