@@ -186,7 +186,14 @@ class MqttPublisher:
             if info.rc != 0:
                 break  # not connected any more: the rest waits in the outbox
             self._last_sent_id = message.id
-            self._inflight[info.mid] = message.id
+            if message.qos == 0:
+                # QoS 0 promises no more than the write, and paho may report that write from inside publish(),
+                # before the mid is known here: tracking it as in flight would leak the entry and, after
+                # INFLIGHT_WINDOW of them, stall the publisher.
+                with self._acked_lock:
+                    self._acked.append(message.id)
+            else:
+                self._inflight[info.mid] = message.id
         return len(batch) == room
 
     def _forget_acked(self) -> None:
