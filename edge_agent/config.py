@@ -230,8 +230,8 @@ class FaultConfig(_Section):
 def _demo_faults() -> list[FaultConfig]:
     return [
         FaultConfig(kind="interference", channel=6, start_s=20, end_s=60, level=0.55),
-        FaultConfig(kind="dns_down", start_s=100, end_s=130),
-        FaultConfig(kind="weak_station", start_s=140, end_s=170),
+        FaultConfig(kind="dns_down", start_s=80, end_s=150),
+        FaultConfig(kind="weak_station", start_s=155, end_s=178),
     ]
 
 

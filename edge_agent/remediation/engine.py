@@ -104,7 +104,7 @@ class RemediationEngine:
         self.tracker = tracker
         self.clock = clock
         self.gates = SafetyGates(settings)
-        self._run_async = run_async
+        self.run_async = run_async
         self._wake = wake
         self._cases: dict[str, Case] = {}  # by issue id, or by action id for manual requests
         self._running: Case | None = None
@@ -203,7 +203,7 @@ class RemediationEngine:
             self._finished.put((case, "run", result))
             self._wake()
 
-        self._run_async(work)
+        self.run_async(work)
         return self._mark_issue(case, IssueState.REMEDIATING, mono, ts, f"running {ref}")
 
     def tick(self) -> list[Event]:
@@ -292,7 +292,7 @@ class RemediationEngine:
             self._finished.put((case, "undo", undone))
             self._wake()
 
-        self._run_async(work)
+        self.run_async(work)
         return []
 
     def _undo_finished(self, case: Case, undone: ActionResult, mono: float, ts: float) -> list[Event]:

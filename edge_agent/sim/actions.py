@@ -16,6 +16,7 @@ class SimulatedActions:
         self.settings = settings
         self.wifi_interface = wifi_interface
         self.channels = ChannelPlanner(premises, settings.channel, premises.clock.monotonic)
+        premises.restart_fallback = settings.channel.restart_fallback
 
     def disruptive(self, ref: ActionRef) -> bool:
         return self.settings.disruptive(ref)

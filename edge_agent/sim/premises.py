@@ -59,6 +59,7 @@ class SimulatedPremises:
         self._retries = dict.fromkeys(range(1, len(STATION_SIGNALS_DBM) + 1), 0)
         self._ended: dict[int, int] = {}  # fault index -> the cycle in which an action ended it
         self.actions_done: list[str] = []
+        self.restart_fallback = False  # may a channel switch restart the access point when CSA fails (policy)
 
     def _cycle(self) -> int:
         elapsed = self.clock.monotonic() - self._start
@@ -188,10 +189,13 @@ class SimulatedPremises:
 
     def switch_channel(self, interface: str, channel: int) -> SwitchResult:
         before, stations = self.channel, len(STATION_SIGNALS_DBM)
-        if not self.config.csa_supported:
-            return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' (the driver has no CSA)",
-                                stations, None)
+        if not self.config.csa_supported and not self.restart_fallback:
+            return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' and a restart is not "
+                                "allowed by policy", stations, None)
         self.channel = channel
         self.apply_action(f"switch_channel:{channel}")
+        if not self.config.csa_supported:
+            return SwitchResult("restarted", before, channel, "CHAN_SWITCH answered 'FAIL': restarted hostapd on "
+                                f"the new channel; {stations} of {stations} stations back", stations, stations)
         return SwitchResult("switched", before, channel, f"announced and finished; {stations} of {stations} "
                             "stations back", stations, stations)

@@ -84,12 +84,17 @@ def test_agent_announces_itself_reports_issues_and_says_offline_on_shutdown(mqtt
         lambda t, r, b: t.endswith("/event/issue") and b["change"] == "opened" and b["type"] == "wifi_interference",
         timeout_s=30,
     )
+    # The installed default policy is dry-run: the decision not to act is reported too, with its evidence.
+    _, _, action = sub.next_matching(lambda t, r, b: t.endswith("/event/action"), timeout_s=5)
+    assert (action["issue_id"], action["outcome"], action["name"]) == (opened["issue_id"], "skipped", "switch_channel")
+    assert action["evidence_before"]["busy_ratio"] > 0.6
     _, _, resolved = sub.next_matching(
         lambda t, r, b: t.endswith("/event/issue") and b["change"] == "resolved" and b["type"] == "wifi_interference",
         timeout_s=30,
     )
     assert opened["issue_id"] == resolved["issue_id"]
     assert opened["boot_id"] == resolved["boot_id"] and opened["seq"] < resolved["seq"]
+
     for field in ("schema", "id", "device_id", "site_id", "agent_version", "boot_id", "seq", "ts", "mono_ms",
                   "clock_synced", "evidence", "guidance", "severity", "state"):
         assert field in opened, field

@@ -187,3 +187,48 @@ def test_fleet_cmd_shows_a_rejection_and_exits_nonzero(fleet, mosquitto):
     )
     assert result.returncode == 1
     assert result.stdout.startswith("rejected: invalid args: level")
+
+
+def test_cloud_remediate_runs_through_the_engine_and_is_audited(fleet):
+    client, daemon = fleet
+    client.send("remediate", request("fix-1", args={"action": "restart_service:dnsmasq"}))
+    _, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert body["state"] == "succeeded" and body["result"]["state"] == "running"
+    action_id = body["result"]["action_id"]
+    entries = daemon.ask_json("actions", "--limit", "0")["entries"]
+    mine = [e for e in entries if e["action_id"] == action_id]
+    assert [e["outcome"] for e in mine] == ["completed"] and mine[0]["origin"] == "cloud"
+
+
+def test_cloud_remediate_dry_run_changes_nothing(fleet):
+    client, daemon = fleet
+    client.send("remediate", request("dry-1", args={"action": "restart_service:dnsmasq", "dry_run": True}))
+    _, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert body["result"]["dry_run"] is True and "restarts the service dnsmasq" in body["result"]["would"]
+    kpis = daemon.ask_json("actions")["kpis"]
+    assert kpis["actions"] == {"restart_service": {"skipped": 1}}
+
+
+def test_the_cloud_cannot_bypass_the_safety_limits(fleet):
+    client, daemon = fleet
+    client.send("remediate", request("first", args={"action": "restart_service:hostapd"}))
+    assert client.replies_until({"succeeded", "failed"})[-1][1]["state"] == "succeeded"
+    # A second disruptive action straight after: the default minimum gap (600 s) refuses it, and says so.
+    client.send("remediate", request("second", args={"action": "restart_service:dnsmasq"}))
+    _, body, _ = client.replies_until({"succeeded", "failed"})[-1]
+    assert body["state"] == "failed"
+    assert body["reason"].startswith("refused: disruptive actions at least 600 s apart; allowed again in")
+    skipped = [e for e in daemon.ask_json("actions", "--limit", "0")["entries"] if e["outcome"] == "skipped"]
+    assert skipped and skipped[-1]["origin"] == "cloud"
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    ({}, "name an action, or an issue_id"),
+    ({"action": "restart_service:dnsmasq; reboot"}, "invalid args: action"),
+    ({"issue_id": "not-an-id"}, "invalid args: issue_id"),
+])
+def test_bad_remediate_arguments_are_rejected(fleet, args, reason):
+    client, _ = fleet
+    client.send("remediate", request(args=args))
+    _, body, _ = client.replies_until({"rejected", "succeeded", "failed"})[-1]
+    assert body["state"] == "rejected" and reason in body["reason"]

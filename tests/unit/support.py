@@ -87,3 +87,8 @@ def example_issue(state: str, subject: str, guidance: str) -> dict[str, Any]:
         "summary": f"busy_ratio on {subject} is 0.8, limit 0.6",
         "guidance": guidance,
     }
+
+
+def example_kpis() -> dict[str, Any]:
+    return {"detected": 4, "resolved": 3, "auto_resolved": 2, "resolved_before_outage": 1, "escalated": 1,
+            "flaps_prevented": 5, "actions": {"restart_service": {"fixed": 2}}}

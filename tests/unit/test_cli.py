@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from edge_agent.cli import EX_CONFIG, EX_OK, EX_UNAVAILABLE, main
-from edge_agent.control import ControlServer
+from edge_agent.control import ControlServer, RequestRefused
 
-from .support import example_issue, example_status, serving, short_socket_dir
+from .support import example_issue, example_kpis, example_status, serving, short_socket_dir
 
 OPEN_ISSUE = example_issue("open", "wlan0", "Move the access point to a quieter channel.")
 
@@ -21,8 +21,9 @@ class AgentHandlers(dict):
     """What a running agent answers on its control socket, remembering the arguments it was asked with."""
 
     def __init__(self) -> None:
-        super().__init__(status=self.status, issues=self.issues)
+        super().__init__(status=self.status, issues=self.issues, remediate=self.remediate, actions=self.actions)
         self.issue_args: list[Mapping[str, Any]] = []
+        self.remediate_args: list[Mapping[str, Any]] = []
 
     def status(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return example_status()
@@ -30,6 +31,17 @@ class AgentHandlers(dict):
     def issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
         self.issue_args.append(dict(args))
         return [OPEN_ISSUE]
+
+    def remediate(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        self.remediate_args.append(dict(args))
+        if args["action"] == "restart_service:hostapd":
+            raise RequestRefused("rate limit: restart_service at most 3 per hour; allowed again in 1200 s")
+        return {"action_id": "a1", "dry_run": False, "state": "running", "action": args["action"]}
+
+    def actions(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        entry = {"ts": 1_700_000_000.0, "outcome": "completed", "name": "restart_service", "target": "dnsmasq",
+                 "issue_type": None, "subject": None, "origin": "cli", "reason": "restart succeeded"}
+        return {"entries": [entry], "cases": [], "kpis": example_kpis()}
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +194,28 @@ def test_run_refuses_to_start_with_a_key_file_everyone_can_read(tmp_path, capsys
     assert exit_status(["run", "--config", str(path)]) == EX_CONFIG
     err = capsys.readouterr().err
     assert "mqtt.key_file" in err and "readable by every user" in err and "secret key material" not in err
+
+
+def test_remediate_needs_an_action_or_an_issue_to_approve(agent_socket, capsys):
+    assert exit_status(["remediate", "--socket", str(agent_socket)]) == 64
+    assert "name an ACTION, or --approve ISSUE_ID" in capsys.readouterr().err
+
+
+def test_remediate_follows_the_action_to_its_outcome(agent_socket, agent_handlers, capsys):
+    assert exit_status(["remediate", "restart_service:dnsmasq", "--socket", str(agent_socket)]) == EX_OK
+    out = capsys.readouterr().out
+    assert "restart_service:dnsmasq: running" in out and "completed: restart succeeded" in out
+    assert agent_handlers.remediate_args[-1] == {"action": "restart_service:dnsmasq", "issue_id": None,
+                                                 "dry_run": False}
+
+
+def test_remediate_refused_by_the_agent_says_why_and_exits_1(agent_socket, capsys):
+    assert exit_status(["remediate", "restart_service:hostapd", "--socket", str(agent_socket)]) == 1
+    assert "refused: rate limit: restart_service at most 3 per hour" in capsys.readouterr().err
+
+
+def test_actions_shows_the_audit_log_and_the_kpis(agent_socket, capsys):
+    assert exit_status(["actions", "--socket", str(agent_socket)]) == EX_OK
+    out = capsys.readouterr().out
+    assert "completed" in out and "restart_service:dnsmasq" in out
+    assert "issues detected 4, resolved 3 (2 by an action, 1 before becoming an outage), escalated 1" in out

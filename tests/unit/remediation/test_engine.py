@@ -383,7 +383,7 @@ def test_a_request_for_an_issue_whose_policy_is_off_is_refused():
 def test_only_one_action_runs_at_a_time():
     bed = Bed(settings())
     started = []
-    bed.engine._run_async = started.append  # hold the action: it has not reported back
+    bed.engine.run_async = started.append  # hold the action: it has not reported back
     bed.observe(True)
     with pytest.raises(RemediationRefused, match="another action is running"):
         bed.engine.request("restart_service:mosquitto", None, dry_run=False, origin="cli")

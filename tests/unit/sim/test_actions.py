@@ -80,8 +80,19 @@ def test_a_driver_without_csa_fails_the_switch_and_keeps_the_channel():
     premises, actions, _ = premises_with(FaultConfig(kind="interference", channel=6, start_s=0, end_s=50,
                                                      level=0.55), csa=False)
     result = actions.run(parse_ref("switch_channel"), 5)
-    assert not result.ok and "FAIL" in result.detail
+    assert not result.ok and "FAIL" in result.detail and "not allowed by policy" in result.detail
     assert premises.channel == 6
+
+
+def test_without_csa_the_policy_may_allow_a_restart_on_the_new_channel():
+    clock = ManualClock()
+    premises = SimulatedPremises(SimulationSection(faults=[FaultConfig(kind="interference", channel=6, start_s=0,
+                                                                       end_s=50, level=0.55)], csa_supported=False),
+                                 clock)
+    actions = SimulatedActions(premises, RemediationSection(channel={"restart_fallback": True}), "wlan0")
+    result = actions.run(parse_ref("switch_channel"), 5)
+    assert result.ok and result.data["switch"]["outcome"] == "restarted"
+    assert premises.channel == 11
 
 
 def test_wideband_interference_leaves_no_better_channel():
