@@ -174,3 +174,45 @@ def test_channel_switcher_on_a_driver_without_csa_reports_the_fail_and_changes_n
         assert control.ping()  # still attached-free and answering
     assert result.outcome == "failed"
     assert "answered 'FAIL'" in result.reason and "not allowed by policy" in result.reason
+
+
+def test_restart_radio_disables_and_enables_the_real_access_point(access_point):
+    from edge_agent.remediation.refs import parse_ref
+    from edge_agent.remediation.settings import RemediationSection
+    from edge_agent.remediation.system_actions import SystemActions
+
+    actions = SystemActions(RemediationSection(), access_point.ap_if,
+                            hostapd_control=lambda name: HostapdControl(access_point.ctrl, name))
+    result = actions.run(parse_ref("restart_radio"), timeout_s=10)
+    assert result.ok, result.detail
+    assert result.detail == f"radio {access_point.ap_if} disabled and enabled; state ENABLED"
+    with HostapdControl(access_point.ctrl, access_point.ap_if) as control:
+        assert control.status().state == "ENABLED"
+
+
+def test_switch_channel_action_on_a_driver_without_csa_fails_with_the_reason_and_scores(access_point):
+    from edge_agent.remediation.settings import ChannelPolicy
+    from edge_agent.wifi.channel_action import ChannelPlanner
+    from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour
+    from edge_agent.wifi.channel_switch import SwitchResult
+
+    class WiredRadio:
+        """The real hostapd for STATUS and CHAN_SWITCH; survey data a wired port cannot have, given here."""
+
+        def current_channel(self, interface: str) -> int | None:
+            return 6
+
+        def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
+            return [ChannelSurvey(1, 1000, 300), ChannelSurvey(6, 1000, 800), ChannelSurvey(11, 1000, 100)]
+
+        def known_neighbours(self, interface: str) -> list[Neighbour]:
+            return []
+
+        def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+            with HostapdControl(access_point.ctrl, interface) as control:
+                return ChannelSwitcher(control, restart_on_channel=None, wait_s=1).switch(channel)
+
+    result = ChannelPlanner(WiredRadio(), ChannelPolicy(), time.monotonic).move(access_point.ap_if)
+    assert not result.ok and "answered 'FAIL'" in result.detail
+    assert result.data["decision"].startswith("channel 11 scores")
+    assert result.data["switch"]["to_channel"] == 11
