@@ -100,6 +100,27 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_argument("--limit", type=int, default=30, help="the newest N entries (0: all kept)")
     actions.set_defaults(handler=_cmd_actions)
 
+    demo = sub.add_parser("demo", help="the whole loop in under a minute: a local broker, the agent on a scripted "
+                          "scenario, and a fleet view narrating what it receives")
+    demo.add_argument("--scenario", default="demo", help="a shipped scenario name or a .toml file (default demo)")
+    demo.add_argument("--speed", type=_positive_float, default=10.0, help="simulated time x real time (default 10)")
+    demo.add_argument("--no-broker", action="store_true", help="do not start mosquitto: show the outbox keeping "
+                      "everything")
+    demo.set_defaults(handler=_cmd_demo)
+
+    sim = sub.add_parser("sim", help="scenarios on the simulated premises: run the whole agent and check the outcome")
+    sim_sub = sim.add_subparsers(title="sim commands", metavar="COMMAND")
+    sim_list = sim_sub.add_parser("list", help="the shipped scenarios")
+    sim_list.set_defaults(handler=_cmd_sim_list)
+    sim_run = sim_sub.add_parser("run", help="run scenarios and check their expectations (exit 1 if any fails)")
+    sim_run.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="a shipped name or a .toml file")
+    sim_run.add_argument("--all", action="store_true", help="every shipped scenario")
+    sim_run.add_argument("--speed", type=_positive_float,
+                         help="pace simulated time at N x real time (default: as fast as possible)")
+    sim_run.add_argument("--json", action="store_true", help="the reports as JSON")
+    sim_run.add_argument("--timeline", action="store_true", help="also print each scenario's issues and actions")
+    sim_run.set_defaults(handler=_cmd_sim_run)
+
     fleet = sub.add_parser("fleet", help="fleet-side tools, run against the broker")
     fleet_sub = fleet.add_subparsers(title="fleet commands", metavar="COMMAND")
     fleet_watch = fleet_sub.add_parser("watch", help="watch the fleet's presence, issues and actions")
@@ -349,6 +370,53 @@ def _cmd_actions(args: argparse.Namespace) -> int:
 
     print(render_actions(answer))
     return EX_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from edge_agent.demo import run_demo
+    from edge_agent.sim.scenario import ScenarioError
+
+    try:
+        return run_demo(args.scenario, args.speed, use_broker=not args.no_broker)
+    except ScenarioError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 64
+
+
+def _cmd_sim_list(args: argparse.Namespace) -> int:
+    from edge_agent.sim.scenario import load_scenario, shipped_scenarios
+
+    for path in shipped_scenarios():
+        scenario = load_scenario(path)
+        print(f"{scenario.name:34} {scenario.description}")
+    return EX_OK
+
+
+def _cmd_sim_run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from edge_agent.sim.runner import judge, quiet_agent_logs, report_json, run_scenario
+    from edge_agent.sim.scenario import ScenarioError, find_scenario, load_scenario, shipped_scenarios
+    from edge_agent.views import render_scenario_reports, render_timeline
+
+    if not args.scenarios and not args.all:
+        print("edge-agent: name a SCENARIO (see `edge-agent sim list`) or --all", file=sys.stderr)
+        return 64
+    try:
+        paths = shipped_scenarios() if args.all else [find_scenario(name) for name in args.scenarios]
+        scenarios = [load_scenario(path) for path in paths]
+    except ScenarioError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 64
+    reports = []
+    for scenario in scenarios:
+        with tempfile.TemporaryDirectory(prefix="edge-agent-sim-") as workdir, quiet_agent_logs():
+            run = run_scenario(scenario, Path(workdir), speed=args.speed)
+        reports.append(judge(run))
+        if args.timeline and not args.json:
+            print(f"\n{scenario.name}: {scenario.description}\n{render_timeline(run.events)}")
+    print(report_json(reports) if args.json else render_scenario_reports(reports))
+    return EX_OK if all(r.passed for r in reports) else 1
 
 
 def _cmd_fleet_watch(args: argparse.Namespace) -> int:

@@ -202,13 +202,14 @@ class FaultConfig(_Section):
     """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
 
     kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap",
-                  "weak_station", "radio_down"]
+                  "weak_station", "radio_down", "dns_slow", "uplink_slow"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
     channel: int | None = Field(None, ge=1, le=196)
     level: float = Field(
         0.5, ge=0, le=1,
-        description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added",
+        description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added; "
+        "dns_slow: x 2000 ms per lookup; uplink_slow: x 3000 ms per connection",
     )
     fixed_by: list[str] | None = Field(
         None, description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")

@@ -119,3 +119,34 @@ def render_actions(answer: dict[str, Any]) -> str:
         f"flaps prevented {k['flaps_prevented']}"
     )
     return "\n".join(parts)
+
+
+def render_timeline(events: list[dict[str, Any]]) -> str:
+    """A scenario's issue and action events, one line each, by time into the run."""
+    lines = []
+    for e in events:
+        if e["topic"] == "event/issue":
+            what = f"issue {e['change']:<11} {e['type']} on {e['subject']}"
+            why = e["summary"] if e["change"] == "opened" else e["transitions"][-1]["reason"]
+        else:
+            ref = e["name"] + (f":{e['target']}" if e.get("target") else "")
+            what, why = f"action {e['outcome']:<10} {ref}", e["reason"]
+        lines.append(f"  {e['t']:7.1f} s  {what}: {why}")
+    return "\n".join(lines) or "  (no issues, no actions)"
+
+
+def render_scenario_reports(reports: list[Any]) -> str:
+    rows = [
+        [r.name, "PASS" if r.passed else "FAIL",
+         ", ".join(f"{t} {s:g} s" for t, s in r.detection_s.items()) or "-",
+         sum(1 for s in r.steps if s.endswith(("=attempted", "=completed"))), len(r.false_alarms),
+         r.outcome, f"{r.wall_s:.1f} s"]
+        for r in reports
+    ]
+    parts = [table(["SCENARIO", "RESULT", "DETECTED AFTER", "ACTIONS", "FALSE ALARMS", "OUTCOME", "WALL"], rows)]
+    for r in reports:
+        for failure in r.failures:
+            parts.append(f"{r.name}: {failure}")
+    passed = sum(r.passed for r in reports)
+    parts.append(f"{passed} of {len(reports)} scenarios passed")
+    return "\n".join(parts)

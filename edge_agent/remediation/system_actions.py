@@ -127,9 +127,9 @@ class SystemActions:
         up = self._command(["ip", "link", "set", "dev", name, "up"], timeout_s, "link up")
         if not up.ok:
             return ActionResult(False, up.detail, undo_state=name)
-        is_up = self.link_is_up(name)
-        return ActionResult(is_up, f"{name} went down and came {'back up' if is_up else 'not back up'}",
-                            undo_state=name)
+        if self.link_is_up(name):
+            return ActionResult(True, f"{name} went down and came back up")
+        return ActionResult(False, f"{name} went down and did not come back up", undo_state=name)
 
     def link_is_up(self, name: str) -> bool:
         try:

@@ -35,11 +35,9 @@ class SimulatedActions:
             return ActionResult(False, "no DHCPOFFER: the gateway does not answer (simulated)")
         ended = self.premises.apply_action(str(ref))
         detail = f"{ref} done (simulated)" + (f"; it ended {', '.join(ended)}" if ended else "")
-        return ActionResult(True, detail, undo_state=self.wifi_interface if ref.name == "bounce_interface" else None)
+        return ActionResult(True, detail)
 
     def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel":
             return self.channels.move_back(ref.target or self.wifi_interface, int(result.undo_state))
-        if ref.name == "bounce_interface":
-            return ActionResult(True, f"{result.undo_state} is up (simulated)")
         return ActionResult(False, f"{ref} cannot be undone")

@@ -24,6 +24,8 @@ UPLINK_ENDPOINT = "broker.example.net:8883"
 GATEWAY_MAC = "02:00:5e:10:00:01"
 SWAPPED_GATEWAY_MAC = "02:00:5e:66:66:66"
 LATENCY_FAULT_MAX_MS = 200.0
+DNS_SLOW_MAX_MS = 2000.0
+UPLINK_SLOW_MAX_MS = 3000.0
 STATION_SIGNALS_DBM = (-45.0, -58.0, -66.0)
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
@@ -157,11 +159,15 @@ class SimulatedPremises:
         if self.active_faults("dns_down"):
             dns = DnsProbe(RESOLVER_ADDRESS, ok=False, latency_ms=None, rcode="timeout")
         else:
-            dns = DnsProbe(RESOLVER_ADDRESS, ok=True, latency_ms=round(self._rng.uniform(6, 25), 1), rcode="NOERROR")
+            slow_ms = sum(f.level * DNS_SLOW_MAX_MS for f in self.active_faults("dns_slow"))
+            latency = self._rng.uniform(6, 25) + slow_ms * self._rng.uniform(0.9, 1.1)
+            dns = DnsProbe(RESOLVER_ADDRESS, ok=True, latency_ms=round(latency, 1), rcode="NOERROR")
         if self.active_faults("uplink_down") or self.active_faults("gateway_down"):
             uplink = UplinkProbe(UPLINK_ENDPOINT, ok=False, connect_ms=None, error="timeout")
         else:
-            uplink = UplinkProbe(UPLINK_ENDPOINT, ok=True, connect_ms=round(self._rng.uniform(15, 40), 1), error=None)
+            slow_ms = sum(f.level * UPLINK_SLOW_MAX_MS for f in self.active_faults("uplink_slow"))
+            connect = self._rng.uniform(15, 40) + slow_ms * self._rng.uniform(0.9, 1.1)
+            uplink = UplinkProbe(UPLINK_ENDPOINT, ok=True, connect_ms=round(connect, 1), error=None)
         mac = SWAPPED_GATEWAY_MAC if self.active_faults("gateway_swap") else GATEWAY_MAC
         return ConnectivityStatus(gateway=gateway, gateway_mac=mac if rtts else None, dns=(dns,), uplinks=(uplink,))
 

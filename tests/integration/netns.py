@@ -15,6 +15,29 @@ import sys
 import time
 from pathlib import Path
 
+AGENT_CONFIG = """
+[agent]
+device_id = "{device_id}"
+state_dir = "{{state}}"
+[control]
+socket_path = "{{sock}}"
+[premises]
+mode = "hardware"
+[issues]
+open_after = {open_after}
+resolve_after = 2
+[collectors.system]
+enabled = false
+[collectors.interfaces]
+enabled = false
+[collectors.connectivity]
+interval_s = 1
+resolvers = ["{isp_ip}"]
+dns_query = "{dns_name}"
+uplink_endpoints = ["{uplink}"]
+timeout_s = 0.5
+"""
+
 
 def run(*args: str) -> None:
     subprocess.run(args, check=True, capture_output=True)
@@ -147,6 +170,11 @@ class PremisesNetwork:
 
     def gateway_mac(self, mac: str) -> None:
         run("ip", "-n", self.isp, "link", "set", "dev", self.isp_if, "address", mac)
+
+    def agent_config(self, device_id: str, open_after: int) -> str:
+        """An agent in the cpe namespace probing this bed every second; {state} and {sock} are left to fill."""
+        return AGENT_CONFIG.format(device_id=device_id, open_after=open_after, isp_ip=self.isp_ip,
+                                   dns_name=self.dns_name, uplink=self.uplink)
 
     def in_cpe(self, *command: str) -> list[str]:
         return ["ip", "netns", "exec", self.cpe, *command]

@@ -19,28 +19,6 @@ from netns import PremisesNetwork, can_build_test_bed
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
 OPEN_AFTER = 2
-CONFIG = """
-[agent]
-device_id = "netns-gw"
-state_dir = "{{state}}"
-[control]
-socket_path = "{{sock}}"
-[premises]
-mode = "hardware"
-[issues]
-open_after = {open_after}
-resolve_after = 2
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["{isp_ip}"]
-dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}"]
-timeout_s = 0.5
-"""
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +32,7 @@ def bed(tmp_path_factory):
 
 
 def config_for(bed: PremisesNetwork) -> str:
-    return CONFIG.format(open_after=OPEN_AFTER, isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink)
+    return bed.agent_config("netns-gw", OPEN_AFTER)
 
 
 def diagnose(bed: PremisesNetwork, root: Path) -> tuple[int, dict]:

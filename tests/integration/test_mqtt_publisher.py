@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from agent_process import wait_for
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from agent_process import wait_for
 
 from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import EnvelopeFactory

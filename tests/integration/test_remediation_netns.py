@@ -22,27 +22,7 @@ from netns import PremisesNetwork, can_build_test_bed
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
 SERVICE_CTL = Path(__file__).with_name("service_ctl.py")
-CONFIG = """
-[agent]
-device_id = "remedy-gw"
-state_dir = "{{state}}"
-[control]
-socket_path = "{{sock}}"
-[premises]
-mode = "hardware"
-[issues]
-open_after = 2
-resolve_after = 2
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["{isp_ip}"]
-dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}"]
-timeout_s = 0.5
+REMEDIATION_CONFIG = """
 [remediation]
 default_mode = "{mode}"
 verify_window_s = 5
@@ -116,9 +96,9 @@ def start_agent(bed, short_tmp):
     daemons = []
 
     def start(mode: str = "auto", restarts_per_hour: int = 3) -> Daemon:
-        text = CONFIG.format(isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink, mode=mode,
-                             restarts_per_hour=restarts_per_hour, python=sys.executable, ctl=SERVICE_CTL,
-                             svc=bed.service_dir)
+        text = bed.agent_config("remedy-gw", open_after=2) + REMEDIATION_CONFIG.format(
+            mode=mode, restarts_per_hour=restarts_per_hour, python=sys.executable, ctl=SERVICE_CTL,
+            svc=bed.service_dir)
         daemon = Daemon(short_tmp, config_text=text, prefix=tuple(bed.in_cpe()))
         daemons.append(daemon)
         daemon.start()

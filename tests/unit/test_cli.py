@@ -219,3 +219,20 @@ def test_actions_shows_the_audit_log_and_the_kpis(agent_socket, capsys):
     out = capsys.readouterr().out
     assert "completed" in out and "restart_service:dnsmasq" in out
     assert "issues detected 4, resolved 3 (2 by an action, 1 before becoming an outage), escalated 1" in out
+
+
+def test_sim_list_names_every_shipped_scenario(capsys):
+    assert exit_status(["sim", "list"]) == EX_OK
+    out = capsys.readouterr().out
+    assert "dns-hang-restart" in out and "healthy-quiet-evening" in out
+
+
+def test_sim_run_of_an_unknown_scenario_says_which_exist(capsys):
+    assert exit_status(["sim", "run", "no-such"]) == 64
+    assert "no scenario 'no-such'; shipped:" in capsys.readouterr().err
+
+
+def test_sim_run_prints_the_report_table_and_exits_0_when_it_passes(capsys):
+    assert exit_status(["sim", "run", "gateway-mac-swap"]) == EX_OK
+    out = capsys.readouterr().out
+    assert "gateway-mac-swap" in out and "PASS" in out and "1 of 1 scenarios passed" in out

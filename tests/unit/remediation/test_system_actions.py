@@ -68,7 +68,18 @@ def test_bounce_interface_takes_the_link_down_and_up_and_reads_its_flags(tmp_pat
     runner = RecordingRunner()
     result = actions(runner, tmp_path).run(parse_ref("bounce_interface:eth1"), 10)
     assert runner.calls == [["ip", "link", "set", "dev", "eth1", "down"], ["ip", "link", "set", "dev", "eth1", "up"]]
-    assert result.ok and result.undo_state == "eth1"
+    assert result.ok and result.undo_state is None  # up again: nothing to undo
+
+
+def test_an_interface_that_stays_down_after_a_bounce_is_brought_up_by_the_undo(tmp_path):
+    (tmp_path / "eth1").mkdir()
+    (tmp_path / "eth1" / "flags").write_text("0x1002\n")
+    runner = RecordingRunner()
+    a = actions(runner, tmp_path)
+    result = a.run(parse_ref("bounce_interface:eth1"), 10)
+    assert not result.ok and result.undo_state == "eth1"
+    assert a.undo(parse_ref("bounce_interface:eth1"), result, 10).ok
+    assert runner.calls[-1] == ["ip", "link", "set", "dev", "eth1", "up"]
 
 
 def test_custom_action_runs_its_argv_then_its_check_and_can_be_undone(tmp_path):

@@ -1,0 +1,36 @@
+"""The demo's narration: one line per step of the loop, routine messages left out, and an honest summary."""
+
+from edge_agent.fleet.narrate import Narrator
+
+
+def event(topic: str, ts: float, **message) -> dict:
+    return {"topic": topic, "message": {"ts": ts, "device_id": "gw", **message}}
+
+
+def test_each_step_of_the_loop_gets_one_line_with_its_time_and_routine_samples_are_left_out():
+    n = Narrator()
+    radio = {"stream": "wifi.radio", "subject": "wlan0", "metrics": {"channel": 6, "busy_ratio": 0.1}}
+    lines = [
+        n.line(event("status", 100.0, state="online", reason="connected", session=1)),
+        n.line(event("telemetry/wifi", 100.5, **radio)),
+        n.line(event("telemetry/wifi", 101.0, **radio)),  # the same stream again: not narrated
+        n.line(event("event/issue", 114.0, change="opened", issue_id="i1", type="wifi_interference",
+                     subject="wlan0", severity="warning", summary="busy 0.7",
+                     guidance="Move the access point. Then check again.")),
+        n.line(event("event/issue", 114.0, change="remediating", issue_id="i1")),
+        n.line(event("event/action", 114.1, name="switch_channel", target=None, outcome="attempted",
+                     issue_type="wifi_interference", reason="", details={"switch": {"from_channel": 6,
+                                                                                     "to_channel": 11}})),
+        n.line(event("event/action", 120.0, name="switch_channel", target=None, outcome="fixed",
+                     issue_type="wifi_interference", reason="", details={"time_to_fix_s": 6.0})),
+    ]
+    assert lines[0] == "     0.0 s  reported   gw is online (connected, session 1)"
+    assert lines[1] == "     0.5 s  sampled    wifi.radio wlan0: channel 6, busy_ratio 0.1"
+    assert lines[2] is None and lines[4] is None
+    assert lines[3].startswith("    14.0 s  detected   wifi_interference on wlan0 (warning): busy 0.7\n")
+    assert lines[3].endswith("a person would be told: Move the access point.")
+    assert lines[5] == "    14.1 s  remediated switch_channel for wifi_interference: channel 6 → 11"
+    assert lines[6] == "    20.0 s  verified   switch_channel fixed wifi_interference in 6 s"
+    assert n.summary(invalid=0, duplicates=0) == (
+        "summary: 1 issues detected, 1 fixed by the agent, mean time to fix 6 s, 0 escalated to a person; "
+        "still open: wifi_interference. The fleet view received 7 messages (0 invalid, 0 duplicates).")
