@@ -270,6 +270,8 @@ class MqttSection(_Section):
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
+    home_assistant: bool = Field(False, description="announce health sensors by Home Assistant MQTT discovery")
+    home_assistant_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_/-]{1,64}$")
 
 
 CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level", "remediate"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import signal
@@ -33,6 +34,7 @@ from edge_agent.paths import control_socket_path, state_dir
 from edge_agent.pipeline import Pipeline
 from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
+from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
 from edge_agent.reporting.journal import EventJournal
 from edge_agent.reporting.reporter import LogSink, Reporter
 from edge_agent.schedule import Schedule
@@ -105,6 +107,7 @@ class Agent:
         self._stop = threading.Event()
         self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._reload_requested = False
+        self._home_assistant_state: dict[str, Any] | None = None
         self._last_watchdog_real = float("-inf")
         self.commands = AgentCommands(self)
         self.control = ControlServer(
@@ -251,6 +254,19 @@ class Agent:
         # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
         if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
+        if self.mqtt is not None and self.config.mqtt.home_assistant:
+            self._publish_home_assistant_state()
+
+    def _publish_home_assistant_state(self) -> None:
+        """The retained state Home Assistant's entities read; sent only when it changed."""
+        open_issues = [i.to_dict() for i in self.tracker.active()]
+        state = state_payload(self.pipeline.latest_samples(), open_issues, self.kpis.last_action)
+        if state == self._home_assistant_state:
+            return
+        self._home_assistant_state = state
+        payload = json.dumps(state, separators=(",", ":")).encode()
+        if self.mqtt.outbox.put("telemetry", STATE_TOPIC, payload, qos=0, retain=True) is not None:
+            self.mqtt.publisher.wake()
 
     def tick_remediation(self) -> None:
         for event in self.remediation.tick():

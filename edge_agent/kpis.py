@@ -27,6 +27,7 @@ class KpiCounter:
         self.escalated = 0
         self.actions: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._worst: dict[str, str] = {}  # issue id -> worst severity seen while open
+        self.last_action: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
     # Sink
@@ -36,6 +37,7 @@ class KpiCounter:
                 self._issue(message)
             elif topic == "event/action":
                 self.actions[message["name"]][message["outcome"]] += 1
+                self.last_action = message
                 if message["outcome"] == "fixed" and message.get("issue_id"):
                     self.auto_resolved += 1
 

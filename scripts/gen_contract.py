@@ -56,6 +56,7 @@ CHANNELS: dict[str, tuple[str, str, int, bool, str]] = {
     "action": ("event/action", "send", 1, False, "A remediation step and its outcome."),
     "command": ("cmd/{name}", "receive", 1, False, "A request from the cloud."),
     "response": ("res/{request_id}", "send", 1, False, "Progress and result of a command."),
+    "ha_state": ("ha/state", "send", 0, True, "Opt-in: the state Home Assistant's discovered entities read."),
 }
 
 PARAMETERS = {

@@ -67,8 +67,8 @@ class FleetState:
         if parts[: len(base)] != base or len(parts) < len(base) + 2:
             return self._reject(topic, "not under the contract's topic tree")
         device_id, relative = parts[len(base)], "/".join(parts[len(base) + 1:])
-        if relative.startswith("cmd/"):
-            return None  # requests to devices, not from them
+        if relative.startswith(("cmd/", "ha/")):
+            return None  # requests to devices, and the opt-in Home Assistant state: not the fleet's stream
         model = model_for(relative)
         if model is None:
             return self._reject(topic, f"no message is defined for {relative!r}")

@@ -150,6 +150,24 @@ class CommandResponse(Envelope):
     result: Any = Field(None, description="the command's answer, on succeeded")
 
 
+class IssueBrief(_Message):
+    type: str
+    subject: str
+    severity: Literal["info", "warning", "critical"]
+
+
+class HomeAssistantState(_Message):
+    """`ha/state` (opt-in, `[mqtt] home_assistant`): what Home Assistant's discovered entities read. Retained,
+    QoS 0, sent when it changes. Plain values, no envelope: it is for a smart-home hub's templates."""
+
+    open_issues: int = Field(ge=0)
+    issues: list[IssueBrief]
+    wifi_busy_pct: float | None = Field(description="the access point's channel busy time, percent")
+    weakest_station_dbm: float | None = Field(description="the weakest associated device's signal")
+    gateway_rtt_ms: float | None
+    last_action: str = Field(description='"name[:target] outcome" of the last audited action, or "none"')
+
+
 CONTRACT_MESSAGES: dict[str, type[BaseModel]] = {
     "status": StatusMessage,
     "meta": MetaMessage,
@@ -158,6 +176,7 @@ CONTRACT_MESSAGES: dict[str, type[BaseModel]] = {
     "action": ActionEvent,
     "command": CommandRequest,
     "response": CommandResponse,
+    "ha_state": HomeAssistantState,
 }
 
 

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from edge_agent import __version__
 from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import SCHEMA_META, SCHEMA_STATUS, EnvelopeFactory
+from edge_agent.reporting.home_assistant import discovery_configs
 from edge_agent.reporting.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -220,6 +222,10 @@ class MqttPublisher:
         client.publish(self.topic("status"), self._status_payload("online", "connected", self.session), qos=1,
                        retain=True)
         client.publish(self.topic("meta"), self._meta_payload(), qos=1, retain=True)
+        if self.config.home_assistant:
+            for topic, config in discovery_configs(self.envelopes.device_id, self.base_topic,
+                                                   self.config.home_assistant_prefix, __version__):
+                client.publish(topic, json.dumps(config), qos=1, retain=True)
         self.connected.set()
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:

@@ -8,6 +8,7 @@ rest of its window (it comes back at the next cycle, like a real recurring fault
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 
@@ -15,8 +16,9 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.config import FaultConfig, SimulationSection
-from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap
+from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap, surveys_from_deltas
 from edge_agent.wifi.channel_switch import SwitchResult
+from edge_agent.wifi.iw import SurveyEntry
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
 RESOLVER_ADDRESS = "192.168.1.1"
@@ -26,7 +28,15 @@ SWAPPED_GATEWAY_MAC = "02:00:5e:66:66:66"
 LATENCY_FAULT_MAX_MS = 200.0
 DNS_SLOW_MAX_MS = 2000.0
 UPLINK_SLOW_MAX_MS = 3000.0
-STATION_SIGNALS_DBM = (-45.0, -58.0, -66.0)
+# Devices by distance (m) and walls between them and the access point; signal follows a log-distance path loss.
+STATIONS = ((5.0, 0), (8.0, 1), (12.0, 1))
+AP_TX_POWER_DBM = 20.0
+PATH_LOSS_1M_DB = 40.0  # 2.4 GHz free space at one metre
+PATH_LOSS_EXPONENT = 3.5  # indoors, furniture and people
+WALL_LOSS_DB = 6.0
+WALK_AWAY = (25.0, 3)  # where `weak_station` takes the farthest device: the far bedroom
+WALK_S = 20.0  # how long the walk takes
+SURVEY_RESET_EVERY = 97  # on average, one channel's survey counters reset once in this many readings (a driver quirk)
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
 SIM_CHANNELS = tuple(range(1, 12))
@@ -40,6 +50,12 @@ DEFAULT_FIXED_BY = {
     "radio_down": ("restart_radio", "restart_service:hostapd"),
 }
 SERVICES = ("dnsmasq", "hostapd", "mosquitto", "systemd-networkd")
+
+
+def received_signal_dbm(distance_m: float, walls: int) -> float:
+    """Log-distance path loss: what a device `distance_m` away behind `walls` walls hears of the AP."""
+    path_loss = PATH_LOSS_1M_DB + 10 * PATH_LOSS_EXPONENT * math.log10(max(distance_m, 1.0))
+    return AP_TX_POWER_DBM - path_loss - WALL_LOSS_DB * walls
 
 
 def channel_to_freq_mhz(channel: int) -> int:
@@ -58,9 +74,10 @@ class SimulatedPremises:
         self._start = clock.monotonic()
         self._rng = random.Random(config.seed)
         self._tx_packets = 0
-        self._retries = dict.fromkeys(range(1, len(STATION_SIGNALS_DBM) + 1), 0)
+        self._retries = dict.fromkeys(range(1, len(STATIONS) + 1), 0)
         self._ended: dict[int, int] = {}  # fault index -> the cycle in which an action ended it
         self.actions_done: list[str] = []
+        self._surveys: tuple[dict[int, SurveyEntry], dict[int, SurveyEntry]] = ({}, {})  # (previous, latest)
         self.restart_fallback = False  # may a channel switch restart the access point when CSA fails (policy)
 
     def _cycle(self) -> int:
@@ -106,6 +123,7 @@ class SimulatedPremises:
     def radio_status(self, interface: str) -> RadioStatus:
         if self.active_faults("radio_down"):
             raise RadioUnavailable(f"STATUS: no reply from hostapd on {interface} (simulated)")
+        self._surveys = (self._surveys[1], self.survey_dump())  # the driver surveys every channel meanwhile
         busy, noise = self.channel_busy(self.channel)
         busy *= self._rng.uniform(0.9, 1.1)
         noise += self._rng.gauss(0, 1.0)
@@ -119,15 +137,24 @@ class SimulatedPremises:
             station_count=3,
         )
 
+    def station_place(self, number: int) -> tuple[float, int]:
+        """(distance m, walls) of station `number` now; `weak_station` walks the farthest one away over WALK_S."""
+        distance, walls = STATIONS[number - 1]
+        walking = self.active_faults("weak_station") if number == len(STATIONS) else []
+        if walking:
+            progress = min(1.0, (self.elapsed_s() - walking[0].start_s) / WALK_S)
+            distance += (WALK_AWAY[0] - distance) * progress
+            walls = walls + round((WALK_AWAY[1] - walls) * progress)
+        return distance, walls
+
     def stations(self, interface: str) -> list[StationStatus]:
-        """Three devices at different distances; `weak_station` walks the farthest one out of range, and the
-        weaker its signal the more of its frames need resending."""
+        """Three devices at different distances: signal from path loss and walls, shadowing noise on top; the
+        weaker the signal the more of a device's frames need resending."""
         self._tx_packets += 500
         result = []
-        for number, base_signal in enumerate(STATION_SIGNALS_DBM, start=1):
-            signal = base_signal + self._rng.gauss(0, 1.5)
-            if number == len(STATION_SIGNALS_DBM) and self.active_faults("weak_station"):
-                signal -= 18
+        for number in range(1, len(STATIONS) + 1):
+            distance, walls = self.station_place(number)
+            signal = received_signal_dbm(distance, walls) + self._rng.gauss(0, 1.5)
             retry_share = min(0.9, max(0.02, (-signal - 55) / 50))
             self._retries[number] += int(500 * retry_share)
             result.append(StationStatus(
@@ -144,14 +171,14 @@ class SimulatedPremises:
         if self.active_faults("gateway_down"):
             loss_probability = 1.0
         extra_ms = sum(f.level * LATENCY_FAULT_MAX_MS for f in self.active_faults("latency"))
-        rtts = [
-            round(self._rng.lognormvariate(0.4, 0.3) + extra_ms * self._rng.uniform(0.8, 1.2), 2)
-            for _ in range(PINGS_PER_ROUND)
-            if self._rng.random() >= loss_probability
-        ]
+        rtts = self._ping_burst(loss_probability, extra_ms)
+        sent = PINGS_PER_ROUND
+        if not rtts:  # like the real probe: a second burst before calling the gateway unreachable
+            rtts = self._ping_burst(loss_probability, extra_ms)
+            sent += PINGS_PER_ROUND if not rtts else 0
         gateway = GatewayProbe(
             address=GATEWAY_ADDRESS,
-            sent=PINGS_PER_ROUND,
+            sent=sent,
             received=len(rtts),
             rtt_ms_median=statistics.median(rtts) if rtts else None,
             jitter_ms=round(statistics.pstdev(rtts), 2) if len(rtts) > 1 else None,
@@ -171,6 +198,13 @@ class SimulatedPremises:
         mac = SWAPPED_GATEWAY_MAC if self.active_faults("gateway_swap") else GATEWAY_MAC
         return ConnectivityStatus(gateway=gateway, gateway_mac=mac if rtts else None, dns=(dns,), uplinks=(uplink,))
 
+    def _ping_burst(self, loss_probability: float, extra_ms: float) -> list[float]:
+        return [
+            round(self._rng.lognormvariate(0.4, 0.3) + extra_ms * self._rng.uniform(0.8, 1.2), 2)
+            for _ in range(PINGS_PER_ROUND)
+            if self._rng.random() >= loss_probability
+        ]
+
     def dhcp(self) -> DhcpProbe | None:
         if self.active_faults("gateway_down"):
             return DhcpProbe("eth0", ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
@@ -182,19 +216,32 @@ class SimulatedPremises:
         return None if self.active_faults("radio_down") else self.channel
 
     def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
-        """One second of survey counters per channel (the simulated driver surveys them all)."""
-        surveys = []
+        """Per channel, the change of cumulative survey counters since the last reading, through the same
+        delta code as real `iw survey dump` output — including a driver that now and then resets a channel's
+        counters (that channel then has no reading this time, never a negative one)."""
+        previous, latest = self._surveys
+        return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS if c in previous)
+
+    def survey_dump(self) -> dict[int, SurveyEntry]:
+        """Cumulative counters per channel, as a driver keeps them: one more second of air time each reading
+        (the scores compare channels with each other, so the real interval does not matter)."""
+        dump = {}
         for channel in SIM_CHANNELS:
             busy, noise = self.channel_busy(channel)
+            before = self._surveys[1].get(channel)
+            active, busy_total = (before.active_ms, before.busy_ms) if before else (0, 0)
+            if before is not None and self._rng.randrange(SURVEY_RESET_EVERY) == 0:
+                active, busy_total = 0, 0  # the driver reset this channel's counters
             busy_ms = int(1000 * min(0.99, max(0.0, busy * self._rng.uniform(0.95, 1.05))))
-            surveys.append(ChannelSurvey(channel, 1000, busy_ms, None, round(noise, 1)))
-        return surveys
+            dump[channel] = SurveyEntry(channel_to_freq_mhz(channel), channel, channel == self.channel,
+                                        round(noise, 1), active + 1000, busy_total + busy_ms, None, None)
+        return dump
 
     def known_neighbours(self, interface: str) -> list[Neighbour]:
         return list(NEIGHBOURS)
 
     def switch_channel(self, interface: str, channel: int) -> SwitchResult:
-        before, stations = self.channel, len(STATION_SIGNALS_DBM)
+        before, stations = self.channel, len(STATIONS)
         if not self.config.csa_supported and not self.restart_fallback:
             return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' and a restart is not "
                                 "allowed by policy", stations, None)

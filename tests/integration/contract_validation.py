@@ -18,6 +18,7 @@ _BY_TOPIC = [
     ("event/issue", "issue"),
     ("event/action", "action"),
     ("res/", "response"),
+    ("ha/state", "ha_state"),
 ]
 
 
