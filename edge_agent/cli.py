@@ -144,12 +144,36 @@ def _parser() -> argparse.ArgumentParser:
     fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0)
     fleet_cmd.set_defaults(handler=_cmd_fleet_cmd)
 
+    fleet_report = fleet_sub.add_parser(
+        "report", help="KPIs over a time window from recorded `fleet watch --json` streams")
+    fleet_report.add_argument("files", nargs="+", metavar="EVENTS.jsonl",
+                              help="recordings of fleet watch --json ('-' for standard input); several watchers' "
+                              "recordings (--share) are merged, each message once")
+    fleet_report.add_argument("--since", type=_time_arg, help="issues opened from (epoch seconds or ISO 8601)")
+    fleet_report.add_argument("--until", type=_time_arg, help="issues opened before")
+    fleet_report.add_argument("--json", action="store_true", help="the KPIs as JSON")
+    fleet_report.add_argument("--chart", metavar="FILE.png|FILE.svg", help="also draw issues per type (matplotlib)")
+    fleet_report.set_defaults(handler=_cmd_fleet_report)
+
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_sub.add_parser("check", help="validate a config file and print the effective config")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_cmd_config_check)
     return parser
+
+
+def _time_arg(text: str) -> float:
+    from datetime import datetime
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither epoch seconds nor ISO 8601") from None
 
 
 def _positive_float(text: str) -> float:
@@ -438,6 +462,29 @@ def _cmd_fleet_watch(args: argparse.Namespace) -> int:
         return EX_UNAVAILABLE
     if args.json:
         print(json.dumps({"summary": state.summary()}), file=sys.stderr)
+    return EX_OK
+
+
+def _cmd_fleet_report(args: argparse.Namespace) -> int:
+    from edge_agent.fleet.report import ReportInputError, build_report, merge_streams, read_events, render_report
+
+    try:
+        streams = []
+        for name in args.files:
+            if name == "-":
+                streams.append(read_events(sys.stdin, "<stdin>"))
+            else:
+                with open(name, encoding="utf-8") as f:
+                    streams.append(read_events(f, name))
+        kpis = build_report(merge_streams(streams), args.since, args.until).kpis()
+        if args.chart:
+            from edge_agent.fleet.report import write_chart
+
+            write_chart(kpis, args.chart)
+    except (ReportInputError, OSError) as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 66 if isinstance(exc, OSError) else 65  # sysexits: no input / data error
+    print(json.dumps(kpis, indent=2) if args.json else render_report(kpis))
     return EX_OK
 
 

@@ -15,6 +15,7 @@ from edge_agent.model import Event, EventKind, Finding, Issue, IssueState, Trans
 class _Streak:
     bad: int = 0
     good: int = 0
+    first_bad_ts: float = 0.0  # when the current run of bad samples began
 
 
 @dataclass
@@ -56,6 +57,8 @@ class IssueTracker:
             if finding.present:
                 streak.bad += 1
                 streak.good = 0
+                if streak.bad == 1:
+                    streak.first_bad_ts = ts
                 return self._on_bad(finding, streak, mono, ts)
             had_bad = streak.bad
             streak.good += 1
@@ -68,7 +71,7 @@ class IssueTracker:
             open_after = self.per_type.get(finding.type, (self.open_after, self.resolve_after))[0]
             if streak.bad < open_after:
                 return []
-            return [self._open(finding, streak.bad, mono, ts)]
+            return [self._open(finding, streak, mono, ts)]
         issue.evidence = dict(finding.evidence)
         issue.updated_ts = ts
         if finding.severity.rank == issue.severity.rank:
@@ -96,7 +99,7 @@ class IssueTracker:
         self.counters.resolved += 1
         return [_issue_event("resolved", issue, mono, ts)]
 
-    def _open(self, finding: Finding, bad_samples: int, mono: float, ts: float) -> Event:
+    def _open(self, finding: Finding, streak: _Streak, mono: float, ts: float) -> Event:
         issue = Issue(
             type=finding.type,
             subject=finding.subject,
@@ -108,8 +111,9 @@ class IssueTracker:
             opened_ts=ts,
             opened_mono=mono,
             updated_ts=ts,
+            first_bad_ts=streak.first_bad_ts,
         )
-        issue.transitions.append(Transition(IssueState.OPEN, ts, f"{bad_samples} bad samples in a row"))
+        issue.transitions.append(Transition(IssueState.OPEN, ts, f"{streak.bad} bad samples in a row"))
         self._active[finding.key] = issue
         self.counters.detected += 1
         return _issue_event("opened", issue, mono, ts)

@@ -102,6 +102,7 @@ class Issue:
     issue_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     updated_ts: float = 0.0
     resolved_ts: float | None = None
+    first_bad_ts: float | None = None  # the first bad sample of the run that opened it
     transitions: list[Transition] = field(default_factory=list)
 
     @property
@@ -122,6 +123,7 @@ class Issue:
             "opened_ts": self.opened_ts,
             "updated_ts": self.updated_ts,
             "resolved_ts": self.resolved_ts,
+            "first_bad_ts": self.first_bad_ts,
             "transitions": [t.to_dict() for t in self.transitions],
         }
 
