@@ -13,6 +13,8 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.sim.camera_scene import SceneState
+from edge_agent.sim.link_physics import phy_rate_for_signal, retry_share_for_signal
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
 RESOLVER_ADDRESS = "192.168.1.1"
@@ -83,11 +85,11 @@ class SimulatedPremises:
             signal = base_signal + self._rng.gauss(0, 1.5)
             if number == len(STATION_SIGNALS_DBM) and self.active_faults("weak_station"):
                 signal -= 18
-            retry_share = min(0.9, max(0.02, (-signal - 55) / 50))
+            retry_share = float(retry_share_for_signal(signal))
             self._retries[number] += int(500 * retry_share)
             result.append(StationStatus(
                 mac=f"02:00:5e:00:00:{number:02x}", signal_dbm=round(signal, 1),
-                tx_bitrate_mbps=round(max(6.5, 300 + 6 * (signal + 50)), 1), rx_bitrate_mbps=None,
+                tx_bitrate_mbps=round(float(phy_rate_for_signal(signal)), 1), rx_bitrate_mbps=None,
                 tx_packets=self._tx_packets, tx_retries=self._retries[number], tx_failed=0,
                 inactive_ms=int(self._rng.uniform(0, 900)), connected_s=int(self.clock.monotonic() - self._start),
             ))
@@ -127,3 +129,14 @@ class SimulatedPremises:
             return DhcpProbe("eth0", ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
         return DhcpProbe("eth0", ok=True, offer_ms=round(self._rng.uniform(5, 30), 1), server=GATEWAY_ADDRESS,
                          offered_address="192.168.1.57", error=None)
+
+    # SceneBackend (the simulated camera)
+    def camera_scene(self) -> SceneState | None:
+        """What the camera pointed at the gateway sees; None while a camera_down fault unplugs it."""
+        if self.active_faults("camera_down"):
+            return None
+        return SceneState(
+            led="off" if self.active_faults("led_off") else "red" if self.active_faults("led_red") else "green",
+            cable_plugged=not self.active_faults("cable_unplugged"),
+            obstructed=bool(self.active_faults("obstructed")),
+        )
