@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_agent.camera.synthetic import SceneBackend
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
@@ -19,6 +20,7 @@ class PremisesBackends:
     radio: RadioBackend | None
     connectivity: ConnectivityBackend | None
     notes: list[str] = field(default_factory=list)
+    camera_scene: SceneBackend | None = None  # the simulated premises' camera view; None on hardware
 
 
 def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
@@ -42,7 +44,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
         notes = ["Wi-Fi and connectivity come from simulated premises"]
-        return PremisesBackends("simulated", premises, premises, notes)
+        return PremisesBackends("simulated", premises, premises, notes, camera_scene=premises)
     from edge_agent.probes.network import NetworkProbes
     from edge_agent.wifi.radio import HostapdRadio
 
