@@ -107,15 +107,13 @@ def train_window(tf, out: Path, command: str) -> None:
                   "true) as (value - center) / spread, clipped to +-4; missing readings carried forward",
         "features": feature_spec(),
     }
-    data = {
-        "generator": "edge_agent.sim.link_physics.generate_windows",
-        "description": "Generated windows of 30 probe rounds (5 s apart) from homes drawn from profiles of "
-                       "neighbour airtime, noise floor, distance of the weakest device and gateway/resolver latency, "
-                       "with fading, traffic bursts, one-off spikes and lost readings; at most one fault per window, "
-                       "present in at least its last 6 rounds. Balanced classes.",
-        "train": spec["train"],
-        "held_out": {**spec["held_out"], "note": "other seeds; includes the 'terraced' profile, never trained on"},
-    }
+    data = data_card(
+        "edge_agent.sim.link_physics.generate_windows",
+        "Generated windows of 30 probe rounds (5 s apart) from homes drawn from profiles of neighbour airtime, "
+        "noise floor, distance of the weakest device and gateway/resolver latency, with fading, traffic bursts, "
+        "one-off spikes and lost readings; at most one fault per window, present in at least its last 6 rounds. "
+        "Balanced classes.",
+        spec, "other seeds; includes the 'terraced' profile, never trained on")
     write_metadata(tf, path, spec, LABELS, description, data, model, float_report, started, command)
 
 
@@ -155,16 +153,20 @@ def train_vision(tf, out: Path, command: str) -> None:
                   "then linear interpolation (edge_agent.camera.frames.resize)",
         "camera_render_size": list(CAMERA_RENDER_SIZE),
     }
-    data = {
-        "generator": "edge_agent.sim.camera_scene.render_labelled, resized by edge_agent.ml.datasets.vision_dataset",
-        "description": "Rendered scenes of a gateway box on a shelf (a row of 3-4 status LEDs, a cable in a side "
-                       "port) in random rooms: wall colours and patterns, furniture, box size/colour/position, cable "
-                       "colour and route; per frame random light level (0.3-1.25), colour tint, side lighting, "
-                       "focus blur and sensor noise. Balanced classes, one fault per frame.",
-        "train": spec["train"],
-        "held_out": {**spec["held_out"], "note": "other seeds; includes the 'stripes' wall style, never trained on"},
-    }
+    data = data_card(
+        "edge_agent.sim.camera_scene.render_labelled, resized by edge_agent.ml.datasets.vision_dataset",
+        "Rendered scenes of a gateway box on a shelf (a row of 3-4 status LEDs, a cable in a side port) in random "
+        "rooms: wall colours and patterns, furniture, box size/colour/position, cable colour and route; per frame "
+        "random light level (0.3-1.25), colour tint, side lighting, focus blur and sensor noise. Balanced classes, "
+        "one fault per frame.",
+        spec, "other seeds; includes the 'stripes' wall style, never trained on")
     write_metadata(tf, path, spec, VISION_LABELS, description, data, model, float_report, started, command)
+
+
+def data_card(generator: str, description: str, spec: dict, held_out_note: str) -> dict:
+    """What the model was trained and measured on, for its metadata."""
+    return {"generator": generator, "description": description, "train": spec["train"],
+            "held_out": {**spec["held_out"], "note": held_out_note}}
 
 
 def fit(tf, model, x, y, epochs: int, batch: int) -> None:
