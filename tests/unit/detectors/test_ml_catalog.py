@@ -59,7 +59,7 @@ def test_an_agent_whose_models_are_broken_runs_and_says_so_in_status(tmp_path):
     assert not models["window"]["loaded"] and "corrupt or replaced" in models["window"]["error"]
     assert "camera" in [c["name"] for c in status["collectors"]]
     assert "DISABLED: " in render_status(status)
-    assert {"name": "connectivity_window", "version": None, "loaded": False,
+    assert {"name": "connectivity-window", "version": None, "loaded": False,
             "runtime": models["window"]["runtime"]} in meta_card(agent)["models"]
 
 
