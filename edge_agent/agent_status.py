@@ -42,6 +42,7 @@ def status_report(agent: Agent) -> dict[str, Any]:
             "mqtt": mqtt_status(agent),
         },
         "latest": agent.pipeline.latest_samples(),
+        "models": [model.to_dict() for model in agent.ml.models],
     }
 
 
@@ -94,6 +95,7 @@ def meta_card(agent: Agent) -> dict[str, Any]:
         "collectors": sorted(agent.collectors),
         "detectors": [d.name for d in agent.pipeline.detectors],
         "commands": sorted(agent.config.commands.allowed),
-        "models": [],
+        "models": [{"name": m.name, "version": m.version, "loaded": m.loaded, "runtime": m.runtime}
+                   for m in agent.ml.models],
         "kpis": agent.kpi_snapshot(),
     }

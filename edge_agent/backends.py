@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_agent.camera.synthetic import SceneBackend
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
@@ -22,6 +23,7 @@ class PremisesBackends:
     connectivity: ConnectivityBackend | None
     notes: list[str] = field(default_factory=list)
     actions: ActionExecutor | None = None  # remediation on these premises
+    camera_scene: SceneBackend | None = None  # the simulated premises' camera view; None on hardware
 
 
 def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
@@ -46,7 +48,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
         premises = SimulatedPremises(config.simulation, clock)
         notes = ["Wi-Fi and connectivity come from simulated premises"]
         actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
-        return PremisesBackends("simulated", premises, premises, notes, actions)
+        return PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises)
     from edge_agent.probes.network import NetworkProbes
     from edge_agent.remediation.system_actions import SystemActions
     from edge_agent.wifi.channel_action import ChannelPlanner

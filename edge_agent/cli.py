@@ -155,6 +155,18 @@ def _parser() -> argparse.ArgumentParser:
     fleet_report.add_argument("--chart", metavar="FILE.png|FILE.svg", help="also draw issues per type (matplotlib)")
     fleet_report.set_defaults(handler=_cmd_fleet_report)
 
+    camera = sub.add_parser("camera", help="camera tools for the technician")
+    camera_sub = camera.add_subparsers(title="camera commands", metavar="COMMAND")
+    camera_check = camera_sub.add_parser(
+        "check", help="grab a frame, run the vision models and say what they see (exit 0 fine, 1 set-up problems "
+        "seen, 2 no camera or no model)")
+    _add_config_option(camera_check)
+    camera_check.add_argument("--source", help="synthetic[:LABEL] | picamera2 | v4l2[:DEVICE] | replay:PATH | a file "
+                              "or directory (default: the config's [camera])")
+    camera_check.add_argument("--save", type=Path, metavar="FILE.ppm", help="keep the frame here (it stays local)")
+    camera_check.add_argument("--json", action="store_true", help="machine-readable output")
+    camera_check.set_defaults(handler=_cmd_camera_check)
+
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
     check = config_sub.add_parser("check", help="validate a config file and print the effective config")
@@ -524,3 +536,18 @@ def _cmd_issues(args: argparse.Namespace) -> int:
 
     print(render_issues(issues))
     return EX_OK
+
+
+def _cmd_camera_check(args: argparse.Namespace) -> int:
+    config = _load(_config_path(args))
+    if config is None:
+        return EX_CONFIG
+    from edge_agent.camera_check import EX_CANNOT_CHECK, camera_check, render_check
+
+    try:
+        report = camera_check(config, args.source, args.save)
+    except ValueError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_CANNOT_CHECK
+    print(json.dumps(report, indent=2) if args.json else render_check(report))
+    return report["exit_code"]

@@ -202,7 +202,8 @@ class FaultConfig(_Section):
     """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
 
     kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap",
-                  "weak_station", "radio_down", "dns_slow", "uplink_slow"]
+                  "weak_station", "radio_down", "dns_slow", "uplink_slow",
+                  "led_red", "led_off", "cable_unplugged", "obstructed", "camera_down"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
     channel: int | None = Field(None, ge=1, le=196)
@@ -233,6 +234,7 @@ def _demo_faults() -> list[FaultConfig]:
         FaultConfig(kind="interference", channel=6, start_s=20, end_s=60, level=0.55),
         FaultConfig(kind="dns_down", start_s=80, end_s=150),
         FaultConfig(kind="weak_station", start_s=155, end_s=178),
+        FaultConfig(kind="cable_unplugged", start_s=70, end_s=95),
     ]
 
 
@@ -282,6 +284,80 @@ class CommandsSection(_Section):
         default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level", "remediate"])
 
 
+class ShippedModelConfig(_Section):
+    enabled: bool = True
+    file: str = Field(min_length=1, description="a file name in [models] directory, or an absolute path")
+    min_score: float = Field(0.6, gt=0, le=1, description="below this score a verdict is treated as unknown")
+
+
+class WindowModelConfig(ShippedModelConfig):
+    file: str = "connectivity_window.tflite"
+    every_n_rounds: int = Field(3, ge=1, le=1000, description="classify the latest window every N probe rounds")
+
+
+class VisionModelConfig(ShippedModelConfig):
+    file: str = "gateway_vision.tflite"
+
+
+class CustomModelConfig(_Section):
+    """An operator's own TFLite model run on camera frames: a classifier, or an SSD-style object detector."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    path: Path
+    kind: Literal["classifier", "object_detection"]
+    labels: list[str] = Field(min_length=1)
+    alert_labels: list[str] = Field(default_factory=list, description="labels that raise a camera_alert issue")
+    min_score: float = Field(0.5, gt=0, le=1)
+    input_mean: float = Field(127.5, description="float-input models only: (pixel - mean) / std")
+    input_std: float = Field(127.5, gt=0)
+
+    @model_validator(mode="after")
+    def _alerts_are_labels(self) -> CustomModelConfig:
+        unknown = sorted(set(self.alert_labels) - set(self.labels))
+        if unknown:
+            raise ValueError(f"alert_labels {unknown} are not in labels")
+        return self
+
+
+class ModelsSection(_Section):
+    runtime: Literal["auto", "tflite-runtime", "litert"] = "auto"
+    num_threads: int = Field(1, ge=1, le=8)
+    directory: Path | None = None
+    window: WindowModelConfig = WindowModelConfig()
+    vision: VisionModelConfig = VisionModelConfig()
+    custom: list[CustomModelConfig] = Field(default_factory=list)
+
+    @field_validator("custom")
+    @classmethod
+    def _unique_names(cls, custom: list[CustomModelConfig]) -> list[CustomModelConfig]:
+        names = [model.name for model in custom]
+        if len(set(names)) != len(names):
+            raise ValueError(f"custom model names must be unique, got {names}")
+        return custom
+
+
+class CameraSection(_Section):
+    enabled: bool = True
+    source: Literal["auto", "picamera2", "v4l2", "replay", "synthetic"] = "auto"
+    device: str = Field("0", description="v4l2: a device index or path such as /dev/video0")
+    path: Path | None = Field(None, description="replay: a directory of images, a .npy stack, a .y4m or video file")
+    loop: bool = True
+    fps: float = Field(0.5, gt=0, le=30)
+    width: int = Field(640, ge=16, le=4096)
+    height: int = Field(480, ge=16, le=4096)
+    detection_width: int = Field(192, ge=16, le=1920)
+    detection_height: int = Field(144, ge=16, le=1080)
+    upload_snapshots: bool = False
+    snapshot_width: int = Field(160, ge=16, le=640)
+    snapshot_interval_s: float = Field(600.0, ge=10, le=86_400)
+
+    @model_validator(mode="after")
+    def _replay_needs_a_path(self) -> CameraSection:
+        if self.source == "replay" and self.path is None:
+            raise ValueError("source = 'replay' needs path (a directory of images, or a .y4m/.npy/video file)")
+        return self
+
+
 class AgentConfig(_Section):
     """The whole file. Sections of components live with them (remediation.settings)."""
 
@@ -297,6 +373,8 @@ class AgentConfig(_Section):
     mqtt: MqttSection = MqttSection()
     commands: CommandsSection = Field(default_factory=CommandsSection)
     remediation: RemediationSection = Field(default_factory=RemediationSection)
+    models: ModelsSection = Field(default_factory=ModelsSection)
+    camera: CameraSection = CameraSection()
 
     def masked_dict(self) -> dict[str, Any]:
         """The effective config as plain data, secrets masked (SecretStr dumps as stars in JSON mode)."""

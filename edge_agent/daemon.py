@@ -27,6 +27,7 @@ from edge_agent.collectors.wifi import WifiCollector
 from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
 from edge_agent.control import ControlServer, RequestRefused
 from edge_agent.detectors.catalog import default_detectors
+from edge_agent.detectors.ml_catalog import build_ml_components
 from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
 from edge_agent.notify import SystemdNotifier
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 # Sections whose changes need a restart: they hold identities, open files and sockets.
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
 DIAGNOSE_TIMEOUT_S = 30.0
+RESTART_ONLY_SECTIONS += ("models", "camera")  # models and the camera are loaded and opened once, at start
 
 
 def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Collector]:
@@ -99,7 +101,9 @@ class Agent:
         self.remediation = RemediationEngine(
             config.remediation, self.backends.actions, self.tracker, self.clock, wake=self._wake.set
         )
-        self.pipeline = Pipeline(default_detectors(config.detectors), self.tracker, self.remediation, self.reporter)
+        self.ml = build_ml_components(config, self.backends.camera_scene)
+        self.pipeline = Pipeline(default_detectors(config.detectors) + self.ml.detectors, self.tracker,
+                                 self.remediation, self.reporter)
         self.collectors: dict[str, Collector] = {}
         self.schedule = Schedule()
         self._install_collectors(config)
@@ -170,7 +174,7 @@ class Agent:
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
-        collectors = build_collectors(config, self.backends)
+        collectors = build_collectors(config, self.backends) + self.ml.collectors
         collectors.append(
             AgentHealthCollector(config.reporting.agent_health_interval_s, config.agent.device_id,
                                  lambda: health_stats(self))
@@ -199,7 +203,7 @@ class Agent:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         signal.signal(signal.SIGHUP, self.request_reload)
-        for note in self.backends.notes:
+        for note in self.backends.notes + self.ml.notes:
             log.info("%s", note)
         speed = getattr(self.clock, "speed", 1.0)
         if speed != 1.0:
@@ -322,7 +326,7 @@ class Agent:
             self._apply_remediation_settings(new)
         if new.detectors != self.config.detectors:
             # Rebuilt detectors start learning again (baselines, the gateway's MAC): only when their config changed.
-            self.pipeline.replace_detectors(default_detectors(new.detectors))
+            self.pipeline.replace_detectors(default_detectors(new.detectors) + self.ml.detectors)
         self._install_collectors(new)
         self.config = new
         self.reloads += 1
@@ -343,6 +347,7 @@ class Agent:
         self.notifier.stopping("shutting down")
         log.info("shutting down")
         self.control.stop()
+        self.ml.close()
         self.reporter.close()
         self.notifier.close()
 

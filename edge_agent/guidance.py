@@ -109,6 +109,52 @@ GUIDANCE: dict[str, str] = {
         "Interface {subject} sees {errors_per_s} errors/s and {drops_per_s} drops/s. Check the cable and "
         "the port on the other end; replace the cable if errors persist."
     ),
+    # The on-device models (window classifier, gateway camera, operators' own camera models).
+    "ml_interference": (
+        "The connectivity model ({model} {model_version}, score {score:.0%}) sees the pattern of radio "
+        "interference over the last minutes: the channel busy and noisy, devices resending. Look for a new "
+        "transmitter near the gateway (microwave, baby monitor, video sender) and consider another channel."
+    ),
+    "ml_weak_signal": (
+        "The connectivity model ({model} {model_version}, score {score:.0%}) sees a device with a weak, slow link "
+        "to the gateway. Move the gateway out of cabinets and away from walls and metal, or add a mesh point "
+        "near where the device is used."
+    ),
+    "ml_uplink_degradation": (
+        "The connectivity model ({model} {model_version}, score {score:.0%}) sees the line beyond the gateway "
+        "degrading: round trips growing and probes lost while Wi-Fi is fine. Check the modem's line status and "
+        "the cable to the modem; call the provider if it persists."
+    ),
+    "ml_dns_trouble": (
+        "The connectivity model ({model} {model_version}, score {score:.0%}) sees name lookups failing or slow "
+        "while the line itself answers. Restart the gateway's DNS service or switch to the provider's resolver."
+    ),
+    "gateway_led_red": (
+        "The camera ({source}) shows a red status LED on the gateway ({model} {model_version}, score "
+        "{score:.0%}). Look up that LED in the gateway's manual; a red internet LED usually means no line "
+        "sync or no login: check the cable to the wall socket and the modem."
+    ),
+    "gateway_leds_off": (
+        "The camera ({source}) shows every LED on the gateway dark ({model} {model_version}, score "
+        "{score:.0%}): it may have no power. Check the power supply, the socket and the power switch."
+    ),
+    "gateway_cable_unplugged": (
+        "The camera ({source}) shows the gateway's network cable out of its port ({model} {model_version}, "
+        "score {score:.0%}). Plug it back in until it clicks."
+    ),
+    "gateway_obstructed": (
+        "The camera ({source}) cannot see the gateway: something stands in front of it ({model} "
+        "{model_version}, score {score:.0%}). Clear the space around the gateway; objects in front of it also "
+        "weaken its Wi-Fi."
+    ),
+    "camera_unavailable": (
+        "The camera {subject} gives no frames ({error}), so the gateway's set-up is not being watched. Check "
+        "that the camera is connected and not used by another program, then restart the agent."
+    ),
+    "camera_alert": (
+        "The camera model {model} sees {label} (score {score:.0%}) in front of the gateway ({source}). Check "
+        "what your site's rule for {label} asks for."
+    ),
 }
 
 FALLBACK = "No guidance is written for this issue type yet; report it with the evidence shown."

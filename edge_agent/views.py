@@ -37,7 +37,17 @@ def render_status(status: dict[str, Any]) -> str:
             [s["stream"], s["subject"], _metrics_summary(s["metrics"])] for s in status["latest"]
         ]),
     ]
+    if status.get("models"):
+        lines += ["", render_models(status["models"])]
     return "\n".join(lines)
+
+
+def render_models(models: list[dict[str, Any]]) -> str:
+    """On-device models: loaded, or disabled with the reason."""
+    return table(["MODEL", "KIND", "VERSION", "RUNTIME", "STATE"], [
+        [m["name"], m["kind"], m["version"], m["runtime"], "loaded" if m["loaded"] else f"DISABLED: {m['error']}"]
+        for m in models
+    ])
 
 
 def _mqtt_line(mqtt: dict[str, Any] | None) -> str:

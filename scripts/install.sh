@@ -76,6 +76,7 @@ install_program() {
         | grep -v '^WARNING: Location' || true
     "$opt/venv/bin/edge-agent" --version >/dev/null
     cp "$source_dir/README.md" "$opt/README.md"
+    rm -rf "$opt/models" && cp -r "$source_dir/models" "$opt/models"  # the on-device models and their metadata
     say "installed $("$opt/venv/bin/edge-agent" --version) in $opt/venv"
 }
 

@@ -60,8 +60,9 @@ class IssueEvent(Envelope):
     opened_ts: float
     updated_ts: float
     resolved_ts: float | None
-    first_bad_ts: float | None = Field(None, description="when the first bad sample of the run that opened the issue was "
-                                       "taken: opened_ts - first_bad_ts is the agent's detection delay")
+    first_bad_ts: float | None = Field(
+        None, description="when the first bad sample of the run that opened the issue was taken: opened_ts - "
+        "first_bad_ts is the agent's detection delay")
     transitions: list[Transition]
 
 

@@ -16,6 +16,8 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.sim.camera_scene import SceneState
+from edge_agent.sim.link_physics import phy_rate_for_signal, retry_share_for_signal
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap, surveys_from_deltas
 from edge_agent.wifi.channel_switch import SwitchResult
 from edge_agent.wifi.iw import SurveyEntry
@@ -155,11 +157,11 @@ class SimulatedPremises:
         for number in range(1, len(STATIONS) + 1):
             distance, walls = self.station_place(number)
             signal = received_signal_dbm(distance, walls) + self._rng.gauss(0, 1.5)
-            retry_share = min(0.9, max(0.02, (-signal - 55) / 50))
+            retry_share = float(retry_share_for_signal(signal))
             self._retries[number] += int(500 * retry_share)
             result.append(StationStatus(
                 mac=f"02:00:5e:00:00:{number:02x}", signal_dbm=round(signal, 1),
-                tx_bitrate_mbps=round(max(6.5, 300 + 6 * (signal + 50)), 1), rx_bitrate_mbps=None,
+                tx_bitrate_mbps=round(float(phy_rate_for_signal(signal)), 1), rx_bitrate_mbps=None,
                 tx_packets=self._tx_packets, tx_retries=self._retries[number], tx_failed=0,
                 inactive_ms=int(self._rng.uniform(0, 900)), connected_s=int(self.clock.monotonic() - self._start),
             ))
@@ -252,3 +254,14 @@ class SimulatedPremises:
                                 f"the new channel; {stations} of {stations} stations back", stations, stations)
         return SwitchResult("switched", before, channel, f"announced and finished; {stations} of {stations} "
                             "stations back", stations, stations)
+
+    # SceneBackend (the simulated camera)
+    def camera_scene(self) -> SceneState | None:
+        """What the camera pointed at the gateway sees; None while a camera_down fault unplugs it."""
+        if self.active_faults("camera_down"):
+            return None
+        return SceneState(
+            led="off" if self.active_faults("led_off") else "red" if self.active_faults("led_red") else "green",
+            cable_plugged=not self.active_faults("cable_unplugged"),
+            obstructed=bool(self.active_faults("obstructed")),
+        )

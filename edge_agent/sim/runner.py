@@ -22,17 +22,22 @@ from edge_agent.sim.scenario import ACTION_STEP, Scenario
 
 # Which issue types each simulated fault causes: detection delay is measured from the fault's start.
 FAULT_ISSUES: dict[str, tuple[str, ...]] = {
-    "interference": ("wifi_interference", "wifi_high_noise"),
-    "uplink_loss": ("gateway_packet_loss", "gateway_loss_rising", "gateway_high_jitter"),
-    "dns_down": ("dns_failure",),
-    "gateway_down": ("gateway_unreachable", "uplink_down", "dhcp_failure"),
-    "uplink_down": ("uplink_down",),
-    "latency": ("gateway_high_latency", "gateway_latency_rising", "gateway_high_jitter"),
+    "interference": ("wifi_interference", "wifi_high_noise", "ml_interference"),
+    "uplink_loss": ("gateway_packet_loss", "gateway_loss_rising", "gateway_high_jitter", "ml_uplink_degradation"),
+    "dns_down": ("dns_failure", "ml_dns_trouble"),
+    "gateway_down": ("gateway_unreachable", "uplink_down", "dhcp_failure", "ml_uplink_degradation"),
+    "uplink_down": ("uplink_down", "ml_uplink_degradation"),
+    "latency": ("gateway_high_latency", "gateway_latency_rising", "gateway_high_jitter", "ml_uplink_degradation"),
     "gateway_swap": ("gateway_mac_changed",),
-    "weak_station": ("wifi_weak_station", "wifi_high_retries"),
+    "weak_station": ("wifi_weak_station", "wifi_high_retries", "ml_weak_signal"),
     "radio_down": ("wifi_radio_down",),
-    "dns_slow": ("dns_slow",),
-    "uplink_slow": ("uplink_slow",),
+    "dns_slow": ("dns_slow", "ml_dns_trouble"),
+    "uplink_slow": ("uplink_slow", "ml_uplink_degradation"),
+    "led_red": ("gateway_led_red",),
+    "led_off": ("gateway_leds_off",),
+    "cable_unplugged": ("gateway_cable_unplugged",),
+    "obstructed": ("gateway_obstructed",),
+    "camera_down": ("camera_unavailable",),
 }
 RUN_ACTIONS = ("attempted", "completed")  # outcomes of an action that really ran (not a decision about one)
 
@@ -84,6 +89,7 @@ def scenario_config(scenario: Scenario, workdir: Path, extra: dict[str, Any] | N
         "premises": {"mode": "simulated"},
         "collectors": {"system": {"enabled": False}, "interfaces": {"enabled": False},
                        "wifi": {"interval_s": 2}, "connectivity": {"interval_s": 5}},
+        "camera": {"fps": 0.2},  # a frame every 5 s: rendering the scene is the costliest part of a run
         "remediation": {"default_mode": "auto", "verify_window_s": 30, "min_disruptive_gap_s": 60},
         "simulation": {"seed": scenario.seed, "channel": scenario.channel, "cycle_s": None,
                        "csa_supported": scenario.csa_supported,
@@ -146,7 +152,10 @@ def judge(run: ScenarioRun) -> ScenarioReport:
             if delay > expect.detect_within_s:
                 report.failures.append(f"{issue_type} opened {delay:.0f} s after its fault "
                                        f"(expected within {expect.detect_within_s:g} s)")
-    tolerated = set(expect.opened) | set(expect.allowed)
+    # An issue a scripted fault causes is no false alarm, even when the scenario does not name it: the window
+    # classifier, for one, corroborates the rules' verdicts in its own words.
+    caused = {t for fault in scenario.faults for t in FAULT_ISSUES.get(fault.kind, ())}
+    tolerated = set(expect.opened) | set(expect.allowed) | caused
     report.false_alarms = sorted(opened_types - tolerated)
     if report.false_alarms:
         report.failures.append(f"false alarms: {', '.join(report.false_alarms)}")
@@ -160,8 +169,11 @@ def judge(run: ScenarioRun) -> ScenarioReport:
     for issue_type in expect.escalated:
         if issue_type not in escalated:
             report.failures.append(f"{issue_type} was never escalated")
-    if sorted(run.final_open) != sorted(expect.final_open):
-        report.failures.append(f"open at the end: {run.final_open or 'none'}, expected {expect.final_open or 'none'}")
+    # Judged on the types the scenario names: a corroborating classifier may still hold its verdict a while.
+    named = set(expect.opened) | set(expect.final_open)
+    final_open = sorted(t for t in run.final_open if t in named)
+    if final_open != sorted(expect.final_open):
+        report.failures.append(f"open at the end: {final_open or 'none'}, expected {expect.final_open or 'none'}")
     if expect.final_channel is not None and run.final_channel != expect.final_channel:
         report.failures.append(f"the access point ended on channel {run.final_channel}, expected "
                                f"{expect.final_channel}")

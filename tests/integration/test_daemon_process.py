@@ -29,7 +29,8 @@ def test_daemon_detects_and_resolves_the_scripted_fault_and_shuts_down_cleanly(d
     status = daemon.ask_json("status")
     assert status["device_id"] == "itest-gw"
     assert status["premises"] == "simulated"
-    assert {c["name"] for c in status["collectors"]} == {"system", "interfaces", "wifi", "connectivity", "agent"}
+    assert {c["name"] for c in status["collectors"]} == {"system", "interfaces", "wifi", "connectivity", "camera",
+                                                         "agent"}
 
     def interference_resolved():
         issues = daemon.ask_json("issues")

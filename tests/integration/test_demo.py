@@ -26,11 +26,11 @@ def test_the_demo_narrates_the_whole_loop_as_the_fleet_sees_it_and_cleans_up():
     steps = ["reported   demo-gw is online", "sampled    wifi.radio", "detected   wifi_interference",
              "remediated switch_channel for wifi_interference: channel 6 → 11", "verified   switch_channel fixed",
              "detected   dns_failure", "action     flush_dns failed", "verified   restart_service:dnsmasq fixed",
-             "detected   wifi_weak_station", "reported   demo-gw is offline (shutdown"]
+             "detected   wifi_weak_station", "detected   gateway_led_red", "reported   demo-gw is offline (shutdown"]
     positions = [out.find(step) for step in steps]
     assert all(p >= 0 for p in positions), [s for s, p in zip(steps, positions, strict=True) if p < 0]
     assert positions == sorted(positions)  # in the order they happen
-    assert "summary: 4 issues detected, 2 fixed by the agent" in out
+    assert "summary: 5 issues detected, 2 fixed by the agent" in out
     assert "(0 invalid, 0 duplicates)" in out
     broker_pid = int(re.search(r"a local mosquitto \(pid (\d+)\)", out)[1])
     assert not Path(f"/proc/{broker_pid}").exists()  # the demo stopped the broker it started

@@ -31,6 +31,8 @@ interval_s = 1
 enabled = false
 [collectors.interfaces]
 enabled = false
+[camera]
+enabled = false
 """
     )
 

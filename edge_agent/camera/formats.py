@@ -1,0 +1,147 @@
+"""Image and video formats the camera code reads and writes without OpenCV: PNM (P5/P6), NumPy .npy, Y4M
+(YUV4MPEG2, the uncompressed video ffmpeg writes with `-f yuv4mpegpipe`), planar YUV 4:2:0 as picamera2's
+low-resolution stream gives it, and a small PNG writer for snapshots. Pure apart from the file reads."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from edge_agent.camera.frames import FrameError, as_rgb
+
+
+def i420_to_rgb(planes: np.ndarray, width: int, height: int, full_range: bool = True) -> np.ndarray:
+    """Planar YUV 4:2:0 (a Y plane, then U and V at half resolution; picamera2's YUV420 array of shape
+    (height * 3 / 2, width) is the same bytes) → RGB uint8, BT.601."""
+    flat = np.ascontiguousarray(planes).reshape(-1)
+    luma_size, chroma_size = width * height, (width // 2) * (height // 2)
+    if flat.size < luma_size + 2 * chroma_size:
+        raise FrameError(f"a {width}x{height} YUV 4:2:0 frame needs {luma_size + 2 * chroma_size} bytes, "
+                         f"got {flat.size}")
+    y = flat[:luma_size].reshape(height, width).astype(np.float32)
+    u = flat[luma_size:luma_size + chroma_size].reshape(height // 2, width // 2).astype(np.float32) - 128
+    v = flat[luma_size + chroma_size:luma_size + 2 * chroma_size].reshape(height // 2, width // 2)
+    v = v.astype(np.float32) - 128
+    u = u.repeat(2, axis=0).repeat(2, axis=1)
+    v = v.repeat(2, axis=0).repeat(2, axis=1)
+    if not full_range:  # studio swing: Y 16-235, chroma 16-240
+        y = (y - 16) * (255 / 219)
+        u, v = u * (255 / 224), v * (255 / 224)
+    rgb = np.stack([y + 1.402 * v, y - 0.344136 * u - 0.714136 * v, y + 1.772 * u], axis=-1)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def rgb_to_i420(frame: np.ndarray) -> bytes:
+    """RGB uint8 (even width and height) → planar YUV 4:2:0 bytes, BT.601 full range."""
+    rgb = as_rgb(frame).astype(np.float32)
+    height, width = rgb.shape[:2]
+    if width % 2 or height % 2:
+        raise FrameError(f"YUV 4:2:0 needs an even width and height, got {width}x{height}")
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    u = (b - y) / 1.772 + 128
+    v = (r - y) / 1.402 + 128
+
+    def half(plane: np.ndarray) -> np.ndarray:
+        return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
+    planes = [y, half(u), half(v)]
+    return b"".join(np.clip(p + 0.5, 0, 255).astype(np.uint8).tobytes() for p in planes)
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 1) -> None:
+    """Frames (RGB, all the same even size) as an uncompressed Y4M video, full-range 4:2:0."""
+    height, width = frames[0].shape[:2]
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL\n".encode())
+        for frame in frames:
+            f.write(b"FRAME\n")
+            f.write(rgb_to_i420(frame))
+
+
+def read_y4m(path: Path) -> Iterator[np.ndarray]:
+    """The frames of a Y4M file, as RGB. Only 4:2:0 chroma (the common case) is read."""
+    with path.open("rb") as f:
+        header = f.readline()
+        if not header.startswith(b"YUV4MPEG2 "):
+            raise FrameError(f"{path} is not a Y4M file (no YUV4MPEG2 header)")
+        params = {token[:1]: token[1:] for token in header.decode("ascii", "replace").split()[1:]}
+        width, height = int(params.get("W", 0)), int(params.get("H", 0))
+        chroma = params.get("C", "420jpeg")
+        if not chroma.startswith("420") or width < 2 or height < 2:
+            raise FrameError(f"{path}: only 4:2:0 Y4M is read, got C{chroma} {width}x{height}")
+        full_range = "XCOLORRANGE=FULL" in header.decode("ascii", "replace")
+        frame_bytes = width * height + 2 * (width // 2) * (height // 2)
+        while True:
+            marker = f.readline()
+            if not marker:
+                return
+            if not marker.startswith(b"FRAME"):
+                raise FrameError(f"{path}: expected a FRAME marker, got {marker[:20]!r}")
+            data = _read_exactly(f, frame_bytes, path)
+            yield i420_to_rgb(np.frombuffer(data, dtype=np.uint8), width, height, full_range)
+
+
+def _read_exactly(f: BinaryIO, size: int, path: Path) -> bytes:
+    data = f.read(size)
+    if len(data) != size:
+        raise FrameError(f"{path}: truncated frame ({len(data)} of {size} bytes)")
+    return data
+
+
+def read_pnm(path: Path) -> np.ndarray:
+    """A binary PGM (P5) or PPM (P6) image with 8-bit samples, as RGB."""
+    data = path.read_bytes()
+    tokens, offset = [], 0
+    while len(tokens) < 4:
+        while offset < len(data) and data[offset:offset + 1].isspace():
+            offset += 1
+        if data[offset:offset + 1] == b"#":
+            offset = data.index(b"\n", offset) + 1
+            continue
+        end = offset
+        while end < len(data) and not data[end:end + 1].isspace():
+            end += 1
+        tokens.append(data[offset:end])
+        offset = end
+        if offset >= len(data):
+            raise FrameError(f"{path}: truncated PNM header")
+    magic, width, height, maxval = tokens[0], int(tokens[1]), int(tokens[2]), int(tokens[3])
+    if magic not in (b"P5", b"P6") or maxval != 255:
+        raise FrameError(f"{path}: only 8-bit binary PGM/PPM (P5/P6) is read, got {magic!r} maxval {maxval}")
+    channels = 3 if magic == b"P6" else 1
+    pixels = np.frombuffer(data, dtype=np.uint8, count=width * height * channels, offset=offset + 1)
+    return as_rgb(pixels.reshape(height, width, channels) if channels == 3 else pixels.reshape(height, width))
+
+
+def write_ppm(path: Path, frame: np.ndarray) -> None:
+    rgb = as_rgb(frame)
+    path.write_bytes(f"P6\n{rgb.shape[1]} {rgb.shape[0]}\n255\n".encode() + np.ascontiguousarray(rgb).tobytes())
+
+
+def read_npy_frames(path: Path) -> list[np.ndarray]:
+    """One frame (height, width, 3) or a stack (count, height, width, 3) saved with numpy.save."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise FrameError(f"{path}: not a NumPy array file ({exc})") from None
+    frames = [array] if array.ndim in (2, 3) else list(array)
+    return [as_rgb(frame) for frame in frames]
+
+
+def encode_png(frame: np.ndarray) -> bytes:
+    """RGB uint8 → PNG bytes (no filtering; snapshots are small)."""
+    rgb = as_rgb(frame)
+    height, width = rgb.shape[:2]
+    raw = b"".join(b"\x00" + np.ascontiguousarray(rgb[row]).tobytes() for row in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")

@@ -1,0 +1,92 @@
+"""Replayed frames: a directory of images, a .npy frame stack, a Y4M video, or (through OpenCV) a common
+video file. For tests, demos and for re-checking a recording from a customer's site."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from edge_agent.camera import CameraUnavailable
+from edge_agent.camera.formats import read_npy_frames, read_pnm, read_y4m
+from edge_agent.camera.frames import FrameError, as_rgb
+from edge_agent.camera.opencv import OpenCVSource
+
+NATIVE_IMAGES = {".ppm": read_pnm, ".pgm": read_pnm, ".pnm": read_pnm}
+OPENCV_IMAGES = {".png", ".jpg", ".jpeg", ".bmp"}
+OPENCV_VIDEOS = {".avi", ".mp4", ".mkv", ".mov", ".mjpeg"}
+
+
+class ReplaySource:
+    def __init__(self, path: Path, loop: bool = True):
+        self.path = path
+        self.loop = loop
+        self.name = f"replay:{path}"
+        self._frames: Iterator[np.ndarray] | None = None
+        self._video: OpenCVSource | None = None
+
+    def read(self) -> np.ndarray:
+        if self.path.suffix.lower() in OPENCV_VIDEOS:
+            if self._video is None:
+                self._video = OpenCVSource(str(self.path), loop=self.loop)
+            return self._video.read()
+        if self._frames is None:
+            self._frames = self._iterate()
+        try:
+            return next(self._frames)
+        except StopIteration:
+            self._frames = None
+            raise CameraUnavailable(f"{self.path}: end of the replay") from None
+        except (FrameError, OSError) as exc:
+            self._frames = None
+            raise CameraUnavailable(str(exc)) from None
+
+    def _iterate(self) -> Iterator[np.ndarray]:
+        while True:
+            produced = False
+            for frame in self._frames_once():
+                produced = True
+                yield frame
+            if not (self.loop and produced):
+                return
+
+    def _frames_once(self) -> Iterator[np.ndarray]:
+        path = self.path
+        if not path.exists():
+            raise FrameError(f"nothing to replay at {path}")
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in {*NATIVE_IMAGES, *OPENCV_IMAGES, ".npy"})
+            if not files:
+                raise FrameError(f"{path} holds no .ppm, .pgm, .npy, .png or .jpg images")
+            for file in files:
+                yield from _image_frames(file)
+        elif path.suffix.lower() == ".y4m":
+            yield from read_y4m(path)
+        else:
+            yield from _image_frames(path)
+
+    def close(self) -> None:
+        self._frames = None
+        if self._video is not None:
+            self._video.close()
+            self._video = None
+
+
+def _image_frames(path: Path) -> list[np.ndarray]:
+    suffix = path.suffix.lower()
+    if suffix in NATIVE_IMAGES:
+        return [NATIVE_IMAGES[suffix](path)]
+    if suffix == ".npy":
+        return read_npy_frames(path)
+    if suffix in OPENCV_IMAGES:
+        try:
+            import cv2
+        except ImportError:
+            raise FrameError(f"{path}: reading {suffix} needs OpenCV (pip install opencv-python-headless); "
+                             ".ppm and .npy need nothing") from None
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise FrameError(f"{path}: OpenCV cannot decode it")
+        return [as_rgb(np.ascontiguousarray(image[..., ::-1]))]
+    raise FrameError(f"{path}: unknown image type {suffix}")

@@ -1,0 +1,155 @@
+"""The on-device models the agent runs, built from [models] and [camera]: the window classifier, the
+gateway-vision model and operators' own models, the camera collector that feeds the vision ones, and the
+load status of every model. A model that cannot be loaded is disabled and reported; the agent runs on."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from edge_agent.camera.factory import source_from_config
+from edge_agent.camera.synthetic import SceneBackend
+from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, SnapshotPolicy
+from edge_agent.config import AgentConfig, ModelsSection
+from edge_agent.detectors import Detector
+from edge_agent.detectors.custom_model import CustomModelDetector
+from edge_agent.detectors.vision import CameraAvailability, VisionDetector
+from edge_agent.detectors.window_classifier import WindowClassifierDetector
+from edge_agent.ml.classifiers import load_frame_classifier, load_window_classifier
+from edge_agent.ml.custom import load_custom_model
+from edge_agent.ml.metadata import ModelLoadError
+from edge_agent.ml.runtime import Runtime, RuntimeUnavailable, select_runtime
+
+log = logging.getLogger(__name__)
+
+INSTALLED_MODELS_DIR = Path("/opt/edge-agent/models")  # where scripts/install.sh puts them
+
+
+@dataclass
+class ModelStatus:
+    name: str
+    kind: str  # window | vision | classifier | object_detection
+    path: str
+    loaded: bool
+    version: str | None = None
+    runtime: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class MlComponents:
+    detectors: list[Detector] = field(default_factory=list)
+    collectors: list[CameraCollector] = field(default_factory=list)
+    frame_analysers: list[FrameAnalyser] = field(default_factory=list)
+    models: list[ModelStatus] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        for collector in self.collectors:
+            collector.close()
+
+
+def models_directory(config: ModelsSection, env: Mapping[str, str] | None = None) -> Path:
+    """[models] directory, else $EDGE_AGENT_MODELS_DIR, else the checkout's models/, else the installed copy."""
+    env = os.environ if env is None else env
+    if config.directory is not None:
+        return config.directory
+    if env.get("EDGE_AGENT_MODELS_DIR"):
+        return Path(env["EDGE_AGENT_MODELS_DIR"])
+    checkout = Path(__file__).resolve().parents[2] / "models"
+    return checkout if checkout.is_dir() else INSTALLED_MODELS_DIR
+
+
+def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
+    """The vision model and the operator's camera models, as detectors and frame analysers."""
+    models = config.models
+    directory = models_directory(models)
+    runtime = _runtime(models)
+    if models.vision.enabled:
+        path = _in(directory, models.vision.file)
+        classifier = _load(components, "vision", path, runtime,
+                           lambda: load_frame_classifier(path, runtime, models.num_threads))
+        if classifier is not None:
+            vision = VisionDetector(classifier, models.vision.min_score)
+            components.detectors.append(vision)
+            components.frame_analysers.append(vision.analyse)
+    for custom in models.custom:
+        path = _in(directory, str(custom.path))
+        model = _load(components, custom.kind, path, runtime,
+                      lambda custom=custom: load_custom_model(custom, runtime, models.num_threads, directory),
+                      name=custom.name)
+        if model is not None:
+            detector = CustomModelDetector(model)
+            components.detectors.append(detector)
+            components.frame_analysers.append(detector.analyse)
+
+
+def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlComponents:
+    components = MlComponents()
+    models = config.models
+    if models.window.enabled:
+        path = _in(models_directory(models), models.window.file)
+        runtime = _runtime(models)
+        classifier = _load(components, "window", path, runtime,
+                           lambda: load_window_classifier(path, runtime, models.num_threads))
+        if classifier is not None:
+            components.detectors.append(WindowClassifierDetector(classifier, models.window.every_n_rounds,
+                                                                 models.window.min_score))
+    camera = config.camera
+    if not camera.enabled:
+        return components
+    load_vision_models(config, components)
+    source = source_from_config(camera, scene, config.simulation.seed)
+    if source is None:
+        components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
+        return components
+    snapshots = SnapshotPolicy(camera.snapshot_width, camera.snapshot_interval_s) if camera.upload_snapshots else None
+    components.collectors.append(CameraCollector(1.0 / camera.fps, source, components.frame_analysers, snapshots))
+    components.detectors.append(CameraAvailability())
+    components.notes.append(f"camera {source.name}, {camera.fps:g} frames/s, frames stay on the device"
+                            + ("; downscaled snapshots are uploaded" if snapshots else ""))
+    return components
+
+
+def _in(directory: Path, file: str) -> Path:
+    path = Path(file)
+    return path if path.is_absolute() else directory / path
+
+
+def _runtime(models: ModelsSection) -> Runtime | str:
+    """The interpreter, or why there is none (then every model load fails with that reason)."""
+    try:
+        return select_runtime(models.runtime)
+    except RuntimeUnavailable as exc:
+        return str(exc)
+
+
+def _load(components: MlComponents, kind: str, path: Path, runtime: Runtime | str, load: Callable[[], Any],
+          name: str | None = None) -> Any:
+    name = name or path.stem
+    if isinstance(runtime, str):
+        return _failed(components, ModelStatus(name, kind, str(path), False, error=runtime))
+    try:
+        loaded = load()
+    except ModelLoadError as exc:
+        return _failed(components, ModelStatus(exc.model, kind, str(path), False, error=exc.reason,
+                                               runtime=f"{runtime.name} {runtime.version}"))
+    metadata = getattr(getattr(loaded, "model", None), "metadata", None)
+    components.models.append(ModelStatus(
+        metadata.name if metadata else name, kind, str(path), True,
+        version=metadata.version if metadata else None, runtime=f"{runtime.name} {runtime.version}",
+    ))
+    return loaded
+
+
+def _failed(components: MlComponents, status: ModelStatus) -> None:
+    log.error("model %s (%s) disabled: %s", status.name, status.path, status.error)
+    components.models.append(status)
+    return None

@@ -1,0 +1,59 @@
+"""What the camera shows about the gateway's set-up, as findings: the gateway-vision model's verdict on each
+frame (a red LED, no power, the cable out, the box hidden), and whether the camera works at all.
+
+The camera collector hands frames to `VisionDetector.analyse`, which keeps only the verdict (a camera.vision
+sample: label, score, model, version); the frame itself goes nowhere. `evaluate` turns verdicts into findings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edge_agent.detectors.window_classifier import findings_for
+from edge_agent.ml.classifiers import FrameClassifier
+from edge_agent.model import Finding, Sample, Severity
+
+ISSUE_TYPES = {
+    "led_red": "gateway_led_red",
+    "led_off": "gateway_leds_off",
+    "cable_unplugged": "gateway_cable_unplugged",
+    "obstructed": "gateway_obstructed",
+}
+VISION_STREAM = "camera.vision"
+STATUS_STREAM = "camera.status"
+SUBJECT = "gateway"
+
+
+class VisionDetector:
+    name = "ml.vision"
+
+    def __init__(self, classifier: FrameClassifier, min_score: float):
+        self.classifier = classifier
+        self.min_score = min_score
+        self.model_name = classifier.model.metadata.name
+
+    def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
+        prediction = self.classifier.classify(frame)
+        metrics = {"label": prediction.label, "score": round(prediction.score, 3), "model": prediction.model,
+                   "model_version": prediction.version}
+        return Sample(VISION_STREAM, source, metrics, mono, ts)
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream != VISION_STREAM or sample.metrics.get("model") != self.model_name:
+            return []
+        return findings_for(sample.metrics, self.min_score, self.name, ISSUE_TYPES, SUBJECT, source=sample.subject)
+
+
+class CameraAvailability:
+    """camera_unavailable while the camera gives no frames: the set-up checks are blind then."""
+
+    name = "camera"
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream != STATUS_STREAM:
+            return []
+        available = sample.metrics.get("available") is True
+        error = sample.metrics.get("error")
+        summary = "" if available else f"camera {sample.subject} gives no frames: {error}"
+        return [Finding("camera_unavailable", sample.subject, not available, Severity.WARNING, self.name, summary,
+                        {"error": error})]

@@ -1,0 +1,123 @@
+"""An operator's own TFLite model on camera frames, declared in config with its labels: an image classifier
+(one output of per-label scores) or an SSD-style object detector (the usual four outputs: boxes, classes,
+scores, count). Checked at load against what the config declares; no metadata JSON is needed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_agent.camera.frames import as_rgb, resize
+from edge_agent.config import CustomModelConfig
+from edge_agent.ml.metadata import ModelLoadError
+from edge_agent.ml.quantise import pixels_for, quantise
+from edge_agent.ml.runtime import Binding, Model, Runtime, open_model
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str
+    score: float
+    box: tuple[float, float, float, float]  # ymin, xmin, ymax, xmax, fractions of the frame
+
+
+class CustomModel:
+    def __init__(self, config: CustomModelConfig, model: Model):
+        self.config = config
+        self.model = model
+        self.name = config.name
+        self.input = _image_input(model, config.name)
+        self.height, self.width = self.input.shape[1], self.input.shape[2]
+        if config.kind == "classifier":
+            self._check_classifier()
+        else:
+            self.order = detection_output_order(model.outputs, config.name)
+
+    def _check_classifier(self) -> None:
+        if len(self.model.outputs) != 1:
+            raise ModelLoadError(self.name, f"a classifier has one output, this model has {len(self.model.outputs)}")
+        classes = self.model.outputs[0].shape[-1]
+        if classes != len(self.config.labels):
+            raise ModelLoadError(self.name, f"the model scores {classes} classes but the config names "
+                                            f"{len(self.config.labels)} labels")
+
+    def prepare(self, frame: np.ndarray) -> np.ndarray:
+        if frame.dtype != np.uint8 or frame.shape != (self.height, self.width, 3):
+            frame = resize(as_rgb(frame), self.width, self.height)
+        spec = self.input
+        if spec.dtype == "float32":
+            return ((frame.astype(np.float32) - self.config.input_mean) / self.config.input_std)[None]
+        if spec.dtype == "uint8" and spec.scale == 0:  # a uint8 model without quantisation parameters
+            return frame[None]
+        # A quantised model takes real values in its own range: pixels normalised as configured.
+        if abs(self.config.input_mean) < 1e-9 and abs(self.config.input_std - 1) < 1e-9:
+            return pixels_for(frame, spec.dtype, spec.scale, spec.zero_point)[None]
+        real = (frame.astype(np.float32) - self.config.input_mean) / self.config.input_std
+        return quantise(real, spec.scale, spec.zero_point, spec.dtype)[None]
+
+    def classify(self, frame: np.ndarray) -> tuple[str, float]:
+        self.model.run(self.prepare(frame))
+        scores = self.model.output(0).reshape(-1)
+        best = int(np.argmax(scores))
+        return self.config.labels[best], float(scores[best])
+
+    def detect(self, frame: np.ndarray) -> list[Detection]:
+        self.model.run(self.prepare(frame))
+        boxes, classes, scores, count = (self.model.output(i) for i in self.order)
+        return parse_detections(boxes, classes, scores, count, self.config.labels, self.config.min_score)
+
+
+def _image_input(model: Model, name: str) -> Binding:
+    if len(model.inputs) != 1:
+        raise ModelLoadError(name, f"has {len(model.inputs)} inputs; a camera model takes one image")
+    spec = model.inputs[0]
+    if len(spec.shape) != 4 or spec.shape[0] != 1 or spec.shape[3] != 3 or min(spec.shape[1:3]) < 8:
+        raise ModelLoadError(name, f"input is {list(spec.shape)}; a camera model takes [1, height, width, 3]")
+    return spec
+
+
+def detection_output_order(outputs: list[Binding], name: str) -> tuple[int, int, int, int]:
+    """Positions of (boxes, classes, scores, count) among the outputs. Boxes are the [1, N, 4] output and the
+    count the [1] one; classes and scores are both [1, N]. Their names tell them apart where the exporter kept
+    them; otherwise the known layouts do: TF1 exports start with boxes, then classes, then scores; TF2 exports
+    (and others) put scores before classes."""
+    shapes = [o.shape for o in outputs]
+    boxes = [i for i, s in enumerate(shapes) if len(s) == 3 and s[-1] == 4]
+    counts = [i for i, s in enumerate(shapes) if len(s) <= 1]
+    pairs = [i for i, s in enumerate(shapes) if len(s) == 2]
+    if len(outputs) != 4 or len(boxes) != 1 or len(counts) != 1 or len(pairs) != 2:
+        raise ModelLoadError(name, f"outputs {[list(s) for s in shapes]} are not an SSD-style detector's "
+                                   "(boxes [1,N,4], classes [1,N], scores [1,N], count [1])")
+    first, second = pairs
+    names = [outputs[i].name.lower() for i in pairs]
+    if "class" in names[1] or "score" in names[0]:
+        scores, classes = first, second
+    elif "class" in names[0] or "score" in names[1] or boxes[0] == 0:
+        classes, scores = first, second
+    else:
+        scores, classes = first, second
+    return (boxes[0], classes, scores, counts[0])
+
+
+def parse_detections(
+    boxes: np.ndarray, classes: np.ndarray, scores: np.ndarray, count: np.ndarray, labels: list[str],
+    min_score: float,
+) -> list[Detection]:
+    """The detections scoring at least `min_score`, best first. Class ids outside the labels are skipped (a
+    labels list shorter than the model's classes is a config mistake, not a reason to crash)."""
+    n = int(np.asarray(count).reshape(-1)[0]) if np.asarray(count).size else 0
+    boxes, classes, scores = boxes.reshape(-1, 4), classes.reshape(-1), scores.reshape(-1)
+    found = []
+    for i in range(min(n, len(scores))):
+        class_id = int(round(float(classes[i])))
+        if scores[i] < min_score or not 0 <= class_id < len(labels):
+            continue
+        found.append(Detection(labels[class_id], float(scores[i]), tuple(float(v) for v in boxes[i])))
+    return sorted(found, key=lambda d: -d.score)
+
+
+def load_custom_model(config: CustomModelConfig, runtime: Runtime, num_threads: int, directory: Path) -> CustomModel:
+    path = config.path if config.path.is_absolute() else directory / config.path
+    return CustomModel(config, open_model(path, runtime, num_threads, config.name))

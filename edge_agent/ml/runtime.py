@@ -1,0 +1,201 @@
+"""The TFLite interpreter (tflite-runtime or LiteRT, chosen in this one place) and loading a model checked
+against what it claims to be. Nothing here knows what a model is for.
+
+Imported only where models run: numpy and the interpreter cost tens of milliseconds to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_agent.ml.metadata import ModelLoadError, ModelMetadata, TensorSpec, load_metadata, metadata_path_for
+from edge_agent.ml.quantise import dequantise
+
+RUNTIME_NAMES = ("tflite-runtime", "litert")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    version: str
+    interpreter_class: Any
+
+
+class RuntimeUnavailable(Exception):
+    """No TFLite interpreter can be imported (or not the one the config names)."""
+
+
+def select_runtime(preference: str = "auto") -> Runtime:
+    """`auto`: LiteRT where it is installed (maintained, and XNNPACK runs int8 models faster), else
+    tflite-runtime, whose last release (2.14) still serves Python 3.11 on 64-bit Pi OS."""
+    order = ["litert", "tflite-runtime"] if preference == "auto" else [preference]
+    failures = []
+    for name in order:
+        try:
+            return _import_runtime(name)
+        except ImportError as exc:
+            failures.append(f"{name}: {exc}")
+    raise RuntimeUnavailable("no TFLite runtime can be imported (" + "; ".join(failures) + ")")
+
+
+def available_runtimes() -> list[str]:
+    found = []
+    for name in RUNTIME_NAMES:
+        try:
+            _import_runtime(name)
+        except ImportError:
+            continue
+        found.append(name)
+    return found
+
+
+def _import_runtime(name: str) -> Runtime:
+    if name == "litert":
+        module = importlib.import_module("ai_edge_litert.interpreter")
+        return Runtime(name, importlib.metadata.version("ai-edge-litert"), module.Interpreter)
+    if name == "tflite-runtime":
+        module = importlib.import_module("tflite_runtime.interpreter")
+        return Runtime(name, importlib.metadata.version("tflite-runtime"), module.Interpreter)
+    raise ValueError(f"unknown TFLite runtime {name!r}; expected one of {', '.join(RUNTIME_NAMES)} or auto")
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One input or output tensor: where it is and how its integers map to real values."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+    @classmethod
+    def from_details(cls, details: dict[str, Any]) -> Binding:
+        scale, zero_point = details.get("quantization", (0.0, 0))
+        return cls(int(details["index"]), str(details.get("name", "")), tuple(int(d) for d in details["shape"]),
+                   np.dtype(details["dtype"]).name, float(scale), int(zero_point))
+
+    def matches(self, spec: TensorSpec) -> str | None:
+        """What differs from the metadata's spec, or None."""
+        if list(self.shape) != spec.shape or self.dtype != spec.dtype:
+            return f"{list(self.shape)} {self.dtype}, metadata says {spec.shape} {spec.dtype}"
+        if spec.dtype != "float32" and (self.zero_point != spec.zero_point
+                                        or not np.isclose(self.scale, spec.scale, rtol=1e-5, atol=0)):
+            return (f"quantisation scale {self.scale:g} zero point {self.zero_point}, metadata says "
+                    f"{spec.scale:g} / {spec.zero_point}")
+        return None
+
+
+class Model:
+    """An interpreter, allocated and ready, with its tensors described."""
+
+    def __init__(self, name: str, path: Path, interpreter: Any, runtime: Runtime, num_threads: int):
+        self.name = name
+        self.path = path
+        self.interpreter = interpreter
+        self.runtime = runtime
+        self.num_threads = num_threads
+        self.inputs = [Binding.from_details(d) for d in interpreter.get_input_details()]
+        self.outputs = [Binding.from_details(d) for d in interpreter.get_output_details()]
+
+    def run(self, tensor: np.ndarray) -> None:
+        """Set the (already quantised) input and invoke."""
+        self.interpreter.set_tensor(self.inputs[0].index, tensor)
+        self.interpreter.invoke()
+
+    def output(self, position: int = 0) -> np.ndarray:
+        binding = self.outputs[position]
+        return dequantise(self.interpreter.get_tensor(binding.index), binding.scale, binding.zero_point)
+
+
+def open_model(
+    path: Path, runtime: Runtime, num_threads: int = 1, name: str | None = None, model_class: type[Model] = Model
+) -> Model:
+    """Load any .tflite file; raises ModelLoadError for a missing or unreadable one."""
+    name = name or path.stem
+    if not path.is_file():
+        raise ModelLoadError(name, f"model file {path} not found")
+    try:
+        interpreter = runtime.interpreter_class(model_path=str(path), num_threads=num_threads)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(name, f"{runtime.name} {runtime.version} cannot load {path}: {reason}") from None
+    return model_class(name, path, interpreter, runtime, num_threads)
+
+
+class ClassifierModel(Model):
+    """One of the project's classifiers, checked against its metadata JSON."""
+
+    metadata: ModelMetadata
+
+    @property
+    def labels(self) -> list[str]:
+        return self.metadata.labels
+
+    @property
+    def version(self) -> str:
+        return self.metadata.version
+
+    def scores(self, tensor: np.ndarray) -> np.ndarray:
+        """Per-label scores (dequantised) for one quantised input."""
+        self.run(tensor)
+        return self.output(0).reshape(-1)
+
+
+def load_classifier(path: Path, runtime: Runtime, num_threads: int = 1) -> ClassifierModel:
+    """Load a project model and check it is the one its metadata describes; ModelLoadError otherwise."""
+    metadata = load_metadata(metadata_path_for(path))
+    name = metadata.name
+    if not path.is_file():
+        raise ModelLoadError(name, f"model file {path} not found")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != metadata.sha256:
+        raise ModelLoadError(name, f"{path} is not the file its metadata describes (sha256 {digest[:12]}…, "
+                                   f"expected {metadata.sha256[:12]}…): corrupt or replaced")
+    _check_runtime_version(metadata, runtime)
+    model = open_model(path, runtime, num_threads, name, ClassifierModel)
+    model.metadata = metadata
+    problems = _tensor_problems(model, metadata)
+    if problems:
+        raise ModelLoadError(name, "; ".join(problems))
+    return model
+
+
+def _check_runtime_version(metadata: ModelMetadata, runtime: Runtime) -> None:
+    # LiteRT numbers its releases afresh and runs every op TensorFlow's converter emits; tflite-runtime's
+    # version is the TFLite core's, which the model's min_runtime_version entry names.
+    needed = metadata.min_tflite_version
+    if runtime.name != "tflite-runtime" or not needed:
+        return
+    if _version_tuple(runtime.version) < _version_tuple(needed):
+        raise ModelLoadError(metadata.name, f"needs TFLite {needed} or newer, {runtime.name} is {runtime.version} "
+                                            "(install ai-edge-litert, or set [models] runtime = \"litert\")")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def _tensor_problems(model: Model, metadata: ModelMetadata) -> list[str]:
+    problems = []
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return [f"has {len(model.inputs)} inputs and {len(model.outputs)} outputs; a classifier has one of each"]
+    mismatch = model.inputs[0].matches(metadata.input)
+    if mismatch:
+        problems.append(f"input is {mismatch}")
+    mismatch = model.outputs[0].matches(metadata.output)
+    if mismatch:
+        problems.append(f"output is {mismatch}")
+    if model.outputs[0].shape[-1] != len(metadata.labels):
+        problems.append(f"output has {model.outputs[0].shape[-1]} classes but the metadata names "
+                        f"{len(metadata.labels)} labels")
+    return problems

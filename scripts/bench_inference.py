@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Inference cost on both TFLite runtimes: the agent's detector call against a bare interpreter.invoke() on
+the same model (the overhead ratio), the vision pipeline's frames/s end to end, and RSS with both models loaded.
+
+Usage: .venv/bin/python scripts/bench_inference.py [--batches 25] [--calls 200]
+
+Each runtime runs in its own child process (so RSS is its own). Times are per call: the median over batches
+of the batch mean, one thread, after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def per_call_us(call, batches: int, calls: int) -> float:
+    for _ in range(calls):  # warm-up: caches, XNNPACK's first-run packing
+        call()
+    means = []
+    for _ in range(batches):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            call()
+        means.append((time.perf_counter_ns() - start) / calls / 1000)
+    return statistics.median(means)
+
+
+def worker(runtime_name: str, batches: int, calls: int) -> dict:
+    import numpy as np
+
+    baseline = rss_mb()
+    from edge_agent.camera.formats import write_y4m
+    from edge_agent.camera.replay import ReplaySource
+    from edge_agent.collectors.camera import CameraCollector
+    from edge_agent.detectors.vision import VisionDetector
+    from edge_agent.detectors.window_classifier import WindowClassifierDetector
+    from edge_agent.ml.classifiers import load_frame_classifier, load_window_classifier
+    from edge_agent.ml.datasets import window_dataset
+    from edge_agent.ml.runtime import select_runtime
+    from edge_agent.sim.camera_scene import render_labelled
+    from edge_agent.sim.link_physics import TRAIN_PROFILES
+
+    runtime = select_runtime(runtime_name)
+    imported = rss_mb()
+    window = load_window_classifier(ROOT / "models" / "connectivity_window.tflite", runtime)
+    vision = VisionDetector(load_frame_classifier(ROOT / "models" / "gateway_vision.tflite", runtime), 0.6)
+    loaded = rss_mb()
+    results: dict = {"runtime": f"{runtime.name} {runtime.version}",
+                     "rss_mb": {"python_numpy": round(baseline, 1), "runtime_imported": round(imported, 1),
+                                "both_models_loaded": round(loaded, 1)}}
+
+    # Window classifier: bare invoke vs the classifier call on a scaled window, and from raw rows.
+    x, _ = window_dataset(1, window.steps, seed=9, profiles=TRAIN_PROFILES)
+    spec = window.model.metadata.input
+    from edge_agent.ml.quantise import quantise
+
+    window.model.interpreter.set_tensor(window.model.inputs[0].index,
+                                        quantise(x[:1], spec.scale, spec.zero_point, spec.dtype))
+    bare = per_call_us(window.model.interpreter.invoke, batches, calls)
+    call = per_call_us(lambda: window.classify_array(x[0]), batches, calls)
+    detector = WindowClassifierDetector(window, every_n_rounds=1, min_score=0.6)
+    rows = [[-60.0, -94.0, 0.2, 0.05, 150.0, 2.0, 0.0, 20.0]] * window.steps
+    detector.rows.extend(rows)
+    full = per_call_us(detector._classify_if_due, batches, calls)
+    results["window"] = {"bare_invoke_us": round(bare, 1), "classify_us": round(call, 1),
+                         "detector_call_us": round(full, 1), "ratio": round(full / bare, 2)}
+
+    # Vision: bare invoke vs the detector call (analyse the frame, then the findings), at the model's input size
+    # and at the detection stream's size (resize included).
+    frames, _ = render_labelled(4, seed=11, size=(vision.classifier.width, vision.classifier.height))
+    large, _ = render_labelled(4, seed=12, size=(192, 144))
+    interpreter = vision.classifier.model.interpreter
+    interpreter.set_tensor(vision.classifier.model.inputs[0].index, vision.classifier.prepare(frames[0]))
+    bare = per_call_us(interpreter.invoke, batches, calls)
+    call = per_call_us(lambda: vision.evaluate(vision.analyse(frames[0], "bench", 0.0, 0.0)), batches, calls)
+    resized = per_call_us(lambda: vision.evaluate(vision.analyse(large[0], "bench", 0.0, 0.0)), batches, calls // 4)
+    results["vision"] = {"bare_invoke_us": round(bare, 1), "detector_call_us": round(call, 1),
+                         "ratio": round(call / bare, 2), "detector_call_192x144_us": round(resized, 1)}
+
+    # End to end: a 192x144 Y4M replay → camera collector (decode, resize, model, verdict) → findings.
+    with tempfile.TemporaryDirectory() as tmp:
+        video = Path(tmp) / "bench.y4m"
+        clip, _ = render_labelled(50, seed=13, size=(192, 144))
+        write_y4m(video, list(clip))
+        collector = CameraCollector(1.0, ReplaySource(video, loop=True), [vision.analyse])
+
+        def one_frame() -> None:
+            for sample in collector.collect(0.0, 0.0):
+                vision.evaluate(sample)
+
+        frame_us = per_call_us(one_frame, max(5, batches // 5), 50)
+    results["pipeline_fps"] = round(1e6 / frame_us, 1)
+    np.asarray(0)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, default=25)
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.batches, args.calls)))
+        return 0
+    from edge_agent.ml.runtime import available_runtimes
+
+    for name in available_runtimes():
+        out = subprocess.run([sys.executable, __file__, "--worker", name, "--batches", str(args.batches),
+                              "--calls", str(args.calls)], capture_output=True, text=True, check=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        w, v = r["window"], r["vision"]
+        print(f"{r['runtime']}:")
+        print(f"  window classifier: bare invoke {w['bare_invoke_us']} us, classify {w['classify_us']} us, "
+              f"detector call {w['detector_call_us']} us (ratio {w['ratio']})")
+        print(f"  vision model:      bare invoke {v['bare_invoke_us']} us, detector call {v['detector_call_us']} us "
+              f"(ratio {v['ratio']}); from a 192x144 frame {v['detector_call_192x144_us']} us")
+        print(f"  vision pipeline end to end (192x144 Y4M replay): {r['pipeline_fps']} frames/s")
+        rss = r["rss_mb"]
+        print(f"  RSS: python+numpy {rss['python_numpy']} MB, runtime imported {rss['runtime_imported']} MB, "
+              f"both models loaded {rss['both_models_loaded']} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

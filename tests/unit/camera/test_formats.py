@@ -1,0 +1,85 @@
+"""The formats read without OpenCV: PNM, .npy, Y4M video, picamera2's YUV 4:2:0, and the snapshot PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_agent.camera.formats import (
+    encode_png,
+    i420_to_rgb,
+    read_npy_frames,
+    read_pnm,
+    read_y4m,
+    rgb_to_i420,
+    write_ppm,
+    write_y4m,
+)
+from edge_agent.camera.frames import FrameError
+
+
+def gradient(width=32, height=24) -> np.ndarray:
+    """Colours constant over each 2x2 block, as 4:2:0 chroma can carry them."""
+    yy, xx = np.mgrid[0:height, 0:width] // 2 * 2
+    return np.stack([xx * 255 // width, yy * 255 // height, np.full_like(xx, 128)], -1).astype(np.uint8)
+
+
+def test_ppm_round_trip_is_exact(tmp_path):
+    write_ppm(tmp_path / "f.ppm", gradient())
+    assert np.array_equal(read_pnm(tmp_path / "f.ppm"), gradient())
+
+
+def test_pgm_with_a_comment_reads_as_grey_rgb(tmp_path):
+    (tmp_path / "g.pgm").write_bytes(b"P5\n# from a camera\n2 1\n255\n" + bytes([10, 200]))
+    assert read_pnm(tmp_path / "g.pgm").tolist() == [[[10, 10, 10], [200, 200, 200]]]
+
+
+def test_a_16_bit_pnm_is_refused_clearly(tmp_path):
+    (tmp_path / "deep.ppm").write_bytes(b"P6\n1 1\n65535\n" + bytes(6))
+    with pytest.raises(FrameError, match="only 8-bit"):
+        read_pnm(tmp_path / "deep.ppm")
+
+
+def close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal but for rounding through YUV."""
+    return np.abs(a.astype(int) - b).max() <= 3
+
+
+def test_yuv420_round_trip_stays_within_a_few_levels():
+    frame = gradient()
+    assert close(i420_to_rgb(np.frombuffer(rgb_to_i420(frame), np.uint8), 32, 24), frame)
+
+
+def test_y4m_video_round_trip_keeps_every_frame(tmp_path):
+    frames = [gradient(), 255 - gradient()]
+    write_y4m(tmp_path / "v.y4m", frames)
+    read = list(read_y4m(tmp_path / "v.y4m"))
+    assert len(read) == 2
+    assert all(close(a, b) for a, b in zip(read, frames, strict=True))
+
+
+def test_a_truncated_y4m_frame_is_reported(tmp_path):
+    write_y4m(tmp_path / "v.y4m", [gradient()])
+    (tmp_path / "v.y4m").write_bytes((tmp_path / "v.y4m").read_bytes()[:-10])
+    with pytest.raises(FrameError, match="truncated"):
+        list(read_y4m(tmp_path / "v.y4m"))
+
+
+def test_a_file_without_the_y4m_header_is_refused(tmp_path):
+    (tmp_path / "v.y4m").write_bytes(b"RIFF....AVI ")
+    with pytest.raises(FrameError, match="not a Y4M file"):
+        list(read_y4m(tmp_path / "v.y4m"))
+
+
+def test_npy_holds_one_frame_or_a_stack(tmp_path):
+    np.save(tmp_path / "one.npy", gradient())
+    np.save(tmp_path / "stack.npy", np.stack([gradient()] * 3))
+    assert len(read_npy_frames(tmp_path / "one.npy")) == 1
+    assert len(read_npy_frames(tmp_path / "stack.npy")) == 3
+
+
+def test_snapshot_png_decodes_to_the_same_pixels():
+    cv2 = pytest.importorskip("cv2")
+    png = encode_png(gradient())
+    decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+    assert np.array_equal(decoded, gradient())

@@ -1,0 +1,82 @@
+"""The window classifier in the pipeline: probe rounds from the simulated premises become windows, and a
+sustained fault becomes a finding carrying label, score, model and version."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.clock import ManualClock
+from edge_agent.collectors.connectivity import ConnectivityCollector
+from edge_agent.collectors.wifi import WifiCollector
+from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.detectors.window_classifier import ISSUE_TYPES, WindowClassifierDetector, findings_for
+from edge_agent.ml.classifiers import load_window_classifier
+from edge_agent.ml.runtime import select_runtime
+from edge_agent.sim.premises import SimulatedPremises
+
+from ..ml.shipped import WINDOW_MODEL
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_window_classifier(WINDOW_MODEL, select_runtime("tflite-runtime"))
+
+
+def run_rounds(detector, faults, rounds: int, seed: int = 4) -> list:
+    """Feed `rounds` five-second probe rounds of a premises with `faults`; the findings of every round."""
+    clock = ManualClock()
+    premises = SimulatedPremises(SimulationSection(seed=seed, cycle_s=None, faults=faults), clock)
+    collectors = [WifiCollector(5, "wlan0", premises), ConnectivityCollector(5, premises)]
+    findings = []
+    for _ in range(rounds):
+        for collector in collectors:
+            for sample in collector.collect(clock.monotonic(), clock.wall()):
+                findings.extend(detector.evaluate(sample))
+        clock.advance(5)
+    return findings
+
+
+def present(findings) -> set[str]:
+    return {f.type for f in findings if f.present}
+
+
+def test_no_verdict_until_the_window_is_full(classifier):
+    detector = WindowClassifierDetector(classifier, every_n_rounds=1, min_score=0.6)
+    assert run_rounds(detector, [], classifier.steps) == []
+
+
+def test_a_healthy_premises_gives_absent_findings_that_let_issues_resolve(classifier):
+    detector = WindowClassifierDetector(classifier, every_n_rounds=3, min_score=0.6)
+    findings = run_rounds(detector, [], classifier.steps + 12)
+    assert findings and present(findings) == set()
+    assert {f.type for f in findings} == set(ISSUE_TYPES.values())
+
+
+@pytest.mark.parametrize(("fault", "issue_type"), [
+    (FaultConfig(kind="interference", channel=6, start_s=0, end_s=1000, level=0.55), "ml_interference"),
+    (FaultConfig(kind="dns_down", start_s=0, end_s=1000), "ml_dns_trouble"),
+    (FaultConfig(kind="weak_station", start_s=0, end_s=1000), "ml_weak_signal"),
+    (FaultConfig(kind="latency", start_s=0, end_s=1000, level=0.5), "ml_uplink_degradation"),
+])
+def test_a_sustained_fault_on_the_simulated_premises_is_named(classifier, fault, issue_type):
+    detector = WindowClassifierDetector(classifier, every_n_rounds=3, min_score=0.6)
+    findings = run_rounds(detector, [fault], classifier.steps + 6)
+    verdicts = [f for f in findings if f.present]
+    assert verdicts and {f.type for f in verdicts} == {issue_type}
+    evidence = verdicts[-1].evidence
+    assert evidence["model"] == "connectivity-window" and evidence["model_version"] == "1.0.0"
+    assert evidence["score"] >= 0.6
+
+
+def test_the_classifier_runs_only_every_n_rounds(classifier):
+    detector = WindowClassifierDetector(classifier, every_n_rounds=5, min_score=0.6)
+    findings = run_rounds(detector, [], classifier.steps + 10)
+    # A round closes when the next one's gateway sample arrives: 39 rounds closed, a full window from the 30th,
+    # a verdict at the 30th and 35th.
+    assert detector.rounds == classifier.steps + 9
+    assert len(findings) == 2 * len(ISSUE_TYPES)
+
+
+def test_an_unsure_verdict_says_nothing_either_way():
+    verdict = {"label": "interference", "score": 0.4, "model": "m", "model_version": "1.0.0"}
+    assert findings_for(verdict, 0.6, "ml.window", ISSUE_TYPES, "premises") == []

@@ -1,0 +1,43 @@
+"""`edge-agent camera check`: one frame, the vision models' verdict, and what to do about it."""
+
+from __future__ import annotations
+
+import json
+
+from edge_agent.cli import main
+
+
+def check(capsys, *args: str) -> tuple[int, str]:
+    code = main(["camera", "check", *args])
+    return code, capsys.readouterr().out
+
+
+def test_a_healthy_scene_exits_0_and_says_the_setup_looks_right(capsys):
+    code, out = check(capsys, "--source", "synthetic:ok")
+    assert code == 0
+    assert "ml.vision: ok" in out and "set-up looks right" in out
+
+
+def test_a_red_led_exits_1_with_guidance_in_json(capsys):
+    code, out = check(capsys, "--source", "synthetic:led_red", "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert [f["type"] for f in report["findings"]] == ["gateway_led_red"]
+    assert "red status LED" in report["findings"][0]["guidance"]
+    assert report["results"][0]["model"] == "gateway-vision"
+
+
+def test_a_camera_that_is_not_there_exits_2_and_says_why(capsys):
+    code, out = check(capsys, "--source", "v4l2:/dev/video99")
+    assert code == 2
+    assert "UNAVAILABLE" in out and "/dev/video99" in out
+
+
+def test_the_frame_is_saved_only_when_asked(capsys, tmp_path):
+    code, _ = check(capsys, "--source", "synthetic:ok", "--save", str(tmp_path / "frame.ppm"))
+    assert code == 0 and (tmp_path / "frame.ppm").read_bytes().startswith(b"P6\n192 144\n")
+
+
+def test_an_unknown_source_exits_2_naming_the_accepted_forms(capsys):
+    assert main(["camera", "check", "--source", "webcam"]) == 2
+    assert "expected synthetic" in capsys.readouterr().err
