@@ -87,29 +87,29 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 def build_report(events: Iterable[dict[str, Any]], since: float | None = None,
                  until: float | None = None) -> FleetReport:
     """Issues opened within [since, until) and everything that happened to them (later events count too)."""
-    records: dict[str, IssueRecord] = {}
+    records: dict[tuple[str, str], IssueRecord] = {}  # by (device, issue id): ids are only unique per device
     devices: set[str] = set()
     for event in events:
         message, topic = event["message"], event["topic"]
         devices.add(event["device_id"])
         if topic == "event/issue":
             _apply_issue(records, event["device_id"], message, since, until)
-        elif topic == "event/action" and message.get("issue_id") in records:
-            record = records[message["issue_id"]]
+        elif topic == "event/action" and (event["device_id"], message.get("issue_id")) in records:
+            record = records[(event["device_id"], message["issue_id"])]
             if message["outcome"] == "fixed":
                 record.fixed_by = message["name"] + (f":{message['target']}" if message.get("target") else "")
                 record.time_to_fix_s = message["details"].get("time_to_fix_s")
     return FleetReport(since, until, len(devices), sorted(records.values(), key=lambda r: r.opened_ts))
 
 
-def _apply_issue(records: dict[str, IssueRecord], device_id: str, m: dict[str, Any], since: float | None,
-                 until: float | None) -> None:
-    record = records.get(m["issue_id"])
+def _apply_issue(records: dict[tuple[str, str], IssueRecord], device_id: str, m: dict[str, Any],
+                 since: float | None, until: float | None) -> None:
+    record = records.get((device_id, m["issue_id"]))
     if record is None:
         inside = (since is None or m["opened_ts"] >= since) and (until is None or m["opened_ts"] < until)
         if not inside:
             return
-        record = records[m["issue_id"]] = IssueRecord(device_id, m["issue_id"], m["type"], m["opened_ts"],
+        record = records[(device_id, m["issue_id"])] = IssueRecord(device_id, m["issue_id"], m["type"], m["opened_ts"],
                                                       m.get("first_bad_ts"))
     if SEVERITY_RANK[m["severity"]] > SEVERITY_RANK[record.worst]:
         record.worst = m["severity"]

@@ -10,6 +10,7 @@ import json
 import queue
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,15 +55,23 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
                        certfile=str(options.cert_file) if options.cert_file else None,
                        keyfile=str(options.key_file) if options.key_file else None,
                        tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    subscribed = threading.Event()
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(options.topic_filter, qos=1)
+    client.on_subscribe = lambda *args: subscribed.set()
     # paho's thread only queues; parsing and aggregation happen here, on one thread.
     client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now()))
     client.connect(options.host, options.port)
     client.loop_start()
     deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
     next_table = time.monotonic()
+    announced = False
     try:
         while deadline is None or time.monotonic() < deadline:
+            if not announced and subscribed.is_set():
+                # On stderr, so JSON lines stay clean: scripts (and tests) wait for this before publishing.
+                print(f"edge-agent: watching {options.topic_filter} on {options.host}:{options.port}",
+                      file=sys.stderr, flush=True)
+                announced = True
             try:
                 topic, payload, received = inbox.get(timeout=0.2)
             except queue.Empty:

@@ -25,6 +25,7 @@ from edge_agent.reporting.outbox import Outbox
 log = logging.getLogger(__name__)
 
 OFFLINE_PUBLISH_TIMEOUT_S = 2.0
+DRAIN_ON_SHUTDOWN_S = 1.5  # the agent must stop within 5 s of SIGTERM: drain, then say offline, then go
 INFLIGHT_WINDOW = 200
 SESSION_EXPIRY_S = 24 * 3600
 RECONNECT_MIN_S = 1.0
@@ -251,8 +252,20 @@ class MqttPublisher:
         with self._acked_lock:
             self._acked.append(message_id)
 
+    def _drain_before_offline(self, deadline: float) -> None:
+        """On shutdown, what is queued goes out first (within the deadline): the fleet should not see a device go
+        offline with its last events still on the device. What does not make it stays in the outbox."""
+        while self.connected.is_set() and time.monotonic() < deadline:
+            self._forget_acked()
+            self._send_window()
+            if not self._inflight and not self.outbox.peek(self._last_sent_id, 1):
+                return
+            if self.client.loop(timeout=0.05) != 0:
+                return
+
     def _say_offline_and_disconnect(self) -> None:
         """Offline before a clean DISCONNECT (which suppresses the will), within a bounded time."""
+        self._drain_before_offline(time.monotonic() + DRAIN_ON_SHUTDOWN_S)
         if self.connected.is_set():
             info = self.client.publish(
                 self.topic("status"), self._status_payload("offline", "shutdown", self.session), qos=1, retain=True
@@ -268,7 +281,7 @@ class MqttPublisher:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=OFFLINE_PUBLISH_TIMEOUT_S + 2)
+            self._thread.join(timeout=DRAIN_ON_SHUTDOWN_S + OFFLINE_PUBLISH_TIMEOUT_S + 1)
 
 
 def _read_session(path: Path) -> int:
