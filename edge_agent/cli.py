@@ -124,23 +124,16 @@ def _parser() -> argparse.ArgumentParser:
     fleet = sub.add_parser("fleet", help="fleet-side tools, run against the broker")
     fleet_sub = fleet.add_subparsers(title="fleet commands", metavar="COMMAND")
     fleet_watch = fleet_sub.add_parser("watch", help="watch the fleet's presence, issues and actions")
-    fleet_watch.add_argument("--broker", required=True, help="HOST:PORT of the MQTT broker")
-    fleet_watch.add_argument("--prefix", default="edge/v1", help="topic prefix (default edge/v1)")
+    _add_broker_options(fleet_watch)
     fleet_watch.add_argument("--share", metavar="GROUP", help="an MQTT v5 shared subscription: watchers split the load")
-    fleet_watch.add_argument("--username")
-    fleet_watch.add_argument("--ca-file", type=Path)
-    fleet_watch.add_argument("--cert-file", type=Path)
-    fleet_watch.add_argument("--key-file", type=Path)
     fleet_watch.add_argument("--json", action="store_true", help="stream normalised events as JSON lines")
     fleet_watch.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     fleet_watch.set_defaults(handler=_cmd_fleet_watch)
     fleet_cmd = fleet_sub.add_parser("cmd", help="send one command to one gateway and follow its replies")
     fleet_cmd.add_argument("device")
-    fleet_cmd.add_argument("command", help="ping, diagnose, get_issues, set_log_level")
+    fleet_cmd.add_argument("command", help="ping, diagnose, get_issues, set_log_level, remediate")
     fleet_cmd.add_argument("args", nargs="*", metavar="KEY=VALUE", help="the command's arguments")
-    fleet_cmd.add_argument("--broker", required=True, help="HOST:PORT of the MQTT broker")
-    fleet_cmd.add_argument("--prefix", default="edge/v1")
-    fleet_cmd.add_argument("--username")
+    _add_broker_options(fleet_cmd)
     fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0)
     fleet_cmd.set_defaults(handler=_cmd_fleet_cmd)
 
@@ -455,18 +448,35 @@ def _cmd_sim_run(args: argparse.Namespace) -> int:
     return EX_OK if all(r.passed for r in reports) else 1
 
 
-def _cmd_fleet_watch(args: argparse.Namespace) -> int:
-    from edge_agent.fleet.watch import WatchOptions, watch
+def _broker_options(args: argparse.Namespace):
+    """--broker HOST:PORT and the TLS and login options of the fleet tools; None (said why) when malformed."""
+    from edge_agent.fleet.connection import BrokerOptions
 
     host, _, port = args.broker.rpartition(":")
     if not host or not port.isdigit():
         print(f"edge-agent: --broker {args.broker!r} is not HOST:PORT", file=sys.stderr)
+        return None
+    return BrokerOptions(host, int(port), args.username, os.environ.get("EDGE_AGENT_FLEET_PASSWORD"),
+                         args.ca_file, args.cert_file, args.key_file)
+
+
+def _add_broker_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--broker", required=True, help="HOST:PORT of the MQTT broker")
+    parser.add_argument("--prefix", default="edge/v1", help="topic prefix (default edge/v1)")
+    parser.add_argument("--username", help="broker login; the password comes from EDGE_AGENT_FLEET_PASSWORD")
+    parser.add_argument("--ca-file", type=Path, help="TLS: the broker's CA (PEM)")
+    parser.add_argument("--cert-file", type=Path, help="TLS: this client's certificate (PEM)")
+    parser.add_argument("--key-file", type=Path, help="TLS: this client's key (PEM)")
+
+
+def _cmd_fleet_watch(args: argparse.Namespace) -> int:
+    from edge_agent.fleet.watch import WatchOptions, watch
+
+    broker = _broker_options(args)
+    if broker is None:
         return 64
-    options = WatchOptions(
-        host=host, port=int(port), prefix=args.prefix, share=args.share, username=args.username,
-        password=os.environ.get("EDGE_AGENT_FLEET_PASSWORD"), ca_file=args.ca_file, cert_file=args.cert_file,
-        key_file=args.key_file, as_json=args.json, duration_s=args.duration,
-    )
+    options = WatchOptions(broker, prefix=args.prefix, share=args.share, as_json=args.json,
+                           duration_s=args.duration)
     try:
         state = watch(options)
     except OSError as exc:
@@ -503,9 +513,8 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
 def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
     from edge_agent.fleet.command import send_command
 
-    host, _, port = args.broker.rpartition(":")
-    if not host or not port.isdigit():
-        print(f"edge-agent: --broker {args.broker!r} is not HOST:PORT", file=sys.stderr)
+    broker = _broker_options(args)
+    if broker is None:
         return 64
     bad = [a for a in args.args if "=" not in a]
     if bad:
@@ -514,8 +523,7 @@ def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
     command_args = dict(a.split("=", 1) for a in args.args)
     final = None
     try:
-        for reply in send_command(host, int(port), args.device, args.command, command_args, args.prefix,
-                                  args.timeout, args.username, os.environ.get("EDGE_AGENT_FLEET_PASSWORD")):
+        for reply in send_command(broker, args.device, args.command, command_args, args.prefix, args.timeout):
             print(json.dumps(reply) if reply["state"] == "succeeded" else f"{reply['state']}: {reply['reason']}")
             final = reply["state"]
     except TimeoutError as exc:

@@ -11,22 +11,20 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from edge_agent.fleet.connection import BrokerOptions, fleet_client
+
 FINAL_STATES = frozenset({"rejected", "succeeded", "failed"})
 
 
 def send_command(
-    host: str,
-    port: int,
+    broker: BrokerOptions,
     device_id: str,
     command: str,
     args: dict[str, Any],
     prefix: str = "edge/v1",
     timeout_s: float = 30.0,
-    username: str | None = None,
-    password: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield each reply of the chain; the request expires (MQTT v5) when its timeout does."""
-    import paho.mqtt.client as mqtt
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
@@ -35,9 +33,7 @@ def send_command(
     reply_topic = f"{device}/res/{request_id}"
     correlation = request_id.encode()
     replies: queue.SimpleQueue = queue.SimpleQueue()
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    if username:
-        client.username_pw_set(username, password)
+    client = fleet_client(broker)
 
     def on_message(client: Any, userdata: Any, message: Any) -> None:
         if getattr(message.properties, "CorrelationData", None) == correlation:
@@ -46,7 +42,7 @@ def send_command(
     subscribed = threading.Event()
     client.on_message = on_message
     client.on_subscribe = lambda c, u, mid, reason_codes, props: subscribed.set()
-    client.connect(host, port)
+    client.connect(broker.host, broker.port)
     client.loop_start()
     try:
         client.subscribe(reply_topic, qos=1)

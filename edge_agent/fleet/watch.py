@@ -8,30 +8,23 @@ from __future__ import annotations
 
 import json
 import queue
-import ssl
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
+from edge_agent.fleet.connection import BrokerOptions, fleet_client
 from edge_agent.fleet.state import FleetState
 from edge_agent.output import duration, table
 
 
 @dataclass(frozen=True)
 class WatchOptions:
-    host: str
-    port: int
+    broker: BrokerOptions
     prefix: str = "edge/v1"
     share: str | None = None
-    username: str | None = None
-    password: str | None = None
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
     as_json: bool = False
     duration_s: float | None = None
     refresh_s: float = 2.0
@@ -43,24 +36,15 @@ class WatchOptions:
 
 
 def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], float] = time.time) -> FleetState:
-    import paho.mqtt.client as mqtt
-
     state = FleetState(prefix=options.prefix)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
-    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    if options.username:
-        client.username_pw_set(options.username, options.password)
-    if options.ca_file or options.cert_file:
-        client.tls_set(ca_certs=str(options.ca_file) if options.ca_file else None,
-                       certfile=str(options.cert_file) if options.cert_file else None,
-                       keyfile=str(options.key_file) if options.key_file else None,
-                       tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    client = fleet_client(options.broker)
     subscribed = threading.Event()
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(options.topic_filter, qos=1)
     client.on_subscribe = lambda *args: subscribed.set()
     # paho's thread only queues; parsing and aggregation happen here, on one thread.
     client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now()))
-    client.connect(options.host, options.port)
+    client.connect(options.broker.host, options.broker.port)
     client.loop_start()
     deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
     next_table = time.monotonic()
@@ -69,7 +53,7 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         while deadline is None or time.monotonic() < deadline:
             if not announced and subscribed.is_set():
                 # On stderr, so JSON lines stay clean: scripts (and tests) wait for this before publishing.
-                print(f"edge-agent: watching {options.topic_filter} on {options.host}:{options.port}",
+                print(f"edge-agent: watching {options.topic_filter} on {options.broker.host}:{options.broker.port}",
                       file=sys.stderr, flush=True)
                 announced = True
             try:

@@ -6,6 +6,8 @@ import json
 import queue
 import shutil
 import ssl
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,8 +28,9 @@ pytestmark = pytest.mark.skipif(
 def tls_broker(short_tmp: Path):
     pki = Pki(short_tmp / "pki")
     acl = short_tmp / "acl"
-    # Devices: only their own subtree. The fleet consumer: read everything under edge/v1.
-    acl.write_text("user fleet\ntopic read edge/v1/#\n\npattern readwrite edge/v1/%u/#\n")
+    # Devices: only their own subtree. The fleet: read everything under edge/v1, send commands.
+    acl.write_text("user fleet\ntopic read edge/v1/#\ntopic write edge/v1/+/cmd/#\n\n"
+                   "pattern readwrite edge/v1/%u/#\n")
     broker = Broker(mosquitto_binary(), short_tmp, [
         f"cafile {pki.ca_cert}", f"certfile {pki.server_cert}", f"keyfile {pki.server_key}",
         "require_certificate true", "use_identity_as_username true", f"acl_file {acl}", "persistence false",
@@ -110,3 +113,24 @@ def test_a_client_without_a_certificate_is_refused(tls_broker):
     except (ssl.SSLError, OSError):
         pass  # the handshake fails: the broker demands a client certificate
     assert not client.is_connected()
+
+
+def test_fleet_cmd_reaches_the_agent_over_mutual_tls(short_tmp, tls_broker):
+    pki, port = tls_broker
+    cert, key = pki.issue("itest-gw")
+    extra = (f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+             f'ca_file = "{pki.ca_cert}"\ncert_file = "{cert}"\nkey_file = "{key}"\n')
+    daemon = Daemon(short_tmp, extra)
+    daemon.start()
+    fleet_cert, fleet_key = pki.issue("fleet")
+    try:
+        daemon.wait_notify("READY=1", timeout_s=15)
+        result = subprocess.run(
+            [sys.executable, "-m", "edge_agent", "fleet", "cmd", "itest-gw", "ping", "--broker", f"127.0.0.1:{port}",
+             "--ca-file", str(pki.ca_cert), "--cert-file", str(fleet_cert), "--key-file", str(fleet_key),
+             "--timeout", "20"],
+            capture_output=True, text=True, timeout=40)
+    finally:
+        daemon.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout.splitlines()[-1])["result"]["pong"] is True
