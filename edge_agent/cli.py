@@ -303,15 +303,19 @@ def _socket_from_config(path: Path | None) -> Path:
     return control_socket_path(AgentConfig(control=control))
 
 
-def _cmd_status(args: argparse.Namespace) -> int:
-    status = _ask(args, "status")
+def _show(args: argparse.Namespace, answer: Any, view: str) -> int:
+    """The agent's answer as JSON (--json) or through the named view of edge_agent.views."""
     if args.json:
-        print(json.dumps(status, indent=2))
+        print(json.dumps(answer, indent=2))
         return EX_OK
-    from edge_agent.views import render_status
+    from edge_agent import views
 
-    print(render_status(status))
+    print(getattr(views, view)(answer))
     return EX_OK
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    return _show(args, _ask(args, "status"), "render_status")
 
 
 def _cmd_diagnose(args: argparse.Namespace) -> int:
@@ -391,14 +395,7 @@ def _follow_action(args: argparse.Namespace, action_id: str, wait_s: float) -> l
 
 
 def _cmd_actions(args: argparse.Namespace) -> int:
-    answer = _ask(args, "actions", {"issue_id": args.issue, "limit": args.limit})
-    if args.json:
-        print(json.dumps(answer, indent=2))
-        return EX_OK
-    from edge_agent.views import render_actions
-
-    print(render_actions(answer))
-    return EX_OK
+    return _show(args, _ask(args, "actions", {"issue_id": args.issue, "limit": args.limit}), "render_actions")
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -536,14 +533,7 @@ def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
 
 
 def _cmd_issues(args: argparse.Namespace) -> int:
-    issues = _ask(args, "issues", {"all": not args.open})
-    if args.json:
-        print(json.dumps(issues, indent=2))
-        return EX_OK
-    from edge_agent.views import render_issues
-
-    print(render_issues(issues))
-    return EX_OK
+    return _show(args, _ask(args, "issues", {"all": not args.open}), "render_issues")
 
 
 def _cmd_camera_check(args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 AGENT_CONFIG = """
@@ -37,6 +39,16 @@ dns_query = "{dns_name}"
 uplink_endpoints = ["{uplink}"]
 timeout_s = 0.5
 """
+
+
+@contextmanager
+def built(bed: PremisesNetwork) -> Iterator[PremisesNetwork]:
+    """The test bed set up, and torn down afterwards even when setting it up failed half-way."""
+    try:
+        bed.setup()
+        yield bed
+    finally:
+        bed.teardown()
 
 
 def run(*args: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PremisesNetwork, can_build_test_bed
+from netns import PremisesNetwork, built, can_build_test_bed
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
@@ -23,12 +23,8 @@ OPEN_AFTER = 2
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory):
-    test_bed = PremisesNetwork(tmp_path_factory.mktemp("netns"))
-    try:
-        test_bed.setup()
+    with built(PremisesNetwork(tmp_path_factory.mktemp("netns"))) as test_bed:
         yield test_bed
-    finally:
-        test_bed.teardown()
 
 
 def config_for(bed: PremisesNetwork) -> str:

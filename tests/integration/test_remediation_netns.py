@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PremisesNetwork, can_build_test_bed
+from netns import PremisesNetwork, built, can_build_test_bed
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
@@ -83,12 +83,8 @@ class ControlledDns(PremisesNetwork):
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory):
-    test_bed = ControlledDns(tmp_path_factory.mktemp("remedy"))
-    try:
-        test_bed.setup()
+    with built(ControlledDns(tmp_path_factory.mktemp("remedy"))) as test_bed:
         yield test_bed
-    finally:
-        test_bed.teardown()
 
 
 @pytest.fixture
