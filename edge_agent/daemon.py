@@ -30,6 +30,7 @@ from edge_agent.detectors.catalog import default_detectors
 from edge_agent.detectors.ml_catalog import build_ml_components
 from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
+from edge_agent.memory import release_free_memory
 from edge_agent.notify import SystemdNotifier
 from edge_agent.paths import control_socket_path, state_dir
 from edge_agent.pipeline import Pipeline
@@ -217,6 +218,7 @@ class Agent:
             self.socket_path,
         )
         self.notifier.ready(self._status_line())
+        release_free_memory()  # what start-up allocated and freed (config, models) goes back to the kernel
         try:
             self._loop()
         finally:
@@ -331,6 +333,7 @@ class Agent:
         self.config = new
         self.reloads += 1
         log.info("config reloaded from %s", self.config_path or "<defaults>")
+        release_free_memory()
         self.notifier.send("READY=1", f"STATUS={self._status_line()}")
         return True
 

@@ -10,7 +10,9 @@ Each subject runs alone for --warmup seconds (start-up excluded), then is measur
 - messages/s: what the broker delivered from the subject to a subscriber during the window.
 Subjects:
 - agent: edge-agent on its simulated premises, every collector at 1 s, the window classifier every 10 probe
-  rounds (10 s), the camera and vision model at 1 frame/s, MQTT to the broker, remediation in dry-run;
+  rounds (10 s), the vision model at 1 frame/s on frames replayed from a Y4M file (as a camera delivers them;
+  rendering the simulated scene live would cost ~12 ms a frame that no gateway pays), MQTT to the broker,
+  remediation in dry-run;
 - baseline: psutil sampling (cpu, memory, load, interfaces) and one paho publish every second, nothing else;
 - collectd: cpu, memory, interface, load and ping plugins at Interval 1, written to the broker by its mqtt plugin.
 --profile FILE runs the agent under cProfile and writes its statistics there (slower: for the analysis only).
@@ -53,10 +55,14 @@ interval_s = 1
 interval_s = 1
 [collectors.connectivity]
 interval_s = 1
+[models]
+runtime = "{runtime}"
 [models.window]
 every_n_rounds = 10
 [camera]
 fps = 1
+source = "replay"
+path = "{root}/camera.y4m"
 [simulation]
 faults = []
 [reporting]
@@ -122,6 +128,16 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
+def private_mib(pid: int) -> float:
+    """USS: the memory only this process holds (what stopping it would free); RSS also counts the pages of
+    shared libraries, which other processes (and the page cache) share."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0])
+    return (fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)) / 1024
+
+
 class MessageCounter:
     """Counts what the broker delivers under a topic filter."""
 
@@ -153,9 +169,10 @@ def measure(name: str, argv: list[str], port: int, topic_filter: str, warmup: fl
             raise RuntimeError(f"{name} exited early: {proc.stderr.read().decode()[-2000:]}")
         pid = proc.pid
         cpu0, count0, start = cpu_seconds(pid), counter.count, time.monotonic()
-        rss = []
+        rss, uss = [], []
         while time.monotonic() - start < seconds:
             rss.append(rss_mib(pid))
+            uss.append(private_mib(pid))
             time.sleep(1.0)
         elapsed = time.monotonic() - start
         cpu = cpu_seconds(pid) - cpu0
@@ -168,7 +185,20 @@ def measure(name: str, argv: list[str], port: int, topic_filter: str, warmup: fl
         except subprocess.TimeoutExpired:
             proc.kill()
     return {"name": name, "cpu_pct": 100 * cpu / elapsed, "rss_median": statistics.median(rss),
-            "rss_peak": max(rss), "msgs_per_s": messages / elapsed}
+            "rss_peak": max(rss), "uss_median": statistics.median(uss), "msgs_per_s": messages / elapsed}
+
+
+def write_camera_replay(path: Path, frames: int = 30) -> None:
+    """A short video of the simulated gateway, at the detection size, for the camera to replay in a loop."""
+    import numpy as np
+
+    from edge_agent.camera.formats import write_y4m
+    from edge_agent.sim.camera_scene import SceneState, jitter_layout, random_conditions, random_layout, render
+
+    rng = np.random.default_rng(7)
+    layout = random_layout(rng)
+    write_y4m(path, [render(jitter_layout(layout, rng), SceneState(), random_conditions(rng), (192, 144), rng)
+                     for _ in range(frames)])
 
 
 def ensure_collectd() -> str | None:
@@ -183,6 +213,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--only", default="agent,baseline,collectd")
+    parser.add_argument("--runtime", default="auto", help="[models] runtime: auto, tflite-runtime or litert")
     parser.add_argument("--profile", type=Path, help="run the agent under cProfile, statistics to this file")
     args = parser.parse_args()
     wanted = args.only.split(",")
@@ -195,7 +226,8 @@ def main() -> int:
             agent_root = root / "agent"
             agent_root.mkdir()
             config = agent_root / "agent.toml"
-            config.write_text(AGENT_CONFIG.format(root=agent_root, port=broker.port))
+            config.write_text(AGENT_CONFIG.format(root=agent_root, port=broker.port, runtime=args.runtime))
+            write_camera_replay(agent_root / "camera.y4m")
             run = [sys.executable, "-m", "edge_agent", "run", "--simulate", "--config", str(config)]
             if args.profile:
                 run = [sys.executable, "-m", "cProfile", "-o", str(args.profile), *run[1:]]
@@ -218,10 +250,11 @@ def main() -> int:
         broker.stop()
         shutil.rmtree(root, ignore_errors=True)
     print(f"{args.seconds:g} s measured after {args.warmup:g} s of warm-up, one subject at a time, same broker\n")
-    print(f"{'subject':<22}{'CPU % of a core':>16}{'RSS median MiB':>16}{'RSS peak MiB':>14}{'msgs/s':>9}")
+    print(f"{'subject':<22}{'CPU % of a core':>16}{'RSS median MiB':>16}{'RSS peak MiB':>14}"
+          f"{'USS median MiB':>16}{'msgs/s':>9}")
     for r in results:
         print(f"{r['name']:<22}{r['cpu_pct']:>16.2f}{r['rss_median']:>16.1f}{r['rss_peak']:>14.1f}"
-              f"{r['msgs_per_s']:>9.1f}")
+              f"{r['uss_median']:>16.1f}{r['msgs_per_s']:>9.1f}")
     return 0
 
 

@@ -28,8 +28,8 @@ def test_shipped_models_load_and_match_their_metadata(model_path, runtime_name):
     assert model.runtime.name == runtime_name
 
 
-def test_auto_prefers_litert_where_it_is_installed():
-    assert select_runtime("auto").name == "litert"
+def test_auto_prefers_the_lighter_tflite_runtime_where_it_is_installed():
+    assert select_runtime("auto").name == "tflite-runtime"
 
 
 def test_an_unknown_runtime_name_is_refused_naming_the_choices():
