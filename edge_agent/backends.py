@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class PremisesBackends:
     notes: list[str] = field(default_factory=list)
     actions: ActionExecutor | None = None  # remediation on these premises
     camera_scene: SceneBackend | None = None  # the simulated premises' camera view; None on hardware
+    closers: list[Callable[[], None]] = field(default_factory=list)  # what must stop with the agent
 
 
 def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
@@ -47,6 +49,8 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
         notes = ["Wi-Fi and connectivity come from simulated premises"]
+        if config.simulation.hostapd_emulation:
+            return _emulated_hostapd(config, premises, clock, notes)
         actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
         return PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises)
     from edge_agent.probes.network import NetworkProbes
@@ -78,6 +82,25 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
         notes=notes,
         actions=actions,
     )
+
+
+def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: Clock,
+                      notes: list[str]) -> PremisesBackends:
+    """The simulated access point behind a hostapd control socket and iw output: the hardware radio code runs."""
+    from edge_agent.sim.hostapd_emulator import HostapdEmulator, SimulatedIw
+    from edge_agent.wifi.channel_action import ChannelPlanner
+    from edge_agent.wifi.radio import HostapdRadio
+
+    interface = config.collectors.wifi.interface
+    runtime_dir = control_socket_path(config).parent
+    emulator = HostapdEmulator(premises, runtime_dir / "hostapd-sim", interface)
+    radio = HostapdRadio(emulator.path.parent, runtime_dir, scan_interval_s=config.collectors.wifi.scan_interval_s,
+                         run=SimulatedIw(premises))
+    actions = SimulatedActions(premises, config.remediation, interface)
+    actions.channels = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
+    notes = [*notes, f"the simulated access point answers as hostapd at {emulator.path}"]
+    return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
+                            closers=[radio.close, emulator.close])
 
 
 def restart_hostapd_on_channel(actions, policy, channel: int) -> None:

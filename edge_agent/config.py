@@ -202,7 +202,7 @@ class FaultConfig(_Section):
     """One scripted fault on the simulated premises, active from start_s to end_s of each cycle."""
 
     kind: Literal["interference", "uplink_loss", "dns_down", "gateway_down", "uplink_down", "latency", "gateway_swap",
-                  "weak_station", "radio_down", "dns_slow", "uplink_slow",
+                  "weak_station", "station_roams", "radio_down", "dns_slow", "uplink_slow",
                   "led_red", "led_off", "cable_unplugged", "obstructed", "camera_down"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
@@ -243,6 +243,9 @@ class SimulationSection(_Section):
     speed: float = Field(1.0, gt=0, le=1000)
     channel: int = Field(6, ge=1, le=196)
     csa_supported: bool = Field(True, description="false: the access point answers CHAN_SWITCH with FAIL")
+    hostapd_emulation: bool = Field(
+        False, description="serve the simulated access point on a hostapd control socket and as iw output, so the "
+        "hardware Wi-Fi stack (HostapdRadio, ChannelSwitcher) runs on the simulation")
     cycle_s: float | None = Field(180.0, gt=0)
     faults: list[FaultConfig] = Field(default_factory=_demo_faults)
 

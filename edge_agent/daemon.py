@@ -351,6 +351,8 @@ class Agent:
         log.info("shutting down")
         self.control.stop()
         self.ml.close()
+        for close in self.backends.closers:
+            close()
         self.reporter.close()
         self.notifier.close()
 

@@ -38,6 +38,7 @@ PATH_LOSS_EXPONENT = 3.5  # indoors, furniture and people
 WALL_LOSS_DB = 6.0
 WALK_AWAY = (25.0, 3)  # where `weak_station` takes the farthest device: the far bedroom
 WALK_S = 20.0  # how long the walk takes
+ROAMING_STATION = 2  # `station_roams`: this device moves to another access point (a mesh satellite) and back
 SURVEY_RESET_EVERY = 97  # on average, one channel's survey counters reset once in this many readings (a driver quirk)
 PINGS_PER_ROUND = 5
 NOISE_FLOOR_DBM = -95.0
@@ -125,7 +126,7 @@ class SimulatedPremises:
     def radio_status(self, interface: str) -> RadioStatus:
         if self.active_faults("radio_down"):
             raise RadioUnavailable(f"STATUS: no reply from hostapd on {interface} (simulated)")
-        self._surveys = (self._surveys[1], self.survey_dump())  # the driver surveys every channel meanwhile
+        self.next_survey()  # the driver surveys every channel meanwhile
         busy, noise = self.channel_busy(self.channel)
         busy *= self._rng.uniform(0.9, 1.1)
         noise += self._rng.gauss(0, 1.0)
@@ -154,7 +155,10 @@ class SimulatedPremises:
         weaker the signal the more of a device's frames need resending."""
         self._tx_packets += 500
         result = []
+        roamed = ROAMING_STATION if self.active_faults("station_roams") else None
         for number in range(1, len(STATIONS) + 1):
+            if number == roamed:
+                continue  # associated with the mesh satellite upstairs meanwhile: not ours to report
             distance, walls = self.station_place(number)
             signal = received_signal_dbm(distance, walls) + self._rng.gauss(0, 1.5)
             retry_share = float(retry_share_for_signal(signal))
@@ -223,6 +227,11 @@ class SimulatedPremises:
         counters (that channel then has no reading this time, never a negative one)."""
         previous, latest = self._surveys
         return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS if c in previous)
+
+    def next_survey(self) -> dict[int, SurveyEntry]:
+        """Read the counters once more (what `iw survey dump` does), keeping the last two readings."""
+        self._surveys = (self._surveys[1], self.survey_dump())
+        return self._surveys[1]
 
     def survey_dump(self) -> dict[int, SurveyEntry]:
         """Cumulative counters per channel, as a driver keeps them: one more second of air time each reading

@@ -93,6 +93,7 @@ def scenario_config(scenario: Scenario, workdir: Path, extra: dict[str, Any] | N
         "remediation": {"default_mode": "auto", "verify_window_s": 30, "min_disruptive_gap_s": 60},
         "simulation": {"seed": scenario.seed, "channel": scenario.channel, "cycle_s": None,
                        "csa_supported": scenario.csa_supported,
+                       "hostapd_emulation": scenario.hostapd_emulation,
                        "faults": [f.model_dump(exclude_none=True) for f in scenario.faults]},
     }
     return AgentConfig.model_validate(_merge(_merge(base, scenario.agent), extra or {}))
@@ -125,11 +126,13 @@ def run_scenario(scenario: Scenario, workdir: Path, speed: float | None = None, 
         elapsed += step_s
         if speed:
             time.sleep(step_s / speed)
+    for close in agent.backends.closers:
+        close()
     agent.reporter.close()
     events = [dict(e, t=round(e["ts"] - start_wall, 1)) for e in agent.journal.read()]
     return ScenarioRun(
         scenario=scenario, events=events, final_open=sorted(i.type for i in agent.tracker.active()),
-        final_channel=getattr(agent.backends.radio, "channel", None), kpis=agent.kpi_snapshot(),
+        final_channel=getattr(agent.backends.connectivity, "channel", None), kpis=agent.kpi_snapshot(),
         wall_s=time.monotonic() - started,
     )
 

@@ -50,6 +50,7 @@ class Scenario(_Model):
     seed: int = 1
     channel: int = Field(6, ge=1, le=196)
     csa_supported: bool = True
+    hostapd_emulation: bool = Field(False, description="the agent's hardware Wi-Fi stack on an emulated hostapd")
     faults: list[FaultConfig] = Field(default_factory=list)
     agent: dict[str, Any] = Field(default_factory=dict, description="agent config overrides, as in the config file")
     expect: Expectation = Expectation()

@@ -1,0 +1,180 @@
+"""The simulated access point as the hardware path sees it: a hostapd control socket (PING, STATUS, STA-FIRST,
+STA-NEXT, ATTACH, DETACH, CHAN_SWITCH with its CSA events or FAIL, DISABLE, ENABLE) and `iw dev X survey dump`,
+`station dump` and `scan` output, all in the formats of the recorded samples — so `[simulation]
+hostapd_emulation = true` runs the agent's real Wi-Fi stack (HostapdRadio, ChannelSwitcher) on the simulation.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+
+from edge_agent.sim.premises import NEIGHBOURS, SimulatedPremises, channel_to_freq_mhz
+
+log = logging.getLogger(__name__)
+
+SSID = "home-network"
+BSSID = "02:00:5e:aa:00:01"
+
+
+def status_text(premises: SimulatedPremises, interface: str) -> str:
+    stations = premises.stations(interface)
+    channel = premises.channel
+    return "\n".join([
+        "state=ENABLED", f"phy={interface}", f"freq={channel_to_freq_mhz(channel)}", f"channel={channel}",
+        "secondary_channel=0", "ieee80211n=1", "ieee80211ac=0", "ieee80211ax=0", "beacon_int=100", "max_txpower=20",
+        f"bss[0]={interface}", f"bssid[0]={BSSID}", f"ssid[0]={SSID}", f"num_sta[0]={len(stations)}",
+    ]) + "\n"
+
+
+def station_reply(premises: SimulatedPremises, interface: str, index: int) -> str:
+    stations = premises.stations(interface)
+    if index >= len(stations):
+        return ""
+    s = stations[index]
+    return (f"{s.mac}\nflags=[AUTH][ASSOC][AUTHORIZED][WMM][HT]\naid={index + 1}\nrx_packets={s.tx_packets}\n"
+            f"tx_packets={s.tx_packets}\ninactive_msec={s.inactive_ms}\nsignal={round(s.signal_dbm)}\n"
+            f"connected_time={s.connected_s}\n")
+
+
+def survey_dump_text(premises: SimulatedPremises, interface: str) -> str:
+    blocks = []
+    for _, entry in sorted(premises.next_survey().items()):
+        in_use = " [in use]" if entry.in_use else ""
+        blocks.append(f"Survey data from {interface}\n\tfrequency:\t\t\t{entry.freq_mhz} MHz{in_use}\n"
+                      f"\tnoise:\t\t\t\t{round(entry.noise_dbm)} dBm\n"
+                      f"\tchannel active time:\t\t{entry.active_ms} ms\n"
+                      f"\tchannel busy time:\t\t{entry.busy_ms} ms\n")
+    return "".join(blocks)
+
+
+def station_dump_text(premises: SimulatedPremises, interface: str) -> str:
+    blocks = []
+    for s in premises.stations(interface):
+        blocks.append(f"Station {s.mac} (on {interface})\n\tinactive time:\t{s.inactive_ms} ms\n"
+                      f"\ttx packets:\t{s.tx_packets}\n\ttx retries:\t{s.tx_retries}\n\ttx failed:\t{s.tx_failed}\n"
+                      f"\tsignal:  \t{round(s.signal_dbm)} dBm\n\ttx bitrate:\t{s.tx_bitrate_mbps:.1f} MBit/s\n"
+                      f"\tconnected time:\t{s.connected_s} seconds\n")
+    return "".join(blocks)
+
+
+def scan_text(interface: str) -> str:
+    blocks = []
+    for number, n in enumerate(NEIGHBOURS, start=1):
+        blocks.append(f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {channel_to_freq_mhz(n.channel)}\n"
+                      f"\tsignal: {n.signal_dbm:.2f} dBm\n\tSSID: neighbour-{number}\n"
+                      f"\tDS Parameter set: channel {n.channel}\n")
+    return "".join(blocks)
+
+
+class SimulatedIw:
+    """`run` for HostapdRadio: answers the iw commands it issues from the simulation."""
+
+    def __init__(self, premises: SimulatedPremises):
+        self.premises = premises
+
+    def __call__(self, argv: list[str]) -> str:
+        if argv[:2] != ["iw", "dev"] or len(argv) < 4:
+            raise OSError(f"{' '.join(argv)}: not an iw command the simulation knows")
+        interface, what = argv[2], " ".join(argv[3:])
+        if what == "survey dump":
+            return survey_dump_text(self.premises, interface)
+        if what == "station dump":
+            return station_dump_text(self.premises, interface)
+        if what == "scan":
+            return scan_text(interface)
+        raise OSError(f"{' '.join(argv)}: not an iw command the simulation knows")
+
+
+class HostapdEmulator:
+    """A hostapd control interface for `interface` at `ctrl_dir/interface`, answering from the premises."""
+
+    def __init__(self, premises: SimulatedPremises, ctrl_dir: Path, interface: str):
+        self.premises = premises
+        self.interface = interface
+        self.path = ctrl_dir / interface
+        ctrl_dir.mkdir(parents=True, exist_ok=True)
+        self.path.unlink(missing_ok=True)
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind(str(self.path))
+        self._attached: set[str] = set()
+        self._events: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="hostapd-emulator", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        self._sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                data, sender = self._sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not sender:
+                continue  # an unbound client cannot be answered
+            for text, address in self.handle(data.decode(errors="replace").strip(), sender):
+                try:
+                    self._sock.sendto(text.encode(), address)
+                except OSError as exc:
+                    log.debug("hostapd emulator: cannot send to %s: %s", address, exc)
+
+    def handle(self, command: str, sender: str) -> list[tuple[str, str]]:
+        """(text, address) to send: the reply to `command`, then any events for the attached clients."""
+        return [(reply, sender) for reply in self._reply(command, sender)] + self._pending_events()
+
+    def _pending_events(self) -> list[tuple[str, str]]:
+        events, self._events = self._events, []
+        return [(event, client) for event in events for client in sorted(self._attached)]
+
+    def _reply(self, command: str, sender: str) -> list[str]:
+        verb, _, rest = command.partition(" ")
+        if self.premises.active_faults("radio_down") and verb not in ("PING",):
+            return []  # a hung hostapd answers nothing: the client times out, as with the real one
+        if verb == "PING":
+            return ["PONG\n"]
+        if verb == "STATUS":
+            return [status_text(self.premises, self.interface)]
+        if verb == "STA-FIRST":
+            return [station_reply(self.premises, self.interface, 0)]
+        if verb == "STA-NEXT":
+            macs = [s.mac for s in self.premises.stations(self.interface)]
+            index = macs.index(rest.strip()) + 1 if rest.strip() in macs else len(macs)
+            return [station_reply(self.premises, self.interface, index)]
+        if verb == "ATTACH":
+            self._attached.add(sender)
+            return ["OK\n"]
+        if verb == "DETACH":
+            self._attached.discard(sender)
+            return ["OK\n"]
+        if verb in ("DISABLE", "ENABLE"):
+            if verb == "ENABLE":
+                self.premises.apply_action("restart_radio")
+            return ["OK\n"]
+        if verb == "CHAN_SWITCH":
+            return self._chan_switch(rest)
+        return ["UNKNOWN COMMAND\n"]
+
+    def _chan_switch(self, arguments: str) -> list[str]:
+        parts = arguments.split()
+        if len(parts) < 2 or not parts[1].isdigit():
+            return ["FAIL\n"]
+        freq = int(parts[1])
+        channel = next((c for c in range(1, 15) if channel_to_freq_mhz(c) == freq), None)
+        if channel is None or not self.premises.config.csa_supported:
+            return ["FAIL\n"]  # like the many drivers without channel switch announcements
+        self.premises.channel = channel
+        self.premises.apply_action(f"switch_channel:{channel}")
+        self._events += [f"<3>CTRL-EVENT-STARTED-CHANNEL-SWITCH freq={freq} ht_enabled=1 ch_offset=0 ch_width=20 MHz",
+                         f"<3>AP-CSA-FINISHED freq={freq} dfs=0"]
+        return ["OK\n"]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=2)
+        self.path.unlink(missing_ok=True)
+
