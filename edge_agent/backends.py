@@ -97,7 +97,7 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
     radio = HostapdRadio(emulator.path.parent, runtime_dir, scan_interval_s=config.collectors.wifi.scan_interval_s,
                          run=SimulatedIw(premises))
     actions = SimulatedActions(premises, config.remediation, interface)
-    actions.channels = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
+    actions.channel_mover = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
     notes = [*notes, f"the simulated access point answers as hostapd at {emulator.path}"]
     return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
                             closers=[radio.close, emulator.close])

@@ -339,12 +339,8 @@ class Agent:
 
     def _apply_remediation_settings(self, config: AgentConfig) -> None:
         self.remediation.update_settings(config.remediation)
-        actions = self.backends.actions
-        if actions is not None:
-            actions.settings = config.remediation
-            planner = getattr(actions, "channel_mover", None) or getattr(actions, "channels", None)
-            if planner is not None:
-                planner.policy = config.remediation.channel
+        if self.backends.actions is not None:
+            self.backends.actions.update_settings(config.remediation)
 
     def _shutdown(self) -> None:
         self.notifier.stopping("shutting down")

@@ -8,10 +8,6 @@ stopping everything it started. Without mosquitto the agent keeps its events in 
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,53 +18,11 @@ from typing import TextIO
 from edge_agent.clock import ScaledClock
 from edge_agent.fleet.narrate import Narrator
 from edge_agent.fleet.state import FleetState
+from edge_agent.local_broker import LocalBroker, free_port, mosquitto_binary
 from edge_agent.sim.runner import quiet_agent_logs, scenario_config
 from edge_agent.sim.scenario import find_scenario, load_scenario
 
 PREFIX = "edge/v1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def mosquitto_binary() -> str | None:
-    return shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-
-
-class LocalBroker:
-    """mosquitto on 127.0.0.1:<free port>, anonymous, no persistence; stopped by PID."""
-
-    def __init__(self, binary: str, workdir: Path):
-        self.port = free_port()
-        self.config = workdir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false",
-                 "max_queued_messages 0"]
-        if os.geteuid() == 0:
-            lines.append("user root")  # as root mosquitto would switch to a user that cannot read this directory
-        self.config.write_text("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen([binary, "-c", str(self.config)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"mosquitto did not listen on port {self.port}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
 
 
 class FleetView:
@@ -114,7 +68,11 @@ def run_demo(scenario_name: str = "demo", speed: float = 10.0, out: TextIO = sys
     # The narration tells the story: the agent's own log lines would only repeat it.
     with tempfile.TemporaryDirectory(prefix="edge-agent-demo-") as tmp, quiet_agent_logs():
         workdir = Path(tmp)
-        broker = LocalBroker(binary, workdir) if binary else None
+        broker = None
+        if binary:
+            broker = LocalBroker(binary, workdir, ["allow_anonymous true", "persistence false",
+                                                  "max_queued_messages 0"])
+            broker.start()
         fleet = None
         try:
             port = broker.port if broker else free_port()  # nothing listens there: the outbox keeps everything

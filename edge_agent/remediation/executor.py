@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from edge_agent.remediation.refs import ActionRef
+from edge_agent.remediation.settings import RemediationSection
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class ActionResult:
 
 
 class ActionExecutor(Protocol):
+    def update_settings(self, settings: RemediationSection) -> None:
+        """A reloaded [remediation] section: policies, commands, channel limits."""
+        ...
+
     def disruptive(self, ref: ActionRef) -> bool: ...
 
     def problem(self, ref: ActionRef) -> str | None:

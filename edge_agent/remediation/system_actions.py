@@ -12,7 +12,7 @@ from typing import Protocol
 from edge_agent.probes.routes import parse_default_route
 from edge_agent.remediation.executor import ActionResult, CommandOutcome, run_argv
 from edge_agent.remediation.refs import ActionRef
-from edge_agent.remediation.settings import RemediationSection
+from edge_agent.remediation.settings import ChannelPolicy, RemediationSection
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 
 Runner = Callable[[list[str], float], CommandOutcome]
@@ -20,6 +20,8 @@ Runner = Callable[[list[str], float], CommandOutcome]
 
 class ChannelMover(Protocol):
     """Moves an access point to its best channel and back (wifi/channel_action)."""
+
+    policy: ChannelPolicy
 
     def move(self, interface: str) -> ActionResult: ...
 
@@ -50,6 +52,11 @@ class SystemActions:
         self.channel_mover = channel_mover
         self.runner = runner
         self.sys_class_net = sys_class_net
+
+    def update_settings(self, settings: RemediationSection) -> None:
+        self.settings = settings
+        if self.channel_mover is not None:
+            self.channel_mover.policy = settings.channel
 
     def disruptive(self, ref: ActionRef) -> bool:
         return self.settings.disruptive(ref)

@@ -15,8 +15,13 @@ class SimulatedActions:
         self.premises = premises
         self.settings = settings
         self.wifi_interface = wifi_interface
-        self.channels = ChannelPlanner(premises, settings.channel, premises.clock.monotonic)
+        self.channel_mover = ChannelPlanner(premises, settings.channel, premises.clock.monotonic)
         premises.restart_fallback = settings.channel.restart_fallback
+
+    def update_settings(self, settings: RemediationSection) -> None:
+        self.settings = settings
+        self.channel_mover.policy = settings.channel
+        self.premises.restart_fallback = settings.channel.restart_fallback
 
     def disruptive(self, ref: ActionRef) -> bool:
         return self.settings.disruptive(ref)
@@ -30,7 +35,7 @@ class SimulatedActions:
 
     def run(self, ref: ActionRef, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel":
-            return self.channels.move(ref.target or self.wifi_interface)
+            return self.channel_mover.move(ref.target or self.wifi_interface)
         if ref.name == "renew_dhcp" and self.premises.active_faults("gateway_down"):
             return ActionResult(False, "no DHCPOFFER: the gateway does not answer (simulated)")
         ended = self.premises.apply_action(str(ref))
@@ -39,5 +44,5 @@ class SimulatedActions:
 
     def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel":
-            return self.channels.move_back(ref.target or self.wifi_interface, int(result.undo_state))
+            return self.channel_mover.move_back(ref.target or self.wifi_interface, int(result.undo_state))
         return ActionResult(False, f"{ref} cannot be undone")

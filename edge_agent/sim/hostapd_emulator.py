@@ -11,7 +11,8 @@ import socket
 import threading
 from pathlib import Path
 
-from edge_agent.sim.premises import NEIGHBOURS, SimulatedPremises, channel_to_freq_mhz
+from edge_agent.sim.premises import NEIGHBOURS, SimulatedPremises
+from edge_agent.wifi.channels import channel_for_freq, freq_for_channel
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def status_text(premises: SimulatedPremises, interface: str) -> str:
     stations = premises.stations(interface)
     channel = premises.channel
     return "\n".join([
-        "state=ENABLED", f"phy={interface}", f"freq={channel_to_freq_mhz(channel)}", f"channel={channel}",
+        "state=ENABLED", f"phy={interface}", f"freq={freq_for_channel(channel)}", f"channel={channel}",
         "secondary_channel=0", "ieee80211n=1", "ieee80211ac=0", "ieee80211ax=0", "beacon_int=100", "max_txpower=20",
         f"bss[0]={interface}", f"bssid[0]={BSSID}", f"ssid[0]={SSID}", f"num_sta[0]={len(stations)}",
     ]) + "\n"
@@ -63,7 +64,7 @@ def station_dump_text(premises: SimulatedPremises, interface: str) -> str:
 def scan_text(interface: str) -> str:
     blocks = []
     for number, n in enumerate(NEIGHBOURS, start=1):
-        blocks.append(f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {channel_to_freq_mhz(n.channel)}\n"
+        blocks.append(f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {freq_for_channel(n.channel)}\n"
                       f"\tsignal: {n.signal_dbm:.2f} dBm\n\tSSID: neighbour-{number}\n"
                       f"\tDS Parameter set: channel {n.channel}\n")
     return "".join(blocks)
@@ -163,7 +164,7 @@ class HostapdEmulator:
         if len(parts) < 2 or not parts[1].isdigit():
             return ["FAIL\n"]
         freq = int(parts[1])
-        channel = next((c for c in range(1, 15) if channel_to_freq_mhz(c) == freq), None)
+        channel = channel_for_freq(freq)
         if channel is None or not self.premises.config.csa_supported:
             return ["FAIL\n"]  # like the many drivers without channel switch announcements
         self.premises.channel = channel

@@ -20,6 +20,7 @@ from edge_agent.sim.camera_scene import SceneState
 from edge_agent.sim.link_physics import phy_rate_for_signal, retry_share_for_signal
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap, surveys_from_deltas
 from edge_agent.wifi.channel_switch import SwitchResult
+from edge_agent.wifi.channels import freq_for_channel
 from edge_agent.wifi.iw import SurveyEntry
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
@@ -59,14 +60,6 @@ def received_signal_dbm(distance_m: float, walls: int) -> float:
     """Log-distance path loss: what a device `distance_m` away behind `walls` walls hears of the AP."""
     path_loss = PATH_LOSS_1M_DB + 10 * PATH_LOSS_EXPONENT * math.log10(max(distance_m, 1.0))
     return AP_TX_POWER_DBM - path_loss - WALL_LOSS_DB * walls
-
-
-def channel_to_freq_mhz(channel: int) -> int:
-    if channel == 14:
-        return 2484
-    if 1 <= channel <= 13:
-        return 2407 + 5 * channel
-    return 5000 + 5 * channel
 
 
 class SimulatedPremises:
@@ -132,7 +125,7 @@ class SimulatedPremises:
         noise += self._rng.gauss(0, 1.0)
         return RadioStatus(
             channel=self.channel,
-            freq_mhz=channel_to_freq_mhz(self.channel),
+            freq_mhz=freq_for_channel(self.channel),
             width_mhz=20,
             noise_dbm=round(noise, 1),
             busy_ratio=round(min(max(busy, 0.0), 0.99), 3),
@@ -244,7 +237,7 @@ class SimulatedPremises:
             if before is not None and self._rng.randrange(SURVEY_RESET_EVERY) == 0:
                 active, busy_total = 0, 0  # the driver reset this channel's counters
             busy_ms = int(1000 * min(0.99, max(0.0, busy * self._rng.uniform(0.95, 1.05))))
-            dump[channel] = SurveyEntry(channel_to_freq_mhz(channel), channel, channel == self.channel,
+            dump[channel] = SurveyEntry(freq_for_channel(channel), channel, channel == self.channel,
                                         round(noise, 1), active + 1000, busy_total + busy_ms, None, None)
         return dump
 

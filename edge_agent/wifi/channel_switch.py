@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge_agent.wifi.channels import freq_for_channel
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 
 CSA_BEACONS = 5  # beacons announcing the switch before it happens (about half a second)
@@ -19,15 +20,9 @@ _VHT80_CENTRES = {range(36, 49): 42, range(52, 65): 58, range(100, 113): 106, ra
                   range(132, 145): 138, range(149, 162): 155}
 
 
-def channel_freq_mhz(channel: int) -> int:
-    if channel == 14:
-        return 2484
-    return 2407 + 5 * channel if channel <= 13 else 5000 + 5 * channel
-
-
 def chan_switch_command(channel: int, width_mhz: int, ht: bool, vht: bool, he: bool) -> str:
     """The CHAN_SWITCH line for `channel` at the current mode's width (the width must not change mid-switch)."""
-    freq = channel_freq_mhz(channel)
+    freq = freq_for_channel(channel)
     parts = [f"CHAN_SWITCH {CSA_BEACONS} {freq}"]
     # The secondary 20 MHz sits above on the lower channel of each 40 MHz pair and below on the upper one
     # (on 2.4 GHz: above for channels 1-7).
@@ -38,7 +33,7 @@ def chan_switch_command(channel: int, width_mhz: int, ht: bool, vht: bool, he: b
         centre = next((c for group, c in _VHT80_CENTRES.items() if channel in group), None)
         if centre is None:
             raise ValueError(f"channel {channel} has no 80 MHz block")
-        parts += ["bandwidth=80", f"sec_channel_offset={offset}", f"center_freq1={channel_freq_mhz(centre)}"]
+        parts += ["bandwidth=80", f"sec_channel_offset={offset}", f"center_freq1={freq_for_channel(centre)}"]
     else:
         parts += ["bandwidth=20"]
     parts += [flag for flag, on in (("ht", ht), ("vht", vht), ("he", he)) if on]

@@ -26,6 +26,13 @@ def channel_for_freq(freq_mhz: int | None) -> int | None:
     return None
 
 
+def freq_for_channel(channel: int) -> int:
+    """The centre frequency of a 2.4 GHz (1-14) or 5 GHz (32-177) channel, in MHz."""
+    if channel == 14:
+        return 2484
+    return 2407 + 5 * channel if channel <= 13 else 5000 + 5 * channel
+
+
 def band_for_freq(freq_mhz: int) -> Band | None:
     """The band holding `freq_mhz`, or None outside the 2.4, 5 and 6 GHz channel ranges."""
     for low, high, band in _BANDS:

@@ -96,6 +96,16 @@ def test_reload_with_a_good_config_changes_intervals_and_keeps_issue_state(agent
     assert agent.schedule.tasks["wifi"].runs == runs_before
 
 
+def test_reload_applies_a_new_remediation_policy_to_the_engine_and_the_actions(agent: Agent, short_tmp: Path):
+    write_config(agent.config_path, short_tmp)
+    with agent.config_path.open("a") as f:
+        f.write('[remediation]\ndefault_mode = "auto"\n[remediation.channel]\nmin_dwell_s = 120\n')
+    assert agent.reload() is True
+    assert agent.remediation.settings.default_mode == "auto"
+    assert agent.backends.actions.settings.default_mode == "auto"
+    assert agent.backends.actions.channel_mover.policy.min_dwell_s == 120
+
+
 def test_status_handler_reports_collectors_and_latest_samples(agent: Agent):
     agent.run_due_collectors()
     status = agent._status({})

@@ -7,7 +7,7 @@ import pytest
 from edge_agent.clock import ManualClock
 from edge_agent.collectors.wifi import RadioUnavailable
 from edge_agent.config import FaultConfig, SimulationSection
-from edge_agent.sim.premises import SimulatedPremises, channel_to_freq_mhz
+from edge_agent.sim.premises import SimulatedPremises
 
 # Neighbour networks keep the channel ~15 % busy (sd 3 %); an interferer at level 0.55 adds about half the time.
 QUIET_BUSY_MAX = 0.35
@@ -117,11 +117,6 @@ def test_total_uplink_loss_loses_every_probe():
 def test_radio_reports_the_configured_channel_and_its_frequency():
     status = SimulatedPremises(simulation(channel=11), ManualClock()).radio_status("wlan0")
     assert (status.channel, status.freq_mhz) == (11, 2462)
-
-
-@pytest.mark.parametrize("channel, freq_mhz", [(1, 2412), (6, 2437), (13, 2472), (14, 2484), (36, 5180), (149, 5745)])
-def test_channel_numbers_map_to_their_centre_frequency(channel, freq_mhz):
-    assert channel_to_freq_mhz(channel) == freq_mhz
 
 
 def test_a_weak_station_fault_moves_the_farthest_station_out_of_range_and_raises_its_retries():

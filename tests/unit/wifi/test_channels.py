@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge_agent.wifi.channels import Band, band_for_freq, channel_for_freq
+from edge_agent.wifi.channels import Band, band_for_freq, channel_for_freq, freq_for_channel
 
 
 @pytest.mark.parametrize(("freq", "channel"), [
@@ -31,3 +31,9 @@ def test_unknown_frequency_has_no_channel():
 ])
 def test_frequency_belongs_to_its_band(freq, band):
     assert band_for_freq(freq) is band
+
+
+@pytest.mark.parametrize("channel, freq_mhz", [(1, 2412), (6, 2437), (13, 2472), (14, 2484), (36, 5180), (149, 5745)])
+def test_channel_numbers_map_to_their_centre_frequency_and_back(channel, freq_mhz):
+    assert freq_for_channel(channel) == freq_mhz
+    assert channel_for_freq(freq_mhz) == channel
