@@ -246,7 +246,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     agent = config.agent
     configure_logging(agent.log_level, agent.log_format, agent.log_file, agent.log_file_max_bytes,
                       agent.log_file_backups)
-    from edge_agent.daemon import run_agent
+    from edge_agent.agent.daemon import run_agent
 
     return run_agent(config, path, force_simulated=args.simulate, speed=args.speed)
 
@@ -269,7 +269,7 @@ def _ask(
     reraise: tuple[type[Exception], ...] = (),
 ) -> Any:
     """The running agent's answer; None (when asked to be quiet) if no agent runs."""
-    from edge_agent.control import AgentNotRunning, ControlError, request
+    from edge_agent.agent.control import AgentNotRunning, ControlError, request
 
     socket_path = args.socket or _socket_from_config(_config_path(args))
     try:
@@ -326,7 +326,7 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
         config = _load(_config_path(args))
         if config is None:
             return EX_CONFIG
-        from edge_agent.diagnosis import diagnose_without_agent
+        from edge_agent.agent.diagnosis import diagnose_without_agent
 
         report = diagnose_without_agent(config, force_simulated=args.simulate)
     if args.json:
@@ -355,7 +355,7 @@ FINAL_OUTCOMES = {"fixed", "completed", "failed", "escalated", "cancelled", "ski
 
 
 def _cmd_remediate(args: argparse.Namespace) -> int:
-    from edge_agent.control import RefusedByAgent
+    from edge_agent.agent.control import RefusedByAgent
 
     if (args.action is None) == (args.approve is None):
         print("edge-agent: name an ACTION, or --approve ISSUE_ID", file=sys.stderr)

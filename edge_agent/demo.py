@@ -61,7 +61,7 @@ class FleetView:
 
 def run_demo(scenario_name: str = "demo", speed: float = 10.0, out: TextIO = sys.stdout,
              use_broker: bool = True) -> int:
-    from edge_agent.daemon import Agent
+    from edge_agent.agent.daemon import Agent
 
     scenario = load_scenario(find_scenario(scenario_name))
     binary = mosquitto_binary() if use_broker else None

@@ -110,7 +110,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_scenario(scenario: Scenario, workdir: Path, speed: float | None = None, step_s: float = 1.0) -> ScenarioRun:
-    from edge_agent.daemon import Agent  # the daemon pulls in everything: only when a scenario really runs
+    from edge_agent.agent.daemon import Agent  # the daemon pulls in everything: only when a scenario really runs
 
     started = time.monotonic()
     config = scenario_config(scenario, workdir)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from edge_agent.control import ControlServer
+from edge_agent.agent.control import ControlServer
 
 
 @contextmanager

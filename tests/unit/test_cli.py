@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from edge_agent.agent.control import ControlServer, RequestRefused
 from edge_agent.cli import EX_CONFIG, EX_OK, EX_UNAVAILABLE, main
-from edge_agent.control import ControlServer, RequestRefused
 
 from .support import example_issue, example_kpis, example_status, serving, short_socket_dir
 

@@ -11,19 +11,19 @@ from edge_agent.logs import JournalFormatter, JsonFormatter, configure_logging, 
 
 
 def record(level: int, message: str) -> logging.LogRecord:
-    return logging.LogRecord("edge_agent.daemon", level, __file__, 1, message, None, None)
+    return logging.LogRecord("edge_agent.agent.daemon", level, __file__, 1, message, None, None)
 
 
 @pytest.mark.parametrize(("level", "prefix"), [(logging.ERROR, "<3>"), (logging.WARNING, "<4>"),
                                                 (logging.INFO, "<6>"), (logging.DEBUG, "<7>")])
 def test_journal_lines_carry_the_syslog_priority_and_no_timestamp(level, prefix):
     line = JournalFormatter("%(message)s").format(record(level, "ISSUE OPENED: dns_failure"))
-    assert line == f"{prefix}edge_agent.daemon: ISSUE OPENED: dns_failure"
+    assert line == f"{prefix}edge_agent.agent.daemon: ISSUE OPENED: dns_failure"
 
 
 def test_json_lines_are_one_object_with_level_logger_and_message():
     entry = json.loads(JsonFormatter().format(record(logging.WARNING, "outbox full")))
-    assert (entry["level"], entry["logger"], entry["message"]) == ("warning", "edge_agent.daemon", "outbox full")
+    assert (entry["level"], entry["logger"], entry["message"]) == ("warning", "edge_agent.agent.daemon", "outbox full")
 
 
 def test_auto_format_uses_the_journal_only_under_systemd():

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shutil
 
-from edge_agent.agent_status import meta_card, status_report
+from edge_agent.agent.daemon import Agent
+from edge_agent.agent.status import meta_card, status_report
 from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig
-from edge_agent.daemon import Agent
 from edge_agent.detectors.ml_catalog import build_ml_components, models_directory
 from edge_agent.views import render_status
 

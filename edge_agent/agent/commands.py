@@ -9,20 +9,20 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from edge_agent.diagnosis import run_diagnosis
+from edge_agent.agent.diagnosis import run_diagnosis
 from edge_agent.model import Finding, Sample
 from edge_agent.remediation.engine import RemediationRefused
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
 from edge_agent.reporting.commands import CommandDecision
 
 if TYPE_CHECKING:
-    from edge_agent.daemon import Agent
+    from edge_agent.agent.parts import RunningAgent
 
 log = logging.getLogger(__name__)
 
 
 class AgentCommands:
-    def __init__(self, agent: Agent):
+    def __init__(self, agent: RunningAgent):
         self.agent = agent
         self.handlers: dict[str, Callable[[Mapping[str, Any]], Any]] = {
             "ping": self.ping,

@@ -14,32 +14,29 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent import __version__
-from edge_agent.agent_commands import AgentCommands
-from edge_agent.agent_status import health_stats, meta_card, status_report
-from edge_agent.backends import PremisesBackends, premises_mode, select_backends
+from edge_agent.agent.commands import AgentCommands
+from edge_agent.agent.control import ControlServer, RequestRefused
+from edge_agent.agent.notify import SystemdNotifier
+from edge_agent.agent.pipeline import Pipeline
+from edge_agent.agent.schedule import Schedule
+from edge_agent.agent.status import health_stats, meta_card, status_report
+from edge_agent.backends import premises_mode, select_backends
 from edge_agent.clock import Clock, ScaledClock, SystemClock
 from edge_agent.collectors import Collector
 from edge_agent.collectors.agent_health import AgentHealthCollector
-from edge_agent.collectors.connectivity import ConnectivityCollector
-from edge_agent.collectors.interfaces import InterfacesCollector
-from edge_agent.collectors.system import SystemCollector
-from edge_agent.collectors.wifi import WifiCollector
+from edge_agent.collectors.catalog import build_collectors
 from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
-from edge_agent.control import ControlServer, RequestRefused
 from edge_agent.detectors.catalog import default_detectors
 from edge_agent.detectors.ml_catalog import build_ml_components
 from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
 from edge_agent.memory import release_free_memory
-from edge_agent.notify import SystemdNotifier
 from edge_agent.paths import control_socket_path, state_dir
-from edge_agent.pipeline import Pipeline
 from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
 from edge_agent.reporting.journal import EventJournal
 from edge_agent.reporting.reporter import LogSink, Reporter
-from edge_agent.schedule import Schedule
 from edge_agent.timesync import clock_synced
 
 log = logging.getLogger(__name__)
@@ -48,20 +45,6 @@ log = logging.getLogger(__name__)
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
 DIAGNOSE_TIMEOUT_S = 30.0
 RESTART_ONLY_SECTIONS += ("models", "camera")  # models and the camera are loaded and opened once, at start
-
-
-def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Collector]:
-    c = config.collectors
-    collectors: list[Collector] = []
-    if c.system.enabled:
-        collectors.append(SystemCollector(c.system.interval_s, c.system.watched_processes, c.system.disk_paths))
-    if c.interfaces.enabled:
-        collectors.append(InterfacesCollector(c.interfaces.interval_s, c.interfaces.include, c.interfaces.exclude))
-    if c.wifi.enabled and backends.radio is not None:
-        collectors.append(WifiCollector(c.wifi.interval_s, c.wifi.interface, backends.radio))
-    if c.connectivity.enabled and backends.connectivity is not None:
-        collectors.append(ConnectivityCollector(c.connectivity.interval_s, backends.connectivity))
-    return collectors
 
 
 class Agent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge_agent.schedule import Schedule
+from edge_agent.agent.schedule import Schedule
 
 
 @pytest.fixture

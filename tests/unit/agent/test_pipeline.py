@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from edge_agent.agent.pipeline import DETECTOR_MAX_BACKOFF_S, Pipeline
 from edge_agent.issues import IssueTracker
 from edge_agent.model import Action, ActionOutcome, Event, EventKind, Finding, Sample, Severity
-from edge_agent.pipeline import DETECTOR_MAX_BACKOFF_S, Pipeline
 from edge_agent.remediation import NoRemediation
 
 

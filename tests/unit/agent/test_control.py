@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from edge_agent.control import (
+from edge_agent.agent.control import (
     MAX_REQUEST_BYTES,
     AgentNotRunning,
     ControlError,
@@ -27,7 +27,7 @@ from edge_agent.control import (
     request,
 )
 
-from .support import serving, short_socket_dir
+from ..support import serving, short_socket_dir
 
 NOBODY_UID = 65534
 STATUS = {"device_id": "gw-7", "open_issues": 0}

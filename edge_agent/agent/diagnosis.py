@@ -54,7 +54,7 @@ def diagnose_without_agent(config: Any, force_simulated: bool) -> dict[str, Any]
     """The same diagnosis with no daemon: the configured collectors and detectors, built for one round."""
     from edge_agent.backends import premises_mode, select_backends
     from edge_agent.clock import SystemClock
-    from edge_agent.daemon import build_collectors
+    from edge_agent.collectors.catalog import build_collectors
     from edge_agent.detectors.catalog import default_detectors
 
     clock = SystemClock()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from edge_agent.agent.daemon import Agent
 from edge_agent.clock import ManualClock, SystemClock
 from edge_agent.config import load_config
-from edge_agent.daemon import Agent
 from edge_agent.model import Sample
 
 

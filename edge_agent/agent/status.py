@@ -11,10 +11,10 @@ from edge_agent import __version__
 from edge_agent.kpis import flat_kpis
 
 if TYPE_CHECKING:
-    from edge_agent.daemon import Agent
+    from edge_agent.agent.parts import RunningAgent
 
 
-def status_report(agent: Agent) -> dict[str, Any]:
+def status_report(agent: RunningAgent) -> dict[str, Any]:
     now = agent.clock.monotonic()
     return {
         "agent_version": __version__,
@@ -46,7 +46,7 @@ def status_report(agent: Agent) -> dict[str, Any]:
     }
 
 
-def mqtt_status(agent: Agent) -> dict[str, Any] | None:
+def mqtt_status(agent: RunningAgent) -> dict[str, Any] | None:
     if agent.mqtt is None:
         return None
     publisher = agent.mqtt.publisher
@@ -59,7 +59,7 @@ def mqtt_status(agent: Agent) -> dict[str, Any] | None:
     }
 
 
-def health_stats(agent: Agent) -> dict[str, Any]:
+def health_stats(agent: RunningAgent) -> dict[str, Any]:
     """The agent's own health as metrics (telemetry/agent): how the cloud learns of dropped telemetry."""
     tasks = list(agent.schedule.tasks.values())
     stats: dict[str, Any] = {
@@ -82,7 +82,7 @@ def health_stats(agent: Agent) -> dict[str, Any]:
     return stats
 
 
-def meta_card(agent: Agent) -> dict[str, Any]:
+def meta_card(agent: RunningAgent) -> dict[str, Any]:
     """The body of the retained `meta` message."""
     return {
         "premises": agent.backends.mode,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge_agent.agent.daemon import Agent
 from edge_agent.clock import ManualClock
 from edge_agent.config import load_config
-from edge_agent.daemon import Agent
 
 CONFIG = """
 [agent]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.notify import SystemdNotifier
+from edge_agent.agent.notify import SystemdNotifier
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_without_notify_socket_the_notifier_is_disabled_and_sending_is_harmless(
 
 def test_sending_to_a_socket_that_is_gone_logs_a_warning_instead_of_raising(short_tmp, caplog):
     notifier = SystemdNotifier({"NOTIFY_SOCKET": str(short_tmp / "gone.sock")})
-    with caplog.at_level(logging.WARNING, logger="edge_agent.notify"):
+    with caplog.at_level(logging.WARNING, logger="edge_agent.agent.notify"):
         notifier.watchdog()
     notifier.close()
     assert "sd_notify" in caplog.text
