@@ -252,9 +252,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
+    """The schema, then every file the config names; demo values in a production config are only warned about."""
+    from edge_agent.config import read_toml
+    from edge_agent.config_check import demo_value_warnings, named_file_problems
+
     config = _load(args.file, check_secrets=True)
     if config is None:
         return EX_CONFIG
+    problems = list(dict.fromkeys(named_file_problems(config)))  # the key file's absence is said once
+    if problems:
+        _print_problems(str(args.file), problems)
+        return EX_CONFIG
+    for warning in demo_value_warnings(config, read_toml(args.file)):
+        print(f"edge-agent: warning: {args.file}: {warning}", file=sys.stderr)
     print(json.dumps(config.masked_dict(), indent=2))
     print(f"edge-agent: {args.file} is valid", file=sys.stderr)
     return EX_OK

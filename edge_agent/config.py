@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
+import json
+import math
 import os
+import re
 import socket
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, Literal
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.remediation.settings import RemediationSection
@@ -23,6 +38,20 @@ CONFIG_VERSION = 1
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}  # version N -> N + 1
 
 DEFAULT_CONFIG_PATH = Path("/etc/edge-agent/edge-agent.toml")
+
+# Bounds on the file itself, checked before and right after parsing, so that no content can make loading raise
+# anything but ConfigError (a SIGHUP reload keeps the old config instead of dying). The deepest key the model
+# has is four levels down (remediation.policy.TYPE.ladder); tomllib recurses once per level and would raise
+# RecursionError near a thousand.
+MAX_CONFIG_BYTES = 1 << 20
+MAX_NESTING = 16
+MAX_PROBLEM_CHARS = 300
+
+# Floors that keep a typo such as 1e-9 from turning a loop into a busy loop.
+MIN_COLLECTOR_INTERVAL_S = 0.5
+MIN_PROBE_TIMEOUT_S = 0.05
+MIN_HEALTH_INTERVAL_S = 1.0
+MIN_SIMULATION_CYCLE_S = 1.0
 
 # Secrets stay out of the file when the operator prefers: these variables override the named keys.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -44,28 +73,95 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _path_text(value: Any) -> Any:
+    """A path as text; anything else is left for pydantic's own type error."""
+    return str(value) if isinstance(value, PurePath) else value
+
+
+def _non_empty_path(value: Any) -> Any:
+    text = _path_text(value)
+    if isinstance(text, str):
+        if not text.strip():
+            raise ValueError("must not be empty (leave the key out for the default)")
+        if "\x00" in text:
+            raise ValueError("must not contain a NUL character")
+        if len(text) > 4096:
+            raise ValueError("longer than 4096 characters, the longest path Linux accepts")
+    return value
+
+
+def _absolute_path(value: Any) -> Any:
+    text = _path_text(_non_empty_path(value))
+    if isinstance(text, str) and not text.startswith("/"):
+        raise ValueError("must be an absolute path (starting with /): the agent's working directory is not yours")
+    return value
+
+
+# An empty string would otherwise become Path("."), and a relative path depends on where the agent started.
+AbsolutePath = Annotated[Path, BeforeValidator(_absolute_path)]
+NonEmptyPath = Annotated[Path, BeforeValidator(_non_empty_path)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+
+DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# Host names that images and distributions ship with: a fleet of gateways would all share them.
+GENERIC_HOSTNAMES = frozenset({"", "localhost", "raspberrypi", "raspberry", "debian", "ubuntu", "dietpi", "pi",
+                               "openwrt", "armbian", "orangepi", "rockpi", "gateway", "(none)"})
+
+
+def derive_device_id(hostname: str, machine_id: str | None) -> str:
+    """The host name when it is a valid id of its own, else `gw-` and the start of /etc/machine-id."""
+    short = hostname.split(".")[0]
+    if DEVICE_ID.match(short) and short.lower() not in GENERIC_HOSTNAMES:
+        return short
+    machine = re.sub(r"[^0-9a-f]", "", (machine_id or "").lower())
+    if machine:
+        return f"gw-{machine[:12]}"
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", short).strip("-.")[:64]
+    return cleaned or "gw-unnamed"
+
+
+def _machine_device_id() -> str:
+    try:
+        machine_id = Path("/etc/machine-id").read_text(errors="replace")[:64]
+    except OSError:
+        machine_id = None
+    return derive_device_id(socket.gethostname(), machine_id)
 
 
 class AgentSection(_Section):
-    device_id: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    device_id: str = Field(default_factory=_machine_device_id, pattern=DEVICE_ID.pattern)
     site_id: str = Field("unassigned", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    state_dir: Path | None = None
+    state_dir: AbsolutePath | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "text", "journal", "json"] = "auto"
-    log_file: Path | None = None
-    log_file_max_bytes: int = Field(1_000_000, ge=10_000)
+    log_file: AbsolutePath | None = None
+    log_file_max_bytes: int = Field(1_000_000, ge=10_000, le=1 << 30)
     log_file_backups: int = Field(3, ge=0, le=20)
 
 
 class PremisesSection(_Section):
-    mode: Literal["auto", "simulated", "hardware"] = "auto"
+    mode: Literal["hardware", "simulated"] = Field(
+        "hardware", description="hardware: the real radio and probes (a box without a radio runs wired-only); "
+        "simulated: only when asked, never as a fallback")
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _auto_is_hardware(cls, value: Any) -> Any:
+        # "auto" once simulated wherever no radio was found, and a wired-only gateway reported fiction. Older files
+        # keep loading, with the only safe meaning.
+        return "hardware" if value == "auto" else value
+
+
+GROUP_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"
 
 
 class ControlSection(_Section):
-    socket_path: Path | None = None
-    group: str | None = None
-    admin_group: str | None = None
+    socket_path: AbsolutePath | None = None
+    group: str | None = Field(None, pattern=GROUP_NAME)
+    admin_group: str | None = Field(None, pattern=GROUP_NAME)
 
 
 class Hysteresis(_Section):
@@ -86,7 +182,7 @@ class IssuesSection(_Section):
     open_after: int = Field(3, ge=1, le=100)
     resolve_after: int = Field(3, ge=1, le=100)
     history_size: int = Field(200, ge=1, le=10_000)
-    per_type: dict[str, Hysteresis] = Field(default_factory=_default_per_type)
+    per_type: dict[str, Hysteresis] = Field(default_factory=_default_per_type, max_length=256)
 
     @field_validator("per_type")
     @classmethod
@@ -96,35 +192,38 @@ class IssuesSection(_Section):
 
 class _CollectorSection(_Section):
     enabled: bool = True
-    interval_s: float = Field(10.0, gt=0, le=86_400)
+    interval_s: float = Field(10.0, ge=MIN_COLLECTOR_INTERVAL_S, le=86_400)
 
 
 class SystemCollectorConfig(_CollectorSection):
-    watched_processes: list[str] = Field(default_factory=list)
-    disk_paths: list[str] = Field(default_factory=lambda: ["/"])
+    watched_processes: list[Name] = Field(default_factory=list, max_length=64)
+    disk_paths: list[Annotated[str, BeforeValidator(_absolute_path)]] = Field(
+        default_factory=lambda: ["/"], max_length=32)
 
 
 class InterfacesCollectorConfig(_CollectorSection):
-    include: list[str] = Field(default_factory=list)
-    exclude: list[str] = Field(default_factory=lambda: ["lo"])
+    include: list[Name] = Field(default_factory=list, max_length=64)
+    exclude: list[Name] = Field(default_factory=lambda: ["lo"], max_length=64)
 
 
 class WifiCollectorConfig(_CollectorSection):
-    interval_s: float = Field(5.0, gt=0, le=86_400)
+    interval_s: float = Field(5.0, ge=MIN_COLLECTOR_INTERVAL_S, le=86_400)
     interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
-    hostapd_ctrl_dir: Path = Path("/run/hostapd")
+    hostapd_ctrl_dir: AbsolutePath = Path("/run/hostapd")
     scan_interval_s: float = Field(900.0, ge=60, le=86_400)
 
 
 class ConnectivityCollectorConfig(_CollectorSection):
-    interval_s: float = Field(5.0, gt=0, le=86_400)
-    gateway: str = Field("auto", description="the gateway's address, or auto (the default route's)")
-    interface: str = Field("auto", description="the interface towards the gateway, or auto")
-    resolvers: list[str] = Field(default_factory=list, description="empty: the nameservers of /etc/resolv.conf")
+    interval_s: float = Field(5.0, ge=MIN_COLLECTOR_INTERVAL_S, le=86_400)
+    gateway: str = Field("auto", max_length=64, description="the gateway's address, or auto (the default route's)")
+    interface: str = Field("auto", max_length=15, description="the interface towards the gateway, or auto")
+    resolvers: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=list, max_length=8, description="empty: the nameservers of /etc/resolv.conf")
     dns_query: str = Field("example.com", min_length=1, max_length=253)
-    uplink_endpoints: list[str] = Field(default_factory=list)
+    uplink_endpoints: list[Annotated[str, StringConstraints(max_length=260)]] = Field(
+        default_factory=list, max_length=16)
     pings_per_round: int = Field(5, ge=1, le=50)
-    timeout_s: float = Field(1.0, gt=0, le=10)
+    timeout_s: float = Field(1.0, ge=MIN_PROBE_TIMEOUT_S, le=10)
 
     @field_validator("gateway", "interface")
     @classmethod
@@ -213,7 +312,7 @@ class FaultConfig(_Section):
         "dns_slow: x 2000 ms per lookup; uplink_slow: x 3000 ms per connection",
     )
     fixed_by: list[str] | None = Field(
-        None, description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")
+        None, max_length=16, description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")
 
     @field_validator("fixed_by")
     @classmethod
@@ -239,15 +338,15 @@ def _demo_faults() -> list[FaultConfig]:
 
 
 class SimulationSection(_Section):
-    seed: int = 1
+    seed: int = Field(1, ge=0, le=2**32 - 1)  # numpy's generators take seeds in this range
     speed: float = Field(1.0, gt=0, le=1000)
     channel: int = Field(6, ge=1, le=196)
     csa_supported: bool = Field(True, description="false: the access point answers CHAN_SWITCH with FAIL")
     hostapd_emulation: bool = Field(
         False, description="serve the simulated access point on a hostapd control socket and as iw output, so the "
         "hardware Wi-Fi stack (HostapdRadio, ChannelSwitcher) runs on the simulation")
-    cycle_s: float | None = Field(180.0, gt=0)
-    faults: list[FaultConfig] = Field(default_factory=_demo_faults)
+    cycle_s: float | None = Field(180.0, ge=MIN_SIMULATION_CYCLE_S)
+    faults: list[FaultConfig] = Field(default_factory=_demo_faults, max_length=256)
 
     @model_validator(mode="after")
     def _faults_inside_cycle(self) -> SimulationSection:
@@ -258,25 +357,61 @@ class SimulationSection(_Section):
 
 
 class ReportingSection(_Section):
-    journal_max_bytes: int = Field(5_000_000, ge=10_000)
-    agent_health_interval_s: float = Field(60.0, gt=0, le=86_400)
-    outbox_max_bytes: int = Field(20_000_000, ge=100_000)
+    journal_max_bytes: int = Field(5_000_000, ge=10_000, le=1 << 30)
+    agent_health_interval_s: float = Field(60.0, ge=MIN_HEALTH_INTERVAL_S, le=86_400)
+    outbox_max_bytes: int = Field(20_000_000, ge=100_000, le=1 << 34)
     outbox_sync: Literal["full", "normal"] = "full"
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for names and addresses that never leave this machine (RFC 6761 reserves localhost)."""
+    name = host.lower()
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class MqttSection(_Section):
     enabled: bool = False
-    host: str = "localhost"
+    host: str = Field("localhost", pattern=r"^[A-Za-z0-9_.:%\[\]-]{1,253}$")
     port: int = Field(8883, ge=1, le=65_535)
-    username: str | None = None
-    password: SecretStr | None = None
-    topic_prefix: str = Field("edge/v1", pattern=r"^[^#+]+$")
+    username: str | None = Field(None, min_length=1, max_length=256)
+    password: SecretStr | None = Field(None, max_length=1024)
+    topic_prefix: str = Field("edge/v1", max_length=128, pattern=r"^[^#+]+$")
     keepalive_s: int = Field(60, ge=5, le=3600)
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
+    tls: bool | Literal["auto"] = Field(
+        "auto", description="auto: TLS to every broker that is not on this machine, or when a TLS file is named")
+    allow_insecure: bool = Field(
+        False, description="let a password travel without TLS to a broker on another machine (a lab, never a site)")
+    ca_file: AbsolutePath | None = Field(None, description="none: the system's CA store")
+    cert_file: AbsolutePath | None = None
+    key_file: AbsolutePath | None = None
     home_assistant: bool = Field(False, description="announce health sensors by Home Assistant MQTT discovery")
     home_assistant_prefix: str = Field("homeassistant", pattern=r"^[A-Za-z0-9_/-]{1,64}$")
+    home_assistant_client_details: bool = Field(
+        False, description="put Wi-Fi client MAC addresses in ha/state (every subscriber sees them); off: counts")
+
+    @property
+    def uses_tls(self) -> bool:
+        if self.tls == "auto":
+            return not is_loopback_host(self.host) or self.ca_file is not None or self.cert_file is not None
+        return self.tls
+
+    @model_validator(mode="after")
+    def _secure_transport(self) -> MqttSection:
+        if not self.uses_tls and (self.ca_file or self.cert_file):
+            raise ValueError("tls = false, yet ca_file or cert_file is set: remove them, or let tls be true or auto")
+        insecure_ok = self.allow_insecure or is_loopback_host(self.host)
+        if self.password is not None and not self.uses_tls and not insecure_ok:
+            raise ValueError(f"tls = false would send the password to {self.host} in clear text: let tls be true "
+                             "or auto, or set allow_insecure = true on a network you trust")
+        return self
 
 
 CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level", "remediate"]
@@ -289,7 +424,8 @@ class CommandsSection(_Section):
 
 class ShippedModelConfig(_Section):
     enabled: bool = True
-    file: str = Field(min_length=1, description="a file name in [models] directory, or an absolute path")
+    file: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00]+$",
+                      description="a file name in [models] directory, or an absolute path")
     min_score: float = Field(0.6, gt=0, le=1, description="below this score a verdict is treated as unknown")
 
 
@@ -306,10 +442,11 @@ class CustomModelConfig(_Section):
     """An operator's own TFLite model run on camera frames: a classifier, or an SSD-style object detector."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-    path: Path
+    path: NonEmptyPath = Field(description="absolute, or relative to the models directory")
     kind: Literal["classifier", "object_detection"]
-    labels: list[str] = Field(min_length=1)
-    alert_labels: list[str] = Field(default_factory=list, description="labels that raise a camera_alert issue")
+    labels: list[Name] = Field(min_length=1, max_length=1000)
+    alert_labels: list[Name] = Field(default_factory=list, max_length=1000,
+                                     description="labels that raise a camera_alert issue")
     min_score: float = Field(0.5, gt=0, le=1)
     input_mean: float = Field(127.5, description="float-input models only: (pixel - mean) / std")
     input_std: float = Field(127.5, gt=0)
@@ -325,10 +462,10 @@ class CustomModelConfig(_Section):
 class ModelsSection(_Section):
     runtime: Literal["auto", "tflite-runtime", "litert"] = "auto"
     num_threads: int = Field(1, ge=1, le=8)
-    directory: Path | None = None
+    directory: AbsolutePath | None = None
     window: WindowModelConfig = WindowModelConfig()
     vision: VisionModelConfig = VisionModelConfig()
-    custom: list[CustomModelConfig] = Field(default_factory=list)
+    custom: list[CustomModelConfig] = Field(default_factory=list, max_length=16)
 
     @field_validator("custom")
     @classmethod
@@ -342,10 +479,11 @@ class ModelsSection(_Section):
 class CameraSection(_Section):
     enabled: bool = True
     source: Literal["auto", "picamera2", "v4l2", "replay", "synthetic"] = "auto"
-    device: str = Field("0", description="v4l2: a device index or path such as /dev/video0")
-    path: Path | None = Field(None, description="replay: a directory of images, a .npy stack, a .y4m or video file")
+    device: str = Field("0", min_length=1, max_length=4096, pattern=r"^[^\x00]+$",
+                        description="v4l2: a device index or path such as /dev/video0")
+    path: AbsolutePath | None = Field(None, description="replay: a directory of images, a .npy stack, a .y4m or video file")
     loop: bool = True
-    fps: float = Field(0.5, gt=0, le=30)
+    fps: float = Field(0.5, ge=0.001, le=30)
     width: int = Field(640, ge=16, le=4096)
     height: int = Field(480, ge=16, le=4096)
     detection_width: int = Field(192, ge=16, le=1920)
@@ -395,10 +533,21 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Agen
     if path is not None:
         raw = migrate(read_toml(path), source)
     _apply_env_overrides(raw, env)
+    return validate_config(raw, source)
+
+
+def validate_config(raw: dict[str, Any], source: str) -> AgentConfig:
+    """The model for parsed TOML (no deeper than MAX_NESTING); ConfigError with one line per problem otherwise."""
+    # Sections of other modules may not refuse nan and inf themselves: every number in the file is checked here.
+    non_finite = {key: value for key, value in _non_finite_numbers(raw)}
+    problems = [f"{key} = {value}: expected a finite number" for key, value in non_finite.items()]
     try:
-        return AgentConfig.model_validate(raw)
+        config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(err) for err in exc.errors()]) from None
+        problems += [_describe(err) for err in exc.errors() if _key_text(err["loc"]) not in non_finite]
+    if problems:
+        raise ConfigError(source, problems)
+    return config
 
 
 def migrate(raw: dict[str, Any], source: str) -> dict[str, Any]:
@@ -416,15 +565,85 @@ def migrate(raw: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed file; ConfigError naming the problem for a file that is missing, not a file, or not our TOML."""
+    return parse_toml(_read_config_bytes(path), str(path))
+
+
+def _read_config_bytes(path: Path) -> bytes:
+    source = str(path)
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        # Non-blocking, so that a FIFO named as the config cannot hang a reload: it is refused below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ConfigError(str(path), ["file not found"]) from None
+        raise ConfigError(source, ["file not found"]) from None
     except PermissionError:
-        raise ConfigError(str(path), ["permission denied"]) from None
+        raise ConfigError(source, ["permission denied"]) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(source, [f"cannot be opened: {getattr(exc, 'strerror', None) or exc}"]) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ConfigError(source, ["not a regular file"])
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(source, [f"cannot be read: {exc.strerror or exc}"]) from None
+
+
+def parse_toml(data: bytes, source: str) -> dict[str, Any]:
+    """TOML from bytes, within the size and nesting bounds; ConfigError with one line otherwise."""
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(source, [f"larger than {MAX_CONFIG_BYTES} bytes, far more than any config needs"])
+    text = _utf8_text(data, source)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), [f"not valid TOML: {exc}"]) from None
+        raise ConfigError(source, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError(source, [f"nested more than {MAX_NESTING} levels deep"]) from None
+    except ValueError:  # tomllib lets int() refuse a digit run longer than Python's int-string limit
+        raise ConfigError(source, ["not valid TOML: a number with thousands of digits"]) from None
+    if _nesting_depth(raw) > MAX_NESTING:
+        raise ConfigError(source, [f"nested more than {MAX_NESTING} levels deep"])
+    return raw
+
+
+def _utf8_text(data: bytes, source: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise ConfigError(source, ["saved as UTF-16 or UTF-32: save it as UTF-8"])
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]  # what some Windows editors put first; harmless
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, [f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+                                   "save it as UTF-8"]) from None
+
+
+def _nesting_depth(value: Any) -> int:
+    """How many tables and arrays deep `value` goes, counted without recursion (stops past MAX_NESTING)."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending and deepest <= MAX_NESTING:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _non_finite_numbers(raw: Any) -> list[tuple[str, float]]:
+    found = []
+    pending: list[tuple[tuple[Any, ...], Any]] = [((), raw)]
+    while pending:
+        loc, item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            found.append((_key_text(loc), item))
+        elif isinstance(item, dict):
+            pending.extend(((*loc, key), child) for key, child in item.items())
+        elif isinstance(item, list):
+            pending.extend(((*loc, index), child) for index, child in enumerate(item))
+    return sorted(found)
 
 
 def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
@@ -435,21 +654,35 @@ def _apply_env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 section_table[key] = env[var]
 
 
+PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key_text(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`a.b.0.c`, quoting the parts a reader could not tell apart otherwise (dots, spaces, control characters)."""
+    parts = [str(part) if isinstance(part, int) or PLAIN_KEY.match(part) else json.dumps(part) for part in loc]
+    return ".".join(parts) if parts else "<top level>"
+
+
+def _one_line(text: str, limit: int = MAX_PROBLEM_CHARS) -> str:
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _describe(err: Mapping[str, Any]) -> str:
-    """Turn one pydantic error into 'key = value: what was expected'."""
-    loc = [str(part) for part in err["loc"]]
-    key = ".".join(loc) if loc else "<top level>"
+    """Turn one pydantic error into 'key = value: what was expected', on one line of bounded length."""
+    key = _key_text(err["loc"])
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(err["loc"][:-1])
         hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
-        return f"{key}: unknown key{hint}"
-    message = err["msg"]
+        return _one_line(f"{key}: unknown key{hint}", limit=2 * MAX_PROBLEM_CHARS)
+    message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         return f"{key}: required key is missing"
     if "input" in err and not isinstance(err["input"], dict):
-        shown = "***" if loc and loc[-1] == "password" else repr(err["input"])
-        return f"{key} = {shown}: {message}"
-    return f"{key}: {message}"
+        secret = err["loc"] and err["loc"][-1] == "password"
+        shown = "***" if secret else _one_line(repr(err["input"]), limit=60)
+        return _one_line(f"{key} = {shown}: {message}")
+    return _one_line(f"{key}: {message}")
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -496,7 +729,27 @@ def secret_file_problems(
                 problems.append(f"mqtt.key_file = '{key}': readable by every user (mode {mode & 0o777:o}); "
                                 "chmod 600 it, or 640 with group edge-agent")
     password_in_file = config.mqtt.password is not None and "EDGE_AGENT_MQTT_PASSWORD" not in env
-    if config_path is not None and password_in_file and config_path.stat().st_mode & 0o004:
+    if config_path is not None and password_in_file and _mode(config_path) & 0o004:
         problems.append(f"mqtt.password: {config_path} holds it and every user can read that file; chmod 640 it "
                         "or pass the password in EDGE_AGENT_MQTT_PASSWORD")
     return problems
+
+
+def _mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode
+    except OSError:  # replaced or removed since it was read: nothing to say about its mode
+        return 0
+
+
+def startup_problems(
+    config: AgentConfig, config_path: Path | None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Everything beyond the schema the agent refuses to start or reload with, one line each: secrets other users
+    could read, and (with MQTT on) TLS files it could not use."""
+    from edge_agent.tls import tls_file_problems  # it builds on MqttSection, defined here
+
+    problems = secret_file_problems(config, config_path, env)
+    if config.mqtt.enabled:
+        problems += tls_file_problems(config.mqtt)
+    return list(dict.fromkeys(problems))  # a missing key file is named by both checks

@@ -1,0 +1,118 @@
+"""What `edge-agent config check` looks at beyond the schema: the files a config names, and demo values left in a
+config meant for a real site.
+
+A file problem is an error (the check exits 78 naming the path); a demo value is a warning, because a lab may
+want it on purpose.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from edge_agent.config import AgentConfig
+
+TFLITE_IDENTIFIER = b"TFL3"  # the FlatBuffer file identifier, bytes 4-8 of every .tflite file
+
+
+def named_file_problems(config: AgentConfig, env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per file the config names that is missing, unreadable or not the kind its key needs."""
+    from edge_agent.tls import tls_file_problems
+
+    return tls_file_problems(config.mqtt) + model_file_problems(config, env) + _camera_problems(config)
+
+
+def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = None) -> list[str]:
+    """The enabled models: each a TFLite file, the project's own with their metadata JSON beside them."""
+    from edge_agent.detectors.ml_catalog import models_directory  # pulls in the ML stack: only when checking
+    from edge_agent.ml.metadata import ModelLoadError, load_metadata, metadata_path_for
+
+    models = config.models
+    directory = models_directory(models, env)
+    if models.directory is not None and not directory.is_dir():
+        return [f"models.directory = '{directory}': not a directory"]
+    shipped = [("models.window.file", models.window)]
+    if config.camera.enabled:
+        shipped.append(("models.vision.file", models.vision))
+    problems = []
+    for key, model in shipped:
+        if not model.enabled:
+            continue
+        path = _in(directory, model.file)
+        problem = _tflite_problem(key, model.file, path)
+        if problem is None:
+            try:
+                load_metadata(metadata_path_for(path))
+            except ModelLoadError as exc:
+                problem = f"{key} = '{model.file}': {exc.reason}"
+        problems += [problem] if problem else []
+    if config.camera.enabled:
+        for index, custom in enumerate(models.custom):
+            problem = _tflite_problem(f"models.custom.{index}.path", str(custom.path), _in(directory, str(custom.path)))
+            problems += [problem] if problem else []
+    return problems
+
+
+def _camera_problems(config: AgentConfig) -> list[str]:
+    camera = config.camera
+    if not camera.enabled or camera.path is None:
+        return []
+    if not camera.path.exists():
+        return [f"camera.path = '{camera.path}': not found"]
+    if camera.path.is_dir() or _readable(camera.path):
+        return []
+    return [f"camera.path = '{camera.path}': this user may not read it"]
+
+
+def _in(directory: Path, file: str) -> Path:
+    path = Path(file)
+    return path if path.is_absolute() else directory / path
+
+
+def _tflite_problem(key: str, value: str, path: Path) -> str | None:
+    where = f"{key} = '{value}'" + (f" ({path})" if str(path) != value else "")
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return f"{where}: not a regular file"
+        with path.open("rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        return f"{where}: file not found"
+    except PermissionError:
+        return f"{where}: this user may not read it"
+    except OSError as exc:
+        return f"{where}: cannot be read ({exc.strerror or exc})"
+    if head[4:8] != TFLITE_IDENTIFIER:
+        return f"{where}: not a TFLite model (no {TFLITE_IDENTIFIER.decode()} identifier)"
+    return None
+
+
+def _readable(path: Path) -> bool:
+    try:
+        with path.open("rb"):
+            return True
+    except OSError:
+        return False
+
+
+def demo_value_warnings(config: AgentConfig, raw: Mapping[str, Any]) -> list[str]:
+    """Values of the demo file in a config whose premises are not simulated (`raw`: the file as parsed)."""
+    if config.premises.mode == "simulated":
+        return []
+    warnings = []
+    for key, value in (("agent.device_id", config.agent.device_id), ("agent.site_id", config.agent.site_id)):
+        if "demo" in value.lower():
+            warnings.append(f"{key} = '{value}' looks like the demo's; give this gateway its own")
+    simulation = raw.get("simulation")
+    faults = simulation.get("faults") if isinstance(simulation, dict) else None
+    if faults:
+        warnings.append(f"[simulation] scripts {len(faults)} faults: with premises.mode = "
+                        f"'{config.premises.mode}' a machine without a Wi-Fi radio would report them as real; "
+                        "a production config has no [simulation] section")
+    remediation = config.remediation
+    if remediation.default_mode == "auto":
+        warnings.append("remediation.default_mode = 'auto': the agent acts on every issue type by itself, as in "
+                        "the demo; the production default is 'dry-run' (set mode per type to allow actions)")
+    return warnings
