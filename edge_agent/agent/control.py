@@ -8,27 +8,48 @@ import json
 import logging
 import os
 import pwd
+import queue
+import selectors
 import socket
-import socketserver
 import stat
 import struct
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from edge_agent.agent.control_requests import (
+    MAX_REQUEST_BYTES,
+    Handler,
+    Peer,
+    RequestRefused,
+    RequestRouter,
+    ThrottledLog,
+    error_reply,
+    reply_line,
+)
+
+__all__ = ["MAX_REQUEST_BYTES", "AgentNotRunning", "ControlError", "ControlServer", "RefusedByAgent",
+           "RequestRefused", "peer_allowed", "request"]
+
 log = logging.getLogger(__name__)
 
-MAX_REQUEST_BYTES = 64 * 1024
-Handler = Callable[[Mapping[str, Any]], Any]
+# The server's whole cost, whatever the clients do: 1 reader thread + WORKERS threads, MAX_CONNECTIONS descriptors.
+WORKERS = 4
+MAX_CONNECTIONS = 64  # a descriptor each; the unit's TasksMax (32) is what threads would have exhausted
+LISTEN_BACKLOG = 64  # connections the kernel queues before accept; past it a client's connect() fails with EAGAIN
+READ_DEADLINE_S = 3.0  # from connect to the end of the request line: slow or silent clients are dropped
+WRITE_TIMEOUT_S = 5.0  # for the whole reply: a client that never reads it is dropped
+DRAIN_DEADLINE_S = 1.0  # after an early answer (refused, too large): time for the client to finish sending
+DRAIN_LIMIT_BYTES = 4 * MAX_REQUEST_BYTES
+RECV_BYTES = 16 * 1024
+BUSY_ERROR = "busy: too many control connections open, try again"
+REFUSED_ERROR = "permission denied: not root, the agent's user or its group"
 
 
 class ControlError(Exception):
     """The agent could not be asked: not running, not permitted, or it answered with an error."""
-
-
-class RequestRefused(Exception):
-    """A handler's "no", with the reason for the person who asked (not a fault of the agent)."""
 
 
 class RefusedByAgent(ControlError):
@@ -59,82 +80,14 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     return struct.unpack("3i", raw)
 
 
-class _RequestHandler(socketserver.StreamRequestHandler):
-    server: _Server
-
-    def handle(self) -> None:
-        pid, uid, gid = peer_credentials(self.connection)
-        # Read the request even from a refused peer: closing on unread data would reset the connection and
-        # the client would see a broken pipe instead of the reason.
-        line = self.rfile.readline(MAX_REQUEST_BYTES + 1)
-        if not line:
-            return  # a liveness probe, or a client that gave up: nothing to answer
-        if not peer_allowed(uid, gid, os.geteuid(), self.server.group):
-            log.warning("control socket: refused pid %d uid %d gid %d", pid, uid, gid)
-            self._reply({"ok": False, "error": "permission denied: not root, the agent's user or its group"})
-            return
-        is_admin = peer_allowed(uid, gid, os.geteuid(), self.server.admin_group)
-        self._reply(self.server.dispatch(line, is_admin, pid, uid))
-
-    def _reply(self, response: Mapping[str, Any]) -> None:
-        try:
-            self.wfile.write(json.dumps(response, default=str).encode() + b"\n")
-        except (BrokenPipeError, ConnectionResetError):
-            log.debug("control socket: client left before the reply")
-
-
-class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    request_queue_size = 64  # a burst of CLI calls (a monitoring script, a technician's watch loop) must queue
-
-    def __init__(
-        self,
-        path: str,
-        handlers: Mapping[str, Handler],
-        admin_handlers: Mapping[str, Handler],
-        group: grp.struct_group | None,
-        admin_group: grp.struct_group | None,
-    ):
-        self.handlers = handlers
-        self.admin_handlers = admin_handlers
-        self.group = group
-        self.admin_group = admin_group
-        super().__init__(path, _RequestHandler)
-
-    def dispatch(self, line: bytes, is_admin: bool = True, pid: int = 0, uid: int = 0) -> dict[str, Any]:
-        if len(line) > MAX_REQUEST_BYTES:
-            return {"ok": False, "error": f"request larger than {MAX_REQUEST_BYTES} bytes"}
-        try:
-            request = json.loads(line)
-        except ValueError:
-            return {"ok": False, "error": "request is not a JSON line"}
-        if not isinstance(request, dict) or not isinstance(request.get("request"), str):
-            return {"ok": False, "error": 'request must be an object with a "request" name'}
-        name = request["request"]
-        handler = self.handlers.get(name)
-        if handler is None and name in self.admin_handlers:
-            if not is_admin:
-                log.warning("control socket: %s refused to pid %d uid %d (not an admin)", name, pid, uid)
-                return {"ok": False, "error": f"permission denied: {name} is for root or the admin group"}
-            handler = self.admin_handlers[name]
-        if handler is None:
-            known = sorted([*self.handlers, *self.admin_handlers])
-            return {"ok": False, "error": f"unknown request {name!r}; known: {known}"}
-        try:
-            return {"ok": True, "result": handler(request.get("args") or {})}
-        except RequestRefused as exc:
-            return {"ok": False, "error": str(exc), "refused": True}
-        except (ValueError, KeyError) as exc:
-            return {"ok": False, "error": f"bad arguments: {exc}"}
-        except TimeoutError:
-            return {"ok": False, "error": "the agent did not finish the request in time"}
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # socketserver would print a traceback to stderr; one log line, with the traceback, is enough.
-        log.error("control socket: request failed", exc_info=True)
-
-
 class ControlServer:
+    """The agent's side of the socket: one thread reads every connection, a fixed pool of workers answers.
+
+    Idle or slow clients hold a file descriptor, never a thread: the reader thread multiplexes all connections
+    with deadlines, and only a complete request line reaches a worker. At most MAX_CONNECTIONS are open at once;
+    the next one is told "busy" and closed. So the server costs 1 + WORKERS threads, whatever the clients do.
+    """
+
     def __init__(
         self,
         path: Path,
@@ -150,36 +103,271 @@ class ControlServer:
         self.admin_handlers = dict(admin_handlers or {})
         self.group = grp.getgrnam(group_name) if group_name else None
         self.admin_group = grp.getgrnam(admin_group_name) if admin_group_name else None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self.note = ThrottledLog()
+        self.router = RequestRouter(self.handlers, self.admin_handlers, self.note)
+        self._threads: list[threading.Thread] = []
+        self._reader: _ConnectionReader | None = None
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._work: queue.SimpleQueue[tuple[socket.socket, bytes, Peer] | None] = queue.SimpleQueue()
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_socket(self.path)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # Create the socket with no access for others, then open it to the group: no window where it is wider.
         old_umask = os.umask(0o117)
         try:
-            self._server = _Server(str(self.path), self.handlers, self.admin_handlers, self.group, self.admin_group)
+            listener.bind(str(self.path))
+        except OSError:
+            listener.close()
+            raise
         finally:
             os.umask(old_umask)
+        listener.listen(LISTEN_BACKLOG)
         os.chmod(self.path, 0o660)
         if self.group is not None and self.group.gr_gid != os.getegid():
             # Only when it differs: under systemd the socket already has the service's group, and chown is
             # outside the unit's system-call allow list.
             os.chown(self.path, -1, self.group.gr_gid)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="control", daemon=True)
-        self._thread.start()
+        self._reader = _ConnectionReader(listener, self._slots, self._peer, self._work.put, self.note)
+        self._threads = [threading.Thread(target=self._reader.run, name="control", daemon=True)]
+        self._threads += [threading.Thread(target=self._answer_requests, name=f"control-{n}", daemon=True)
+                          for n in range(WORKERS)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        if self._server is None:
+        if self._reader is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        self._server = None
+        self._reader.stop()
+        for _ in range(WORKERS):
+            self._work.put(None)
+        # A worker may wait on the agent's loop (diagnose, up to 30 s) that has already stopped: do not wait for
+        # it; its thread is a daemon thread and its connection closes with the process.
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+        self._reader = None
+        self._threads = []
         try:
             self.path.unlink()
         except FileNotFoundError:
             pass
+
+    def _peer(self, conn: socket.socket) -> Peer | None:
+        """The peer's credentials, or None when it may not use the socket at all."""
+        pid, uid, gid = peer_credentials(conn)
+        own_uid = os.geteuid()
+        if not peer_allowed(uid, gid, own_uid, self.group):
+            self.note(logging.WARNING, "control socket: refused pid %d uid %d gid %d", pid, uid, gid)
+            return None
+        return Peer(pid, uid, gid, is_admin=peer_allowed(uid, gid, own_uid, self.admin_group))
+
+    def _answer_requests(self) -> None:
+        while True:
+            job = self._work.get()
+            if job is None:
+                return
+            conn, line, peer = job
+            try:
+                reply = reply_line(self.router.answer(line, peer))
+                conn.settimeout(WRITE_TIMEOUT_S)  # a client that never reads its answer is dropped
+                conn.sendall(reply)
+            except (TimeoutError, OSError) as exc:
+                log.debug("control socket: reply to pid %d not delivered: %s", peer.pid, exc)
+            except Exception as exc:  # noqa: BLE001 — the worker must survive anything one request does
+                self.note(logging.ERROR, "control socket: answering pid %d failed: %s", peer.pid, exc)
+            finally:
+                _discard_unread(conn)
+                _close(conn)
+                self._slots.release()
+
+
+class _Connection:
+    """One client as the reader sees it: what it sent so far and when it must be done."""
+
+    def __init__(self, sock: socket.socket, peer: Peer | None, deadline: float):
+        self.sock = sock
+        self.peer = peer
+        self.deadline = deadline
+        self.received = bytearray()
+        self.drained = 0
+        self.draining = peer is None  # answered already (refused): only waiting for the client to finish sending
+
+
+class _ConnectionReader:
+    """Accepts connections, checks the peer first, and reads request lines without a thread per client."""
+
+    def __init__(self, listener: socket.socket, slots: threading.BoundedSemaphore,
+                 check_peer: Callable[[socket.socket], Peer | None],
+                 submit: Callable[[tuple[socket.socket, bytes, Peer]], None], note: ThrottledLog):
+        """`slots` counts open connections, shared with the workers that close the ones they answered."""
+        self.listener = listener
+        self.check_peer = check_peer
+        self.submit = submit
+        self.note = note
+        self.selector = selectors.DefaultSelector()
+        self.slots = slots
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._stopping = threading.Event()
+        self._connections: dict[socket.socket, _Connection] = {}
+        listener.setblocking(False)
+        self.selector.register(listener, selectors.EVENT_READ)
+        self.selector.register(self._wake_read, selectors.EVENT_READ)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        try:
+            self._wake_write.send(b"x")
+        except OSError:
+            pass
+
+    def release(self, sock: socket.socket) -> None:
+        """Close a connection and free its slot."""
+        _close(sock)
+        self.slots.release()
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._serve_once()
+                except Exception as exc:  # noqa: BLE001 — the reader is the server: it must not die
+                    self.note(logging.ERROR, "control socket: reader error: %s", exc)
+                    time.sleep(0.1)
+        finally:
+            for conn in list(self._connections.values()):
+                self._close(conn)
+            self.selector.close()
+            _close(self.listener)
+            _close(self._wake_read)
+            _close(self._wake_write)
+
+    def _serve_once(self) -> None:
+        now = time.monotonic()
+        deadlines = [conn.deadline for conn in self._connections.values()]
+        timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        for key, _ in self.selector.select(timeout):
+            if key.fileobj is self.listener:
+                self._accept()
+            elif key.fileobj is self._wake_read:
+                self._wake_read.recv(64)
+            else:
+                self._on_readable(self._connections[key.fileobj])
+        self._expire(time.monotonic())
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # EMFILE and the like: the backlog holds the rest until fds free up
+                self.note(logging.ERROR, "control socket: accept failed: %s", exc)
+                return
+            sock.setblocking(False)
+            if not self.slots.acquire(blocking=False):
+                self.note(logging.WARNING, "control socket: %d connections open; told a new one to retry",
+                          MAX_CONNECTIONS)
+                _send_quietly(sock, reply_line(error_reply(BUSY_ERROR, busy=True)))
+                _close(sock)
+                continue
+            try:
+                peer = self.check_peer(sock)
+            except OSError as exc:  # the client left between connect and accept
+                log.debug("control socket: no peer credentials: %s", exc)
+                self.release(sock)
+                continue
+            if peer is None:
+                # Refuse before reading anything, then let the client finish sending: closing on its unread
+                # request would make its send fail instead of letting it read why.
+                _send_quietly(sock, reply_line(error_reply(REFUSED_ERROR)))
+                _shutdown_write(sock)
+                self._track(_Connection(sock, None, time.monotonic() + DRAIN_DEADLINE_S))
+            else:
+                self._track(_Connection(sock, peer, time.monotonic() + READ_DEADLINE_S))
+
+    def _track(self, conn: _Connection) -> None:
+        self._connections[conn.sock] = conn
+        self.selector.register(conn.sock, selectors.EVENT_READ)
+
+    def _on_readable(self, conn: _Connection) -> None:
+        try:
+            data = conn.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if conn.draining:
+            conn.drained += len(data)
+            if not data or b"\n" in data or conn.drained > DRAIN_LIMIT_BYTES:
+                self._close(conn)
+            return
+        conn.received += data
+        newline = conn.received.find(b"\n")
+        if newline >= 0 or (not data and conn.received):
+            self._hand_over(conn, bytes(conn.received[: newline if newline >= 0 else len(conn.received)]))
+        elif not data:
+            self._close(conn)  # connected and left without asking: a liveness probe, nothing to answer
+        elif len(conn.received) > MAX_REQUEST_BYTES:
+            self._answer_and_drain(conn, f"request larger than {MAX_REQUEST_BYTES} bytes")
+
+    def _hand_over(self, conn: _Connection, line: bytes) -> None:
+        self.selector.unregister(conn.sock)
+        del self._connections[conn.sock]
+        assert conn.peer is not None
+        self.submit((conn.sock, line, conn.peer))
+
+    def _answer_and_drain(self, conn: _Connection, error: str) -> None:
+        _send_quietly(conn.sock, reply_line(error_reply(error)))
+        _shutdown_write(conn.sock)
+        conn.draining = True
+        conn.deadline = time.monotonic() + DRAIN_DEADLINE_S
+
+    def _expire(self, now: float) -> None:
+        for conn in [c for c in self._connections.values() if c.deadline <= now]:
+            if not conn.draining:
+                _send_quietly(conn.sock, reply_line(error_reply(
+                    f"no complete request line within {READ_DEADLINE_S:g} s")))
+            self._close(conn)
+
+    def _close(self, conn: _Connection) -> None:
+        self.selector.unregister(conn.sock)
+        del self._connections[conn.sock]
+        self.release(conn.sock)
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    """A short reply on a non-blocking socket: it fits the socket buffer, or the client is gone."""
+    try:
+        sock.send(data)
+    except OSError:
+        pass
+
+
+def _discard_unread(sock: socket.socket) -> None:
+    """Read what the client sent past its request line: closing on unread bytes would reset the connection."""
+    try:
+        sock.setblocking(False)
+        for _ in range(DRAIN_LIMIT_BYTES // RECV_BYTES):
+            if not sock.recv(RECV_BYTES):
+                return
+    except OSError:  # nothing more waiting (EAGAIN), or the client is gone
+        return
+
+
+def _shutdown_write(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 def _remove_stale_socket(path: Path) -> None:
@@ -202,11 +390,33 @@ def _remove_stale_socket(path: Path) -> None:
 
 
 def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeout_s: float = 5.0) -> Any:
-    """Ask the running agent; returns the result or raises ControlError with a message for a person."""
+    """Ask the running agent; returns the result or raises ControlError with a message for a person.
+
+    A "busy" answer (every connection slot taken) is retried, with growing pauses, until `timeout_s` is spent.
+    """
+    deadline = time.monotonic() + timeout_s
+    pause_s = 0.05
+    while True:
+        response = _exchange(path, name, args, max(0.1, deadline - time.monotonic()))
+        if not response.get("busy") or time.monotonic() + pause_s > deadline:
+            break
+        time.sleep(pause_s)
+        pause_s = min(2 * pause_s, 0.5)
+    if not response.get("ok"):
+        error = str(response.get("error", "the agent refused the request"))
+        raise RefusedByAgent(error) if response.get("refused") else ControlError(error)
+    return response.get("result")
+
+
+def _exchange(path: Path, name: str, args: Mapping[str, Any] | None, timeout_s: float) -> dict[str, Any]:
+    """One connection: send the request line, read the reply line."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout_s)
     try:
-        sock.connect(str(path))
+        try:
+            sock.connect(str(path))
+        except BlockingIOError:  # the listen backlog is full: as busy as a "busy" reply
+            return {"ok": False, "error": f"the agent's connection queue on {path} is full, try again", "busy": True}
         try:
             sock.sendall(json.dumps({"request": name, "args": dict(args or {})}).encode() + b"\n")
         except BrokenPipeError:
@@ -224,13 +434,15 @@ def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeou
     except OSError as exc:
         if exc.errno == errno.ENOTSOCK:
             raise ControlError(f"{path} is not a socket") from None
-        raise ControlError(f"cannot reach the agent on {path}: {exc.strerror}") from None
+        raise ControlError(f"cannot reach the agent on {path}: {exc.strerror or exc}") from None
     finally:
         sock.close()
     if not line:
         raise ControlError(f"the agent closed the connection on {path} without answering")
-    response = json.loads(line)
-    if not response.get("ok"):
-        error = response.get("error", "the agent refused the request")
-        raise RefusedByAgent(error) if response.get("refused") else ControlError(error)
-    return response["result"]
+    try:
+        response = json.loads(line)
+    except ValueError:
+        response = None
+    if not isinstance(response, dict):
+        raise ControlError(f"the answer on {path} is not the agent's JSON reply: {line[:80]!r}")
+    return response

@@ -12,14 +12,21 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from edge_agent.agent import control
 from edge_agent.agent.control import (
+    BUSY_ERROR,
+    MAX_CONNECTIONS,
     MAX_REQUEST_BYTES,
+    REFUSED_ERROR,
+    WORKERS,
     AgentNotRunning,
     ControlError,
     ControlServer,
@@ -31,13 +38,14 @@ from ..support import serving, short_socket_dir
 
 NOBODY_UID = 65534
 STATUS = {"device_id": "gw-7", "open_issues": 0}
+BIG_ANSWER_BYTES = 8_000_000  # far more than a Unix socket buffers: the server must wait for the client to read
 
 
 class Handlers(dict):
     """Control handlers that remember every call they answered."""
 
     def __init__(self) -> None:
-        super().__init__(status=self.status, echo=self.echo, strict=self.strict)
+        super().__init__(status=self.status, echo=self.echo, strict=self.strict, actions=self.actions, big=self.big)
         self.calls: list[tuple[str, Mapping[str, Any]]] = []
 
     def status(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +58,13 @@ class Handlers(dict):
 
     def strict(self, args: Mapping[str, Any]) -> None:
         raise ValueError("limit must be positive")
+
+    def actions(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """Trusts its argument types, as the agent's `actions` handler does."""
+        return {"limit": int(args.get("limit", 50))}
+
+    def big(self, args: Mapping[str, Any]) -> str:
+        return "x" * BIG_ANSWER_BYTES
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +135,8 @@ def test_unknown_request_is_an_error_naming_the_known_requests(server_path):
 
 def test_line_that_is_not_json_is_answered_with_an_error(server_path):
     response = raw_exchange(server_path, b"status please\n")
-    assert response == {"ok": False, "error": "request is not a JSON line"}
+    assert response["ok"] is False
+    assert response["error"].startswith("bad request: not JSON")
 
 
 def test_json_without_a_request_name_is_answered_with_an_error(server_path, server_handlers):
@@ -345,3 +361,134 @@ def test_root_may_use_admin_requests(short_tmp, handlers):
         assert request(control.path, "reload") == {"applied": 1}
     finally:
         control.stop()
+
+
+def open_idle(path: Path, count: int) -> list[socket.socket]:
+    """Connections that connect and then neither send nor read: what a stuck or hostile client does."""
+    idle = []
+    for _ in range(count):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(str(path))
+        idle.append(client)
+    return idle
+
+
+def read_until_closed(client: socket.socket) -> bytes:
+    received = b""
+    try:
+        while chunk := client.recv(1 << 20):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def test_idle_connections_beyond_the_worker_pool_start_no_thread_and_status_is_still_answered(server_path):
+    threads_before = threading.active_count()
+    idle = open_idle(server_path, 10 * WORKERS)
+    try:
+        assert request(server_path, "status") == STATUS
+        assert threading.active_count() == threads_before
+    finally:
+        for client in idle:
+            client.close()
+
+
+def test_connections_past_the_cap_are_told_busy_at_once_and_status_is_served_when_slots_free(
+    sock_path, handlers, monkeypatch
+):
+    monkeypatch.setattr(control, "READ_DEADLINE_S", 1.0)
+    threads_before = threading.active_count()
+    with serving(sock_path, handlers):
+        idle = open_idle(sock_path, MAX_CONNECTIONS)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as extra:
+                extra.settimeout(5)
+                extra.connect(str(sock_path))
+                assert json.loads(read_until_closed(extra)) == {"ok": False, "error": BUSY_ERROR, "busy": True}
+            assert threading.active_count() <= threads_before + 1 + WORKERS
+            assert request(sock_path, "status", timeout_s=5) == STATUS  # retried until the idle ones were dropped
+        finally:
+            for client in idle:
+                client.close()
+
+
+def test_a_client_that_sends_nothing_gets_an_error_line_and_is_dropped_at_the_read_deadline(
+    sock_path, handlers, monkeypatch
+):
+    monkeypatch.setattr(control, "READ_DEADLINE_S", 0.3)
+    with serving(sock_path, handlers), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.settimeout(5)
+        silent.connect(str(sock_path))
+        reply = read_until_closed(silent)
+    assert json.loads(reply) == {"ok": False, "error": "no complete request line within 0.3 s"}
+
+
+def test_a_client_dribbling_its_request_is_dropped_at_the_deadline_however_often_it_sends(
+    sock_path, handlers, monkeypatch
+):
+    monkeypatch.setattr(control, "READ_DEADLINE_S", 0.3)
+    with serving(sock_path, handlers), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
+        slow.settimeout(5)
+        slow.connect(str(sock_path))
+        try:
+            for byte in b'{"request": "status", "args": {"padding": "' + b"x" * 200:
+                slow.send(bytes([byte]))
+                time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # dropped mid-request, as it should be
+        reply = read_until_closed(slow)
+    assert json.loads(reply)["error"] == "no complete request line within 0.3 s"
+    assert handlers.calls == []
+
+
+def test_clients_that_never_read_their_answer_are_cut_off_and_free_the_workers(sock_path, handlers, monkeypatch):
+    monkeypatch.setattr(control, "WRITE_TIMEOUT_S", 0.3)
+    with serving(sock_path, handlers):
+        stuck = open_idle(sock_path, WORKERS + 1)
+        try:
+            for client in stuck:
+                client.sendall(b'{"request": "big"}\n')
+            assert request(sock_path, "status", timeout_s=5) == STATUS
+            time.sleep(0.5)  # past the write deadline: the server has given up on them
+            for client in stuck:
+                client.settimeout(5)
+                assert len(read_until_closed(client)) < BIG_ANSWER_BYTES
+        finally:
+            for client in stuck:
+                client.close()
+
+
+def test_arguments_of_the_wrong_type_get_an_error_reply_and_one_log_line_without_traceback(server_path, caplog):
+    with caplog.at_level("DEBUG", logger="edge_agent.agent.control"):
+        not_an_object = raw_exchange(server_path, b'{"request": "echo", "args": [1]}\n')
+        wrong_type = raw_exchange(server_path, b'{"request": "actions", "args": {"limit": [1]}}\n')
+        assert request(server_path, "status") == STATUS
+    assert not_an_object == {"ok": False, "error": '"args" must be an object, got an array'}
+    assert wrong_type["ok"] is False and wrong_type["error"].startswith("bad arguments: ")
+    assert len(caplog.records) == 2
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+SILENT_CLIENT_AS_NOBODY = """
+import socket, sys
+client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+client.settimeout(5)
+client.connect(sys.argv[1])
+sys.stdout.write(client.makefile("rb").readline().decode())
+"""
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+def test_a_refused_peer_is_told_so_before_it_sends_anything(handlers):
+    with short_socket_dir(mode=0o755) as socket_dir, serving(socket_dir / "ctl.sock", handlers) as served:
+        served.path.chmod(0o666)
+        client = subprocess.run(
+            ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
+             sys.executable, "-I", "-S", "-c", SILENT_CLIENT_AS_NOBODY, str(served.path)],
+            capture_output=True, text=True, timeout=10,
+        )
+    assert client.returncode == 0, client.stderr
+    assert json.loads(client.stdout) == {"ok": False, "error": REFUSED_ERROR}
