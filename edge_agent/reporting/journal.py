@@ -1,35 +1,80 @@
-"""A local, bounded JSON-lines journal of every event: what a technician reads when the cloud is unreachable."""
+"""A local, bounded JSON-lines journal of every event: what a technician reads when the cloud is unreachable.
+
+A disk that refuses a line (full, read-only, failing) costs that line, counted and logged once per outage,
+never the caller: the outbox, not the journal, is where an event must survive (see reporter.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 
 class EventJournal:
     """Appends one JSON object per line; at `max_bytes` the file rotates to `<name>.1` (one generation kept)."""
+
+    keeps_on_disk = True  # the reporter writes it only once an event is safe in the outbox
 
     def __init__(self, path: Path, max_bytes: int, topics: frozenset[str] | None = None):
         """`topics`: keep only these (None: every durable message)."""
         self.path = path
         self.max_bytes = max_bytes
         self.topics = topics
+        self.lost_lines = 0
+        self.failing: str | None = None  # the last write error, while writes fail
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._failed(exc)
 
     def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
         if not durable or (self.topics is not None and topic not in self.topics):
             return
         line = json.dumps({"topic": topic, **message}, separators=(",", ":"), default=str) + "\n"
         with self._lock:
-            size = self._size()
-            if size and size + len(line) > self.max_bytes:
-                os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(line)
+            try:
+                self._append(line)
+            except OSError as exc:
+                self._failed(exc)
+                return
+            if self.failing is not None:
+                log.warning("journal %s is writable again (%d lines were lost)", self.path, self.lost_lines)
+                self.failing = None
+
+    def _append(self, line: str) -> None:
+        size = self._size()
+        if size and size + len(line) > self.max_bytes:
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+        data = line.encode()
+        # One write(2) of the whole line with O_APPEND: a full disk or a kill leaves at most a torn last line.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            before = os.fstat(fd).st_size
+            try:
+                written = os.write(fd, data)
+                if written != len(data):
+                    raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes appended")
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, before)  # no torn line for the next one to be glued to
+                raise
+        finally:
+            os.close(fd)
+
+    def _failed(self, exc: OSError) -> None:
+        self.lost_lines += 1
+        if self.failing is None:
+            log.error("journal %s cannot be written (%s): its lines are lost until it can", self.path, exc)
+        self.failing = str(exc)
 
     def _size(self) -> int:
         try:
@@ -38,12 +83,17 @@ class EventJournal:
             return 0
 
     def read(self) -> list[dict[str, Any]]:
-        """Every entry still kept, oldest first."""
+        """Every entry still kept, oldest first; a torn line (a write cut short by a kill or a full disk) is
+        skipped."""
         entries = []
         for path in (self.path.with_name(self.path.name + ".1"), self.path):
             if path.exists():
-                with path.open(encoding="utf-8") as f:
-                    entries.extend(json.loads(line) for line in f if line.strip())
+                with path.open(encoding="utf-8", errors="replace") as f:
+                    for line in f:
+                        try:
+                            entries.append(json.loads(line))
+                        except ValueError:
+                            continue
         return entries
 
     def close(self) -> None:

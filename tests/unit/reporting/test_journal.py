@@ -89,3 +89,27 @@ def test_a_first_message_larger_than_the_budget_is_still_written(tmp_path):
     journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
     journal.publish("event/issue", {"id": "big", "evidence": "x" * 20_000}, durable=True)
     assert [entry["id"] for entry in journal.read()] == ["big"]
+
+
+def test_a_journal_the_disk_refuses_loses_the_line_not_the_caller(tmp_path, caplog):
+    path = tmp_path / "events.jsonl"
+    path.mkdir()  # opening it for append fails, as a read-only or failing disk does
+    journal = EventJournal(path, max_bytes=10_000)
+    journal.publish("event/issue", message(1), durable=True)
+    journal.publish("event/issue", message(2), durable=True)
+    assert journal.lost_lines == 2 and journal.failing is not None
+    assert caplog.text.count("cannot be written") == 1  # once per outage, not once per line
+
+    path.rmdir()
+    journal.publish("event/issue", message(3), durable=True)
+    assert journal.failing is None and seqs_in(path) == [3]
+    assert "writable again" in caplog.text
+
+
+def test_a_torn_last_line_is_skipped_and_the_rest_read(tmp_path):
+    path = tmp_path / "events.jsonl"
+    journal = EventJournal(path, max_bytes=10_000)
+    journal.publish("event/issue", message(1), durable=True)
+    with path.open("a") as f:
+        f.write('{"topic":"event/issue","seq":2,"ch')  # a kill in the middle of a write
+    assert [e["seq"] for e in journal.read()] == [1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import pytest
 
@@ -114,3 +115,88 @@ def test_log_sink_shows_a_later_change_with_the_reason_of_its_last_transition(en
 def test_log_sink_leaves_telemetry_out_of_the_log(envelopes, log_sink_output):
     Reporter(envelopes, [LogSink()]).telemetry(Sample("wifi.radio", "wlan0", {"busy_ratio": 0.2}, 1.0, 1.0))
     assert log_sink_output.records == []
+
+
+class OrderedSink(RecordingSink):
+    """Records into a shared list, so the order across sinks shows."""
+
+    def __init__(self, name: str, order: list[str], keeps_on_disk: bool = False):
+        super().__init__()
+        self.name, self.order, self.keeps_on_disk = name, order, keeps_on_disk
+
+    def publish(self, topic, message, durable):
+        self.order.append(self.name)
+        super().publish(topic, message, durable)
+
+
+class HoldingOutbox:
+    """A commit sink whose disk refuses writes: every message is held under a ticket until `settle`."""
+
+    def __init__(self, order: list[str]):
+        self.order = order
+        self.tickets: list[int] = []
+        self.ready: list[int] = []
+        self.closed = False
+
+    def commit(self, topic, message, durable):
+        self.order.append("outbox")
+        self.tickets.append(len(self.tickets) + 1)
+        return self.tickets[-1]
+
+    def settle(self) -> None:
+        self.ready, self.tickets = self.tickets, []
+
+    def settled(self):
+        ready, self.ready = self.ready, []
+        return ready
+
+    def close(self):
+        self.closed = True
+
+
+class SafeOutbox(HoldingOutbox):
+    def commit(self, topic, message, durable):
+        self.order.append("outbox")
+        return None
+
+
+def test_the_outbox_is_written_before_the_journal_and_the_other_sinks(envelopes):
+    order: list[str] = []
+    journal = OrderedSink("journal", order, keeps_on_disk=True)
+    reporter = Reporter(envelopes, [journal, OrderedSink("log", order)], commit=SafeOutbox(order))
+    reporter.event(issue_event())
+    assert order == ["outbox", "journal", "log"]
+
+
+def test_a_held_event_reaches_the_journal_only_once_it_is_safe(envelopes):
+    order: list[str] = []
+    journal, log_sink = OrderedSink("journal", order, keeps_on_disk=True), OrderedSink("log", order)
+    outbox = HoldingOutbox(order)
+    reporter = Reporter(envelopes, [journal, log_sink], commit=outbox)
+
+    reporter.event(issue_event())
+    assert journal.published == [] and log_sink.topics() == ["event/issue"]  # memory-only sinks at once
+    outbox.settle()
+    reporter.telemetry(Sample("wifi.radio", "wlan0", {"busy_ratio": 0.2}, 1.0, 1.0))
+    assert journal.topics()[0] == "event/issue"
+
+
+def test_held_events_still_settled_at_close_reach_the_journal(envelopes):
+    order: list[str] = []
+    journal = OrderedSink("journal", order, keeps_on_disk=True)
+    outbox = HoldingOutbox(order)
+    outbox.close = outbox.settle  # closing drains the held event to the broker
+    reporter = Reporter(envelopes, [journal], commit=outbox)
+    reporter.event(issue_event())
+    reporter.close()
+    assert journal.topics() == ["event/issue"] and journal.closed
+
+
+def test_a_sink_that_raises_a_database_error_does_not_stop_the_others(envelopes, recording_sink):
+    class FullDatabase(RecordingSink):
+        def publish(self, topic, message, durable):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    reporter = Reporter(envelopes, [FullDatabase(), recording_sink])
+    reporter.event(issue_event())
+    assert recording_sink.topics() == ["event/issue"] and reporter.sink_failures == 1
