@@ -289,29 +289,47 @@ def _read_session(path: Path) -> int:
         return int(path.read_text().strip() or 0)
     except FileNotFoundError:
         return 0
-    except ValueError:
-        log.warning("session counter %s is unreadable; starting from 0", path)
+    except (ValueError, OSError) as exc:
+        log.warning("session counter %s is unreadable (%s); starting from 0", path, exc)
         return 0
 
 
 def _write_session(path: Path, session: int) -> None:
+    """Best effort: the counter only tells a stale Last Will from a current one, so a disk that refuses it (full,
+    read-only) costs that distinction, never the connection or the MQTT thread."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(f"{session}\n")
-    temporary.replace(path)  # atomic: a crash leaves the old or the new counter, never half of one
+    try:
+        temporary.write_text(f"{session}\n")
+        temporary.replace(path)  # atomic: a crash leaves the old or the new counter, never half of one
+    except OSError as exc:
+        log.warning("cannot save the MQTT session counter to %s (%s); keeping %d in memory", path, exc, session)
+        temporary.unlink(missing_ok=True)
 
 
 class OutboxSink:
-    """The reporter's sink: commit to the outbox, then wake the MQTT thread."""
+    """The reporter's commit point: store in the outbox (disk, or memory while the disk refuses), wake the MQTT
+    thread."""
 
     def __init__(self, outbox: Outbox, publisher: MqttPublisher):
         self.outbox = outbox
         self.publisher = publisher
 
     def publish(self, topic: str, message: dict[str, Any], durable: bool) -> None:
+        self.commit(topic, message, durable)
+
+    def commit(self, topic: str, message: dict[str, Any], durable: bool) -> int | None:
+        """Store the message; returns its id while it is only held in memory (not yet safe on disk), else None."""
         payload = json.dumps(message, separators=(",", ":"), default=str).encode()
         kind = "event" if durable else "telemetry"
-        if self.outbox.put(kind, topic, payload, qos=1 if durable else 0) is not None:
-            self.publisher.wake()
+        message_id = self.outbox.put(kind, topic, payload, qos=1 if durable else 0)
+        if message_id is None:
+            return None
+        self.publisher.wake()
+        return message_id if self.outbox.is_held(message_id) else None
+
+    def settled(self) -> list[int]:
+        """Held messages that have since been written to disk or acknowledged by the broker."""
+        return self.outbox.take_settled()
 
     def close(self) -> None:
         self.publisher.close()
