@@ -18,6 +18,7 @@ from edge_agent import __version__
 EX_OK = 0
 EX_UNAVAILABLE = 69  # sysexits.h: the agent is not running
 EX_CONFIG = 78
+EX_NOPERM = 77  # sysexits.h: the control socket's directory belongs to someone who could impersonate the agent
 EX_ISSUES_FOUND = 1
 EX_DIAGNOSE_FAILED = 2
 
@@ -215,16 +216,17 @@ def _config_path(args: argparse.Namespace) -> Path | None:
 def _load(path: Path | None, check_secrets: bool = False):
     """The validated config, or None after printing one line per problem to stderr.
 
-    With `check_secrets`, also refuse key files and passwords other users could read (what `run` starts with).
+    With `check_secrets`, also refuse key files and passwords other users could read, and TLS files the MQTT
+    connection could not use (what `run` starts with).
     """
-    from edge_agent.config import ConfigError, load_config, secret_file_problems
+    from edge_agent.config import ConfigError, load_config, startup_problems
 
     try:
         config = load_config(path)
     except ConfigError as exc:
         _print_problems(exc.source, exc.problems)
         return None
-    problems = secret_file_problems(config, path) if check_secrets else []
+    problems = startup_problems(config, path) if check_secrets else []
     if problems:
         _print_problems(str(path) if path else "<defaults>", problems)
         return None
@@ -280,8 +282,13 @@ def _ask(
 ) -> Any:
     """The running agent's answer; None (when asked to be quiet) if no agent runs."""
     from edge_agent.agent.control import AgentNotRunning, ControlError, request
+    from edge_agent.paths import directory_problem
 
     socket_path = args.socket or _socket_from_config(_config_path(args))
+    problem = directory_problem(socket_path.parent)  # before a word goes to whoever listens there
+    if problem:
+        print(f"edge-agent: {problem}", file=sys.stderr)
+        raise _Exit(EX_NOPERM)
     try:
         return request(socket_path, name, request_args, timeout_s=timeout_s)
     except AgentNotRunning:

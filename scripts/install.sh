@@ -11,7 +11,8 @@
 #          --pip-arg ARG  extra argument for pip (repeatable), e.g. --pip-arg --no-index --pip-arg --find-links=DIR
 #
 # Layout: program in /opt/edge-agent/venv (made with --system-site-packages, so Raspberry Pi OS's
-# python3-picamera2 is visible), config in /etc/edge-agent (a changed config is never overwritten),
+# python3-picamera2 is visible), config in /etc/edge-agent (config/edge-agent.toml: real premises, remediation
+# in dry-run, device_id from the machine; never config/demo.toml; a changed config is never overwritten),
 # state in /var/lib/edge-agent, unit in /etc/systemd/system, polkit rule in /etc/polkit-1/rules.d.
 set -euo pipefail
 
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --pip-arg) pip_args+=("$2"); shift 2 ;;
         --uninstall) action=uninstall; shift ;;
         --purge) purge=1; shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
     esac
 done
@@ -82,7 +83,7 @@ install_program() {
 
 install_config() {
     mkdir -p "$etc"
-    local shipped="$source_dir/config/edge-agent.toml"
+    local shipped="$source_dir/config/edge-agent.toml"   # the production file; config/demo.toml is the demo's
     if [ ! -e "$etc/edge-agent.toml" ]; then
         install -m 0640 "$shipped" "$etc/edge-agent.toml"
         say "wrote $etc/edge-agent.toml"
@@ -96,6 +97,16 @@ install_config() {
     mkdir -p "$state"
     chown "$(owner_ids)" "$state"
     chmod 0750 "$state"
+}
+
+check_config() {
+    # An upgrade may bound what an older agent accepted: say so now rather than at the restart.
+    if EDGE_AGENT_MODELS_DIR="$opt/models" "$opt/venv/bin/edge-agent" config check "$etc/edge-agent.toml" \
+            >/dev/null; then
+        say "$etc/edge-agent.toml is valid"
+    else
+        say "warning: $etc/edge-agent.toml has the problems above; fix them before the agent starts"
+    fi
 }
 
 install_unit() {
@@ -136,6 +147,7 @@ fi
 ensure_account
 install_program
 install_config
+check_config
 install_unit
 cat <<EOF
 edge-agent install: done. Check it with

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,7 @@ def test_install_lays_out_program_config_state_unit_and_account(fake_root: Path)
     config = fake_root / "etc/edge-agent/edge-agent.toml"
     assert config.read_text() == (REPO / "config/edge-agent.toml").read_text()
     assert stat.S_IMODE(config.stat().st_mode) == 0o640 and config.stat().st_gid == gid
+    assert f"{config} is valid" in out
     state = fake_root / "var/lib/edge-agent"
     assert (state.stat().st_uid, state.stat().st_gid, stat.S_IMODE(state.stat().st_mode)) == (uid, gid, 0o750)
     assert (fake_root / "etc/systemd/system/edge-agent.service").read_text() == \
@@ -66,7 +69,7 @@ def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: 
     outbox = fake_root / "var/lib/edge-agent/outbox.sqlite"
     outbox.write_bytes(b"events not yet delivered")
     config = fake_root / "etc/edge-agent/edge-agent.toml"
-    config.write_text(config.read_text().replace('device_id = "gw-demo-0001"', 'device_id = "gw-0042"'))
+    config.write_text(config.read_text().replace('# device_id = "gw-0001"', 'device_id = "gw-0042"'))
     second = install(fake_root).stdout
 
     assert 'device_id = "gw-0042"' in config.read_text()
@@ -76,6 +79,29 @@ def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: 
     assert "kept your" in second
     assert [line for line in (fake_root / "etc/passwd").read_text().splitlines()
             if line.startswith("edge-agent:")] == [account(fake_root, "passwd")]
+
+
+def test_the_installed_config_is_the_production_one_and_passes_config_check_without_a_warning(fake_root: Path):
+    install(fake_root)
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    check = subprocess.run([fake_root / "opt/edge-agent/venv/bin/edge-agent", "config", "check", str(config)],
+                           capture_output=True, text=True, env={**os.environ, "EDGE_AGENT_MODELS_DIR":
+                                                                str(fake_root / "opt/edge-agent/models")})
+    assert check.returncode == 0, check.stderr
+    assert check.stderr == f"edge-agent: {config} is valid\n"  # no demo value left in
+    effective = json.loads(check.stdout)
+    assert effective["remediation"]["default_mode"] == "dry-run"
+    assert effective["premises"]["mode"] == "hardware"
+    assert "gw-demo" not in effective["agent"]["device_id"]
+    assert "simulation" not in tomllib.loads(config.read_text())  # no scripted faults to mistake for real ones
+
+
+def test_an_upgrade_says_when_the_kept_config_no_longer_passes_the_check(fake_root: Path):
+    install(fake_root)
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    config.write_text(config.read_text().replace('# socket_path = "/run/edge-agent/control.sock"', 'socket_path = ""'))
+    out = install(fake_root)
+    assert "control.socket_path" in out.stderr and "has the problems above" in out.stdout
 
 
 def test_uninstall_keeps_config_and_state_and_purge_removes_everything(fake_root: Path):

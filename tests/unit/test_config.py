@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
+from edge_agent.config import AgentConfig, AgentSection, ConfigError, load_config, read_toml, secret_file_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,9 +25,20 @@ def problems_in(path: Path, env: dict[str, str] | None = None) -> list[str]:
     return raised.value.problems
 
 
-def test_documented_example_config_is_valid():
+def test_the_production_config_is_valid_and_safe_to_install():
     config = load_config(REPO_ROOT / "config" / "edge-agent.toml", env={})
+    assert config.remediation.default_mode == "dry-run"
+    assert config.premises.mode == "hardware"
+    assert config.agent.device_id == AgentSection().device_id  # derived from the machine, not written in
+    assert "simulation" not in read_toml(REPO_ROOT / "config" / "edge-agent.toml")
+
+
+def test_the_demo_config_is_valid_and_runs_the_simulated_premises_with_faults_and_auto_remediation():
+    config = load_config(REPO_ROOT / "config" / "demo.toml", env={})
+    assert config.premises.mode == "simulated"
     assert config.agent.device_id == "gw-demo-0001"
+    assert {fault.kind for fault in config.simulation.faults} >= {"interference", "dns_down", "cable_unplugged"}
+    assert config.remediation.default_mode == "auto"
 
 
 def test_no_file_gives_the_built_in_defaults():
