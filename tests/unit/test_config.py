@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from edge_agent.config import AgentConfig, AgentSection, ConfigError, load_config, read_toml, secret_file_problems
@@ -241,3 +244,288 @@ def test_older_versions_pass_through_every_migration_step(tmp_path, monkeypatch)
         **{k: v for k, v in raw.items() if k != "hysteresis"}, "issues": raw.get("hysteresis", {})}})
     raw = config_module.migrate({"version": 1, "hysteresis": {"open_after": 4}}, "test.toml")
     assert raw == {"version": 2, "issues": {"open_after": 4}}
+
+
+# --- Any file content gives ConfigError, one line per problem (a SIGHUP reload keeps the old config) ---
+
+def write_bytes(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "edge-agent.toml"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_config_saved_as_utf16_is_one_problem_saying_to_save_it_as_utf8(tmp_path):
+    [problem] = problems_in(write_bytes(tmp_path, "[agent]\nsite_id = 'x'\n".encode("utf-16")))
+    assert "UTF-16" in problem and "UTF-8" in problem
+
+
+def test_bytes_that_are_not_utf8_are_one_problem_naming_the_offset(tmp_path):
+    [problem] = problems_in(write_bytes(tmp_path, "[agent]\nsite_id = 'caf\xe9'\n".encode("latin-1")))
+    assert problem.startswith("not UTF-8 text (byte 0xe9 at offset 22)")
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = write_bytes(tmp_path, b"\xef\xbb\xbf[agent]\nsite_id = 'lab'\n")
+    assert load_config(path, env={}).agent.site_id == "lab"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("nested", [
+    b"a = " + b"[" * 5000 + b"]" * 5000,
+    b"a = " + b"{b = " * 5000 + b"1" + b"}" * 5000,
+    b"[agent]\nsite_id = " + b"[" * 20 + b"]" * 20,
+], ids=["arrays", "inline-tables", "past-the-cap"])
+def test_deep_nesting_is_one_problem_not_a_recursion_error(tmp_path, nested):
+    assert problems_in(write_bytes(tmp_path, nested + b"\n")) == ["nested more than 16 levels deep"]
+
+
+def test_a_file_larger_than_the_cap_is_refused_before_it_is_parsed(tmp_path):
+    from edge_agent.config import MAX_CONFIG_BYTES
+
+    [problem] = problems_in(write_bytes(tmp_path, b"#" * (MAX_CONFIG_BYTES + 1)))
+    assert problem.startswith(f"larger than {MAX_CONFIG_BYTES} bytes")
+
+
+def test_a_number_with_thousands_of_digits_is_a_config_error(tmp_path):
+    [problem] = problems_in(write_bytes(tmp_path, b"[issues]\nopen_after = " + b"9" * 5000 + b"\n"))
+    assert problem.startswith("not valid TOML")
+
+
+def test_a_number_too_large_for_a_float_names_the_key(tmp_path):
+    [problem] = problems_in(write_bytes(tmp_path, b"[collectors.system]\ninterval_s = " + b"9" * 400 + b"\n"))
+    assert problem.startswith("collectors.system.interval_s = 999")
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("collectors.system", "interval_s", "nan"),
+    ("detectors.connectivity", "gateway_rtt_ms_max", "inf"),
+    ("detectors.interfaces", "errors_per_s_max", "+inf"),
+    ("remediation", "min_disruptive_gap_s", "inf"),  # a section defined outside config.py
+    ("remediation.channel", "min_dwell_s", "nan"),
+    ("simulation", "speed", "-inf"),
+])
+def test_nan_and_infinity_are_refused_wherever_a_number_goes(tmp_path, section, key, value):
+    [problem] = problems_in(write_toml(tmp_path, f"[{section}]\n{key} = {value}\n"))
+    assert problem.startswith(f"{section}.{key} = ") and problem.endswith("expected a finite number")
+
+
+def test_nan_inside_a_list_of_tables_names_its_index(tmp_path):
+    text = "[[models.custom]]\nname = 'a'\npath = '/m.tflite'\nkind = 'classifier'\nlabels = ['x']\ninput_mean = nan\n"
+    assert problems_in(write_toml(tmp_path, text)) == ["models.custom.0.input_mean = nan: expected a finite number"]
+
+
+def test_a_directory_named_as_the_config_is_a_config_error(tmp_path):
+    assert problems_in(tmp_path) == ["not a regular file"]
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_named_as_the_config_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "config.fifo"
+    os.mkfifo(fifo)
+    assert problems_in(fifo) == ["not a regular file"]
+
+
+PATH_KEYS = [
+    ("agent", "state_dir"), ("agent", "log_file"), ("control", "socket_path"), ("mqtt", "ca_file"),
+    ("mqtt", "cert_file"), ("mqtt", "key_file"), ("models", "directory"), ("camera", "path"),
+    ("collectors.wifi", "hostapd_ctrl_dir"),
+]
+
+
+@pytest.mark.parametrize("section, key", PATH_KEYS)
+def test_an_empty_path_is_refused_naming_the_key(tmp_path, section, key):
+    [problem] = problems_in(write_toml(tmp_path, f"[{section}]\n{key} = ''\n"))
+    assert problem.startswith(f"{section}.{key} = '': must not be empty")
+
+
+@pytest.mark.parametrize("section, key", PATH_KEYS)
+def test_a_relative_path_is_refused_naming_the_key(tmp_path, section, key):
+    [problem] = problems_in(write_toml(tmp_path, f"[{section}]\n{key} = 'var/agent'\n"))
+    assert problem.startswith(f"{section}.{key} = 'var/agent': must be an absolute path")
+
+
+def test_a_path_with_a_nul_character_is_refused(tmp_path):
+    [problem] = problems_in(write_toml(tmp_path, '[agent]\nlog_file = "/var/log/a\\u0000b"\n'))
+    assert problem.startswith("agent.log_file = '/var/log/a\\x00b': must not contain a NUL character")
+
+
+def test_a_disk_path_must_be_absolute(tmp_path):
+    [problem] = problems_in(write_toml(tmp_path, "[collectors.system]\ndisk_paths = ['/', 'data']\n"))
+    assert problem.startswith("collectors.system.disk_paths.1 = 'data': must be an absolute path")
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("collectors.system", "interval_s", "1e-9"),
+    ("collectors.interfaces", "interval_s", "0.1"),
+    ("collectors.wifi", "interval_s", "0.001"),
+    ("collectors.connectivity", "interval_s", "0.4"),
+    ("collectors.connectivity", "timeout_s", "1e-6"),
+    ("reporting", "agent_health_interval_s", "0.01"),
+    ("simulation", "cycle_s", "0.5"),
+    ("camera", "fps", "0.0"),
+])
+def test_intervals_below_their_floor_are_refused(tmp_path, section, key, value):
+    [problem] = problems_in(write_toml(tmp_path, f"[{section}]\n{key} = {value}\n"))
+    assert problem.startswith(f"{section}.{key} = ") and "greater than or equal to" in problem
+
+
+def test_the_short_intervals_tests_and_scenarios_use_stay_valid(tmp_path):
+    text = ("[collectors.wifi]\ninterval_s = 0.5\n[collectors.connectivity]\ninterval_s = 1\ntimeout_s = 0.05\n"
+            "[camera]\nfps = 0.2\n[reporting]\nagent_health_interval_s = 1\n")
+    config = load_config(write_toml(tmp_path, text), env={})
+    assert config.collectors.wifi.interval_s == 0.5 and config.collectors.connectivity.timeout_s == 0.05
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[simulation]\nseed = 99999999999999999999\n", "simulation.seed"),
+    ("[reporting]\noutbox_max_bytes = 9223372036854775807\n", "reporting.outbox_max_bytes"),
+    ("[collectors.system]\nwatched_processes = [" + ", ".join(["'p'"] * 65) + "]\n",
+     "collectors.system.watched_processes"),
+    ("[collectors.connectivity]\nuplink_endpoints = ['" + "h" * 300 + ":443']\n",
+     "collectors.connectivity.uplink_endpoints.0"),
+    ("[mqtt]\nhost = ''\n", "mqtt.host"),
+    ("[control]\ngroup = 'bad group'\n", "control.group"),
+])
+def test_sizes_beyond_their_bounds_are_refused_naming_the_key(tmp_path, text, key):
+    [problem] = problems_in(write_toml(tmp_path, text))
+    assert problem.startswith(f"{key} = ")
+
+
+def test_a_problem_stays_one_short_line_whatever_the_key_and_value(tmp_path):
+    text = '[issues.per_type."a\\nb"]\nopen_after = "' + "x" * 5000 + '"\n'
+    [problem] = problems_in(write_toml(tmp_path, text))
+    assert "\n" not in problem and len(problem) <= 300
+    assert problem.startswith('issues.per_type."a\\nb".open_after = ')
+
+
+# --- device_id derived from the machine ---
+
+@pytest.mark.parametrize("hostname, machine_id, expected", [
+    ("gw-0042", "0123456789abcdef0123456789abcdef", "gw-0042"),
+    ("gw-0042.lan", None, "gw-0042"),
+    ("raspberrypi", "0123456789abcdef0123456789abcdef\n", "gw-0123456789ab"),
+    ("localhost", "0123456789ABCDEF", "gw-0123456789ab"),
+    ("", None, "gw-unnamed"),
+    ("débian box", None, "d-bian-box"),
+])
+def test_device_id_is_the_host_name_unless_many_machines_share_it(hostname, machine_id, expected):
+    from edge_agent.config import derive_device_id
+
+    assert derive_device_id(hostname, machine_id) == expected
+
+
+@given(st.text(max_size=300), st.one_of(st.none(), st.text(max_size=100)))
+def test_a_derived_device_id_always_matches_the_pattern(hostname, machine_id):
+    from edge_agent.config import DEVICE_ID, derive_device_id
+
+    assert DEVICE_ID.match(derive_device_id(hostname, machine_id))
+
+
+def test_the_default_device_id_is_valid_on_this_machine():
+    AgentSection.model_validate({"device_id": AgentSection().device_id})
+
+
+# --- [mqtt]: TLS by default off this machine, no password in clear text ---
+
+def mqtt_section(**keys):
+    return AgentConfig.model_validate({"mqtt": keys}).mqtt
+
+
+@pytest.mark.parametrize("host", ["broker.example.com", "192.0.2.7", "2001:db8::1"])
+def test_tls_is_on_for_a_broker_on_another_machine_without_any_tls_file(host):
+    assert mqtt_section(host=host).uses_tls
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.3.2.1", "::1", "edge.localhost"])
+def test_tls_stays_off_for_a_broker_on_this_machine_without_tls_files(host):
+    assert not mqtt_section(host=host).uses_tls
+
+
+def test_a_ca_file_turns_tls_on_for_a_loopback_broker():
+    assert mqtt_section(host="127.0.0.1", ca_file="/etc/edge-agent/ca.pem").uses_tls
+
+
+def test_tls_false_is_obeyed_without_a_password():
+    assert not mqtt_section(host="broker.example.com", tls=False).uses_tls
+
+
+def test_a_password_in_clear_text_to_another_machine_is_refused_naming_the_host(tmp_path):
+    text = "[mqtt]\nhost = 'broker.example.com'\ntls = false\nusername = 'gw'\npassword = 'hunter2'\n"
+    [problem] = problems_in(write_toml(tmp_path, text))
+    assert problem.startswith("mqtt: tls = false would send the password to broker.example.com in clear text")
+    assert "hunter2" not in problem and "allow_insecure" in problem
+
+
+def test_a_password_from_the_environment_is_refused_the_same_way(tmp_path):
+    path = write_toml(tmp_path, "[mqtt]\nhost = '192.0.2.7'\ntls = false\nusername = 'gw'\n")
+    with pytest.raises(ConfigError):
+        load_config(path, env={"EDGE_AGENT_MQTT_PASSWORD": "hunter2"})
+
+
+def test_allow_insecure_lets_a_clear_text_password_through(tmp_path):
+    text = "[mqtt]\nhost = '192.0.2.7'\ntls = false\nallow_insecure = true\nusername = 'gw'\npassword = 'pw'\n"
+    assert not load_config(write_toml(tmp_path, text), env={}).mqtt.uses_tls
+
+
+def test_a_password_to_a_loopback_broker_needs_no_tls(tmp_path):
+    text = "[mqtt]\nhost = '127.0.0.1'\nport = 1883\nusername = 'gw'\npassword = 'pw'\n"
+    assert not load_config(write_toml(tmp_path, text), env={}).mqtt.uses_tls
+
+
+def test_tls_false_with_a_ca_file_is_a_contradiction(tmp_path):
+    [problem] = problems_in(write_toml(tmp_path, "[mqtt]\ntls = false\nca_file = '/etc/edge-agent/ca.pem'\n"))
+    assert problem.startswith("mqtt: tls = false, yet ca_file or cert_file is set")
+
+
+# --- fuzz: nothing but ConfigError, whatever the file says ---
+
+SECTION_KEYS = sorted({f"{section}.{key}" for section, field in AgentConfig.model_fields.items()
+                       for key in getattr(field.annotation, "model_fields", {})} | set(AgentConfig.model_fields))
+scalars = st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=20),
+                    st.sampled_from(["", "/", "auto", "nan", "127.0.0.1", "restart_service:x", "1e-9"]))
+keys = st.one_of(st.sampled_from(sorted({key for name in SECTION_KEYS for key in name.split(".")})),
+                 st.text(max_size=8))
+toml_values = st.recursive(scalars, lambda children: st.one_of(
+    st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=4)), max_leaves=25)
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: control characters escaped, everything else as it is (json.dumps would split astral
+    characters into surrogate escapes, which TOML refuses)."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F or c in '"\\' else c for c in text)
+    return f'"{escaped}"'
+
+
+def toml_literal(value) -> str:
+    """An inline TOML rendering (floats as nan/inf where needed): enough for any structure hypothesis makes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf") if abs(value) == float("inf") \
+            else repr(value)
+    if isinstance(value, (int, str)):
+        return toml_string(value) if isinstance(value, str) else str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_literal(item) for item in value) + "]"
+    return "{" + ", ".join(f"{toml_string(k)} = {toml_literal(v)}" for k, v in value.items()) + "}"
+
+
+def load_only_config_error(path: Path) -> None:
+    try:
+        load_config(path, env={})
+    except ConfigError as exc:
+        assert exc.problems and all("\n" not in problem for problem in exc.problems)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2000))
+def test_fuzz_any_bytes_give_a_config_or_a_config_error(tmp_path, data):
+    load_only_config_error(write_bytes(tmp_path, data))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tables=st.dictionaries(st.sampled_from(sorted(AgentConfig.model_fields)),
+                              st.dictionaries(keys, toml_values, max_size=5), max_size=4))
+def test_fuzz_any_structure_under_the_real_section_names_gives_a_config_or_a_config_error(tmp_path, tables):
+    text = "".join(f"{name} = {toml_literal(body)}\n" for name, body in tables.items())
+    load_only_config_error(write_toml(tmp_path, text))
