@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -77,3 +79,71 @@ def test_a_wrong_password_is_logged_as_refused_and_the_agent_keeps_running(short
     finally:
         daemon.stop()
     assert "wrong-password" not in daemon.log_text()
+
+
+def non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback: where a broker 'on another machine' can be faked."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        fields = line.split()
+        if "inet" in fields:
+            return fields[fields.index("inet") + 1].split("/")[0]
+    return None
+
+
+class FirstBytes:
+    """A TCP listener that records what the first client sends, and answers nothing."""
+
+    def __init__(self, address: str):
+        self.server = socket.create_server((address, 0))
+        self.port = self.server.getsockname()[1]
+        self.received = b""
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        self.server.settimeout(20)
+        try:
+            connection, _ = self.server.accept()
+        except TimeoutError:
+            return
+        with connection:
+            connection.settimeout(5)
+            try:
+                while len(self.received) < 4096 and (chunk := connection.recv(4096)):
+                    self.received += chunk
+            except TimeoutError:
+                pass
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.skipif(non_loopback_address() is None, reason="this machine has no non-loopback IPv4 address")
+def test_a_password_to_a_broker_on_another_machine_goes_only_inside_tls_by_default(short_tmp):
+    listener = FirstBytes(non_loopback_address())
+    extra = f'\n[mqtt]\nenabled = true\nhost = "{non_loopback_address()}"\nport = {listener.port}\nusername = "gw"\n'
+    daemon = Daemon(short_tmp, extra)
+    daemon.extra_env = {"EDGE_AGENT_MQTT_PASSWORD": SECRET}
+    daemon.start()
+    try:
+        wait_for(lambda: listener.received, timeout_s=20, what="the agent's first bytes")
+        listener.thread.join(timeout=10)
+    finally:
+        daemon.stop()
+        listener.close()
+    assert listener.received[:1] == b"\x16"  # a TLS handshake record (a plaintext MQTT CONNECT starts with 0x10)
+    assert SECRET.encode() not in listener.received
+
+
+def test_the_agent_refuses_to_start_with_a_clear_text_password_to_another_machine(short_tmp):
+    extra = '\n[mqtt]\nenabled = true\nhost = "192.0.2.99"\nport = 1883\ntls = false\nusername = "gw"\n'
+    daemon = Daemon(short_tmp, extra)
+    daemon.extra_env = {"EDGE_AGENT_MQTT_PASSWORD": SECRET}
+    daemon.start()
+    try:
+        assert daemon.proc.wait(timeout=20) == 78
+    finally:
+        daemon.stop()
+    log = daemon.log_text()
+    assert "clear text" in log and "192.0.2.99" in log and SECRET not in log

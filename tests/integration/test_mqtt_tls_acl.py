@@ -134,3 +134,25 @@ def test_fleet_cmd_reaches_the_agent_over_mutual_tls(short_tmp, tls_broker):
         daemon.stop()
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout.splitlines()[-1])["result"]["pong"] is True
+
+
+@pytest.mark.parametrize("which", ["ca_file", "cert_file"])
+def test_the_agent_refuses_to_start_on_an_unusable_tls_file_naming_it_without_a_traceback(short_tmp, which):
+    pki = Pki(short_tmp / "pki")
+    cert, key = pki.issue("itest-gw")
+    garbage = short_tmp / "garbage.pem"
+    garbage.write_text("this is not PEM\n")
+    files = {"ca_file": pki.ca_cert, "cert_file": cert, "key_file": key, which: garbage}
+    extra = '\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = 8883\n' + \
+        "".join(f'{name} = "{path}"\n' for name, path in files.items())
+    daemon = Daemon(short_tmp, extra)
+    daemon.start()
+    try:
+        assert daemon.proc.wait(timeout=20) == 78
+    finally:
+        daemon.stop()
+    log = daemon.log_text()
+    assert f"mqtt.{which} = '{garbage}'" in log and "Traceback" not in log
+    check = subprocess.run([sys.executable, "-m", "edge_agent", "config", "check", str(daemon.config)],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 78 and f"mqtt.{which} = '{garbage}'" in check.stderr
