@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 
 from edge_agent import __version__
-from edge_agent.reporting.commands import COMMAND_ARGS, MAX_COMMAND_BYTES
+from edge_agent.reporting.commands import COMMAND_ARGS, MAX_COMMAND_BYTES, MAX_COMMAND_DEPTH
 from edge_agent.reporting.contract import CONTRACT_MESSAGES, json_schema
+from edge_agent.reporting.mqtt import MAX_INBOUND_PACKET_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "docs" / "schemas"
@@ -33,19 +34,36 @@ and, with mutual TLS, the certificate CN, so a broker ACL `pattern readwrite edg
 device to its own subtree.
 
 Every message the agent publishes carries the envelope: `schema` (name/major version), `id` (unique:
-deduplicate on it, delivery is at least once), `device_id`, `site_id`, `agent_version`, `boot_id` and `seq`
-(order one device's messages by boot, then seq), `ts` (wall clock, check `clock_synced`) and `mono_ms`.
+deduplicate on it, delivery is at least once), `device_id`, `site_id`, `agent_version`, `boot_id` and `seq`,
+`ts` (wall clock, check `clock_synced`) and `mono_ms`.
+
+Ordering, what a consumer may rely on: events, telemetry and command replies each take the next `seq` of
+their boot and are committed to the device's durable outbox before they are sent, so within one `boot_id`
+they are numbered without gaps, except telemetry the device dropped for lack of room (it counts those in
+`telemetry/agent`); events are never dropped. Delivery is at least once and, after a reconnect, may repeat
+or arrive out of order: deduplicate by `id`, order by (`boot_id`, `seq`). A new `boot_id` starts at 1 and
+`boot_id`s are not ordered among themselves: use `ts` (when `clock_synced`) or arrival order across boots.
+Presence (`status`, `meta`, the Last Will) takes no number of its own: it carries the last `seq` taken
+before it was built (0 before any), so reconnects leave no gaps; order presence by `session`.
 
 Presence: `status` is retained; `online` after every connect, `offline` with reason `shutdown` on a clean
 stop, and the same `offline` with reason `connection lost` as the Last Will. `session` grows with every
 connect: ignore a will whose session is lower than the latest online status.
 
-Commands: publish `{"request_id": ..., "args": {...}}` to `cmd/{name}` with QoS 1, optionally with the MQTT
-v5 Response Topic (inside the device's subtree), Correlation Data and Message Expiry Interval. Replies
-follow on `res/{request_id}` (or the Response Topic): `accepted` or `rejected` (with a reason), then
-`in_progress`, then `succeeded` (with a result) or `failed`. Requests above {max_bytes} bytes, malformed
-JSON, unknown commands or fields, repeated request ids and expired requests are rejected with a reason.
-""".replace("{max_bytes}", str(MAX_COMMAND_BYTES))
+Commands: publish `{"request_id": ..., "args": {...}}` to `cmd/{name}` with QoS 1, not retained, optionally
+with the MQTT v5 Response Topic (under the device's own `res/`), Correlation Data (at most 256 bytes are
+echoed) and Message Expiry Interval. Replies follow on `res/{request_id}` (or the Response Topic):
+`accepted` or `rejected` (with a reason), then `in_progress`, then `succeeded` (with a result) or `failed`.
+Requests above {max_bytes} bytes, nested deeper than {max_depth} levels, with NaN/Infinity or out-of-range
+numbers, malformed JSON, unknown commands or fields, a request id seen before (ids are remembered across
+restarts until the request expires, or for a day without `expires_ts`), a non-finite or past `expires_ts`
+are rejected with a reason. Retained commands are never executed (the agent subscribes with Retain Handling
+2 and ignores a retained one). Commands are rate limited per command and overall, and only one `diagnose`
+runs at a time: a request past a limit is rejected with the time to retry; under a flood, rejections are
+answered within a budget and the rest counted, not answered. The agent's CONNECT sets Maximum Packet Size
+to {max_packet} bytes: larger messages are never delivered to it.
+""".replace("{max_bytes}", str(MAX_COMMAND_BYTES)).replace("{max_depth}", str(MAX_COMMAND_DEPTH)).replace(
+    "{max_packet}", str(MAX_INBOUND_PACKET_BYTES))
 
 # name: (address under the device, direction, qos, retain, summary)
 CHANNELS: dict[str, tuple[str, str, int, bool, str]] = {

@@ -88,11 +88,14 @@ class FleetState:
     def _apply(self, device_id: str, relative: str, message: dict[str, Any], received_ts: float) -> dict[str, Any]:
         device = self.devices.setdefault(device_id, Device(device_id))
         device.last_seen = received_ts
+        # Presence (status, meta) carries the last sequence number taken before it and is ordered by session.
         order = (message["boot_id"], message["seq"])
-        late = device.last_order is not None and order[0] == device.last_order[0] and order[1] < device.last_order[1]
+        presence = relative in ("status", "meta")
+        late = (not presence and device.last_order is not None and order[0] == device.last_order[0]
+                and order[1] < device.last_order[1])
         if late:
             self.out_of_order += 1
-        else:
+        elif not presence:
             device.last_order = order
         event = {"device_id": device_id, "kind": relative.split("/")[0], "topic": relative, "late": late,
                  "received_ts": received_ts, "message": message}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from agent_process import Daemon
+from fleet_client import FleetClient
 
 from edge_agent.local_broker import LocalBroker as Broker  # noqa: F401 — the tests' and benchmarks' name for it
 from edge_agent.local_broker import free_port, mosquitto_binary, wait_for_port  # noqa: F401
@@ -21,3 +23,20 @@ def mosquitto(short_tmp: Path) -> Broker:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def fleet(short_tmp: Path, mosquitto):
+    """The real agent on the simulated premises, reporting to `mosquitto`, and a fleet client that is subscribed
+    to its replies and presence; the agent is online when the test starts."""
+    extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+    daemon = Daemon(short_tmp, extra)
+    client = FleetClient(mosquitto.host, mosquitto.port)
+    daemon.start()
+    try:
+        client.wait_online()
+        yield client, daemon
+        assert client.contract_violations == []
+    finally:
+        client.close()
+        daemon.stop()

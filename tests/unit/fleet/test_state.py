@@ -75,8 +75,17 @@ def test_issues_open_and_resolve_in_the_summary():
 
 def test_an_older_sequence_number_of_the_same_boot_is_flagged_late():
     fleet, factory = FleetState(), envelopes()
-    first = status(factory, "online", 1)
-    second = issue(factory, "i1", "open", "opened")
+    first = issue(factory, "i1", "open", "opened")
+    second = issue(factory, "i2", "open", "opened")
     fleet.ingest(f"edge/v1/{DEVICE}/event/issue", second, 1.0)
-    event = fleet.ingest(f"edge/v1/{DEVICE}/status", first, 1.1)
+    event = fleet.ingest(f"edge/v1/{DEVICE}/event/issue", first, 1.1)
     assert event["late"] is True and fleet.out_of_order == 1
+
+
+def test_presence_is_ordered_by_session_not_flagged_late_by_sequence_number():
+    fleet, factory = FleetState(), envelopes()
+    will = json.dumps(factory.wrap_presence("edge.status/1", {"state": "offline", "reason": "connection lost",
+                                                               "session": 1}, 1.0, 1.0)).encode()
+    fleet.ingest(f"edge/v1/{DEVICE}/event/issue", issue(factory, "i1", "open", "opened"), 1.0)
+    event = fleet.ingest(f"edge/v1/{DEVICE}/status", will, 2.0)
+    assert event["late"] is False and fleet.out_of_order == 0 and fleet.devices[DEVICE].online is False

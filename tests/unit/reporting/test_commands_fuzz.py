@@ -52,3 +52,15 @@ def test_arbitrary_json_objects_get_a_decision_that_names_the_problem(name, requ
 def test_topics_outside_our_command_tree_are_rejected(suffix):
     decision = gate().check(f"edge/v1/other-gw/cmd/{suffix}", b'{"request_id": "a"}', now_wall=0.0)
     assert not decision.accepted
+
+
+@settings(max_examples=200, deadline=None)
+@given(depth=st.integers(0, 40_000), opener=st.sampled_from([b"[", b"{\"a\":"]),
+       number=st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e400", b"9" * 5000, b"0"]))
+def test_deep_nesting_and_hostile_numbers_are_rejected_with_a_reason_never_raised(depth, opener, number):
+    closer = b"]" if opener == b"[" else b"}"
+    args = opener * depth + number + closer * depth
+    payload = b'{"request_id": "x", "expires_ts": ' + number + b', "args": ' + args + b"}"
+    decision = gate().check(f"{DEVICE}/cmd/ping", payload[:70_000], now_wall=1_700_000_000.0)
+    assert decision.reason
+    assert not decision.accepted or number == b"0"

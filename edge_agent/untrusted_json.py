@@ -1,0 +1,66 @@
+"""JSON from senders we do not trust (MQTT commands, the control socket): bounded in size, depth and numbers.
+
+`json.loads` alone is not safe here: nesting a few thousand levels deep raises RecursionError (not ValueError),
+`NaN`, `Infinity` and `1e400` become floats no deadline or limit can compare sensibly, and a digit run longer
+than Python's int-string limit raises a ValueError from deep inside the parser. Every one of those is turned into
+`UntrustedJsonError` with a message that names the problem, and the depth is checked before parsing, in linear time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+DEFAULT_MAX_DEPTH = 32
+
+# A JSON string literal (escapes included). Unambiguous alternation, so matching is linear in the input.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+class UntrustedJsonError(ValueError):
+    """The bytes are not JSON this agent accepts; the message says why, for the sender."""
+
+
+def loads_untrusted(payload: bytes, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse `payload`, or raise UntrustedJsonError naming the limit or the syntax problem."""
+    if len(payload) > max_bytes:
+        raise UntrustedJsonError(f"{len(payload)} bytes exceeds the limit of {max_bytes}")
+    depth = nesting_depth(payload)
+    if depth > max_depth:
+        raise UntrustedJsonError(f"nested {depth} levels deep; at most {max_depth} allowed")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UntrustedJsonError(f"not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except UntrustedJsonError:
+        raise
+    except (ValueError, RecursionError) as exc:  # RecursionError cannot happen after the depth check; belt and braces
+        raise UntrustedJsonError(f"not JSON: {exc}") from None
+
+
+def nesting_depth(payload: bytes) -> int:
+    """The deepest bracket nesting outside string literals (an estimate for malformed input, never an error)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b'""', payload)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise UntrustedJsonError(f"{name} is not a number this agent accepts")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise UntrustedJsonError(f"number {text[:20]}{'…' if len(text) > 20 else ''} is out of range")
+    return value

@@ -1,0 +1,70 @@
+"""JSON from untrusted senders: whatever the bytes, a value or UntrustedJsonError naming the problem."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge_agent.untrusted_json import UntrustedJsonError, loads_untrusted, nesting_depth
+
+LIMIT = 64 * 1024
+
+
+def deep(levels: int) -> bytes:
+    return b'{"request_id": "d", "args": {"a": ' + b"[" * levels + b"]" * levels + b"}}"
+
+
+def test_a_request_nested_thirty_two_thousand_deep_is_refused_naming_the_depth():
+    payload = deep(32_000)
+    assert len(payload) < LIMIT
+    with pytest.raises(UntrustedJsonError, match="nested 32002 levels deep; at most 8"):
+        loads_untrusted(payload, LIMIT, max_depth=8)
+
+
+def test_nesting_at_the_limit_is_parsed():
+    assert loads_untrusted(deep(6), LIMIT, max_depth=8)["args"]["a"] == [[[[[[]]]]]]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    payload = json.dumps({"text": "[[[[{{{{" * 100, "q": 'a \\" [[[ "'}).encode()
+    assert nesting_depth(payload) == 1
+    assert loads_untrusted(payload, LIMIT, max_depth=2)["text"].startswith("[[[[")
+
+
+@pytest.mark.parametrize("payload", [b'{"x": NaN}', b'{"x": Infinity}', b'{"x": -Infinity}'])
+def test_non_finite_constants_are_refused(payload):
+    with pytest.raises(UntrustedJsonError, match="is not a number this agent accepts"):
+        loads_untrusted(payload, LIMIT)
+
+
+def test_a_float_beyond_double_range_is_refused_not_turned_into_infinity():
+    with pytest.raises(UntrustedJsonError, match="out of range"):
+        loads_untrusted(b'{"limit": 1e400}', LIMIT)
+
+
+def test_an_integer_longer_than_pythons_digit_limit_is_a_clear_error():
+    with pytest.raises(UntrustedJsonError, match="not JSON"):
+        loads_untrusted(b'{"n": ' + b"9" * 5000 + b"}", LIMIT)
+
+
+def test_non_utf8_bytes_are_refused_with_the_offset():
+    with pytest.raises(UntrustedJsonError, match="not UTF-8 \\(byte 10\\)"):
+        loads_untrusted(b'{"name": "\xff"}', LIMIT)
+
+
+def test_oversized_payloads_are_refused_before_they_are_scanned():
+    with pytest.raises(UntrustedJsonError, match="exceeds the limit of 10"):
+        loads_untrusted(b"[" * 11, 10)
+
+
+@settings(max_examples=500, deadline=None)
+@given(payload=st.binary(max_size=400) | st.text(alphabet='[]{}",:\\0123456789eE.-+ aNInfity', max_size=400).map(
+    str.encode))
+def test_any_bytes_give_a_value_or_the_module_error(payload):
+    try:
+        loads_untrusted(payload, LIMIT, max_depth=4)
+    except UntrustedJsonError as exc:
+        assert str(exc)
