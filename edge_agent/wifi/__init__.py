@@ -9,9 +9,12 @@ from __future__ import annotations
 
 
 class ParseError(ValueError):
-    """The text is not the named command's output at all: empty, an error message, or another command's reply.
+    """The text is not the named command's output at all: empty, an error message, or another command's reply;
+    or it holds what no real output could (a line of megabytes, a number of thousands of digits), and
+    `command` names the field where that was found.
 
-    Odd but recognisable output never raises; it parses with None fields and notes.
+    Odd but recognisable output never raises; it parses with None fields and notes. Parsers of several blocks
+    (stations, survey entries, BSSs, table rows) skip a block that raises, note it and count it in `skipped`.
     """
 
     def __init__(self, command: str, reason: str):

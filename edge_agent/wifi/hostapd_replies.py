@@ -20,12 +20,13 @@ from edge_agent.wifi.fields import (
     first_number,
     header_blocks,
     line_fields,
+    readable_items,
 )
 
-_BSS_KEY = re.compile(r"(?P<name>bss|bssid|ssid|num_sta)\[(?P<index>\d+)\]")
+# A radio has at most a few dozen BSSs: an index of more than four digits is no BSS of it.
+_BSS_KEY = re.compile(r"(?P<name>bss|bssid|ssid|num_sta)\[(?P<index>[0-9]{1,4})\]")
 # Each reply starts with the station's MAC on a line of its own.
 _STA_HEADER = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}$", re.IGNORECASE)
-_FLAG = re.compile(r"\[([^\]]+)\]")
 # hostapd's *_oper_chwidth: 0 = 20 or 40 MHz (then secondary_channel decides), 1 = 80, 2 = 160, 3 = 80+80,
 # 4 = 320. 80+80 counts as the 160 MHz of spectrum it occupies.
 _OPER_CHWIDTH_MHZ = {1: 80, 2: 160, 3: 160, 4: 320}
@@ -92,6 +93,7 @@ class HostapdStations:
 
     stations: tuple[HostapdStation, ...]
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # station replies no real hostapd could send; the notes say why
 
 
 def parse_status(text: str) -> HostapdStatus:
@@ -99,13 +101,13 @@ def parse_status(text: str) -> HostapdStatus:
     fields = command_reply_fields(text, "hostapd STATUS", _STATUS_KEYS)
     notes: list[str] = []
     freq = checked_freq(fields.get("freq"), "radio freq", notes)
-    channel = channel_for_freq(freq) if freq is not None else first_int(fields.get("channel"))
+    channel = channel_for_freq(freq) if freq is not None else first_int(fields.get("channel"), "radio channel")
     return HostapdStatus(
         state=fields.get("state"),
         freq_mhz=freq,
         channel=channel,
         width_mhz=_width_mhz(fields),
-        max_tx_power_dbm=first_number(fields.get("max_txpower")),
+        max_tx_power_dbm=first_number(fields.get("max_txpower"), "radio max_txpower"),
         bsses=_bsses(fields, notes),
         notes=tuple(notes),
     )
@@ -119,27 +121,28 @@ def parse_sta_replies(text: str) -> HostapdStations:
     """
     blocks = header_blocks(text, _STA_HEADER, "hostapd STA-FIRST/STA-NEXT", "station MAC", empty_means_none=True)
     notes: list[str] = []
-    stations = tuple(_station(header.group(), body, notes) for header, body in blocks)
-    return HostapdStations(stations, tuple(notes))
+    stations = readable_items(blocks, lambda block, n: _station(block[0].group(), block[1], n),
+                              lambda block: f"station {block[0].group()}", notes)
+    return HostapdStations(stations, tuple(notes), len(blocks) - len(stations))
 
 
 def _station(mac: str, body: list[str], notes: list[str]) -> HostapdStation:
-    fields = line_fields(body, "=")
     who = f"station {mac}"
+    fields = line_fields(body, "=", who)
 
     def count(key: str) -> int | None:
         return checked_count(fields.get(key), f"{who} {key}", notes)
 
     def rate(key: str) -> float | None:
         # "<rate in 100 kbit/s>[ mcs N][ vhtmcs N][ shortGI]..."
-        tenths = first_int(fields.get(key))
+        tenths = first_int(fields.get(key), f"{who} {key}")
         return checked_rate(None if tenths is None else tenths / 10, f"{who} {key}", notes)
 
     return HostapdStation(
         mac=mac.lower(),
-        flags=tuple(_FLAG.findall(fields.get("flags", ""))),
-        aid=first_int(fields.get("aid")),
-        signal_dbm=checked_level(first_number(fields.get("signal")), f"{who} signal", notes),
+        flags=_flags(fields.get("flags", "")),
+        aid=first_int(fields.get("aid"), f"{who} aid"),
+        signal_dbm=checked_level(first_number(fields.get("signal"), f"{who} signal"), f"{who} signal", notes),
         inactive_ms=count("inactive_msec"),
         connected_s=count("connected_time"),
         rx_bytes=count("rx_bytes"),
@@ -151,13 +154,23 @@ def _station(mac: str, body: list[str], notes: list[str]) -> HostapdStation:
     )
 
 
+def _flags(text: str) -> tuple[str, ...]:
+    """ "[AUTH][ASSOC][AUTHORIZED]" -> ("AUTH", "ASSOC", "AUTHORIZED"), in one pass over the text."""
+    flags = []
+    for piece in text.split("]")[:-1]:  # the text after the last ']' closes no flag
+        _, opened, name = piece.partition("[")
+        if opened and name:
+            flags.append(name)
+    return tuple(flags)
+
+
 def _width_mhz(fields: dict[str, str]) -> int | None:
     for enabled_key, chwidth_key in _CHWIDTH_KEYS:
         if fields.get(enabled_key) == "1" and chwidth_key in fields:
-            width = _OPER_CHWIDTH_MHZ.get(first_int(fields[chwidth_key]) or 0)
+            width = _OPER_CHWIDTH_MHZ.get(first_int(fields[chwidth_key], f"radio {chwidth_key}") or 0)
             if width is not None:
                 return width
-    secondary = first_int(fields.get("secondary_channel"))
+    secondary = first_int(fields.get("secondary_channel"), "radio secondary_channel")
     if secondary is None:
         return None
     return 40 if secondary != 0 else 20

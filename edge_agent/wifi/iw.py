@@ -14,12 +14,15 @@ from edge_agent.wifi.fields import (
     checked_count,
     checked_freq,
     checked_level,
+    checked_line,
     checked_mac,
     checked_rate,
     first_int,
     first_number,
     header_blocks,
     line_fields,
+    number_text,
+    readable_items,
     split_field,
     width_mhz,
 )
@@ -36,17 +39,18 @@ _INFO_HEADER = re.compile(r"Interface\s+(?P<interface>\S+)")
 _STATION_HEADER = re.compile(rf"Station\s+(?P<mac>{_MAC_LIKE}){_ON_INTERFACE}", re.I)
 _SURVEY_HEADER = re.compile(r"Survey data from\s+(?P<interface>\S+)")
 _BSS_HEADER = re.compile(rf"BSS\s+(?P<bssid>{_MAC_LIKE}){_ON_INTERFACE}", re.I)
-# "channel 11 (2462 MHz), width: 20 MHz, center1: 2462 MHz[, center2: ...]"
+# "channel 11 (2462 MHz), width: 20 MHz, center1: 2462 MHz[, center2: ...]". Matched from the value's start
+# only, and everything after the frequency is optional, so a failed match gives each run back once.
 _INFO_CHANNEL = re.compile(
-    r"(?P<channel>\d+)\s*\((?P<freq>[\d.]+)\s*MHz\)"
+    r"(?P<channel>[0-9]+)\s*\((?P<freq>[0-9.]+)\s*MHz\)"
     r"(?:,\s*width:\s*(?P<width>[^,]+))?"
-    r"(?:,\s*center1:\s*(?P<center1>[\d.]+)\s*MHz)?"
-    r"(?:,\s*center2:\s*(?P<center2>[\d.]+)\s*MHz)?"
+    r"(?:,\s*center1:\s*(?P<center1>[0-9.]+)\s*MHz)?"
+    r"(?:,\s*center2:\s*(?P<center2>[0-9.]+)\s*MHz)?"
 )
-# "282 bytes (2 packets)"
-_BYTES_PACKETS = re.compile(r"(?P<bytes>\d+)\s*bytes\s*\((?P<packets>\d+)\s*packets\)")
+# "282 bytes (2 packets)", matched from the value's start only (a search would retry inside a digit run)
+_BYTES_PACKETS = re.compile(r"(?P<bytes>[0-9]+)\s*bytes\s*\((?P<packets>[0-9]+)\s*packets\)")
 # "-14 [-17, -18] dBm": the combined signal, then one per receive chain
-_SIGNAL_CHAINS = re.compile(r"(?P<total>[-+]?\d+(?:\.\d+)?)\s*(?:\[(?P<chains>[^\]]*)\])?")
+_SIGNAL_CHAINS = re.compile(r"(?P<total>[-+]?[0-9]+(?:\.[0-9]+)?)\s*(?:\[(?P<chains>[^\]]*)\])?")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class StationDump:
 
     stations: tuple[Station, ...]
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # station blocks no real output could hold; the notes say why
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ class SurveyDump:
 
     entries: tuple[SurveyEntry, ...]
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # entries no real output could hold; the notes say why
 
     @property
     def in_use(self) -> SurveyEntry | None:
@@ -165,6 +171,7 @@ class ScanResult:
 
     bsses: tuple[ScanBss, ...]
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # BSS blocks no real output could hold; the notes say why
 
 
 def parse_link(text: str) -> Link:
@@ -174,10 +181,10 @@ def parse_link(text: str) -> Link:
     blocks = header_blocks(text, _LINK_HEADER, "iw dev link", "'Connected to' or 'Not connected.'")
     header, body = blocks[0]
     notes: list[str] = []
-    fields = line_fields(body, ":")
+    fields = line_fields(body, ":", "iw dev link")
     freq = checked_freq(fields.get("freq"), "link freq", notes)
-    rx_bytes, rx_packets = _bytes_packets(fields.get("RX"))
-    tx_bytes, tx_packets = _bytes_packets(fields.get("TX"))
+    rx_bytes, rx_packets = _bytes_packets(fields.get("RX"), "link RX")
+    tx_bytes, tx_packets = _bytes_packets(fields.get("TX"), "link TX")
     return Link(
         connected=header["state"].lower() != "authenticated with",
         bssid=checked_mac(header["bssid"], "link BSSID", notes),
@@ -185,13 +192,13 @@ def parse_link(text: str) -> Link:
         ssid=fields.get("SSID"),
         freq_mhz=freq,
         channel=channel_for_freq(freq),
-        signal_dbm=checked_level(first_number(fields.get("signal")), "link signal", notes),
+        signal_dbm=checked_level(first_number(fields.get("signal"), "link signal"), "link signal", notes),
         rx_bytes=rx_bytes,
         rx_packets=rx_packets,
         tx_bytes=tx_bytes,
         tx_packets=tx_packets,
-        rx_bitrate_mbps=checked_rate(first_number(fields.get("rx bitrate")), "link rx bitrate", notes),
-        tx_bitrate_mbps=checked_rate(first_number(fields.get("tx bitrate")), "link tx bitrate", notes),
+        rx_bitrate_mbps=_rate(fields.get("rx bitrate"), "link rx bitrate", notes),
+        tx_bitrate_mbps=_rate(fields.get("tx bitrate"), "link tx bitrate", notes),
         notes=tuple(notes),
     )
 
@@ -201,7 +208,7 @@ def parse_info(text: str) -> InterfaceInfo:
     [(header, body), *_] = header_blocks(text, _INFO_HEADER, "iw dev info", "'Interface <name>'")
     fields: dict[str, str] = {}
     for line in body:
-        key, _, value = line.strip().partition(" ")
+        key, _, value = checked_line(line, "iw dev info").strip().partition(" ")
         fields.setdefault(key, value.strip())
     notes: list[str] = []
     channel_match = _INFO_CHANNEL.match(fields.get("channel", ""))
@@ -209,17 +216,17 @@ def parse_info(text: str) -> InterfaceInfo:
     freq = checked_freq(channel_fields.get("freq"), "interface freq", notes)
     return InterfaceInfo(
         interface=header["interface"],
-        ifindex=first_int(fields.get("ifindex")),
+        ifindex=first_int(fields.get("ifindex"), "interface ifindex"),
         addr=checked_mac(fields.get("addr"), "interface addr", notes),
         ssid=fields.get("ssid"),
         mode=fields.get("type"),
-        wiphy=first_int(fields.get("wiphy")),
+        wiphy=first_int(fields.get("wiphy"), "interface wiphy"),
         channel=channel_for_freq(freq),
         freq_mhz=freq,
-        width_mhz=width_mhz(channel_fields.get("width")),
+        width_mhz=width_mhz(channel_fields.get("width"), "interface width"),
         center1_mhz=checked_freq(channel_fields.get("center1"), "interface center1", notes),
         center2_mhz=checked_freq(channel_fields.get("center2"), "interface center2", notes),
-        tx_power_dbm=first_number(fields.get("txpower")),
+        tx_power_dbm=first_number(fields.get("txpower"), "interface txpower"),
         notes=tuple(notes),
     )
 
@@ -228,39 +235,45 @@ def parse_station_dump(text: str) -> StationDump:
     """Parse `iw dev X station dump` (or `station get`)."""
     blocks = header_blocks(text, _STATION_HEADER, "iw dev station dump", "'Station <MAC>'", empty_means_none=True)
     notes: list[str] = []
-    stations = tuple(_station(header, body, notes) for header, body in blocks)
-    return StationDump(stations, tuple(notes))
+    stations = readable_items(blocks, lambda block, n: _station(*block, n), _block_name, notes)
+    return StationDump(stations, tuple(notes), len(blocks) - len(stations))
 
 
 def parse_survey_dump(text: str) -> SurveyDump:
     """Parse `iw dev X survey dump`; drivers without counters print only the frequency lines."""
     blocks = header_blocks(text, _SURVEY_HEADER, "iw dev survey dump", "'Survey data from <interface>'")
     notes: list[str] = []
-    entries = tuple(_survey_entry(body, notes) for _, body in blocks)
-    return SurveyDump(entries, tuple(notes))
+    entries = readable_items(blocks, lambda block, n: _survey_entry(*block, n), _block_name, notes)
+    return SurveyDump(entries, tuple(notes), len(blocks) - len(entries))
 
 
 def parse_scan(text: str) -> ScanResult:
     """Parse `iw dev X scan` or `iw dev X scan dump`: each neighbour's channel, signal and width."""
     blocks = header_blocks(text, _BSS_HEADER, "iw dev scan", "'BSS <BSSID>'", empty_means_none=True)
     notes: list[str] = []
-    bsses = tuple(_scan_bss(header, body, notes) for header, body in blocks)
-    return ScanResult(bsses, tuple(notes))
+    bsses = readable_items(blocks, lambda block, n: _scan_bss(*block, n), _block_name, notes)
+    return ScanResult(bsses, tuple(notes), len(blocks) - len(bsses))
+
+
+def _block_name(block: tuple[re.Match[str], list[str]]) -> str:
+    return block[0].group()  # the header line: "Station 02:00:00:00:00:01 (on wlan0)"
 
 
 def _station(header: re.Match[str], body: list[str], notes: list[str]) -> Station:
     who = f"station {header['mac']}"
     mac = checked_mac(header["mac"], f"{who} MAC", notes)
-    fields = line_fields(body, ":")
-    signal, chains = _signal_with_chains(fields.get("signal"), f"{who} signal", notes)
-    signal_avg, _ = _signal_with_chains(fields.get("signal avg"), f"{who} signal avg", notes)
+    fields = line_fields(body, ":", who)
+    signal, chains = _signal_with_chains(_with_unit(fields.get("signal"), "dBm", f"{who} signal", notes),
+                                         f"{who} signal", notes)
+    signal_avg, _ = _signal_with_chains(_with_unit(fields.get("signal avg"), "dBm", f"{who} signal avg", notes),
+                                        f"{who} signal avg", notes)
     authorized = fields.get("authorized")
 
     def count(key: str) -> int | None:
         return checked_count(fields.get(key), f"{who} {key}", notes)
 
     def rate(key: str) -> float | None:
-        return checked_rate(first_number(fields.get(key)), f"{who} {key}", notes)
+        return _rate(fields.get(key), f"{who} {key}", notes)
 
     return Station(
         mac=mac,
@@ -289,30 +302,33 @@ def _signal_with_chains(
     match = _SIGNAL_CHAINS.match(text or "")
     if match is None:
         return None, ()
-    total = checked_level(float(match["total"]), what, notes)
+    total = checked_level(float(number_text(match["total"], what)), what, notes)
     chain_texts = (match["chains"] or "").split(",")
     chains = tuple(
-        checked_level(first_number(chain), f"{what} chain {index}", notes)
+        checked_level(first_number(chain, what), f"{what} chain {index}", notes)
         for index, chain in enumerate(chain_texts)
         if chain.strip()
     )
     return total, chains
 
 
-def _survey_entry(body: list[str], notes: list[str]) -> SurveyEntry:
-    fields = line_fields(body, ":")
+def _survey_entry(header: re.Match[str], body: list[str], notes: list[str]) -> SurveyEntry:
+    fields = line_fields(body, ":", f"survey of {header['interface']}")
     frequency = fields.get("frequency")
     freq = checked_freq(frequency, "survey frequency", notes)
     who = f"survey {freq if freq is not None else frequency} MHz"
 
     def duration(key: str) -> int | None:
-        return checked_count(fields.get(f"channel {key} time"), f"{who} {key} time", notes)
+        what = f"{who} {key} time"
+        return checked_count(_with_unit(fields.get(f"channel {key} time"), "ms", what, notes), what, notes)
+
+    noise = _with_unit(fields.get("noise"), "dBm", f"{who} noise", notes)
 
     return SurveyEntry(
         freq_mhz=freq,
         channel=channel_for_freq(freq),
         in_use="[in use]" in (frequency or ""),
-        noise_dbm=checked_level(first_number(fields.get("noise")), f"{who} noise", notes),
+        noise_dbm=checked_level(first_number(noise, f"{who} noise"), f"{who} noise", notes),
         active_ms=duration("active"),
         busy_ms=duration("busy"),
         receive_ms=duration("receive"),
@@ -323,7 +339,7 @@ def _survey_entry(body: list[str], notes: list[str]) -> SurveyEntry:
 def _scan_bss(header: re.Match[str], body: list[str], notes: list[str]) -> ScanBss:
     who = f"BSS {header['bssid']}"
     bssid = checked_mac(header["bssid"], f"{who} BSSID", notes)
-    top, sections = _scan_sections(body)
+    top, sections = _scan_sections([checked_line(line, who) for line in body])
     freq = checked_freq(top.get("freq"), f"{who} freq", notes)
     return ScanBss(
         bssid=bssid,
@@ -362,21 +378,21 @@ def _scan_signal(text: str | None, what: str, notes: list[str]) -> float | None:
         # NL80211_BSS_SIGNAL_UNSPEC: a driver-defined 0-100 scale, not dBm.
         notes.append(f"{what} {text} is in driver units, not dBm")
         return None
-    return checked_level(first_number(text), what, notes)
+    return checked_level(first_number(text, what), what, notes)
 
 
 def _bss_width(sections: dict[str, dict[str, str]], freq: int | None, who: str, notes: list[str]) -> int | None:
     """The BSS's operating width from the newest operation element it carries."""
     for element in ("eht operation", "he operation"):
         # Only 6 GHz BSSs put a channel width in HE Operation; EHT Operation carries up to 320 MHz.
-        width = width_mhz(sections.get(element, {}).get("channel width"))
+        width = width_mhz(sections.get(element, {}).get("channel width"), f"{who} {element} channel width")
         if width is not None:
             return width
     vht = sections.get("vht operation", {})
-    vht_code = first_int(vht.get("channel width"))
+    vht_code = first_int(vht.get("channel width"), f"{who} VHT channel width")
     if vht_code == 1:
         # A non-zero second segment with code 1 is how current APs announce 160 and 80+80 MHz.
-        return 160 if first_int(vht.get("center freq segment 2")) else 80
+        return 160 if first_int(vht.get("center freq segment 2"), f"{who} VHT segment 2") else 80
     if vht_code in (2, 3):
         return 160
     ht = sections.get("ht operation")
@@ -392,11 +408,24 @@ def _bss_width(sections: dict[str, dict[str, str]], freq: int | None, who: str, 
     return 20
 
 
-def _bytes_packets(text: str | None) -> tuple[int | None, int | None]:
-    match = _BYTES_PACKETS.search(text or "")
+def _with_unit(text: str | None, unit: str, what: str, notes: list[str]) -> str | None:
+    """`text` if it ends in the unit iw always prints after this value; else None and a note, because the line
+    was cut short (a truncated "-92 dBm" can read "-9") and its number cannot be trusted."""
+    if text is None or text.endswith(unit):
+        return text
+    notes.append(f"{what} {text[:40]!r} lacks its unit {unit!r}: the line was cut short")
+    return None
+
+
+def _rate(text: str | None, what: str, notes: list[str]) -> float | None:
+    return checked_rate(first_number(text, what), what, notes)
+
+
+def _bytes_packets(text: str | None, what: str) -> tuple[int | None, int | None]:
+    match = _BYTES_PACKETS.match(text or "")
     if match is None:
         return None, None
-    return int(match["bytes"]), int(match["packets"])
+    return int(number_text(match["bytes"], what)), int(number_text(match["packets"], what))
 
 
 def _indent(line: str) -> int:

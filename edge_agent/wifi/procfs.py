@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 
 from edge_agent.wifi import ParseError
-from edge_agent.wifi.fields import checked_count, checked_level, first_number
+from edge_agent.wifi.fields import MAX_LINE_CHARS, checked_count, checked_level, first_number, readable_items
 
 # The kernel prints "%6s: %04x  %3d%c  %3d%c  %3d%c  ...": a name padded to six characters (a longer one runs
 # into the margin, "wlp5s0:"), hex status, then link/level/noise each followed by '.' when the driver updated it.
-_ROW = re.compile(r"(?P<interface>[^\s:]+):\s+(?P<status>[0-9a-fA-F]{4})\s+(?P<values>[-+]?\d.*)")
+# Fully anchored, one quantifier per run of characters: a row that does not match fails in one pass.
+_ROW = re.compile(r"(?P<interface>[^\s:]+):\s+(?P<status>[0-9a-fA-F]{4})\s+(?P<values>[-+]?[0-9].*)")
 # Only the wireless table's second header line names these columns; /proc/net/dev's starts "Inter-|" too.
 _HEADER_COLUMNS = "link level noise"
 _COUNTERS = ("discarded_nwid", "discarded_crypt", "discarded_frag", "discarded_retry", "discarded_misc",
@@ -41,21 +42,28 @@ class WirelessTable:
 
     interfaces: tuple[WirelessInterface, ...]
     notes: tuple[str, ...] = ()
+    skipped: int = 0  # rows no real table could hold; the notes say why
 
 
 def parse_proc_net_wireless(text: str) -> WirelessTable:
     """Parse the contents of /proc/net/wireless."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    notes: list[str] = []
+    long_lines = [line for line in lines if len(line) > MAX_LINE_CHARS]
+    for line in long_lines:
+        notes.append(f"a line of {len(line)} characters skipped: no real row is longer than {MAX_LINE_CHARS}")
+    lines = [line for line in lines if len(line) <= MAX_LINE_CHARS]
     rows = [
         match for match in map(_ROW.fullmatch, lines)
         if match is not None and len(match["values"].split()) <= _MAX_COLUMNS
     ]
     has_header = any(_HEADER_COLUMNS in line for line in lines)
-    if not rows and not has_header:
+    if not rows and not has_header and not long_lines:
         reason = "empty output" if not lines else "neither the wireless header nor an interface row"
         raise ParseError("/proc/net/wireless", reason)
-    notes: list[str] = []
-    return WirelessTable(tuple(_interface(row, notes) for row in rows), tuple(notes))
+    interfaces = readable_items(rows, _interface, lambda row: f"row of {row['interface']}", notes)
+    skipped = len(long_lines) + len(rows) - len(interfaces)
+    return WirelessTable(interfaces, tuple(notes), skipped)
 
 
 def _interface(row: re.Match[str], notes: list[str]) -> WirelessInterface:
@@ -70,8 +78,8 @@ def _interface(row: re.Match[str], notes: list[str]) -> WirelessInterface:
     return WirelessInterface(
         interface=name,
         status=int(row["status"], 16),
-        link_quality=first_number(link),
-        signal_dbm=checked_level(first_number(level), f"{name} signal level", notes),
-        noise_dbm=checked_level(first_number(noise), f"{name} noise level", notes),
+        link_quality=first_number(link, f"{name} link quality"),
+        signal_dbm=checked_level(first_number(level, f"{name} signal level"), f"{name} signal level", notes),
+        noise_dbm=checked_level(first_number(noise, f"{name} noise level"), f"{name} noise level", notes),
         **counters,
     )

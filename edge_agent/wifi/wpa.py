@@ -71,7 +71,7 @@ def parse_status(text: str) -> WpaStatus:
         channel=channel_for_freq(freq),
         mode=fields.get("mode"),
         key_mgmt=fields.get("key_mgmt"),
-        wifi_generation=first_int(fields.get("wifi_generation")),
+        wifi_generation=first_int(fields.get("wifi_generation"), "uplink wifi_generation"),
         ip_address=fields.get("ip_address"),
         address=checked_mac(fields.get("address"), "uplink address", notes),
         notes=tuple(notes),
@@ -84,17 +84,18 @@ def parse_signal_poll(text: str) -> WpaSignal:
     notes: list[str] = []
     freq = checked_freq(fields.get("FREQUENCY"), "uplink FREQUENCY", notes)
     width_text = fields.get("WIDTH")
-    width = width_mhz(width_text)
+    width = width_mhz(width_text, "uplink WIDTH")
     if width_text is not None and width is None:
         notes.append(f"uplink WIDTH {width_text!r} is not a channel width")
 
     def level(key: str) -> float | None:
-        return checked_level(first_number(fields.get(key)), f"uplink {key}", notes)
+        return checked_level(first_number(fields.get(key), f"uplink {key}"), f"uplink {key}", notes)
 
     return WpaSignal(
         rssi_dbm=level("RSSI"),
         noise_dbm=level("NOISE"),
-        link_speed_mbps=checked_rate(first_number(fields.get("LINKSPEED")), "uplink LINKSPEED", notes),
+        link_speed_mbps=checked_rate(first_number(fields.get("LINKSPEED"), "uplink LINKSPEED"), "uplink LINKSPEED",
+                                     notes),
         freq_mhz=freq,
         channel=channel_for_freq(freq),
         width_mhz=width,
