@@ -3,10 +3,13 @@ premises elsewhere)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from edge_agent.model import Sample
+from edge_agent.model import MetricValue, Sample
+
+log = logging.getLogger(__name__)
 
 
 class RadioUnavailable(Exception):
@@ -85,6 +88,13 @@ def retry_ratios(before: StationStatus | None, after: StationStatus) -> tuple[fl
 
 
 class WifiCollector:
+    """A radio sample per collection, plus per-station and neighbour samples from backends that read them.
+
+    Optional backend methods: `stations(interface)`, `neighbours(interface)` (None when no scan is due) - each
+    may raise RadioUnavailable, which costs only that part of the collection - and `take_parse_errors(interface)`,
+    reported as the radio sample's `parse_errors`: reply blocks skipped as unreadable during the collection.
+    """
+
     name = "wifi"
 
     def __init__(self, interval_s: float, interface: str, backend: RadioBackend):
@@ -92,22 +102,43 @@ class WifiCollector:
         self.interface = interface
         self.backend = backend
         self._previous: dict[str, StationStatus] = {}
+        self._failing: dict[str, str] = {}  # what last failed, so a lasting failure is logged once
 
     def collect(self, mono: float, ts: float) -> list[Sample]:
         try:
             status = self.backend.radio_status(self.interface)
         except RadioUnavailable as exc:
             return [Sample("wifi.radio", self.interface, {"available": False, "error": str(exc)}, mono, ts)]
-        samples = [Sample("wifi.radio", self.interface, asdict(status), mono, ts)]
-        read_stations = getattr(self.backend, "stations", None)  # backends without per-station data skip this
-        if read_stations is not None:
+        radio_metrics: dict[str, MetricValue] = asdict(status)
+        samples: list[Sample] = []
+        # Backends without per-station data or scans skip those; one that fails loses only that part.
+        stations = self._optional_read("stations")
+        if stations is not None:
             band_ghz = 2.4 if status.freq_mhz < 3000 else 5 if status.freq_mhz < 5950 else 6
-            samples += self._station_samples(read_stations(self.interface), band_ghz, mono, ts)
-        read_neighbours = getattr(self.backend, "neighbours", None)
-        neighbours = read_neighbours(self.interface) if read_neighbours is not None else None
+            samples += self._station_samples(stations, band_ghz, mono, ts)
+        neighbours = self._optional_read("neighbours")
         if neighbours is not None:  # None: no fresh scan this round (scans are rate-limited)
             samples.append(Sample("wifi.neighbours", self.interface, neighbour_summary(neighbours), mono, ts))
-        return samples
+        take_parse_errors = getattr(self.backend, "take_parse_errors", None)
+        if take_parse_errors is not None:
+            # Station blocks, survey entries and scan entries skipped as unreadable during this collection.
+            radio_metrics["parse_errors"] = take_parse_errors(self.interface)
+        return [Sample("wifi.radio", self.interface, radio_metrics, mono, ts), *samples]
+
+    def _optional_read(self, part: str) -> Any:
+        """The backend's `part` reading (None without one); a failure is logged once while it lasts."""
+        read = getattr(self.backend, part, None)
+        if read is None:
+            return None
+        try:
+            result = read(self.interface)
+        except RadioUnavailable as exc:
+            if self._failing.get(part) != str(exc):
+                log.warning("wifi %s on %s: %s", part, self.interface, exc)
+                self._failing[part] = str(exc)
+            return None
+        self._failing.pop(part, None)
+        return result
 
     def _station_samples(self, stations: list[StationStatus], band_ghz: float, mono: float, ts: float) -> list[Sample]:
         samples, current = [], {}

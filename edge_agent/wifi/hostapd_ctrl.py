@@ -43,13 +43,20 @@ class HostapdControl:
             self.close()
             raise HostapdError(f"cannot reach hostapd at {self.path}: {exc.strerror or exc}") from None
 
-    def request(self, command: str) -> str:
-        """Send one command and return hostapd's reply text (events that arrive meanwhile are queued)."""
+    def request(self, command: str, deadline: float | None = None) -> str:
+        """Send one command and return hostapd's reply text (events that arrive meanwhile are queued).
+
+        Sending and waiting together take at most `timeout_s`, or until `deadline` (monotonic) if that is sooner.
+        """
+        deadline = min(time.monotonic() + self.timeout_s, float("inf") if deadline is None else deadline)
+        # A hostapd that stopped reading leaves its queue full, and a send into it would block for ever.
+        self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
             self._sock.send(command.encode())
+        except TimeoutError:
+            raise HostapdError(f"{command}: hostapd took no command within {self.timeout_s:g} s") from None
         except OSError as exc:
             raise HostapdError(f"{command}: cannot send to {self.path}: {exc.strerror or exc}") from None
-        deadline = time.monotonic() + self.timeout_s
         while True:
             message = self._receive(deadline, command)
             if message.startswith("<") and ">" in message[:4]:
@@ -81,16 +88,25 @@ class HostapdControl:
             return False
 
     def status(self) -> HostapdStatus:
-        return parse_status(self.request("STATUS"))
+        """The radio's STATUS. An empty reply is hostapd not answering (HostapdError); a reply that is no
+        STATUS reply is ParseError."""
+        reply = self.request("STATUS")
+        if not reply.strip():
+            raise HostapdError("STATUS: empty reply, hostapd is not answering")
+        return parse_status(reply)
 
     def stations(self, limit: int = 512) -> HostapdStations:
-        """Every associated station, walking STA-FIRST / STA-NEXT (the daemon has no ALL_STA)."""
+        """Every associated station, walking STA-FIRST / STA-NEXT (the daemon has no ALL_STA).
+
+        The whole walk takes at most `timeout_s`: a hostapd answering each step slowly cannot stretch it.
+        """
+        deadline = time.monotonic() + self.timeout_s
         replies = []
-        reply = self.request("STA-FIRST")
+        reply = self.request("STA-FIRST", deadline)
         while reply.strip() and not reply.startswith(("FAIL", "UNKNOWN")) and len(replies) < limit:
             replies.append(reply)
             mac = reply.splitlines()[0].strip()
-            reply = self.request(f"STA-NEXT {mac}")
+            reply = self.request(f"STA-NEXT {mac}", deadline)
         return parse_sta_replies("".join(r if r.endswith("\n") else r + "\n" for r in replies))
 
     def attach(self) -> None:

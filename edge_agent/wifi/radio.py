@@ -3,6 +3,10 @@ channel's busy time and noise floor.
 
 Busy time is a ratio of two survey readings (the counters are cumulative); the first reading of an interface
 has none yet. Counter resets give None, never a negative or >100 % ratio (survey.channel_load).
+
+Every call out (a command, the control socket) is bounded in time, and every way it can fail - a timeout, a
+dead socket, an empty or unreadable reply - leaves this module as RadioUnavailable. Blocks of a reply that
+no real output could hold are skipped by the parsers and counted (`take_parse_errors`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
@@ -20,12 +25,21 @@ from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.iw import SurveyEntry, parse_scan, parse_station_dump, parse_survey_dump
 from edge_agent.wifi.survey import channel_load
 
+_Parsed = TypeVar("_Parsed")
 
-def run_command(argv: list[str]) -> str:
-    """A command's standard output; raises OSError with its error output when it fails."""
-    result = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+
+def run_command(argv: list[str], timeout_s: float = 5.0) -> str:
+    """A command's standard output; raises RadioUnavailable when it cannot run, fails or outlives `timeout_s`."""
+    command = " ".join(argv)
+    try:
+        # Undecodable bytes (a corrupt SSID) become U+FFFD: the parsers judge the text, not the decoder.
+        result = subprocess.run(argv, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s") from None
+    except OSError as exc:
+        raise RadioUnavailable(f"{command} cannot run: {exc.strerror or exc}") from None
     if result.returncode != 0:
-        raise OSError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
+        raise RadioUnavailable(f"{command} failed ({result.returncode}): {result.stderr.strip()[:200]}")
     return result.stdout
 
 
@@ -50,6 +64,7 @@ class HostapdRadio:
         self._dumps: dict[str, tuple[list[SurveyEntry], list[SurveyEntry]]] = {}  # (previous, latest)
         self._last_scan: dict[str, float] = {}
         self._neighbours: dict[str, list[NeighbourNetwork]] = {}
+        self._parse_errors: dict[str, int] = {}
         self.scan_interval_s = scan_interval_s
         self.restart_on_channel = restart_on_channel
 
@@ -62,11 +77,14 @@ class HostapdRadio:
         try:
             control = self._control(interface)
             status = control.status()
-            stations = control.stations().stations
-        except HostapdError as exc:
-            # hostapd restarted (new socket) or is gone: reconnect next time; the collector reports it.
+            replies = control.stations()
+        except (HostapdError, ParseError) as exc:
+            # hostapd restarted (new socket), is gone or answers nonsense: reconnect next time; the collector
+            # reports it.
             self._drop(interface)
             raise RadioUnavailable(str(exc)) from None
+        self._count_skipped(interface, replies.skipped)
+        stations = replies.stations
         survey = self._survey(interface)
         load = None
         if survey is not None:
@@ -84,11 +102,12 @@ class HostapdRadio:
         )
 
     def stations(self, interface: str) -> list[StationStatus]:
-        """Per-station link quality from `iw station dump` (hostapd's view lacks retry counters)."""
-        try:
-            dump = parse_station_dump(self._run(["iw", "dev", interface, "station", "dump"]))
-        except (OSError, ParseError):
-            return []
+        """Per-station link quality from `iw station dump` (hostapd's view lacks retry counters).
+
+        Raises RadioUnavailable when the dump cannot be read; a station block it cannot read is skipped.
+        """
+        dump = self._iw(parse_station_dump, interface, "station", "dump")
+        self._count_skipped(interface, dump.skipped)
         return [
             StationStatus(s.mac, s.signal_dbm if s.signal_dbm is not None else s.signal_avg_dbm, s.tx_bitrate_mbps,
                           s.rx_bitrate_mbps, s.tx_packets, s.tx_retries, s.tx_failed, s.inactive_ms, s.connected_s)
@@ -98,16 +117,15 @@ class HostapdRadio:
 
     def neighbours(self, interface: str) -> list[NeighbourNetwork] | None:
         """Other networks from `iw dev X scan`, at most once per `scan_interval_s`: a scan takes the radio off
-        its channel for a moment, which the stations feel. None when no scan is due or the scan failed."""
+        its channel for a moment, which the stations feel. None when no scan is due; RadioUnavailable when the
+        scan failed (the next is due an interval later all the same)."""
         now = time.monotonic()
         last = self._last_scan.get(interface)
         if last is not None and now - last < self.scan_interval_s:
             return None
         self._last_scan[interface] = now
-        try:
-            result = parse_scan(self._run(["iw", "dev", interface, "scan"]))
-        except (OSError, ParseError):
-            return None
+        result = self._iw(parse_scan, interface, "scan")
+        self._count_skipped(interface, result.skipped)
         networks = [NeighbourNetwork(b.bssid, b.channel, b.signal_dbm, b.width_mhz)
                     for b in result.bsses if b.channel is not None]
         self._neighbours[interface] = networks
@@ -117,18 +135,37 @@ class HostapdRadio:
         """The in-use channel's survey entry; None where the driver keeps no survey. Keeps the whole dump
         for channel scoring."""
         try:
-            dump = parse_survey_dump(self._run(["iw", "dev", interface, "survey", "dump"]))
-        except (OSError, ParseError):
+            dump = self._iw(parse_survey_dump, interface, "survey", "dump")
+        except RadioUnavailable:
             return None
+        self._count_skipped(interface, dump.skipped)
         previous = self._dumps.get(interface, ([], []))[1]
         self._dumps[interface] = (previous, list(dump.entries))
         return next((entry for entry in dump.entries if entry.in_use), None)
+
+    def take_parse_errors(self, interface: str) -> int:
+        """How many blocks of `interface`'s replies were skipped as unreadable since the last call."""
+        return self._parse_errors.pop(interface, 0)
+
+    def _iw(self, parse: Callable[[str], _Parsed], interface: str, *command: str) -> _Parsed:
+        """`iw dev <interface> <command>` parsed; RadioUnavailable when it fails or prints something else."""
+        argv = ["iw", "dev", interface, *command]
+        try:
+            return parse(self._run(argv))
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RadioUnavailable(f"{' '.join(argv)}: {exc}") from None
+        except ParseError as exc:
+            raise RadioUnavailable(f"{' '.join(argv)} printed no readable output: {exc}") from None
+
+    def _count_skipped(self, interface: str, skipped: int) -> None:
+        if skipped:
+            self._parse_errors[interface] = self._parse_errors.get(interface, 0) + skipped
 
     # ChannelRadio: what the switch_channel action needs.
     def current_channel(self, interface: str) -> int | None:
         try:
             return self._control(interface).status().channel
-        except HostapdError:
+        except (HostapdError, ParseError):
             self._drop(interface)
             return None
 
@@ -145,7 +182,7 @@ class HostapdRadio:
     def switch_channel(self, interface: str, channel: int) -> SwitchResult:
         try:
             return ChannelSwitcher(self._control(interface), self.restart_on_channel).switch(channel)
-        except HostapdError as exc:
+        except (HostapdError, ParseError) as exc:
             self._drop(interface)
             return SwitchResult("failed", None, channel, f"hostapd on {interface}: {exc}", 0, None)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from edge_agent.collectors.wifi import (
     NeighbourNetwork,
     RadioStatus,
@@ -11,6 +13,10 @@ from edge_agent.collectors.wifi import (
     neighbour_summary,
     retry_ratios,
 )
+from edge_agent.wifi.hostapd_replies import parse_sta_replies, parse_status
+from edge_agent.wifi.radio import HostapdRadio
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
 
 STATUS = RadioStatus(channel=11, freq_mhz=2462, width_mhz=20, noise_dbm=-92.0, busy_ratio=0.31,
                      tx_power_dbm=17.0, station_count=4)
@@ -106,3 +112,59 @@ def test_a_fresh_scan_becomes_a_neighbours_sample_and_no_scan_adds_nothing():
     first = [s for s in collector.collect(0.0, 0.0) if s.stream == "wifi.neighbours"]
     second = [s for s in collector.collect(5.0, 5.0) if s.stream == "wifi.neighbours"]
     assert first[0].metrics["networks"] == 1 and second == []
+
+
+class RecordedHostapd:
+    """hostapd's STATUS and station list as recorded on a real AP."""
+
+    def status(self):
+        return parse_status((DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text())
+
+    def stations(self):
+        return parse_sta_replies((DATA / "hostapd_cli_sta__plume-design_opensync.txt").read_text())
+
+    def close(self):
+        pass
+
+
+def test_a_collection_with_one_corrupt_station_block_reports_the_other_stations_and_counts_it():
+    good = "Station 02:00:00:00:00:0{n} (on wlan0)\n\tsignal:  \t-5{n} dBm\n\ttx packets:\t100\n"
+    corrupt = "Station 02:00:00:00:00:02 (on wlan0)\n\ttx packets:\t" + "9" * 5000 + "\n"
+    dump = good.format(n=1) + corrupt + good.format(n=3)
+    backend = HostapdRadio(Path("/run/hostapd"), scan_interval_s=1e9,
+                           run=lambda argv: dump if "station" in argv else "",
+                           connect=lambda directory, interface: RecordedHostapd())
+    samples = WifiCollector(5.0, "wlan0", backend).collect(0.0, 0.0)
+    stations = {s.subject: s.metrics["signal_dbm"] for s in samples if s.stream == "wifi.station"}
+    [radio] = [s for s in samples if s.stream == "wifi.radio"]
+    assert stations == {"02:00:00:00:00:01": -51.0, "02:00:00:00:00:03": -53.0}
+    assert radio.metrics["parse_errors"] == 1
+
+
+def test_stations_that_cannot_be_read_lose_that_round_only_and_keep_the_radio_sample():
+    class FlakyStations(RadioWithStations):
+        def stations(self, interface):
+            reading = self.readings.pop(0)
+            if reading is None:
+                raise RadioUnavailable("iw dev wlan1 station dump did not finish within 5 s")
+            return reading
+
+    collector = WifiCollector(5.0, "wlan1", FlakyStations([
+        [station("aa:00:00:00:00:01", 1000, 100)],
+        None,
+        [station("aa:00:00:00:00:01", 1400, 220)],
+    ]))
+    collector.collect(0.0, 0.0)
+    during = collector.collect(5.0, 5.0)
+    after = [s for s in collector.collect(10.0, 10.0) if s.stream == "wifi.station"]
+    assert [s.stream for s in during] == ["wifi.radio"]
+    assert after[0].metrics["retry_ratio"] == 0.3  # against the last reading that was read
+
+
+def test_a_scan_that_fails_adds_no_neighbours_sample_and_the_rest_is_reported():
+    class FailingScan(FakeRadio):
+        def neighbours(self, interface):
+            raise RadioUnavailable("iw dev wlan1 scan failed (240): Device or resource busy")
+
+    samples = WifiCollector(5.0, "wlan1", FailingScan()).collect(0.0, 0.0)
+    assert [s.stream for s in samples] == ["wifi.radio"]

@@ -25,8 +25,11 @@ class FakeHostapd:
                 return  # closed
             command = data.decode()
             self.commands.append(command)
-            for message in self.answer(command):
-                self.sock.sendto(message.encode(), client)
+            try:
+                for message in self.answer(command):
+                    self.sock.sendto(message.encode(), client)
+            except OSError:
+                return  # closed while answering, or the client is gone
 
     def close(self) -> None:
         self.sock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,49 @@ def test_the_client_socket_file_is_removed_on_close(fake):
     assert control.local_path.exists()
     control.close()
     assert not control.local_path.exists()
+
+
+def test_an_empty_status_reply_is_hostapd_not_answering(short_tmp: Path):
+    server = FakeHostapd(short_tmp, lambda command: [""])
+    try:
+        with HostapdControl(short_tmp, "wlan0") as control, \
+                pytest.raises(HostapdError, match="STATUS: empty reply, hostapd is not answering"):
+            control.status()
+    finally:
+        server.close()
+
+
+@pytest.mark.timeout(10)
+def test_a_hostapd_that_stopped_reading_cannot_block_the_send(short_tmp: Path):
+    stuck = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    stuck.bind(str(short_tmp / "wlan0"))
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    filler.setblocking(False)
+    try:
+        while True:  # fill hostapd's receive queue, as a hung hostapd leaves it
+            filler.sendto(b"PING", str(short_tmp / "wlan0"))
+    except BlockingIOError:
+        pass
+    try:
+        with HostapdControl(short_tmp, "wlan0", timeout_s=0.2) as control, \
+                pytest.raises(HostapdError, match="STATUS: hostapd took no command within 0.2 s"):
+            control.status()
+    finally:
+        filler.close()
+        stuck.close()
+
+
+@pytest.mark.timeout(10)
+def test_a_station_walk_answered_slowly_ends_within_the_timeout(short_tmp: Path):
+    def slow_endless_stations(command: str) -> list[str]:
+        time.sleep(0.05)
+        return ["02:00:00:00:00:01\nflags=[AUTH]\n"]  # hostapd that never reaches the end of its list
+
+    server = FakeHostapd(short_tmp, slow_endless_stations)
+    try:
+        with HostapdControl(short_tmp, "wlan0", timeout_s=0.5) as control:
+            # Without a deadline for the whole walk, 512 slow replies take 25 s and the timeout mark fails it.
+            with pytest.raises(HostapdError, match="no reply from hostapd within 0.5 s"):
+                control.stations()
+    finally:
+        server.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,9 @@ import pytest
 from edge_agent.collectors.wifi import RadioUnavailable
 from edge_agent.wifi.hostapd_ctrl import HostapdError
 from edge_agent.wifi.hostapd_replies import parse_sta_replies, parse_status
-from edge_agent.wifi.radio import HostapdRadio
+from edge_agent.wifi.radio import HostapdRadio, run_command
+
+from .fake_hostapd import FakeHostapd
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
 STATUS = (DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text()
@@ -123,3 +126,89 @@ def test_switch_channel_through_a_hostapd_that_is_gone_fails_clearly():
     result = backend.switch_channel("wlan0", 11)
     assert result.outcome == "failed" and "no reply" in result.reason
     assert backend.current_channel("wlan0") is None
+
+
+def timing_out(argv):
+    raise subprocess.TimeoutExpired(argv, 5)
+
+
+def test_a_station_dump_that_times_out_is_radio_unavailable():
+    backend = HostapdRadio(Path("/run/hostapd"), run=timing_out, connect=lambda d, i: RecordedHostapd())
+    with pytest.raises(RadioUnavailable, match="iw dev wlan0 station dump"):
+        backend.stations("wlan0")
+
+
+def test_a_scan_that_times_out_is_radio_unavailable_and_not_retried_before_the_interval():
+    backend = HostapdRadio(Path("/run/hostapd"), run=timing_out, connect=lambda d, i: RecordedHostapd())
+    with pytest.raises(RadioUnavailable, match="iw dev wlan0 scan"):
+        backend.neighbours("wlan0")
+    assert backend.neighbours("wlan0") is None
+
+
+def test_a_survey_that_times_out_still_reports_the_radio():
+    backend = HostapdRadio(Path("/run/hostapd"), run=timing_out, connect=lambda d, i: RecordedHostapd())
+    status = backend.radio_status("wlan0")
+    assert (status.channel, status.busy_ratio, status.noise_dbm) == (44, None, None)
+
+
+def test_iw_printing_something_else_than_a_station_dump_is_radio_unavailable():
+    backend = HostapdRadio(Path("/run/hostapd"), run=lambda argv: "command failed: No such device (-19)\n",
+                           connect=lambda d, i: RecordedHostapd())
+    with pytest.raises(RadioUnavailable, match="printed no readable output"):
+        backend.stations("wlan0")
+
+
+@pytest.mark.timeout(10)
+def test_a_command_that_outlives_its_timeout_is_radio_unavailable():
+    with pytest.raises(RadioUnavailable, match="sleep 5 did not finish within 0.2 s"):
+        run_command(["sleep", "5"], timeout_s=0.2)
+
+
+def test_a_command_that_cannot_run_is_radio_unavailable():
+    with pytest.raises(RadioUnavailable, match="cannot run"):
+        run_command(["/nonexistent/iw", "dev"])
+
+
+def test_a_failing_command_is_radio_unavailable_with_its_error_output():
+    with pytest.raises(RadioUnavailable, match=r"failed \(3\): no such device"):
+        run_command(["sh", "-c", "echo no such device >&2; exit 3"])
+
+
+def test_output_that_is_not_utf_8_is_read_with_replacement_characters():
+    assert run_command(["printf", "SSID: \\377\\376\\n"]) == "SSID: \ufffd\ufffd\n"
+
+
+def test_an_empty_status_reply_from_the_socket_is_radio_unavailable(short_tmp: Path):
+    server = FakeHostapd(short_tmp, lambda command: [""])
+    backend = HostapdRadio(short_tmp, local_dir=short_tmp, run=lambda argv: SURVEY)
+    try:
+        with pytest.raises(RadioUnavailable, match="empty reply, hostapd is not answering"):
+            backend.radio_status("wlan0")
+    finally:
+        backend.close()
+        server.close()
+
+
+def test_a_status_reply_that_is_no_status_is_radio_unavailable_and_the_socket_reopened():
+    class Confused(RecordedHostapd):
+        def status(self):
+            return parse_status("UNKNOWN COMMAND\n")
+
+    confused, alive = Confused(), RecordedHostapd()
+    backend = radio([SURVEY], controls=[confused, alive])
+    with pytest.raises(RadioUnavailable, match="hostapd STATUS: none of"):
+        backend.radio_status("wlan0")
+    assert confused.closed
+    assert backend.radio_status("wlan0").channel == 44
+
+
+def test_unreadable_station_blocks_are_skipped_and_counted_once():
+    dump = (DATA / "iw_station_dump__DentonGentry_gfiber-platform.txt").read_text()
+    corrupt = "Station 02:00:00:00:00:09 (on wlan0)\n\ttx bytes:\t" + "9" * 40 + "\n"
+    backend = HostapdRadio(Path("/run/hostapd"), run=lambda argv: corrupt + dump,
+                           connect=lambda d, i: RecordedHostapd())
+    stations = backend.stations("wlan0")
+    assert [s.mac for s in stations] == [s.mac for s in HostapdRadio(
+        Path("/run/hostapd"), run=lambda argv: dump, connect=lambda d, i: RecordedHostapd()).stations("wlan0")]
+    assert backend.take_parse_errors("wlan0") == 1
+    assert backend.take_parse_errors("wlan0") == 0
