@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,13 @@ from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
 from edge_agent.config import AgentConfig
-from edge_agent.paths import control_socket_path
+from edge_agent.paths import control_socket_path, new_simulation_dir
 from edge_agent.remediation.executor import ActionExecutor
 from edge_agent.sim.actions import SimulatedActions
+from edge_agent.sim.gateway_host import SimulatedGatewayHost
 from edge_agent.sim.premises import SimulatedPremises
+
+SYS_CLASS_NET = Path("/sys/class/net")
 
 
 @dataclass
@@ -26,33 +30,40 @@ class PremisesBackends:
     actions: ActionExecutor | None = None  # remediation on these premises
     camera_scene: SceneBackend | None = None  # the simulated premises' camera view; None on hardware
     closers: list[Callable[[], None]] = field(default_factory=list)  # what must stop with the agent
+    # The simulated gateway's own machine, read by the system and interfaces collectors instead of this host.
+    simulated_host: SimulatedGatewayHost | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)  # collector -> why it is off on these premises
 
 
-def has_wifi_hardware(sys_class_net: Path = Path("/sys/class/net")) -> bool:
+def has_wifi_hardware(sys_class_net: Path) -> bool:
     """True when any interface is a cfg80211 radio (the kernel gives it a `wireless` or `phy80211` entry)."""
     if not sys_class_net.is_dir():
         return False
     return any((nic / "wireless").exists() or (nic / "phy80211").exists() for nic in sys_class_net.iterdir())
 
 
-def premises_mode(config: AgentConfig, force_simulated: bool, wifi_hardware: bool | None = None) -> str:
-    """"simulated" or "hardware": `auto` simulates only where the machine has no Wi-Fi radio at all."""
-    if force_simulated:
-        return "simulated"
-    if config.premises.mode != "auto":
-        return config.premises.mode
-    present = has_wifi_hardware() if wifi_hardware is None else wifi_hardware
-    return "hardware" if present else "simulated"
+def premises_mode(config: AgentConfig, force_simulated: bool) -> str:
+    """"simulated" only when asked (`--simulate` or `mode = "simulated"`), never because hardware is missing."""
+    return "simulated" if force_simulated or config.premises.mode == "simulated" else "hardware"
 
 
-def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBackends:
+def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: Path | None = None,
+                    sys_class_net: Path | None = None) -> PremisesBackends:
+    """`runtime_dir` holds the sockets the Wi-Fi stack binds (hostapd replies there); by default the control
+    socket's directory on hardware, and a fresh one of its own for an emulated access point."""
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
-        notes = ["Wi-Fi and connectivity come from simulated premises"]
+        host = SimulatedGatewayHost(config.simulation.seed, clock, config.collectors.wifi.interface)
+        simulated_camera = config.camera.source in ("auto", "synthetic")
+        notes = [f"Wi-Fi, connectivity, {'camera, ' if simulated_camera else ''}system and interfaces come from the "
+                 "simulated premises, not from this machine"]
         if config.simulation.hostapd_emulation:
-            return _emulated_hostapd(config, premises, clock, notes)
-        actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
-        return PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises)
+            backends = _emulated_hostapd(config, premises, clock, notes, runtime_dir)
+        else:
+            actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
+            backends = PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises)
+        backends.simulated_host = host
+        return backends
     from edge_agent.probes.network import NetworkProbes
     from edge_agent.remediation.system_actions import SystemActions
     from edge_agent.wifi.channel_action import ChannelPlanner
@@ -62,9 +73,10 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
     broker = [f"{config.mqtt.host}:{config.mqtt.port}"] if config.mqtt.enabled else []
     wifi = config.collectors.wifi
     hostapd_socket = wifi.hostapd_ctrl_dir / wifi.interface
-    local_dir = control_socket_path(config).parent  # the runtime directory: hostapd can reply there
+    local_dir = runtime_dir or control_socket_path(config).parent  # hostapd can reply there
     actions = SystemActions(config.remediation, wifi.interface)
     radio = None
+    notes: list[str] = []
     if hostapd_socket.exists():
         channel = config.remediation.channel
         restart = (lambda ch: restart_hostapd_on_channel(actions, channel, ch)) if channel.restart_fallback else None
@@ -73,26 +85,41 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str) -> PremisesBac
         notes = [f"Wi-Fi from hostapd at {hostapd_socket}"]
         actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
         actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
-    else:
-        notes = [f"no hostapd control socket at {hostapd_socket}: the wifi collector is off"]
+    unavailable: dict[str, str] = {}
+    if radio is None and wifi.enabled:
+        unavailable["wifi"] = wifi_off_reason(hostapd_socket, sys_class_net or SYS_CLASS_NET)
+        notes = [f"the wifi collector is off: {unavailable['wifi']}"]
     return PremisesBackends(
         "hardware",
         radio=radio,
         connectivity=NetworkProbes(config.collectors.connectivity, extra_uplinks=broker),
         notes=notes,
         actions=actions,
+        unavailable=unavailable,
     )
 
 
-def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: Clock,
-                      notes: list[str]) -> PremisesBackends:
+def wifi_off_reason(hostapd_socket: Path, sys_class_net: Path) -> str:
+    """Why there is no Wi-Fi to read: no radio at all (a wired-only gateway, or a driver that did not load), or a
+    radio without the hostapd control socket the collector reads."""
+    if not has_wifi_hardware(sys_class_net):
+        return (f"no radio: no Wi-Fi interface in {sys_class_net} (a wired-only gateway, or the Wi-Fi driver did "
+                "not load); connectivity, system and camera still run")
+    return f"no hostapd control socket at {hostapd_socket} (is hostapd running with ctrl_interface there?)"
+
+
+def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: Clock, notes: list[str],
+                      runtime_dir: Path | None) -> PremisesBackends:
     """The simulated access point behind a hostapd control socket and iw output: the hardware radio code runs."""
     from edge_agent.sim.hostapd_emulator import HostapdEmulator, SimulatedIw
     from edge_agent.wifi.channel_action import ChannelPlanner
     from edge_agent.wifi.radio import HostapdRadio
 
     interface = config.collectors.wifi.interface
-    runtime_dir = control_socket_path(config).parent
+    closers: list[Callable[[], None]] = []
+    if runtime_dir is None:  # never the system's runtime directory: a simulation is no service
+        runtime_dir = new_simulation_dir()
+        closers.append(lambda: shutil.rmtree(runtime_dir, ignore_errors=True))
     emulator = HostapdEmulator(premises, runtime_dir / "hostapd-sim", interface)
     radio = HostapdRadio(emulator.path.parent, runtime_dir, scan_interval_s=config.collectors.wifi.scan_interval_s,
                          run=SimulatedIw(premises))
@@ -100,7 +127,7 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
     actions.channel_mover = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
     notes = [*notes, f"the simulated access point answers as hostapd at {emulator.path}"]
     return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
-                            closers=[radio.close, emulator.close])
+                            closers=[radio.close, emulator.close, *closers])
 
 
 def restart_hostapd_on_channel(actions, policy, channel: int) -> None:

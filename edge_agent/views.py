@@ -18,6 +18,7 @@ def render_status(status: dict[str, Any]) -> str:
         f"config: {status['config_path'] or 'built-in defaults'} (reloads {status['reloads']}, "
         f"failed reloads {status['reload_failures']})",
         _mqtt_line(status.get("reporting", {}).get("mqtt")),
+        *_unavailable_lines(status),
         "",
         table(
             ["COLLECTOR", "EVERY", "RUNS", "FAILURES", "LAST RUN", "LAST ERROR"],
@@ -82,11 +83,17 @@ def render_issues(issues: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def _unavailable_lines(answer: dict[str, Any]) -> list[str]:
+    """Collectors the premises cannot run (Wi-Fi on a wired-only gateway), said once, not as failures."""
+    return [f"collector {name} off: {reason}" for name, reason in answer.get("unavailable", {}).items()]
+
+
 def render_diagnosis(report: dict[str, Any]) -> str:
     findings = report["findings"]
     parts = [f"{len(report['samples'])} samples taken now ({report.get('source', 'agent')})"]
     for name, error in report["collector_failures"].items():
         parts.append(f"collector {name} FAILED: {error}")
+    parts += _unavailable_lines(report)
     if findings:
         parts.append(table(
             ["SEVERITY", "TYPE", "SUBJECT", "WHAT"],

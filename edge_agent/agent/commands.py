@@ -68,6 +68,7 @@ class AgentCommands:
         report = run_diagnosis(agent.collectors, through_pipeline, mono, ts)
         report["open_issues"] = [i for i in agent.tracker.snapshot() if i["state"] != "resolved"]
         report["source"] = "agent"
+        report["unavailable"] = dict(agent.backends.unavailable)
         return report
 
     def get_issues(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -68,4 +68,5 @@ def diagnose_without_agent(config: Any, force_simulated: bool) -> dict[str, Any]
     report = run_diagnosis(collectors, evaluate, clock.monotonic(), clock.wall())
     report["open_issues"] = []
     report["source"] = f"standalone, {backends.mode} premises"
+    report["unavailable"] = dict(backends.unavailable)
     return report

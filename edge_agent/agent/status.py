@@ -22,6 +22,7 @@ def status_report(agent: RunningAgent) -> dict[str, Any]:
         "site_id": agent.config.agent.site_id,
         "boot_id": agent.envelopes.boot_id,
         "premises": agent.backends.mode,
+        "unavailable": dict(agent.backends.unavailable),  # collectors these premises cannot run, and why
         "config_path": str(agent.config_path) if agent.config_path else None,
         "uptime_s": round(now - agent.started_mono, 1),
         "wall_time": time.time(),

@@ -18,10 +18,14 @@ if TYPE_CHECKING:
 def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Collector]:
     c = config.collectors
     collectors: list[Collector] = []
+    host = backends.simulated_host  # under simulation: the simulated gateway, never the machine we run on
     if c.system.enabled:
-        collectors.append(SystemCollector(c.system.interval_s, c.system.watched_processes, c.system.disk_paths))
+        collectors.append(SystemCollector(c.system.interval_s, c.system.watched_processes, c.system.disk_paths,
+                                          host=host))
     if c.interfaces.enabled:
-        collectors.append(InterfacesCollector(c.interfaces.interval_s, c.interfaces.include, c.interfaces.exclude))
+        sources = {} if host is None else {"read_counters": host.interface_counters, "read_link_up": host.link_up}
+        collectors.append(InterfacesCollector(c.interfaces.interval_s, c.interfaces.include, c.interfaces.exclude,
+                                              **sources))
     if c.wifi.enabled and backends.radio is not None:
         collectors.append(WifiCollector(c.wifi.interval_s, c.wifi.interface, backends.radio))
     if c.connectivity.enabled and backends.connectivity is not None:

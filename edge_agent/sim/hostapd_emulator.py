@@ -100,6 +100,7 @@ class HostapdEmulator:
         self.path.unlink(missing_ok=True)
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._sock.bind(str(self.path))
+        self._sock.settimeout(0.2)  # here, not in the thread: a close() right after start must not race it
         self._attached: set[str] = set()
         self._events: list[str] = []
         self._stop = threading.Event()
@@ -107,7 +108,6 @@ class HostapdEmulator:
         self._thread.start()
 
     def _serve(self) -> None:
-        self._sock.settimeout(0.2)
         while not self._stop.is_set():
             try:
                 data, sender = self._sock.recvfrom(4096)

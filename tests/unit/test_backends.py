@@ -1,14 +1,18 @@
-"""Choosing the premises: a Wi-Fi radio in /sys means hardware, unless the config or the operator says otherwise."""
+"""Choosing the premises: hardware unless simulation is asked for; a box without a radio is a wired-only gateway."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import psutil
 import pytest
 
 from edge_agent.backends import has_wifi_hardware, premises_mode, select_backends
+from edge_agent.cli import EX_ISSUES_FOUND, EX_OK, main
 from edge_agent.clock import ManualClock
+from edge_agent.collectors.catalog import build_collectors
 from edge_agent.config import AgentConfig
+from edge_agent.paths import SERVICE_RUNTIME_DIR
 from edge_agent.probes.network import NetworkProbes
 from edge_agent.sim.premises import SimulatedPremises
 from edge_agent.wifi.radio import HostapdRadio
@@ -41,17 +45,27 @@ def test_an_interface_with_a_cfg80211_entry_is_wifi_hardware(tmp_path, marker):
 
 
 def test_simulate_flag_wins_over_a_hardware_config():
-    assert premises_mode(config_with_mode("hardware"), force_simulated=True, wifi_hardware=True) == "simulated"
+    assert premises_mode(config_with_mode("hardware"), force_simulated=True) == "simulated"
 
 
-@pytest.mark.parametrize("mode, wifi_hardware", [("hardware", False), ("simulated", True)])
-def test_explicit_config_mode_wins_over_detection(mode, wifi_hardware):
-    assert premises_mode(config_with_mode(mode), force_simulated=False, wifi_hardware=wifi_hardware) == mode
+def test_the_default_premises_are_hardware_whatever_the_machine_has():
+    # On a box without a radio (this one) the old default simulated and a wired-only gateway reported fiction.
+    assert premises_mode(AgentConfig(), force_simulated=False) == "hardware"
 
 
-@pytest.mark.parametrize("wifi_hardware, expected", [(True, "hardware"), (False, "simulated")])
-def test_auto_mode_follows_the_wifi_hardware(wifi_hardware, expected):
-    assert premises_mode(config_with_mode("auto"), force_simulated=False, wifi_hardware=wifi_hardware) == expected
+def test_auto_in_an_older_config_means_hardware_never_simulation():
+    config = config_with_mode("auto")
+    assert config.premises.mode == "hardware"
+    assert premises_mode(config, force_simulated=False) == "hardware"
+
+
+def test_simulation_is_chosen_by_the_config_when_asked():
+    assert premises_mode(config_with_mode("simulated"), force_simulated=False) == "simulated"
+
+
+def test_an_unknown_premises_mode_is_a_config_error_naming_the_choices():
+    with pytest.raises(ValueError, match="hardware.*simulated"):
+        config_with_mode("fallback")
 
 
 def test_simulated_backends_are_one_premises_for_radio_and_connectivity():
@@ -61,11 +75,36 @@ def test_simulated_backends_are_one_premises_for_radio_and_connectivity():
     assert backends.connectivity is backends.radio
 
 
-def test_hardware_backends_probe_the_real_network_and_the_notes_say_the_wifi_collector_is_off():
-    backends = select_backends(AgentConfig(), ManualClock(), "hardware")
+def test_hardware_backends_probe_the_real_network_and_the_notes_say_the_wifi_collector_is_off(tmp_path):
+    backends = select_backends(AgentConfig(), ManualClock(), "hardware", sys_class_net=sys_class_net(tmp_path))
     assert (backends.mode, backends.radio) == ("hardware", None)
     assert isinstance(backends.connectivity, NetworkProbes)
     assert any("wifi collector is off" in note for note in backends.notes)
+
+
+def test_a_wired_only_gateway_runs_on_hardware_with_wifi_off_for_want_of_a_radio(tmp_path):
+    wired = sys_class_net(tmp_path / "net", lo=None, eth0=None)
+    config = AgentConfig.model_validate({"collectors": {"wifi": {"hostapd_ctrl_dir": str(tmp_path)}}})
+    backends = select_backends(config, ManualClock(), "hardware", sys_class_net=wired)
+    assert backends.mode == "hardware"
+    assert list(backends.unavailable) == ["wifi"]
+    assert backends.unavailable["wifi"].startswith("no radio")
+    assert isinstance(backends.connectivity, NetworkProbes)  # the rest runs for real
+    assert backends.simulated_host is None  # system and interfaces read this machine
+
+
+def test_a_radio_without_hostapd_says_where_the_control_socket_was_expected(tmp_path):
+    radio = sys_class_net(tmp_path / "net", eth0=None, wlan0="phy80211")
+    config = AgentConfig.model_validate({"collectors": {"wifi": {"hostapd_ctrl_dir": str(tmp_path)}}})
+    backends = select_backends(config, ManualClock(), "hardware", sys_class_net=radio)
+    assert backends.unavailable == {"wifi": f"no hostapd control socket at {tmp_path / 'wlan0'} "
+                                            "(is hostapd running with ctrl_interface there?)"}
+
+
+def test_a_disabled_wifi_collector_is_not_reported_unavailable(tmp_path):
+    config = AgentConfig.model_validate({"collectors": {"wifi": {"enabled": False}}})
+    backends = select_backends(config, ManualClock(), "hardware", sys_class_net=sys_class_net(tmp_path))
+    assert backends.unavailable == {}
 
 
 def test_hardware_probes_add_the_mqtt_broker_to_the_uplink_endpoints():
@@ -83,3 +122,61 @@ def test_hardware_wifi_comes_from_hostapd_when_its_control_socket_exists(short_t
     backends = select_backends(config, ManualClock(), "hardware")
     assert isinstance(backends.radio, HostapdRadio)
     assert any(str(short_tmp / "wlan0") in note for note in backends.notes)
+
+
+def refuse_to_read_this_host(monkeypatch) -> None:
+    """Every psutil reading the system and interfaces collectors could make of this machine fails the test."""
+    def host_read(*args, **kwargs):
+        raise AssertionError("the real host was read under simulation")
+
+    for name in ("cpu_percent", "virtual_memory", "swap_memory", "getloadavg", "boot_time", "disk_usage",
+                 "process_iter", "net_io_counters", "net_if_stats", "sensors_temperatures"):
+        monkeypatch.setattr(psutil, name, host_read)
+
+
+def test_under_simulation_system_and_interfaces_read_the_simulated_gateway_not_this_host(monkeypatch):
+    refuse_to_read_this_host(monkeypatch)
+    config = AgentConfig.model_validate({"collectors": {"system": {"watched_processes": ["dnsmasq", "sshd"]}}})
+    collectors = {c.name: c for c in build_collectors(config, select_backends(config, ManualClock(), "simulated"))}
+    samples = [s for name in ("system", "interfaces") for s in collectors[name].collect(1000.0, 1_700_000_000.0)]
+    by_stream = {(s.stream, s.subject): dict(s.metrics) for s in samples}
+    assert 0 <= by_stream[("system", "host")]["cpu_percent"] < 50
+    assert by_stream[("system.process", "dnsmasq")]["running"] is True
+    assert by_stream[("system.process", "sshd")]["running"] is False
+    assert {s.subject for s in samples if s.stream == "interface"} == {"eth0", "wlan0"}  # the gateway's, not ours
+
+
+def test_simulated_interface_counters_grow_with_simulated_time_into_rates():
+    clock = ManualClock()
+    config = AgentConfig.model_validate({"collectors": {"interfaces": {"include": ["eth0"]}}})
+    [interfaces] = [c for c in build_collectors(config, select_backends(config, clock, "simulated"))
+                    if c.name == "interfaces"]
+    interfaces.collect(clock.monotonic(), clock.wall())
+    clock.advance(10.0)
+    [eth0] = interfaces.collect(clock.monotonic(), clock.wall())
+    assert eth0.metrics["is_up"] is True
+    assert eth0.metrics["rx_bps"] > 1_000_000 and eth0.metrics["errors_per_s"] == 0
+
+
+def test_the_emulated_access_point_gets_a_runtime_directory_of_its_own_removed_at_close():
+    config = AgentConfig.model_validate({"simulation": {"hostapd_emulation": True}})
+    backends = select_backends(config, ManualClock(), "simulated")
+    try:
+        socket_dir = backends.radio.ctrl_dir
+        assert not socket_dir.is_relative_to(SERVICE_RUNTIME_DIR) and socket_dir.is_dir()
+    finally:
+        for close in backends.closers:
+            close()
+    assert not socket_dir.parent.exists()
+
+
+def test_diagnose_on_a_box_without_a_radio_reports_hardware_premises_and_wifi_no_radio(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("edge_agent.backends.SYS_CLASS_NET", sys_class_net(tmp_path / "net", lo=None, eth0=None))
+    config = tmp_path / "agent.toml"  # the default premises; no probe leaves this machine, nor a camera is opened
+    config.write_text(f'[collectors.wifi]\nhostapd_ctrl_dir = "{tmp_path}"\n[collectors.connectivity]\n'
+                      'enabled = false\n[camera]\nenabled = false\n')
+    status = main(["diagnose", "--standalone", "--config", str(config)])
+    out = capsys.readouterr().out
+    assert status in (EX_OK, EX_ISSUES_FOUND)  # whatever this host's own health is
+    assert "(standalone, hardware premises)" in out and "simulated" not in out
+    assert out.count("collector wifi off: no radio") == 1
