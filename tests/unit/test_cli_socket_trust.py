@@ -91,7 +91,7 @@ def python_for(uid: int) -> list[str] | None:
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
 def test_a_technician_without_xdg_runtime_dir_is_not_answered_by_a_squatted_temporary_directory():
     if SERVICE_RUNTIME_DIR.is_dir():
-        pytest.skip(f"{SERVICE_RUNTIME_DIR} exists here: a non-root CLI would look there, not in the temporary directory")
+        pytest.skip(f"{SERVICE_RUNTIME_DIR} exists here: a non-root CLI looks there, not in the temporary directory")
     python = python_for(TECHNICIAN_UID)
     if python is None:
         pytest.skip("no Python interpreter the nobody user may run with this project importable")
