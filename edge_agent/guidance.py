@@ -98,6 +98,12 @@ GUIDANCE: dict[str, str] = {
         "The file system at {subject} is {disk_percent}% full (limit {limit}%). Remove old logs or captures; "
         "a full disk stops services from saving state."
     ),
+    "storage_failing": (
+        "The agent cannot write to its state directory {subject} ({storage_error}). It keeps running: events "
+        "wait in memory ({held_events} now, {dropped_events} lost) and go straight to the cloud while it is "
+        "reachable; telemetry is being dropped. Free space on that disk (old logs, captures); if the file "
+        "system is read-only or reports I/O errors, the SD card is failing: replace it."
+    ),
     "high_temperature": (
         "The gateway is at {temperature_c} °C (limit {limit} °C). Make sure it stands in open air, not in "
         "a cabinet, and that its vents are not blocked."

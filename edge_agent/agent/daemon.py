@@ -76,8 +76,8 @@ class Agent:
         self.kpis = KpiCounter()
         self.intake = None
         self.mqtt = self._make_mqtt_sink(config)
-        sinks = [self.journal, self.audit, self.kpis, LogSink()] + ([self.mqtt] if self.mqtt else [])
-        self.reporter = Reporter(self.envelopes, sinks)
+        # The outbox is the commit point, written first; see reporting/reporter.py for why.
+        self.reporter = Reporter(self.envelopes, [self.journal, self.audit, self.kpis, LogSink()], commit=self.mqtt)
         self.tracker = IssueTracker(
             config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config)
         )

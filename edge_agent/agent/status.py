@@ -69,6 +69,7 @@ def health_stats(agent: RunningAgent) -> dict[str, Any]:
         "detector_failures": sum(h.failures for h in agent.pipeline.detector_health.values()),
         "events_reported": agent.reporter.published_events,
         **flat_kpis(agent.kpi_snapshot()),
+        **agent.reporter.storage_health(),  # storage_failing opens an issue (detectors/storage.py)
     }
     if agent.mqtt is not None:
         box = agent.mqtt.outbox.stats()

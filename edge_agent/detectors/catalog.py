@@ -6,6 +6,7 @@ from edge_agent.config import DetectorsSection
 from edge_agent.detectors import Detector
 from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch, GatewayTrend
 from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
+from edge_agent.detectors.storage import StorageRules
 
 
 def default_detectors(config: DetectorsSection) -> list[Detector]:
@@ -16,4 +17,5 @@ def default_detectors(config: DetectorsSection) -> list[Detector]:
         ConnectivityRules(config.connectivity),
         GatewayTrend(config.connectivity),
         GatewayMacWatch(config.connectivity),
+        StorageRules(),
     ]

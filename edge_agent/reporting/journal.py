@@ -76,6 +76,9 @@ class EventJournal:
             log.error("journal %s cannot be written (%s): its lines are lost until it can", self.path, exc)
         self.failing = str(exc)
 
+    def storage_counters(self) -> dict[str, int]:
+        return {"journal_lost_lines": self.lost_lines}
+
     def _size(self) -> int:
         try:
             return self.path.stat().st_size

@@ -464,6 +464,12 @@ class Outbox:
                 disk_bytes=disk_bytes,
             )
 
+    def storage_counters(self) -> dict[str, int]:
+        """What the storage health metrics add up (see storage_health.py)."""
+        with self._lock:
+            return {"held_events": len(self._held), "dropped_events": self.dropped_events,
+                    "storage_errors": self.storage_errors}
+
     @property
     def failing(self) -> str | None:
         """What the disk refused last, while it still refuses; None when storage is healthy."""

@@ -16,8 +16,9 @@ import logging
 import sqlite3
 from typing import Any, Protocol
 
-from edge_agent.model import Event, EventKind, Sample
+from edge_agent.model import Event, EventKind, MetricValue, Sample
 from edge_agent.reporting.envelope import SCHEMA_ACTION, SCHEMA_ISSUE, SCHEMA_TELEMETRY, EnvelopeFactory
+from edge_agent.reporting.storage_health import storage_metrics
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,12 @@ class Reporter:
             for sink in self.sinks:
                 if getattr(sink, "keeps_on_disk", False):
                     self._publish(sink, waiting[0], waiting[1], True)
+
+    def storage_health(self) -> dict[str, MetricValue]:
+        """Metrics of the files behind the outbox and the journals (see storage_health.py)."""
+        stores = [s for s in self.sinks if getattr(s, "keeps_on_disk", False)]
+        outbox = getattr(self.commit, "outbox", None)
+        return storage_metrics(([outbox] if outbox is not None else []) + stores)
 
     def close(self) -> None:
         if self.commit is not None:

@@ -216,7 +216,8 @@ def test_connectivity_rules_ignore_other_streams():
 def test_default_detectors_cover_every_sample_family_with_distinct_names():
     detectors = default_detectors(DetectorsSection())
     assert sorted(d.name for d in detectors) == [
-        "rules.connectivity", "rules.interfaces", "rules.system", "rules.wifi", "trend.gateway", "watch.gateway_mac"
+        "rules.connectivity", "rules.interfaces", "rules.storage", "rules.system", "rules.wifi", "trend.gateway",
+        "watch.gateway_mac",
     ]
 
 
