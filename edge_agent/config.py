@@ -312,7 +312,8 @@ class FaultConfig(_Section):
         "dns_slow: x 2000 ms per lookup; uplink_slow: x 3000 ms per connection",
     )
     fixed_by: list[str] | None = Field(
-        None, max_length=16, description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")
+        None, max_length=16,
+        description="actions that end the fault for this cycle (None: the simulator's defaults for the kind)")
 
     @field_validator("fixed_by")
     @classmethod
@@ -418,8 +419,10 @@ CommandName = Literal["ping", "diagnose", "get_issues", "set_log_level", "remedi
 
 
 class CommandsSection(_Section):
+    # remediate is not allowed unless named: what the cloud may then have done is [remediation.authority.cloud].
     allowed: list[CommandName] = Field(
-        default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level", "remediate"])
+        default_factory=lambda: ["ping", "diagnose", "get_issues", "set_log_level"],
+        description="cloud commands this agent answers; add remediate to let the cloud ask for actions")
 
 
 class ShippedModelConfig(_Section):
@@ -481,7 +484,8 @@ class CameraSection(_Section):
     source: Literal["auto", "picamera2", "v4l2", "replay", "synthetic"] = "auto"
     device: str = Field("0", min_length=1, max_length=4096, pattern=r"^[^\x00]+$",
                         description="v4l2: a device index or path such as /dev/video0")
-    path: AbsolutePath | None = Field(None, description="replay: a directory of images, a .npy stack, a .y4m or video file")
+    path: AbsolutePath | None = Field(
+        None, description="replay: a directory of images, a .npy stack, a .y4m or video file")
     loop: bool = True
     fps: float = Field(0.5, ge=0.001, le=30)
     width: int = Field(640, ge=16, le=4096)

@@ -7,12 +7,12 @@ want it on purpose.
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from edge_agent.config import AgentConfig
+from edge_agent.file_checks import unreadable_file
 
 TFLITE_IDENTIFIER = b"TFL3"  # the FlatBuffer file identifier, bytes 4-8 of every .tflite file
 
@@ -61,9 +61,10 @@ def _camera_problems(config: AgentConfig) -> list[str]:
         return []
     if not camera.path.exists():
         return [f"camera.path = '{camera.path}': not found"]
-    if camera.path.is_dir() or _readable(camera.path):
+    if camera.path.is_dir():  # a directory of frames
         return []
-    return [f"camera.path = '{camera.path}': this user may not read it"]
+    problem, _ = unreadable_file(f"camera.path = '{camera.path}'", camera.path)
+    return [problem] if problem else []
 
 
 def _in(directory: Path, file: str) -> Path:
@@ -73,28 +74,10 @@ def _in(directory: Path, file: str) -> Path:
 
 def _tflite_problem(key: str, value: str, path: Path) -> str | None:
     where = f"{key} = '{value}'" + (f" ({path})" if str(path) != value else "")
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return f"{where}: not a regular file"
-        with path.open("rb") as f:
-            head = f.read(8)
-    except FileNotFoundError:
-        return f"{where}: file not found"
-    except PermissionError:
-        return f"{where}: this user may not read it"
-    except OSError as exc:
-        return f"{where}: cannot be read ({exc.strerror or exc})"
-    if head[4:8] != TFLITE_IDENTIFIER:
+    problem, head = unreadable_file(where, path, head_bytes=8)
+    if problem is None and head[4:8] != TFLITE_IDENTIFIER:
         return f"{where}: not a TFLite model (no {TFLITE_IDENTIFIER.decode()} identifier)"
-    return None
-
-
-def _readable(path: Path) -> bool:
-    try:
-        with path.open("rb"):
-            return True
-    except OSError:
-        return False
+    return problem
 
 
 def demo_value_warnings(config: AgentConfig, raw: Mapping[str, Any]) -> list[str]:

@@ -8,10 +8,10 @@ message instead of a traceback in the middle of connecting.
 from __future__ import annotations
 
 import ssl
-import stat
 from pathlib import Path
 
 from edge_agent.config import MqttSection
+from edge_agent.file_checks import unreadable_file
 
 
 class EncryptedKeyError(ValueError):
@@ -37,7 +37,8 @@ def mqtt_tls_context(mqtt: MqttSection) -> ssl.SSLContext:
 
 def tls_file_problems(mqtt: MqttSection) -> list[str]:
     """One line per TLS file that is missing, unreadable, or not what its key says; [] when TLS would work."""
-    problems = [problem for key, path in _named_files(mqtt) if (problem := _file_problem(key, path))]
+    problems = [problem for key, path in _named_files(mqtt)
+                if (problem := unreadable_file(f"mqtt.{key} = '{path}'", path)[0])]
     if mqtt.key_file is not None and mqtt.cert_file is None:
         problems.append(f"mqtt.key_file = '{mqtt.key_file}': set without cert_file, the client certificate it "
                         "belongs to")
@@ -76,22 +77,6 @@ def _client_certificate_problems(mqtt: MqttSection) -> list[str]:
 def _named_files(mqtt: MqttSection) -> list[tuple[str, Path]]:
     named = [("ca_file", mqtt.ca_file), ("cert_file", mqtt.cert_file), ("key_file", mqtt.key_file)]
     return [(key, path) for key, path in named if path is not None]
-
-
-def _file_problem(key: str, path: Path) -> str | None:
-    """Missing, not a file, or not readable by this user; None when the file can be opened."""
-    try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            return f"mqtt.{key} = '{path}': not a regular file"
-        with open(path, "rb"):
-            return None
-    except FileNotFoundError:
-        return f"mqtt.{key} = '{path}': file not found"
-    except PermissionError:
-        return f"mqtt.{key} = '{path}': this user may not read it"
-    except OSError as exc:
-        return f"mqtt.{key} = '{path}': cannot be read ({exc.strerror or exc})"
 
 
 def _reason(exc: Exception) -> str:
