@@ -58,12 +58,13 @@ class Daemon:
         self.notify.bind(str(self.notify_path))
         self.messages: list[str] = []
         self.extra_env: dict[str, str] = {}
+        self.speed = SPEED
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         env = dict(os.environ, NOTIFY_SOCKET=str(self.notify_path), WATCHDOG_USEC="1000000", **self.extra_env)
         env.pop("WATCHDOG_PID", None)
-        simulation = ["--simulate", "--speed", str(SPEED)] if self.simulate else []
+        simulation = ["--simulate", "--speed", str(self.speed)] if self.simulate else []
         self.proc = subprocess.Popen(
             [*self.prefix, sys.executable, "-m", "edge_agent", "run", *simulation, "--config", str(self.config)],
             stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), env=env,
