@@ -7,20 +7,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from edge_agent import __version__
+from edge_agent.exit_codes import (
+    EX_CANNOT_CHECK,
+    EX_CANTCREAT,
+    EX_CONFIG,
+    EX_DATAERR,
+    EX_FOUND,
+    EX_INTERRUPTED,
+    EX_IOERR,
+    EX_NOINPUT,
+    EX_NOPERM,
+    EX_OK,
+    EX_SOFTWARE,
+    EX_UNAVAILABLE,
+    EX_USAGE,
+    exit_code_table,
+)
 
-EX_OK = 0
-EX_UNAVAILABLE = 69  # sysexits.h: the agent is not running
-EX_CONFIG = 78
-EX_NOPERM = 77  # sysexits.h: the control socket's directory belongs to someone who could impersonate the agent
-EX_ISSUES_FOUND = 1
-EX_DIAGNOSE_FAILED = 2
+EX_ISSUES_FOUND = EX_FOUND
+EX_DIAGNOSE_FAILED = EX_CANNOT_CHECK
 
 
 class _Exit(Exception):
@@ -31,21 +44,89 @@ class _Exit(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "handler"):
-        parser.print_help()
-        return 2
+    """The exit status of one command. Every expected failure ends as one line on stderr and a code from
+    edge_agent.exit_codes, never a traceback."""
     try:
-        return args.handler(args)
+        code = _run_command(argv)
+        sys.stdout.flush()  # here, not at interpreter exit, so a closed pipe is caught below
+        return code
     except _Exit as stop:
         return stop.code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return EX_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        _say("the output was closed before it was all written")
+        return EX_IOERR
+    except PermissionError as exc:
+        _say(f"permission denied: {_os_error(exc)}")
+        return EX_NOPERM
+    except OSError as exc:
+        _say(_os_error(exc))
+        return EX_IOERR
+    except Exception as exc:  # noqa: BLE001 — a bug: one line for the technician, the traceback on request
+        if os.environ.get("EDGE_AGENT_DEBUG"):
+            raise
+        _say(f"internal error: {type(exc).__name__}: {exc} (EDGE_AGENT_DEBUG=1 shows the traceback)")
+        return EX_SOFTWARE
+
+
+def _run_command(argv: list[str] | None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help and --version
+        return stop.code if isinstance(stop.code, int) else EX_OK
+    return args.handler(args)
+
+
+def _say(message: str) -> None:
+    """One line on stderr, even when stderr itself is gone."""
+    try:
+        print(f"edge-agent: {message}", file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for the closed pipe must not fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout replaced by something without a descriptor (tests)
+        pass
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and EX_USAGE (argparse prints the usage too and exits 2, which `diagnose` and
+    `camera check` use for "could not check"); every command group needs a command."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("edge-agent").strip()
+        _say(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
+        raise _Exit(EX_USAGE)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("required", True)
+        return super().add_subparsers(**kwargs)
+
+    def print_help(self, file: Any = None) -> None:
+        # argparse ignores write errors here; a closed pipe must end --help like any other output.
+        (file or sys.stdout).write(self.format_help())
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="edge-agent",
         description="Preemptive-care agent for customer-premises gateways.",
+        epilog=f"exit codes:\n{exit_code_table()}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"edge-agent {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -91,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     remediate.add_argument("--issue", metavar="ISSUE_ID", help="the issue this is for (its evidence verifies it)")
     remediate.add_argument("--approve", metavar="ISSUE_ID", help="approve the action this issue waits for")
     remediate.add_argument("--dry-run", action="store_true", help="say what would happen, change nothing")
-    remediate.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+    remediate.add_argument("--wait", type=_non_negative_float, default=120.0, metavar="SECONDS",
                            help="follow the action until its outcome, at most this long (0: do not wait)")
     remediate.set_defaults(handler=_cmd_remediate)
 
@@ -173,9 +254,12 @@ def _time_arg(text: str) -> float:
     from datetime import datetime
 
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        if math.isfinite(seconds):
+            return seconds
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
@@ -183,9 +267,26 @@ def _time_arg(text: str) -> float:
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     return value
 
 
@@ -245,12 +346,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EX_CONFIG
     from edge_agent.logs import configure_logging
 
+    in_use = _control_socket_in_use(config, args.simulate)
+    if in_use:
+        print(f"edge-agent: {in_use}", file=sys.stderr)
+        return EX_CANTCREAT
     agent = config.agent
     configure_logging(agent.log_level, agent.log_format, agent.log_file, agent.log_file_max_bytes,
                       agent.log_file_backups)
+    from edge_agent.agent.control import ControlError
     from edge_agent.agent.daemon import run_agent
 
-    return run_agent(config, path, force_simulated=args.simulate, speed=args.speed)
+    try:
+        return run_agent(config, path, force_simulated=args.simulate, speed=args.speed)
+    except ControlError as exc:  # a second agent that started between the check above and its own socket
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_CANTCREAT
+    except OSError:
+        raise  # a state directory or file the agent cannot use: main() says so in one line
+    except Exception:  # a bug in the agent: its traceback belongs in the agent's log, not only one line
+        import logging
+
+        logging.getLogger("edge_agent").critical("the agent stopped on an unexpected error", exc_info=True)
+        return EX_SOFTWARE
+
+
+def _control_socket_in_use(config, force_simulated: bool) -> str | None:
+    """Why this agent could not have its control socket (another agent listens there), found before anything
+    starts. A simulated run without a configured socket gets a fresh directory of its own: nothing to check."""
+    from edge_agent.agent.control import socket_in_use
+    from edge_agent.backends import premises_mode
+    from edge_agent.paths import control_socket_path
+
+    if config.control.socket_path is None and premises_mode(config, force_simulated) == "simulated":
+        return None
+    return socket_in_use(control_socket_path(config))
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:
@@ -281,7 +410,7 @@ def _ask(
     reraise: tuple[type[Exception], ...] = (),
 ) -> Any:
     """The running agent's answer; None (when asked to be quiet) if no agent runs."""
-    from edge_agent.agent.control import AgentNotRunning, ControlError, request
+    from edge_agent.agent.control import AgentNotRunning, ControlError, NotPermitted, request
     from edge_agent.paths import directory_problem
 
     socket_path = args.socket or _socket_from_config(_config_path(args))
@@ -291,16 +420,16 @@ def _ask(
         raise _Exit(EX_NOPERM)
     try:
         return request(socket_path, name, request_args, timeout_s=timeout_s)
-    except AgentNotRunning:
+    except AgentNotRunning as exc:
         if quiet_if_not_running:
             return None
-        print(f"edge-agent: the agent is not running (no control socket at {socket_path})", file=sys.stderr)
+        print(f"edge-agent: {exc}", file=sys.stderr)
         raise _Exit(EX_UNAVAILABLE) from None
     except ControlError as exc:
         if isinstance(exc, reraise):
             raise
         print(f"edge-agent: {exc}", file=sys.stderr)
-        raise _Exit(EX_UNAVAILABLE) from None
+        raise _Exit(EX_NOPERM if isinstance(exc, NotPermitted) else EX_UNAVAILABLE) from None
 
 
 def _socket_from_config(path: Path | None) -> Path:
@@ -376,7 +505,7 @@ def _cmd_remediate(args: argparse.Namespace) -> int:
 
     if (args.action is None) == (args.approve is None):
         print("edge-agent: name an ACTION, or --approve ISSUE_ID", file=sys.stderr)
-        return 64
+        return EX_USAGE
     request = {"action": args.action, "issue_id": args.approve or args.issue, "dry_run": args.dry_run}
     try:
         answer = _ask(args, "remediate", request, timeout_s=35.0, reraise=(RefusedByAgent,))
@@ -423,7 +552,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return run_demo(args.scenario, args.speed, use_broker=not args.no_broker)
     except ScenarioError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
-        return 64
+        return EX_USAGE
 
 
 def _cmd_sim_list(args: argparse.Namespace) -> int:
@@ -444,13 +573,13 @@ def _cmd_sim_run(args: argparse.Namespace) -> int:
 
     if not args.scenarios and not args.all:
         print("edge-agent: name a SCENARIO (see `edge-agent sim list`) or --all", file=sys.stderr)
-        return 64
+        return EX_USAGE
     try:
         paths = shipped_scenarios() if args.all else [find_scenario(name) for name in args.scenarios]
         scenarios = [load_scenario(path) for path in paths]
     except ScenarioError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
-        return 64
+        return EX_USAGE
     reports = []
     for scenario in scenarios:
         with tempfile.TemporaryDirectory(prefix="edge-agent-sim-") as workdir, quiet_agent_logs():
@@ -488,7 +617,7 @@ def _cmd_fleet_watch(args: argparse.Namespace) -> int:
 
     broker = _broker_options(args)
     if broker is None:
-        return 64
+        return EX_USAGE
     options = WatchOptions(broker, prefix=args.prefix, share=args.share, as_json=args.json,
                            duration_s=args.duration)
     try:
@@ -519,7 +648,7 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
             write_chart(kpis, args.chart)
     except (ReportInputError, OSError) as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
-        return 66 if isinstance(exc, OSError) else 65  # sysexits: no input / data error
+        return EX_NOINPUT if isinstance(exc, OSError) else EX_DATAERR
     print(json.dumps(kpis, indent=2) if args.json else render_report(kpis))
     return EX_OK
 
@@ -529,11 +658,11 @@ def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
 
     broker = _broker_options(args)
     if broker is None:
-        return 64
+        return EX_USAGE
     bad = [a for a in args.args if "=" not in a]
     if bad:
         print(f"edge-agent: arguments must be KEY=VALUE, got {bad}", file=sys.stderr)
-        return 64
+        return EX_USAGE
     command_args = dict(a.split("=", 1) for a in args.args)
     final = None
     try:

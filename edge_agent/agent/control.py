@@ -30,8 +30,8 @@ from edge_agent.agent.control_requests import (
     reply_line,
 )
 
-__all__ = ["MAX_REQUEST_BYTES", "AgentNotRunning", "ControlError", "ControlServer", "RefusedByAgent",
-           "RequestRefused", "peer_allowed", "request"]
+__all__ = ["MAX_REQUEST_BYTES", "AgentNotRunning", "ControlError", "ControlServer", "NotPermitted", "RefusedByAgent",
+           "RequestRefused", "peer_allowed", "request", "socket_in_use"]
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,11 @@ class RefusedByAgent(ControlError):
 
 
 class AgentNotRunning(ControlError):
-    pass
+    """Nothing listens on the control socket (or there is none)."""
+
+
+class NotPermitted(ControlError):
+    """This user may not use the socket, or not this request (the admin ones)."""
 
 
 def peer_allowed(peer_uid: int, peer_gid: int, own_uid: int, group: grp.struct_group | None) -> bool:
@@ -280,7 +284,7 @@ class _ConnectionReader:
             if peer is None:
                 # Refuse before reading anything, then let the client finish sending: closing on its unread
                 # request would make its send fail instead of letting it read why.
-                _send_quietly(sock, reply_line(error_reply(REFUSED_ERROR)))
+                _send_quietly(sock, reply_line(error_reply(REFUSED_ERROR, denied=True)))
                 _shutdown_write(sock)
                 self._track(_Connection(sock, None, time.monotonic() + DRAIN_DEADLINE_S))
             else:
@@ -370,23 +374,36 @@ def _close(sock: socket.socket) -> None:
         pass
 
 
-def _remove_stale_socket(path: Path) -> None:
-    """Remove a socket left by a crashed agent; refuse to start beside a live one or over anything else."""
+def socket_in_use(path: Path) -> str | None:
+    """Why an agent cannot put its control socket at `path` (another one listens there, or something else is
+    there), or None when the path is free or holds only the socket a crashed agent left behind."""
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
-        return
+        return None
     if not stat.S_ISSOCK(mode):
-        raise ControlError(f"{path} exists and is not a socket: refusing to replace it")
+        return f"{path} exists and is not a socket: refusing to replace it"
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
-    except OSError:
-        path.unlink()
-        return
+    except ConnectionRefusedError:
+        return None  # stale: nobody listens
+    except OSError as exc:
+        return f"cannot tell whether an agent listens on {path}: {exc.strerror or exc}"
     finally:
         probe.close()
-    raise ControlError(f"another agent is already listening on {path}")
+    return f"another agent is already listening on {path}"
+
+
+def _remove_stale_socket(path: Path) -> None:
+    """Remove a socket left by a crashed agent; refuse to start beside a live one or over anything else."""
+    problem = socket_in_use(path)
+    if problem:
+        raise ControlError(problem)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeout_s: float = 5.0) -> Any:
@@ -404,7 +421,9 @@ def request(path: Path, name: str, args: Mapping[str, Any] | None = None, timeou
         pause_s = min(2 * pause_s, 0.5)
     if not response.get("ok"):
         error = str(response.get("error", "the agent refused the request"))
-        raise RefusedByAgent(error) if response.get("refused") else ControlError(error)
+        if response.get("refused"):
+            raise RefusedByAgent(error)
+        raise NotPermitted(error) if response.get("denied") else ControlError(error)
     return response.get("result")
 
 
@@ -428,7 +447,7 @@ def _exchange(path: Path, name: str, args: Mapping[str, Any] | None, timeout_s: 
     except ConnectionRefusedError:
         raise AgentNotRunning(f"the agent is not running (nothing listens on {path})") from None
     except PermissionError:
-        raise ControlError(f"permission denied on {path}: run as root or as a member of the agent's group") from None
+        raise NotPermitted(f"permission denied on {path}: run as root or as a member of the agent's group") from None
     except TimeoutError:
         raise ControlError(f"the agent did not answer within {timeout_s:.0f} s on {path}") from None
     except OSError as exc:

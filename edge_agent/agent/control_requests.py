@@ -114,7 +114,7 @@ class RequestRouter:
                 return self.admin_handlers[name]
             self.note(logging.WARNING, "control socket: %s refused to pid %d uid %d (not an admin)",
                       name[:40], peer.pid, peer.uid)
-            return error_reply(f"permission denied: {name} is for root or the admin group")
+            return error_reply(f"permission denied: {name} is for root or the admin group", denied=True)
         known = sorted([*self.handlers, *self.admin_handlers])
         return self._bad_request(f"unknown request {name[:40]!r}; known: {known}", peer)
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +17,15 @@ import pytest
 
 from edge_agent.agent.control import ControlServer, RequestRefused
 from edge_agent.cli import EX_CONFIG, EX_OK, EX_UNAVAILABLE, main
+from edge_agent.exit_codes import (
+    EX_CANTCREAT,
+    EX_INTERRUPTED,
+    EX_IOERR,
+    EX_NOPERM,
+    EX_SOFTWARE,
+    EX_USAGE,
+    MEANINGS,
+)
 
 from .support import example_issue, example_kpis, example_status, serving, short_socket_dir
 
@@ -169,16 +184,23 @@ def test_issues_shows_guidance_for_an_open_issue(agent_socket, capsys):
     assert "Move the access point to a quieter channel." in capsys.readouterr().out
 
 
-def test_no_command_prints_help_and_exits_with_usage_error(capsys):
-    assert exit_status([]) == 2
-    assert "usage: edge-agent" in capsys.readouterr().out
+def test_no_command_is_a_usage_error_in_one_line(capsys):
+    assert exit_status([]) == EX_USAGE
+    captured = capsys.readouterr()
+    assert captured.err == "edge-agent: the following arguments are required: COMMAND (see `edge-agent --help`)\n"
+    assert captured.out == ""
 
 
-def test_version_option_prints_the_version(capsys):
-    with pytest.raises(SystemExit) as stop:  # argparse's own --version exits
-        main(["--version"])
-    assert stop.value.code == 0
+def test_version_option_prints_the_version_and_returns_0(capsys):
+    assert exit_status(["--version"]) == EX_OK
     assert capsys.readouterr().out.startswith("edge-agent 0.1.0")
+
+
+def test_help_lists_every_exit_code(capsys):
+    assert exit_status(["--help"]) == EX_OK
+    out = capsys.readouterr().out
+    for code in MEANINGS:
+        assert f"\n  {code:>3}  " in out
 
 
 def test_run_with_a_bad_config_exits_ex_config_before_starting(tmp_path, capsys):
@@ -197,7 +219,7 @@ def test_run_refuses_to_start_with_a_key_file_everyone_can_read(tmp_path, capsys
 
 
 def test_remediate_needs_an_action_or_an_issue_to_approve(agent_socket, capsys):
-    assert exit_status(["remediate", "--socket", str(agent_socket)]) == 64
+    assert exit_status(["remediate", "--socket", str(agent_socket)]) == EX_USAGE
     assert "name an ACTION, or --approve ISSUE_ID" in capsys.readouterr().err
 
 
@@ -228,7 +250,7 @@ def test_sim_list_names_every_shipped_scenario(capsys):
 
 
 def test_sim_run_of_an_unknown_scenario_says_which_exist(capsys):
-    assert exit_status(["sim", "run", "no-such"]) == 64
+    assert exit_status(["sim", "run", "no-such"]) == EX_USAGE
     assert "no scenario 'no-such'; shipped:" in capsys.readouterr().err
 
 
@@ -236,3 +258,147 @@ def test_sim_run_prints_the_report_table_and_exits_0_when_it_passes(capsys):
     assert exit_status(["sim", "run", "gateway-mac-swap"]) == EX_OK
     out = capsys.readouterr().out
     assert "gateway-mac-swap" in out and "PASS" in out and "1 of 1 scenarios passed" in out
+
+
+# Every expected condition ends with one line on stderr and a documented exit code, never a traceback.
+def only_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def cli_process(*argv: str) -> list[str]:
+    """The command line of a real `edge-agent` process (for pipes and signals, which main() alone cannot show)."""
+    return [sys.executable, "-m", "edge_agent", *argv]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("EDGE_AGENT_")}
+
+
+@pytest.mark.parametrize("argv", [
+    ["bogus"], ["sim"], ["fleet"], ["camera"], ["status", "--no-such-option"], ["actions", "--limit", "many"],
+    ["run", "--speed", "nan"], ["run", "--speed", "-1"], ["remediate", "flush_dns", "--wait", "inf"],
+    ["fleet", "report", "events.jsonl", "--since", "nan"],
+])
+def test_a_bad_command_line_is_one_line_naming_the_command_and_ex_usage(argv, capsys):
+    assert exit_status(argv) == EX_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    line = only_line(captured.err)
+    assert line.startswith("edge-agent: ") and line.endswith("--help`)")
+
+
+def test_a_socket_nobody_listens_on_is_reported_as_such(short_tmp, capsys):
+    stale = short_tmp / "stale.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
+        dead.bind(str(stale))
+    assert exit_status(["issues", "--socket", str(stale)]) == EX_UNAVAILABLE
+    assert only_line(capsys.readouterr().err) == f"edge-agent: the agent is not running (nothing listens on {stale})"
+
+
+def answer_once(path: Path, reply: dict[str, Any]) -> threading.Thread:
+    """A fake agent that answers one request with `reply`."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def serve() -> None:
+        with listener, listener.accept()[0] as conn:
+            conn.makefile("rb").readline()
+            conn.sendall(json.dumps(reply).encode() + b"\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_permission_denied_by_the_agent_is_one_line_and_ex_noperm(short_tmp, capsys):
+    path = short_tmp / "ctl.sock"
+    denied = {"ok": False, "error": "permission denied: reload is for root or the admin group", "denied": True}
+    server = answer_once(path, denied)
+    assert exit_status(["reload", "--socket", str(path)]) == EX_NOPERM
+    server.join(timeout=5)
+    assert only_line(capsys.readouterr().err) == f"edge-agent: {denied['error']}"
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("simulate", [[], ["--simulate"]])
+def test_a_second_run_is_refused_in_one_line_before_anything_starts(tmp_path, agent_socket, capsys, simulate):
+    state = tmp_path / "state"
+    config = write_toml(tmp_path, f"[agent]\nstate_dir = '{state}'\n[control]\nsocket_path = '{agent_socket}'\n")
+    assert exit_status(["run", *simulate, "--config", str(config)]) == EX_CANTCREAT
+    assert only_line(capsys.readouterr().err) == f"edge-agent: another agent is already listening on {agent_socket}"
+    assert not state.exists()
+    assert exit_status(["status", "--socket", str(agent_socket)]) == EX_OK  # the first one is untouched
+
+
+def test_run_refuses_a_control_socket_path_taken_by_a_regular_file(tmp_path, short_tmp, capsys):
+    taken = short_tmp / "ctl.sock"
+    taken.write_text("not a socket")
+    config = write_toml(tmp_path, f"[agent]\nstate_dir = '{tmp_path / 'state'}'\n[control]\nsocket_path = '{taken}'\n")
+    assert exit_status(["run", "--config", str(config)]) == EX_CANTCREAT
+    assert "exists and is not a socket" in only_line(capsys.readouterr().err)
+    assert taken.read_text() == "not a socket"
+
+
+def run_into_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
+    """The command with its stdout a pipe whose reader has already gone, as `edge-agent issues | head` ends."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(cli_process(*argv), stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                              env=clean_env())
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("argv", [["sim", "list"], ["--help"], ["issues", "--json"], ["actions"]])
+def test_output_into_a_closed_pipe_is_one_line_and_ex_ioerr(argv, agent_socket):
+    socket_option = ["--socket", str(agent_socket)] if argv[0] in ("issues", "actions") else []
+    finished = run_into_closed_pipe(*argv, *socket_option)
+    assert finished.returncode == EX_IOERR
+    assert finished.stderr == "edge-agent: the output was closed before it was all written\n"
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_while_waiting_for_the_agent_is_one_line_and_130(short_tmp):
+    path = short_tmp / "mute.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as mute:
+        mute.bind(str(path))
+        mute.listen(1)
+        mute.settimeout(30)
+        cli = subprocess.Popen(cli_process("status", "--socket", str(path)), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=clean_env())
+        try:
+            connection, _ = mute.accept()  # the command is inside main(), waiting for the agent's answer
+            cli.send_signal(signal.SIGINT)
+            out, err = cli.communicate(timeout=30)
+            connection.close()
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+    assert cli.returncode == EX_INTERRUPTED
+    assert (out, err) == ("", "edge-agent: interrupted\n")
+
+
+def test_run_with_a_state_directory_it_cannot_create_is_one_line_naming_it(tmp_path, short_tmp):
+    blocker = tmp_path / "plain"
+    blocker.write_text("")
+    config = write_toml(tmp_path, f"[agent]\nstate_dir = '{blocker / 'state'}'\n"
+                                  f"[control]\nsocket_path = '{short_tmp / 'ctl.sock'}'\n")
+    finished = subprocess.run(cli_process("run", "--simulate", "--config", str(config)), capture_output=True,
+                              text=True, timeout=60, env=clean_env())
+    assert finished.returncode == EX_IOERR
+    assert finished.stderr == f"edge-agent: {blocker / 'state'}: Not a directory\n"
+
+
+def test_an_answer_the_views_cannot_show_is_an_internal_error_in_one_line(short_tmp, capsys, monkeypatch):
+    with serving(short_tmp / "ctl.sock", {"status": lambda args: {"device_id": "gw-7"}}) as control:
+        assert exit_status(["status", "--socket", str(control.path)]) == EX_SOFTWARE
+        line = only_line(capsys.readouterr().err)
+        assert line.startswith("edge-agent: internal error: KeyError") and "EDGE_AGENT_DEBUG=1" in line
+        monkeypatch.setenv("EDGE_AGENT_DEBUG", "1")
+        with pytest.raises(KeyError):
+            main(["status", "--socket", str(control.path)])

@@ -350,7 +350,7 @@ def test_a_group_member_may_read_but_not_reload_unless_in_the_admin_group(handle
             control.stop()
     status, reload = (json.loads(line) for line in client.stdout.splitlines())
     assert status["ok"] is True
-    assert reload == {"ok": False, "error": "permission denied: reload is for root or the admin group"}
+    assert reload == {"ok": False, "error": "permission denied: reload is for root or the admin group", "denied": True}
     assert reloads == []
 
 
@@ -491,4 +491,4 @@ def test_a_refused_peer_is_told_so_before_it_sends_anything(handlers):
             capture_output=True, text=True, timeout=10,
         )
     assert client.returncode == 0, client.stderr
-    assert json.loads(client.stdout) == {"ok": False, "error": REFUSED_ERROR}
+    assert json.loads(client.stdout) == {"ok": False, "error": REFUSED_ERROR, "denied": True}

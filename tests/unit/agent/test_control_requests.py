@@ -109,7 +109,8 @@ def test_a_handler_timing_out_says_which_request(router):
 
 
 def test_an_admin_request_from_a_member_is_refused_and_from_an_admin_answered(router):
-    assert ask(router, b'{"request": "reload"}')["error"] == "permission denied: reload is for root or the admin group"
+    assert ask(router, b'{"request": "reload"}') == {
+        "ok": False, "error": "permission denied: reload is for root or the admin group", "denied": True}
     assert ask(router, b'{"request": "reload"}', ADMIN) == {"ok": True, "result": {"applied": True}}
 
 
