@@ -115,8 +115,8 @@ def _without_broker(agent, out: TextIO) -> None:
     from edge_agent.views import render_timeline
 
     entries = agent.journal.read()
-    start = entries[0]["ts"] if entries else 0.0
-    events = [dict(e, t=round(e["ts"] - start, 1)) for e in entries]
+    start = entries[0]["sim_ts"] if entries else 0.0  # the story in simulated seconds, as the scenario tells it
+    events = [dict(e, t=round(e["sim_ts"] - start, 1)) for e in entries]
     print(render_timeline(events), file=out)
     from edge_agent.reporting.outbox import Outbox
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import signal
 import threading
@@ -31,7 +32,7 @@ from edge_agent.detectors.ml_catalog import build_ml_components
 from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
 from edge_agent.memory import release_free_memory
-from edge_agent.paths import control_socket_path, state_dir
+from edge_agent.paths import UnsafeDirectory, agent_paths, ensure_runtime_dir, ensure_state_dir
 from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
@@ -40,6 +41,8 @@ from edge_agent.reporting.reporter import LogSink, Reporter
 from edge_agent.timesync import clock_synced
 
 log = logging.getLogger(__name__)
+
+EX_NOPERM = 77  # sysexits.h: the control socket's directory is not safe to use
 
 # Sections whose changes need a restart: they hold identities, open files and sockets.
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
@@ -62,14 +65,18 @@ class Agent:
         self.config_path = config_path
         self.clock = clock or SystemClock()
         self.notifier = notifier or SystemdNotifier(env)
-        self.backends = select_backends(config, self.clock, mode)
-        self.state_dir = state_dir(config, env)
-        self.socket_path = control_socket_path(config, env)
+        # Simulation never writes to the system's state or runtime directory (agent_paths gives it its own).
+        self.paths = agent_paths(config, env, simulated=mode == "simulated")
+        self.state_dir, self.socket_path = self.paths.state_dir, self.paths.socket_path
+        ensure_runtime_dir(self.paths.runtime_dir)  # refused when someone else could plant a socket there
+        ensure_state_dir(self.state_dir)
+        self.backends = select_backends(config, self.clock, mode, self.paths.runtime_dir)
         self.started_mono = self.clock.monotonic()
         self.reloads = 0
         self.reload_failures = 0
 
-        self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced)
+        self.envelopes = EnvelopeFactory(config.agent.device_id, config.agent.site_id, clock_synced,
+                                         real_wall=time.time if mode == "simulated" else None)
         self.journal = EventJournal(self.state_dir / "events.jsonl", config.reporting.journal_max_bytes)
         self.audit = EventJournal(self.state_dir / "actions.jsonl", config.remediation.audit_max_bytes,
                                   topics=frozenset({"event/action"}))
@@ -190,8 +197,12 @@ class Agent:
         for note in self.backends.notes + self.ml.notes:
             log.info("%s", note)
         speed = getattr(self.clock, "speed", 1.0)
-        if speed != 1.0:
-            log.info("simulated time runs %gx real time; reported timestamps are simulated time", speed)
+        if self.backends.mode == "simulated":
+            log.info("simulated premises at %gx real time: messages carry the real time as ts and the simulated "
+                     "time as sim_ts", speed)
+        if self.paths.run_dir is not None:
+            log.info("this simulated run keeps its state in %s; ask it with `edge-agent status --socket %s`",
+                     self.paths.run_dir, self.socket_path)
         self.control.start()
         if self.mqtt is not None:
             self.mqtt.publisher.start()
@@ -403,6 +414,11 @@ def make_clock(config: AgentConfig, mode: str, speed: float | None) -> Clock:
 
 
 def run_agent(config: AgentConfig, config_path: Path | None, force_simulated: bool, speed: float | None) -> int:
+    os.umask(0o027)  # what the agent creates (SQLite's journals too) is never for every local user, as under systemd
     mode = premises_mode(config, force_simulated)
-    agent = Agent(config, config_path, mode=mode, clock=make_clock(config, mode, speed))
+    try:
+        agent = Agent(config, config_path, mode=mode, clock=make_clock(config, mode, speed))
+    except UnsafeDirectory as exc:
+        log.error("%s", exc)
+        return EX_NOPERM
     return agent.run()

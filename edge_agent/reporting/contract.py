@@ -35,6 +35,9 @@ class Envelope(_Message):
     ts: float = Field(description="wall clock, seconds since the Unix epoch (check clock_synced)")
     mono_ms: int = Field(description="the agent's monotonic clock in milliseconds; for intervals within a boot")
     clock_synced: bool | None = Field(description="whether the kernel considered the wall clock NTP-synchronised")
+    sim_ts: float | None = Field(
+        None, description="only from an agent on simulated premises: the simulated time of the message (seconds "
+        "since the Unix epoch, running `speed` times faster than ts); ts stays the real wall clock")
 
 
 class Transition(_Message):

@@ -24,7 +24,11 @@ class EnvelopeFactory:
     `boot_id` is new for every start of the agent, so (boot_id, seq) orders one device's messages.
     """
 
-    def __init__(self, device_id: str, site_id: str, clock_synced: Callable[[], bool | None]):
+    def __init__(self, device_id: str, site_id: str, clock_synced: Callable[[], bool | None],
+                 real_wall: Callable[[], float] | None = None):
+        """`real_wall`: given when the agent runs on simulated time; `ts` then stays the real wall clock (a
+        command's deadline is judged by it) and the simulated time goes to `sim_ts`, present only then."""
+        self.real_wall = real_wall
         self.device_id = device_id
         self.site_id = site_id
         self.boot_id = uuid.uuid4().hex
@@ -35,6 +39,9 @@ class EnvelopeFactory:
     def wrap(self, schema: str, body: Mapping[str, Any], ts: float, mono: float) -> dict[str, Any]:
         with self._lock:
             seq = next(self._seq)
+        if self.real_wall is not None:
+            body = {"sim_ts": round(ts, 3), **body}
+            ts = self.real_wall()
         return {
             "schema": schema,
             "id": uuid.uuid4().hex,

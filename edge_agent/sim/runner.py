@@ -129,7 +129,8 @@ def run_scenario(scenario: Scenario, workdir: Path, speed: float | None = None, 
     for close in agent.backends.closers:
         close()
     agent.reporter.close()
-    events = [dict(e, t=round(e["ts"] - start_wall, 1)) for e in agent.journal.read()]
+    # `ts` is the real clock (a run takes a second or two); the scenario's time is the simulated one.
+    events = [dict(e, t=round(e["sim_ts"] - start_wall, 1)) for e in agent.journal.read()]
     return ScenarioRun(
         scenario=scenario, events=events, final_open=sorted(i.type for i in agent.tracker.active()),
         final_channel=getattr(agent.backends.connectivity, "channel", None), kpis=agent.kpi_snapshot(),

@@ -75,3 +75,15 @@ def test_seq_is_unique_gapless_and_increasing_per_thread_across_threads():
     all_seqs = sorted(seq for seqs in per_thread.values() for seq in seqs)
     assert all_seqs == list(range(1, 8 * 500 + 1))
     assert all(seqs == sorted(seqs) for seqs in per_thread.values())
+
+
+def test_on_real_time_there_is_no_simulated_time_field():
+    assert "sim_ts" not in factory().wrap(SCHEMA_ISSUE, {}, ts=1_700_000_000.0, mono=12.0)
+
+
+def test_on_simulated_time_ts_stays_the_real_wall_clock_and_the_simulated_time_is_sim_ts():
+    simulated = EnvelopeFactory("gw-7", "site-3", lambda: True, real_wall=lambda: 1_700_000_000.0)
+    message = simulated.wrap(SCHEMA_ISSUE, {}, ts=1_700_086_400.25, mono=86_400.0)  # a day ahead, as at --speed
+    assert (message["ts"], message["sim_ts"]) == (1_700_000_000.0, 1_700_086_400.25)
+    assert set(message) == ENVELOPE_FIELDS | {"sim_ts"}
+
