@@ -260,7 +260,8 @@ class Agent:
     def _publish_home_assistant_state(self) -> None:
         """The retained state Home Assistant's entities read; sent only when it changed."""
         open_issues = [i.to_dict() for i in self.tracker.active()]
-        state = state_payload(self.pipeline.latest_samples(), open_issues, self.kpis.last_action)
+        state = state_payload(self.pipeline.latest_samples(), open_issues, self.kpis.last_action,
+                              self.config.mqtt.home_assistant_client_details)
         if state == self._home_assistant_state:
             return
         self._home_assistant_state = state

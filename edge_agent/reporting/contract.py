@@ -167,7 +167,9 @@ class HomeAssistantState(_Message):
     QoS 0, sent when it changes. Plain values, no envelope: it is for a smart-home hub's templates."""
 
     open_issues: int = Field(ge=0)
-    issues: list[IssueBrief]
+    issues: list[IssueBrief] = Field(description="a Wi-Fi device's MAC address in a subject reads \"a Wi-Fi "
+                                     "device\" unless [mqtt] home_assistant_client_details is on")
+    wifi_clients: int = Field(ge=0, description="Wi-Fi devices associated with the access point")
     wifi_busy_pct: float | None = Field(description="the access point's channel busy time, percent")
     weakest_station_dbm: float | None = Field(description="the weakest associated device's signal")
     gateway_rtt_ms: float | None

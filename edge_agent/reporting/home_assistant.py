@@ -3,7 +3,8 @@ agent's health without setup, and the small retained state message those entitie
 out; the publisher sends the configs at every connect and the agent the state as it changes.
 
 Entities: online (from the presence topic the broker also uses for the Last Will), problem, open issues,
-Wi-Fi channel busy, weakest station signal, gateway round-trip time, last action.
+Wi-Fi channel busy, weakest station signal, gateway round-trip time, last action. The state carries how many
+Wi-Fi devices are connected, not which (their MAC addresses only when configured).
 """
 
 from __future__ import annotations
@@ -60,8 +61,12 @@ def discovery_configs(device_id: str, base_topic: str, prefix: str, version: str
 
 
 def state_payload(latest: list[dict[str, Any]], open_issues: list[dict[str, Any]],
-                  last_action: dict[str, Any] | None) -> dict[str, Any]:
-    """The state the entities read: from the latest samples, the open issues and the last audited action."""
+                  last_action: dict[str, Any] | None, client_details: bool = False) -> dict[str, Any]:
+    """The state the entities read: from the latest samples, the open issues and the last audited action.
+
+    Every subscriber of the hub's broker reads it, so Wi-Fi clients are a count and any MAC address in an issue
+    or action is replaced, unless `client_details` ([mqtt] home_assistant_client_details) asks for them."""
+    shown = (lambda text: text) if client_details else hide_macs
     radio = next((s["metrics"] for s in latest if s["stream"] == "wifi.radio"), {})
     stations = [s["metrics"].get("signal_dbm") for s in latest if s["stream"] == "wifi.station"]
     signals = [v for v in stations if isinstance(v, (int, float))]
@@ -73,9 +78,21 @@ def state_payload(latest: list[dict[str, Any]], open_issues: list[dict[str, Any]
         action = f"{ref} {last_action['outcome']}"
     return {
         "open_issues": len(open_issues),
-        "issues": [{"type": i["type"], "subject": i["subject"], "severity": i["severity"]} for i in open_issues],
+        "issues": [{"type": i["type"], "subject": shown(i["subject"]), "severity": i["severity"]}
+                   for i in open_issues],
+        "wifi_clients": len(stations),
         "wifi_busy_pct": None if busy is None else round(100 * busy, 1),
         "weakest_station_dbm": min(signals) if signals else None,
         "gateway_rtt_ms": gateway.get("rtt_ms"),
-        "last_action": action or "none",
+        "last_action": shown(action or "none"),
     }
+
+
+# A hardware address as hostapd and iw print it (aa:bb:cc:dd:ee:ff), with dashes, or in Cisco's dotted form;
+# wherever it sits in the text (hiding a little too much is the safe mistake).
+MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")
+HIDDEN_CLIENT = "a Wi-Fi device"
+
+
+def hide_macs(text: str) -> str:
+    return MAC_ADDRESS.sub(HIDDEN_CLIENT, text)

@@ -3,10 +3,21 @@ binary sensors (home-assistant.io/integrations/sensor.mqtt, binary_sensor.mqtt, 
 
 from __future__ import annotations
 
+import json
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from edge_agent.reporting.contract import HomeAssistantState
-from edge_agent.reporting.home_assistant import STATE_TOPIC, discovery_configs, node_id, state_payload
+from edge_agent.reporting.home_assistant import (
+    HIDDEN_CLIENT,
+    MAC_ADDRESS,
+    STATE_TOPIC,
+    discovery_configs,
+    node_id,
+    state_payload,
+)
 
 COMMON = {"availability", "availability_mode", "availability_template", "availability_topic", "device",
           "device_class", "enabled_by_default", "encoding", "entity_category", "entity_picture", "expire_after",
@@ -76,7 +87,7 @@ def test_state_is_taken_from_the_latest_samples_issues_and_last_action():
     action = {"name": "restart_service", "target": "dnsmasq", "outcome": "fixed"}
     state = state_payload(latest, [issue], action)
     assert state == {"open_issues": 1, "issues": [{"type": "dns_failure", "subject": "192.168.1.1",
-                                                    "severity": "critical"}],
+                                                    "severity": "critical"}], "wifi_clients": 2,
                      "wifi_busy_pct": 73.4, "weakest_station_dbm": -79.5, "gateway_rtt_ms": 1.8,
                      "last_action": "restart_service:dnsmasq fixed"}
     HomeAssistantState.model_validate(state)
@@ -84,3 +95,40 @@ def test_state_is_taken_from_the_latest_samples_issues_and_last_action():
 
 def test_node_id_keeps_only_what_home_assistant_allows():
     assert node_id("gw.demo 01/x") == "gw_demo_01_x"
+
+
+CLIENTS = ["aa:bb:cc:dd:ee:01", "AA-BB-CC-DD-EE-02", "aabb.ccdd.ee03"]
+STATIONS = [{"stream": "wifi.station", "subject": mac, "metrics": {"signal_dbm": -70.0}} for mac in CLIENTS]
+
+
+def client_issues() -> list[dict]:
+    return [{"type": "wifi_weak_station", "subject": CLIENTS[0], "severity": "warning"},
+            {"type": "wifi_high_retries", "subject": f"wlan0/{CLIENTS[1]}", "severity": "warning"},
+            {"type": "dns_failure", "subject": "192.168.1.1", "severity": "critical"}]
+
+
+def test_the_state_counts_wifi_clients_and_names_none_of_them_by_default():
+    action = {"name": "disconnect_station", "target": CLIENTS[2], "outcome": "fixed"}
+    state = state_payload(STATIONS, client_issues(), action)
+    text = json.dumps(state)
+    assert not any(mac.lower() in text.lower() for mac in CLIENTS)
+    assert state["wifi_clients"] == 3
+    assert [i["subject"] for i in state["issues"]] == [HIDDEN_CLIENT, f"wlan0/{HIDDEN_CLIENT}", "192.168.1.1"]
+    assert state["last_action"] == f"disconnect_station:{HIDDEN_CLIENT} fixed"
+    HomeAssistantState.model_validate(state)
+
+
+def test_client_details_when_configured_keep_the_mac_addresses():
+    state = state_payload(STATIONS, client_issues(), None, client_details=True)
+    assert [i["subject"] for i in state["issues"]][:2] == [CLIENTS[0], f"wlan0/{CLIENTS[1]}"]
+
+
+@given(st.lists(st.integers(0, 255), min_size=6, max_size=6), st.sampled_from([":", "-"]), st.booleans(),
+       st.text(alphabet="wlan0/ -abcdef:", max_size=8), st.text(alphabet="/ -:abcdef0", max_size=4))
+def test_no_mac_address_in_any_spelling_or_company_reaches_the_state(octets, separator, upper, before, after):
+    mac = separator.join(f"{o:02X}" if upper else f"{o:02x}" for o in octets)
+    issue = {"type": "wifi_weak_station", "subject": before + mac + after, "severity": "warning"}
+    state = state_payload([], [issue], {"name": "x", "target": mac, "outcome": "fixed"})
+    text = json.dumps(state)
+    assert mac not in text
+    assert MAC_ADDRESS.search(text) is None
