@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from edge_agent.agent.diagnosis import run_diagnosis
+from edge_agent.detectors.catalog import default_detectors
 from edge_agent.model import Finding, Sample
 from edge_agent.remediation.engine import RemediationRefused
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
@@ -56,18 +57,19 @@ class AgentCommands:
         }
 
     def diagnose(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Every collector now, through the normal pipeline; answers with the samples and what is wrong."""
+        """Every collector now and fresh rule detectors over the samples; answers with the samples and what is
+        wrong. Read-only: nothing reaches the issue tracker, so asking can neither open nor resolve an issue, nor
+        set remediation going; the running detectors' state (baselines, windows) is left alone too."""
         agent = self.agent
         mono, ts = agent.clock.monotonic(), agent.clock.wall()
+        detectors = default_detectors(agent.config.detectors)
 
-        def through_pipeline(samples: list[Sample]) -> list[Finding]:
-            findings: list[Finding] = []
-            agent.pipeline.process(samples, mono, ts, present_findings=findings)
-            return findings
+        def evaluate(samples: list[Sample]) -> list[Finding]:
+            return [f for sample in samples for d in detectors for f in d.evaluate(sample) if f.present]
 
-        report = run_diagnosis(agent.collectors, through_pipeline, mono, ts)
+        report = run_diagnosis(agent.collectors, evaluate, mono, ts)
         report["open_issues"] = [i for i in agent.tracker.snapshot() if i["state"] != "resolved"]
-        report["source"] = "agent"
+        report["source"] = "agent, read-only"
         report["unavailable"] = dict(agent.backends.unavailable)
         return report
 
@@ -78,7 +80,8 @@ class AgentCommands:
         return issues
 
     def remediate(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Through the same engine, policy and limits as the agent's own decisions; a refusal fails the command."""
+        """With the cloud's authority ([remediation.authority.cloud]), then the same engine, policy and limits as
+        the agent's own decisions; a refusal fails the command and is audited."""
         return self.agent.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cloud")
 
     def set_log_level(self, args: Mapping[str, Any]) -> dict[str, str]:

@@ -33,6 +33,7 @@ from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
 from edge_agent.memory import release_free_memory
 from edge_agent.paths import UnsafeDirectory, agent_paths, ensure_runtime_dir, ensure_state_dir
+from edge_agent.remediation.authority import Requester
 from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
@@ -355,6 +356,8 @@ class Agent:
         return status_report(self)
 
     def _diagnose_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        # Read-only: the control socket does not say whether its caller is an admin, and a diagnosis that opened
+        # issues could set remediation going on a group member's say-so.
         return self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S)
 
     def _reload_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
@@ -362,21 +365,25 @@ class Agent:
         return {"applied": applied, "config_path": str(self.config_path) if self.config_path else None}
 
     def _remediate_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        def remediate() -> dict[str, Any]:
-            return self.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cli")
+        def remediate() -> dict[str, Any]:  # an admin handler: only root, the agent's user and the admin group
+            return self.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cli",
+                                  admin=True)
 
         try:
             return self.run_in_loop(remediate).result(timeout=DIAGNOSE_TIMEOUT_S)
         except RemediationRefused as exc:
             raise RequestRefused(str(exc)) from None
 
-    def remediate(self, action: str | None, issue_id: str | None, dry_run: bool, origin: str) -> dict[str, Any]:
-        """On the loop thread: one request through the engine; its audit events are reported either way."""
+    def remediate(
+        self, action: str | None, issue_id: str | None, dry_run: bool, origin: str, admin: bool = False
+    ) -> dict[str, Any]:
+        """On the loop thread: one request through the engine, with the authority of `origin` (a technician's
+        only when `admin`); its audit events, a refusal's included, are reported either way."""
+        requester = Requester("cli" if origin == "cli" else "cloud", admin=admin and origin == "cli")
         try:
-            answer, events = self.remediation.request(action, issue_id, dry_run, origin)
+            answer, events = self.remediation.request(action, issue_id, dry_run, requester)
         except RemediationRefused as exc:
-            if exc.event is not None:
-                self.reporter.event(exc.event)
+            self.report(exc.events)
             raise
         self.report(events)
         return answer

@@ -2,7 +2,8 @@
 
 It runs on the agent's loop thread. Actions themselves run one at a time on a worker thread (a restart may take
 seconds, and two actions at once would blur which one fixed what); their results come back through `tick`.
-Every decision, including each "no", becomes an audited `event/action`.
+Every decision, including each "no" (the authority policy's refusals with who asked and why), becomes an audited
+`event/action`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 import queue
+import re
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -19,8 +21,9 @@ from typing import Any
 from edge_agent.clock import Clock
 from edge_agent.issues import IssueTracker
 from edge_agent.model import Action, ActionOutcome, Event, EventKind, IssueState
+from edge_agent.remediation.authority import AGENT, Requester, refusal, request_mode
 from edge_agent.remediation.executor import ActionExecutor, ActionResult
-from edge_agent.remediation.refs import ActionRef, parse_ref
+from edge_agent.remediation.refs import ACTION_SPECS, ActionRef, parse_ref
 from edge_agent.remediation.safety import SafetyGates
 from edge_agent.remediation.settings import RemediationSection
 
@@ -30,11 +33,15 @@ log = logging.getLogger(__name__)
 class RemediationRefused(Exception):
     """A technician's or the cloud's request that the engine will not carry out; the message says why.
 
-    `event` is the audit record of the refusal, when it is one the audit log must keep (a safety limit)."""
+    `events` are what the refusal caused, its audit record first (`request` fills it in for every refusal)."""
 
-    def __init__(self, reason: str, event: Event | None = None):
+    def __init__(self, reason: str, events: list[Event] | None = None):
         super().__init__(reason)
-        self.event = event
+        self.events = list(events or [])
+
+    @property
+    def event(self) -> Event | None:
+        return self.events[0] if self.events else None
 
 
 class CaseState(str, enum.Enum):
@@ -56,7 +63,7 @@ class Case:
     subject: str | None
     ladder: list[ActionRef]
     mode: str
-    origin: str
+    requester: Requester
     started_mono: float
     rung: int = 0
     state: CaseState = CaseState.QUEUED
@@ -70,9 +77,18 @@ class Case:
     tried: list[str] = field(default_factory=list)
 
     @property
+    def origin(self) -> str:
+        return self.requester.origin
+
+    @property
     def ref(self) -> ActionRef:
         ref = self.ladder[self.rung]
-        return ref.for_subject(self.subject) if self.subject else ref
+        if not self.subject:
+            return ref
+        try:
+            return ref.for_subject(self.subject)
+        except ValueError:
+            return ref  # still {subject}: the authority policy refuses it, with the reason, before it can run
 
     @property
     def manual_without_issue(self) -> bool:
@@ -129,7 +145,7 @@ class RemediationEngine:
         mode, ladder = self.settings.policy_for(issue["type"])
         if not ladder:
             return []
-        case = Case(issue["issue_id"], issue["type"], issue["subject"], ladder, mode, "auto", mono,
+        case = Case(issue["issue_id"], issue["type"], issue["subject"], ladder, mode, AGENT, mono,
                     evidence_before=dict(issue["evidence"]))
         recent = self._recent_fixes.get((issue["type"], issue["subject"]))
         events: list[Event] = []
@@ -160,9 +176,11 @@ class RemediationEngine:
         if case.rung >= len(case.ladder):
             return self._escalate(case, mono, ts, "every action of the ladder was tried")
         ref = case.ref
-        problem = self.executor.problem(ref)
+        refused = refusal(self.settings, case.requester, ref)
+        problem = f"refused: {refused}" if refused else self.executor.problem(ref)
         if problem:
-            event = self._audit(case, ActionOutcome.SKIPPED, ts, problem)
+            details = {"refused": True} if refused else None
+            event = self._audit(case, ActionOutcome.SKIPPED, ts, problem, details=details)
             case.rung += 1
             return [event, *self._advance(case, mono, ts)]
         blocked = self.gates.check(ref, self.executor.disruptive(ref), mono, self.clock.wall())
@@ -189,8 +207,6 @@ class RemediationEngine:
         case.action_id = uuid.uuid4().hex
         case.tried.append(str(ref))
         case.result = None
-        self._running = case
-        self.gates.record_run(ref, self.executor.disruptive(ref), mono)
         timeout = self.settings.limits(ref.name).timeout_s
         log.warning("remediation: running %s for %s", ref, case.issue_type or "a manual request")
 
@@ -203,7 +219,15 @@ class RemediationEngine:
             self._finished.put((case, "run", result))
             self._wake()
 
-        self.run_async(work)
+        self._running = case
+        try:
+            self.run_async(work)
+        except Exception as exc:  # noqa: BLE001 — no worker (thread limit, memory): a failed action, not a wedged engine
+            self._running = None
+            log.error("remediation: could not start %s: %s", ref, exc)
+            return self._run_finished(case, ActionResult(False, f"could not start: {type(exc).__name__}: {exc}"),
+                                      mono, ts)
+        self.gates.record_run(ref, self.executor.disruptive(ref), mono)
         return self._mark_issue(case, IssueState.REMEDIATING, mono, ts, f"running {ref}")
 
     def tick(self) -> list[Event]:
@@ -274,14 +298,13 @@ class RemediationEngine:
     def _after_failure(self, case: Case, mono: float, ts: float) -> list[Event]:
         result = case.result
         if result is not None and result.undo_state is not None:
-            return self._start_undo(case, result)
+            return self._start_undo(case, result, mono, ts)
         case.rung += 1
         return self._advance(case, mono, ts)
 
-    def _start_undo(self, case: Case, result: ActionResult) -> list[Event]:
+    def _start_undo(self, case: Case, result: ActionResult, mono: float, ts: float) -> list[Event]:
         ref = case.ref
         case.state = CaseState.UNDOING
-        self._running = case
         timeout = self.settings.limits(ref.name).timeout_s
 
         def work() -> None:
@@ -292,7 +315,14 @@ class RemediationEngine:
             self._finished.put((case, "undo", undone))
             self._wake()
 
-        self.run_async(work)
+        self._running = case
+        try:
+            self.run_async(work)
+        except Exception as exc:  # noqa: BLE001 — as in _start
+            self._running = None
+            log.error("remediation: could not start the undo of %s: %s", ref, exc)
+            return self._undo_finished(case, ActionResult(False, f"could not start: {type(exc).__name__}: {exc}"),
+                                       mono, ts)
         return []
 
     def _undo_finished(self, case: Case, undone: ActionResult, mono: float, ts: float) -> list[Event]:
@@ -338,9 +368,9 @@ class RemediationEngine:
 
     def _forget(self, case: Case) -> None:
         case.state = CaseState.DONE
-        key = case.issue_id or case.action_id
-        if self._cases.get(key) is case:
-            del self._cases[key]
+        for key, known in list(self._cases.items()):  # by identity: a manual case's action id changes when it starts
+            if known is case:
+                del self._cases[key]
 
     def _current_evidence(self, case: Case) -> dict[str, Any] | None:
         issue = self.tracker.find(case.issue_id) if case.issue_id else None
@@ -376,12 +406,26 @@ class RemediationEngine:
             log.warning("remediation: %s %s: %s", ref, outcome.value, reason)
         return Event(EventKind.ACTION, outcome.value, action.to_dict(), ts, self.clock.monotonic())
 
-    # Technicians (CLI) and the cloud (cmd/remediate): the same policy and limits, never deferred.
-    def request(self, action: str | None, issue_id: str | None, dry_run: bool, origin: str) -> tuple[dict, list[Event]]:
+    # Technicians (CLI) and the cloud (cmd/remediate): the authority policy, then the same policy and limits as
+    # the agent's own decisions; never deferred.
+    def request(
+        self, action: str | None, issue_id: str | None, dry_run: bool, requester: Requester
+    ) -> tuple[dict, list[Event]]:
         """Start, approve or dry-run an action; returns the answer and the events it caused.
 
-        Raises RemediationRefused with the reason when policy, limits or the request itself say no."""
+        Raises RemediationRefused with the reason when the authority policy, the issue's policy, the limits or the
+        request itself say no; its first event is the audit record of the refusal."""
         mono, ts = self.clock.monotonic(), self.clock.wall()
+        try:
+            return self._request(action, issue_id, dry_run, requester, mono, ts)
+        except RemediationRefused as exc:
+            if not exc.events:
+                exc.events = [self._refusal(action, issue_id, requester, str(exc), ts)]
+            raise
+
+    def _request(
+        self, action: str | None, issue_id: str | None, dry_run: bool, requester: Requester, mono: float, ts: float
+    ) -> tuple[dict, list[Event]]:
         issue = None
         if issue_id is not None:
             issue = self.tracker.find(issue_id)
@@ -390,21 +434,25 @@ class RemediationEngine:
         if action is None:
             if issue is None:
                 raise RemediationRefused("name an action, or an issue to approve")
-            return self._approve(issue_id, origin, mono, ts)
+            return self._approve(issue.issue_id, requester, mono, ts)
         try:
             ref = parse_ref(action)
             ref = ref.for_subject(issue.subject) if issue else ref
         except ValueError as exc:
             raise RemediationRefused(str(exc)) from None
         if ref.target == "{subject}":
-            raise RemediationRefused(f"{action}: {{subject}} needs an issue (--issue)")
-        mode = self.settings.policy_for(issue.type)[0] if issue else self.settings.manual_mode
-        if issue and mode == "off" and self.settings.policy.get(issue.type) is None:
-            mode = self.settings.manual_mode  # no policy for this type: the manual rule applies
+            raise RemediationRefused(f"{ref}: {{subject}} needs an issue (--issue)")
+        refused = refusal(self.settings, requester, ref)
+        if refused:
+            raise RemediationRefused(refused)
+        issue_mode = None
+        if issue is not None and self.settings.policy.get(issue.type) is not None:  # else: the origin's mode
+            issue_mode = self.settings.policy_for(issue.type)[0]
+        mode = request_mode(self.settings, requester, issue_mode)
         if mode == "off":
-            raise RemediationRefused(f"remediation is off by policy for {issue.type if issue else 'manual requests'}")
+            raise RemediationRefused(f"remediation is off by policy for {issue.type if issue else 'this request'}")
         case = Case(issue.issue_id if issue else None, issue.type if issue else None, issue.subject if issue else None,
-                    [ref], "dry-run" if dry_run or mode == "dry-run" else "auto", origin, mono,
+                    [ref], "dry-run" if dry_run or mode == "dry-run" else "auto", requester, mono,
                     evidence_before=dict(issue.evidence) if issue else {})
         case.action_id = uuid.uuid4().hex
         problem = self.executor.problem(ref)
@@ -421,22 +469,48 @@ class RemediationEngine:
         blocked = self.gates.check(ref, self.executor.disruptive(ref), mono, self.clock.wall())
         if blocked is not None:
             event = self._audit(case, ActionOutcome.SKIPPED, ts, blocked.reason)
-            raise RemediationRefused(f"{blocked.reason}; allowed again in {blocked.not_before - mono:.0f} s", event)
+            raise RemediationRefused(f"{blocked.reason}; allowed again in {blocked.not_before - mono:.0f} s", [event])
         if self._running is not None:
             raise RemediationRefused(f"another action is running ({self._running.ref}); try again shortly")
         self._cases[case.issue_id or case.action_id] = case
         events = self._start(case, mono, ts)
+        if case.state is CaseState.DONE and case.result is not None and not case.result.ok:
+            raise RemediationRefused(f"{ref}: {case.result.detail}", events)  # it could not even start
         return {"action_id": case.action_id, "dry_run": False, "state": "running", "action": str(ref)}, events
 
-    def _approve(self, issue_id: str, origin: str, mono: float, ts: float) -> tuple[dict, list[Event]]:
+    def _approve(self, issue_id: str, requester: Requester, mono: float, ts: float) -> tuple[dict, list[Event]]:
         case = self._cases.get(issue_id)
         if case is None or case.state is not CaseState.AWAITING_APPROVAL:
             raise RemediationRefused(f"issue {issue_id} is not waiting for approval")
-        case.origin, case.mode = origin, "approval"
+        refused = refusal(self.settings, requester, case.ref)
+        if refused:
+            raise RemediationRefused(refused)
+        case.requester, case.mode = requester, "approval"
         events = self._advance(case, mono, ts)
         answer = {"issue_id": issue_id, "approved": True, "state": case.state.value, "action": str(case.ref),
                   "action_id": case.action_id or None}
         return answer, events
+
+    def _refusal(self, action: str | None, issue_id: str | None, requester: Requester, reason: str,
+                 ts: float) -> Event:
+        """The audit record of a refused request: who asked, for what (as far as it can be read), and why not."""
+        issue = self.tracker.find(issue_id) if issue_id else None
+        pending = self._cases.get(issue_id) if issue_id and action is None else None
+        name, target = _requested(action, pending)
+        authority = self.settings.origin_authority(requester.origin)
+        details: dict[str, Any] = {"refused": True, "request": _shown(action)}
+        if requester.origin == "cli":
+            details["admin"] = requester.admin
+        record = Action(
+            action_id=uuid.uuid4().hex, name=name, target=target, outcome=ActionOutcome.SKIPPED,
+            reason=f"refused: {reason}", origin=requester.origin, mode=authority.mode if authority else "auto",
+            issue_id=issue.issue_id if issue else None, issue_type=issue.type if issue else None,
+            subject=issue.subject if issue else None, rung=0,
+            disruptive=ACTION_SPECS[name].disruptive if name in ACTION_SPECS else True,
+            evidence_before=dict(issue.evidence) if issue else {}, details=details,
+        )
+        log.warning("remediation: request from %s refused: %s", requester.describe(), reason)
+        return Event(EventKind.ACTION, ActionOutcome.SKIPPED.value, record.to_dict(), ts, self.clock.monotonic())
 
     def cases(self) -> list[dict[str, Any]]:
         return [
@@ -445,3 +519,21 @@ class RemediationEngine:
             for c in self._cases.values()
         ]
 
+
+def _requested(action: str | None, pending: Case | None) -> tuple[str, str | None]:
+    """The action name and target a request asked for, for its audit record; "unknown" when it names none."""
+    if action is None:
+        return (pending.ref.name, pending.ref.target) if pending is not None else ("unknown", None)
+    name, _, target = action.partition(":")
+    if name not in ACTION_SPECS:
+        return "unknown", None
+    return name, target[:64] if target and _RECORDABLE_TARGET.match(target) else None
+
+
+_RECORDABLE_TARGET = re.compile(r"^[A-Za-z0-9_.@{}-]{1,64}$")  # what the command gate lets through; nothing odder
+
+
+def _shown(action: str | None) -> str | None:
+    if action is None:
+        return None
+    return action if len(action) <= 80 else f"{action[:77]}..."

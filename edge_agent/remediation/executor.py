@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from edge_agent.remediation.redaction import secret_values, short_output
 from edge_agent.remediation.refs import ActionRef
 from edge_agent.remediation.settings import RemediationSection
 
@@ -45,16 +47,30 @@ class CommandOutcome:
         return self.returncode == 0
 
 
-def run_argv(argv: list[str], timeout_s: float, env: Mapping[str, str] | None = None) -> CommandOutcome:
-    """Run a program (never through a shell); its exit code and the tail of its output."""
+# What a child needs to find programs and speak the language; nothing of the agent's own (EDGE_AGENT_* secrets,
+# NOTIFY_SOCKET, which would let a child talk to systemd for the agent).
+CHILD_ENV_NAMES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment an action's program gets: a few names from the agent's, and a PATH."""
+    env = {name: environ[name] for name in CHILD_ENV_NAMES if name in environ}
+    env.setdefault("PATH", DEFAULT_PATH)
+    return env
+
+
+def run_argv(argv: list[str], timeout_s: float, environ: Mapping[str, str] | None = None) -> CommandOutcome:
+    """Run a program (never through a shell, with a scrubbed environment); its exit code and the short, redacted
+    tail of its output. `environ` is the agent's environment (default: this process's)."""
+    environ = os.environ if environ is None else environ
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False,
-                              env=None if env is None else dict(env))
+        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout_s,
+                              check=False, env=child_environment(environ))
     except FileNotFoundError:
         return CommandOutcome(127, f"{argv[0]}: program not found")
     except PermissionError:
         return CommandOutcome(126, f"{argv[0]}: permission denied")
     except subprocess.TimeoutExpired:
-        return CommandOutcome(124, f"{' '.join(argv)}: no exit within {timeout_s:g} s")
-    output = (done.stdout + done.stderr).strip()
-    return CommandOutcome(done.returncode, output[-500:])
+        return CommandOutcome(124, f"no exit within {timeout_s:g} s")
+    return CommandOutcome(done.returncode, short_output(done.stdout + done.stderr, secret_values(environ)))

@@ -2,6 +2,7 @@
 
 A ladder entry is `name` or `name:target` — `restart_service:dnsmasq`, `bounce_interface:eth0`,
 `custom:reset_modem`. A target may be `{subject}`, replaced by the issue's subject when the action runs.
+A target starts with a letter or digit: it is handed to programs as an argument and must never read as an option.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TARGET = re.compile(r"^(?:\{subject\}|[A-Za-z0-9_.@-]{1,64})$")
+TARGET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+TARGET = re.compile(r"^(?:\{subject\}|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")
 
 
 @dataclass(frozen=True)
@@ -17,24 +19,26 @@ class ActionSpec:
     name: str
     disruptive: bool  # interrupts a service customers use: spaced apart and kept out of quiet hours
     needs_target: bool
+    target_kind: str | None  # which configured list its target must be on: service, interface, custom; None: none
     changes: str
     verifies: str
     undo: str | None
 
 
 ACTION_SPECS: dict[str, ActionSpec] = {spec.name: spec for spec in (
-    ActionSpec("restart_service", True, True, "restarts the service {target}",
+    ActionSpec("restart_service", True, True, "service", "restarts the service {target}",
                "the service is active again", None),
-    ActionSpec("bounce_interface", True, False, "takes interface {target} down and up again",
+    ActionSpec("bounce_interface", True, False, "interface", "takes interface {target} down and up again",
                "the interface is up", "brings the interface up if it stayed down"),
-    ActionSpec("renew_dhcp", False, False, "asks the DHCP server for a new lease on {target}",
+    ActionSpec("renew_dhcp", False, False, "interface", "asks the DHCP server for a new lease on {target}",
                "the interface holds an IPv4 address", None),
-    ActionSpec("restart_radio", True, False, "disables and re-enables the access point on {target}",
+    ActionSpec("restart_radio", True, False, "interface", "disables and re-enables the access point on {target}",
                "hostapd reports the radio ENABLED", None),
-    ActionSpec("switch_channel", True, False, "moves the access point on {target} to the best-scoring channel",
+    ActionSpec("switch_channel", True, False, "interface",
+               "moves the access point on {target} to the best-scoring channel",
                "the radio is on the new channel and its stations came back", "switches back to the old channel"),
-    ActionSpec("flush_dns", False, False, "empties the DNS cache", "the flush command succeeded", None),
-    ActionSpec("custom", True, True, "runs the configured command {target}",
+    ActionSpec("flush_dns", False, False, None, "empties the DNS cache", "the flush command succeeded", None),
+    ActionSpec("custom", True, True, "custom", "runs the configured command {target}",
                "the configured check command exits 0 (when there is one)", "the configured undo command"),
 )}
 
@@ -62,13 +66,18 @@ class ActionRef:
 
 def parse_ref(text: str) -> ActionRef:
     """`name[:target]` → ActionRef; ValueError names what is wrong."""
+    shown = text if len(text) <= 80 else f"{text[:77]}..."  # requests are untrusted: keep messages short
     name, _, target = text.partition(":")
     if name not in ACTION_SPECS:
-        raise ValueError(f"unknown action {name!r} in {text!r}; known: {', '.join(sorted(ACTION_SPECS))}")
+        raise ValueError(f"unknown action {name[:32]!r} in {shown!r}; known: {', '.join(sorted(ACTION_SPECS))}")
+    spec = ACTION_SPECS[name]
     if not target:
-        if ACTION_SPECS[name].needs_target:
+        if spec.needs_target:
             raise ValueError(f"{name} needs a target, for example {name}:dnsmasq")
         return ActionRef(name)
+    if spec.target_kind is None:
+        raise ValueError(f"{name} takes no target (got {shown!r})")
     if not TARGET.match(target):
-        raise ValueError(f"target {target!r} in {text!r}: use letters, digits, . _ @ - (at most 64) or {{subject}}")
+        raise ValueError(f"target in {shown!r}: use letters, digits, . _ @ - (at most 64, the first a letter or "
+                         "digit) or {subject}")
     return ActionRef(name, target)

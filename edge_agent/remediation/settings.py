@@ -1,16 +1,19 @@
-"""The `[remediation]` config: policy per issue type, ladders of actions, safety limits, and how actions run."""
+"""The `[remediation]` config: policy per issue type, ladders of actions, safety limits, who may ask for what
+(the authority of the technician and the cloud), the targets actions may name, and how actions run."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from edge_agent.remediation.refs import ACTION_SPECS, ActionRef, parse_ref
+from edge_agent.remediation.refs import ACTION_SPECS, TARGET_NAME, ActionRef, parse_ref
 
 Mode = Literal["off", "dry-run", "auto", "approval"]
+RequestMode = Literal["off", "dry-run", "auto"]
+TargetName = Annotated[str, Field(pattern=TARGET_NAME)]
 QUIET_HOURS = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d))?$")
 
 
@@ -80,9 +83,50 @@ class SystemCommands(_Section):
     """Programs behind the built-in actions; `{interface}` is replaced by the action's interface."""
 
     flush_dns: Argv = Field(default_factory=lambda: ["resolvectl", "flush-caches"])
-    renew_dhcp: Argv = Field(default_factory=lambda: ["dhcpcd", "--rebind", "{interface}"])
+    # "--" ends dhcpcd's options: whatever the interface is called, it cannot be read as one.
+    renew_dhcp: Argv = Field(default_factory=lambda: ["dhcpcd", "--rebind", "--", "{interface}"])
     systemctl: Argv = Field(default_factory=lambda: ["systemctl"])
-    interface: str = Field("auto", description="the interface bounced or renewed; auto: the default route's")
+    interface: str = Field("auto", pattern=r"^(?:auto|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$",
+                           description="the interface bounced or renewed; auto: the default route's")
+
+
+class TargetLists(_Section):
+    """The only targets an action may name, whoever asks: a technician, the cloud, an issue's subject, a ladder.
+    Services with their own restart commands ([remediation.services]) and custom actions count as listed."""
+
+    services: list[TargetName] = Field(default_factory=lambda: ["dnsmasq", "hostapd"],
+                                       description="units restart_service may restart")
+    interfaces: list[TargetName] = Field(
+        default_factory=list, description="interfaces bounce_interface, renew_dhcp, restart_radio and "
+        "switch_channel may name; without a target they act on the configured (or default-route, Wi-Fi) interface")
+
+
+def _known_action_names(names: list[str]) -> list[str]:
+    unknown = sorted(set(names) - set(ACTION_SPECS))
+    if unknown:
+        raise ValueError(f"unknown action {unknown[0]!r}; known: {', '.join(sorted(ACTION_SPECS))}")
+    return names
+
+
+ActionNames = Annotated[list[str], AfterValidator(_known_action_names)]
+
+
+class OriginAuthority(_Section):
+    """What one origin may ask for: which actions, and the mode of its requests that name no issue (a request
+    for an issue follows that issue's policy, never more than this origin's mode allows)."""
+
+    actions: ActionNames
+    mode: RequestMode
+
+
+class Authority(_Section):
+    """Technicians at the CLI (root, the agent's user, the admin group) and the cloud (cmd/remediate). The agent's
+    own ladders are its authority; everyone's targets come from [remediation.targets]."""
+
+    cli: OriginAuthority = OriginAuthority(actions=list(ACTION_SPECS), mode="dry-run")
+    cloud: OriginAuthority = Field(
+        default_factory=lambda: OriginAuthority(actions=[], mode="auto"),
+        description="off until actions are named here, e.g. actions = [\"flush_dns\", \"restart_service\"]")
 
 
 class ChannelPolicy(_Section):
@@ -97,8 +141,6 @@ class ChannelPolicy(_Section):
 
 class RemediationSection(_Section):
     default_mode: Mode = Field("dry-run", description="for issue types whose policy names no mode")
-    manual_mode: Literal["off", "dry-run", "auto"] = Field(
-        "auto", description="technician and cloud requests that name no issue")
     verify_window_s: float = Field(60.0, gt=0, le=3600)
     max_actions_per_hour: int = Field(6, ge=0, le=120, description="all actions together")
     min_disruptive_gap_s: float = Field(600.0, ge=0)
@@ -113,6 +155,35 @@ class RemediationSection(_Section):
     custom: dict[str, CustomAction] = Field(default_factory=dict)
     commands: SystemCommands = SystemCommands()
     channel: ChannelPolicy = ChannelPolicy()
+    targets: TargetLists = TargetLists()
+    authority: Authority = Authority()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _manual_mode_is_the_technicians_mode(cls, data: Any) -> Any:
+        """`manual_mode` (older configs) is the technician's mode, now [remediation.authority.cli] mode."""
+        if not isinstance(data, dict) or "manual_mode" not in data:
+            return data
+        data = dict(data)
+        manual_mode = data.pop("manual_mode")
+        authority = dict(data.get("authority") or {})
+        cli = dict(authority.get("cli") or {})
+        if "mode" in cli:
+            raise ValueError("manual_mode and authority.cli.mode both set: keep authority.cli.mode only")
+        cli["mode"] = manual_mode
+        cli.setdefault("actions", list(ACTION_SPECS))
+        authority["cli"] = cli
+        data["authority"] = authority
+        return data
+
+    @field_validator("services", "custom")
+    @classmethod
+    def _names_are_targets(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(TARGET_NAME, name):
+                raise ValueError(f"{name!r}: a name is letters, digits, . _ @ - (at most 64, the first a letter "
+                                 "or digit), since actions name it as their target")
+        return value
 
     @field_validator("policy")
     @classmethod
@@ -135,13 +206,32 @@ class RemediationSection(_Section):
         return value
 
     @model_validator(mode="after")
-    def _custom_refs_defined(self) -> RemediationSection:
+    def _ladder_targets_listed(self) -> RemediationSection:
         for issue_type, policy in self.policy.items():
             for ref in policy.refs():
                 if ref.name == "custom" and ref.target not in self.custom:
                     raise ValueError(f"policy.{issue_type}.ladder names custom:{ref.target}, which "
                                      f"[remediation.custom] does not define")
+                if ref.target not in (None, "{subject}") and ref.target not in self.allowed_targets(ref):
+                    raise ValueError(f"policy.{issue_type}.ladder names {ref}: add {ref.target} to "
+                                     f"[remediation.targets] {ref.spec.target_kind}s, or change that ladder")
         return self
+
+    def allowed_targets(self, ref: ActionRef) -> frozenset[str]:
+        """The targets `ref`'s action may name here (empty for an action that takes none)."""
+        kind = ref.spec.target_kind
+        if kind == "service":
+            return frozenset([*self.targets.services, *self.services])
+        if kind == "interface":
+            configured = [] if self.commands.interface == "auto" else [self.commands.interface]
+            return frozenset([*self.targets.interfaces, *configured])
+        if kind == "custom":
+            return frozenset(self.custom)
+        return frozenset()
+
+    def origin_authority(self, origin: str) -> OriginAuthority | None:
+        """What a technician ("cli") or the cloud may ask for; None for the agent itself (its ladders decide)."""
+        return {"cli": self.authority.cli, "cloud": self.authority.cloud}.get(origin)
 
     def disruptive(self, ref: ActionRef) -> bool:
         if ref.name == "custom":

@@ -1,5 +1,6 @@
 """Actions on a real gateway: systemd (or configured) service restarts, `ip link`, the DHCP client, the DNS cache,
-hostapd's control socket, and the operator's own commands. Every program runs from an argv list, never a shell.
+hostapd's control socket, and the operator's own commands. Every program runs from an argv list, never a shell,
+and a target is placed where it cannot be read as an option (after `--`, or after ip's `dev` keyword).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from pathlib import Path
 from typing import Protocol
 
 from edge_agent.probes.routes import parse_default_route
+from edge_agent.remediation.authority import SAFE_TARGET
 from edge_agent.remediation.executor import ActionResult, CommandOutcome, run_argv
+from edge_agent.remediation.redaction import redact_argv, short_output
 from edge_agent.remediation.refs import ActionRef
 from edge_agent.remediation.settings import ChannelPolicy, RemediationSection
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
@@ -64,12 +67,18 @@ class SystemActions:
     def problem(self, ref: ActionRef) -> str | None:
         if self.settings.undefined_custom(ref):
             return self.settings.undefined_custom(ref)
+        if ref.target is not None and not SAFE_TARGET.match(ref.target):
+            return f"target {ref.target[:64]!r} is not a plain name: refused"  # the authority says so first
         if ref.name in ("restart_radio",) and self.hostapd_control is None:
             return "no hostapd control socket: the radio cannot be restarted from here"
         if ref.name == "switch_channel" and self.channel_mover is None:
             return "no hostapd control socket: the channel cannot be switched from here"
-        if ref.name in ("bounce_interface", "renew_dhcp") and self.interface(ref) is None:
-            return "no interface named and no default route to take one from"
+        if ref.name in ("bounce_interface", "renew_dhcp"):
+            name = self.interface(ref)
+            if name is None:
+                return "no interface named and no default route to take one from"
+            if not SAFE_TARGET.match(name):
+                return f"interface {name[:64]!r} is not a plain name: refused"
         return None
 
     def interface(self, ref: ActionRef) -> str | None:
@@ -106,19 +115,21 @@ class SystemActions:
 
     def _command(self, argv: list[str], timeout_s: float, what: str) -> ActionResult:
         outcome = self.runner(argv, timeout_s)
+        # Both go into event/action: whatever runner ran the command, they leave short and redacted.
+        command, output = redact_argv(argv), short_output(outcome.output)
         if outcome.ok:
-            return ActionResult(True, f"{what}: {' '.join(argv)} succeeded", data={"output": outcome.output})
-        return ActionResult(False, f"{what}: {' '.join(argv)} exited {outcome.returncode}: {outcome.output}")
+            return ActionResult(True, f"{what}: {command} succeeded", data={"output": output})
+        return ActionResult(False, f"{what}: {command} exited {outcome.returncode}: {output}")
 
     def _restart_service(self, ref: ActionRef, timeout_s: float) -> ActionResult:
         unit = ref.target or ""
         configured = self.settings.services.get(unit)
         systemctl = self.settings.commands.systemctl
-        restart = configured.restart if configured else [*systemctl, "restart", unit]
+        restart = configured.restart if configured else [*systemctl, "restart", "--", unit]
         result = self._command(restart, timeout_s, "restart")
         if not result.ok:
             return result
-        check = configured.is_active if configured else [*systemctl, "is-active", "--quiet", unit]
+        check = configured.is_active if configured else [*systemctl, "is-active", "--quiet", "--", unit]
         if check is None:
             return result
         active = self._command(check, timeout_s, "is-active")

@@ -1,13 +1,18 @@
 """The whole agent in process on simulated premises, stepped by a manual clock: detection → remediation →
-verification → report, for the Wi-Fi channel switch (issue #5's done-when) and its flapping guard."""
+verification → report, for the Wi-Fi channel switch (issue #5's done-when) and its flapping guard; and what the
+cloud may ask of it (a read-only diagnosis, remediation only within its authority)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from edge_agent.agent.daemon import Agent
 from edge_agent.clock import ManualClock
-from edge_agent.config import load_config
+from edge_agent.config import AgentConfig, load_config
+from edge_agent.remediation.engine import RemediationRefused
+from edge_agent.reporting.commands import CommandGate
 
 CONFIG = """
 [agent]
@@ -103,3 +108,50 @@ def test_after_the_dwell_time_the_ap_may_move_again(short_tmp):
     agent = run_agent(short_tmp, 400, dwell=60, faults=OSCILLATING, recurrence=0)
     moves = switches(agent)
     assert len(moves) >= 2 and all(b != a for a, b in zip(moves, moves[1:], strict=False))
+
+
+DNS_DOWN = "cycle_s = 1000\n[[simulation.faults]]\nkind = 'dns_down'\nstart_s = 0\nend_s = 900\n"
+
+
+def agent_without_rounds(root: Path, extra: str = "") -> Agent:
+    path = root / "agent.toml"
+    path.write_text(CONFIG.format(root=root, dwell=3600, faults=DNS_DOWN, recurrence=3600) + extra)
+    agent = Agent(load_config(path), path, mode="simulated", clock=ManualClock(), env={})
+    agent.remediation.run_async = lambda work: work()
+    return agent
+
+
+def test_diagnose_from_the_cloud_reports_what_is_wrong_and_leaves_the_issues_and_remediation_alone(short_tmp):
+    agent = agent_without_rounds(short_tmp)
+    for _ in range(5):  # more than open_after (3): fed to the tracker, this would open dns_failure and act on it
+        report = agent.commands.diagnose({})
+        agent.tick_remediation()
+        agent.clock.advance(5.0)
+    assert "dns_failure" in {f["type"] for f in report["findings"]}
+    assert agent.tracker.snapshot() == [] and report["open_issues"] == []
+    assert agent.audit.read() == [] and agent.remediation.cases() == []
+
+
+def test_the_clouds_hostile_requests_are_refused_and_audited_with_origin_and_reason(short_tmp):
+    agent = agent_without_rounds(short_tmp, '[remediation.authority.cloud]\nactions = ["restart_service", '
+                                            '"renew_dhcp"]\nmode = "auto"\n')
+    for action in ("renew_dhcp:-x", "restart_service:reboot.target", "restart_service:ssh"):
+        with pytest.raises(RemediationRefused):
+            agent.remediate(action, None, False, "cloud")
+    answer = agent.remediate("restart_service:dnsmasq", None, False, "cloud")
+    agent.tick_remediation()
+    entries = agent.audit.read()
+    assert [(e["name"], e["target"], e["outcome"], e["origin"]) for e in entries] == [
+        ("renew_dhcp", "-x", "skipped", "cloud"),
+        ("restart_service", "reboot.target", "skipped", "cloud"),
+        ("restart_service", "ssh", "skipped", "cloud"),
+        ("restart_service", "dnsmasq", "completed", "cloud"),
+    ]
+    assert all(e["reason"].startswith("refused: ") for e in entries[:3])
+    assert entries[3]["action_id"] == answer["action_id"]
+
+
+def test_the_cloud_may_not_ask_for_remediation_unless_the_config_allows_the_command():
+    gate = CommandGate("edge/v1/gw", AgentConfig().commands.allowed)
+    decision = gate.check("edge/v1/gw/cmd/remediate", b'{"request_id": "s1", "args": {"action": "flush_dns"}}', 0.0)
+    assert not decision.accepted and decision.reason == "command not allowed by this agent's configuration"

@@ -6,12 +6,15 @@ verification, rollback, escalation and audit are what is under test.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from edge_agent.clock import ManualClock
 from edge_agent.issues import IssueTracker
 from edge_agent.model import EventKind, Finding, Severity
-from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
+from edge_agent.remediation.authority import CLOUD, TECHNICIAN
+from edge_agent.remediation.engine import RemediationEngine, RemediationRefused, run_on_thread
 from edge_agent.remediation.executor import ActionResult
 from edge_agent.remediation.refs import ActionRef
 from edge_agent.remediation.settings import RemediationSection
@@ -54,6 +57,14 @@ def settings(**overrides) -> RemediationSection:
             "policy": {"dns_failure": {"ladder": ["flush_dns", "restart_service:dnsmasq"]}}}
     base.update(overrides)
     return RemediationSection.model_validate(base)
+
+
+def granting(cli_mode: str = "auto", cloud_actions: tuple[str, ...] = (), **overrides) -> RemediationSection:
+    """Settings in which the technician's requests run (not the shipped dry-run) and the cloud may ask for
+    `cloud_actions`."""
+    authority = {"cli": {"actions": ["flush_dns", "restart_service"], "mode": cli_mode},
+                 "cloud": {"actions": list(cloud_actions), "mode": "auto"}}
+    return settings(authority=authority, **overrides)
 
 
 class Bed:
@@ -154,13 +165,13 @@ def test_issue_types_without_a_ladder_are_left_alone():
 
 
 def test_approval_waits_until_approved_then_runs_through_the_same_engine():
-    bed = Bed(settings(default_mode="approval"))
+    bed = Bed(granting(default_mode="approval", cloud_actions=("flush_dns",)))
     bed.observe(True)
     bed.advance(600)
     assert bed.actions.runs == []
     assert bed.actions_out() == [("flush_dns", "pending")]
     issue_id = bed.tracker.active()[0].issue_id
-    answer, events = bed.engine.request(None, issue_id, dry_run=False, origin="cloud")
+    answer, events = bed.engine.request(None, issue_id, dry_run=False, requester=CLOUD)
     bed.events.extend(events)
     bed.tick()
     assert answer["approved"] is True
@@ -173,7 +184,7 @@ def test_approving_an_issue_that_waits_for_nothing_is_refused():
     bed = Bed(settings())
     bed.observe(True)
     with pytest.raises(RemediationRefused, match="not waiting for approval"):
-        bed.engine.request(None, bed.tracker.active()[0].issue_id, dry_run=False, origin="cli")
+        bed.engine.request(None, bed.tracker.active()[0].issue_id, dry_run=False, requester=TECHNICIAN)
 
 
 def recurring_fault(bed: Bed, times: int, every_s: float = 120.0) -> None:
@@ -316,15 +327,30 @@ def test_an_action_these_premises_cannot_run_is_skipped_with_the_reason():
 
 
 def test_subject_placeholder_targets_the_issue_subject():
-    section = settings(policy={"process_down": {"ladder": ["restart_service:{subject}"]}})
+    section = settings(policy={"process_down": {"ladder": ["restart_service:{subject}"]}},
+                       targets={"services": ["dnsmasq", "hostapd", "mosquitto"]})
     bed = Bed(section, ScriptedActions(works={"restart_service:mosquitto"}))
     bed.observe(True, issue_type="process_down", subject="mosquitto")
     assert bed.actions.runs == ["restart_service:mosquitto"]
 
 
+@pytest.mark.parametrize("subject, reason", [
+    ("reboot.target", "restart_service: reboot.target is not in [remediation.targets] services"),
+    ("-x", "restart_service: the issue's subject cannot be an action target"),
+])
+def test_a_subject_that_is_not_a_listed_target_is_refused_audited_and_the_ladder_goes_on(subject, reason):
+    section = settings(policy={"process_down": {"ladder": ["restart_service:{subject}", "flush_dns"]}})
+    bed = Bed(section)
+    bed.observe(True, issue_type="process_down", subject=subject)
+    assert bed.actions.runs == ["flush_dns"]
+    refused = [e.body for e in bed.events if e.kind is EventKind.ACTION][0]
+    assert (refused["outcome"], refused["origin"], refused["reason"]) == ("skipped", "auto", f"refused: {reason}")
+    assert refused["details"] == {"refused": True}
+
+
 def test_a_manual_request_without_an_issue_completes_and_is_audited():
-    bed = Bed(settings())
-    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=False, origin="cli")
+    bed = Bed(granting())
+    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=TECHNICIAN)
     bed.events.extend(events)
     bed.tick()
     assert answer["state"] == "running"
@@ -335,7 +361,7 @@ def test_a_manual_request_without_an_issue_completes_and_is_audited():
 
 def test_a_manual_dry_run_changes_nothing():
     bed = Bed(settings())
-    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=True, origin="cli")
+    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=True, requester=TECHNICIAN)
     assert answer["dry_run"] is True and "restarts the service dnsmasq" in answer["would"]
     assert bed.actions.runs == []
     assert [e.change for e in events] == ["skipped"]
@@ -344,49 +370,56 @@ def test_a_manual_dry_run_changes_nothing():
 @pytest.mark.parametrize("action, message", [
     ("reboot_everything", "unknown action 'reboot_everything'"),
     ("restart_service", "restart_service needs a target"),
-    ("restart_service:a b", "target 'a b'"),
+    ("restart_service:a b", "target in 'restart_service:a b'"),
     ("restart_service:{subject}", "needs an issue"),
 ])
 def test_a_bad_manual_request_is_refused_with_what_is_wrong(action, message):
     bed = Bed(settings())
     with pytest.raises(RemediationRefused, match=message):
-        bed.engine.request(action, None, dry_run=False, origin="cloud")
+        bed.engine.request(action, None, dry_run=False, requester=CLOUD)
     assert bed.actions.runs == []
 
 
 def test_the_cloud_cannot_bypass_the_rate_limit():
-    bed = Bed(settings(actions={"restart_service": {"max_per_hour": 1}}))
-    bed.engine.request("restart_service:dnsmasq", None, dry_run=False, origin="cloud")
+    bed = Bed(granting(cloud_actions=("restart_service",), actions={"restart_service": {"max_per_hour": 1}}))
+    bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=CLOUD)
     bed.tick()
     with pytest.raises(RemediationRefused, match="rate limit") as refused:
-        bed.engine.request("restart_service:dnsmasq", None, dry_run=False, origin="cloud")
+        bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=CLOUD)
     assert refused.value.event is not None and refused.value.event.change == "skipped"
     assert bed.actions.runs == ["restart_service:dnsmasq"]
 
 
-def test_manual_requests_follow_the_manual_mode():
-    bed = Bed(settings(manual_mode="off"))
-    with pytest.raises(RemediationRefused, match="off by policy"):
-        bed.engine.request("flush_dns", None, dry_run=False, origin="cli")
-    bed = Bed(settings(manual_mode="dry-run"))
-    answer, _ = bed.engine.request("flush_dns", None, dry_run=False, origin="cli")
+def test_a_technicians_requests_follow_the_technicians_mode():
+    bed = Bed(granting(cli_mode="off"))
+    with pytest.raises(RemediationRefused, match="requests from a technician are off"):
+        bed.engine.request("flush_dns", None, dry_run=False, requester=TECHNICIAN)
+    bed = Bed(granting(cli_mode="dry-run"))
+    answer, _ = bed.engine.request("flush_dns", None, dry_run=False, requester=TECHNICIAN)
     assert answer["dry_run"] is True and bed.actions.runs == []
+
+
+def test_a_technicians_request_that_names_no_issue_is_a_dry_run_unless_configured():
+    bed = Bed(settings())  # the shipped authority
+    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=TECHNICIAN)
+    assert answer["dry_run"] is True and bed.actions.runs == []
+    assert [(e.body["outcome"], e.body["origin"]) for e in events] == [("skipped", "cli")]
 
 
 def test_a_request_for_an_issue_whose_policy_is_off_is_refused():
     bed = Bed(settings(policy={"dns_failure": {"mode": "off", "ladder": ["flush_dns"]}}))
     bed.observe(True)
     with pytest.raises(RemediationRefused, match="off by policy for dns_failure"):
-        bed.engine.request("flush_dns", bed.tracker.active()[0].issue_id, dry_run=False, origin="cli")
+        bed.engine.request("flush_dns", bed.tracker.active()[0].issue_id, dry_run=False, requester=TECHNICIAN)
 
 
 def test_only_one_action_runs_at_a_time():
-    bed = Bed(settings())
+    bed = Bed(granting())
     started = []
     bed.engine.run_async = started.append  # hold the action: it has not reported back
     bed.observe(True)
     with pytest.raises(RemediationRefused, match="another action is running"):
-        bed.engine.request("restart_service:mosquitto", None, dry_run=False, origin="cli")
+        bed.engine.request("restart_service:hostapd", None, dry_run=False, requester=TECHNICIAN)
     bed.observe(True, issue_type="dns_failure", subject="192.168.1.2")
     assert len(started) == 1  # the second issue's action waits its turn
     started.pop()()
@@ -402,3 +435,65 @@ def test_action_and_issue_events_match_the_published_contract():
     for event in bed.events:
         schema, model = (SCHEMA_ACTION, ActionEvent) if event.kind is EventKind.ACTION else (SCHEMA_ISSUE, IssueEvent)
         model.model_validate(envelopes.wrap(schema, {"change": event.change, **event.body}, event.ts, event.mono))
+
+
+def refuse_to_start(self) -> None:
+    raise RuntimeError("can't start new thread")
+
+
+def test_a_request_whose_worker_thread_cannot_start_fails_cleanly_and_the_engine_stays_usable(monkeypatch):
+    bed = Bed(granting())
+    bed.engine.run_async = run_on_thread  # the real worker thread, as in the agent
+    monkeypatch.setattr(threading.Thread, "start", refuse_to_start)
+    with pytest.raises(RemediationRefused, match="could not start: RuntimeError: can't start new thread") as refused:
+        bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=TECHNICIAN)
+    failed = refused.value.event.body
+    assert (failed["outcome"], failed["origin"]) == ("failed", "cli")
+    assert bed.engine.cases() == []
+
+    monkeypatch.undo()
+    bed.engine.run_async = lambda work: work()
+    answer, events = bed.engine.request("restart_service:dnsmasq", None, dry_run=False, requester=TECHNICIAN)
+    bed.events.extend(events)
+    bed.tick()
+    assert answer["state"] == "running" and bed.actions.runs == ["restart_service:dnsmasq"]
+    assert bed.actions_out()[-1] == ("restart_service:dnsmasq", "completed")
+
+
+def test_an_issue_whose_actions_cannot_start_is_escalated_and_the_next_issue_is_remediated(monkeypatch):
+    bed = Bed(settings())
+    bed.engine.run_async = run_on_thread
+    monkeypatch.setattr(threading.Thread, "start", refuse_to_start)
+    bed.observe(True)
+    assert bed.actions.runs == []
+    assert bed.actions_out() == [("flush_dns", "failed"), ("restart_service:dnsmasq", "failed"),
+                                 ("restart_service:dnsmasq", "escalated")]
+    assert "could not start" in bed.events[[e.kind for e in bed.events].index(EventKind.ACTION)].body["reason"]
+
+    monkeypatch.undo()
+    bed.engine.run_async = lambda work: work()
+    bed.observe(True, subject="192.168.1.2")  # a second resolver fails: nothing is left "running"
+    assert bed.actions.runs == ["flush_dns"]
+
+
+def test_an_undo_whose_worker_thread_cannot_start_is_a_failed_undo_and_the_ladder_goes_on():
+    section = settings(policy={"wifi_interference": {"ladder": ["switch_channel", "restart_radio"]}})
+    bed = Bed(section, ScriptedActions(works={"switch_channel", "restart_radio"}, undoable={"switch_channel"}))
+    bed.observe(True, issue_type="wifi_interference", subject="wlan0", severity=Severity.WARNING)
+
+    refusals = ["the undo's"]
+
+    def no_thread_for_the_undo(work):
+        if refusals:
+            refusals.pop()
+            raise RuntimeError("can't start new thread")
+        work()
+
+    bed.engine.run_async = no_thread_for_the_undo
+    bed.advance(31)
+    assert bed.actions.undos == []
+    assert bed.actions_out()[1:4] == [("switch_channel", "failed"), ("switch_channel", "failed"),
+                                      ("restart_radio", "attempted")]
+    undo = [e.body for e in bed.events if e.kind is EventKind.ACTION][2]
+    assert undo["reason"] == "undo of switch_channel: could not start: RuntimeError: can't start new thread"
+    assert bed.actions.runs == ["switch_channel", "restart_radio"]

@@ -4,9 +4,12 @@ The namespace tests (tests/integration/test_remediation_netns.py) run them again
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
-from edge_agent.remediation.executor import CommandOutcome, run_argv
+from edge_agent.remediation.executor import DEFAULT_PATH, CommandOutcome, child_environment, run_argv
+from edge_agent.remediation.redaction import OUTPUT_LIMIT
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.remediation.settings import RemediationSection
 from edge_agent.remediation.system_actions import SystemActions
@@ -35,7 +38,9 @@ def actions(runner: RecordingRunner, tmp_path: Path, **settings) -> SystemAction
 def test_restart_service_uses_systemctl_and_checks_the_unit_is_active(tmp_path):
     runner = RecordingRunner({"systemctl is-active": CommandOutcome(3, "inactive")})
     result = actions(runner, tmp_path).run(parse_ref("restart_service:dnsmasq"), 10)
-    assert runner.calls == [["systemctl", "restart", "dnsmasq"], ["systemctl", "is-active", "--quiet", "dnsmasq"]]
+    # "--" before the unit: whatever it is called, systemctl cannot read it as an option
+    assert runner.calls == [["systemctl", "restart", "--", "dnsmasq"],
+                            ["systemctl", "is-active", "--quiet", "--", "dnsmasq"]]
     assert not result.ok and "dnsmasq is not active" in result.detail
 
 
@@ -58,7 +63,8 @@ def test_a_failing_restart_reports_the_exit_code_and_output(tmp_path):
 def test_renew_dhcp_fills_in_the_interface_and_checks_for_an_address(tmp_path):
     runner = RecordingRunner({"ip -o -4 addr": CommandOutcome(0, "2: eth0    inet 192.168.1.57/24 brd ...")})
     result = actions(runner, tmp_path, commands={"interface": "eth0"}).run(parse_ref("renew_dhcp"), 10)
-    assert runner.calls[0] == ["dhcpcd", "--rebind", "eth0"]
+    assert runner.calls[0] == ["dhcpcd", "--rebind", "--", "eth0"]
+    assert runner.calls[1] == ["ip", "-o", "-4", "addr", "show", "dev", "eth0"]
     assert result.ok and "holds IPv4 address" in result.detail
 
 
@@ -104,3 +110,75 @@ def test_run_argv_never_uses_a_shell_and_reports_missing_programs_and_timeouts()
     assert run_argv(["/nonexistent/prog"], 5).returncode == 127
     slow = run_argv(["sleep", "5"], 0.2)
     assert slow.returncode == 124 and "no exit within 0.2 s" in slow.output
+
+
+AGENT_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "EDGE_AGENT_MQTT_PASSWORD": "s3cret-Pa55",
+                     "EDGE_AGENT_CONFIG": "/etc/edge-agent/agent.toml", "NOTIFY_SOCKET": "/run/systemd/notify",
+                     "HOME": "/root", "AWS_SECRET_ACCESS_KEY": "abc"}
+
+
+def run_in_agent_environment(argv: list[str], timeout_s: float) -> CommandOutcome:
+    return run_argv(argv, timeout_s, environ=AGENT_ENVIRONMENT)
+
+
+def test_a_custom_action_sees_only_a_scrubbed_environment(tmp_path):
+    show_env = [sys.executable, "-c", "import os, json; print(json.dumps(dict(os.environ)))"]
+    a = SystemActions(RemediationSection.model_validate({"custom": {"show_env": {"argv": show_env}}}), "wlan0",
+                      runner=run_in_agent_environment, sys_class_net=tmp_path)
+    result = a.run(parse_ref("custom:show_env"), 10)
+    assert result.ok, result.detail
+    seen = json.loads(result.data["output"])
+    assert seen["PATH"] == "/usr/bin:/bin" and seen.get("LANG") == "C.UTF-8"
+    # Python may coerce the locale (PEP 538) and add LC_CTYPE; nothing else of the agent's reaches the child.
+    assert set(seen) <= {"PATH", "LANG", "LC_CTYPE"}
+
+
+def test_a_child_gets_a_path_even_when_the_agent_has_none():
+    assert child_environment({"EDGE_AGENT_MQTT_PASSWORD": "x"}) == {"PATH": DEFAULT_PATH}
+
+
+def test_what_a_command_prints_is_kept_short_and_without_secrets(tmp_path):
+    chatty = [sys.executable, "-c",
+              "print('x' * 5000); print('connecting with password=hunter22 token: abc123'); print('s3cret-Pa55')"]
+    a = SystemActions(RemediationSection.model_validate({"custom": {"chatty": {"argv": chatty}}}), "wlan0",
+                      runner=run_in_agent_environment, sys_class_net=tmp_path)
+    output = a.run(parse_ref("custom:chatty"), 10).data["output"]
+    assert len(output) <= OUTPUT_LIMIT
+    assert "hunter22" not in output and "abc123" not in output and "s3cret-Pa55" not in output
+    assert output.endswith("password=<redacted> token: <redacted>\n<redacted>")
+
+
+def test_a_failing_commands_line_and_output_are_redacted_in_the_detail(tmp_path):
+    runner = RecordingRunner({"/sbin/modem": CommandOutcome(1, "Authorization: Bearer eyJhbGciOi.x.y failed")})
+    a = actions(runner, tmp_path, custom={"modem": {"argv": ["/sbin/modem", "--password=hunter22", "reset"]}})
+    detail = a.run(parse_ref("custom:modem"), 10).detail
+    assert "hunter22" not in detail and "eyJhbGciOi" not in detail
+    assert detail == "modem: /sbin/modem --password=<redacted> reset exited 1: Authorization: <redacted> <redacted> " \
+                     "failed"
+
+
+def test_an_interface_from_the_default_route_that_reads_as_an_option_is_refused(tmp_path, monkeypatch):
+    import edge_agent.remediation.system_actions as system_actions
+
+    monkeypatch.setattr(system_actions, "default_route_interface", lambda: "-x")
+    runner = RecordingRunner()
+    a = actions(runner, tmp_path)
+    assert "not a plain name" in a.problem(parse_ref("renew_dhcp"))
+    assert not a.run(parse_ref("renew_dhcp"), 10).ok and runner.calls == []
+
+
+def test_every_action_type_builds_its_argv_with_the_target_after_an_end_of_options_marker(tmp_path):
+    (tmp_path / "eth0").mkdir()
+    (tmp_path / "eth0" / "flags").write_text("0x1003\n")
+    runner = RecordingRunner({"ip -o -4 addr": CommandOutcome(0, "2: eth0    inet 10.0.0.2/24")})
+    a = actions(runner, tmp_path, targets={"interfaces": ["eth0"]},
+                custom={"modem": {"argv": ["/sbin/modem-reset"], "check": ["/sbin/modem-online"]}})
+    for ref in ("restart_service:dnsmasq", "bounce_interface:eth0", "renew_dhcp:eth0", "flush_dns", "custom:modem"):
+        assert a.run(parse_ref(ref), 10).ok, ref
+    assert runner.calls == [
+        ["systemctl", "restart", "--", "dnsmasq"], ["systemctl", "is-active", "--quiet", "--", "dnsmasq"],
+        ["ip", "link", "set", "dev", "eth0", "down"], ["ip", "link", "set", "dev", "eth0", "up"],
+        ["dhcpcd", "--rebind", "--", "eth0"], ["ip", "-o", "-4", "addr", "show", "dev", "eth0"],
+        ["resolvectl", "flush-caches"],
+        ["/sbin/modem-reset"], ["/sbin/modem-online"],
+    ]
