@@ -127,6 +127,7 @@ class Outbox:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._page_size = 4096
         self._bytes = 0
         self._next_id = 1
         self._held: dict[int, QueuedMessage] = {}  # in id order: events the disk refused
@@ -153,6 +154,7 @@ class Outbox:
             self._storage_failed("open", exc)
             return
         self._db = db
+        self._page_size = db.execute("PRAGMA page_size").fetchone()[0]
         self._renumber_held_after(last)
         self._next_id = max(self._next_id, last + 1)
 
@@ -206,6 +208,13 @@ class Outbox:
         if self._db is not None and self._db.in_transaction:
             with contextlib.suppress(*STORAGE_ERRORS):
                 self._db.execute("ROLLBACK")
+        if self._db is not None and isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+            exc, sqlite3.OperationalError
+        ):
+            # Not the disk but the file (corrupt, or ids out of step): reopen, which checks it and moves it aside.
+            with contextlib.suppress(*STORAGE_ERRORS):
+                self._db.close()
+            self._db = None
         if self._failing is None:
             log.error("outbox %s cannot %s (%s): telemetry is dropped and events are kept in memory (at most "
                       "%d bytes) until it can; retrying every %g s", self.path, doing, exc, self.held_max_bytes,
@@ -330,10 +339,9 @@ class Outbox:
     def _database_bytes(self) -> int:
         """Bytes of the database file in use (free pages are reused before the file grows)."""
         assert self._db is not None
-        page_size = self._db.execute("PRAGMA page_size").fetchone()[0]
         pages = self._db.execute("PRAGMA page_count").fetchone()[0]
         free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
-        return (pages - free) * page_size
+        return (pages - free) * self._page_size
 
     def _make_room(self, message: QueuedMessage) -> bool:
         """Telemetry fits or is refused; an event drops the oldest telemetry until it fits, or passes anyway."""
@@ -485,3 +493,4 @@ class Outbox:
                           len(self._held), self.path)
             if self._db is not None:
                 self._db.close()
+                self._db = None

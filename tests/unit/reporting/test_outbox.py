@@ -267,3 +267,19 @@ def test_events_held_before_a_late_open_go_after_the_stored_ones_and_an_old_ack_
 
     payloads = [m.payload for m in box.peek()]
     assert payloads == [b"old0", b"old1", b"old2", b"new"]
+
+
+def test_a_database_found_corrupt_while_running_is_moved_aside_and_the_event_kept(tmp_path: Path, clock):
+    path = tmp_path / "o.sqlite"
+    box = Outbox(path, max_bytes=1_000_000, monotonic=clock)
+    disk = RefusingDisk(box._db)
+    box._db = disk
+    disk.execute = lambda sql, *args: (_ for _ in ()).throw(sqlite3.DatabaseError("database disk image is malformed"))
+    event = box.put("event", "event/issue", b"e", qos=1)
+    assert box.is_held(event)
+    path.write_bytes(b"garbage" * 1000)  # what the reopen will find
+    clock.now += 10
+    box.peek()
+    box.close()
+    assert box.stats().corrupt_files_moved == 1
+    assert [m.payload for m in Outbox(path, max_bytes=1_000_000).peek()] == [b"e"]
