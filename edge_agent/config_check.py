@@ -91,9 +91,8 @@ def demo_value_warnings(config: AgentConfig, raw: Mapping[str, Any]) -> list[str
     simulation = raw.get("simulation")
     faults = simulation.get("faults") if isinstance(simulation, dict) else None
     if faults:
-        warnings.append(f"[simulation] scripts {len(faults)} faults: with premises.mode = "
-                        f"'{config.premises.mode}' a machine without a Wi-Fi radio would report them as real; "
-                        "a production config has no [simulation] section")
+        warnings.append(f"[simulation] scripts {len(faults)} faults, the demo's: premises.mode = "
+                        f"'{config.premises.mode}' ignores them, and a production config has no [simulation] section")
     remediation = config.remediation
     if remediation.default_mode == "auto":
         warnings.append("remediation.default_mode = 'auto': the agent acts on every issue type by itself, as in "
