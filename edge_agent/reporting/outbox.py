@@ -134,7 +134,8 @@ class Outbox:
         self._held_bytes = 0
         self._undeleted: set[int] = set()  # acknowledged, but the delete could not be written yet
         self._renumbered: set[int] = set()  # ids held events had before a late open moved them past the disk's
-        self._settled: list[int] = []
+        self._settled: list[int] = []  # tickets (the ids put() returned) of held events that left memory
+        self._tickets: dict[int, int] = {}  # renumbered id -> the id put() returned
         self._failing: str | None = None
         self._retry_at = 0.0
         with self._lock:
@@ -145,16 +146,21 @@ class Outbox:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._open()
+        except STORAGE_ERRORS as exc:
+            self._storage_failed("open", exc)
+            return
+        try:
             self._bytes = db.execute("SELECT COALESCE(SUM(LENGTH(payload)), 0) FROM outbox").fetchone()[0]
             last = db.execute(
                 "SELECT MAX(COALESCE((SELECT MAX(id) FROM outbox), 0),"
                 " COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0))"
             ).fetchone()[0]
+            self._page_size = db.execute("PRAGMA page_size").fetchone()[0]
         except STORAGE_ERRORS as exc:
+            db.close()
             self._storage_failed("open", exc)
             return
         self._db = db
-        self._page_size = db.execute("PRAGMA page_size").fetchone()[0]
         self._renumber_held_after(last)
         self._next_id = max(self._next_id, last + 1)
 
@@ -168,6 +174,7 @@ class Outbox:
         for number, message in enumerate(held, start=max(self._next_id, last + 1)):
             self._held[number] = QueuedMessage(number, message.kind, message.topic, message.payload, message.qos,
                                                message.retain, message.correlation)
+            self._tickets[number] = self._tickets.pop(message.id, message.id)  # put() returned the first id
         self._next_id = max(self._held) + 1
 
     def _open(self) -> sqlite3.Connection:
@@ -318,7 +325,7 @@ class Outbox:
                 return
             for message in chunk:
                 del self._held[message.id]
-                self._settled.append(message.id)
+                self._settle(message.id)
             self._held_bytes -= size
             self._bytes += size
         self._storage_ok()
@@ -410,7 +417,7 @@ class Outbox:
                 held = self._held.pop(message_id, None)
                 if held is not None:
                     self._held_bytes -= len(held.payload)
-                    self._settled.append(message_id)
+                    self._settle(message_id)
                 else:
                     on_disk.append(message_id)
             if on_disk and self._db is not None:
@@ -435,6 +442,9 @@ class Outbox:
         self._undeleted.difference_update(ids)
         self._bytes -= freed
         return True
+
+    def _settle(self, message_id: int) -> None:
+        self._settled.append(self._tickets.pop(message_id, message_id))
 
     def is_held(self, message_id: int) -> bool:
         """True while this event waits in memory for the disk (and has not reached the broker)."""

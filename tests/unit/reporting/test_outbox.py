@@ -267,6 +267,7 @@ def test_events_held_before_a_late_open_go_after_the_stored_ones_and_an_old_ack_
 
     payloads = [m.payload for m in box.peek()]
     assert payloads == [b"old0", b"old1", b"old2", b"new"]
+    assert box.take_settled() == [held]  # written to disk: reported under the id put() returned
 
 
 def test_a_database_found_corrupt_while_running_is_moved_aside_and_the_event_kept(tmp_path: Path, clock):
