@@ -39,6 +39,9 @@ flush_dns = ["{python}", "{ctl}", "{svc}", "hup"]
 [remediation.services.dnsmasq]
 restart = ["{python}", "{ctl}", "{svc}", "restart"]
 is_active = ["{python}", "{ctl}", "{svc}", "is-active"]
+[remediation.authority.cli]
+actions = ["flush_dns", "restart_service"]
+mode = "{cli_mode}"
 """
 
 
@@ -91,10 +94,11 @@ def bed(tmp_path_factory):
 def start_agent(bed, short_tmp):
     daemons = []
 
-    def start(mode: str = "auto", restarts_per_hour: int = 3) -> Daemon:
+    def start(mode: str = "auto", restarts_per_hour: int = 3, cli_mode: str = "dry-run") -> Daemon:
+        """`cli_mode`: a technician's requests that name no issue (the shipped dry-run unless a test says)."""
         text = bed.agent_config("remedy-gw", open_after=2) + REMEDIATION_CONFIG.format(
             mode=mode, restarts_per_hour=restarts_per_hour, python=sys.executable, ctl=SERVICE_CTL,
-            svc=bed.service_dir)
+            svc=bed.service_dir, cli_mode=cli_mode)
         daemon = Daemon(short_tmp, config_text=text, prefix=tuple(bed.in_cpe()))
         daemons.append(daemon)
         daemon.start()
@@ -174,9 +178,14 @@ def test_dry_run_reports_what_it_would_do_and_changes_nothing(bed, start_agent):
     assert (bed.dns_pid(), bed.dns_starts()) == (pid_before, starts_before)
     assert dns_issues(daemon, "open")  # still broken, still reported
 
+    # A technician's request that names no issue is a dry run too, unless the config says otherwise.
+    manual = daemon.cli("remediate", "restart_service:dnsmasq")
+    assert manual.returncode == 0 and manual.stdout.startswith("dry-run: would run restart_service:dnsmasq")
+    assert (bed.dns_pid(), bed.dns_starts()) == (pid_before, starts_before)
+
 
 def test_approval_waits_for_a_technician_then_fixes(bed, start_agent):
-    daemon = start_agent(mode="approval")
+    daemon = start_agent(mode="approval", cli_mode="auto")
     starts_before = bed.dns_starts()
     bed.dns_freeze()
     [issue] = wait_for(lambda: dns_issues(daemon), timeout_s=20, what="dns_failure to open")
@@ -198,7 +207,7 @@ def test_approval_waits_for_a_technician_then_fixes(bed, start_agent):
 
 
 def test_rate_limit_holds_under_a_fault_that_keeps_coming_back(bed, start_agent):
-    daemon = start_agent(restarts_per_hour=2)
+    daemon = start_agent(restarts_per_hour=2, cli_mode="auto")
     daemon_config = daemon.config.read_text().replace('ladder = ["flush_dns", "restart_service:dnsmasq"]',
                                                       'ladder = ["restart_service:dnsmasq"]')
     daemon.config.write_text(daemon_config)
