@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,11 +102,17 @@ def sock_path(short_tmp: Path) -> Path:
     return short_tmp / "ctl.sock"
 
 
-def raw_exchange(path: Path, payload: bytes) -> dict[str, Any]:
-    """Send bytes as they are and read the agent's one-line answer."""
+@contextmanager
+def connected(path: Path) -> Iterator[socket.socket]:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
         client.settimeout(5)
         client.connect(str(path))
+        yield client
+
+
+def raw_exchange(path: Path, payload: bytes) -> dict[str, Any]:
+    """Send bytes as they are and read the agent's one-line answer."""
+    with connected(path) as client:
         client.sendall(payload)
         with client.makefile("rb") as reader:
             return json.loads(reader.readline())
@@ -261,6 +268,35 @@ def test_a_peer_uid_without_a_passwd_entry_is_refused():
     assert not peer_allowed(unnamed_uid, unnamed_uid, AGENT_UID, agent_group("nobody"))
 
 
+def needs_another_user(test: Any) -> Any:
+    """Root only: the test runs a client as uid 65534 (with setpriv)."""
+    for mark in (
+        pytest.mark.root,
+        pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)"),
+        pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user"),
+    ):
+        test = mark(test)
+    return test
+
+
+@contextmanager
+def serving_everyone(handlers: Mapping[str, Any]) -> Iterator[ControlServer]:
+    """A server whose socket every local user can reach (tmp_path sits under a 0700 directory): only the
+    SO_PEERCRED check stands between a peer and the handlers."""
+    with short_socket_dir(mode=0o755) as socket_dir, serving(socket_dir / "ctl.sock", handlers) as served:
+        served.path.chmod(0o666)
+        yield served
+
+
+def run_as_nobody(script: str, *args: str) -> subprocess.CompletedProcess:
+    """A Python client script run as uid/gid 65534 with no supplementary groups."""
+    return subprocess.run(
+        ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
+         sys.executable, "-I", "-S", "-c", script, *args],
+        capture_output=True, text=True, timeout=10,
+    )
+
+
 CLIENT_AS_NOBODY = """
 import socket, sys
 for _ in range(20):  # the refusal must arrive every time, never as a reset connection
@@ -274,19 +310,10 @@ sys.stdout.write(line)
 """
 
 
-@pytest.mark.root
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+@needs_another_user
 def test_a_real_peer_outside_root_the_agent_and_its_group_is_refused(handlers):
-    # tmp_path sits under a 0700 directory: use a short dir others can reach, and open the socket itself to all,
-    # so only the SO_PEERCRED check stands between the peer and the handlers.
-    with short_socket_dir(mode=0o755) as socket_dir, serving(socket_dir / "ctl.sock", handlers) as control:
-        control.path.chmod(0o666)
-        client = subprocess.run(
-            ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
-             sys.executable, "-I", "-S", "-c", CLIENT_AS_NOBODY, str(control.path)],
-            capture_output=True, text=True, timeout=10,
-        )
+    with serving_everyone(handlers) as control:
+        client = run_as_nobody(CLIENT_AS_NOBODY, str(control.path))
     assert client.returncode == 0, client.stderr
     response = json.loads(client.stdout)
     assert response["ok"] is False
@@ -329,9 +356,7 @@ for name in sys.argv[2:]:
 """
 
 
-@pytest.mark.root
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+@needs_another_user
 def test_a_group_member_may_read_but_not_reload_unless_in_the_admin_group(handlers):
     group_name = grp.getgrgid(NOBODY_UID).gr_name  # the member's primary group is the agent's group
     reloads = []
@@ -341,11 +366,7 @@ def test_a_group_member_may_read_but_not_reload_unless_in_the_admin_group(handle
         control.start()
         try:
             control.path.chmod(0o666)
-            client = subprocess.run(
-                ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
-                 sys.executable, "-I", "-S", "-c", ASK_AS_NOBODY, str(control.path), "status", "reload"],
-                capture_output=True, text=True, timeout=10,
-            )
+            client = run_as_nobody(ASK_AS_NOBODY, str(control.path), "status", "reload")
         finally:
             control.stop()
     status, reload = (json.loads(line) for line in client.stdout.splitlines())
@@ -363,14 +384,20 @@ def test_root_may_use_admin_requests(short_tmp, handlers):
         control.stop()
 
 
-def open_idle(path: Path, count: int) -> list[socket.socket]:
-    """Connections that connect and then neither send nor read: what a stuck or hostile client does."""
+@contextmanager
+def idle_connections(path: Path, count: int) -> Iterator[list[socket.socket]]:
+    """Connections that connect and then neither send nor read (what a stuck or hostile client does), closed
+    afterwards."""
     idle = []
-    for _ in range(count):
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        client.connect(str(path))
-        idle.append(client)
-    return idle
+    try:
+        for _ in range(count):
+            client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            idle.append(client)
+            client.connect(str(path))
+        yield idle
+    finally:
+        for client in idle:
+            client.close()
 
 
 def read_until_closed(client: socket.socket) -> bytes:
@@ -385,13 +412,9 @@ def read_until_closed(client: socket.socket) -> bytes:
 
 def test_idle_connections_beyond_the_worker_pool_start_no_thread_and_status_is_still_answered(server_path):
     threads_before = threading.active_count()
-    idle = open_idle(server_path, 10 * WORKERS)
-    try:
+    with idle_connections(server_path, 10 * WORKERS):
         assert request(server_path, "status") == STATUS
         assert threading.active_count() == threads_before
-    finally:
-        for client in idle:
-            client.close()
 
 
 def test_connections_past_the_cap_are_told_busy_at_once_and_status_is_served_when_slots_free(
@@ -399,27 +422,18 @@ def test_connections_past_the_cap_are_told_busy_at_once_and_status_is_served_whe
 ):
     monkeypatch.setattr(control, "READ_DEADLINE_S", 1.0)
     threads_before = threading.active_count()
-    with serving(sock_path, handlers):
-        idle = open_idle(sock_path, MAX_CONNECTIONS)
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as extra:
-                extra.settimeout(5)
-                extra.connect(str(sock_path))
-                assert json.loads(read_until_closed(extra)) == {"ok": False, "error": BUSY_ERROR, "busy": True}
-            assert threading.active_count() <= threads_before + 1 + WORKERS
-            assert request(sock_path, "status", timeout_s=5) == STATUS  # retried until the idle ones were dropped
-        finally:
-            for client in idle:
-                client.close()
+    with serving(sock_path, handlers), idle_connections(sock_path, MAX_CONNECTIONS):
+        with connected(sock_path) as extra:
+            assert json.loads(read_until_closed(extra)) == {"ok": False, "error": BUSY_ERROR, "busy": True}
+        assert threading.active_count() <= threads_before + 1 + WORKERS
+        assert request(sock_path, "status", timeout_s=5) == STATUS  # retried until the idle ones were dropped
 
 
 def test_a_client_that_sends_nothing_gets_an_error_line_and_is_dropped_at_the_read_deadline(
     sock_path, handlers, monkeypatch
 ):
     monkeypatch.setattr(control, "READ_DEADLINE_S", 0.3)
-    with serving(sock_path, handlers), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
-        silent.settimeout(5)
-        silent.connect(str(sock_path))
+    with serving(sock_path, handlers), connected(sock_path) as silent:
         reply = read_until_closed(silent)
     assert json.loads(reply) == {"ok": False, "error": "no complete request line within 0.3 s"}
 
@@ -428,9 +442,7 @@ def test_a_client_dribbling_its_request_is_dropped_at_the_deadline_however_often
     sock_path, handlers, monkeypatch
 ):
     monkeypatch.setattr(control, "READ_DEADLINE_S", 0.3)
-    with serving(sock_path, handlers), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
-        slow.settimeout(5)
-        slow.connect(str(sock_path))
+    with serving(sock_path, handlers), connected(sock_path) as slow:
         try:
             for byte in b'{"request": "status", "args": {"padding": "' + b"x" * 200:
                 slow.send(bytes([byte]))
@@ -444,19 +456,14 @@ def test_a_client_dribbling_its_request_is_dropped_at_the_deadline_however_often
 
 def test_clients_that_never_read_their_answer_are_cut_off_and_free_the_workers(sock_path, handlers, monkeypatch):
     monkeypatch.setattr(control, "WRITE_TIMEOUT_S", 0.3)
-    with serving(sock_path, handlers):
-        stuck = open_idle(sock_path, WORKERS + 1)
-        try:
-            for client in stuck:
-                client.sendall(b'{"request": "big"}\n')
-            assert request(sock_path, "status", timeout_s=5) == STATUS
-            time.sleep(0.5)  # past the write deadline: the server has given up on them
-            for client in stuck:
-                client.settimeout(5)
-                assert len(read_until_closed(client)) < BIG_ANSWER_BYTES
-        finally:
-            for client in stuck:
-                client.close()
+    with serving(sock_path, handlers), idle_connections(sock_path, WORKERS + 1) as stuck:
+        for client in stuck:
+            client.sendall(b'{"request": "big"}\n')
+        assert request(sock_path, "status", timeout_s=5) == STATUS
+        time.sleep(0.5)  # past the write deadline: the server has given up on them
+        for client in stuck:
+            client.settimeout(5)
+            assert len(read_until_closed(client)) < BIG_ANSWER_BYTES
 
 
 def test_arguments_of_the_wrong_type_get_an_error_reply_and_one_log_line_without_traceback(server_path, caplog):
@@ -479,16 +486,9 @@ sys.stdout.write(client.makefile("rb").readline().decode())
 """
 
 
-@pytest.mark.root
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a client as another user (uid 65534)")
-@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to switch user")
+@needs_another_user
 def test_a_refused_peer_is_told_so_before_it_sends_anything(handlers):
-    with short_socket_dir(mode=0o755) as socket_dir, serving(socket_dir / "ctl.sock", handlers) as served:
-        served.path.chmod(0o666)
-        client = subprocess.run(
-            ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups",
-             sys.executable, "-I", "-S", "-c", SILENT_CLIENT_AS_NOBODY, str(served.path)],
-            capture_output=True, text=True, timeout=10,
-        )
+    with serving_everyone(handlers) as served:
+        client = run_as_nobody(SILENT_CLIENT_AS_NOBODY, str(served.path))
     assert client.returncode == 0, client.stderr
     assert json.loads(client.stdout) == {"ok": False, "error": REFUSED_ERROR, "denied": True}
