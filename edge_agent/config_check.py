@@ -26,7 +26,7 @@ def named_file_problems(config: AgentConfig, env: Mapping[str, str] | None = Non
 
 def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = None) -> list[str]:
     """The enabled models: each a TFLite file, the project's own with their metadata JSON beside them."""
-    from edge_agent.detectors.ml_catalog import models_directory  # pulls in the ML stack: only when checking
+    from edge_agent.detectors.ml_catalog import model_path, models_directory  # the ML stack: only when checking
     from edge_agent.ml.metadata import ModelLoadError, load_metadata, metadata_path_for
 
     models = config.models
@@ -40,7 +40,7 @@ def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = Non
     for key, model in shipped:
         if not model.enabled:
             continue
-        path = _in(directory, model.file)
+        path = model_path(directory, model.file)
         problem = _tflite_problem(key, model.file, path)
         if problem is None:
             try:
@@ -50,7 +50,8 @@ def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = Non
         problems += [problem] if problem else []
     if config.camera.enabled:
         for index, custom in enumerate(models.custom):
-            problem = _tflite_problem(f"models.custom.{index}.path", str(custom.path), _in(directory, str(custom.path)))
+            path = model_path(directory, str(custom.path))
+            problem = _tflite_problem(f"models.custom.{index}.path", str(custom.path), path)
             problems += [problem] if problem else []
     return problems
 
@@ -65,11 +66,6 @@ def _camera_problems(config: AgentConfig) -> list[str]:
         return []
     problem, _ = unreadable_file(f"camera.path = '{camera.path}'", camera.path)
     return [problem] if problem else []
-
-
-def _in(directory: Path, file: str) -> Path:
-    path = Path(file)
-    return path if path.is_absolute() else directory / path
 
 
 def _tflite_problem(key: str, value: str, path: Path) -> str | None:

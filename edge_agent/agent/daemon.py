@@ -26,7 +26,7 @@ from edge_agent.clock import Clock, ScaledClock, SystemClock
 from edge_agent.collectors import Collector
 from edge_agent.collectors.agent_health import AgentHealthCollector
 from edge_agent.collectors.catalog import build_collectors
-from edge_agent.config import AgentConfig, ConfigError, load_config, secret_file_problems
+from edge_agent.config import AgentConfig, ConfigError, load_config, startup_problems
 from edge_agent.detectors.catalog import default_detectors
 from edge_agent.detectors.ml_catalog import build_ml_components
 from edge_agent.issues import IssueTracker
@@ -44,6 +44,7 @@ from edge_agent.timesync import clock_synced
 log = logging.getLogger(__name__)
 
 EX_NOPERM = 77  # sysexits.h: the control socket's directory is not safe to use
+EX_SOFTWARE = 70  # sysexits.h: internal software error (a critical thread died); systemd restarts the agent
 
 # Sections whose changes need a restart: they hold identities, open files and sockets.
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
@@ -83,6 +84,7 @@ class Agent:
                                   topics=frozenset({"event/action"}))
         self.kpis = KpiCounter()
         self.intake = None
+        self.request_ledger = None
         self.mqtt = self._make_mqtt_sink(config)
         # The outbox is the commit point, written first; see reporting/reporter.py for why.
         self.reporter = Reporter(self.envelopes, [self.journal, self.audit, self.kpis, LogSink()], commit=self.mqtt)
@@ -105,6 +107,8 @@ class Agent:
         self._reload_requested = False
         self._home_assistant_state: dict[str, Any] | None = None
         self._last_watchdog_real = float("-inf")
+        self.exit_code = 0
+        self.loop_errors: dict[str, int] = {}
         self.commands = AgentCommands(self)
         self.control = ControlServer(
             self.socket_path,
@@ -122,6 +126,7 @@ class Agent:
         from edge_agent.reporting.commands import CommandGate
         from edge_agent.reporting.mqtt import MqttPublisher, OutboxSink
         from edge_agent.reporting.outbox import Outbox
+        from edge_agent.reporting.request_ledger import RequestLedger
 
         reporting = config.reporting
         outbox = Outbox(self.state_dir / "outbox.sqlite", reporting.outbox_max_bytes, reporting.outbox_sync)
@@ -130,13 +135,20 @@ class Agent:
             config.mqtt, self.envelopes, outbox, now, self.state_dir / "mqtt_session", meta=lambda: meta_card(self)
         )
         replier = Replier(outbox, self.envelopes, now, publisher.wake)
-        gate = CommandGate(publisher.base_topic, config.commands.allowed)
+        self.request_ledger = RequestLedger(self.state_dir / "commands.sqlite")
+        gate = CommandGate(publisher.base_topic, config.commands.allowed, self.request_ledger)
 
-        def execute(decision, target):  # from the MQTT thread: run on the agent's loop
-            self.run_in_loop(lambda: self.commands.execute(decision, target, replier))
+        def execute(decision, target, done):  # from the MQTT thread: run on the agent's loop
+            def run() -> None:
+                try:
+                    self.commands.execute(decision, target, replier)
+                finally:
+                    done()
 
-        # Deadlines come from the real world: judge them by the real clock, even when the simulation runs fast.
-        self.intake = CommandIntake(gate, replier, execute, time.time)
+            self.run_in_loop(run)
+
+        # Deadlines and rates come from the real world: judged by the real clock, even when the simulation runs fast.
+        self.intake = CommandIntake(gate, replier, execute, time.time, time.monotonic)
         publisher.on_command = self.intake.handle
         return OutboxSink(outbox, publisher)
 
@@ -157,12 +169,13 @@ class Agent:
         return future
 
     def _run_pending_work(self) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 work = self._work.get_nowait()
             except queue.Empty:
                 return
-            work()
+            work()  # never raises: run_in_loop hands every exception to the caller's future
+            self._feed_watchdog()  # a long queue of commands must not starve systemd's watchdog
 
     def _install_collectors(self, config: AgentConfig) -> None:
         now = self.clock.monotonic()
@@ -218,7 +231,7 @@ class Agent:
             self._loop()
         finally:
             self._shutdown()
-        return 0
+        return self.exit_code
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -227,18 +240,46 @@ class Agent:
             self._wake.clear()
             if self._reload_requested:
                 self._reload_requested = False
-                self.reload()
+                self._contained("reload", self.reload)
             self._run_pending_work()
-            self.run_due_collectors()
-            self.tick_remediation()
+            self._contained("collectors", self.run_due_collectors)
+            self._contained("remediation", self.tick_remediation)
             self._feed_watchdog()
+            self._check_threads()
             self.clock.wait(self._wake, self._seconds_until_next_work())
+
+    def _contained(self, unit: str, work: Callable[[], Any]) -> None:
+        """One unit of the loop's work: an error in it is logged and counted, and the loop goes on."""
+        try:
+            work()
+        except Exception as exc:  # noqa: BLE001 — the supervision rule: contain, log, keep running
+            self.loop_errors[unit] = self.loop_errors.get(unit, 0) + 1
+            count = self.loop_errors[unit]
+            if count == 1 or count % 100 == 0:
+                log.error("%s failed (%s: %s; %d times so far)", unit, type(exc).__name__, exc, count,
+                          exc_info=count == 1)
+
+    def _check_threads(self) -> None:
+        """A critical thread that has died or stalled ends the process non-zero, so systemd starts it afresh:
+        a device that runs but no longer reports or answers is worse than a restart."""
+        dead = [name for name, alive in self._critical_threads() if not alive]
+        if dead:
+            log.critical("%s thread stopped working; exiting for a restart", ", ".join(dead))
+            self.exit_code = EX_SOFTWARE
+            self._stop.set()
+
+    def _critical_threads(self) -> list[tuple[str, bool]]:
+        threads = []
+        if self.mqtt is not None:
+            threads.append(("mqtt", self.mqtt.publisher.alive()))
+        return threads
 
     def run_due_collectors(self) -> None:
         for task in self.schedule.due(self.clock.monotonic()):
             if self._stop.is_set():
                 return
-            self._run_collector(task.name)
+            self._contained(f"collector {task.name}", lambda name=task.name: self._run_collector(name))
+            self._feed_watchdog()
 
     def _run_collector(self, name: str) -> None:
         collector = self.collectors[name]
@@ -306,12 +347,13 @@ class Agent:
         self.notifier.reloading()
         try:
             new = load_config(self.config_path)
-            problems = secret_file_problems(new, self.config_path)
+            problems = startup_problems(new, self.config_path)
             if problems:
                 raise ConfigError(str(self.config_path), problems)
-        except ConfigError as exc:
+        except Exception as exc:  # noqa: BLE001 — whatever the file holds, the running config stays
             self.reload_failures += 1
-            log.error("config reload failed, keeping the previous config: %s", exc)
+            reason = exc if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            log.error("config reload failed, keeping the previous config: %s", reason)
             self.notifier.send("READY=1", f"STATUS=reload failed, previous config kept; {self._status_line()}")
             return False
         for section in RESTART_ONLY_SECTIONS:
@@ -346,6 +388,8 @@ class Agent:
         for close in self.backends.closers:
             close()
         self.reporter.close()
+        if self.request_ledger is not None:
+            self.request_ledger.close()
         self.notifier.close()
 
     def _status_line(self) -> str:

@@ -73,7 +73,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
     directory = models_directory(models)
     runtime = _runtime(models)
     if models.vision.enabled:
-        path = _in(directory, models.vision.file)
+        path = model_path(directory, models.vision.file)
         classifier = _load(components, "vision", path, runtime,
                            lambda: load_frame_classifier(path, runtime, models.num_threads))
         if classifier is not None:
@@ -81,7 +81,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
             components.detectors.append(vision)
             components.frame_analysers.append(vision.analyse)
     for custom in models.custom:
-        path = _in(directory, str(custom.path))
+        path = model_path(directory, str(custom.path))
         model = _load(components, custom.kind, path, runtime,
                       lambda custom=custom: load_custom_model(custom, runtime, models.num_threads, directory),
                       name=custom.name)
@@ -95,7 +95,7 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     components = MlComponents()
     models = config.models
     if models.window.enabled:
-        path = _in(models_directory(models), models.window.file)
+        path = model_path(models_directory(models), models.window.file)
         runtime = _runtime(models)
         classifier = _load(components, "window", path, runtime,
                            lambda: load_window_classifier(path, runtime, models.num_threads))
@@ -118,7 +118,8 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     return components
 
 
-def _in(directory: Path, file: str) -> Path:
+def model_path(directory: Path, file: str) -> Path:
+    """A model file named in the config: absolute as given, or relative to the models directory."""
     path = Path(file)
     return path if path.is_absolute() else directory / path
 
