@@ -265,8 +265,9 @@ class _ConnectionReader:
                 sock, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # EMFILE and the like: the backlog holds the rest until fds free up
+            except OSError as exc:  # EMFILE and the like: the backlog holds the rest until descriptors free up
                 self.note(logging.ERROR, "control socket: accept failed: %s", exc)
+                time.sleep(0.1)  # the listener stays readable: do not spin on it
                 return
             sock.setblocking(False)
             if not self.slots.acquire(blocking=False):
@@ -307,10 +308,13 @@ class _ConnectionReader:
             if not data or b"\n" in data or conn.drained > DRAIN_LIMIT_BYTES:
                 self._close(conn)
             return
+        newline = data.find(b"\n")  # only the new bytes: a client dribbling its request costs no rescans
+        if newline >= 0:
+            self._hand_over(conn, bytes(conn.received + data[:newline]))
+            return
         conn.received += data
-        newline = conn.received.find(b"\n")
-        if newline >= 0 or (not data and conn.received):
-            self._hand_over(conn, bytes(conn.received[: newline if newline >= 0 else len(conn.received)]))
+        if not data and conn.received:
+            self._hand_over(conn, bytes(conn.received))  # the client shut its side down: its request is complete
         elif not data:
             self._close(conn)  # connected and left without asking: a liveness probe, nothing to answer
         elif len(conn.received) > MAX_REQUEST_BYTES:
@@ -384,10 +388,13 @@ def socket_in_use(path: Path) -> str | None:
     if not stat.S_ISSOCK(mode):
         return f"{path} exists and is not a socket: refusing to replace it"
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)  # a blocking connect would wait as long as a flooded agent's queue stays full
     try:
         probe.connect(str(path))
     except ConnectionRefusedError:
         return None  # stale: nobody listens
+    except BlockingIOError:
+        return f"another agent is already listening on {path} (its connection queue is full)"
     except OSError as exc:
         return f"cannot tell whether an agent listens on {path}: {exc.strerror or exc}"
     finally:

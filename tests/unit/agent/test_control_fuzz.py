@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from edge_agent.agent.control import request
@@ -73,9 +73,10 @@ payloads = st.one_of(
 @pytest.mark.timeout(180)
 @settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(payload=payloads)
-def test_every_request_line_gets_exactly_one_json_reply_and_the_server_keeps_serving(fuzzed_server, payload):
-    reply = exchange(fuzzed_server, payload + b"\n")
+@given(payload=payloads, newline=st.booleans())
+def test_every_request_line_gets_exactly_one_json_reply_and_the_server_keeps_serving(fuzzed_server, payload, newline):
+    assume(payload or newline)  # nothing at all is a liveness probe: it gets no answer
+    reply = exchange(fuzzed_server, payload + (b"\n" if newline else b""))  # without one, the end of input ends it
     assert reply.endswith(b"\n") and reply.count(b"\n") == 1, reply[:200]
     response = json.loads(reply)
     assert isinstance(response, dict) and isinstance(response["ok"], bool)
