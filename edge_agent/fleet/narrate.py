@@ -24,12 +24,14 @@ class Narrator:
         """The narration of one fleet event (from FleetState.ingest), or None for the routine ones."""
         self.messages += 1
         message = event["message"]
+        # A simulated agent's story is told in its own time (sim_ts); ts is the real clock, faster or slower.
+        ts = message.get("sim_ts", message["ts"])
         if self.start_ts is None:
-            self.start_ts = message["ts"]
+            self.start_ts = ts
         text = self._describe(event["topic"], message)
         if text is None:
             return None
-        return f"  {message['ts'] - self.start_ts:6.1f} s  {text}"
+        return f"  {ts - self.start_ts:6.1f} s  {text}"
 
     def _describe(self, topic: str, m: dict[str, Any]) -> str | None:
         if topic == "status":

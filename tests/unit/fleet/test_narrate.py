@@ -34,3 +34,12 @@ def test_each_step_of_the_loop_gets_one_line_with_its_time_and_routine_samples_a
     assert n.summary(invalid=0, duplicates=0) == (
         "summary: 1 issues detected, 1 fixed by the agent, mean time to fix 6 s, 0 escalated to a person; "
         "still open: wifi_interference. The fleet view received 7 messages (0 invalid, 0 duplicates).")
+
+
+def test_a_simulated_agent_is_narrated_in_its_simulated_time_not_the_real_clock():
+    n = Narrator()
+    # At 40x: 10 simulated seconds pass in a quarter of a real one.
+    n.line(event("status", 1000.0, sim_ts=5000.0, state="online", reason="connected", session=1))
+    line = n.line(event("event/issue", 1000.25, sim_ts=5010.0, change="opened", issue_id="i1", type="dns_failure",
+                        subject="192.168.1.1", severity="critical", summary="timeout", guidance=""))
+    assert line.startswith("    10.0 s  detected   dns_failure")
