@@ -438,6 +438,9 @@ class WindowModelConfig(ShippedModelConfig):
 
 
 class VisionModelConfig(ShippedModelConfig):
+    # Off until it passes an independent test: frames from another renderer put it at 0.238 accuracy
+    # (models/README.md). Where it is turned on its issues are informational.
+    enabled: bool = False
     file: str = "gateway_vision.tflite"
 
 

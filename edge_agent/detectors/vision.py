@@ -2,10 +2,14 @@
 frame (a red LED, no power, the cable out, the box hidden), and whether the camera works at all.
 
 The camera collector hands frames to `VisionDetector.analyse`, which keeps only the verdict (a camera.vision
-sample: label, score, model, version); the frame itself goes nowhere. `evaluate` turns verdicts into findings.
+sample: label, score, model, version); the frame itself goes nowhere. `evaluate` turns verdicts into findings. The model is off by default: its findings are severity info (never
+remediated) unless its metadata records a passed independent test (metrics.independent_test.passed).
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +35,7 @@ class VisionDetector:
         self.classifier = classifier
         self.min_score = min_score
         self.model_name = classifier.model.metadata.name
+        self.severity = verdict_severity(classifier.model.metadata.metrics)
 
     def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
         prediction = self.classifier.classify(frame)
@@ -41,7 +46,17 @@ class VisionDetector:
     def evaluate(self, sample: Sample) -> list[Finding]:
         if sample.stream != VISION_STREAM or sample.metrics.get("model") != self.model_name:
             return []
-        return findings_for(sample.metrics, self.min_score, self.name, ISSUE_TYPES, SUBJECT, source=sample.subject)
+        findings = findings_for(sample.metrics, self.min_score, self.name, ISSUE_TYPES, SUBJECT,
+                                source=sample.subject)
+        return [replace(f, severity=self.severity) for f in findings]
+
+
+def verdict_severity(metrics: dict[str, Any]) -> Severity:
+    """Warning only for a model whose metadata records a passed test on frames from another generator than its
+    training set; info otherwise, which the remediation engine leaves to people."""
+    independent = metrics.get("independent_test")
+    passed = isinstance(independent, dict) and independent.get("passed") is True
+    return Severity.WARNING if passed else Severity.INFO
 
 
 class CameraAvailability:

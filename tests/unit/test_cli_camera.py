@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from edge_agent.cli import main
+
+
+@pytest.fixture
+def vision_config(tmp_path) -> str:
+    """The gateway-vision model is off by default; these checks turn it on as the demo does."""
+    path = tmp_path / "vision.toml"
+    path.write_text("[models.vision]\nenabled = true\n")
+    return str(path)
 
 
 def check(capsys, *args: str) -> tuple[int, str]:
@@ -12,14 +22,14 @@ def check(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def test_a_healthy_scene_exits_0_and_says_the_setup_looks_right(capsys):
-    code, out = check(capsys, "--source", "synthetic:ok")
+def test_a_healthy_scene_exits_0_and_says_the_setup_looks_right(capsys, vision_config):
+    code, out = check(capsys, "--config", vision_config, "--source", "synthetic:ok")
     assert code == 0
     assert "ml.vision: ok" in out and "set-up looks right" in out
 
 
-def test_a_red_led_exits_1_with_guidance_in_json(capsys):
-    code, out = check(capsys, "--source", "synthetic:led_red", "--json")
+def test_a_red_led_exits_1_with_guidance_in_json(capsys, vision_config):
+    code, out = check(capsys, "--config", vision_config, "--source", "synthetic:led_red", "--json")
     report = json.loads(out)
     assert code == 1
     assert [f["type"] for f in report["findings"]] == ["gateway_led_red"]
@@ -33,8 +43,8 @@ def test_a_camera_that_is_not_there_exits_2_and_says_why(capsys):
     assert "UNAVAILABLE" in out and "/dev/video99" in out
 
 
-def test_the_frame_is_saved_only_when_asked(capsys, tmp_path):
-    code, _ = check(capsys, "--source", "synthetic:ok", "--save", str(tmp_path / "frame.ppm"))
+def test_the_frame_is_saved_only_when_asked(capsys, tmp_path, vision_config):
+    code, _ = check(capsys, "--config", vision_config, "--source", "synthetic:ok", "--save", str(tmp_path / "frame.ppm"))
     assert code == 0 and (tmp_path / "frame.ppm").read_bytes().startswith(b"P6\n192 144\n")
 
 

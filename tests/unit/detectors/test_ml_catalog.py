@@ -37,7 +37,8 @@ def test_a_missing_model_is_disabled_with_its_reason_and_the_others_still_load(t
     models.mkdir()
     for path in (WINDOW_MODEL, WINDOW_MODEL.with_suffix(".json")):
         shutil.copy(path, models)
-    components = build_ml_components(config(tmp_path, models={"directory": str(models)}), scene=None)
+    components = build_ml_components(config(tmp_path, models={"directory": str(models), "vision": {"enabled": True}}),
+                                     scene=None)
     status = {m.kind: m for m in components.models}
     assert status["window"].loaded
     assert not status["vision"].loaded and "not found" in status["vision"].error
@@ -66,10 +67,17 @@ def test_an_agent_whose_models_are_broken_runs_and_says_so_in_status(tmp_path):
 def test_the_simulated_premises_camera_feeds_the_vision_model_in_the_agent(tmp_path):
     clock = ManualClock()
     faults = [{"kind": "led_off", "start_s": 0, "end_s": 100}]
-    agent = Agent(config(tmp_path, simulation={"faults": faults, "cycle_s": None}), None, mode="simulated",
-                  clock=clock)
+    agent = Agent(config(tmp_path, simulation={"faults": faults, "cycle_s": None},
+                         models={"vision": {"enabled": True}}), None, mode="simulated", clock=clock)
     for _ in range(4):
         agent.run_due_collectors()
         clock.advance(2)
     assert VISION_MODEL.exists()
-    assert [i.type for i in agent.tracker.active() if i.type.startswith("gateway_")] == ["gateway_leds_off"]
+    [issue] = [i for i in agent.tracker.active() if i.type.startswith("gateway_")]
+    assert issue.type == "gateway_leds_off" and issue.severity.value == "info"
+
+
+def test_the_gateway_vision_model_is_off_unless_the_config_turns_it_on(tmp_path):
+    components = build_ml_components(config(tmp_path), scene=None)
+    assert "vision" not in [m.kind for m in components.models]
+    assert "ml.vision" not in [d.name for d in components.detectors]

@@ -9,7 +9,7 @@ import pytest
 from edge_agent.camera.formats import write_y4m
 from edge_agent.camera.replay import ReplaySource
 from edge_agent.collectors.camera import CameraCollector, SnapshotPolicy
-from edge_agent.detectors.vision import CameraAvailability, VisionDetector
+from edge_agent.detectors.vision import CameraAvailability, VisionDetector, verdict_severity
 from edge_agent.issues import IssueTracker
 from edge_agent.ml.classifiers import load_frame_classifier
 from edge_agent.ml.runtime import select_runtime
@@ -97,3 +97,11 @@ def test_verdicts_of_other_models_are_ignored(vision):
     sample = Sample("camera.vision", "synthetic",
                     {"label": "led_red", "score": 0.99, "model": "someone-else", "model_version": "1.0.0"}, 0, 0)
     assert vision.evaluate(sample) == []
+
+
+def test_verdicts_are_informational_until_the_model_passes_an_independent_test(vision):
+    sample = Sample("camera.vision", "synthetic",
+                    {"label": "led_red", "score": 0.99, "model": "gateway-vision", "model_version": "1.0.0"}, 0, 0)
+    assert {f.severity.value for f in vision.evaluate(sample)} == {"info"}
+    assert verdict_severity({"independent_test": {"passed": True, "accuracy": 0.95}}).value == "warning"
+    assert verdict_severity({"independent_test": {"passed": False, "accuracy": 0.238}}).value == "info"
