@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 
 from edge_agent.agent.daemon import EX_NOPERM, Agent
+from edge_agent.agent.status import status_report
 from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig
 from edge_agent.local_broker import free_port
 from edge_agent.model import Sample
 from edge_agent.reporting.contract import TelemetryMessage
+from edge_agent.views import render_status
 
 from ..support import RecordingSink
 
@@ -148,3 +150,18 @@ def test_under_umask_000_the_state_directory_is_0750_and_every_file_in_it_0640(s
     assert any(p.name.startswith("outbox.sqlite") for p in files), files
     assert stat.S_IMODE(state.stat().st_mode) == 0o750
     assert {p.name: oct(stat.S_IMODE(p.stat().st_mode) & ~0o640) for p in files} == {p.name: "0o0" for p in files}
+
+
+def test_status_of_a_wired_only_gateway_says_once_that_wifi_is_off_for_want_of_a_radio(tmp_path, monkeypatch):
+    (tmp_path / "net" / "eth0").mkdir(parents=True)
+    monkeypatch.setattr("edge_agent.backends.SYS_CLASS_NET", tmp_path / "net")
+    config = AgentConfig.model_validate({**QUIET, "agent": {"state_dir": str(tmp_path / "state")},
+                                         "control": {"socket_path": str(tmp_path / "ctl.sock")},
+                                         "collectors": {**QUIET["collectors"], "connectivity": {"enabled": False},
+                                                        "wifi": {"hostapd_ctrl_dir": str(tmp_path)}}})
+    agent = Agent(config, None, mode="hardware", clock=ManualClock(), env={})
+    agent.reporter.close()
+    status = status_report(agent)
+    assert status["premises"] == "hardware" and status["unavailable"]["wifi"].startswith("no radio")
+    assert "wifi" not in {c["name"] for c in status["collectors"]}
+    assert render_status(status).count("collector wifi off: no radio") == 1
