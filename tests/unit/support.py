@@ -23,6 +23,11 @@ def short_socket_dir(mode: int = 0o700) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def shared_tmp():
+    """A stand-in for /tmp (root's, world-writable and sticky) where other users may make what they like."""
+    return short_socket_dir(mode=0o1777)
+
+
 @contextmanager
 def serving(path: Path, handlers: Mapping[str, Any]) -> Iterator[ControlServer]:
     """A real control server on `path`, stopped afterwards (stopping waits out serve_forever's 0.5 s poll)."""

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +16,8 @@ import pytest
 
 from edge_agent.cli import EX_NOPERM, main
 from edge_agent.paths import SERVICE_RUNTIME_DIR
+
+from .support import shared_tmp
 
 OTHER_UID = 65533  # whoever got to the shared directory first
 TECHNICIAN_UID = 65534  # nobody: a non-root technician without XDG_RUNTIME_DIR
@@ -40,17 +41,6 @@ def spoofed_socket(shared: Path, owner_of: str) -> Iterator[tuple[Path, socket.s
         yield path, listener
     finally:
         listener.close()
-
-
-@contextmanager
-def shared_tmp() -> Iterator[Path]:
-    """A stand-in for /tmp: root's, world-writable and sticky."""
-    path = Path(tempfile.mkdtemp(prefix="ea-tmp-", dir="/tmp"))
-    try:
-        path.chmod(0o1777)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def nobody_connected(listener: socket.socket) -> bool:

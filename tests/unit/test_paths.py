@@ -4,9 +4,7 @@ system's directories, and a runtime directory someone else controls refused befo
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +23,8 @@ from edge_agent.paths import (
     make_private,
 )
 
+from .support import shared_tmp
+
 OTHER_UID = 65533  # no such user here: someone else, as far as the check can tell
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a directory owned by another user")
 
@@ -36,17 +36,6 @@ def umask(mask: int) -> Iterator[None]:
         yield
     finally:
         os.umask(old)
-
-
-@contextmanager
-def shared_tmp() -> Iterator[Path]:
-    """A stand-in for /tmp: root's, world-writable and sticky."""
-    path = Path(tempfile.mkdtemp(prefix="ea-tmp-", dir="/tmp"))
-    try:
-        path.chmod(0o1777)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def mode(path: Path) -> int:

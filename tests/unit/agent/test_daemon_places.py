@@ -5,15 +5,11 @@ the agent before it listens there."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,7 +23,7 @@ from edge_agent.model import Sample
 from edge_agent.reporting.contract import TelemetryMessage
 from edge_agent.views import render_status
 
-from ..support import RecordingSink
+from ..support import RecordingSink, shared_tmp
 
 OTHER_UID = 65533
 QUIET = {"collectors": {"system": {"enabled": False}, "interfaces": {"enabled": False}}, "camera": {"enabled": False}}
@@ -89,17 +85,6 @@ def test_hardware_messages_have_no_simulated_time(tmp_path):
     agent.reporter.telemetry(Sample("system", "host", {"cpu_percent": 1.0}, 5.0, 1_700_000_005.0))
     [(_, message, _)] = sink.published
     assert message["ts"] == 1_700_000_005.0 and "sim_ts" not in message
-
-
-@contextmanager
-def shared_tmp() -> Iterator[Path]:
-    """A stand-in for /tmp: root's, world-writable and sticky."""
-    path = Path(tempfile.mkdtemp(prefix="ea-tmp-", dir="/tmp"))
-    try:
-        path.chmod(0o1777)
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def agent_process(config: Path, *args: str, umask: int | None = None) -> subprocess.Popen:
