@@ -1,4 +1,5 @@
-"""The durable outbox: order, PUBACK-gated deletion, budget (telemetry before events), corruption recovery."""
+"""The durable outbox: order, PUBACK-gated deletion, budget on disk (telemetry before events), corruption recovery,
+and a disk that refuses writes (events held in memory, telemetry dropped, recovery)."""
 
 from __future__ import annotations
 
