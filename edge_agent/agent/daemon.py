@@ -58,7 +58,7 @@ class Agent:
         config: AgentConfig,
         config_path: Path | None,
         *,
-        mode: str = "simulated",
+        mode: str = "hardware",  # simulation only when asked for
         clock: Clock | None = None,
         notifier: SystemdNotifier | None = None,
         env: Mapping[str, str] | None = None,
