@@ -30,8 +30,6 @@ from pydantic import (
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.remediation.settings import RemediationSection
 
-EX_CONFIG = 78  # sysexits.h: configuration error
-
 # The config file format. A change that renames or reshapes keys bumps it and adds a step to MIGRATIONS,
 # so files written for an older agent keep working after an upgrade.
 CONFIG_VERSION = 1

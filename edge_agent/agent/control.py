@@ -140,6 +140,10 @@ class ControlServer:
         for thread in self._threads:
             thread.start()
 
+    def alive(self) -> bool:
+        """Every thread still runs (they catch everything; False means a bug, and the agent restarts)."""
+        return all(thread.is_alive() for thread in self._threads)
+
     def stop(self) -> None:
         if self._reader is None:
             return

@@ -29,6 +29,7 @@ from edge_agent.collectors.catalog import build_collectors
 from edge_agent.config import AgentConfig, ConfigError, load_config, startup_problems
 from edge_agent.detectors.catalog import default_detectors
 from edge_agent.detectors.ml_catalog import build_ml_components
+from edge_agent.exit_codes import EX_NOPERM, EX_SOFTWARE
 from edge_agent.issues import IssueTracker
 from edge_agent.kpis import KpiCounter
 from edge_agent.memory import release_free_memory
@@ -42,9 +43,6 @@ from edge_agent.reporting.reporter import LogSink, Reporter
 from edge_agent.timesync import clock_synced
 
 log = logging.getLogger(__name__)
-
-EX_NOPERM = 77  # sysexits.h: the control socket's directory is not safe to use
-EX_SOFTWARE = 70  # sysexits.h: internal software error (a critical thread died); systemd restarts the agent
 
 # Sections whose changes need a restart: they hold identities, open files and sockets.
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
@@ -269,7 +267,7 @@ class Agent:
             self._stop.set()
 
     def _critical_threads(self) -> list[tuple[str, bool]]:
-        threads = []
+        threads = [("control", self.control.alive())]
         if self.mqtt is not None:
             threads.append(("mqtt", self.mqtt.publisher.alive()))
         return threads

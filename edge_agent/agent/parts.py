@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from edge_agent.config import AgentConfig
     from edge_agent.detectors.ml_catalog import MlComponents
     from edge_agent.issues import IssueTracker
+    from edge_agent.reporting.command_intake import CommandIntake
     from edge_agent.reporting.envelope import EnvelopeFactory
     from edge_agent.reporting.journal import EventJournal
     from edge_agent.reporting.mqtt import OutboxSink
@@ -36,6 +37,7 @@ class RunningAgent(Protocol):
     reporter: Reporter
     journal: EventJournal
     mqtt: OutboxSink | None
+    intake: CommandIntake | None
     ml: MlComponents
     collectors: Mapping[str, Collector]
 

@@ -51,13 +51,27 @@ def mqtt_status(agent: RunningAgent) -> dict[str, Any] | None:
     if agent.mqtt is None:
         return None
     publisher = agent.mqtt.publisher
-    return {
+    report = {
         "broker": f"{agent.config.mqtt.host}:{agent.config.mqtt.port}",
-        "connected": publisher.connected.is_set(),
+        # Connected means the broker answered within the keepalive and the thread that would notice is running.
+        "connected": publisher.link_up(),
+        "loop_alive": publisher.alive(),
+        "loop_errors": publisher.loop_errors,
         "connects": publisher.connects,
         "published": publisher.published,
         "outbox": agent.mqtt.outbox.stats().to_dict(),
     }
+    intake = agent.intake
+    if intake is not None:
+        report["commands"] = {
+            "accepted": intake.accepted,
+            "rejected": intake.rejected,
+            "throttled": intake.throttle.throttled,
+            "replies_suppressed": intake.throttle.replies_suppressed,
+            "retained_ignored": intake.ignored_retained,
+            "failures": intake.failures,
+        }
+    return report
 
 
 def health_stats(agent: RunningAgent) -> dict[str, Any]:

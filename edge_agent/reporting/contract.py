@@ -31,7 +31,8 @@ class Envelope(_Message):
     site_id: str
     agent_version: str
     boot_id: str = Field(description="new at every start of the agent; (boot_id, seq) orders one device's messages")
-    seq: int = Field(ge=1, description="monotonic per boot_id")
+    seq: int = Field(ge=1, description="monotonic per boot_id; every message that takes one goes through the "
+                     "durable outbox, so a gap means telemetry the agent dropped (counted in telemetry/agent)")
     ts: float = Field(description="wall clock, seconds since the Unix epoch (check clock_synced)")
     mono_ms: int = Field(description="the agent's monotonic clock in milliseconds; for intervals within a boot")
     clock_synced: bool | None = Field(description="whether the kernel considered the wall clock NTP-synchronised")
@@ -109,10 +110,15 @@ class ActionEvent(Envelope):
     details: dict[str, Any] = Field(description="the action's own output: command result, channel scores, ...")
 
 
+PRESENCE_SEQ = ("presence takes no sequence number of its own: this is the last one taken before it (0 before "
+                "any), so reconnects leave no gaps; order presence messages by `session`")
+
+
 class StatusMessage(Envelope):
     """`status`: presence. Retained, QoS 1; the offline form is also the Last Will."""
 
     schema_: Literal["edge.status/1"] = Field(alias="schema")
+    seq: int = Field(ge=0, description=PRESENCE_SEQ)
     state: Literal["online", "offline"]
     reason: str = Field(description="connected | shutdown | connection lost")
     session: int = Field(
@@ -126,6 +132,7 @@ class MetaMessage(Envelope):
     """`meta`: the device card. Retained, QoS 1, published at every connect."""
 
     schema_: Literal["edge.meta/1"] = Field(alias="schema")
+    seq: int = Field(ge=0, description=PRESENCE_SEQ)
     premises: Literal["simulated", "hardware"]
     platform: dict[str, str] = Field(description="system, release, machine, python")
     collectors: list[str]

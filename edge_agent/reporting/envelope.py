@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,7 +20,10 @@ SCHEMA_RESPONSE = "edge.response/1"
 class EnvelopeFactory:
     """Stamps messages with identity, a per-boot monotonic sequence number and both clocks.
 
-    `boot_id` is new for every start of the agent, so (boot_id, seq) orders one device's messages.
+    `boot_id` is new for every start of the agent, so (boot_id, seq) orders one device's messages. Every
+    message that takes a number goes through the outbox, so within a boot the numbers have no gaps except
+    telemetry the outbox dropped (counted in `telemetry/agent`). Presence (status, meta, the Last Will) takes
+    none: it carries the last number taken before it and is ordered by its own `session` counter.
     """
 
     def __init__(self, device_id: str, site_id: str, clock_synced: Callable[[], bool | None],
@@ -33,12 +35,22 @@ class EnvelopeFactory:
         self.site_id = site_id
         self.boot_id = uuid.uuid4().hex
         self._clock_synced = clock_synced
-        self._seq = itertools.count(1)
+        self._last_seq = 0
         self._lock = threading.Lock()
 
     def wrap(self, schema: str, body: Mapping[str, Any], ts: float, mono: float) -> dict[str, Any]:
         with self._lock:
-            seq = next(self._seq)
+            self._last_seq += 1
+            seq = self._last_seq
+        return self._stamp(schema, body, ts, mono, seq)
+
+    def wrap_presence(self, schema: str, body: Mapping[str, Any], ts: float, mono: float) -> dict[str, Any]:
+        """Status and meta: the sequence number of the last message before this one, none taken."""
+        with self._lock:
+            seq = self._last_seq
+        return self._stamp(schema, body, ts, mono, seq)
+
+    def _stamp(self, schema: str, body: Mapping[str, Any], ts: float, mono: float, seq: int) -> dict[str, Any]:
         if self.real_wall is not None:
             body = {"sim_ts": round(ts, 3), **body}
             ts = self.real_wall()

@@ -3,6 +3,11 @@
 One thread owns the paho client: it connects, reconnects with exponential backoff and jitter, publishes
 from the outbox in order with a bounded in-flight window, and deletes a message only when the broker
 acknowledged it (PUBACK for QoS 1). Other threads only write to the outbox and wake this one.
+
+Supervision: nothing raised while handling one packet or one iteration may end the thread (a device that is
+running but mute is the worst failure there is). paho's callbacks are contained, and an error in the loop
+closes the connection and reconnects with backoff. `alive()` tells whether the thread still turns over, so
+`status` reports the truth and the agent's loop can exit for systemd to restart it if it ever does not.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ SESSION_EXPIRY_S = 24 * 3600
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
 IDLE_LOOP_S = 0.25
+# MQTT v5 Maximum Packet Size: the broker must not send us more. The largest command is 64 KiB (commands.py);
+# without it a 100 MB retained message is read whole into memory before any check can refuse it.
+MAX_INBOUND_PACKET_BYTES = 128 * 1024
+# The loop turns over at least every IDLE_LOOP_S; a thread that has not for this long is stuck or dead.
+LOOP_STALL_S = 30.0
 
 
 def reconnect_delay(
@@ -68,6 +78,8 @@ class MqttPublisher:
         self.connected = threading.Event()
         self.published = 0
         self.connects = 0
+        self.loop_errors = 0
+        self.last_loop_mono = time.monotonic()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -79,8 +91,12 @@ class MqttPublisher:
         self._session_file = session_file
         self.session = _read_session(session_file)
         self._meta = meta
-        self.on_command: Callable[[str, bytes, str | None, bytes | None], None] | None = None
+        self.on_command: Callable[[str, bytes, str | None, bytes | None, bool], None] | None = None
         self._publish_properties = lambda: Properties(PacketTypes.PUBLISH)
+        from paho.mqtt.subscribeoptions import SubscribeOptions
+
+        # Retained commands are never sent to us: one left on the broker would otherwise run at every connection.
+        self._command_subscription = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
 
         client = mqtt.Client(
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
@@ -90,32 +106,36 @@ class MqttPublisher:
         if config.username:
             password = config.password.get_secret_value() if config.password else None
             client.username_pw_set(config.username, password)
-        if config.ca_file or config.cert_file:
-            client.tls_set(
-                ca_certs=str(config.ca_file) if config.ca_file else None,
-                certfile=str(config.cert_file) if config.cert_file else None,
-                keyfile=str(config.key_file) if config.key_file else None,
-            )
+        if config.uses_tls:  # every broker off this machine, with the system's CA store when no ca_file is named
+            from edge_agent.tls import mqtt_tls_context
+
+            client.tls_set_context(mqtt_tls_context(config))
         client.max_queued_messages_set(0)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
-        client.on_message = self._on_message
+        # Our callbacks contain their own errors; should one still escape, paho logs it instead of raising it
+        # out of loop() (which would end the thread while a QoS 1 command stays unacknowledged, to be redelivered).
+        client.suppress_exceptions = True
+        client.on_connect = _contained(self, "on_connect", self._on_connect)
+        client.on_disconnect = _contained(self, "on_disconnect", self._on_disconnect)
+        client.on_publish = _contained(self, "on_publish", self._on_publish)
+        client.on_message = _contained(self, "on_message", self._on_message)
         self._connect_properties = Properties(PacketTypes.CONNECT)
         self._connect_properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._connect_properties.MaximumPacketSize = MAX_INBOUND_PACKET_BYTES
         self.client = client
 
     def topic(self, relative: str) -> str:
         return f"{self.base_topic}/{relative}"
 
+    # Presence (status, meta, the Last Will) is state, not history: it takes no sequence number of its own (a
+    # will built for every connection attempt would burn one, which reads as loss), and is ordered by `session`.
     def _status_payload(self, state: str, reason: str, session: int) -> str:
         mono, wall = self._now()
         body = {"state": state, "reason": reason, "session": session}
-        return json.dumps(self.envelopes.wrap(SCHEMA_STATUS, body, wall, mono))
+        return json.dumps(self.envelopes.wrap_presence(SCHEMA_STATUS, body, wall, mono))
 
     def _meta_payload(self) -> str:
         mono, wall = self._now()
-        return json.dumps(self.envelopes.wrap(SCHEMA_META, self._meta(), wall, mono))
+        return json.dumps(self.envelopes.wrap_presence(SCHEMA_META, self._meta(), wall, mono), default=str)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
@@ -124,33 +144,62 @@ class MqttPublisher:
     def wake(self) -> None:
         self._wake.set()
 
+    def alive(self) -> bool:
+        """The thread runs and its loop turned over recently (it waits at most a second between turns)."""
+        thread_running = self._thread is not None and self._thread.is_alive()
+        return thread_running and time.monotonic() - self.last_loop_mono < LOOP_STALL_S
+
+    def link_up(self) -> bool:
+        """Connected, and the loop that would notice a dead broker (keepalive) is running."""
+        return self.connected.is_set() and self.alive()
+
     # The MQTT thread.
     def _run(self) -> None:
-        import paho.mqtt.client as mqtt
-
         socket_open = False
         next_attempt = 0.0
         while not self._stop.is_set():
-            if not socket_open:
-                wait = next_attempt - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(min(wait, 1.0))
-                    self._wake.clear()
-                    continue
-                socket_open = self._try_connect()
-                if not socket_open:
-                    self._attempt += 1
-                    next_attempt = time.monotonic() + reconnect_delay(self._attempt, self._rng)
-                    continue
-            self._forget_acked()
-            backlog = self._send_window() if self.connected.is_set() else False
-            # Short select while draining; when idle, a quarter second bounds the latency of a new event.
-            if self.client.loop(timeout=0.01 if backlog else IDLE_LOOP_S) != mqtt.MQTT_ERR_SUCCESS:
-                socket_open = False
+            self.last_loop_mono = time.monotonic()
+            try:
+                socket_open, next_attempt = self._turn(socket_open, next_attempt)
+            except Exception as exc:  # noqa: BLE001 — one bad iteration must not end the device's reporting
+                self.loop_errors += 1
+                log.error("MQTT loop error (%s: %s); reconnecting", type(exc).__name__, exc,
+                          exc_info=self.loop_errors == 1)
                 self.connected.clear()
+                try:
+                    self.client.disconnect()
+                except Exception:  # noqa: BLE001, S110 — the socket may already be gone; the reconnect decides
+                    pass
+                socket_open = False
                 self._attempt += 1
                 next_attempt = time.monotonic() + reconnect_delay(self._attempt, self._rng)
-        self._say_offline_and_disconnect()
+        try:
+            self._say_offline_and_disconnect()
+        except Exception as exc:  # noqa: BLE001 — shutting down anyway; the Last Will says offline for us
+            log.error("MQTT: could not say offline cleanly (%s: %s)", type(exc).__name__, exc)
+
+    def _turn(self, socket_open: bool, next_attempt: float) -> tuple[bool, float]:
+        """One iteration of the MQTT thread: connect when due, send what fits, service the socket."""
+        import paho.mqtt.client as mqtt
+
+        if not socket_open:
+            wait = next_attempt - time.monotonic()
+            if wait > 0:
+                self._wake.wait(min(wait, 1.0))
+                self._wake.clear()
+                return False, next_attempt
+            if self._try_connect():
+                return True, next_attempt
+            self._attempt += 1
+            return False, time.monotonic() + reconnect_delay(self._attempt, self._rng)
+        self._forget_acked()
+        backlog = self._send_window() if self.connected.is_set() else False
+        # Short select while draining; when idle, a quarter second bounds the latency of a new event.
+        if self.client.loop(timeout=0.01 if backlog else IDLE_LOOP_S) != mqtt.MQTT_ERR_SUCCESS:
+            self.connected.clear()
+            self._attempt += 1
+            return False, time.monotonic() + reconnect_delay(self._attempt, self._rng)
+        return True, next_attempt
 
     def _try_connect(self) -> bool:
         # The will carries the session this connection will have, so a stale will is recognisable later.
@@ -213,13 +262,16 @@ class MqttPublisher:
         self.connects += 1
         self._attempt = 0
         self.session += 1
-        _write_session(self._session_file, self.session)
+        try:
+            _write_session(self._session_file, self.session)
+        except OSError as exc:  # a full disk must not keep the device off the broker: the counter lives in memory
+            log.error("MQTT session counter %s not saved (%s)", self._session_file, exc)
         # paho resends its own unacknowledged messages; everything else still in the outbox goes again, in order.
         self._inflight.clear()
         self._last_sent_id = 0
         log.info("MQTT connected to %s:%s (session %d)", self.config.host, self.config.port, self.session)
         # Birth: listen for commands before announcing that we are online.
-        client.subscribe(self.topic("cmd/#"), qos=1)
+        client.subscribe(self.topic("cmd/#"), options=self._command_subscription)
         client.publish(self.topic("status"), self._status_payload("online", "connected", self.session), qos=1,
                        retain=True)
         client.publish(self.topic("meta"), self._meta_payload(), qos=1, retain=True)
@@ -235,7 +287,7 @@ class MqttPublisher:
         properties = getattr(message, "properties", None)
         response_topic = getattr(properties, "ResponseTopic", None)
         correlation = getattr(properties, "CorrelationData", None)
-        self.on_command(message.topic, message.payload, response_topic, correlation)
+        self.on_command(message.topic, message.payload, response_topic, correlation, bool(message.retain))
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self.connected.clear()
@@ -282,6 +334,19 @@ class MqttPublisher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=DRAIN_ON_SHUTDOWN_S + OFFLINE_PUBLISH_TIMEOUT_S + 1)
+
+
+def _contained(publisher: MqttPublisher, name: str, callback: Callable[..., None]) -> Callable[..., None]:
+    """A paho callback whose errors are logged (the first with its traceback) and counted, never raised."""
+
+    def run(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:  # noqa: BLE001 — see the module docstring: the MQTT thread must not die
+            publisher.loop_errors += 1
+            log.error("MQTT %s failed (%s: %s)", name, type(exc).__name__, exc, exc_info=publisher.loop_errors == 1)
+
+    return run
 
 
 def _read_session(path: Path) -> int:

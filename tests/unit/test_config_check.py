@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from edge_agent.cli import main
-from edge_agent.config import EX_CONFIG, AgentConfig
+from edge_agent.config import AgentConfig
 from edge_agent.config_check import demo_value_warnings, model_file_problems
+from edge_agent.exit_codes import EX_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 EX_OK = 0
@@ -94,7 +95,7 @@ def test_a_model_file_that_is_not_tflite_is_named(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(REPO / "models", models)
     (models / "gateway_vision.tflite").write_bytes(b"<html>not found</html>")
-    config = AgentConfig.model_validate({"models": {"directory": str(models)}})
+    config = AgentConfig.model_validate({"models": {"directory": str(models), "vision": {"enabled": True}}})
     assert model_file_problems(config) == [f"models.vision.file = 'gateway_vision.tflite' "
                                            f"({models}/gateway_vision.tflite): not a TFLite model (no TFL3 identifier)"]
 

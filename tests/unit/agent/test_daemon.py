@@ -185,3 +185,71 @@ def test_watchdog_pings_stop_while_a_collector_hangs_and_resume_after(short_tmp:
         agent.request_stop()
         loop.join(timeout=5)
         listener.close()
+
+
+def test_a_long_queue_of_commands_does_not_starve_the_watchdog(short_tmp: Path):
+    config_path = short_tmp / "agent.toml"
+    write_config(config_path, short_tmp)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    listener.bind(str(short_tmp / "notify.sock"))
+    env = {"NOTIFY_SOCKET": str(short_tmp / "notify.sock"), "WATCHDOG_USEC": "200000"}  # ping every 0.1 s
+    agent = Agent(load_config(config_path), config_path, mode="simulated", clock=SystemClock(), env=env)
+    for _ in range(40):
+        agent.run_in_loop(lambda: time.sleep(0.025))  # one second of queued work, 25 ms a piece
+    try:
+        started = time.monotonic()
+        agent._run_pending_work()
+        assert time.monotonic() - started >= 1.0
+        assert len(watchdog_pings(listener, 0.05)) >= 8  # every 0.1 s between items, not once at the end
+    finally:
+        listener.close()
+
+
+def test_an_error_in_one_unit_of_the_loop_is_contained_and_counted(agent: Agent, monkeypatch, caplog):
+    def tick_fails() -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(agent, "tick_remediation", tick_fails)
+    loop = threading.Thread(target=agent._loop, daemon=True)
+    loop.start()
+    try:
+        deadline = time.monotonic() + 5
+        while agent.loop_errors.get("remediation", 0) < 3 and time.monotonic() < deadline:
+            agent._wake.set()
+            time.sleep(0.01)
+        assert agent.loop_errors["remediation"] >= 3 and loop.is_alive()
+        assert sum("Traceback" in (r.exc_text or "") or r.exc_info is not None for r in caplog.records) == 1
+    finally:
+        agent.request_stop()
+        loop.join(timeout=5)
+
+
+def test_a_dead_reporting_thread_ends_the_agent_non_zero_for_systemd_to_restart(agent: Agent, monkeypatch):
+    class DeadPublisher:
+        def alive(self) -> bool:
+            return False
+
+    class Sink:
+        publisher = DeadPublisher()
+
+    monkeypatch.setattr(agent, "mqtt", Sink())
+    agent._check_threads()
+    assert agent._stop.is_set() and agent.exit_code == 70
+
+
+def test_reload_survives_an_unexpected_error_and_keeps_the_running_config(agent: Agent, monkeypatch):
+    import edge_agent.agent.daemon as daemon
+
+    def explode(path):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(daemon, "load_config", explode)
+    before = agent.config
+    assert agent.reload() is False
+    assert agent.config is before and agent.reload_failures == 1
+
+
+def test_a_dead_control_thread_ends_the_agent_non_zero(agent: Agent, monkeypatch):
+    monkeypatch.setattr(agent.control, "alive", lambda: False)
+    agent._check_threads()
+    assert agent._stop.is_set() and agent.exit_code == 70

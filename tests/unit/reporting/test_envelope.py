@@ -87,3 +87,14 @@ def test_on_simulated_time_ts_stays_the_real_wall_clock_and_the_simulated_time_i
     assert (message["ts"], message["sim_ts"]) == (1_700_000_000.0, 1_700_086_400.25)
     assert set(message) == ENVELOPE_FIELDS | {"sim_ts"}
 
+
+def test_presence_takes_no_sequence_number_so_reconnects_leave_no_gaps():
+    factory = EnvelopeFactory("gw-1", "site-1", lambda: True)
+    will = factory.wrap_presence("edge.status/1", {"state": "offline"}, 1.0, 1.0)
+    first = factory.wrap("edge.issue/1", {}, 1.0, 1.0)
+    for _ in range(5):  # five reconnects: a will and an online status each
+        factory.wrap_presence("edge.status/1", {"state": "offline"}, 1.0, 1.0)
+        factory.wrap_presence("edge.status/1", {"state": "online"}, 1.0, 1.0)
+    second = factory.wrap("edge.issue/1", {}, 1.0, 1.0)
+    assert (will["seq"], first["seq"], second["seq"]) == (0, 1, 2)
+    assert factory.wrap_presence("edge.meta/1", {}, 1.0, 1.0)["seq"] == 2
