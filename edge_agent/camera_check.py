@@ -8,6 +8,7 @@ from typing import Any
 
 from edge_agent.camera import CameraUnavailable, FrameSource
 from edge_agent.camera.factory import source_from_config, source_from_spec
+from edge_agent.collectors.camera import analyser_name
 from edge_agent.config import AgentConfig
 from edge_agent.detectors.ml_catalog import MlComponents, load_vision_models
 from edge_agent.guidance import guidance_for
@@ -37,16 +38,18 @@ def camera_check(config: AgentConfig, source_spec: str | None, save: Path | None
 
         write_ppm(save, frame)
         report["saved"] = str(save)
-    vision = [d for d in components.detectors if hasattr(d, "analyse")]
-    for detector in vision:
-        sample = detector.analyse(frame, source.name, 0.0, 0.0)
-        report["results"].append({"detector": detector.name, **dict(sample.metrics)})
-        for finding in detector.evaluate(sample):
-            if finding.present:
-                report["findings"].append({"type": finding.type, "subject": finding.subject,
-                                           "summary": finding.summary, "evidence": dict(finding.evidence),
-                                           "guidance": guidance_for(finding.type, finding.subject, finding.evidence)})
-    if not vision:
+    for analyse in components.frame_analysers:  # guarded: a model that fails is reported, never a traceback
+        sample = analyse(frame, source.name, 0.0, 0.0)
+        report["results"].append({"detector": analyser_name(analyse.analyse), **dict(sample.metrics)})
+        for detector in components.detectors:
+            for finding in detector.evaluate(sample):
+                if finding.present:
+                    report["findings"].append({
+                        "type": finding.type, "subject": finding.subject, "severity": finding.severity.value,
+                        "summary": finding.summary, "evidence": dict(finding.evidence),
+                        "guidance": guidance_for(finding.type, finding.subject, finding.evidence)})
+    report["models"] = [m.to_dict() for m in components.models]  # after the frame: a model may have failed on it
+    if not components.frame_analysers:
         report["exit_code"] = EX_CANNOT_CHECK
     else:
         report["exit_code"] = EX_ISSUES_FOUND if report["findings"] else EX_OK
@@ -79,6 +82,9 @@ def render_check(report: dict[str, Any]) -> str:
     if report["models"]:
         lines += ["", render_models(report["models"])]
     for result in report["results"]:
+        if result.get("error"):
+            lines.append(f"{result['detector']}: DISABLED, {result['error']}")
+            continue
         seen = result.get("label") or result.get("top_label") or "nothing"
         score = result.get("score", result.get("top_score"))
         lines.append(f"{result['detector']}: {seen}" + (f" (score {score:.2f})" if score is not None else ""))

@@ -157,6 +157,11 @@ GUIDANCE: dict[str, str] = {
         "The camera {subject} gives no frames ({error}), so the gateway's set-up is not being watched. Check "
         "that the camera is connected and not used by another program, then restart the agent."
     ),
+    "camera_model_failed": (
+        "The camera model {model} {error}. The other camera checks keep running without it. Check that the "
+        "model file is the one its [[models.custom]] entry describes (kind, labels, input), replace it, and "
+        "restart the agent."
+    ),
     "camera_alert": (
         "The camera model {model} sees {label} (score {score:.0%}) in front of the gateway ({source}). Check "
         "what your site's rule for {label} asks for."

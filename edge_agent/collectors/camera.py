@@ -19,6 +19,31 @@ log = logging.getLogger(__name__)
 
 # Something that looks at a frame and reports what it saw as a sample: VisionDetector, CustomModelDetector.
 FrameAnalyser = Callable[[np.ndarray, str, float, float], Sample]
+MODEL_FAILED_STREAM = "camera.model_failed"
+
+
+class GuardedAnalyser:
+    """A frame analyser that is switched off the first time it raises: a model that fails on one frame fails on
+    the next (the same graph, the same shapes), and it must never take the frame from the other analysers or
+    the camera's status. While off it reports a camera.model_failed sample per frame, naming the error."""
+
+    def __init__(self, name: str, analyse: FrameAnalyser, on_failure: Callable[[str], None] | None = None):
+        self.name = name
+        self.analyse = analyse
+        self.on_failure = on_failure
+        self.error: str | None = None
+
+    def __call__(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
+        if self.error is None:
+            try:
+                return self.analyse(frame, source, mono, ts)
+            except Exception as exc:  # noqa: BLE001 — an operator's model may raise anything; it is disabled, not fatal
+                self.error = f"failed on a frame and was disabled: {type(exc).__name__}: {exc}"[:400]
+                log.error("camera model %s %s", self.name, self.error)
+                if self.on_failure is not None:
+                    self.on_failure(self.error)
+        return Sample(MODEL_FAILED_STREAM, self.name, {"model": self.name, "error": self.error, "source": source},
+                      mono, ts)
 
 
 class SnapshotPolicy:
@@ -47,7 +72,8 @@ class CameraCollector:
                  snapshots: SnapshotPolicy | None = None):
         self.interval_s = interval_s
         self.source = source
-        self.analysers = list(analysers)
+        self.analysers = [a if isinstance(a, GuardedAnalyser) else GuardedAnalyser(_model_name(a), a)
+                          for a in analysers]
         self.snapshots = snapshots
         self._was_available: bool | None = None
 
@@ -72,3 +98,13 @@ class CameraCollector:
 
     def close(self) -> None:
         self.source.close()
+
+
+def analyser_name(analyse: FrameAnalyser) -> str:
+    """The name of the detector a bound analyse method belongs to (or the function's)."""
+    owner = getattr(analyse, "__self__", None)
+    return str(getattr(owner, "name", None) or getattr(analyse, "__name__", "analyser"))
+
+
+def _model_name(analyse: FrameAnalyser) -> str:
+    return str(getattr(getattr(analyse, "__self__", None), "model_name", None) or analyser_name(analyse))

@@ -16,6 +16,7 @@ class CustomModelDetector:
     def __init__(self, model: CustomModel):
         self.model = model
         self.name = f"custom.{model.name}"
+        self.model_name = model.name
 
     def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
         config = self.model.config

@@ -13,11 +13,11 @@ from typing import Any
 
 from edge_agent.camera.factory import source_from_config
 from edge_agent.camera.synthetic import SceneBackend
-from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, SnapshotPolicy
+from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, GuardedAnalyser, SnapshotPolicy
 from edge_agent.config import AgentConfig, ModelsSection
 from edge_agent.detectors import Detector
 from edge_agent.detectors.custom_model import CustomModelDetector
-from edge_agent.detectors.vision import CameraAvailability, VisionDetector
+from edge_agent.detectors.vision import CameraAvailability, CameraModelFailures, VisionDetector
 from edge_agent.detectors.window_classifier import WindowClassifierDetector
 from edge_agent.ml.classifiers import load_frame_classifier, load_window_classifier
 from edge_agent.ml.custom import load_custom_model
@@ -47,7 +47,7 @@ class ModelStatus:
 class MlComponents:
     detectors: list[Detector] = field(default_factory=list)
     collectors: list[CameraCollector] = field(default_factory=list)
-    frame_analysers: list[FrameAnalyser] = field(default_factory=list)
+    frame_analysers: list[GuardedAnalyser] = field(default_factory=list)
     models: list[ModelStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -79,7 +79,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
         if classifier is not None:
             vision = VisionDetector(classifier, models.vision.min_score)
             components.detectors.append(vision)
-            components.frame_analysers.append(vision.analyse)
+            components.frame_analysers.append(_guarded(components.models[-1], vision.analyse))
     for custom in models.custom:
         path = model_path(directory, str(custom.path))
         model = _load(components, custom.kind, path, runtime,
@@ -88,7 +88,19 @@ def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
         if model is not None:
             detector = CustomModelDetector(model)
             components.detectors.append(detector)
-            components.frame_analysers.append(detector.analyse)
+            components.frame_analysers.append(_guarded(components.models[-1], detector.analyse))
+    if components.frame_analysers:
+        components.detectors.append(CameraModelFailures())
+
+
+def _guarded(status: ModelStatus, analyse: FrameAnalyser) -> GuardedAnalyser:
+    """The analyser, disabled at its first failure; the model's status then says so."""
+
+    def disable(error: str) -> None:
+        status.loaded = False
+        status.error = error
+
+    return GuardedAnalyser(status.name, analyse, disable)
 
 
 def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlComponents:

@@ -2,8 +2,9 @@
 frame (a red LED, no power, the cable out, the box hidden), and whether the camera works at all.
 
 The camera collector hands frames to `VisionDetector.analyse`, which keeps only the verdict (a camera.vision
-sample: label, score, model, version); the frame itself goes nowhere. `evaluate` turns verdicts into findings. The model is off by default: its findings are severity info (never
-remediated) unless its metadata records a passed independent test (metrics.independent_test.passed).
+sample: label, score, model, version); the frame itself goes nowhere. `evaluate` turns verdicts into findings.
+The model is off by default, and its findings are severity info (never remediated) unless its metadata records
+a passed independent test (metrics.independent_test.passed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ISSUE_TYPES = {
 }
 VISION_STREAM = "camera.vision"
 STATUS_STREAM = "camera.status"
+CUSTOM_STREAM = "camera.custom"
+MODEL_FAILED_STREAM = "camera.model_failed"
 SUBJECT = "gateway"
 
 
@@ -72,3 +75,23 @@ class CameraAvailability:
         summary = "" if available else f"camera {sample.subject} gives no frames: {error}"
         return [Finding("camera_unavailable", sample.subject, not available, Severity.WARNING, self.name, summary,
                         {"error": error})]
+
+
+class CameraModelFailures:
+    """camera_model_failed for a camera model that raised on a frame and was disabled (the collector's guard);
+    a verdict from that model again (after a reload) is the healthy observation that resolves it."""
+
+    name = "camera.models"
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        model = sample.metrics.get("model")
+        if not isinstance(model, str):
+            return []
+        if sample.stream == MODEL_FAILED_STREAM:
+            error = sample.metrics.get("error")
+            return [Finding("camera_model_failed", model, True, Severity.WARNING, self.name,
+                            f"camera model {model} {error}", {"model": model, "error": error,
+                                                               "source": sample.metrics.get("source")})]
+        if sample.stream in (VISION_STREAM, CUSTOM_STREAM):
+            return [Finding("camera_model_failed", model, False, Severity.WARNING, self.name)]
+        return []

@@ -34,14 +34,32 @@ class CustomModel:
             self._check_classifier()
         else:
             self.order = detection_output_order(model.outputs, config.name)
+        self._smoke_test()
 
     def _check_classifier(self) -> None:
         if len(self.model.outputs) != 1:
             raise ModelLoadError(self.name, f"a classifier has one output, this model has {len(self.model.outputs)}")
-        classes = self.model.outputs[0].shape[-1]
-        if classes != len(self.config.labels):
-            raise ModelLoadError(self.name, f"the model scores {classes} classes but the config names "
-                                            f"{len(self.config.labels)} labels")
+        shape = list(self.model.outputs[0].shape)
+        labels = len(self.config.labels)
+        # One score per label, in a [labels] or [1, labels] tensor: a segmentation map such as [1, 256, 256, 1]
+        # ends in the label count too, and is not a classifier's output.
+        if int(np.prod(shape)) != labels or shape[-1] != labels:
+            raise ModelLoadError(self.name, f"output is {shape}, not one score per label: a classifier with "
+                                            f"{labels} labels outputs [1, {labels}] (is it another kind of model?)")
+
+    def _smoke_test(self) -> None:
+        """Run a grey frame through the model and check what comes out is what its declared kind gives: a
+        model that passes the shape checks can still fail or answer nonsense on its first real frame."""
+        frame = np.full((self.height, self.width, 3), 128, np.uint8)
+        try:
+            self.model.run(self.prepare(frame))
+            outputs = [self.model.output(i) for i in range(len(self.model.outputs))]
+        except (ValueError, RuntimeError, TypeError, IndexError) as exc:
+            raise ModelLoadError(self.name, f"fails on a test frame: {type(exc).__name__}: {exc}") from None
+        problem = (_classifier_output_problem(outputs[0], len(self.config.labels)) if self.config.kind == "classifier"
+                   else _detector_output_problem([outputs[i] for i in self.order]))
+        if problem:
+            raise ModelLoadError(self.name, f"on a test frame, {problem}")
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         if frame.dtype != np.uint8 or frame.shape != (self.height, self.width, 3):
@@ -67,6 +85,31 @@ class CustomModel:
         self.model.run(self.prepare(frame))
         boxes, classes, scores, count = (self.model.output(i) for i in self.order)
         return parse_detections(boxes, classes, scores, count, self.config.labels, self.config.min_score)
+
+
+def _classifier_output_problem(scores: np.ndarray, labels: int) -> str | None:
+    if scores.size != labels:
+        return f"the output holds {scores.size} values ({list(scores.shape)}) for {labels} labels"
+    if not np.all(np.isfinite(scores)):
+        return "the scores are not finite numbers"
+    return None
+
+
+def _detector_output_problem(tensors: list[np.ndarray]) -> str | None:
+    boxes, classes, scores, count = tensors
+    if boxes.ndim != 3 or boxes.shape[-1] != 4:
+        return f"the boxes tensor is {list(boxes.shape)}, not [1, N, 4]"
+    slots = boxes.shape[1]
+    if classes.size != slots or scores.size != slots:
+        return f"{slots} boxes but {classes.size} classes and {scores.size} scores"
+    if count.size != 1:
+        return f"the count tensor holds {count.size} values, not one"
+    values = np.concatenate([boxes.reshape(-1), classes.reshape(-1), scores.reshape(-1), count.reshape(-1)])
+    if not np.all(np.isfinite(values)):
+        return "the outputs are not finite numbers"
+    if not 0 <= float(count.reshape(-1)[0]) <= slots:
+        return f"the count is {float(count.reshape(-1)[0]):g} for {slots} detection slots"
+    return None
 
 
 def _image_input(model: Model, name: str) -> Binding:

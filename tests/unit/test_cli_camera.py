@@ -44,7 +44,8 @@ def test_a_camera_that_is_not_there_exits_2_and_says_why(capsys):
 
 
 def test_the_frame_is_saved_only_when_asked(capsys, tmp_path, vision_config):
-    code, _ = check(capsys, "--config", vision_config, "--source", "synthetic:ok", "--save", str(tmp_path / "frame.ppm"))
+    code, _ = check(capsys, "--config", vision_config, "--source", "synthetic:ok",
+                    "--save", str(tmp_path / "frame.ppm"))
     assert code == 0 and (tmp_path / "frame.ppm").read_bytes().startswith(b"P6\n192 144\n")
 
 
