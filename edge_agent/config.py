@@ -448,7 +448,7 @@ class CustomModelConfig(_Section):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     path: NonEmptyPath = Field(description="absolute, or relative to the models directory")
     kind: Literal["classifier", "object_detection"]
-    labels: list[Name] = Field(min_length=1, max_length=1000)
+    labels: list[Name] = Field(min_length=1, max_length=10_000, description="ImageNet classifiers have 1001")
     alert_labels: list[Name] = Field(default_factory=list, max_length=1000,
                                      description="labels that raise a camera_alert issue")
     min_score: float = Field(0.5, gt=0, le=1)
