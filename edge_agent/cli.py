@@ -455,8 +455,9 @@ def _show(args: argparse.Namespace, answer: Any, view: str) -> int:
         print(json.dumps(answer, indent=2))
         return EX_OK
     from edge_agent import views
+    from edge_agent.output import terminal_safe
 
-    print(getattr(views, view)(answer))
+    print(terminal_safe(getattr(views, view)(answer)))
     return EX_OK
 
 
@@ -478,9 +479,10 @@ def _cmd_diagnose(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
+        from edge_agent.output import terminal_safe
         from edge_agent.views import render_diagnosis
 
-        print(render_diagnosis(report))
+        print(terminal_safe(render_diagnosis(report)))
     if not report["samples"]:
         return EX_DIAGNOSE_FAILED
     return EX_ISSUES_FOUND if report["findings"] else EX_OK

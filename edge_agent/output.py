@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
+
+# C0 controls but tab and newline, DEL and C1 controls: what a terminal obeys instead of printing (ESC starts
+# sequences that move the cursor, retitle the window or, on some terminals, answer back with typed input).
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character a terminal would act on shown as an escape (e.g. \\x1b) instead.
+
+    What the CLI prints comes partly from the outside world (neighbours' SSIDs, station names, command output,
+    a fleet's messages): none of it may drive the technician's terminal."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from edge_agent.fleet.connection import BrokerOptions, fleet_client
 from edge_agent.fleet.state import FleetState
-from edge_agent.output import duration, table
+from edge_agent.output import duration, table, terminal_safe
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
                     out.flush()
             if not options.as_json and time.monotonic() >= next_table:
                 out.write("\033[2J\033[H" if out.isatty() else "\n")
-                out.write(render_fleet(state, now()) + "\n")
+                out.write(terminal_safe(render_fleet(state, now())) + "\n")
                 out.flush()
                 next_table = time.monotonic() + options.refresh_s
     except KeyboardInterrupt:
