@@ -159,13 +159,18 @@ def watchdog_pings(listener: socket.socket, seconds: float) -> list[float]:
     return pings
 
 
-def test_watchdog_pings_stop_while_a_collector_hangs_and_resume_after(short_tmp: Path):
-    config_path = short_tmp / "agent.toml"
-    write_config(config_path, short_tmp)
+def watched_agent(root: Path) -> tuple[Agent, socket.socket]:
+    """An agent on the real clock whose sd_notify messages (a watchdog ping every 0.1 s) arrive on the socket."""
+    config_path = root / "agent.toml"
+    write_config(config_path, root)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(str(short_tmp / "notify.sock"))
-    env = {"NOTIFY_SOCKET": str(short_tmp / "notify.sock"), "WATCHDOG_USEC": "200000"}  # ping every 0.1 s
-    agent = Agent(load_config(config_path), config_path, mode="simulated", clock=SystemClock(), env=env)
+    listener.bind(str(root / "notify.sock"))
+    env = {"NOTIFY_SOCKET": str(root / "notify.sock"), "WATCHDOG_USEC": "200000"}
+    return Agent(load_config(config_path), config_path, mode="simulated", clock=SystemClock(), env=env), listener
+
+
+def test_watchdog_pings_stop_while_a_collector_hangs_and_resume_after(short_tmp: Path):
+    agent, listener = watched_agent(short_tmp)
     hanging = HangingCollector()
     agent.collectors[hanging.name] = hanging
     agent.schedule.add(hanging.name, hanging.interval_s, agent.clock.monotonic())
@@ -188,12 +193,7 @@ def test_watchdog_pings_stop_while_a_collector_hangs_and_resume_after(short_tmp:
 
 
 def test_a_long_queue_of_commands_does_not_starve_the_watchdog(short_tmp: Path):
-    config_path = short_tmp / "agent.toml"
-    write_config(config_path, short_tmp)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    listener.bind(str(short_tmp / "notify.sock"))
-    env = {"NOTIFY_SOCKET": str(short_tmp / "notify.sock"), "WATCHDOG_USEC": "200000"}  # ping every 0.1 s
-    agent = Agent(load_config(config_path), config_path, mode="simulated", clock=SystemClock(), env=env)
+    agent, listener = watched_agent(short_tmp)
     for _ in range(40):
         agent.run_in_loop(lambda: time.sleep(0.025))  # one second of queued work, 25 ms a piece
     try:
