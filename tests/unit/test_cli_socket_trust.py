@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.cli import EX_NOPERM, main
+from edge_agent.cli import main
+from edge_agent.exit_codes import EX_NOPERM
 from edge_agent.paths import SERVICE_RUNTIME_DIR
 
 from .support import shared_tmp

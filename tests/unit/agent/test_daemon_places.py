@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.agent.daemon import EX_NOPERM, Agent
+from edge_agent.agent.daemon import Agent
 from edge_agent.agent.status import status_report
 from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig
+from edge_agent.exit_codes import EX_NOPERM
 from edge_agent.local_broker import free_port
 from edge_agent.model import Sample
 from edge_agent.reporting.contract import TelemetryMessage
