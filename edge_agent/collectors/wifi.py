@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from edge_agent.model import MetricValue, Sample
+from edge_agent.wifi.channels import Band, band_for_freq
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +19,23 @@ class RadioUnavailable(Exception):
 
 @dataclass(frozen=True)
 class RadioStatus:
-    channel: int
-    freq_mhz: int
-    width_mhz: int
+    """The access point's radio now. Unknown stays None (no channel during ACS, no width without the fields),
+    never 0 or a guess."""
+
+    channel: int | None  # the primary channel's number in `band`
+    freq_mhz: int | None
+    width_mhz: int | None
     noise_dbm: float | None
     # Fraction of time the channel was busy since the last reading; None when the driver gives no counters.
     busy_ratio: float | None
     tx_power_dbm: float | None
     station_count: int
+    band: str | None = None  # "2.4GHz" | "5GHz" | "6GHz"; read from freq_mhz when not given
+
+    def __post_init__(self) -> None:
+        if self.band is None and self.freq_mhz is not None:
+            band = band_for_freq(self.freq_mhz)
+            object.__setattr__(self, "band", None if band is None else band.value)
 
 
 @dataclass(frozen=True)
@@ -47,14 +57,25 @@ class NeighbourNetwork:
     channel: int
     signal_dbm: float | None
     width_mhz: int | None
+    band: str | None = None  # "2.4GHz" | "5GHz" | "6GHz"; None when the scan did not say
+
+
+# Band prefixes of the neighbour metrics: a channel number alone is ambiguous (2.4 and 6 GHz both have 1).
+_BAND_KEYS = {Band.GHZ_2_4.value: "2.4GHz", Band.GHZ_5.value: "5GHz", Band.GHZ_6.value: "6GHz"}
 
 
 def neighbour_summary(neighbours: list[NeighbourNetwork]) -> dict[str, float | int | None]:
-    """Flat metrics (telemetry values are scalars): the number of other networks, and per channel N
-    `chN_networks` and `chN_loudest_dbm` (what channel scoring needs)."""
+    """Flat metrics (telemetry values are scalars): the number of other networks, per band `<band>_networks`,
+    and per band and channel N `<band>_chN_networks` and `<band>_chN_loudest_dbm`, e.g. `6GHz_ch37_networks`.
+    A network of unknown band counts only in the total."""
     summary: dict[str, float | int | None] = {"networks": len(neighbours)}
     for network in neighbours:
-        count_key, loudest_key = f"ch{network.channel}_networks", f"ch{network.channel}_loudest_dbm"
+        band = _BAND_KEYS.get(network.band or "")
+        if band is None:
+            continue
+        summary[f"{band}_networks"] = int(summary.get(f"{band}_networks") or 0) + 1
+        count_key = f"{band}_ch{network.channel}_networks"
+        loudest_key = f"{band}_ch{network.channel}_loudest_dbm"
         summary[count_key] = int(summary.get(count_key) or 0) + 1
         loudest = summary.get(loudest_key)
         if network.signal_dbm is not None and (loudest is None or network.signal_dbm > loudest):
@@ -62,6 +83,9 @@ def neighbour_summary(neighbours: list[NeighbourNetwork]) -> dict[str, float | i
         else:
             summary.setdefault(loudest_key, None)
     return summary
+
+
+_BAND_GHZ = {Band.GHZ_2_4.value: 2.4, Band.GHZ_5.value: 5, Band.GHZ_6.value: 6}  # stations' band_ghz
 
 
 class RadioBackend(Protocol):
@@ -114,8 +138,7 @@ class WifiCollector:
         # Backends without per-station data or scans skip those; one that fails loses only that part.
         stations = self._optional_read("stations")
         if stations is not None:
-            band_ghz = 2.4 if status.freq_mhz < 3000 else 5 if status.freq_mhz < 5950 else 6
-            samples += self._station_samples(stations, band_ghz, mono, ts)
+            samples += self._station_samples(stations, _BAND_GHZ.get(status.band or ""), mono, ts)
         neighbours = self._optional_read("neighbours")
         if neighbours is not None:  # None: no fresh scan this round (scans are rate-limited)
             samples.append(Sample("wifi.neighbours", self.interface, neighbour_summary(neighbours), mono, ts))
@@ -140,7 +163,8 @@ class WifiCollector:
         self._failing.pop(part, None)
         return result
 
-    def _station_samples(self, stations: list[StationStatus], band_ghz: float, mono: float, ts: float) -> list[Sample]:
+    def _station_samples(self, stations: list[StationStatus], band_ghz: float | None, mono: float,
+                         ts: float) -> list[Sample]:
         samples, current = [], {}
         for station in stations:
             retries, failed = retry_ratios(self._previous.get(station.mac), station)

@@ -11,14 +11,20 @@ from edge_agent.remediation.executor import ActionResult
 from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, candidates, decide, score_channels
 from edge_agent.wifi.channel_switch import SwitchResult
+from edge_agent.wifi.channels import Band, Channel, as_channel
 
 CHANNELS_24GHZ = tuple(range(1, 14))
 CHANNELS_5GHZ = (36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140, 144,
                  149, 153, 157, 161, 165)
+CHANNELS_6GHZ = tuple(range(1, 234, 4))
+DEFAULT_CHANNELS = {Band.GHZ_2_4: CHANNELS_24GHZ, Band.GHZ_5: CHANNELS_5GHZ, Band.GHZ_6: CHANNELS_6GHZ}
 
 
 class ChannelRadio(Protocol):
-    def current_channel(self, interface: str) -> int | None: ...
+    def current_channel(self, interface: str) -> Channel | int | None:
+        """The operating channel; a bare number (radios from before bands) is read as
+        `channels.legacy_channel` does. An optional `current_width(interface) -> int | None` gives the width."""
+        ...
 
     def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
         """Per channel, the survey counters' change over the last interval."""
@@ -28,7 +34,9 @@ class ChannelRadio(Protocol):
         """Other networks from the latest scan (scans are rate-limited elsewhere)."""
         ...
 
-    def switch_channel(self, interface: str, channel: int) -> SwitchResult: ...
+    def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+        """Move to `channel` of the radio's own band (a Channel where current_channel gave one)."""
+        ...
 
 
 def rewrite_hostapd_channel(conf_text: str, channel: int) -> str:
@@ -48,37 +56,56 @@ class ChannelPlanner:
         self.monotonic = monotonic
         self.last_switch_mono: float | None = None
         self.switches = 0
+        self._takes_channels = False  # whether the radio speaks Channels (else bare numbers)
 
     def plan(self, interface: str):
-        """The scores and the decision for `interface` now, without switching."""
-        current = self.radio.current_channel(interface)
-        if current is None:
+        """The current channel and the decision for `interface` now, without switching: candidates of the
+        radio's own band at its width only (a channel switch never changes band)."""
+        reported = self.radio.current_channel(interface)
+        if reported is None:
             return None, None
-        band_24 = current <= 14
-        allowed = list(self.policy.allowed_channels) or list(CHANNELS_24GHZ if band_24 else CHANNELS_5GHZ)
-        channels = sorted(set(candidates(allowed, band_24, self.policy.allow_dfs)) | {current})
-        scores = score_channels(self.radio.channel_surveys(interface), self.radio.known_neighbours(interface),
-                                channels)
-        if current not in allowed:  # only there because we are: let decide() move away from it
-            scores = [s for s in scores if s.channel != current]
+        self._takes_channels = isinstance(reported, Channel)
+        current = as_channel(reported)
+        width = self._width(interface)
+        band = current.band
+        allowed = [c for c in self.policy.allowed_channels if isinstance(c, int)] or list(DEFAULT_CHANNELS[band])
+        channels = sorted(set(candidates(allowed, band, self.policy.allow_dfs, width)) | {current})
+        surveys = [s for s in self.radio.channel_surveys(interface) if s.band is band]
+        neighbours = [n for n in self.radio.known_neighbours(interface) if n.band is band]
+        scores = score_channels(surveys, neighbours, channels, width)
+        if current.number not in allowed:  # only there because we are: let decide() move away from it
+            scores = [s for s in scores if s.key != current]
         since = None if self.last_switch_mono is None else self.monotonic() - self.last_switch_mono
         return current, decide(scores, current, since, self.policy.min_dwell_s, self.policy.margin)
+
+    def _width(self, interface: str) -> int:
+        read = getattr(self.radio, "current_width", None)
+        width = read(interface) if read is not None else None
+        return width or 20
 
     def move(self, interface: str) -> ActionResult:
         current, decision = self.plan(interface)
         if decision is None:
             return ActionResult(False, f"the channel of {interface} is unknown")
         data = {"scores": [s.to_dict() for s in decision.scores], "decision": decision.reason,
-                "from_channel": current}
+                "from_channel": current.number, "band": current.band.value}
         if decision.target is None:
             return ActionResult(False, decision.reason, data=data)
-        return self._switch(interface, decision.target, data, current)
+        return self._switch(interface, Channel(current.band, decision.target), data, current.number)
 
     def move_back(self, interface: str, channel: int) -> ActionResult:
-        return self._switch(interface, channel, {"rollback_to": channel}, None)
+        """Back to channel number `channel` of the radio's current band (undo state is the number)."""
+        reported = self.radio.current_channel(interface)
+        self._takes_channels = isinstance(reported, Channel)
+        target: int | Channel = channel
+        if isinstance(reported, Channel):
+            target = Channel(reported.band, channel)
+        return self._switch(interface, target, {"rollback_to": channel}, None)
 
-    def _switch(self, interface: str, channel: int, data: dict, undo_channel: int | None) -> ActionResult:
-        result = self.radio.switch_channel(interface, channel)
+    def _switch(self, interface: str, channel: int | Channel, data: dict, undo_channel: int | None) -> ActionResult:
+        if isinstance(channel, Channel) and not self._takes_channels:
+            channel = channel.number  # a radio from before bands takes numbers
+        result = self.radio.switch_channel(interface, channel)  # type: ignore[arg-type]
         data = {**data, "switch": result.to_dict()}
         if result.outcome == "failed":
             return ActionResult(False, result.reason, data=data)

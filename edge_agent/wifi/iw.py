@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from edge_agent.wifi.channels import Band, band_for_freq, channel_for_freq
+from edge_agent.wifi.channels import Band, Channel, band_for_freq, channel_at, channel_for_freq
 from edge_agent.wifi.fields import (
     checked_count,
     checked_freq,
@@ -26,6 +26,7 @@ from edge_agent.wifi.fields import (
     split_field,
     width_mhz,
 )
+from edge_agent.wifi.ssid import Ssid, decode_iw_ssid
 
 # Header MACs accept letters beyond hex so a redacted "xx:xx:xx:xx:3e:41" still starts a block; checked_mac
 # then rejects it.
@@ -53,14 +54,33 @@ _BYTES_PACKETS = re.compile(r"(?P<bytes>[0-9]+)\s*bytes\s*\((?P<packets>[0-9]+)\
 _SIGNAL_CHAINS = re.compile(r"(?P<total>[-+]?[0-9]+(?:\.[0-9]+)?)\s*(?:\[(?P<chains>[^\]]*)\])?")
 
 
+class _OnChannel:
+    """What a frequency says: the band and the 20 MHz channel (None when unknown or no channel centre)."""
+
+    freq_mhz: int | None
+
+    @property
+    def band(self) -> Band | None:
+        return band_for_freq(self.freq_mhz)
+
+    @property
+    def primary(self) -> Channel | None:
+        return channel_at(self.freq_mhz)
+
+
+def _channel_number(freq: int | None) -> int | None:
+    """The number centred on `freq` (a channel, or a bonded centre some drivers survey, like 5210 MHz: 42)."""
+    return channel_for_freq(freq)
+
+
 @dataclass(frozen=True)
-class Link:
+class Link(_OnChannel):
     """A station interface's association (`iw dev X link`); `connected` is False on "Not connected."."""
 
     connected: bool
     bssid: str | None = None
     interface: str | None = None
-    ssid: str | None = None
+    ssid: Ssid | None = None
     freq_mhz: int | None = None
     channel: int | None = None
     signal_dbm: float | None = None
@@ -74,13 +94,13 @@ class Link:
 
 
 @dataclass(frozen=True)
-class InterfaceInfo:
+class InterfaceInfo(_OnChannel):
     """One interface's mode and operating channel (`iw dev X info`)."""
 
     interface: str
     ifindex: int | None
     addr: str | None
-    ssid: str | None
+    ssid: Ssid | None
     mode: str | None  # iw's "type": AP, managed, mesh point, monitor...
     wiphy: int | None
     channel: int | None
@@ -126,7 +146,7 @@ class StationDump:
 
 
 @dataclass(frozen=True)
-class SurveyEntry:
+class SurveyEntry(_OnChannel):
     """One channel's survey counters: cumulative milliseconds since the driver last reset them."""
 
     freq_mhz: int | None
@@ -154,7 +174,7 @@ class SurveyDump:
 
 
 @dataclass(frozen=True)
-class ScanBss:
+class ScanBss(_OnChannel):
     """A BSS heard in a scan: where it sits, how loud it is, how much spectrum it takes."""
 
     bssid: str | None
@@ -162,7 +182,7 @@ class ScanBss:
     channel: int | None
     signal_dbm: float | None
     width_mhz: int | None
-    ssid: str | None  # "" for a hidden network, None when no SSID element was printed
+    ssid: Ssid | None  # "" for a hidden network, None when no SSID element was printed
 
 
 @dataclass(frozen=True)
@@ -189,9 +209,9 @@ def parse_link(text: str) -> Link:
         connected=header["state"].lower() != "authenticated with",
         bssid=checked_mac(header["bssid"], "link BSSID", notes),
         interface=header["interface"],
-        ssid=fields.get("SSID"),
+        ssid=decode_iw_ssid(fields.get("SSID"), "link SSID", notes),
         freq_mhz=freq,
-        channel=channel_for_freq(freq),
+        channel=_channel_number(freq),
         signal_dbm=checked_level(first_number(fields.get("signal"), "link signal"), "link signal", notes),
         rx_bytes=rx_bytes,
         rx_packets=rx_packets,
@@ -218,10 +238,10 @@ def parse_info(text: str) -> InterfaceInfo:
         interface=header["interface"],
         ifindex=first_int(fields.get("ifindex"), "interface ifindex"),
         addr=checked_mac(fields.get("addr"), "interface addr", notes),
-        ssid=fields.get("ssid"),
+        ssid=decode_iw_ssid(fields.get("ssid"), "interface ssid", notes),
         mode=fields.get("type"),
         wiphy=first_int(fields.get("wiphy"), "interface wiphy"),
-        channel=channel_for_freq(freq),
+        channel=_channel_number(freq),
         freq_mhz=freq,
         width_mhz=width_mhz(channel_fields.get("width"), "interface width"),
         center1_mhz=checked_freq(channel_fields.get("center1"), "interface center1", notes),
@@ -326,7 +346,7 @@ def _survey_entry(header: re.Match[str], body: list[str], notes: list[str]) -> S
 
     return SurveyEntry(
         freq_mhz=freq,
-        channel=channel_for_freq(freq),
+        channel=_channel_number(freq),
         in_use="[in use]" in (frequency or ""),
         noise_dbm=checked_level(first_number(noise, f"{who} noise"), f"{who} noise", notes),
         active_ms=duration("active"),
@@ -344,10 +364,10 @@ def _scan_bss(header: re.Match[str], body: list[str], notes: list[str]) -> ScanB
     return ScanBss(
         bssid=bssid,
         freq_mhz=freq,
-        channel=channel_for_freq(freq),
+        channel=_channel_number(freq),
         signal_dbm=_scan_signal(top.get("signal"), f"{who} signal", notes),
         width_mhz=_bss_width(sections, freq, who, notes),
-        ssid=top.get("ssid"),
+        ssid=decode_iw_ssid(top.get("ssid"), f"{who} SSID", notes),
     )
 
 

@@ -21,7 +21,9 @@ from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnava
 from edge_agent.wifi import ParseError
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
 from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
+from edge_agent.wifi.channels import Band, Channel
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
+from edge_agent.wifi.hostapd_replies import HostapdStatus
 from edge_agent.wifi.iw import SurveyEntry, parse_scan, parse_station_dump, parse_survey_dump
 from edge_agent.wifi.survey import channel_load
 
@@ -85,20 +87,21 @@ class HostapdRadio:
             raise RadioUnavailable(str(exc)) from None
         self._count_skipped(interface, replies.skipped)
         stations = replies.stations
-        survey = self._survey(interface)
+        survey = self._survey(interface, status.freq_mhz)
         load = None
         if survey is not None:
             before = self._last_survey.get(interface)
             load = channel_load(before, survey) if before is not None else None
             self._last_survey[interface] = survey
         return RadioStatus(
-            channel=status.channel or 0,
-            freq_mhz=status.freq_mhz or 0,
-            width_mhz=status.width_mhz or 20,
+            channel=status.channel,  # None (never 0) while hostapd has no channel: ACS, or not a 2.4/5/6 GHz one
+            freq_mhz=status.freq_mhz,
+            width_mhz=status.width_mhz,
             noise_dbm=survey.noise_dbm if survey else None,
             busy_ratio=round(load.busy_ratio, 3) if load else None,
             tx_power_dbm=status.max_tx_power_dbm,
             station_count=len(stations),
+            band=None if status.band is None else status.band.value,
         )
 
     def stations(self, interface: str) -> list[StationStatus]:
@@ -126,14 +129,18 @@ class HostapdRadio:
         self._last_scan[interface] = now
         result = self._iw(parse_scan, interface, "scan")
         self._count_skipped(interface, result.skipped)
-        networks = [NeighbourNetwork(b.bssid, b.channel, b.signal_dbm, b.width_mhz)
-                    for b in result.bsses if b.channel is not None]
+        networks = [NeighbourNetwork(b.bssid, b.primary.number, b.signal_dbm, b.width_mhz, b.primary.band.value)
+                    for b in result.bsses if b.primary is not None]
         self._neighbours[interface] = networks
         return networks
 
-    def _survey(self, interface: str) -> SurveyEntry | None:
-        """The in-use channel's survey entry; None where the driver keeps no survey. Keeps the whole dump
-        for channel scoring."""
+    def _survey(self, interface: str, freq_mhz: int | None) -> SurveyEntry | None:
+        """The operating channel's survey entry; None where the driver keeps no survey. Keeps the whole dump
+        for channel scoring.
+
+        The entry is the one at the radio's own frequency: a driver with several radios behind one wiphy
+        (MT7996) marks one entry "[in use]" per radio. Only without a known frequency does a lone "[in use]"
+        entry count."""
         try:
             dump = self._iw(parse_survey_dump, interface, "survey", "dump")
         except RadioUnavailable:
@@ -141,7 +148,10 @@ class HostapdRadio:
         self._count_skipped(interface, dump.skipped)
         previous = self._dumps.get(interface, ([], []))[1]
         self._dumps[interface] = (previous, list(dump.entries))
-        return next((entry for entry in dump.entries if entry.in_use), None)
+        if freq_mhz is not None:
+            return next((entry for entry in dump.entries if entry.freq_mhz == freq_mhz), None)
+        in_use = [entry for entry in dump.entries if entry.in_use]
+        return in_use[0] if len(in_use) == 1 else None
 
     def take_parse_errors(self, interface: str) -> int:
         """How many blocks of `interface`'s replies were skipped as unreadable since the last call."""
@@ -162,9 +172,17 @@ class HostapdRadio:
             self._parse_errors[interface] = self._parse_errors.get(interface, 0) + skipped
 
     # ChannelRadio: what the switch_channel action needs.
-    def current_channel(self, interface: str) -> int | None:
+    def current_channel(self, interface: str) -> Channel | None:
+        status = self._status_or_none(interface)
+        return None if status is None else status.primary
+
+    def current_width(self, interface: str) -> int | None:
+        status = self._status_or_none(interface)
+        return None if status is None else status.width_mhz
+
+    def _status_or_none(self, interface: str) -> HostapdStatus | None:
         try:
-            return self._control(interface).status().channel
+            return self._control(interface).status()
         except (HostapdError, ParseError):
             self._drop(interface)
             return None
@@ -176,15 +194,16 @@ class HostapdRadio:
         return surveys_from_deltas((before[e.freq_mhz], e) for e in latest if e.freq_mhz in before)
 
     def known_neighbours(self, interface: str) -> list[Neighbour]:
-        return [Neighbour(n.channel, n.signal_dbm) for n in self._neighbours.get(interface, [])
-                if n.signal_dbm is not None]
+        return [Neighbour(n.channel, n.signal_dbm, Band(n.band), n.width_mhz)
+                for n in self._neighbours.get(interface, []) if n.signal_dbm is not None and n.band is not None]
 
-    def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+    def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
         try:
             return ChannelSwitcher(self._control(interface), self.restart_on_channel).switch(channel)
         except (HostapdError, ParseError) as exc:
             self._drop(interface)
-            return SwitchResult("failed", None, channel, f"hostapd on {interface}: {exc}", 0, None)
+            number = channel.number if isinstance(channel, Channel) else channel
+            return SwitchResult("failed", None, number, f"hostapd on {interface}: {exc}", 0, None)
 
     def _drop(self, interface: str) -> None:
         control = self._controls.pop(interface, None)

@@ -46,7 +46,7 @@ def test_radio_sample_carries_every_radio_field():
     [sample] = WifiCollector(5.0, "wlan1", FakeRadio()).collect(0.0, 0.0)
     assert dict(sample.metrics) == {
         "channel": 11, "freq_mhz": 2462, "width_mhz": 20, "noise_dbm": -92.0, "busy_ratio": 0.31,
-        "tx_power_dbm": 17.0, "station_count": 4,
+        "tx_power_dbm": 17.0, "station_count": 4, "band": "2.4GHz",
     }
 
 
@@ -89,14 +89,59 @@ def test_a_radio_that_cannot_be_read_becomes_an_unavailable_sample():
     assert dict(sample.metrics) == {"available": False, "error": "STATUS: no reply from hostapd within 2 s"}
 
 
-def test_neighbour_summary_counts_networks_and_keeps_the_loudest_per_channel():
+def test_neighbour_summary_counts_networks_and_keeps_the_loudest_per_band_and_channel():
     summary = neighbour_summary([
-        NeighbourNetwork("aa", 6, -70.0, 20),
-        NeighbourNetwork("bb", 6, -52.0, 40),
-        NeighbourNetwork("cc", 11, None, 20),
+        NeighbourNetwork("aa", 6, -70.0, 20, "2.4GHz"),
+        NeighbourNetwork("bb", 6, -52.0, 40, "2.4GHz"),
+        NeighbourNetwork("cc", 11, None, 20, "2.4GHz"),
     ])
-    assert summary == {"networks": 3, "ch6_networks": 2, "ch6_loudest_dbm": -52.0, "ch11_networks": 1,
-                       "ch11_loudest_dbm": None}
+    assert summary == {"networks": 3, "2.4GHz_networks": 3, "2.4GHz_ch6_networks": 2,
+                       "2.4GHz_ch6_loudest_dbm": -52.0, "2.4GHz_ch11_networks": 1, "2.4GHz_ch11_loudest_dbm": None}
+
+
+def test_neighbours_on_the_same_number_in_two_bands_are_counted_apart():
+    # A scan that heard 2412 MHz (2.4 GHz channel 1) and 5955 MHz (6 GHz channel 1)
+    summary = neighbour_summary([NeighbourNetwork("aa", 1, -60.0, 20, "2.4GHz"),
+                                 NeighbourNetwork("bb", 1, -45.0, 160, "6GHz")])
+    assert (summary["2.4GHz_ch1_networks"], summary["2.4GHz_ch1_loudest_dbm"]) == (1, -60.0)
+    assert (summary["6GHz_ch1_networks"], summary["6GHz_ch1_loudest_dbm"]) == (1, -45.0)
+    assert "ch1_networks" not in summary
+
+
+def test_a_neighbour_of_unknown_band_counts_only_in_the_total():
+    assert neighbour_summary([NeighbourNetwork("aa", 1, -60.0, 20)]) == {"networks": 1}
+
+
+def test_an_unknown_radio_channel_stays_unknown_and_stations_get_no_band():
+    unknown = RadioStatus(channel=None, freq_mhz=None, width_mhz=None, noise_dbm=None, busy_ratio=None,
+                          tx_power_dbm=None, station_count=1)
+
+    class AcsRadio(FakeRadio):
+        def radio_status(self, interface):
+            return unknown
+
+        def stations(self, interface):
+            return [station("02:00:00:00:00:01", 10, 0)]
+
+    radio_sample, station_sample = WifiCollector(5.0, "wlan1", AcsRadio()).collect(0.0, 0.0)
+    assert (radio_sample.metrics["channel"], radio_sample.metrics["freq_mhz"], radio_sample.metrics["band"]) == \
+        (None, None, None)
+    assert station_sample.metrics["band_ghz"] is None
+
+
+def test_a_6_ghz_radio_labels_its_stations_6_ghz():
+    six = RadioStatus(channel=2, freq_mhz=5935, width_mhz=20, noise_dbm=None, busy_ratio=None,
+                      tx_power_dbm=None, station_count=1)
+
+    class SixRadio(FakeRadio):
+        def radio_status(self, interface):
+            return six
+
+        def stations(self, interface):
+            return [station("02:00:00:00:00:01", 10, 0)]
+
+    radio_sample, station_sample = WifiCollector(5.0, "wlan1", SixRadio()).collect(0.0, 0.0)
+    assert (radio_sample.metrics["band"], station_sample.metrics["band_ghz"]) == ("6GHz", 6)
 
 
 def test_a_fresh_scan_becomes_a_neighbours_sample_and_no_scan_adds_nothing():

@@ -15,9 +15,14 @@ from edge_agent.wifi.channel_scoring import (
     score_channels,
     surveys_from_deltas,
 )
+from edge_agent.wifi.channels import Band, Channel
 from edge_agent.wifi.iw import SurveyEntry
 
 ALL_24 = list(range(1, 14))
+
+
+def numbers(channels: list[Channel]) -> list[int]:
+    return [c.number for c in channels]
 
 
 def survey(channel: int, busy_pct: float, noise: float = -95.0, transmit_ms: int | None = None) -> ChannelSurvey:
@@ -50,9 +55,9 @@ def test_loud_neighbours_weigh_more_than_faint_ones():
 
 
 def test_2_4_ghz_candidates_are_the_non_overlapping_channels_and_dfs_needs_permission():
-    assert candidates(ALL_24, band_24ghz=True, allow_dfs=False) == [1, 6, 11]
-    assert candidates([36, 52, 100, 149], band_24ghz=False, allow_dfs=False) == [36, 149]
-    assert candidates([36, 52, 100, 149], band_24ghz=False, allow_dfs=True) == [36, 52, 100, 149]
+    assert numbers(candidates(ALL_24, Band.GHZ_2_4, allow_dfs=False)) == [1, 6, 11]
+    assert numbers(candidates([36, 52, 100, 149], Band.GHZ_5, allow_dfs=False)) == [36, 149]
+    assert numbers(candidates([36, 52, 100, 149], Band.GHZ_5, allow_dfs=True)) == [36, 52, 100, 149]
 
 
 def test_the_quiet_channel_wins_and_neighbours_break_a_near_tie():

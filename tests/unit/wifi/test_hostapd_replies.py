@@ -40,8 +40,10 @@ def test_status_without_width_fields_has_unknown_width():
     assert (status.channel, status.width_mhz, status.bsses, status.station_count) == (6, None, (), None)
 
 
-def test_status_without_freq_takes_the_channel_as_printed():
-    assert parse_status("state=ENABLED\nchannel=44\n").channel == 44
+def test_status_without_freq_has_no_channel_because_a_number_alone_has_no_band():
+    # Before 6 GHz support the bare channel=44 was taken; 44 could be 5 GHz or (as a 40 MHz centre) 6 GHz.
+    status = parse_status("state=ENABLED\nchannel=44\n")
+    assert (status.channel, status.band, status.freq_mhz) == (None, None, None)
 
 
 def test_status_decimal_freq_is_read_as_whole_mhz():

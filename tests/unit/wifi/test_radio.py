@@ -16,6 +16,9 @@ from .fake_hostapd import FakeHostapd
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "wifi"
 STATUS = (DATA / "hostapd_cli_status__plume-design_opensync.txt").read_text()
+# The recorded STATUS (5220 MHz) moved to the channel the recorded survey marks in use (2437 MHz), so both
+# describe one radio: the survey entry read is the one at the radio's own frequency.
+STATUS_ON_SURVEYED_CHANNEL = STATUS.replace("freq=5220", "freq=2437").replace("channel=44", "channel=6")
 STATIONS = (DATA / "hostapd_cli_sta__plume-design_opensync.txt").read_text()
 SURVEY = (DATA / "iw_survey_dump__openwrt_openwrt_issue17489.txt").read_text()
 
@@ -27,14 +30,15 @@ def later_survey(active_ms: int, busy_ms: int) -> str:
 
 
 class RecordedHostapd:
-    def __init__(self, fail: bool = False):
+    def __init__(self, fail: bool = False, status: str = STATUS):
         self.fail = fail
         self.closed = False
+        self.status_text = status
 
     def status(self):
         if self.fail:
             raise HostapdError("STATUS: no reply from hostapd within 2 s")
-        return parse_status(STATUS)
+        return parse_status(self.status_text)
 
     def stations(self):
         return parse_sta_replies(STATIONS)
@@ -50,12 +54,13 @@ def radio(surveys: list[str], controls: list[RecordedHostapd] | None = None) -> 
 
 
 def test_the_first_reading_has_no_busy_ratio_and_the_second_has_the_delta():
-    backend = radio([SURVEY, later_survey(497753 + 10_000, 104676 + 2_500)])
+    backend = radio([SURVEY, later_survey(497753 + 10_000, 104676 + 2_500)],
+                    [RecordedHostapd(status=STATUS_ON_SURVEYED_CHANNEL)])
     first = backend.radio_status("wlan0")
     second = backend.radio_status("wlan0")
     assert first.busy_ratio is None
     assert second.busy_ratio == 0.25
-    assert (second.noise_dbm, second.freq_mhz, second.channel) == (-84.0, 5220, 44)
+    assert (second.noise_dbm, second.freq_mhz, second.channel, second.band) == (-84.0, 2437, 6, "2.4GHz")
     assert second.station_count == len(parse_sta_replies(STATIONS).stations)
 
 
