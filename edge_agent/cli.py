@@ -346,7 +346,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EX_CONFIG
     from edge_agent.logs import configure_logging
 
-    in_use = _control_socket_in_use(config, args.simulate)
+    unsafe, in_use = _control_socket_problems(config, args.simulate)
+    if unsafe:  # before anything connects there: a socket someone else planted must not even be asked
+        print(f"edge-agent: {unsafe}", file=sys.stderr)
+        return EX_NOPERM
     if in_use:
         print(f"edge-agent: {in_use}", file=sys.stderr)
         return EX_CANTCREAT
@@ -370,16 +373,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EX_SOFTWARE
 
 
-def _control_socket_in_use(config, force_simulated: bool) -> str | None:
-    """Why this agent could not have its control socket (another agent listens there), found before anything
-    starts. A simulated run without a configured socket gets a fresh directory of its own: nothing to check."""
+def _control_socket_problems(config, force_simulated: bool) -> tuple[str | None, str | None]:
+    """Why this agent could not have its control socket, found before anything starts: (the directory is not
+    safe, another agent listens there). A simulated run without a configured socket gets a fresh directory of
+    its own: nothing to check."""
     from edge_agent.agent.control import socket_in_use
     from edge_agent.backends import premises_mode
-    from edge_agent.paths import control_socket_path
+    from edge_agent.paths import control_socket_path, directory_problem
 
     if config.control.socket_path is None and premises_mode(config, force_simulated) == "simulated":
-        return None
-    return socket_in_use(control_socket_path(config))
+        return None, None
+    path = control_socket_path(config)
+    unsafe = directory_problem(path.parent)
+    if unsafe:
+        return unsafe, None
+    return None, socket_in_use(path)
 
 
 def _cmd_config_check(args: argparse.Namespace) -> int:

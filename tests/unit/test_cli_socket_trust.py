@@ -63,6 +63,18 @@ def test_remediate_to_a_socket_in_another_users_directory_is_refused_before_conn
     assert str(path.parent.parent) in err and f"uid {OTHER_UID}" in err
 
 
+@needs_root
+def test_run_refuses_a_socket_directory_someone_else_controls_before_asking_who_listens(capsys, tmp_path: Path):
+    with shared_tmp() as shared, spoofed_socket(shared, "edge-agent-0") as (path, listener):
+        config = tmp_path / "agent.toml"
+        config.write_text(f'[agent]\nstate_dir = "{tmp_path / "state"}"\n[control]\nsocket_path = "{path}"\n'
+                          '[premises]\nmode = "simulated"\n')
+        status = main(["run", "--config", str(config)])
+        assert nobody_connected(listener)  # not even asked whether an agent listens there
+    assert status == EX_NOPERM and f"uid {OTHER_UID}" in capsys.readouterr().err
+    assert not (tmp_path / "state").exists()
+
+
 def python_for(uid: int) -> list[str] | None:
     """An interpreter another user may run, with this project and its dependencies importable; None if none."""
     site = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
