@@ -224,7 +224,6 @@ class RemediationEngine:
             self.run_async(work)
         except Exception as exc:  # noqa: BLE001 — no worker (thread limit, memory): a failed action, not a wedged engine
             self._running = None
-            log.error("remediation: could not start %s: %s", ref, exc)
             return self._run_finished(case, ActionResult(False, f"could not start: {type(exc).__name__}: {exc}"),
                                       mono, ts)
         self.gates.record_run(ref, self.executor.disruptive(ref), mono)
@@ -320,7 +319,6 @@ class RemediationEngine:
             self.run_async(work)
         except Exception as exc:  # noqa: BLE001 — as in _start
             self._running = None
-            log.error("remediation: could not start the undo of %s: %s", ref, exc)
             return self._undo_finished(case, ActionResult(False, f"could not start: {type(exc).__name__}: {exc}"),
                                        mono, ts)
         return []
