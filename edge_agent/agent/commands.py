@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent.agent.diagnosis import run_diagnosis
 from edge_agent.detectors.catalog import default_detectors
+from edge_agent.detectors.window_classifier import WindowClassifierDetector
 from edge_agent.model import Finding, Sample
 from edge_agent.remediation.engine import RemediationRefused
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
@@ -57,12 +58,15 @@ class AgentCommands:
         }
 
     def diagnose(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Every collector now and fresh rule detectors over the samples; answers with the samples and what is
-        wrong. Read-only: nothing reaches the issue tracker, so asking can neither open nor resolve an issue, nor
-        set remediation going; the running detectors' state (baselines, windows) is left alone too."""
+        """Every collector now, judged by fresh rule detectors and the camera models; answers with the samples and
+        what is wrong. Read-only: nothing reaches the issue tracker, so asking can neither open nor resolve an
+        issue, nor set remediation going; the running detectors' state (baselines, windows) is left alone too."""
         agent = self.agent
         mono, ts = agent.clock.monotonic(), agent.clock.wall()
-        detectors = default_detectors(agent.config.detectors)
+        # The window classifier keeps the last rounds: an extra round would shift its window. The camera
+        # detectors judge each sample alone.
+        one_sample = [d for d in agent.ml.detectors if not isinstance(d, WindowClassifierDetector)]
+        detectors = default_detectors(agent.config.detectors) + one_sample
 
         def evaluate(samples: list[Sample]) -> list[Finding]:
             return [f for sample in samples for d in detectors for f in d.evaluate(sample) if f.present]

@@ -155,3 +155,13 @@ def test_the_cloud_may_not_ask_for_remediation_unless_the_config_allows_the_comm
     gate = CommandGate("edge/v1/gw", AgentConfig().commands.allowed)
     decision = gate.check("edge/v1/gw/cmd/remediate", b'{"request_id": "s1", "args": {"action": "flush_dns"}}', 0.0)
     assert not decision.accepted and decision.reason == "command not allowed by this agent's configuration"
+
+
+def test_diagnose_still_reports_what_the_camera_detectors_see(short_tmp):
+    path = short_tmp / "agent.toml"
+    unplugged = "cycle_s = 1000\n[[simulation.faults]]\nkind = 'camera_down'\nstart_s = 0\nend_s = 900\n"
+    path.write_text(CONFIG.format(root=short_tmp, dwell=3600, faults=unplugged, recurrence=3600))
+    agent = Agent(load_config(path), path, mode="simulated", clock=ManualClock(), env={})
+    report = agent.commands.diagnose({})
+    assert "camera_unavailable" in {f["type"] for f in report["findings"]}
+    assert agent.tracker.snapshot() == []
