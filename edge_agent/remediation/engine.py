@@ -458,7 +458,10 @@ class RemediationEngine:
             raise RemediationRefused(problem)
         if case.mode == "dry-run":
             spec = ref.spec
-            reason = f"dry-run: would run {ref}, which {spec.changes.format(target=ref.target or 'the default')}"
+            why = "as asked" if dry_run else (f"the policy for {issue.type} is dry-run" if issue_mode == "dry-run"
+                                              else f"[remediation.authority.{requester.origin}] mode is dry-run")
+            reason = f"dry-run: would run {ref}, which {spec.changes.format(target=ref.target or 'the default')} " \
+                     f"({why})"
             event = self._audit(case, ActionOutcome.SKIPPED, ts, reason)
             return {"action_id": case.action_id, "dry_run": True, "would": reason}, [event]
         existing = self._cases.get(issue.issue_id) if issue else None

@@ -208,3 +208,11 @@ def test_the_agent_itself_may_run_its_ladders_but_only_on_listed_targets():
     assert refusal(section, AGENT, parse_ref("restart_service:dnsmasq")) is None
     assert refusal(section, AGENT, parse_ref("bounce_interface")) is None
     assert "not in [remediation.targets] services" in refusal(section, AGENT, ActionRef("restart_service", "ssh"))
+
+
+def test_a_dry_run_says_why_it_was_one():
+    eng, _ = engine({})
+    asked, _ = eng.request("flush_dns", None, dry_run=True, requester=TECHNICIAN)
+    by_mode, _ = eng.request("flush_dns", None, dry_run=False, requester=TECHNICIAN)
+    assert asked["would"] == "dry-run: would run flush_dns, which empties the DNS cache (as asked)"
+    assert by_mode["would"].endswith("([remediation.authority.cli] mode is dry-run)")
