@@ -3,7 +3,6 @@ minimum dwell, switch, and remember when — the same code over real hostapd and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -12,6 +11,7 @@ from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, candidates, decide, score_channels
 from edge_agent.wifi.channel_switch import SwitchResult
 from edge_agent.wifi.channels import Band, Channel, as_channel
+from edge_agent.wifi.hostapd_conf import move_conf_to_channel
 
 CHANNELS_24GHZ = tuple(range(1, 14))
 CHANNELS_5GHZ = (36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140, 144,
@@ -40,11 +40,9 @@ class ChannelRadio(Protocol):
 
 
 def rewrite_hostapd_channel(conf_text: str, channel: int) -> str:
-    """hostapd.conf with its `channel=` line set to `channel` (added when missing)."""
-    line = f"channel={channel}"
-    if re.search(r"(?m)^channel=", conf_text):
-        return re.sub(r"(?m)^channel=.*$", line, conf_text)
-    return conf_text.rstrip("\n") + f"\n{line}\n"
+    """hostapd.conf with its `channel=` line set to `channel` (added when missing), and with the centre
+    indexes and HT40 side of a wider channel moved along (hostapd_conf.move_conf_to_channel)."""
+    return move_conf_to_channel(conf_text, channel)
 
 
 class ChannelPlanner:

@@ -19,6 +19,12 @@ _Value = TypeVar("_Value")
 # Received signal and noise in dBm: at or above 0 dBm nothing is received over the air, below -120 dBm no
 # Wi-Fi radio can hear. [low, high).
 LEVEL_RANGE_DBM = (-120.0, 0.0)
+# A noise floor in dBm: thermal noise over 20 MHz is -101 dBm, receivers add 5-10 dB and wider channels a few
+# more, and interference lifts it; above -40 dBm no frame could be received, and no driver reports that. A
+# reading like -9 is a line cut short ("-92"). [low, high].
+NOISE_RANGE_DBM = (-120.0, -40.0)
+# Bit rates in Mbit/s: above 0, and at most 802.11be's top rate (16 streams, 320 MHz, MCS 13, 0.8 us GI).
+RATE_RANGE_MBPS = (0.0, 46120.0)
 # Every 2.4, 5 and 6 GHz channel centre lies inside this range.
 FREQ_RANGE_MHZ = (2400, 7200)
 
@@ -96,6 +102,19 @@ def checked_level(value: float | None, what: str, notes: list[str]) -> float | N
     return value
 
 
+def checked_noise(value: float | None, what: str, notes: list[str]) -> float | None:
+    """`value` if it is a possible noise floor (NOISE_RANGE_DBM), else None and a note."""
+    value = checked_level(value, what, notes)
+    if value is None:
+        return None
+    low, high = NOISE_RANGE_DBM
+    if not low <= value <= high:
+        notes.append(f"{what} {value:g} dBm is no noise floor (plausible: {low:g} to {high:g} dBm); the line may "
+                     "have been cut short")
+        return None
+    return value
+
+
 def checked_freq(text: str | None, what: str, notes: list[str]) -> int | None:
     """The frequency in MHz written in `text` ("2437", "2437.0", "5180 MHz [in use]"), or None and a note.
 
@@ -133,11 +152,14 @@ def checked_count(text: str | None, what: str, notes: list[str]) -> int | None:
 
 
 def checked_rate(value: float | None, what: str, notes: list[str]) -> float | None:
-    """A bit rate in Mbit/s; 0 or less is the driver saying it has none."""
+    """A bit rate in Mbit/s; 0 or less is the driver saying it has none, above RATE_RANGE_MBPS no Wi-Fi rate."""
     if value is None:
         return None
     if value <= 0:
         notes.append(f"{what} {value:g} Mbit/s means no rate was reported")
+        return None
+    if value > RATE_RANGE_MBPS[1]:
+        notes.append(f"{what} {value:g} Mbit/s is above {RATE_RANGE_MBPS[1]:g} Mbit/s, the fastest Wi-Fi rate")
         return None
     return value
 

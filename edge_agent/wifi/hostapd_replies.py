@@ -22,7 +22,7 @@ from edge_agent.wifi.fields import (
     line_fields,
     readable_items,
 )
-from edge_agent.wifi.ssid import Ssid, decode_hostapd_ssid
+from edge_agent.wifi.ssid import Ssid, decode_hostapd_ssid, raw_reply_values
 
 # A radio has at most a few dozen BSSs: an index of more than four digits is no BSS of it.
 _BSS_KEY = re.compile(r"(?P<name>bss|bssid|ssid|num_sta)\[(?P<index>[0-9]{1,4})\]")
@@ -126,7 +126,7 @@ def parse_status(text: str) -> HostapdStatus:
         channel=None if primary is None else primary.number,
         width_mhz=width,
         max_tx_power_dbm=first_number(fields.get("max_txpower"), "radio max_txpower"),
-        bsses=_bsses(fields, _raw_ssids(text), notes),
+        bsses=_bsses(fields, text, notes),
         notes=tuple(notes),
         band=None if primary is None else primary.band,
         centre_mhz=None if primary is None or width is None else _centre_mhz(fields, primary, width, notes),
@@ -238,18 +238,9 @@ def _centre_mhz(fields: dict[str, str], primary: Channel, width: int, notes: lis
     return candidates[0].centre_mhz if len(candidates) == 1 else None
 
 
-def _raw_ssids(text: str) -> dict[str, str]:
-    """ssid[N] values exactly as printed: hostapd does not escape spaces, so stripping would change the SSID."""
-    ssids = {}
-    for line in text.splitlines():
-        key, found, value = line.partition("=")
-        if found and key.strip().startswith("ssid["):
-            ssids[key.strip()] = value.rstrip("\r")
-    return ssids
-
-
-def _bsses(fields: dict[str, str], raw_ssids: dict[str, str], notes: list[str]) -> tuple[HostapdBss, ...]:
+def _bsses(fields: dict[str, str], text: str, notes: list[str]) -> tuple[HostapdBss, ...]:
     # hostapd numbers its BSSs: bss[0]=wlan0, bssid[0]=..., ssid[0]=..., num_sta[0]=...
+    raw = raw_reply_values(text)
     by_index: dict[int, dict[str, str]] = {}
     for key, value in fields.items():
         match = _BSS_KEY.fullmatch(key)
@@ -259,7 +250,7 @@ def _bsses(fields: dict[str, str], raw_ssids: dict[str, str], notes: list[str]) 
         HostapdBss(
             interface=bss.get("bss"),
             bssid=checked_mac(bss.get("bssid"), f"bss[{index}] bssid", notes),
-            ssid=decode_hostapd_ssid(raw_ssids.get(f"ssid[{index}]"), f"bss[{index}] ssid", notes),
+            ssid=decode_hostapd_ssid(raw.get(f"ssid[{index}]"), f"bss[{index}] ssid", notes),
             station_count=checked_count(bss.get("num_sta"), f"bss[{index}] num_sta", notes),
         )
         for index, bss in sorted(by_index.items())

@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass
 
 from edge_agent.wifi import ParseError
-from edge_agent.wifi.fields import MAX_LINE_CHARS, checked_count, checked_level, first_number, readable_items
+from edge_agent.wifi.fields import (
+    MAX_LINE_CHARS,
+    checked_count,
+    checked_level,
+    checked_noise,
+    first_number,
+    readable_items,
+)
 
 # The kernel prints "%6s: %04x  %3d%c  %3d%c  %3d%c  ...": a name padded to six characters (a longer one runs
 # into the margin, "wlp5s0:"), hex status, then link/level/noise each followed by '.' when the driver updated it.
@@ -80,6 +87,6 @@ def _interface(row: re.Match[str], notes: list[str]) -> WirelessInterface:
         status=int(row["status"], 16),
         link_quality=first_number(link, f"{name} link quality"),
         signal_dbm=checked_level(first_number(level, f"{name} signal level"), f"{name} signal level", notes),
-        noise_dbm=checked_level(first_number(noise, f"{name} noise level"), f"{name} noise level", notes),
+        noise_dbm=checked_noise(first_number(noise, f"{name} noise level"), f"{name} noise level", notes),
         **counters,
     )

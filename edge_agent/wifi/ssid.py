@@ -25,6 +25,18 @@ def decode_hostapd_ssid(text: str | None, what: str, notes: list[str]) -> Ssid |
     return _decode(text, _HOSTAPD_ESCAPES, what, notes)
 
 
+def raw_reply_values(text: str) -> dict[str, str]:
+    """Each `key=value` line of a control-interface reply with its value exactly as printed (the first of a
+    repeated key wins): hostapd and wpa_supplicant do not escape spaces, so the stripping every other field
+    gets would change an SSID."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        name, found, value = line.partition("=")
+        if found:
+            values.setdefault(name.strip(), value.rstrip("\r"))
+    return values
+
+
 def _decode(text: str | None, escapes: dict[str, int], what: str, notes: list[str]) -> Ssid | None:
     if text is None:
         return None

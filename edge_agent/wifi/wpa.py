@@ -9,12 +9,14 @@ from edge_agent.wifi.fields import (
     checked_freq,
     checked_level,
     checked_mac,
+    checked_noise,
     checked_rate,
     command_reply_fields,
     first_int,
     first_number,
     width_mhz,
 )
+from edge_agent.wifi.ssid import Ssid, decode_hostapd_ssid, raw_reply_values
 
 _STATUS_KEYS = frozenset({"wpa_state", "bssid", "ssid", "freq", "key_mgmt", "address", "mode"})
 _SIGNAL_KEYS = frozenset({"RSSI", "LINKSPEED", "NOISE", "FREQUENCY", "WIDTH", "AVG_RSSI"})
@@ -26,7 +28,7 @@ class WpaStatus:
 
     wpa_state: str | None  # COMPLETED when associated and keyed; SCANNING, DISCONNECTED, ...
     bssid: str | None
-    ssid: str | None
+    ssid: Ssid | None  # text, or bytes where the SSID is no UTF-8
     freq_mhz: int | None
     channel: int | None
     mode: str | None
@@ -66,7 +68,8 @@ def parse_status(text: str) -> WpaStatus:
     return WpaStatus(
         wpa_state=fields.get("wpa_state"),
         bssid=checked_mac(fields.get("bssid"), "uplink BSSID", notes),
-        ssid=fields.get("ssid"),
+        ssid=decode_hostapd_ssid(raw_reply_values(text).get("ssid") if "ssid" in fields else None, "uplink SSID",
+                                 notes),
         freq_mhz=freq,
         channel=channel_for_freq(freq),
         mode=fields.get("mode"),
@@ -93,7 +96,7 @@ def parse_signal_poll(text: str) -> WpaSignal:
 
     return WpaSignal(
         rssi_dbm=level("RSSI"),
-        noise_dbm=level("NOISE"),
+        noise_dbm=checked_noise(first_number(fields.get("NOISE"), "uplink NOISE"), "uplink NOISE", notes),
         link_speed_mbps=checked_rate(first_number(fields.get("LINKSPEED"), "uplink LINKSPEED"), "uplink LINKSPEED",
                                      notes),
         freq_mhz=freq,

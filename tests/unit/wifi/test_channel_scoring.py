@@ -131,3 +131,75 @@ def test_survey_deltas_become_channel_surveys_and_a_counter_reset_is_left_out():
     ]
     [only] = surveys_from_deltas(pairs)
     assert (only.channel, only.active_ms, only.busy_ms, only.noise_dbm) == (1, 1000, 300, -92.0)
+
+
+# --- bands (issue 19) ---
+
+def test_2_4_and_6_ghz_surveys_of_channel_1_stay_two_channels():
+    # measured on the old code: 2412 and 5955 both became ChannelSurvey(channel=1) and one was lost
+    surveys = surveys_from_deltas([
+        (entry(2412, 1000, 0), entry(2412, 2000, 100)),   # 2.4 GHz channel 1: 10 % busy
+        (entry(5955, 1000, 0), entry(5955, 2000, 900)),   # 6 GHz channel 1: 90 % busy
+    ])
+    assert {(s.band, s.channel) for s in surveys} == {(Band.GHZ_2_4, 1), (Band.GHZ_6, 1)}
+    [score] = score_channels(surveys, [], [Channel(Band.GHZ_2_4, 1)])
+    assert score.interference == pytest.approx(0.1)
+
+
+def test_a_6_ghz_neighbour_adds_no_load_to_a_2_4_ghz_channel():
+    loud_6ghz = Neighbour(1, -45.0, Band.GHZ_6)
+    assert neighbour_load(Channel(Band.GHZ_2_4, 1), [loud_6ghz]) == 0.0
+    assert neighbour_load(Channel(Band.GHZ_6, 1), [loud_6ghz]) == 1.0
+    assert overlap(Channel(Band.GHZ_2_4, 3), Channel(Band.GHZ_2_4, 1)) == pytest.approx(0.6)
+    assert overlap(Channel(Band.GHZ_2_4, 1), Channel(Band.GHZ_6, 1)) == 0.0
+
+
+def test_a_wide_neighbour_loads_every_channel_it_covers():
+    wide = Neighbour(37, -45.0, Band.GHZ_6, width_mhz=160)  # 33-61
+    assert [neighbour_load(Channel(Band.GHZ_6, c), [wide]) for c in (29, 33, 61, 65)] == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_6_ghz_candidates_are_preferred_scanning_channels_that_hold_the_width():
+    every = list(range(1, 234, 4))
+    assert numbers(candidates(every, Band.GHZ_6, allow_dfs=False)) == list(range(5, 234, 16))
+    # 229 holds no 80 MHz channel (the last is 209-221) and no 320 MHz one (the last is 161-221)
+    assert 229 not in numbers(candidates(every, Band.GHZ_6, allow_dfs=False, width_mhz=80))
+    assert numbers(candidates(every, Band.GHZ_6, allow_dfs=False, width_mhz=320)) == \
+        [5, 21, 37, 53, 69, 85, 101, 117, 133, 149, 165, 181, 197, 213]
+
+
+def test_5_ghz_candidates_at_160_mhz_leave_out_channels_without_a_160_mhz_block():
+    every = [*range(36, 65, 4), *range(100, 145, 4), *range(149, 178, 4)]
+    chosen = numbers(candidates(every, Band.GHZ_5, allow_dfs=True, width_mhz=160))
+    assert 140 not in chosen and 144 not in chosen and 36 in chosen and 165 in chosen
+
+
+def test_candidates_of_another_band_are_left_out():
+    assert candidates([Channel(Band.GHZ_2_4, 6), Channel(Band.GHZ_6, 37)], Band.GHZ_6, allow_dfs=False) == \
+        [Channel(Band.GHZ_6, 37)]
+
+
+def test_a_wide_channel_is_as_busy_as_its_busiest_member():
+    surveys = [ChannelSurvey(c, 1000, busy, band=Band.GHZ_5) for c, busy in ((36, 100), (40, 100), (44, 700),
+                                                                              (48, 100), (149, 200), (153, 200),
+                                                                              (157, 200), (161, 200))]
+    scores = score_channels(surveys, [], [Channel(Band.GHZ_5, 36), Channel(Band.GHZ_5, 149)], width_mhz=80)
+    assert [(s.channel, s.interference) for s in scores] == [(149, pytest.approx(0.2)), (36, pytest.approx(0.7))]
+
+
+def test_noise_floors_are_compared_within_a_band_only():
+    # a quiet 6 GHz floor must not make every 2.4 GHz channel look noisy
+    surveys = [ChannelSurvey(1, 1000, 100, noise_dbm=-90.0, band=Band.GHZ_2_4),
+               ChannelSurvey(6, 1000, 100, noise_dbm=-90.0, band=Band.GHZ_2_4),
+               ChannelSurvey(37, 1000, 100, noise_dbm=-102.0, band=Band.GHZ_6)]
+    scores = score_channels(surveys, [], [1, 6])
+    assert [s.interference for s in scores] == [pytest.approx(0.1), pytest.approx(0.1)]
+
+
+def test_scores_and_decisions_carry_the_band():
+    scores = score_channels([ChannelSurvey(37, 1000, 800, band=Band.GHZ_6),
+                             ChannelSurvey(53, 1000, 100, band=Band.GHZ_6)], [],
+                            [Channel(Band.GHZ_6, 37), Channel(Band.GHZ_6, 53)])
+    decision = decide(scores, Channel(Band.GHZ_6, 37), None, 0)
+    assert (decision.target, decision.band) == (53, Band.GHZ_6)
+    assert scores[0].to_dict()["band"] == "6GHz"
