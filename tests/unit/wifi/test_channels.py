@@ -120,7 +120,7 @@ def test_every_block_is_its_width_of_adjacent_channels_around_its_centre(channel
             freqs = [m.freq_mhz for m in found.members]
             assert channel in found.members
             if channel.band is not Band.GHZ_2_4:
-                assert len(freqs) == width // 20 and all(b - a == 20 for a, b in zip(freqs, freqs[1:]))
+                assert len(freqs) == width // 20 and all(b - a == 20 for a, b in zip(freqs, freqs[1:], strict=False))
             assert found.centre_mhz == (freqs[0] + freqs[-1]) // 2
             assert (found.low_mhz, found.high_mhz) == (found.centre_mhz - width // 2, found.centre_mhz + width // 2)
 
