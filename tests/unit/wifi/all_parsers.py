@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from edge_agent.wifi import hostapd_replies, wpa
 from edge_agent.wifi.iw import parse_info, parse_link, parse_scan, parse_station_dump, parse_survey_dump
+from edge_agent.wifi.phy import parse_phy
 from edge_agent.wifi.procfs import parse_proc_net_wireless
 
 from .samples import SAMPLES_DIR
@@ -17,6 +18,7 @@ PARSERS: dict[str, tuple[Callable[[str], object], str, str]] = {
     "iw station dump": (parse_station_dump, "iw_station_dump__", ":"),
     "iw survey dump": (parse_survey_dump, "iw_survey_dump__", ":"),
     "iw scan": (parse_scan, "iw_scan__", ":"),
+    "iw phy": (parse_phy, "iw_phy__", ":"),
     "/proc/net/wireless": (parse_proc_net_wireless, "proc_net_wireless__", " "),
     "hostapd STATUS": (hostapd_replies.parse_status, "hostapd_cli_status__", "="),
     "hostapd STA": (hostapd_replies.parse_sta_replies, "hostapd_cli_sta__", "="),

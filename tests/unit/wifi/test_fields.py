@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge_agent.wifi.fields import checked_count, checked_freq, checked_level, width_mhz
+from edge_agent.wifi.fields import checked_count, checked_freq, checked_level, checked_noise, checked_rate, width_mhz
 
 
 @pytest.mark.parametrize("level", [-120.0, -95.0, -1.0])
@@ -55,3 +55,20 @@ def test_64_bit_counter_keeps_every_digit():
 ])
 def test_width_text_is_read_as_occupied_mhz(text, width):
     assert width_mhz(text) == width
+
+
+@pytest.mark.parametrize("noise", [-120.0, -95.0, -60.0, -40.0])
+def test_plausible_noise_floors_are_kept(noise):
+    assert checked_noise(noise, "noise", []) == noise
+
+
+@pytest.mark.parametrize("noise", [-9.0, -39.0, -121.0, 0.0, -256.0])
+def test_a_noise_floor_outside_its_range_is_invalid_with_a_note(noise):
+    notes: list[str] = []
+    assert checked_noise(noise, "noise", notes) is None and notes
+
+
+def test_a_rate_above_the_fastest_wifi_rate_is_invalid_and_real_eht_rates_are_kept():
+    notes: list[str] = []
+    assert checked_rate(4803.8, "tx bitrate", notes) == 4803.8  # 320 MHz EHT-MCS 11 NSS 2, recorded on Intel
+    assert checked_rate(99999.0, "tx bitrate", notes) is None and "fastest" in notes[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.wifi import ParseError
+from edge_agent.wifi.channels import Band, Channel
 from edge_agent.wifi.hostapd_replies import HostapdBss, parse_sta_replies, parse_status
 
 from .samples import sample
@@ -120,3 +121,78 @@ def test_empty_sta_reply_means_no_more_stations():
 def test_fail_is_not_a_sta_reply():
     with pytest.raises(ParseError, match="hostapd STA-FIRST/STA-NEXT"):
         parse_sta_replies("FAIL\n")
+
+
+# --- bands, widths with hostapd's real enum, unknown values (issue 19) ---
+
+# What hostapd's STATUS prints for an EHT radio on 6 GHz (the field names and order of the recorded 5 GHz
+# reply above, with hostapd's EHT lines); constructed: no recorded 6 GHz STATUS was found.
+EHT_6GHZ = ("state=ENABLED\nphy=phy0\nfreq=6135\nchannel=37\nsecondary_channel=-1\nieee80211n=0\nieee80211ac=0\n"
+            "ieee80211ax=1\nieee80211be=1\nhe_oper_chwidth=2\nhe_oper_centr_freq_seg0_idx=47\n"
+            "eht_oper_chwidth={code}\neht_oper_centr_freq_seg0_idx=63\nmax_txpower=23\n")
+
+
+def test_the_recorded_status_has_its_band_centre_and_generations():
+    status = parse_status(sample(STATUS))
+    assert (status.band, status.centre_mhz, status.standards) == (Band.GHZ_5, 5210, ("n", "ac", "ax"))
+    assert status.primary == Channel(Band.GHZ_5, 44)
+
+
+def test_eht_oper_chwidth_9_is_320_mhz():
+    status = parse_status(EHT_6GHZ.format(code=9))
+    assert (status.band, status.channel, status.width_mhz, status.centre_mhz) == (Band.GHZ_6, 37, 320, 6265)
+    assert status.standards == ("ax", "be")
+
+
+@pytest.mark.parametrize("code", [4, 5, 6, 7])
+def test_eht_oper_chwidth_4_to_7_are_60_ghz_widths_and_no_width_here(code):
+    status = parse_status(EHT_6GHZ.format(code=code))
+    assert status.width_mhz is None
+    assert any("60 GHz" in note for note in status.notes)
+
+
+def test_eht_oper_chwidth_2_is_160_mhz():
+    assert parse_status(EHT_6GHZ.format(code=2).replace("seg0_idx=63", "seg0_idx=47")).width_mhz == 160
+
+
+def test_a_width_the_band_cannot_have_is_unknown():
+    text = "state=ENABLED\nfreq=2437\nchannel=6\nsecondary_channel=0\nieee80211ac=1\nvht_oper_chwidth=1\n"
+    status = parse_status(text)
+    assert status.width_mhz is None and status.notes
+
+
+def test_acs_in_progress_has_no_channel_not_channel_0():
+    status = parse_status("state=ACS\nphy=phy0\nfreq=0\nchannel=0\nsecondary_channel=0\nieee80211n=1\n")
+    assert (status.state, status.freq_mhz, status.channel, status.band, status.width_mhz) == \
+        ("ACS", None, None, None, None)
+
+
+def test_a_60_ghz_radio_is_no_channel_of_ours_not_channel_1():
+    status = parse_status("state=ENABLED\nfreq=58320\nchannel=1\nsecondary_channel=0\n")
+    assert (status.channel, status.band, status.freq_mhz) == (None, None, None)
+    assert status.notes
+
+
+def test_6_ghz_channel_2_and_frequency_over_channel_number():
+    status = parse_status("state=ENABLED\nfreq=5935\nchannel=2\nsecondary_channel=0\nieee80211ax=1\n")
+    assert status.primary == Channel(Band.GHZ_6, 2)
+    status = parse_status("state=ENABLED\nfreq=5955\nchannel=9\nsecondary_channel=0\n")
+    assert status.primary == Channel(Band.GHZ_6, 1) and "disagrees" in status.notes[0]
+
+
+def test_a_6_ghz_320_mhz_status_without_a_centre_index_has_no_guessed_centre():
+    status = parse_status(EHT_6GHZ.format(code=9).replace("eht_oper_centr_freq_seg0_idx=63\n", ""))
+    assert (status.width_mhz, status.centre_mhz) == (320, None)
+
+
+@pytest.mark.parametrize(("printed", "ssid"), [
+    ("ssid[0]= my home ", " my home "),                    # hostapd prints spaces as they are
+    ("ssid[0]=\\xe2\\x98\\x83 snow", "\u2603 snow"),        # UTF-8 bytes escaped: decoded to text
+    ('ssid[0]=say \\"hi\\" \\\\o/', 'say "hi" \\o/'),
+    ("ssid[0]=\\xff\\xfeab", b"\xff\xfeab"),                # not UTF-8: the bytes
+    ("ssid[0]=\\x00\\x00\\x00\\x00", ""),                   # hidden, length kept
+    ("ssid[0]=", ""),
+])
+def test_ssids_are_decoded_from_hostapds_escaping(printed, ssid):
+    status = parse_status(f"state=ENABLED\nfreq=2437\nbss[0]=wlan0\nbssid[0]=02:00:00:00:00:01\n{printed}\n")
+    assert status.bsses[0].ssid == ssid

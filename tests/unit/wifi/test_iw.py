@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.wifi import ParseError
+from edge_agent.wifi.channels import Band, Channel, blocks
 from edge_agent.wifi.iw import (
     parse_info,
     parse_link,
@@ -397,3 +398,73 @@ _HT40 = "\tHT operation:\n\t\t * primary channel: 36\n\t\t * secondary channel o
 
 def _bss(bssid: str, freq: int, signal: str, elements: str = "") -> str:
     return f"BSS {bssid}(on wlan0)\n\tfreq: {freq}\n\tsignal: {signal}\n\tlast seen: 10 ms ago\n{elements}"
+
+
+# --- bands, SSIDs and recorded Wi-Fi 6E/7 outputs (issue 19) ---
+
+def test_a_6_ghz_bss_keeps_its_band():
+    bss = parse_scan(sample(SCAN_HE).replace("freq: 2412", "freq: 5955")).bsses[0]
+    assert (bss.channel, bss.band, bss.primary) == (1, Band.GHZ_6, Channel(Band.GHZ_6, 1))
+
+
+@pytest.mark.parametrize(("printed", "ssid"), [
+    ("\\xe2\\x98\\x83", "\u2603"),          # iw escapes every non-ASCII byte; valid UTF-8 becomes text
+    ("\\x20home\\x20", " home "),           # spaces at either end are escaped, so they survive
+    ("my home", "my home"),
+    ("\\x00\\x00\\x00\\x00", ""),           # a hidden SSID printed as its zero bytes
+    ("\\xff\\xfe", b"\xff\xfe"),            # not UTF-8: the bytes themselves
+    ("back\\x5cslash", "back\\slash"),
+])
+def test_scan_ssids_are_decoded_from_iws_escaping(printed, ssid):
+    bss = parse_scan(sample(SCAN_HE).replace("SSID: Troubleshooting", f"SSID: {printed}")).bsses[0]
+    assert bss.ssid == ssid
+
+
+def test_link_and_info_ssids_are_decoded_too():
+    link = parse_link("Connected to 02:00:00:00:00:01 (on wlan0)\n\tSSID: caf\\xc3\\xa9\n\tfreq: 2412\n")
+    info = parse_info("Interface wlan0\n\tssid caf\\xc3\\xa9\n\ttype AP\n")
+    assert link.ssid == info.ssid == "caf\u00e9"
+
+
+def test_survey_of_a_truncated_noise_line_is_invalid():
+    text = "Survey data from wlan0\n\tfrequency:\t2412 MHz\n\tnoise:\t-9 dBm\n"
+    dump = parse_survey_dump(text)
+    assert dump.entries[0].noise_dbm is None and "no noise floor" in dump.notes[0]
+
+
+def test_survey_of_a_frequency_between_6_ghz_centres_has_no_channel():
+    dump = parse_survey_dump("Survey data from wlan0\n\tfrequency:\t5960 MHz\n")
+    assert (dump.entries[0].channel, dump.entries[0].primary, dump.entries[0].band) == (None, None, Band.GHZ_6)
+
+
+def test_recorded_mt7996_survey_has_one_in_use_entry_per_band():
+    # one wiphy, three radios (BPI-R4, openwrt/openwrt#18482): noise only, no time counters
+    dump = parse_survey_dump(sample("iw_survey_dump__openwrt_openwrt_issue18482_mt7996-tri-band.txt"))
+    assert [(e.primary, e.in_use, e.noise_dbm) for e in dump.entries] == [
+        (Channel(Band.GHZ_2_4, 1), True, -82.0), (Channel(Band.GHZ_5, 132), True, -91.0),
+        (Channel(Band.GHZ_6, 53), True, -80.0)]
+    assert all(e.active_ms is None and e.busy_ms is None for e in dump.entries)
+    assert dump.in_use is dump.entries[0] and dump.notes == ()
+
+
+def test_recorded_ath12k_eht_station_dump():
+    # ath12k WCN7850 (linux-wireless, 2025-01-10), indented with spaces as in the mail
+    dump = parse_station_dump(sample("iw_station_dump__lore_linux-wireless_ath12k-wcn7850-eht.txt"))
+    [station] = dump.stations
+    assert (station.mac, station.interface, station.inactive_ms) == ("00:03:7f:12:03:03", "wlo1", 600)
+    assert (station.rx_bytes, station.rx_packets, station.tx_bytes, station.tx_packets) == \
+        (4642228, 23796, 933967, 8761)
+    assert (station.tx_retries, station.tx_failed, station.signal_dbm) == (66, 0, -20.0)
+    assert (station.tx_bitrate_mbps, station.rx_bitrate_mbps) == (1441.1, 1801.4)
+    assert (station.signal_avg_dbm, station.connected_s, station.authorized) == (None, None, None)
+    assert dump.notes == ()
+
+
+def test_recorded_320_mhz_channel_line_names_a_real_320_mhz_block():
+    # Intel CNVi MLD station (canonical/checkbox): the only channel line is link 2's
+    info = parse_info(sample("iw_info__canonical_checkbox_iw_dev_info_succ_mld-320mhz.txt"))
+    assert (info.interface, info.ifindex, info.addr, info.ssid, info.mode, info.wiphy) == \
+        ("wlp0s20f3", 2, "c8:6e:08:17:85:4a", "cert-be-wpa3-tel-l10", "managed", 0)
+    assert (info.freq_mhz, info.primary, info.width_mhz, info.center1_mhz) == \
+        (6375, Channel(Band.GHZ_6, 85), 320, 6265)
+    assert info.center1_mhz in [b.centre_mhz for b in blocks(info.primary, info.width_mhz)]

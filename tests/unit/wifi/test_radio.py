@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.collectors.wifi import RadioUnavailable
+from edge_agent.wifi.channels import Band, Channel
 from edge_agent.wifi.hostapd_ctrl import HostapdError
 from edge_agent.wifi.hostapd_replies import parse_sta_replies, parse_status
 from edge_agent.wifi.radio import HostapdRadio, run_command
@@ -217,3 +218,18 @@ def test_unreadable_station_blocks_are_skipped_and_counted_once():
         Path("/run/hostapd"), run=lambda argv: dump, connect=lambda d, i: RecordedHostapd()).stations("wlan0")]
     assert backend.take_parse_errors("wlan0") == 1
     assert backend.take_parse_errors("wlan0") == 0
+
+
+def test_a_radio_behind_a_shared_wiphy_reads_its_own_channels_noise():
+    # MT7996 (openwrt/openwrt#18482): one wiphy marks 2412, 5660 and 6215 MHz "[in use]"; the 5 GHz radio is
+    # the one at 5660 MHz, and its noise floor is -91 dBm, not the first in-use entry's -82
+    tri_band = (DATA / "iw_survey_dump__openwrt_openwrt_issue18482_mt7996-tri-band.txt").read_text()
+    on_5660 = STATUS.replace("freq=5220", "freq=5660").replace("channel=44", "channel=132")
+    backend = radio([tri_band], [RecordedHostapd(status=on_5660)])
+    status = backend.radio_status("phy0.1-ap0")
+    assert (status.band, status.channel, status.noise_dbm) == ("5GHz", 132, -91.0)
+
+
+def test_the_channel_for_the_planner_carries_its_band_and_width():
+    backend = radio([], [RecordedHostapd()])
+    assert (backend.current_channel("wlan0"), backend.current_width("wlan0")) == (Channel(Band.GHZ_5, 44), 80)
