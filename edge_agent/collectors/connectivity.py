@@ -61,6 +61,8 @@ class ConnectivityStatus:
     uplinks: tuple[UplinkProbe, ...] = ()
     # probe name -> why it could not run (no CAP_NET_RAW, no default route...): a finding, not a crash
     probe_errors: Mapping[str, str] = field(default_factory=dict)
+    # every MAC that answered ARP for the gateway this round: two at once is an address conflict
+    gateway_macs: tuple[str, ...] = ()
 
 
 class ConnectivityBackend(Protocol):
@@ -106,6 +108,8 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
             "jitter_ms": gw.jitter_ms,
             "mac": status.gateway_mac,
         }
+        if len(status.gateway_macs) > 1:
+            metrics["macs"] = list(status.gateway_macs)
         samples.append(Sample("connectivity.gateway", gw.address, metrics, mono, ts))
     for dns in status.dns:
         metrics = {"ok": dns.ok, "latency_ms": dns.latency_ms, "rcode": dns.rcode}

@@ -76,11 +76,18 @@ class IcmpProber:
             jitter_ms=round(statistics.pstdev(rtts), 3) if len(rtts) > 1 else None,
         )
 
-    def forget_neighbour(self, address: str) -> None:
-        """Drop scapy's cached MAC for `address` (it keeps its own ARP cache, apart from the kernel's)."""
+    def use_neighbour(self, address: str, mac: str | None) -> None:
+        """Send this round's echoes to `mac` (just confirmed by ARP); None: let scapy resolve afresh.
+
+        scapy keeps its own ARP cache apart from the kernel's; left alone it would go on pinging whichever MAC
+        answered first minutes ago (a spoofer that has left, a replaced router), and call the gateway silent.
+        """
         from scapy.config import conf
 
-        conf.netcache.arp_cache.pop(address, None)
+        if mac is None:
+            conf.netcache.arp_cache.pop(address, None)
+        else:
+            conf.netcache.arp_cache[address] = mac
 
     def close(self) -> None:
         if self._socket is not None:

@@ -79,29 +79,34 @@ class NetworkProbes:
         gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
         uplink_jobs = [self._pool.submit(tcp_connect_probe, e, timeout) for e in self.uplinks]
-        gateway, mac = gateway_job.result() if gateway_job else (None, None)
+        gateway, macs = gateway_job.result() if gateway_job else (None, ())
         dns: list[DnsProbe] = [job.result() for job in dns_jobs]
         uplinks: list[UplinkProbe] = [job.result() for job in uplink_jobs]
-        return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors)
+        mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
+        return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs)
 
-    def _probe_gateway(self, route: DefaultRoute, errors: dict[str, str]) -> tuple[GatewayProbe | None, str | None]:
+    def _probe_gateway(
+        self, route: DefaultRoute, errors: dict[str, str]
+    ) -> tuple[GatewayProbe | None, tuple[str, ...]]:
         timeout = self.config.timeout_s
         try:
             # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
-            mac = self._arp.resolve(route.gateway, route.interface, timeout / 2)
-            if mac is not None and self._last_mac not in (None, mac):
-                self._icmp.forget_neighbour(route.gateway)  # a replaced router: don't ping the old MAC
+            answer = self._arp.ask(route.gateway, route.interface, timeout / 2)
+            # ICMP goes to a MAC this round's ARP just confirmed, never to a cached one (a spoofer that left,
+            # a replaced router): the one known from earlier rounds while it still answers, else the first.
+            mac = self._last_mac if self._last_mac in answer.macs else answer.mac
+            self._icmp.use_neighbour(route.gateway, mac)
             self._last_mac = mac or self._last_mac
             gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
             if gateway.received == 0:
                 gateway = self._confirm_unreachable(route.gateway, gateway)
         except ProbePermissionError as exc:
             errors["gateway"] = str(exc)
-            return None, None
+            return None, ()
         except OSError as exc:
             errors["gateway"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
-            return None, None
-        return gateway, mac
+            return None, ()
+        return gateway, answer.macs
 
     def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
         """A second burst, half a timeout long, before calling the gateway unreachable: one lost burst may be a

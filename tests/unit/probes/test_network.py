@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edge_agent.collectors.connectivity import GatewayProbe
 from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes.arp import ArpAnswer
 from edge_agent.probes.network import NetworkProbes
 
 ROUTES = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n" \
@@ -14,26 +15,30 @@ class Pinger:
     def __init__(self, answers: list[int]):
         self.answers = list(answers)
         self.bursts = 0
-        self.forgotten: list[str] = []
+        self.neighbours: list[tuple[str, str | None]] = []
 
     def ping(self, address, count, timeout_s):
         self.bursts += 1
         received = self.answers.pop(0)
         return GatewayProbe(address, count, received, 1.0 if received else None, None)
 
-    def forget_neighbour(self, address):
-        self.forgotten.append(address)
+    def use_neighbour(self, address, mac):
+        self.neighbours.append((address, mac))
 
     def close(self):
         pass
 
 
 class Arp:
-    def __init__(self, macs: list[str | None]):
+    """Each round's answers: None (nobody), one MAC, or a tuple of MACs answering the same request."""
+
+    def __init__(self, macs: list):
         self.macs = list(macs)
 
-    def resolve(self, address, interface, timeout_s):
-        return self.macs.pop(0)
+    def ask(self, address, interface, timeout_s):
+        answer = self.macs.pop(0)
+        macs = () if answer is None else (answer,) if isinstance(answer, str) else tuple(answer)
+        return ArpAnswer(macs, 0.5 if macs else None)
 
     def close(self):
         pass
@@ -76,9 +81,22 @@ def test_no_route_ever_is_a_probe_error_not_a_crash():
     assert "no resolver" in status.probe_errors["dns"]
 
 
-def test_a_new_gateway_mac_makes_the_pinger_forget_the_old_neighbour():
-    pinger = Pinger([5, 5])
-    network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", "bb:bb:bb:bb:bb:02"]))
+def test_icmp_goes_to_the_mac_this_rounds_arp_confirmed_never_to_a_cached_one():
+    pinger = Pinger([5, 5, 5])
+    network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", "bb:bb:bb:bb:bb:02", None]))
     network.probe()
     status = network.probe()
-    assert pinger.forgotten == ["192.168.1.1"] and status.gateway_mac == "bb:bb:bb:bb:bb:02"
+    network.probe()
+    assert pinger.neighbours == [("192.168.1.1", "aa:aa:aa:aa:aa:01"), ("192.168.1.1", "bb:bb:bb:bb:bb:02"),
+                                 ("192.168.1.1", None)]  # nobody answered ARP: scapy must resolve afresh
+    assert status.gateway_mac == "bb:bb:bb:bb:bb:02"
+
+
+def test_two_macs_answering_at_once_are_both_reported_and_the_known_one_keeps_the_pings():
+    pinger = Pinger([5, 5])
+    network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", ("bb:bb:bb:bb:bb:02", "aa:aa:aa:aa:aa:01")]))
+    network.probe()
+    status = network.probe()
+    assert status.gateway_macs == ("bb:bb:bb:bb:bb:02", "aa:aa:aa:aa:aa:01")
+    assert status.gateway_mac == "aa:aa:aa:aa:aa:01"
+    assert pinger.neighbours[-1] == ("192.168.1.1", "aa:aa:aa:aa:aa:01")
