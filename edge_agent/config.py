@@ -173,6 +173,8 @@ def _default_per_type() -> dict[str, Hysteresis]:
         "gateway_mac_changed": Hysteresis(open_after=1, resolve_after=1),
         # The probe already confirms an unreachable gateway with a second burst within the round.
         "gateway_unreachable": Hysteresis(open_after=1, resolve_after=3),
+        # Two MACs answering for the gateway in one round is already the proof.
+        "ip_conflict": Hysteresis(open_after=1, resolve_after=3),
     }
 
 
@@ -181,6 +183,18 @@ class IssuesSection(_Section):
     resolve_after: int = Field(3, ge=1, le=100)
     history_size: int = Field(200, ge=1, le=10_000)
     per_type: dict[str, Hysteresis] = Field(default_factory=_default_per_type, max_length=256)
+    hold_down_s: float = Field(
+        30.0, ge=0, le=86_400,
+        description="a fault back within this long of its last bad sample is the same issue, marked intermittent "
+        "and held open until it stays away for twice its longest gap between drops (at least this); 0: no damping")
+    hold_down_max_s: float = Field(600.0, ge=0, le=86_400, description="the longest an intermittent issue is held")
+
+    @model_validator(mode="after")
+    def _hold_down_order(self) -> IssuesSection:
+        if self.hold_down_max_s < self.hold_down_s:
+            raise ValueError(f"hold_down_max_s ({self.hold_down_max_s}) must be at least hold_down_s "
+                             f"({self.hold_down_s})")
+        return self
 
     @field_validator("per_type")
     @classmethod

@@ -62,6 +62,12 @@ GUIDANCE: dict[str, str] = {
         "nothing is wrong (the new one is accepted after {adopt_after} rounds); otherwise a device on the "
         "network may be impersonating the router: check what is plugged in."
     ),
+    "ip_conflict": (
+        "Two devices answer for the gateway's address {subject} at once ({macs}; the gateway is known as "
+        "{known_mac}): an address conflict or an ARP spoofer, and traffic may go to the wrong one. Find the "
+        "device with the other MAC (the router's client list, or unplug devices one by one) and give it "
+        "another address or remove it."
+    ),
     "uplink_down": (
         "No connection can be opened to {subject} ({error}). The internet connection or the service is down; "
         "check the modem's internet light and the provider's status page."
@@ -181,6 +187,13 @@ class _Unknown:
 class _Blank(dict):
     def __missing__(self, key: str) -> _Unknown:
         return _Unknown()
+
+
+def intermittent_note(drops: int, span_s: float) -> str:
+    """What to add to an issue's guidance once it is known to come and go."""
+    minutes = max(1, round(span_s / 60))
+    return (f"It comes and goes ({drops} drops in about {minutes} min): look for a loose or damaged cable, a "
+            "port or device that restarts, or a power problem, rather than a configuration fault.")
 
 
 def guidance_for(issue_type: str, subject: str, evidence: Mapping[str, Any]) -> str:

@@ -120,11 +120,89 @@ def test_issue_keeps_its_id_from_open_to_resolve(feed):
     assert resolved.body["issue_id"] == opened.body["issue_id"]
 
 
-def test_an_issue_that_comes_back_after_resolving_is_a_new_issue(feed):
+def test_an_issue_that_comes_back_after_the_hold_down_is_a_new_issue():
+    feed = Feed(IssueTracker(open_after=3, resolve_after=2, hold_down_s=5))
     [first] = feed("BBB")
-    feed("GG")
+    feed("GG" + "G" * 5)
     [second] = feed("BBB")
-    assert second.body["issue_id"] != first.body["issue_id"]
+    assert second.change == "opened" and second.body["issue_id"] != first.body["issue_id"]
+
+
+# Flap damping
+
+
+def test_a_fault_back_within_the_hold_down_reopens_the_same_issue_as_intermittent_without_a_new_opening():
+    tracker = IssueTracker(open_after=1, resolve_after=2, hold_down_s=10)
+    feed = Feed(tracker)
+    [opened] = feed("B")
+    [resolved] = feed("GG")
+    [back] = feed("B")
+    assert (opened.change, resolved.change, back.change) == ("opened", "resolved", "updated")
+    assert back.body["issue_id"] == opened.body["issue_id"] and back.body["state"] == "open"
+    assert back.body["evidence"]["intermittent"]["drops"] == 2
+    assert "comes and goes" in back.body["guidance"]
+    assert [i["issue_id"] for i in tracker.snapshot()] == [opened.body["issue_id"]]
+    assert tracker.counters.detected == 1
+
+
+def test_a_flapping_fault_is_one_issue_held_open_until_it_stays_away_for_the_hold_down():
+    # Down 3 s every 20 s for two minutes (the measured storm: 6 open/resolve cycles), then repaired.
+    tracker = IssueTracker(open_after=1, resolve_after=3, hold_down_s=30, hold_down_max_s=600)
+    feed = Feed(tracker)
+    events = feed(("BBB" + "G" * 17) * 6)
+    assert changes(events) == ["opened", "resolved", "updated"]  # then held open through every later flap
+    assert len(tracker.active()) == 1
+    assert tracker.active()[0].evidence["intermittent"]["drops"] == 6
+    repaired = feed("G" * 60)
+    assert changes(repaired) == ["resolved"]
+    last_bad = 5 * 20 + 3  # the sixth drop's last bad sample
+    assert 34 <= repaired[0].mono - last_bad <= 36  # twice the gap between drops: bridges the next one, no more
+
+
+def test_a_reopened_issue_counts_its_further_drops_without_more_events():
+    tracker = IssueTracker(open_after=1, resolve_after=2, hold_down_s=10)
+    feed = Feed(tracker)
+    events = feed("BGGBGGBGGB")
+    assert changes(events) == ["opened", "resolved", "updated"]
+    assert "intermittent, 2 drops" in events[2].body["transitions"][-1]["reason"]
+    assert tracker.active()[0].evidence["intermittent"]["drops"] == 4
+
+
+def test_a_good_sample_too_short_to_resolve_is_not_a_drop(tracker, feed):
+    feed("BBB")
+    assert feed("GBBGB") == []
+    assert "intermittent" not in tracker.active()[0].evidence
+
+
+def test_a_clean_fault_resolves_after_resolve_after_without_any_hold_down(tracker, feed):
+    feed("BBBBBBBB")
+    assert changes(feed("GG")) == ["resolved"]
+
+
+def test_hold_down_zero_turns_damping_off():
+    feed = Feed(IssueTracker(open_after=1, resolve_after=1, hold_down_s=0))
+    assert changes(feed("BGBGBG")) == ["opened", "resolved"] * 3
+
+
+def test_the_hold_down_never_exceeds_its_cap():
+    tracker = IssueTracker(open_after=1, resolve_after=1, hold_down_s=4, hold_down_max_s=8)
+    feed = Feed(tracker)
+    assert changes(feed("BGGGB" + "G" * 6 + "B")) == ["opened", "resolved", "updated"]  # gaps of 4 s and 7 s
+    # twice the 7 s gap would hold 14 s: the cap holds it 8 s
+    assert changes(feed("G" * 7)) == []
+    assert changes(feed("G")) == ["resolved"]
+
+
+def test_damping_is_per_subject():
+    feed = Feed(IssueTracker(open_after=1, resolve_after=1, hold_down_s=30))
+    first, _ = feed("BG", subject="wlan0")
+    [other] = feed("B", subject="wlan1")
+    assert other.change == "opened" and other.body["issue_id"] != first.body["issue_id"]
+
+
+def test_a_bad_hold_down_is_refused():
+    with pytest.raises(ValueError, match="hold_down_s"):
+        IssueTracker(1, 1, hold_down_s=60, hold_down_max_s=30)
 
 
 def test_severity_change_of_an_open_issue_gives_an_updated_event(tracker, feed):
