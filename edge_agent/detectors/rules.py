@@ -93,12 +93,13 @@ class WifiRules:
                        "" if available else f"radio {sample.subject} cannot be read: {error}", {"error": error})
         if not available:
             return [down]
-        channel = sample.metrics.get("channel")
+        # The band goes with the channel: channel 1 of 2.4 GHz and channel 1 of 6 GHz are different channels.
+        where = {"channel": sample.metrics.get("channel"), "band": sample.metrics.get("band")}
         return [
             down,
             *above_limit(sample, "busy_ratio", self.t.channel_busy_ratio_max, "wifi_interference", self.name,
-                         channel=channel),
-            *above_limit(sample, "noise_dbm", self.t.noise_dbm_max, "wifi_high_noise", self.name, channel=channel),
+                         **where),
+            *above_limit(sample, "noise_dbm", self.t.noise_dbm_max, "wifi_high_noise", self.name, **where),
         ]
 
     def _station(self, sample: Sample) -> list[Finding]:

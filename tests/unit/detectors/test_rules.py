@@ -142,6 +142,13 @@ def test_busy_channel_is_interference_with_the_channel_in_evidence():
     assert findings["wifi_high_noise"].present is False
 
 
+def test_interference_and_noise_evidence_name_the_band_of_the_channel():
+    findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan2", channel=1, band="6GHz", busy_ratio=0.75,
+                                            noise_dbm=-70.0)))
+    assert {t: (f.evidence["channel"], f.evidence["band"]) for t, f in findings.items() if t != "wifi_radio_down"} \
+        == {"wifi_interference": (1, "6GHz"), "wifi_high_noise": (1, "6GHz")}
+
+
 def test_high_noise_floor_is_flagged():
     findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=0.2, noise_dbm=-70.0)))
     assert findings["wifi_high_noise"].present is True
