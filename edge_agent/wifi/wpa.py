@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge_agent.wifi.channels import channel_for_freq
+from edge_agent.wifi.channels import Band, band_for_freq, channel_for_freq
 from edge_agent.wifi.fields import (
     checked_freq,
     checked_level,
@@ -42,6 +42,10 @@ class WpaStatus:
     def connected(self) -> bool:
         return self.wpa_state == "COMPLETED"
 
+    @property
+    def band(self) -> Band | None:
+        return band_for_freq(self.freq_mhz)
+
 
 @dataclass(frozen=True)
 class WpaSignal:
@@ -58,6 +62,10 @@ class WpaSignal:
     avg_rssi_dbm: float | None
     avg_beacon_rssi_dbm: float | None
     notes: tuple[str, ...] = ()
+
+    @property
+    def band(self) -> Band | None:
+        return band_for_freq(self.freq_mhz)
 
 
 def parse_status(text: str) -> WpaStatus:

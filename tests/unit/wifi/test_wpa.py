@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge_agent.wifi import ParseError
+from edge_agent.wifi.channels import Band
 from edge_agent.wifi.wpa import parse_signal_poll, parse_status
 
 from .samples import sample
@@ -89,3 +90,14 @@ def test_signal_poll_fail_is_not_a_signal_reply(reply):
 def test_empty_status_reply_is_not_a_status():
     with pytest.raises(ParseError, match="wpa_supplicant STATUS: empty reply"):
         parse_status("")
+
+
+def test_status_ssid_is_decoded_and_keeps_its_spaces():
+    status = parse_status("wpa_state=COMPLETED\nbssid=02:00:00:00:00:01\nssid= caf\\xc3\\xa9 \\\"x\\\" \nfreq=5955\n")
+    assert status.ssid == ' caf\u00e9 "x" '
+    assert (status.channel, status.band) == (1, Band.GHZ_6)  # the number is the frequency's, in its band
+
+
+def test_signal_poll_noise_cut_short_is_invalid():
+    signal = parse_signal_poll("RSSI=-60\nNOISE=-9\nLINKSPEED=144\nFREQUENCY=2412\n")
+    assert signal.noise_dbm is None and any("no noise floor" in note for note in signal.notes)
