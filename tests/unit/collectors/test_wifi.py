@@ -112,18 +112,22 @@ def test_a_neighbour_of_unknown_band_counts_only_in_the_total():
     assert neighbour_summary([NeighbourNetwork("aa", 1, -60.0, 20)]) == {"networks": 1}
 
 
+class RadioWithOneStation(FakeRadio):
+    def __init__(self, status: RadioStatus):
+        super().__init__()
+        self.status = status
+
+    def radio_status(self, interface):
+        return self.status
+
+    def stations(self, interface):
+        return [station("02:00:00:00:00:01", 10, 0)]
+
+
 def test_an_unknown_radio_channel_stays_unknown_and_stations_get_no_band():
     unknown = RadioStatus(channel=None, freq_mhz=None, width_mhz=None, noise_dbm=None, busy_ratio=None,
                           tx_power_dbm=None, station_count=1)
-
-    class AcsRadio(FakeRadio):
-        def radio_status(self, interface):
-            return unknown
-
-        def stations(self, interface):
-            return [station("02:00:00:00:00:01", 10, 0)]
-
-    radio_sample, station_sample = WifiCollector(5.0, "wlan1", AcsRadio()).collect(0.0, 0.0)
+    radio_sample, station_sample = WifiCollector(5.0, "wlan1", RadioWithOneStation(unknown)).collect(0.0, 0.0)
     assert (radio_sample.metrics["channel"], radio_sample.metrics["freq_mhz"], radio_sample.metrics["band"]) == \
         (None, None, None)
     assert station_sample.metrics["band_ghz"] is None
@@ -132,15 +136,7 @@ def test_an_unknown_radio_channel_stays_unknown_and_stations_get_no_band():
 def test_a_6_ghz_radio_labels_its_stations_6_ghz():
     six = RadioStatus(channel=2, freq_mhz=5935, width_mhz=20, noise_dbm=None, busy_ratio=None,
                       tx_power_dbm=None, station_count=1)
-
-    class SixRadio(FakeRadio):
-        def radio_status(self, interface):
-            return six
-
-        def stations(self, interface):
-            return [station("02:00:00:00:00:01", 10, 0)]
-
-    radio_sample, station_sample = WifiCollector(5.0, "wlan1", SixRadio()).collect(0.0, 0.0)
+    radio_sample, station_sample = WifiCollector(5.0, "wlan1", RadioWithOneStation(six)).collect(0.0, 0.0)
     assert (radio_sample.metrics["band"], station_sample.metrics["band_ghz"]) == ("6GHz", 6)
 
 
