@@ -23,6 +23,7 @@ from edge_agent.agent.control_requests import (
     MAX_REQUEST_BYTES,
     Handler,
     Peer,
+    PeerHandler,
     RequestRefused,
     RequestRouter,
     ThrottledLog,
@@ -99,16 +100,18 @@ class ControlServer:
         group_name: str | None = None,
         admin_handlers: Mapping[str, Handler] | None = None,
         admin_group_name: str | None = None,
+        peer_handlers: Mapping[str, PeerHandler] | None = None,
     ):
-        """`handlers` serve root, the agent's user and `group`; `admin_handlers` (disruptive: reload,
-        remediation) only root, the agent's user and `admin_group`."""
+        """`handlers` serve root, the agent's user and `group`; `admin_handlers` (disruptive: reload) only root,
+        the agent's user and `admin_group`; `peer_handlers` serve everyone `handlers` serve and are told who asks
+        (remediation: the engine decides by the asker's authority and audits a refusal)."""
         self.path = path
         self.handlers = handlers
         self.admin_handlers = dict(admin_handlers or {})
         self.group = grp.getgrnam(group_name) if group_name else None
         self.admin_group = grp.getgrnam(admin_group_name) if admin_group_name else None
         self.note = ThrottledLog()
-        self.router = RequestRouter(self.handlers, self.admin_handlers, self.note)
+        self.router = RequestRouter(self.handlers, self.admin_handlers, self.note, peer_handlers)
         self._threads: list[threading.Thread] = []
         self._reader: _ConnectionReader | None = None
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)

@@ -22,6 +22,8 @@ log = logging.getLogger("edge_agent.agent.control")
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_REQUEST_DEPTH = 16  # {"request": ..., "args": {...}}: real requests nest two levels
 Handler = Callable[[Mapping[str, Any]], Any]
+# A handler that decides by who asks (the engine audits a non-admin's refused remediation, for one).
+PeerHandler = Callable[[Mapping[str, Any], "Peer"], Any]
 
 
 class RequestRefused(Exception):
@@ -82,9 +84,10 @@ class RequestRouter:
     """Parses a request line and answers it with the handler it names, as the peer is allowed to."""
 
     def __init__(self, handlers: Mapping[str, Handler], admin_handlers: Mapping[str, Handler],
-                 throttled_log: ThrottledLog | None = None):
+                 throttled_log: ThrottledLog | None = None, peer_handlers: Mapping[str, PeerHandler] | None = None):
         self.handlers = handlers
         self.admin_handlers = admin_handlers
+        self.peer_handlers = dict(peer_handlers or {})
         self.note = throttled_log or ThrottledLog()
 
     def answer(self, line: bytes, peer: Peer) -> dict[str, Any]:
@@ -109,13 +112,16 @@ class RequestRouter:
         """The handler for `name`, or the error reply saying why there is none for this peer."""
         if name in self.handlers:
             return self.handlers[name]
+        if name in self.peer_handlers:
+            peer_handler = self.peer_handlers[name]
+            return lambda args: peer_handler(args, peer)
         if name in self.admin_handlers:
             if peer.is_admin:
                 return self.admin_handlers[name]
             self.note(logging.WARNING, "control socket: %s refused to pid %d uid %d (not an admin)",
                       name[:40], peer.pid, peer.uid)
             return error_reply(f"permission denied: {name} is for root or the admin group", denied=True)
-        known = sorted([*self.handlers, *self.admin_handlers])
+        known = sorted([*self.handlers, *self.admin_handlers, *self.peer_handlers])
         return self._bad_request(f"unknown request {name[:40]!r}; known: {known}", peer)
 
     def _call(self, name: str, handler: Handler, args: dict[str, Any], peer: Peer) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from edge_agent import __version__
 from edge_agent.agent.commands import AgentCommands
 from edge_agent.agent.control import ControlServer, RequestRefused
+from edge_agent.agent.control_requests import Peer
 from edge_agent.agent.notify import SystemdNotifier
 from edge_agent.agent.pipeline import Pipeline
 from edge_agent.agent.schedule import Schedule
@@ -113,8 +114,9 @@ class Agent:
             {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control,
              "actions": self._actions},
             config.control.group,
-            admin_handlers={"reload": self._reload_from_control, "remediate": self._remediate_from_control},
+            admin_handlers={"reload": self._reload_from_control},
             admin_group_name=config.control.admin_group,
+            peer_handlers={"remediate": self._remediate_from_control},
         )
 
     def _make_mqtt_sink(self, config: AgentConfig):
@@ -406,10 +408,10 @@ class Agent:
         applied = self.run_in_loop(self.reload).result(timeout=DIAGNOSE_TIMEOUT_S)
         return {"applied": applied, "config_path": str(self.config_path) if self.config_path else None}
 
-    def _remediate_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
-        def remediate() -> dict[str, Any]:  # an admin handler: only root, the agent's user and the admin group
+    def _remediate_from_control(self, args: Mapping[str, Any], peer: Peer) -> dict[str, Any]:
+        def remediate() -> dict[str, Any]:  # a technician's authority only for root, our user and the admin group
             return self.remediate(args.get("action"), args.get("issue_id"), bool(args.get("dry_run")), "cli",
-                                  admin=True)
+                                  admin=peer.is_admin)
 
         try:
             return self.run_in_loop(remediate).result(timeout=DIAGNOSE_TIMEOUT_S)

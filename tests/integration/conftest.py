@@ -25,11 +25,21 @@ def mosquitto(short_tmp: Path) -> Broker:
         broker.stop()
 
 
+# Remediation from the cloud is off by default: the fleet tests turn the command and one action on.
+CLOUD_REMEDIATION = """
+[commands]
+allowed = ["ping", "diagnose", "get_issues", "set_log_level", "remediate"]
+[remediation.authority.cloud]
+actions = ["restart_service"]
+mode = "auto"
+"""
+
+
 @pytest.fixture
 def fleet(short_tmp: Path, mosquitto):
     """The real agent on the simulated premises, reporting to `mosquitto`, and a fleet client that is subscribed
     to its replies and presence; the agent is online when the test starts."""
-    extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+    extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n' + CLOUD_REMEDIATION
     daemon = Daemon(short_tmp, extra)
     client = FleetClient(mosquitto.host, mosquitto.port)
     daemon.start()

@@ -165,3 +165,34 @@ def test_diagnose_still_reports_what_the_camera_detectors_see(short_tmp):
     report = agent.commands.diagnose({})
     assert "camera_unavailable" in {f["type"] for f in report["findings"]}
     assert agent.tracker.snapshot() == []
+
+
+@pytest.mark.parametrize(("is_admin", "outcome"), [(False, "skipped"), (True, "completed")])
+def test_a_technicians_remediation_over_the_control_socket_carries_their_authority_and_is_audited(
+        short_tmp, is_admin, outcome):
+    from edge_agent.agent.control import RequestRefused
+    from edge_agent.agent.control_requests import Peer
+
+    agent = agent_without_rounds(short_tmp, '[remediation.authority.cli]\nactions = ["restart_service"]\n'
+                                            'mode = "auto"\n')
+    agent.run_in_loop = lambda work: _done(work)  # the loop thread's work, run here
+    peer = Peer(pid=4321, uid=1000, gid=1000, is_admin=is_admin)
+    if is_admin:
+        agent._remediate_from_control({"action": "restart_service:dnsmasq"}, peer)
+    else:
+        with pytest.raises(RequestRefused):
+            agent._remediate_from_control({"action": "restart_service:dnsmasq"}, peer)
+    agent.tick_remediation()
+    [entry] = agent.audit.read()
+    assert (entry["name"], entry["origin"], entry["outcome"]) == ("restart_service", "cli", outcome)
+
+
+def _done(work):
+    from concurrent.futures import Future
+
+    future: Future = Future()
+    try:
+        future.set_result(work())
+    except Exception as exc:  # noqa: BLE001 — handed to the caller as the loop would
+        future.set_exception(exc)
+    return future
