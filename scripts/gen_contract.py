@@ -62,6 +62,14 @@ are rejected with a reason. Retained commands are never executed (the agent subs
 runs at a time: a request past a limit is rejected with the time to retry; under a flood, rejections are
 answered within a budget and the rest counted, not answered. The agent's CONNECT sets Maximum Packet Size
 to {max_packet} bytes: larger messages are never delivered to it.
+
+Authority: `remediate` is off by default; an operator enables it in the agent's `[commands] allowed` and names
+the actions the cloud may run, and their mode, in `[remediation.authority.cloud]`. Targets must be listed in
+the agent's `[remediation.targets]`. A refused request ends `failed` with `refused: <reason>` and is also
+published as an `event/action` with outcome `skipped`, origin `cloud` and the reason. `diagnose` is read-only:
+it reports what is wrong without opening or resolving issues, so it never triggers remediation. Broker ACL:
+each device may write only under its own `edge/v1/%u/` (status, meta, event/#, telemetry/#, res/#, ha/#) and
+read its own `cmd/#`; only the fleet's account may write `edge/v1/+/cmd/#`.
 """.replace("{max_bytes}", str(MAX_COMMAND_BYTES)).replace("{max_depth}", str(MAX_COMMAND_DEPTH)).replace(
     "{max_packet}", str(MAX_INBOUND_PACKET_BYTES))
 
