@@ -298,6 +298,20 @@ class ConnectivityThresholds(_Section):
     trend_rtt_ratio: float = Field(3.0, gt=1)
     trend_rtt_min_delta_ms: float = Field(15.0, ge=0)
     trend_loss_delta_pct: float = Field(5.0, gt=0, le=100)
+    # A baseline below this is compared as this much: sub-millisecond LANs make ratios meaningless.
+    trend_rtt_floor_ms: float = Field(1.0, ge=0, le=1000)
+    # The trend limit is also at least this many (scaled) median absolute deviations above the baseline.
+    trend_rtt_mad_k: float = Field(4.0, ge=0, le=100)
+    # Loss is judged over the last loss_window_probes probes, needs loss_min_probes to say anything, and is
+    # called above or below a limit only when the confidence bound (one-sided) says so; the last
+    # loss_recent_probes alone can give the all-clear after a repair.
+    loss_window_probes: int = Field(100, ge=5, le=10_000)
+    loss_recent_probes: int = Field(60, ge=5, le=10_000)
+    loss_min_probes: int = Field(10, ge=1, le=10_000)
+    loss_confidence: float = Field(0.95, gt=0.5, lt=1)
+    # Symptoms of one cause (high/rising latency and jitter; high/rising loss) stay one issue until the group
+    # has been clear this many rounds.
+    symptom_quiet_rounds: int = Field(10, ge=1, le=1000)
     # A new gateway MAC is accepted as the real one after this many rounds (a legitimately replaced router).
     gateway_mac_adopt_after: int = Field(60, ge=1)
 
@@ -507,6 +521,7 @@ class CameraSection(_Section):
     height: int = Field(480, ge=16, le=4096)
     detection_width: int = Field(192, ge=16, le=1920)
     detection_height: int = Field(144, ge=16, le=1080)
+    health: bool = Field(True, description="model-free checks: covered, focus, exposure, frozen, moved, colour cast")
     upload_snapshots: bool = False
     snapshot_width: int = Field(160, ge=16, le=640)
     snapshot_interval_s: float = Field(600.0, ge=10, le=86_400)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from edge_agent.config import DetectorsSection
 from edge_agent.detectors import Detector
-from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch, GatewayTrend
+from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch
+from edge_agent.detectors.gateway_quality import GatewayQuality
 from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
 from edge_agent.detectors.storage import StorageRules
 
@@ -15,7 +16,7 @@ def default_detectors(config: DetectorsSection) -> list[Detector]:
         InterfaceRules(config.interfaces),
         WifiRules(config.wifi),
         ConnectivityRules(config.connectivity),
-        GatewayTrend(config.connectivity),
+        GatewayQuality(config.connectivity),
         GatewayMacWatch(config.connectivity),
         StorageRules(),
     ]

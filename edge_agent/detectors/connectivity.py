@@ -1,10 +1,9 @@
-"""Connectivity detectors: threshold rules, the device's own latency/loss baseline, and the gateway's MAC."""
+"""Connectivity detectors: the gateway's reachability, DNS, the uplink, DHCP, and who answers for the gateway.
+
+The gateway's loss, latency and jitter are judged in gateway_quality.py.
+"""
 
 from __future__ import annotations
-
-import statistics
-from collections import deque
-from dataclasses import dataclass, field
 
 from edge_agent.config import ConnectivityThresholds
 from edge_agent.detectors.rules import above_limit
@@ -40,14 +39,7 @@ class ConnectivityRules:
         summary = f"gateway {sample.subject} answered none of {sent or 'the'} probes" if unreachable else ""
         findings = [Finding("gateway_unreachable", sample.subject, unreachable, Severity.CRITICAL, self.name,
                             summary, {"sent": sent, "received": received})]
-        if unreachable:
-            return findings  # loss, latency and jitter mean nothing without an answer: leave their issues as they are
-        return [
-            *findings,
-            *above_limit(sample, "loss_pct", self.t.gateway_loss_pct_max, "gateway_packet_loss", self.name),
-            *above_limit(sample, "rtt_ms", self.t.gateway_rtt_ms_max, "gateway_high_latency", self.name),
-            *above_limit(sample, "jitter_ms", self.t.gateway_jitter_ms_max, "gateway_high_jitter", self.name),
-        ]
+        return findings  # loss, latency and jitter: GatewayQuality
 
     def _dns(self, sample: Sample) -> list[Finding]:
         if sample.metrics.get("ok") is None:
@@ -81,87 +73,13 @@ def _ok_finding(
     return [Finding(issue_type, sample.subject, not ok, severity, detector, text, {"ok": ok, detail_key: detail})]
 
 
-@dataclass
-class _Baseline:
-    rtt: deque = field(default_factory=deque)
-    loss: deque = field(default_factory=deque)
-    recent_rtt: deque = field(default_factory=deque)
-    recent_loss: deque = field(default_factory=deque)
-
-
-class GatewayTrend:
-    """Degradation against the device's own normal, before any absolute limit is crossed.
-
-    The baseline is the median of healthy rounds (up to 10x the window, so it follows slow drifts); the
-    recent window is compared to it. Rounds flagged as degraded do not feed the baseline, so a slow climb
-    cannot teach the detector that bad is normal.
-    """
-
-    name = "trend.gateway"
-
-    def __init__(self, thresholds: ConnectivityThresholds):
-        self.t = thresholds
-        self._state: dict[str, _Baseline] = {}
-
-    def evaluate(self, sample: Sample) -> list[Finding]:
-        if sample.stream != "connectivity.gateway" or not sample.metrics.get("received"):
-            return []
-        rtt, loss = sample.metrics.get("rtt_ms"), sample.metrics.get("loss_pct")
-        if rtt is None or loss is None:
-            return []
-        state = self._state.setdefault(sample.subject, _Baseline())
-        window = self.t.trend_window
-        _push(state.recent_rtt, rtt, window)
-        _push(state.recent_loss, loss, window)
-        if len(state.rtt) < self.t.trend_warmup or len(state.recent_rtt) < window:
-            self._learn(state, rtt, loss)
-            return []
-        findings = [self._rtt_finding(sample, state), self._loss_finding(sample, state)]
-        if not any(f.present for f in findings):
-            self._learn(state, rtt, loss)
-        return findings
-
-    def _learn(self, state: _Baseline, rtt: float, loss: float) -> None:
-        keep = max(self.t.trend_warmup, 10 * self.t.trend_window)
-        _push(state.rtt, rtt, keep)
-        _push(state.loss, loss, keep)
-
-    def _rtt_finding(self, sample: Sample, state: _Baseline) -> Finding:
-        baseline = statistics.median(state.rtt)
-        recent = statistics.median(state.recent_rtt)
-        limit = max(baseline * self.t.trend_rtt_ratio, baseline + self.t.trend_rtt_min_delta_ms)
-        present = recent > limit
-        evidence = {"recent_rtt_ms": round(recent, 2), "baseline_rtt_ms": round(baseline, 2),
-                    "limit": round(limit, 2), "window": len(state.recent_rtt), "baseline_rounds": len(state.rtt)}
-        summary = f"gateway RTT {recent:.1f} ms over the last {len(state.recent_rtt)} rounds, normal {baseline:.1f} ms"
-        return Finding("gateway_latency_rising", sample.subject, present, Severity.WARNING, self.name,
-                       summary if present else "", evidence)
-
-    def _loss_finding(self, sample: Sample, state: _Baseline) -> Finding:
-        baseline = statistics.fmean(state.loss)
-        recent = statistics.fmean(state.recent_loss)
-        lossy_rounds = sum(1 for value in state.recent_loss if value > 0)
-        limit = baseline + self.t.trend_loss_delta_pct
-        # One unlucky round is not a trend: most of the window must have lost something.
-        present = recent > limit and lossy_rounds * 2 > len(state.recent_loss)
-        evidence = {"recent_loss_pct": round(recent, 1), "baseline_loss_pct": round(baseline, 1),
-                    "limit": round(limit, 1), "lossy_rounds": lossy_rounds, "window": len(state.recent_loss)}
-        summary = f"gateway loss {recent:.1f} % over the last {len(state.recent_loss)} rounds, normal {baseline:.1f} %"
-        return Finding("gateway_loss_rising", sample.subject, present, Severity.WARNING, self.name,
-                       summary if present else "", evidence)
-
-
-def _push(values: deque, value: float, keep: int) -> None:
-    values.append(value)
-    while len(values) > keep:
-        values.popleft()
-
-
 class GatewayMacWatch:
-    """The gateway's MAC is learned once; answering from another MAC is a swapped or spoofed router.
+    """Who answers for the gateway's address.
 
-    A new MAC that persists for `gateway_mac_adopt_after` rounds is adopted (a replaced router), which
-    resolves the issue with the new MAC as evidence.
+    Two MACs answering the same request is an address conflict (or a spoofer racing the router): `ip_conflict`.
+    One answer from a MAC other than the learned one is a swapped or spoofed router: `gateway_mac_changed`; a
+    new MAC that persists for `gateway_mac_adopt_after` rounds is adopted (a replaced router), which resolves
+    the issue with the new MAC as evidence.
     """
 
     name = "watch.gateway_mac"
@@ -176,16 +94,30 @@ class GatewayMacWatch:
         if not isinstance(mac, str):
             return []
         gateway = sample.subject
+        macs = [m for m in sample.metrics.get("macs") or [mac] if isinstance(m, str)]
         known = self._known.setdefault(gateway, mac)
+        conflict = len(set(macs)) > 1
+        summary = f"{len(set(macs))} devices answer for the gateway {gateway}: {', '.join(macs)}" if conflict else ""
+        findings = [Finding("ip_conflict", gateway, conflict, Severity.CRITICAL, self.name, summary,
+                            {"macs": ", ".join(macs), "known_mac": known})]
+        if conflict and known in macs:
+            # The real gateway still answers: the other one is the conflict, not a replacement.
+            self._strange_rounds[gateway] = 0
+            return [*findings, self._unchanged(gateway, mac)]
         if mac == known:
             self._strange_rounds[gateway] = 0
-            return [Finding("gateway_mac_changed", gateway, False, Severity.CRITICAL, self.name, "", {"mac": mac})]
+            return [*findings, self._unchanged(gateway, mac)]
         rounds = self._strange_rounds.get(gateway, 0) + 1
         self._strange_rounds[gateway] = rounds
         evidence = {"known_mac": known, "mac": mac, "rounds": rounds, "adopt_after": self.adopt_after}
         if rounds >= self.adopt_after:
             self._known[gateway] = mac
             self._strange_rounds[gateway] = 0
-            return [Finding("gateway_mac_changed", gateway, False, Severity.CRITICAL, self.name, "", evidence)]
+            return [*findings, Finding("gateway_mac_changed", gateway, False, Severity.CRITICAL, self.name, "",
+                                       evidence)]
         summary = f"gateway {gateway} answers from {mac}, known as {known}"
-        return [Finding("gateway_mac_changed", gateway, True, Severity.CRITICAL, self.name, summary, evidence)]
+        return [*findings, Finding("gateway_mac_changed", gateway, True, Severity.CRITICAL, self.name, summary,
+                                   evidence)]
+
+    def _unchanged(self, gateway: str, mac: str) -> Finding:
+        return Finding("gateway_mac_changed", gateway, False, Severity.CRITICAL, self.name, "", {"mac": mac})

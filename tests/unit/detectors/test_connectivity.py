@@ -1,16 +1,20 @@
-"""Connectivity detectors: uplink/DHCP/probe rules, the latency and loss trend, and the gateway MAC watch."""
+"""Connectivity detectors: uplink/DHCP/probe rules and the gateway MAC watch (loss and latency:
+test_gateway_quality.py)."""
 
 from __future__ import annotations
 
 from edge_agent.config import ConnectivityThresholds
-from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch, GatewayTrend
+from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch
 from edge_agent.model import Sample
 
 RULES = ConnectivityRules(ConnectivityThresholds())
 
 
-def gateway(rtt: float, loss: float = 0.0, mac: str | None = None, received: int = 5) -> Sample:
+def gateway(rtt: float, loss: float = 0.0, mac: str | None = None, received: int = 5,
+            macs: list[str] | None = None) -> Sample:
     metrics = {"sent": 5, "received": received, "loss_pct": loss, "rtt_ms": rtt, "jitter_ms": 0.1, "mac": mac}
+    if macs:
+        metrics["macs"] = macs
     return Sample("connectivity.gateway", "10.0.0.1", metrics, 1.0, 1.0)
 
 
@@ -43,58 +47,10 @@ def test_a_probe_that_cannot_run_is_a_finding_naming_the_probe():
     assert "CAP_NET_RAW" in finding.summary
 
 
-def test_high_jitter_is_its_own_finding():
+def test_the_gateway_rules_leave_loss_latency_and_jitter_to_the_quality_detector():
     sample = Sample("connectivity.gateway", "10.0.0.1",
-                    {"sent": 5, "received": 5, "loss_pct": 0.0, "rtt_ms": 5.0, "jitter_ms": 45.0}, 1.0, 1.0)
-    assert present(RULES.evaluate(sample), "gateway_high_jitter")
-
-
-def trend(**overrides) -> GatewayTrend:
-    return GatewayTrend(ConnectivityThresholds(trend_window=3, trend_warmup=5, **overrides))
-
-
-def test_trend_says_nothing_until_the_baseline_is_learned():
-    detector = trend()
-    assert all(detector.evaluate(gateway(rtt=50.0)) == [] for _ in range(4))
-
-
-def test_rising_rtt_opens_a_trend_finding_below_the_absolute_limit():
-    detector = trend()
-    for _ in range(8):
-        detector.evaluate(gateway(rtt=2.0))
-    findings = []
-    for _ in range(3):
-        findings = detector.evaluate(gateway(rtt=30.0))  # well under the 100 ms absolute limit
-    [rising] = present(findings, "gateway_latency_rising")
-    assert rising.evidence["baseline_rtt_ms"] == 2.0 and rising.evidence["recent_rtt_ms"] == 30.0
-    assert rising.evidence["limit"] == 17.0  # max(2 x 3, 2 + 15)
-
-
-def test_a_single_slow_round_is_not_a_trend():
-    detector = trend()
-    for _ in range(8):
-        detector.evaluate(gateway(rtt=2.0))
-    findings = detector.evaluate(gateway(rtt=80.0))
-    assert not present(findings, "gateway_latency_rising")
-
-
-def test_degraded_rounds_do_not_become_the_new_normal():
-    detector = trend()
-    for _ in range(8):
-        detector.evaluate(gateway(rtt=2.0))
-    for _ in range(40):
-        findings = detector.evaluate(gateway(rtt=30.0))
-    assert present(findings, "gateway_latency_rising")
-
-
-def test_rising_loss_in_most_of_the_window_is_a_trend_finding():
-    detector = trend()
-    for _ in range(8):
-        detector.evaluate(gateway(rtt=2.0, loss=0.0))
-    for _ in range(3):
-        findings = detector.evaluate(gateway(rtt=2.0, loss=20.0, received=4))
-    [rising] = present(findings, "gateway_loss_rising")
-    assert rising.evidence["recent_loss_pct"] == 20.0 and rising.evidence["lossy_rounds"] == 3
+                    {"sent": 5, "received": 2, "loss_pct": 60.0, "rtt_ms": 500.0, "jitter_ms": 45.0}, 1.0, 1.0)
+    assert {f.type: f.present for f in RULES.evaluate(sample)} == {"gateway_unreachable": False}
 
 
 def test_the_first_mac_is_learned_and_a_different_one_is_flagged():
@@ -116,3 +72,40 @@ def test_a_new_mac_that_persists_is_adopted_and_stops_being_flagged():
 def test_no_mac_gives_no_mac_finding():
     watch = GatewayMacWatch(ConnectivityThresholds())
     assert watch.evaluate(gateway(2.0, mac=None)) == []
+
+
+ROUTER, SPOOFER = "aa:aa:aa:aa:aa:01", "cc:cc:cc:cc:cc:66"
+
+
+def test_two_macs_answering_for_the_gateway_are_an_ip_conflict_not_a_changed_gateway():
+    watch = GatewayMacWatch(ConnectivityThresholds())
+    watch.evaluate(gateway(2.0, mac=ROUTER))
+    findings = watch.evaluate(gateway(2.0, mac=ROUTER, macs=[SPOOFER, ROUTER]))
+    [conflict] = present(findings, "ip_conflict")
+    assert not present(findings, "gateway_mac_changed")
+    assert conflict.evidence == {"macs": f"{SPOOFER}, {ROUTER}", "known_mac": ROUTER}
+    assert conflict.severity.value == "critical" and SPOOFER in conflict.summary
+
+
+def test_the_conflict_clears_when_one_mac_answers_again_and_the_known_mac_is_kept():
+    watch = GatewayMacWatch(ConnectivityThresholds(gateway_mac_adopt_after=2))
+    watch.evaluate(gateway(2.0, mac=ROUTER))
+    for _ in range(5):
+        watch.evaluate(gateway(2.0, mac=ROUTER, macs=[SPOOFER, ROUTER]))
+    findings = {f.type: f.present for f in watch.evaluate(gateway(2.0, mac=ROUTER))}
+    assert findings == {"ip_conflict": False, "gateway_mac_changed": False}
+
+
+def test_a_one_time_swap_is_a_changed_gateway_not_a_conflict():
+    watch = GatewayMacWatch(ConnectivityThresholds())
+    watch.evaluate(gateway(2.0, mac=ROUTER))
+    findings = {f.type: f.present for f in watch.evaluate(gateway(2.0, mac=SPOOFER))}
+    assert findings == {"ip_conflict": False, "gateway_mac_changed": True}
+
+
+def test_a_conflict_without_the_known_mac_is_both_a_conflict_and_a_change():
+    watch = GatewayMacWatch(ConnectivityThresholds())
+    watch.evaluate(gateway(2.0, mac=ROUTER))
+    other = "dd:dd:dd:dd:dd:77"
+    findings = {f.type: f.present for f in watch.evaluate(gateway(2.0, mac=SPOOFER, macs=[SPOOFER, other]))}
+    assert findings == {"ip_conflict": True, "gateway_mac_changed": True}

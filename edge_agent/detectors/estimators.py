@@ -1,0 +1,156 @@
+"""Small statistics for detectors: loss rates with a confidence bound, and a robust baseline of healthy rounds.
+
+Pure code (no I/O, no clock): the detectors feed them one probe round at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass
+
+
+def z_for(confidence: float) -> float:
+    """The one-sided normal quantile for `confidence` (0.95 -> 1.645)."""
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"confidence must be between 0.5 and 1, not {confidence}")
+    return statistics.NormalDist().inv_cdf(confidence)
+
+
+def wilson_interval(failures: int, trials: int, z: float) -> tuple[float, float]:
+    """The Wilson score interval of a failure rate: sound at small counts and at 0 or all failures,
+    where the normal approximation claims certainty it does not have."""
+    if trials <= 0:
+        return 0.0, 1.0
+    p = failures / trials
+    z2 = z * z
+    centre = p + z2 / (2 * trials)
+    spread = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
+    denominator = 1 + z2 / trials
+    return max(0.0, (centre - spread) / denominator), min(1.0, (centre + spread) / denominator)
+
+
+@dataclass(frozen=True)
+class LossVerdict:
+    """Whether the loss rate is above `limit`: True, False, or None (not enough evidence either way)."""
+
+    above: bool | None
+    lost: int
+    sent: int
+    low: float  # the confidence interval of the rate, 0..1
+    high: float
+
+    @property
+    def rate_pct(self) -> float:
+        return round(100.0 * self.lost / self.sent, 1) if self.sent else 0.0
+
+
+class LossWindow:
+    """The last `size` probes (whole rounds), and the last `recent` of them for a quick all-clear.
+
+    A verdict needs `min_probes`: with 5 pings a round, one unlucky round is a coin toss, not a measurement.
+    Losses come in bursts, not one probe at a time, so the probes of one round are not independent trials:
+    "above" also needs losses in at least `min_lossy_rounds` different rounds (one 4-second burst is not a
+    lossy line). It is tested over the newest 2x, 4x, ... `min_probes` probes as well as the whole window, so
+    a fault's onset shows before the clean rounds before it have left the window.
+    """
+
+    def __init__(self, size: int, recent: int, min_probes: int, min_lossy_rounds: int = 3):
+        self.size, self.recent, self.min_probes = size, recent, min_probes
+        self.min_lossy_rounds = min_lossy_rounds
+        self._rounds: deque[tuple[int, int]] = deque()  # (sent, lost), newest last
+
+    def add(self, sent: int, lost: int) -> None:
+        self._rounds.append((sent, lost))
+        while sum(s for s, _ in self._rounds) - self._rounds[0][0] >= self.size:
+            self._rounds.popleft()
+
+    def clear(self) -> None:
+        self._rounds.clear()
+
+    def counts(self, probes: int | None = None) -> tuple[int, int]:
+        """(lost, sent) over the newest rounds holding at least `probes` probes (all of them by default)."""
+        lost = sent = 0
+        for round_sent, round_lost in reversed(self._rounds):
+            if probes is not None and sent >= probes:
+                break
+            sent += round_sent
+            lost += round_lost
+        return lost, sent
+
+    def verdict(self, limit: float, z: float) -> LossVerdict:
+        """Above `limit` (a rate, 0..1) when the whole window's lower bound is; below when its upper bound is,
+        or when the recent probes alone are clearly below it (a repair shows at once, without waiting for
+        the lossy rounds to leave the window)."""
+        lost, sent = self.counts()
+        low, high = wilson_interval(lost, sent, z)
+        if sent < self.min_probes:
+            return LossVerdict(None, lost, sent, low, high)
+        recent_lost, recent_sent = self.counts(self.recent)
+        recent_clear = recent_sent >= self.recent and wilson_interval(recent_lost, recent_sent, z)[1] <= limit
+        if recent_clear or high <= limit:
+            return LossVerdict(False, lost, sent, low, high)
+        if sum(1 for _, round_lost in self._rounds if round_lost) < self.min_lossy_rounds:
+            return LossVerdict(None, lost, sent, low, high)
+        for scale_lost, scale_sent in self._scales():
+            scale_low, scale_high = wilson_interval(scale_lost, scale_sent, z)
+            if scale_low > limit:
+                return LossVerdict(True, scale_lost, scale_sent, scale_low, scale_high)
+        return LossVerdict(None, lost, sent, low, high)
+
+    def _scales(self) -> list[tuple[int, int]]:
+        """(lost, sent) over the newest 2x, 4x, ... min_probes probes, then the whole window."""
+        scales, probes = [], 2 * self.min_probes
+        while probes < self.size:
+            scales.append(self.counts(probes))
+            probes *= 2
+        return [*scales, self.counts()]
+
+
+class RobustBaseline:
+    """A device's normal value: the median of healthy rounds, with the median absolute deviation as spread.
+
+    Rounds wait in quarantine for `delay` rounds before they are learned, and the quarantine is thrown away
+    when the caller says the present is suspicious: the rounds just before a fault is noticed are already
+    part of it, and must not teach the baseline that the fault is normal.
+    """
+
+    def __init__(self, keep: int, delay: int, warmup: int, floor: float):
+        self.keep, self.delay, self.warmup, self.floor = keep, delay, warmup, floor
+        self._values: deque[float] = deque(maxlen=keep)
+        self._pending: deque[float] = deque()
+
+    def offer(self, value: float, suspicious: bool) -> None:
+        if suspicious:
+            self._pending.clear()
+            return
+        self._pending.append(value)
+        while len(self._pending) > self.delay:
+            self._values.append(self._pending.popleft())
+
+    @property
+    def ready(self) -> bool:
+        return len(self._values) >= self.warmup
+
+    @property
+    def rounds(self) -> int:
+        return len(self._values)
+
+    def median(self) -> float:
+        """The learned median (not floored: what was measured)."""
+        return statistics.median(self._values) if self._values else 0.0
+
+    def level(self) -> float:
+        """The median, never below the floor: a sub-millisecond normal makes any ratio meaningless."""
+        return max(self.floor, self.median())
+
+    def mad(self) -> float:
+        """Median absolute deviation, scaled to estimate a standard deviation (x 1.4826)."""
+        if not self._values:
+            return 0.0
+        centre = self.median()
+        return 1.4826 * statistics.median(abs(v - centre) for v in self._values)
+
+    def mean(self) -> float:
+        return statistics.fmean(self._values) if self._values else 0.0
