@@ -213,3 +213,41 @@ def test_a_switch_that_never_finishes_is_a_failure_named_as_such(ctrl_dir):
         result = ChannelSwitcher(control, wait_s=0.5).switch(1)
     hostapd.close()
     assert result.outcome == "failed" and "AP-CSA-FINISHED" in result.reason
+
+
+class SixGhzHostapd(StatefulHostapd):
+    """A 6 GHz EHT access point at 160 MHz on channel 37, as STATUS shows it."""
+
+    def __init__(self, ctrl_dir: Path):
+        super().__init__(ctrl_dir, csa_supported=True)
+        self.channel = 37
+
+    def _answer(self, command: str) -> list[str]:
+        if command == "STATUS":
+            return [f"state=ENABLED\nfreq={5950 + 5 * self.channel}\nchannel={self.channel}\nsecondary_channel=-1\n"
+                    "ieee80211n=0\nieee80211ac=0\nieee80211ax=1\nieee80211be=1\nhe_oper_chwidth=2\n"
+                    "he_oper_centr_freq_seg0_idx=47\neht_oper_chwidth=2\neht_oper_centr_freq_seg0_idx=47\n"]
+        if command.startswith("CHAN_SWITCH"):
+            self.channel = (int(command.split()[2]) - 5950) // 5
+            return ["OK\n", f"<3>AP-CSA-FINISHED freq={command.split()[2]} dfs=0"]
+        return super()._answer(command)
+
+
+def test_a_6_ghz_access_point_switches_within_6_ghz_at_its_width(ctrl_dir):
+    hostapd = SixGhzHostapd(ctrl_dir)
+    with HostapdControl(ctrl_dir, "wlan0") as control:
+        result = ChannelSwitcher(control, wait_s=2).switch(69)  # a bare number is the radio's band's
+    hostapd.close()
+    assert (result.outcome, result.from_channel, result.to_channel, result.band) == ("switched", 37, 69, Band.GHZ_6)
+    assert "CHAN_SWITCH 5 6295 bandwidth=160 sec_channel_offset=-1 center_freq1=6345 he eht" in hostapd.commands
+
+
+def test_a_switch_to_another_band_or_a_channel_without_the_width_is_refused_before_hostapd_hears_it(ctrl_dir):
+    hostapd = SixGhzHostapd(ctrl_dir)
+    with HostapdControl(ctrl_dir, "wlan0") as control:
+        other_band = ChannelSwitcher(control, wait_s=1).switch(Channel(Band.GHZ_5, 36))
+        too_narrow = ChannelSwitcher(control, wait_s=1).switch(233)  # 233 holds no 160 MHz channel
+    hostapd.close()
+    assert other_band.outcome == too_narrow.outcome == "failed"
+    assert "band" in other_band.reason and "160 MHz" in too_narrow.reason
+    assert not any(c.startswith("CHAN_SWITCH") for c in hostapd.commands)
