@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from edge_agent.camera import CameraUnavailable, FrameSource
+from edge_agent.camera import CameraUnavailable, FrameSource, health
 from edge_agent.camera.factory import source_from_config, source_from_spec
 from edge_agent.collectors.camera import analyser_name
 from edge_agent.config import AgentConfig
+from edge_agent.detectors.camera_health import CameraHealthDetector
 from edge_agent.detectors.ml_catalog import MlComponents, load_vision_models
 from edge_agent.guidance import guidance_for
 
@@ -18,10 +19,10 @@ EX_OK, EX_ISSUES_FOUND, EX_CANNOT_CHECK = 0, 1, 2
 
 def camera_check(config: AgentConfig, source_spec: str | None, save: Path | None = None) -> dict[str, Any]:
     """The report; `exit_code` says healthy (0), set-up problems seen (1), or nothing could be checked (2)."""
-    components = MlComponents()
-    load_vision_models(config, components)
-    report: dict[str, Any] = {"models": [m.to_dict() for m in components.models], "results": [], "findings": []}
     source = _source(config, source_spec)
+    components = MlComponents()
+    load_vision_models(config, components, source)
+    report: dict[str, Any] = {"models": [m.to_dict() for m in components.models], "results": [], "findings": []}
     if source is None:
         return {**report, "source": None, "camera_error": "no camera found (picamera2 or /dev/video*)",
                 "exit_code": EX_CANNOT_CHECK}
@@ -84,6 +85,10 @@ def render_check(report: dict[str, Any]) -> str:
     for result in report["results"]:
         if result.get("error"):
             lines.append(f"{result['detector']}: DISABLED, {result['error']}")
+            continue
+        if result["detector"] == CameraHealthDetector.name:
+            problems = [t for t in health.ISSUE_TYPES if result.get(t) is True]
+            lines.append(f"{result['detector']}: {', '.join(problems) or 'ok'}")
             continue
         seen = result.get("label") or result.get("top_label") or "nothing"
         score = result.get("score", result.get("top_score"))

@@ -163,6 +163,39 @@ GUIDANCE: dict[str, str] = {
         "The camera {subject} gives no frames ({error}), so the gateway's set-up is not being watched. Check "
         "that the camera is connected and not used by another program, then restart the agent."
     ),
+    "camera_covered": (
+        "Camera {source} shows nothing: {flat_fraction:.0%} of the picture has no detail at all (limit "
+        "{limit_flat_fraction:.0%}). Something is over or right against the lens (a hand, a box, a cloth, a "
+        "sticker): clear it, and make sure the camera still faces the gateway."
+    ),
+    "camera_out_of_focus": (
+        "Camera {source} is out of focus (blur {blur:.2f}, limit {limit_blur:.2f}). Wipe the lens (dust, "
+        "grease, condensation) and check its focus ring; it must show the gateway's LEDs sharply."
+    ),
+    "camera_too_dark": (
+        "Camera {source} sees almost nothing (mean brightness {luma_mean:.0f} of 255, limit {limit_dark_luma:.0f}). "
+        "Either the room is dark, or something dark covers the lens (a cap, a hand): turn on a light near the "
+        "gateway or uncover the lens. The gateway's LEDs cannot be read in the dark."
+    ),
+    "camera_overexposed": (
+        "Camera {source} is blinded by light: {clipped_fraction:.0%} of the picture is pure white (limit "
+        "{limit_clipped_fraction:.0%}). Turn it away from a window or lamp, or shade the gateway from direct sun."
+    ),
+    "camera_frozen": (
+        "Camera {source} sends the very same picture again and again ({identical_frames} identical frames in a "
+        "row): the camera or its driver has hung. Unplug and replug the camera, or restart the agent."
+    ),
+    "camera_moved": (
+        "Camera {source} no longer points where it did: the view has shifted by {shift_fraction:.0%} of its width "
+        "since the agent started. Point it at the gateway again. If it was moved on purpose, restart the agent so "
+        "that it learns the new view."
+    ),
+    "camera_colour_cast": (
+        "Camera {source} sees everything tinted ({cast_channel} channel {cast_ratio:.2f} times the weakest, limit "
+        "{limit_cast_ratio:.2f}). A pink or magenta tint in daylight means its infrared-cut filter is stuck (a "
+        "night-vision camera): power-cycle the camera, or replace it. Otherwise check its white balance and "
+        "coloured light falling on the gateway. LED colours cannot be trusted meanwhile."
+    ),
     "camera_model_failed": (
         "The camera model {model} {error}. The other camera checks keep running without it. Check that the "
         "model file is the one its [[models.custom]] entry describes (kind, labels, input), replace it, and "

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edge_agent.camera import FrameSource
 from edge_agent.camera.factory import source_from_config
-from edge_agent.camera.synthetic import SceneBackend
+from edge_agent.camera.synthetic import SceneBackend, SyntheticSource
 from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, GuardedAnalyser, SnapshotPolicy
 from edge_agent.config import AgentConfig, ModelsSection
 from edge_agent.detectors import Detector
+from edge_agent.detectors.camera_health import CameraHealthDetector
 from edge_agent.detectors.custom_model import CustomModelDetector
 from edge_agent.detectors.vision import CameraAvailability, CameraModelFailures, VisionDetector
 from edge_agent.detectors.window_classifier import WindowClassifierDetector
@@ -67,8 +69,14 @@ def models_directory(config: ModelsSection, env: Mapping[str, str] | None = None
     return checkout if checkout.is_dir() else INSTALLED_MODELS_DIR
 
 
-def load_vision_models(config: AgentConfig, components: MlComponents) -> None:
-    """The vision model and the operator's camera models, as detectors and frame analysers."""
+def load_vision_models(config: AgentConfig, components: MlComponents, source: FrameSource | None = None) -> None:
+    """The camera health checks, the vision model and the operator's camera models, as detectors and frame
+    analysers, each guarded so that one failing never blinds the others. The health checks judge a real
+    camera's picture: the simulated premises' rendered scene has no lens to cover or focus."""
+    if config.camera.health and not isinstance(source, SyntheticSource):
+        checks = CameraHealthDetector()
+        components.detectors.append(checks)
+        components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
     models = config.models
     directory = models_directory(models)
     runtime = _runtime(models)
@@ -117,8 +125,8 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     camera = config.camera
     if not camera.enabled:
         return components
-    load_vision_models(config, components)
     source = source_from_config(camera, scene, config.simulation.seed)
+    load_vision_models(config, components, source)
     if source is None:
         components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
         return components

@@ -6,7 +6,10 @@ import json
 
 import pytest
 
+from edge_agent.camera.formats import write_ppm
 from edge_agent.cli import main
+
+from .camera.photos import PHOTOS, covered, photo
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def test_a_red_led_exits_1_with_guidance_in_json(capsys, vision_config):
     assert code == 1
     assert [f["type"] for f in report["findings"]] == ["gateway_led_red"]
     assert "red status LED" in report["findings"][0]["guidance"]
-    assert report["results"][0]["model"] == "gateway-vision"
+    assert [r["model"] for r in report["results"] if r["detector"] == "ml.vision"] == ["gateway-vision"]
 
 
 def test_a_camera_that_is_not_there_exits_2_and_says_why(capsys):
@@ -52,3 +55,17 @@ def test_the_frame_is_saved_only_when_asked(capsys, tmp_path, vision_config):
 def test_an_unknown_source_exits_2_naming_the_accepted_forms(capsys):
     assert main(["camera", "check", "--source", "webcam"]) == 2
     assert "expected synthetic" in capsys.readouterr().err
+
+
+def test_a_real_photo_of_a_device_passes_the_model_free_checks_by_default(capsys):
+    code, out = check(capsys, "--source", str(PHOTOS / "devices" / "ont_hg8010h.jpg"))
+    assert code == 0 and "camera.health: ok" in out and "set-up looks right" in out
+
+
+def test_a_covered_lens_exits_1_with_what_to_do(capsys, tmp_path):
+    write_ppm(tmp_path / "covered.ppm", covered(photo("jetson_room_2")))
+    code, out = check(capsys, "--source", str(tmp_path / "covered.ppm"), "--json")
+    report = json.loads(out)
+    assert code == 1
+    [finding] = report["findings"]
+    assert finding["type"] == "camera_covered" and "over or right against the lens" in finding["guidance"]

@@ -104,7 +104,8 @@ def test_the_status_of_a_model_that_failed_at_run_time_says_disabled_and_why(tmp
                                                 "labels": ["a", "b"]}]), components)
     [status] = components.models
     assert status.loaded
-    components.frame_analysers[0](np.zeros((48, 64, 3), np.uint8), "synthetic", 0.0, 0.0)
+    for analyse in components.frame_analysers:
+        analyse(np.zeros((48, 64, 3), np.uint8), "synthetic", 0.0, 0.0)
     assert not status.loaded and "disabled: RuntimeError" in status.error
     assert "camera.models" in [d.name for d in components.detectors]
 
