@@ -64,8 +64,18 @@ class FrameMeasures:
 
 
 def working_copy(frame: np.ndarray) -> np.ndarray:
-    """The frame downscaled to WORK_SIDE on its longest side, as float32 RGB."""
+    """The frame downscaled to WORK_SIDE on its longest side, as float32 RGB: block means by the integer part
+    of the ratio (summed from strided views: a multi-axis mean costs 20 ms on a 640x480 frame, this 3 ms),
+    then linear interpolation for the rest."""
     rgb = as_rgb(frame)
+    factor = max(rgb.shape[:2]) // WORK_SIDE
+    if factor > 1:
+        height, width = (rgb.shape[0] // factor) * factor, (rgb.shape[1] // factor) * factor
+        total = np.zeros((height // factor, width // factor, 3), np.float32)
+        for dy in range(factor):
+            for dx in range(factor):
+                total += rgb[dy:height:factor, dx:width:factor]
+        rgb = (total / (factor * factor) + 0.5).astype(np.uint8)
     height, width = rgb.shape[:2]
     scale = WORK_SIDE / max(height, width)
     if scale < 1:
@@ -78,14 +88,18 @@ def luma(rgb: np.ndarray) -> np.ndarray:
 
 
 def measure(frame: np.ndarray) -> FrameMeasures:
-    rgb = working_copy(frame)
+    return measure_working(working_copy(frame))
+
+
+def measure_working(rgb: np.ndarray) -> FrameMeasures:
+    """The measures of a working copy (working_copy)."""
     grey = luma(rgb)
     ratio, channel = edge_cast(rgb)
     return FrameMeasures(
         luma_mean=float(grey.mean()),
         bright_fraction=float((grey > 128).mean()),
         shadow_luma=float(np.percentile(grey, 5)),
-        clipped_fraction=float((np.median(rgb, axis=-1) >= 250).mean()),
+        clipped_fraction=float((rgb.sum(axis=-1) - rgb.max(axis=-1) - rgb.min(axis=-1) >= 250).mean()),
         flat_fraction=flat_fraction(grey),
         coarse_flat_fraction=flat_fraction(block_mean(grey, 4), Thresholds.coarse_flat_gradient),
         blur=blur_effect(grey),
@@ -100,9 +114,10 @@ def flat_fraction(grey: np.ndarray, flat_gradient: float = Thresholds.flat_gradi
     gradient = np.zeros_like(grey)
     gradient[:, :-1] += np.abs(np.diff(grey, axis=1))
     gradient[:-1, :] += np.abs(np.diff(grey, axis=0))
-    rows = np.array_split(np.arange(grey.shape[0]), GRID)
-    cols = np.array_split(np.arange(grey.shape[1]), GRID)
-    cells = np.array([[gradient[r[0]:r[-1] + 1, c[0]:c[-1] + 1].mean() for c in cols] for r in rows])
+    rows = np.linspace(0, grey.shape[0], GRID + 1).astype(int)
+    cols = np.linspace(0, grey.shape[1], GRID + 1).astype(int)
+    sums = np.add.reduceat(np.add.reduceat(gradient, rows[:-1], axis=0), cols[:-1], axis=1)
+    cells = sums / np.outer(np.diff(rows), np.diff(cols))
     return float((cells < flat_gradient).mean())
 
 
@@ -197,15 +212,22 @@ class Shift:
 
 
 def reference_view(frame: np.ndarray) -> np.ndarray:
+    return view_of(working_copy(frame))
+
+
+def view_of(rgb: np.ndarray) -> np.ndarray:
     """The grey working copy, lightly smoothed against sensor noise, that a later frame is registered against."""
-    grey = luma(working_copy(frame))
+    grey = luma(rgb)
     return _box_blur(_box_blur(grey, 3, 0), 3, 1)
 
 
 def shift_against(reference: np.ndarray, frame: np.ndarray) -> Shift:
-    """How far the view has moved from the reference: phase correlation of the gradient images (robust to the
-    light changing through the day), then the correlation of the two views aligned by that shift."""
-    current = reference_view(frame)
+    return shift_between(reference, reference_view(frame))
+
+
+def shift_between(reference: np.ndarray, current: np.ndarray) -> Shift:
+    """How far the view has moved from the reference (both view_of): phase correlation of the gradient images
+    (robust to the light changing through the day), then the correlation of the two views aligned by it."""
     if current.shape != reference.shape:
         return Shift(0.0, 0.0, 0.0, reference.shape[1])
     a, b = _edges(reference), _edges(current)

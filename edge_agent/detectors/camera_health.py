@@ -46,17 +46,18 @@ class CameraHealthDetector:
 
     def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
         t = self.thresholds
-        measures = health.measure(frame)
+        working = health.working_copy(frame)
+        measures = health.measure_working(working)
         verdict = health.judge(measures, t)
         metrics: dict[str, Any] = {k: _rounded(v) for k, v in measures.__dict__.items()}
         metrics.update(self._frozen(frame))
         frozen = self._identical >= t.frozen_frames - 1
         healthy = not any(verdict.values()) and None not in verdict.values() and not frozen
         if self.reference is None and healthy:
-            self.reference = health.reference_view(frame)
+            self.reference = health.view_of(working)
         moved: bool | None = None  # unknown without a reference, or on a frame that shows nothing
         if self.reference is not None and verdict[health.OUT_OF_FOCUS] is not None:
-            shift = health.shift_against(self.reference, frame)
+            shift = health.shift_between(self.reference, health.view_of(working))
             moved = health.moved(shift, t)
             metrics.update(shift_fraction=_rounded(shift.fraction), shift_dx=_rounded(shift.dx / shift.width),
                            shift_dy=_rounded(shift.dy / shift.width), shift_similarity=_rounded(shift.similarity))
