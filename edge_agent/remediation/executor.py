@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from edge_agent.child_env import child_environment
 from edge_agent.remediation.redaction import secret_values, short_output
 from edge_agent.remediation.refs import ActionRef
 from edge_agent.remediation.settings import RemediationSection
@@ -49,17 +50,6 @@ class CommandOutcome:
 
 # What a child needs to find programs and speak the language; nothing of the agent's own (EDGE_AGENT_* secrets,
 # NOTIFY_SOCKET, which would let a child talk to systemd for the agent).
-CHILD_ENV_NAMES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def child_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment an action's program gets: a few names from the agent's, and a PATH."""
-    env = {name: environ[name] for name in CHILD_ENV_NAMES if name in environ}
-    env.setdefault("PATH", DEFAULT_PATH)
-    return env
-
-
 def run_argv(argv: list[str], timeout_s: float, environ: Mapping[str, str] | None = None) -> CommandOutcome:
     """Run a program (never through a shell, with a scrubbed environment); its exit code and the short, redacted
     tail of its output. `environ` is the agent's environment (default: this process's)."""

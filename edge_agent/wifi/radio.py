@@ -11,12 +11,14 @@ no real output could hold are skipped by the parsers and counted (`take_parse_er
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from edge_agent.child_env import child_environment
 from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
@@ -35,7 +37,8 @@ def run_command(argv: list[str], timeout_s: float = 5.0) -> str:
     command = " ".join(argv)
     try:
         # Undecodable bytes (a corrupt SSID) become U+FFFD: the parsers judge the text, not the decoder.
-        result = subprocess.run(argv, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout_s)
+        result = subprocess.run(argv, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout_s,
+                                env=child_environment(os.environ))
     except subprocess.TimeoutExpired:
         raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s") from None
     except OSError as exc:

@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from edge_agent.remediation.executor import DEFAULT_PATH, CommandOutcome, child_environment, run_argv
+from edge_agent.child_env import DEFAULT_PATH, child_environment
+from edge_agent.remediation.executor import CommandOutcome, run_argv
 from edge_agent.remediation.redaction import OUTPUT_LIMIT
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.remediation.settings import RemediationSection

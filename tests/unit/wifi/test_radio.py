@@ -233,3 +233,12 @@ def test_a_radio_behind_a_shared_wiphy_reads_its_own_channels_noise():
 def test_the_channel_for_the_planner_carries_its_band_and_width():
     backend = radio([], [RecordedHostapd()])
     assert (backend.current_channel("wlan0"), backend.current_width("wlan0")) == (Channel(Band.GHZ_5, 44), 80)
+
+
+def test_iw_and_other_radio_programs_never_see_the_agents_secrets(monkeypatch):
+    from edge_agent.wifi.radio import run_command
+
+    monkeypatch.setenv("EDGE_AGENT_MQTT_PASSWORD", "hunter2")
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+    seen = run_command(["env"])
+    assert "hunter2" not in seen and "NOTIFY_SOCKET" not in seen and "PATH=" in seen
