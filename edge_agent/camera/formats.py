@@ -14,6 +14,18 @@ import numpy as np
 
 from edge_agent.camera.frames import FrameError, as_rgb
 
+# No camera we read has more pixels a side; a header claiming more is corrupt or hostile, and believing it would
+# allocate gigabytes before the truncation is noticed.
+MAX_FRAME_SIDE = 8192
+
+
+def _dimension(value: bytes | str, what: str, path: Path) -> int:
+    """A width or height from a file header, or FrameError naming it."""
+    text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+    if not text.isascii() or not text.isdigit() or len(text) > 5 or not 1 <= int(text) <= MAX_FRAME_SIDE:
+        raise FrameError(f"{path}: {what} {text[:20]!r} is not a size from 1 to {MAX_FRAME_SIDE}")
+    return int(text)
+
 
 def i420_to_rgb(planes: np.ndarray, width: int, height: int, full_range: bool = True) -> np.ndarray:
     """Planar YUV 4:2:0 (a Y plane, then U and V at half resolution; picamera2's YUV420 array of shape
@@ -71,7 +83,7 @@ def read_y4m(path: Path) -> Iterator[np.ndarray]:
         if not header.startswith(b"YUV4MPEG2 "):
             raise FrameError(f"{path} is not a Y4M file (no YUV4MPEG2 header)")
         params = {token[:1]: token[1:] for token in header.decode("ascii", "replace").split()[1:]}
-        width, height = int(params.get("W", 0)), int(params.get("H", 0))
+        width, height = _dimension(params.get("W", ""), "width", path), _dimension(params.get("H", ""), "height", path)
         chroma = params.get("C", "420jpeg")
         if not chroma.startswith("420") or width < 2 or height < 2:
             raise FrameError(f"{path}: only 4:2:0 Y4M is read, got C{chroma} {width}x{height}")
@@ -102,7 +114,9 @@ def read_pnm(path: Path) -> np.ndarray:
         while offset < len(data) and data[offset:offset + 1].isspace():
             offset += 1
         if data[offset:offset + 1] == b"#":
-            offset = data.index(b"\n", offset) + 1
+            offset = data.find(b"\n", offset) + 1
+            if offset == 0:
+                raise FrameError(f"{path}: truncated PNM header")
             continue
         end = offset
         while end < len(data) and not data[end:end + 1].isspace():
@@ -111,10 +125,13 @@ def read_pnm(path: Path) -> np.ndarray:
         offset = end
         if offset >= len(data):
             raise FrameError(f"{path}: truncated PNM header")
-    magic, width, height, maxval = tokens[0], int(tokens[1]), int(tokens[2]), int(tokens[3])
-    if magic not in (b"P5", b"P6") or maxval != 255:
-        raise FrameError(f"{path}: only 8-bit binary PGM/PPM (P5/P6) is read, got {magic!r} maxval {maxval}")
+    magic, maxval = tokens[0], tokens[3]
+    if magic not in (b"P5", b"P6") or maxval != b"255":
+        raise FrameError(f"{path}: only 8-bit binary PGM/PPM (P5/P6) is read, got {magic[:8]!r} maxval {maxval[:8]!r}")
+    width, height = _dimension(tokens[1], "width", path), _dimension(tokens[2], "height", path)
     channels = 3 if magic == b"P6" else 1
+    if len(data) < offset + 1 + width * height * channels:
+        raise FrameError(f"{path}: truncated PNM image ({len(data) - offset - 1} of {width * height * channels} bytes)")
     pixels = np.frombuffer(data, dtype=np.uint8, count=width * height * channels, offset=offset + 1)
     return as_rgb(pixels.reshape(height, width, channels) if channels == 3 else pixels.reshape(height, width))
 

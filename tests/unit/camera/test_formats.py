@@ -83,3 +83,30 @@ def test_snapshot_png_decodes_to_the_same_pixels():
     png = encode_png(gradient())
     decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
     assert np.array_equal(decoded, gradient())
+
+
+@pytest.mark.parametrize("header", [
+    b"YUV4MPEG2 W100000000 H100000000 C420jpeg\n",  # believed, this would allocate petabytes per frame
+    b"YUV4MPEG2 W640 Habc C420jpeg\n",
+    b"YUV4MPEG2 W" + b"9" * 5000 + b" H480 C420jpeg\n",  # past Python's digit limit
+    b"YUV4MPEG2 W-640 H480 C420jpeg\n",
+])
+def test_a_y4m_header_with_an_impossible_size_is_a_frame_error(tmp_path, header):
+    path = tmp_path / "bad.y4m"
+    path.write_bytes(header + b"FRAME\n" + b"\x00" * 64)
+    with pytest.raises(FrameError, match="is not a size from 1 to 8192"):
+        list(read_y4m(path))
+
+
+@pytest.mark.parametrize("data", [
+    b"P6\n99999999 99999999\n255\n\x00\x00\x00",
+    b"P6\nwide 4\n255\n" + b"\x00" * 48,
+    b"P6\n# a comment that never ends",
+    b"P6\n4 4\n255\n" + b"\x00" * 10,  # truncated pixels
+    b"P6\n4 4\n" + b"9" * 5000 + b"\n" + b"\x00" * 48,
+])
+def test_a_pnm_file_that_is_corrupt_or_hostile_is_a_frame_error(tmp_path, data):
+    path = tmp_path / "bad.ppm"
+    path.write_bytes(data)
+    with pytest.raises(FrameError):
+        read_pnm(path)
