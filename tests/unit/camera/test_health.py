@@ -94,3 +94,9 @@ def test_things_moving_in_a_still_view_are_not_a_moved_camera():
 def test_frames_of_any_size_are_measured_on_the_same_small_copy():
     assert health.working_copy(np.zeros((1080, 1920, 3), np.uint8)).shape == (108, 192, 3)
     assert health.working_copy(np.zeros((120, 160), np.uint8)).shape == (120, 160, 3)
+
+
+def test_someone_walking_through_a_third_of_the_view_is_not_a_moved_camera():
+    frame = photo("coral_kite_and_cold")  # a plain sky: a grey-level comparison called this one moved
+    reference = health.reference_view(view(frame))
+    assert not health.moved(health.shift_against(reference, covered(view(frame), coverage=0.3)))
