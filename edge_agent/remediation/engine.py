@@ -145,6 +145,10 @@ class RemediationEngine:
         mode, ladder = self.settings.policy_for(issue["type"])
         if not ladder:
             return []
+        if issue.get("severity") == "info":
+            # Informational issues (an unvalidated model's verdicts) are for people to read; nothing acts on them,
+            # whatever policy an operator writes for their type.
+            return []
         case = Case(issue["issue_id"], issue["type"], issue["subject"], ladder, mode, AGENT, mono,
                     evidence_before=dict(issue["evidence"]))
         recent = self._recent_fixes.get((issue["type"], issue["subject"]))

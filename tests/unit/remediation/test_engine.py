@@ -164,6 +164,12 @@ def test_issue_types_without_a_ladder_are_left_alone():
     assert bed.actions_out() == []
 
 
+def test_an_informational_issue_is_never_acted_on_whatever_its_policy_says():
+    bed = Bed(settings(policy={"gateway_led_red": {"mode": "auto", "ladder": ["restart_service:dnsmasq"]}}))
+    bed.observe(True, issue_type="gateway_led_red", subject="gateway", severity=Severity.INFO)
+    assert bed.actions.runs == [] and bed.actions_out() == []
+
+
 def test_approval_waits_until_approved_then_runs_through_the_same_engine():
     bed = Bed(granting(default_mode="approval", cloud_actions=("flush_dns",)))
     bed.observe(True)
