@@ -231,4 +231,5 @@ def intermittent_note(drops: int, span_s: float) -> str:
 
 def guidance_for(issue_type: str, subject: str, evidence: Mapping[str, Any]) -> str:
     template = GUIDANCE.get(issue_type, FALLBACK)
-    return template.format_map(_Blank(evidence, subject=subject))
+    known = {key: value for key, value in evidence.items() if value is not None}  # unknown reads '?', not 'None'
+    return template.format_map(_Blank(known, subject=subject))

@@ -60,3 +60,10 @@ def _present_findings():
 def test_rule_evidence_fills_every_placeholder_of_its_guidance(finding):
     assert finding.type in GUIDANCE
     assert "?" not in guidance_for(finding.type, finding.subject, finding.evidence)
+
+
+def test_an_unknown_value_reads_as_a_question_mark_not_none():
+    from edge_agent.guidance import guidance_for
+
+    text = guidance_for("wifi_weak_station", "aa:bb:cc:dd:ee:ff", {"signal_dbm": -82, "band_ghz": None, "limit": -75})
+    assert "None" not in text and "on ? GHz" in text
