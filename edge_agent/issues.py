@@ -109,7 +109,8 @@ class IssueTracker:
             if streak.bad < open_after:
                 return []
             episode = self._episodes.get(finding.key)
-            if episode is not None and streak.first_bad_mono - episode.last_bad_mono <= self._hold(episode):
+            if (episode is not None and self.hold_down_s
+                    and streak.first_bad_mono - episode.last_bad_mono <= self._hold(episode)):
                 return [self._reopen(finding, episode, streak, mono, ts)]
             return [self._open(finding, streak, mono, ts)]
         events: list[Event] = []

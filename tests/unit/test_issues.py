@@ -271,3 +271,18 @@ def test_counters_count_detected_and_resolved_issues(tracker, feed):
 def test_hysteresis_below_one_sample_is_refused(open_after, resolve_after):
     with pytest.raises(ValueError):
         IssueTracker(open_after=open_after, resolve_after=resolve_after)
+
+
+def test_with_flap_damping_off_a_fault_back_at_once_is_a_new_issue():
+    from edge_agent.issues import IssueTracker
+    from edge_agent.model import Finding, Severity
+
+    tracker = IssueTracker(open_after=1, resolve_after=1, hold_down_s=0)
+
+    def observe(present: bool, mono: float) -> list[str]:
+        finding = Finding("dns_failure", "10.0.0.1", present, Severity.CRITICAL, "test", "", {})
+        return [event.change for event in tracker.observe(finding, mono, mono)]
+
+    assert observe(True, 0.0) == ["opened"]
+    assert observe(False, 0.0) == ["resolved"]
+    assert observe(True, 0.0) == ["opened"]  # hold_down_s = 0 means no damping, even with no time between

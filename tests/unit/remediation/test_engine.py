@@ -72,7 +72,8 @@ class Bed:
 
     def __init__(self, section: RemediationSection, actions: ScriptedActions | None = None):
         self.clock = ManualClock()
-        self.tracker = IssueTracker(open_after=1, resolve_after=1)
+        # Flap damping off: these tests are about the engine, with faults that clear and come back at will.
+        self.tracker = IssueTracker(open_after=1, resolve_after=1, hold_down_s=0)
         self.actions = actions or ScriptedActions()
         self.engine = RemediationEngine(section, self.actions, self.tracker, self.clock, run_async=lambda w: w())
         self.events = []
