@@ -82,6 +82,7 @@ class IcmpProber:
         scapy keeps its own ARP cache apart from the kernel's; left alone it would go on pinging whichever MAC
         answered first minutes ago (a spoofer that has left, a replaced router), and call the gateway silent.
         """
+        import scapy.layers.l2  # noqa: F401 — creates the cache (conf.netcache.arp_cache) on first import
         from scapy.config import conf
 
         if mac is None:
