@@ -6,6 +6,7 @@ namespaces (and so the veth) even when a test fails. Faults follow ../shared/TES
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -68,7 +69,7 @@ def can_build_test_bed() -> str | None:
 class PremisesNetwork:
     def __init__(self, workdir: Path):
         tag = f"{os.getpid() % 10000:04d}{random.randrange(100):02d}"
-        self.cpe, self.isp = f"eacpe{tag}", f"eaisp{tag}"
+        self.cpe, self.isp, self.spoof = f"eacpe{tag}", f"eaisp{tag}", f"easpf{tag}"
         self.cpe_if, self.isp_if = f"vc{tag}", f"vi{tag}"
         subnet = (random.randrange(232, 240), random.randrange(0, 256))
         self.isp_ip = f"10.{subnet[0]}.{subnet[1]}.1"
@@ -180,6 +181,21 @@ class PremisesNetwork:
             self.blaster = None
         run("tc", "-n", self.isp, "qdisc", "del", "dev", self.isp_if, "root")
 
+    def spoof_gateway(self) -> str:
+        """A second host on the gateway's segment claiming the gateway's address (a macvlan on the isp side of the
+        link, in a namespace of its own): it answers ARP for the gateway with its own MAC. Returns that MAC."""
+        spoof_if = f"vs{self.cpe[5:]}"
+        run("ip", "netns", "add", self.spoof)
+        run("ip", "-n", self.isp, "link", "add", spoof_if, "link", self.isp_if, "type", "macvlan", "mode", "bridge")
+        run("ip", "-n", self.isp, "link", "set", spoof_if, "netns", self.spoof)
+        run("ip", "-n", self.spoof, "addr", "add", f"{self.isp_ip}/24", "dev", spoof_if)
+        run("ip", "-n", self.spoof, "link", "set", spoof_if, "up")
+        return json.loads(subprocess.run(["ip", "-n", self.spoof, "-j", "link", "show", spoof_if],
+                                         capture_output=True, text=True, check=True).stdout)[0]["address"]
+
+    def stop_spoofing(self) -> None:
+        subprocess.run(["ip", "netns", "del", self.spoof], capture_output=True)
+
     def gateway_mac(self, mac: str) -> None:
         run("ip", "-n", self.isp, "link", "set", "dev", self.isp_if, "address", mac)
 
@@ -196,6 +212,6 @@ class PremisesNetwork:
             self.blaster.kill()
             self.blaster.wait(timeout=5)
         self.stop_dns()
-        for ns in (self.cpe, self.isp):
+        for ns in (self.cpe, self.isp, self.spoof):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(Path("/etc/netns") / self.cpe, ignore_errors=True)
