@@ -55,3 +55,18 @@ def test_one_dns_sample_per_resolver():
 
 def test_no_resolvers_gives_only_the_gateway_sample():
     assert [s.stream for s in collect(HEALTHY_GATEWAY)] == ["connectivity.gateway"]
+
+
+def test_every_mac_answering_for_the_gateway_is_in_the_sample_when_more_than_one_did():
+    status = ConnectivityStatus(HEALTHY_GATEWAY, (), gateway_mac="aa:aa:aa:aa:aa:01",
+                                gateway_macs=("cc:cc:cc:cc:cc:66", "aa:aa:aa:aa:aa:01"))
+    [gateway] = ConnectivityCollector(5.0, FakeProbes(status)).collect(2.0, 2.0)
+    assert gateway.metrics["mac"] == "aa:aa:aa:aa:aa:01"
+    assert gateway.metrics["macs"] == ["cc:cc:cc:cc:cc:66", "aa:aa:aa:aa:aa:01"]
+
+
+def test_one_answering_mac_adds_no_list():
+    status = ConnectivityStatus(HEALTHY_GATEWAY, (), gateway_mac="aa:aa:aa:aa:aa:01",
+                                gateway_macs=("aa:aa:aa:aa:aa:01",))
+    [gateway] = ConnectivityCollector(5.0, FakeProbes(status)).collect(2.0, 2.0)
+    assert "macs" not in gateway.metrics
