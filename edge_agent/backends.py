@@ -17,6 +17,7 @@ from edge_agent.remediation.executor import ActionExecutor
 from edge_agent.sim.actions import SimulatedActions
 from edge_agent.sim.gateway_host import SimulatedGatewayHost
 from edge_agent.sim.premises import SimulatedPremises
+from edge_agent.wifi.hardware import RadioHardware
 
 SYS_CLASS_NET = Path("/sys/class/net")
 
@@ -33,6 +34,7 @@ class PremisesBackends:
     # The simulated gateway's own machine, read by the system and interfaces collectors instead of this host.
     simulated_host: SimulatedGatewayHost | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # collector -> why it is off on these premises
+    radio_hardware: RadioHardware | None = None  # what the radio can do, read at start (the meta card's radio)
 
 
 def has_wifi_hardware(sys_class_net: Path) -> bool:
@@ -76,6 +78,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
     local_dir = runtime_dir or control_socket_path(config).parent  # hostapd can reply there
     actions = SystemActions(config.remediation, wifi.interface)
     radio = None
+    hardware = None
     notes: list[str] = []
     if hostapd_socket.exists():
         channel = config.remediation.channel
@@ -83,6 +86,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
         radio = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s,
                              restart_on_channel=restart)
         notes = [f"Wi-Fi from hostapd at {hostapd_socket}"]
+        hardware = radio.hardware(wifi.interface)  # once, at start: iw phy and whether a survey is kept
         actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
         actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
     unavailable: dict[str, str] = {}
@@ -96,6 +100,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
         notes=notes,
         actions=actions,
         unavailable=unavailable,
+        radio_hardware=hardware,
     )
 
 
@@ -127,7 +132,7 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
     actions.channel_mover = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
     notes = [*notes, f"the simulated access point answers as hostapd at {emulator.path}"]
     return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
-                            closers=[radio.close, emulator.close, *closers])
+                            closers=[radio.close, emulator.close, *closers], radio_hardware=radio.hardware(interface))
 
 
 def restart_hostapd_on_channel(actions, policy, channel: int) -> None:

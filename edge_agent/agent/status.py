@@ -114,4 +114,11 @@ def meta_card(agent: RunningAgent) -> dict[str, Any]:
         "models": [{"name": m.name, "version": m.version, "loaded": m.loaded, "runtime": m.runtime}
                    for m in agent.ml.models],
         "kpis": agent.kpi_snapshot(),
+        "radio": radio_card(agent),
     }
+
+
+def radio_card(agent: RunningAgent) -> dict[str, Any] | None:
+    """What the radio can do, as read at start (backends); None on premises without a radio."""
+    hardware = agent.backends.radio_hardware
+    return None if hardware is None else hardware.card(agent.config.remediation.channel.restart_fallback)

@@ -128,6 +128,23 @@ class StatusMessage(Envelope):
     )
 
 
+class RadioCard(_Message):
+    """What the Wi-Fi radio can do, read from `iw phy` and `iw survey dump` when the agent started."""
+
+    interface: str
+    phy: str | None = Field(description="the wiphy's name, e.g. phy0; null when it could not be read")
+    bands: list[Literal["2.4GHz", "5GHz", "6GHz"]] = Field(description="bands with a channel that is not disabled")
+    channel_switch: bool | None = Field(description="whether the driver lists the channel_switch (CSA) command; "
+                                        "null: its command list is unknown")
+    switch_method: Literal["csa", "restart", "none"] = Field(
+        description="how a channel switch is made: csa (announced, stations stay), restart (hostapd restarted on "
+        "the new channel, allowed by policy), none (neither is possible: switch_channel fails)")
+    survey: bool | None = Field(description="whether iw survey dump gives busy-time counters (channel load)")
+    channels: dict[str, dict[str, list[int]]] = Field(
+        description="per band, channel numbers by what regulation allows: usable, radar (DFS), no_ir, disabled")
+    notes: list[str] = Field(description="what could not be read, and why")
+
+
 class MetaMessage(Envelope):
     """`meta`: the device card. Retained, QoS 1, published at every connect."""
 
@@ -141,6 +158,7 @@ class MetaMessage(Envelope):
     models: list[dict[str, Any]] = Field(description="on-device models with their versions")
     kpis: dict[str, Any] = Field(description="detected, resolved, auto_resolved, resolved_before_outage, escalated, "
                                  "flaps_prevented, and actions per name and outcome, since the agent started")
+    radio: RadioCard | None = Field(None, description="the Wi-Fi radio's capabilities; null without a radio")
 
 
 class CommandRequest(_Message):

@@ -1,5 +1,6 @@
 """The switch_channel action: score the candidates from the radio's survey and scan, decide with hysteresis and a
-minimum dwell, switch, and remember when — the same code over real hostapd and the simulated radio."""
+minimum dwell, switch, and remember when — the same code over real hostapd and the simulated radio. Channels the
+radio's `iw phy` lists as disabled or no-IR (or radar ones without allow_dfs) are never candidates or targets."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, candidates, decide, score_channels
 from edge_agent.wifi.channel_switch import SwitchResult
 from edge_agent.wifi.channels import Band, Channel, as_channel
+from edge_agent.wifi.hardware import channel_refusal
 from edge_agent.wifi.hostapd_conf import move_conf_to_channel
 
 CHANNELS_24GHZ = tuple(range(1, 14))
@@ -37,6 +39,8 @@ class ChannelRadio(Protocol):
     def switch_channel(self, interface: str, channel: int) -> SwitchResult:
         """Move to `channel` of the radio's own band (a Channel where current_channel gave one)."""
         ...
+
+    # Optional: `phy_capabilities(interface) -> PhyCapabilities | None`, the radio's `iw phy` reading.
 
 
 def rewrite_hostapd_channel(conf_text: str, channel: int) -> str:
@@ -67,7 +71,10 @@ class ChannelPlanner:
         width = self._width(interface)
         band = current.band
         allowed = [c for c in self.policy.allowed_channels if isinstance(c, int)] or list(DEFAULT_CHANNELS[band])
-        channels = sorted(set(candidates(allowed, band, self.policy.allow_dfs, width)) | {current})
+        phy = self._phy(interface)
+        usable = [c for c in candidates(allowed, band, self.policy.allow_dfs, width)
+                  if channel_refusal(phy, c, self.policy.allow_dfs) is None]
+        channels = sorted(set(usable) | {current})
         surveys = [s for s in self.radio.channel_surveys(interface) if s.band is band]
         neighbours = [n for n in self.radio.known_neighbours(interface) if n.band is band]
         scores = score_channels(surveys, neighbours, channels, width)
@@ -75,6 +82,10 @@ class ChannelPlanner:
             scores = [s for s in scores if s.key != current]
         since = None if self.last_switch_mono is None else self.monotonic() - self.last_switch_mono
         return current, decide(scores, current, since, self.policy.min_dwell_s, self.policy.margin)
+
+    def _phy(self, interface: str):
+        read = getattr(self.radio, "phy_capabilities", None)
+        return read(interface) if read is not None else None
 
     def _width(self, interface: str) -> int:
         read = getattr(self.radio, "current_width", None)
@@ -98,11 +109,18 @@ class ChannelPlanner:
         target: int | Channel = channel
         if isinstance(reported, Channel):
             target = Channel(reported.band, channel)
-        return self._switch(interface, target, {"rollback_to": channel}, None)
+        # Back where the operator had it: a radar channel is fine there whatever allow_dfs says.
+        return self._switch(interface, target, {"rollback_to": channel}, None, allow_dfs=True)
 
-    def _switch(self, interface: str, channel: int | Channel, data: dict, undo_channel: int | None) -> ActionResult:
-        if isinstance(channel, Channel) and not self._takes_channels:
-            channel = channel.number  # a radio from before bands takes numbers
+    def _switch(self, interface: str, channel: int | Channel, data: dict, undo_channel: int | None,
+                allow_dfs: bool | None = None) -> ActionResult:
+        if isinstance(channel, Channel):
+            dfs = self.policy.allow_dfs if allow_dfs is None else allow_dfs
+            refusal = channel_refusal(self._phy(interface), channel, dfs)
+            if refusal is not None:
+                return ActionResult(False, refusal, data=data)
+            if not self._takes_channels:
+                channel = channel.number  # a radio from before bands takes numbers
         result = self.radio.switch_channel(interface, channel)  # type: ignore[arg-type]
         data = {**data, "switch": result.to_dict()}
         if result.outcome == "failed":

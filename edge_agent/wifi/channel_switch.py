@@ -1,7 +1,8 @@
 """Moving the access point to another channel: CHAN_SWITCH (a channel switch announcement, so stations follow
 without dropping), wait for AP-CSA-FINISHED, verify STATUS and that the stations came back. Where the driver
-cannot announce a switch (hostapd answers FAIL, as many Raspberry Pi drivers do), fall back to a configuration
-change and a hostapd restart, if the caller allows it.
+cannot announce a switch (its `iw phy` commands lack channel_switch, or hostapd answers FAIL, as many Raspberry
+Pi drivers do), fall back to a configuration change and a hostapd restart, if the caller allows it. A channel the
+phy lists as disabled or no-IR is never switched to.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge_agent.wifi.channels import Band, Channel, as_channel, blocks
+from edge_agent.wifi.hardware import SwitchMethod, channel_refusal, switch_method
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.hostapd_replies import HostapdStatus
+from edge_agent.wifi.phy import PhyCapabilities
 
 CSA_BEACONS = 5  # beacons announcing the switch before it happens (about half a second)
 
@@ -83,13 +86,17 @@ class ChannelSwitcher:
         vht: bool | None = None,
         he: bool | None = None,
         eht: bool | None = None,
+        phy: PhyCapabilities | None = None,
     ):
         """`restart_on_channel(channel)` rewrites hostapd's channel and restarts it (None: not allowed).
-        The ht/vht/he/eht modes default to what hostapd's STATUS says is enabled (HT where it says nothing)."""
+        The ht/vht/he/eht modes default to what hostapd's STATUS says is enabled (HT where it says nothing).
+        `phy` is the radio's `iw phy` capabilities: which channels it may use, and whether it can announce a
+        switch at all (None: not known, CHAN_SWITCH is tried)."""
         self.control = control
         self.restart_on_channel = restart_on_channel
         self.wait_s = wait_s
         self.modes = (ht, vht, he, eht)
+        self.phy = phy
 
     def switch(self, channel: int | Channel) -> SwitchResult:
         """Move to `channel`, which stays in the radio's band: a bare number is a channel of that band."""
@@ -105,11 +112,18 @@ class ChannelSwitcher:
                                           centre_number=_same_320_set(before, target))
         except ValueError as exc:
             return SwitchResult("failed", before.channel, number, str(exc), stations_before, None, before.band)
+        # Radar channels are the policy's call (the planner's allow_dfs); disabled and no-IR ones are never usable.
+        refusal = channel_refusal(self.phy, target, allow_dfs=True)
+        if refusal is not None:
+            return SwitchResult("failed", before.channel, target.number, refusal, stations_before, None, target.band)
+        if switch_method(self.phy, restart_allowed=True) is not SwitchMethod.CSA:
+            return self._fallback(before, target, stations_before, "the driver cannot announce a channel switch "
+                                  "(no channel_switch among its iw phy commands)")
         self.control.attach()
         try:
             reply = self.control.request(command).strip()
             if reply != "OK":
-                return self._fallback(before, target, stations_before, reply)
+                return self._fallback(before, target, stations_before, f"CHAN_SWITCH answered {reply!r}")
             finished = self._wait_for("AP-CSA-FINISHED")
         finally:
             self._detach_quietly()
@@ -125,13 +139,13 @@ class ChannelSwitcher:
             for given, standard in zip(self.modes, ("n", "ac", "ax", "be"), strict=True)
         )
 
-    def _fallback(self, before: HostapdStatus, target: Channel, stations_before: int, reply: str) -> SwitchResult:
+    def _fallback(self, before: HostapdStatus, target: Channel, stations_before: int, why: str) -> SwitchResult:
         if self.restart_on_channel is None:
-            return SwitchResult("failed", before.channel, target.number, f"CHAN_SWITCH answered {reply!r} and a "
-                                "restart is not allowed by policy", stations_before, None, target.band)
+            return SwitchResult("failed", before.channel, target.number, f"{why} and a restart is not allowed by "
+                                "policy", stations_before, None, target.band)
         self.restart_on_channel(target.number)  # hostapd.conf's channel= is a number in the radio's band
         return self._verify(before.channel, target, stations_before, "restarted",
-                            f"CHAN_SWITCH answered {reply!r}: restarted hostapd on the new channel")
+                            f"{why}: restarted hostapd on the new channel")
 
     def _verify(self, current: int | None, target: Channel, stations_before: int, outcome: str,
                 how: str) -> SwitchResult:

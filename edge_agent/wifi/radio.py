@@ -1,5 +1,5 @@
 """The real RadioBackend: hostapd's STATUS and stations over its control socket, `iw survey dump` for the
-channel's busy time and noise floor.
+channel's busy time and noise floor, and at start `iw phy` for what the hardware can do (`hardware`).
 
 Busy time is a ratio of two survey readings (the counters are cumulative); the first reading of an interface
 has none yet. Counter resets give None, never a negative or >100 % ratio (survey.channel_load).
@@ -24,9 +24,11 @@ from edge_agent.wifi import ParseError
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
 from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
 from edge_agent.wifi.channels import Band, Channel
+from edge_agent.wifi.hardware import RadioHardware
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.hostapd_replies import HostapdStatus
-from edge_agent.wifi.iw import SurveyEntry, parse_scan, parse_station_dump, parse_survey_dump
+from edge_agent.wifi.iw import SurveyEntry, parse_info, parse_scan, parse_station_dump, parse_survey_dump
+from edge_agent.wifi.phy import PhyCapabilities, parse_phy
 from edge_agent.wifi.survey import channel_load
 
 _Parsed = TypeVar("_Parsed")
@@ -70,6 +72,7 @@ class HostapdRadio:
         self._last_scan: dict[str, float] = {}
         self._neighbours: dict[str, list[NeighbourNetwork]] = {}
         self._parse_errors: dict[str, int] = {}
+        self._hardware: dict[str, RadioHardware] = {}
         self.scan_interval_s = scan_interval_s
         self.restart_on_channel = restart_on_channel
 
@@ -156,13 +159,49 @@ class HostapdRadio:
         in_use = [entry for entry in dump.entries if entry.in_use]
         return in_use[0] if len(in_use) == 1 else None
 
+    def hardware(self, interface: str) -> RadioHardware:
+        """What the radio behind `interface` can do, read once (`iw dev X info` for its wiphy, `iw phy phyN info`,
+        and whether `iw survey dump` has busy-time counters); what cannot be read is None, with the reason in
+        the notes. Later calls return the first reading: the hardware does not change while the agent runs."""
+        if interface not in self._hardware:
+            self._hardware[interface] = self._read_hardware(interface)
+        return self._hardware[interface]
+
+    def phy_capabilities(self, interface: str) -> PhyCapabilities | None:
+        """The radio's `iw phy` capabilities as read at start (None: not read, or unreadable)."""
+        known = self._hardware.get(interface)
+        return None if known is None else known.phy
+
+    def _read_hardware(self, interface: str) -> RadioHardware:
+        notes: list[str] = []
+        phy = None
+        try:
+            wiphy = self._iw(parse_info, interface, "info").wiphy
+            if wiphy is None:
+                notes.append(f"iw dev {interface} info names no wiphy")
+            else:
+                phy = self._parse(parse_phy, ["iw", "phy", f"phy#{wiphy}", "info"])  # by index: a phy may be renamed
+        except RadioUnavailable as exc:
+            notes.append(f"radio capabilities unknown: {exc}")
+        try:
+            dump = self._iw(parse_survey_dump, interface, "survey", "dump")
+            survey: bool | None = any(e.active_ms is not None and e.busy_ms is not None for e in dump.entries)
+            if not survey:
+                notes.append("iw survey dump gives no busy-time counters: channel load and scoring are blind")
+        except RadioUnavailable as exc:
+            survey = False
+            notes.append(f"no survey: {exc}")
+        return RadioHardware(interface, phy, survey, tuple(notes))
+
     def take_parse_errors(self, interface: str) -> int:
         """How many blocks of `interface`'s replies were skipped as unreadable since the last call."""
         return self._parse_errors.pop(interface, 0)
 
     def _iw(self, parse: Callable[[str], _Parsed], interface: str, *command: str) -> _Parsed:
         """`iw dev <interface> <command>` parsed; RadioUnavailable when it fails or prints something else."""
-        argv = ["iw", "dev", interface, *command]
+        return self._parse(parse, ["iw", "dev", interface, *command])
+
+    def _parse(self, parse: Callable[[str], _Parsed], argv: list[str]) -> _Parsed:
         try:
             return parse(self._run(argv))
         except (OSError, subprocess.SubprocessError) as exc:
@@ -202,7 +241,8 @@ class HostapdRadio:
 
     def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
         try:
-            return ChannelSwitcher(self._control(interface), self.restart_on_channel).switch(channel)
+            return ChannelSwitcher(self._control(interface), self.restart_on_channel,
+                                   phy=self.phy_capabilities(interface)).switch(channel)
         except (HostapdError, ParseError) as exc:
             self._drop(interface)
             number = channel.number if isinstance(channel, Channel) else channel
