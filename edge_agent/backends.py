@@ -63,7 +63,8 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
             backends = _emulated_hostapd(config, premises, clock, notes, runtime_dir)
         else:
             actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
-            backends = PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises)
+            backends = PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises,
+                                        radio_hardware=premises.hardware(config.collectors.wifi.interface))
         backends.simulated_host = host
         return backends
     from edge_agent.probes.network import NetworkProbes

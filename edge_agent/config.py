@@ -29,6 +29,7 @@ from pydantic import (
 
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.remediation.settings import RemediationSection
+from edge_agent.wifi.channels import Band, Channel, blocks, legacy_channel
 
 # The config file format. A change that renames or reshapes keys bumps it and adds a step to MIGRATIONS,
 # so files written for an older agent keep working after an upgrade.
@@ -331,7 +332,7 @@ class FaultConfig(_Section):
                   "led_red", "led_off", "cable_unplugged", "obstructed", "camera_down"]
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
-    channel: int | None = Field(None, ge=1, le=196)
+    channel: int | None = Field(None, ge=1, le=233, description="interference: a channel number of the radio's band")
     level: float = Field(
         0.5, ge=0, le=1,
         description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added; "
@@ -367,13 +368,31 @@ def _demo_faults() -> list[FaultConfig]:
 class SimulationSection(_Section):
     seed: int = Field(1, ge=0, le=2**32 - 1)  # numpy's generators take seeds in this range
     speed: float = Field(1.0, gt=0, le=1000)
-    channel: int = Field(6, ge=1, le=196)
-    csa_supported: bool = Field(True, description="false: the access point answers CHAN_SWITCH with FAIL")
+    channel: int = Field(6, ge=1, le=233)
+    band: Literal[2.4, 5, 6] | None = Field(
+        None, description="the access point's band in GHz; none: the band the channel number meant before 6 GHz "
+        "(1-14: 2.4 GHz, 5 GHz numbers: 5 GHz). 6: a 6 GHz radio (set channel to one of its channels, e.g. 37)")
+    width_mhz: int = Field(20, description="the access point's channel width; the channel must hold it")
+    csa_supported: bool = Field(True, description="false: the driver lists no channel_switch (iw phy) and the "
+                                "access point answers CHAN_SWITCH with FAIL")
     hostapd_emulation: bool = Field(
         False, description="serve the simulated access point on a hostapd control socket and as iw output, so the "
         "hardware Wi-Fi stack (HostapdRadio, ChannelSwitcher) runs on the simulation")
     cycle_s: float | None = Field(180.0, ge=MIN_SIMULATION_CYCLE_S)
     faults: list[FaultConfig] = Field(default_factory=_demo_faults, max_length=256)
+
+    @model_validator(mode="after")
+    def _channel_in_band(self) -> SimulationSection:
+        primary = self.primary  # ValueError names a number the band has no channel at
+        if not blocks(primary, self.width_mhz):
+            raise ValueError(f"channel {primary} cannot hold a {self.width_mhz} MHz channel")
+        return self
+
+    @property
+    def primary(self) -> Channel:
+        """The access point's channel with its band."""
+        bands = {2.4: Band.GHZ_2_4, 5: Band.GHZ_5, 6: Band.GHZ_6}
+        return legacy_channel(self.channel) if self.band is None else Channel(bands[self.band], self.channel)
 
     @model_validator(mode="after")
     def _faults_inside_cycle(self) -> SimulationSection:

@@ -1,7 +1,8 @@
 """The simulated access point as the hardware path sees it: a hostapd control socket (PING, STATUS, STA-FIRST,
 STA-NEXT, ATTACH, DETACH, CHAN_SWITCH with its CSA events or FAIL, DISABLE, ENABLE) and `iw dev X survey dump`,
-`station dump` and `scan` output, all in the formats of the recorded samples — so `[simulation]
-hostapd_emulation = true` runs the agent's real Wi-Fi stack (HostapdRadio, ChannelSwitcher) on the simulation.
+`station dump`, `scan` and `info`, and `iw phy phy#0 info` output, all in the formats of the recorded samples —
+so `[simulation] hostapd_emulation = true` runs the agent's real Wi-Fi stack (HostapdRadio, ChannelSwitcher) on
+the simulation.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import socket
 import threading
 from pathlib import Path
 
-from edge_agent.sim.premises import NEIGHBOURS, SimulatedPremises
-from edge_agent.wifi.channels import channel_for_freq, freq_for_channel
+from edge_agent.sim.premises import SimulatedPremises, phy_info_text
+from edge_agent.wifi.channels import Band, Channel, band_for_freq, block, channel_at
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +21,30 @@ SSID = "home-network"
 BSSID = "02:00:5e:aa:00:01"
 
 
+# hostapd's oper_chwidth enum (CONF_OPER_CHWIDTH_*): 20 and 40 MHz are 0, with the 40 MHz side in
+# secondary_channel.
+_OPER_CHWIDTH = {20: 0, 40: 0, 80: 1, 160: 2, 320: 9}
+
+
 def status_text(premises: SimulatedPremises, interface: str) -> str:
     stations = premises.stations(interface)
-    channel = premises.channel
-    return "\n".join([
-        "state=ENABLED", f"phy={interface}", f"freq={freq_for_channel(channel)}", f"channel={channel}",
-        "secondary_channel=0", "ieee80211n=1", "ieee80211ac=0", "ieee80211ax=0", "beacon_int=100", "max_txpower=20",
-        f"bss[0]={interface}", f"bssid[0]={BSSID}", f"ssid[0]={SSID}", f"num_sta[0]={len(stations)}",
-    ]) + "\n"
+    primary = Channel(premises.band, premises.channel)
+    spectrum = block(primary, premises.width_mhz)
+    lines = ["state=ENABLED", f"phy={interface}", f"freq={primary.freq_mhz}", f"channel={primary.number}",
+             f"secondary_channel={spectrum.secondary_offset}"]
+    if premises.band is Band.GHZ_2_4:
+        lines += ["ieee80211n=1", "ieee80211ac=0", "ieee80211ax=0"]
+    else:  # a 5 or 6 GHz radio is an 802.11ax one here; 320 MHz is 802.11be
+        eht = premises.width_mhz == 320
+        lines += [f"ieee80211n={int(premises.band is Band.GHZ_5)}", "ieee80211ac=0", "ieee80211ax=1",
+                  f"he_oper_chwidth={_OPER_CHWIDTH[min(premises.width_mhz, 160)]}",
+                  f"he_oper_centr_freq_seg0_idx={spectrum.centre_number if premises.width_mhz >= 80 else 0}"]
+        if eht:
+            lines += ["ieee80211be=1", f"eht_oper_chwidth={_OPER_CHWIDTH[320]}",
+                      f"eht_oper_centr_freq_seg0_idx={spectrum.centre_number}"]
+    lines += ["beacon_int=100", "max_txpower=20", f"bss[0]={interface}", f"bssid[0]={BSSID}", f"ssid[0]={SSID}",
+              f"num_sta[0]={len(stations)}"]
+    return "\n".join(lines) + "\n"
 
 
 def station_reply(premises: SimulatedPremises, interface: str, index: int) -> str:
@@ -61,13 +78,30 @@ def station_dump_text(premises: SimulatedPremises, interface: str) -> str:
     return "".join(blocks)
 
 
-def scan_text(interface: str) -> str:
+def scan_text(interface: str, premises: SimulatedPremises) -> str:
+    """The neighbours of the premises' band; on 6 GHz with the width of their HE operation element."""
     blocks = []
-    for number, n in enumerate(NEIGHBOURS, start=1):
-        blocks.append(f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {freq_for_channel(n.channel)}\n"
-                      f"\tsignal: {n.signal_dbm:.2f} dBm\n\tSSID: neighbour-{number}\n"
-                      f"\tDS Parameter set: channel {n.channel}\n")
+    for number, n in enumerate(premises.band_neighbours, start=1):
+        channel = Channel(n.band, n.channel)
+        text = (f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {channel.freq_mhz}\n"
+                f"\tsignal: {n.signal_dbm:.2f} dBm\n\tSSID: neighbour-{number}\n")
+        if n.band is Band.GHZ_6:
+            text += (f"\tHE Operation:\n\t\t6 GHz Operation Information:\n\t\t\tPrimary Channel: {n.channel}\n"
+                     f"\t\t\tChannel Width: {n.width_mhz} MHz\n")
+        else:
+            text += f"\tDS Parameter set: channel {n.channel}\n"
+        blocks.append(text)
     return "".join(blocks)
+
+
+def info_text(premises: SimulatedPremises, interface: str) -> str:
+    """`iw dev X info` of the access point: its wiphy (0) and operating channel."""
+    primary = Channel(premises.band, premises.channel)
+    spectrum = block(primary, premises.width_mhz)
+    width = f"{premises.width_mhz} MHz" if premises.width_mhz > 20 or premises.band is Band.GHZ_6 else "20 MHz"
+    return (f"Interface {interface}\n\tifindex 3\n\twdev 0x1\n\taddr {BSSID}\n\tssid {SSID}\n\ttype AP\n"
+            f"\twiphy 0\n\tchannel {primary.number} ({primary.freq_mhz} MHz), width: {width}, "
+            f"center1: {spectrum.centre_mhz} MHz\n\ttxpower 20.00 dBm\n")
 
 
 class SimulatedIw:
@@ -77,15 +111,19 @@ class SimulatedIw:
         self.premises = premises
 
     def __call__(self, argv: list[str]) -> str:
+        if argv == ["iw", "phy", "phy#0", "info"]:
+            return phy_info_text(self.premises.band, self.premises.config.csa_supported)
         if argv[:2] != ["iw", "dev"] or len(argv) < 4:
             raise OSError(f"{' '.join(argv)}: not an iw command the simulation knows")
         interface, what = argv[2], " ".join(argv[3:])
+        if what == "info":
+            return info_text(self.premises, interface)
         if what == "survey dump":
             return survey_dump_text(self.premises, interface)
         if what == "station dump":
             return station_dump_text(self.premises, interface)
         if what == "scan":
-            return scan_text(interface)
+            return scan_text(interface, self.premises)
         raise OSError(f"{' '.join(argv)}: not an iw command the simulation knows")
 
 
@@ -164,11 +202,11 @@ class HostapdEmulator:
         if len(parts) < 2 or not parts[1].isdigit():
             return ["FAIL\n"]
         freq = int(parts[1])
-        channel = channel_for_freq(freq)
-        if channel is None or not self.premises.config.csa_supported:
+        channel = channel_at(freq)
+        if channel is None or band_for_freq(freq) is not self.premises.band or not self.premises.config.csa_supported:
             return ["FAIL\n"]  # like the many drivers without channel switch announcements
-        self.premises.channel = channel
-        self.premises.apply_action(f"switch_channel:{channel}")
+        self.premises.channel = channel.number
+        self.premises.apply_action(f"switch_channel:{channel.number}")
         self._events += [f"<3>CTRL-EVENT-STARTED-CHANNEL-SWITCH freq={freq} ht_enabled=1 ch_offset=0 ch_width=20 MHz",
                          f"<3>AP-CSA-FINISHED freq={freq} dfs=0"]
         return ["OK\n"]

@@ -4,6 +4,9 @@ Physics is simple but plausible: neighbour networks keep a channel 10–20 % bus
 an interferer adds its duty cycle to the busy time and lifts the noise floor; lost probes are independent
 draws. Services can be restarted and the access point moved: an action that fixes a fault ends it for the
 rest of its window (it comes back at the next cycle, like a real recurring fault).
+
+The access point's radio is on 2.4 GHz unless `[simulation] band` says otherwise (5 or 6 GHz, each with its own
+neighbours and surveyed channels); its `iw phy` listing (phy_info_text) follows a European regulatory domain.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from edge_agent.sim.camera_scene import SceneState
 from edge_agent.sim.link_physics import phy_rate_for_signal, retry_share_for_signal
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap, surveys_from_deltas
 from edge_agent.wifi.channel_switch import SwitchResult
-from edge_agent.wifi.channels import freq_for_channel
+from edge_agent.wifi.channels import CHANNELS, DFS_5GHZ, Band, Channel
+from edge_agent.wifi.hardware import RadioHardware
 from edge_agent.wifi.iw import SurveyEntry
+from edge_agent.wifi.phy import PhyCapabilities, parse_phy
 
 GATEWAY_ADDRESS = "192.168.1.1"  # a label on simulated samples; no packet is sent to it
 RESOLVER_ADDRESS = "192.168.1.1"
@@ -47,6 +52,22 @@ SIM_CHANNELS = tuple(range(1, 12))
 # Other networks in the building: (channel, signal). Channel 1 is crowded, 11 nearly free.
 NEIGHBOURS = (Neighbour(1, -62.0), Neighbour(1, -70.0), Neighbour(3, -78.0), Neighbour(6, -74.0),
               Neighbour(11, -85.0))
+# The other bands: channels the driver surveys, and the neighbours heard there (5 and 6 GHz reach less far).
+SIM_CHANNELS_BY_BAND = {
+    Band.GHZ_2_4: SIM_CHANNELS,
+    Band.GHZ_5: (36, 40, 44, 48, 52, 56, 60, 64, 100, 104, 108, 112, 116, 120, 124, 128, 132, 136, 140,
+                 149, 153, 157, 161, 165),
+    Band.GHZ_6: tuple(range(1, 234, 4)),
+}
+NEIGHBOURS_BY_BAND = {
+    Band.GHZ_2_4: NEIGHBOURS,
+    Band.GHZ_5: (Neighbour(36, -66.0, Band.GHZ_5, 80), Neighbour(149, -78.0, Band.GHZ_5, 80)),
+    # A neighbour's 160 MHz 6 GHz network over channels 1-29, and a weak one on 69.
+    Band.GHZ_6: (Neighbour(5, -64.0, Band.GHZ_6, 160), Neighbour(69, -82.0, Band.GHZ_6, 20)),
+}
+# European rules (EN 301 893, ETSI 6 GHz LPI): 2.4 GHz 1-13; 5 GHz 36-48 free, 52-140 after radar detection,
+# 144-165 not allowed; 6 GHz only 5945-6425 MHz (channels 1-93), the rest disabled.
+_EU_DISABLED = {Band.GHZ_2_4: range(14, 15), Band.GHZ_5: range(144, 178), Band.GHZ_6: range(97, 234)}
 NEIGHBOUR_BUSY = 0.12  # airtime one loud overlapping neighbour takes
 # What ends each fault kind when a fault names no `fixed_by` (a hung resolver needs a restart, not a flush).
 DEFAULT_FIXED_BY = {
@@ -66,7 +87,9 @@ class SimulatedPremises:
     def __init__(self, config: SimulationSection, clock: Clock):
         self.config = config
         self.clock = clock
-        self.channel = config.channel
+        self.band: Band = config.primary.band
+        self.channel = config.channel  # a number in `band`
+        self.width_mhz = config.width_mhz
         self._start = clock.monotonic()
         self._rng = random.Random(config.seed)
         self._tx_packets = 0
@@ -103,14 +126,24 @@ class SimulatedPremises:
                 ended.append(fault.kind)
         return ended
 
+    def _channel(self, number: int) -> Channel:
+        return Channel(self.band, number)
+
+    @property
+    def band_neighbours(self) -> tuple[Neighbour, ...]:
+        return NEIGHBOURS_BY_BAND[self.band]
+
     def channel_busy(self, channel: int) -> tuple[float, float]:
-        """(busy ratio, noise dBm) of a channel now: neighbours that overlap it, plus interferers on it."""
-        busy = 0.05 + sum(NEIGHBOUR_BUSY * overlap(channel, n.channel) * min(1.0, (n.signal_dbm + 95) / 50)
-                          for n in NEIGHBOURS)
+        """(busy ratio, noise dBm) of a channel of the radio's band now: neighbours that overlap it, plus
+        interferers on it (a fault's channel is a number in the radio's band)."""
+        here = self._channel(channel)
+        busy = 0.05 + sum(NEIGHBOUR_BUSY * overlap(here, n.spectrum) * min(1.0, (n.signal_dbm + 95) / 50)
+                          for n in self.band_neighbours)
         noise = NOISE_FLOOR_DBM
         for fault in self.active_faults("interference"):
-            if fault.channel is None or overlap(channel, fault.channel) > 0:
-                share = 1.0 if fault.channel is None else overlap(channel, fault.channel)
+            there = None if fault.channel is None else self._channel(fault.channel)
+            if there is None or overlap(here, there) > 0:
+                share = 1.0 if there is None else overlap(here, there)
                 busy += fault.level * share
                 noise += 12 * fault.level * share
         return busy, noise
@@ -125,12 +158,13 @@ class SimulatedPremises:
         noise += self._rng.gauss(0, 1.0)
         return RadioStatus(
             channel=self.channel,
-            freq_mhz=freq_for_channel(self.channel),
-            width_mhz=20,
+            freq_mhz=self._channel(self.channel).freq_mhz,
+            width_mhz=self.width_mhz,
             noise_dbm=round(noise, 1),
             busy_ratio=round(min(max(busy, 0.0), 0.99), 3),
             tx_power_dbm=20.0,
             station_count=3,
+            band=self.band.value,
         )
 
     def station_place(self, number: int) -> tuple[float, int]:
@@ -211,15 +245,28 @@ class SimulatedPremises:
                          offered_address="192.168.1.57", error=None)
 
     # ChannelRadio (the switch_channel action)
-    def current_channel(self, interface: str) -> int | None:
-        return None if self.active_faults("radio_down") else self.channel
+    def current_channel(self, interface: str) -> int | Channel | None:
+        """The number on 2.4 GHz (as before bands), the Channel on 5 and 6 GHz, None while the radio is down."""
+        if self.active_faults("radio_down"):
+            return None
+        return self.channel if self.band is Band.GHZ_2_4 else self._channel(self.channel)
+
+    def current_width(self, interface: str) -> int:
+        return self.width_mhz
+
+    def phy_capabilities(self, interface: str) -> PhyCapabilities:
+        return parse_phy(phy_info_text(self.band, self.config.csa_supported))
+
+    def hardware(self, interface: str) -> RadioHardware:
+        return RadioHardware(interface, self.phy_capabilities(interface), survey=True)
 
     def channel_surveys(self, interface: str) -> list[ChannelSurvey]:
         """Per channel, the change of cumulative survey counters since the last reading, through the same
         delta code as real `iw survey dump` output — including a driver that now and then resets a channel's
         counters (that channel then has no reading this time, never a negative one)."""
         previous, latest = self._surveys
-        return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS if c in previous)
+        return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS_BY_BAND[self.band]
+                                   if c in previous and c in latest)
 
     def next_survey(self) -> dict[int, SurveyEntry]:
         """Read the counters once more (what `iw survey dump` does), keeping the last two readings."""
@@ -230,22 +277,27 @@ class SimulatedPremises:
         """Cumulative counters per channel, as a driver keeps them: one more second of air time each reading
         (the scores compare channels with each other, so the real interval does not matter)."""
         dump = {}
-        for channel in SIM_CHANNELS:
+        for channel in SIM_CHANNELS_BY_BAND[self.band]:
             busy, noise = self.channel_busy(channel)
             before = self._surveys[1].get(channel)
             active, busy_total = (before.active_ms, before.busy_ms) if before else (0, 0)
             if before is not None and self._rng.randrange(SURVEY_RESET_EVERY) == 0:
                 active, busy_total = 0, 0  # the driver reset this channel's counters
             busy_ms = int(1000 * min(0.99, max(0.0, busy * self._rng.uniform(0.95, 1.05))))
-            dump[channel] = SurveyEntry(freq_for_channel(channel), channel, channel == self.channel,
+            dump[channel] = SurveyEntry(self._channel(channel).freq_mhz, channel, channel == self.channel,
                                         round(noise, 1), active + 1000, busy_total + busy_ms, None, None)
         return dump
 
     def known_neighbours(self, interface: str) -> list[Neighbour]:
-        return list(NEIGHBOURS)
+        return list(self.band_neighbours)
 
-    def switch_channel(self, interface: str, channel: int) -> SwitchResult:
+    def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
         before, stations = self.channel, len(STATIONS)
+        if isinstance(channel, Channel):
+            if channel.band is not self.band:
+                return SwitchResult("failed", before, channel.number, f"channel {channel} is not in the radio's "
+                                    f"band ({self.band.value})", stations, None, self.band)
+            channel = channel.number
         if not self.config.csa_supported and not self.restart_fallback:
             return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' and a restart is not "
                                 "allowed by policy", stations, None)
@@ -267,3 +319,25 @@ class SimulatedPremises:
             cable_plugged=not self.active_faults("cable_unplugged"),
             obstructed=bool(self.active_faults("obstructed")),
         )
+
+
+def phy_info_text(band: Band, csa_supported: bool) -> str:
+    """`iw phy phy0 info` of the simulated radio, in iw's format: one band's channels with European regulatory
+    flags, and a command list that holds channel_switch only where the driver can announce a switch."""
+    number = {Band.GHZ_2_4: 1, Band.GHZ_5: 2, Band.GHZ_6: 4}[band]
+    lines = ["Wiphy phy0", f"\tBand {number}:", "\t\tFrequencies:"]
+    for channel in sorted(set(SIM_CHANNELS_BY_BAND[band]) | set(_EU_DISABLED[band]) & set(CHANNELS[band])):
+        item = Channel(band, channel)
+        if channel in _EU_DISABLED[band]:
+            flags = "(disabled)"
+        elif band is Band.GHZ_5 and channel in DFS_5GHZ:
+            flags = "(20.0 dBm) (no IR, radar detection)"
+        else:
+            flags = "(20.0 dBm)"
+        lines.append(f"\t\t\t* {item.freq_mhz}.0 MHz [{channel}] {flags}")
+    commands = ["new_interface", "set_interface", "new_key", "start_ap", "new_station", "set_bss", "set_channel",
+                "frame", "set_wiphy_netns"]
+    if csa_supported:
+        commands.append("channel_switch")
+    lines += ["\tSupported commands:", *(f"\t\t * {c}" for c in commands)]
+    return "\n".join(lines) + "\n"

@@ -91,7 +91,8 @@ def scenario_config(scenario: Scenario, workdir: Path, extra: dict[str, Any] | N
                        "wifi": {"interval_s": 2}, "connectivity": {"interval_s": 5}},
         "camera": {"fps": 0.2},  # a frame every 5 s: rendering the scene is the costliest part of a run
         "remediation": {"default_mode": "auto", "verify_window_s": 30, "min_disruptive_gap_s": 60},
-        "simulation": {"seed": scenario.seed, "channel": scenario.channel, "cycle_s": None,
+        "simulation": {"seed": scenario.seed, "channel": scenario.channel, "band": scenario.band,
+                       "width_mhz": scenario.width_mhz, "cycle_s": None,
                        "csa_supported": scenario.csa_supported,
                        "hostapd_emulation": scenario.hostapd_emulation,
                        "faults": [f.model_dump(exclude_none=True) for f in scenario.faults]},

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from edge_agent.config import FaultConfig
+from edge_agent.config import FaultConfig, SimulationSection
 from edge_agent.remediation.refs import parse_ref
 
 SHIPPED_DIR = Path(__file__).with_name("scenarios")
@@ -48,12 +48,19 @@ class Scenario(_Model):
     description: str
     duration_s: float = Field(gt=0, le=86_400)
     seed: int = 1
-    channel: int = Field(6, ge=1, le=196)
+    channel: int = Field(6, ge=1, le=233, description="a channel number of `band`")
+    band: Literal[2.4, 5, 6] | None = Field(None, description="GHz; none: the band the channel number implies")
+    width_mhz: int = 20
     csa_supported: bool = True
     hostapd_emulation: bool = Field(False, description="the agent's hardware Wi-Fi stack on an emulated hostapd")
     faults: list[FaultConfig] = Field(default_factory=list)
     agent: dict[str, Any] = Field(default_factory=dict, description="agent config overrides, as in the config file")
     expect: Expectation = Expectation()
+
+    @model_validator(mode="after")
+    def _channel_in_band(self) -> Scenario:
+        SimulationSection(channel=self.channel, band=self.band, width_mhz=self.width_mhz, faults=[])  # names a bad one
+        return self
 
     @model_validator(mode="after")
     def _faults_within_the_run(self) -> Scenario:

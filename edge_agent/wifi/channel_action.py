@@ -12,7 +12,7 @@ from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, candidates, decide, score_channels
 from edge_agent.wifi.channel_switch import SwitchResult
 from edge_agent.wifi.channels import Band, Channel, as_channel
-from edge_agent.wifi.hardware import channel_refusal
+from edge_agent.wifi.hardware import block_refusal
 from edge_agent.wifi.hostapd_conf import move_conf_to_channel
 
 CHANNELS_24GHZ = tuple(range(1, 14))
@@ -73,7 +73,7 @@ class ChannelPlanner:
         allowed = [c for c in self.policy.allowed_channels if isinstance(c, int)] or list(DEFAULT_CHANNELS[band])
         phy = self._phy(interface)
         usable = [c for c in candidates(allowed, band, self.policy.allow_dfs, width)
-                  if channel_refusal(phy, c, self.policy.allow_dfs) is None]
+                  if block_refusal(phy, c, width, self.policy.allow_dfs) is None]
         channels = sorted(set(usable) | {current})
         surveys = [s for s in self.radio.channel_surveys(interface) if s.band is band]
         neighbours = [n for n in self.radio.known_neighbours(interface) if n.band is band]
@@ -116,7 +116,7 @@ class ChannelPlanner:
                 allow_dfs: bool | None = None) -> ActionResult:
         if isinstance(channel, Channel):
             dfs = self.policy.allow_dfs if allow_dfs is None else allow_dfs
-            refusal = channel_refusal(self._phy(interface), channel, dfs)
+            refusal = block_refusal(self._phy(interface), channel, self._width(interface), dfs)
             if refusal is not None:
                 return ActionResult(False, refusal, data=data)
             if not self._takes_channels:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge_agent.wifi.channels import Band, Channel, as_channel, blocks
-from edge_agent.wifi.hardware import SwitchMethod, channel_refusal, switch_method
+from edge_agent.wifi.hardware import SwitchMethod, block_refusal, switch_method
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.hostapd_replies import HostapdStatus
 from edge_agent.wifi.phy import PhyCapabilities
@@ -108,12 +108,12 @@ class ChannelSwitcher:
             if before.band is not None and target.band is not before.band:
                 raise ValueError(f"channel {target} is not in the radio's band ({before.band.value}); a channel "
                                  "switch stays in its band")
-            command = chan_switch_command(target, before.width_mhz or 20, *self._modes(before),
-                                          centre_number=_same_320_set(before, target))
+            centre = _same_320_set(before, target)
+            command = chan_switch_command(target, before.width_mhz or 20, *self._modes(before), centre_number=centre)
         except ValueError as exc:
             return SwitchResult("failed", before.channel, number, str(exc), stations_before, None, before.band)
         # Radar channels are the policy's call (the planner's allow_dfs); disabled and no-IR ones are never usable.
-        refusal = channel_refusal(self.phy, target, allow_dfs=True)
+        refusal = block_refusal(self.phy, target, before.width_mhz or 20, allow_dfs=True, centre_number=centre)
         if refusal is not None:
             return SwitchResult("failed", before.channel, target.number, refusal, stations_before, None, target.band)
         if switch_method(self.phy, restart_allowed=True) is not SwitchMethod.CSA:

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from edge_agent.wifi.channels import Band, Channel
+from edge_agent.wifi.channels import Band, Channel, blocks
 from edge_agent.wifi.phy import PhyCapabilities, PhyChannel
 
 
@@ -49,6 +49,21 @@ def channel_refusal(phy: PhyCapabilities | None, channel: Channel, allow_dfs: bo
         return None if allow_dfs else f"channel {channel} needs radar detection (DFS) and policy does not allow DFS"
     if listed.no_ir:
         return f"channel {channel} is no-IR on this radio (iw phy): an access point may not start there"
+    return None
+
+
+def block_refusal(phy: PhyCapabilities | None, primary: Channel, width_mhz: int, allow_dfs: bool = True,
+                  centre_number: int | None = None) -> str | None:
+    """Why the radio must not use `primary` at `width_mhz`: the first refusal of any 20 MHz channel its bonded
+    block spans (a wide channel transmits on all of them), or None. A width the channel cannot hold is for the
+    channel plane to refuse, not this."""
+    found = blocks(primary, width_mhz)
+    spectrum = next((b for b in found if b.centre_number == centre_number), found[0]) if found else None
+    members = spectrum.members if spectrum is not None else (primary,)
+    for member in sorted(members, key=lambda c: c != primary):  # the primary's own reason first
+        refusal = channel_refusal(phy, member, allow_dfs)
+        if refusal is not None:
+            return refusal if member == primary else f"its {width_mhz} MHz channel spans {refusal}"
     return None
 
 
