@@ -67,7 +67,8 @@ def agent_threads(pid: int) -> int:
 
 @pytest.mark.timeout(90)
 def test_status_is_answered_and_the_agent_lives_while_idle_clients_flood_its_socket(limited_agent, pids_cgroup):
-    assert (pids_cgroup / "cgroup.procs").read_text().split() == [str(limited_agent.proc.pid)]
+    # The agent is inside the limit (a short-lived child, such as ldconfig behind ctypes' find_library, may be too).
+    assert str(limited_agent.proc.pid) in (pids_cgroup / "cgroup.procs").read_text().split()
     threads_before = agent_threads(limited_agent.proc.pid)
     idle = open_idle(limited_agent.sock, IDLE_CONNECTIONS)
     try:
