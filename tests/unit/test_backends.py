@@ -180,3 +180,20 @@ def test_diagnose_on_a_box_without_a_radio_reports_hardware_premises_and_wifi_no
     assert status in (EX_OK, EX_ISSUES_FOUND)  # whatever this host's own health is
     assert "(standalone, hardware premises)" in out and "simulated" not in out
     assert out.count("collector wifi off: no radio") == 1
+
+
+def test_the_meta_card_carries_what_the_radio_can_do(tmp_path):
+    from edge_agent.agent.daemon import Agent
+    from edge_agent.agent.status import meta_card
+    from edge_agent.reporting.contract import RadioCard
+
+    config = AgentConfig.model_validate({
+        "agent": {"state_dir": str(tmp_path / "state")}, "control": {"socket_path": str(tmp_path / "ctl.sock")},
+        "simulation": {"band": 6, "channel": 37, "csa_supported": False},
+        "remediation": {"channel": {"restart_fallback": True}}})
+    agent = Agent(config, None, mode="simulated", clock=ManualClock(), env={})
+    try:
+        radio = RadioCard.model_validate(meta_card(agent)["radio"])
+    finally:
+        agent.reporter.close()
+    assert (radio.bands, radio.channel_switch, radio.switch_method) == (["6GHz"], False, "restart")

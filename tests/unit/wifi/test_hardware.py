@@ -12,7 +12,7 @@ from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.wifi.channel_action import ChannelPlanner
 from edge_agent.wifi.channel_switch import ChannelSwitcher
 from edge_agent.wifi.channels import Band, Channel
-from edge_agent.wifi.hardware import RadioHardware, SwitchMethod, channel_refusal, switch_method
+from edge_agent.wifi.hardware import RadioHardware, SwitchMethod, block_refusal, channel_refusal, switch_method
 from edge_agent.wifi.hostapd_ctrl import HostapdControl
 from edge_agent.wifi.phy import parse_phy
 from edge_agent.wifi.radio import HostapdRadio
@@ -61,6 +61,21 @@ def test_the_switch_method_follows_the_drivers_commands_and_the_policy(phy, rest
 def test_channels_the_phy_forbids_are_refused_with_the_reason(phy, channel, allow_dfs, refused):
     reason = channel_refusal(phy, channel, allow_dfs)
     assert reason is None if refused is None else refused in reason
+
+
+@pytest.mark.parametrize(("primary", "width", "centre", "refused"), [
+    (Channel(Band.GHZ_6, 93), 20, None, None),
+    (Channel(Band.GHZ_6, 85), 160, None, None),  # 65-93: all inside the usable 1-93
+    (Channel(Band.GHZ_6, 69), 320, None, "spans"),  # the 320 MHz channel centred on 95 spans 65-125
+    (Channel(Band.GHZ_6, 69), 320, 63, None),  # the one centred on 63 spans 33-93
+    (Channel(Band.GHZ_6, 101), 80, None, "channel 101 (6GHz) is disabled"),
+])
+def test_a_wide_channel_is_refused_when_any_20_mhz_channel_it_spans_is(primary, width, centre, refused):
+    text = "\t\tFrequencies:\n" + "".join(
+        f"\t\t\t* {5950 + 5 * n}.0 MHz [{n}] (23.0 dBm)\n" for n in range(1, 94, 4)) + "".join(
+        f"\t\t\t* {5950 + 5 * n}.0 MHz [{n}] (disabled)\n" for n in range(97, 234, 4))
+    reason = block_refusal(parse_phy(text), primary, width, centre_number=centre)
+    assert reason is None if refused is None else refused in reason and "disabled" in reason
 
 
 def test_the_device_card_summarises_bands_channels_and_methods():
