@@ -15,11 +15,16 @@ class ConnectivityRules:
 
     def __init__(self, thresholds: ConnectivityThresholds):
         self.t = thresholds
+        self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
 
     def evaluate(self, sample: Sample) -> list[Finding]:
         stream = sample.stream
         if stream == "connectivity.gateway":
             return self._gateway(sample)
+        if stream in ("connectivity.dns", "connectivity.uplink") and sample.mono == self._unreachable_round:
+            # Beyond an unreachable gateway nothing can answer: a consequence of gateway_unreachable, not a
+            # fault of its own. Undecided for this round, so their issues neither open nor resolve on it.
+            return []
         if stream == "connectivity.dns":
             return self._dns(sample)
         if stream == "connectivity.uplink":
@@ -37,9 +42,10 @@ class ConnectivityRules:
         unreachable = received == 0 if received is not None else loss == 100.0
         sent = sample.metrics.get("sent")
         summary = f"gateway {sample.subject} answered none of {sent or 'the'} probes" if unreachable else ""
-        findings = [Finding("gateway_unreachable", sample.subject, unreachable, Severity.CRITICAL, self.name,
-                            summary, {"sent": sent, "received": received})]
-        return findings  # loss, latency and jitter: GatewayQuality
+        self._unreachable_round = sample.mono if unreachable else None
+        # loss, latency and jitter: GatewayQuality
+        return [Finding("gateway_unreachable", sample.subject, unreachable, Severity.CRITICAL, self.name,
+                        summary, {"sent": sent, "received": received})]
 
     def _dns(self, sample: Sample) -> list[Finding]:
         if sample.metrics.get("ok") is None:

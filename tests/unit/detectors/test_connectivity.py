@@ -109,3 +109,26 @@ def test_a_conflict_without_the_known_mac_is_both_a_conflict_and_a_change():
     other = "dd:dd:dd:dd:dd:77"
     findings = {f.type: f.present for f in watch.evaluate(gateway(2.0, mac=SPOOFER, macs=[SPOOFER, other]))}
     assert findings == {"ip_conflict": True, "gateway_mac_changed": True}
+
+
+def round_of(mono: float, received: int) -> list[Sample]:
+    """One probe round's samples, as the collector gives them: the gateway first, then DNS and the uplink."""
+    return [
+        Sample("connectivity.gateway", "10.0.0.1", {"sent": 10, "received": received, "loss_pct": 0.0,
+                                                    "rtt_ms": None, "jitter_ms": None}, mono, mono),
+        Sample("connectivity.dns", "10.0.0.1", {"ok": False, "latency_ms": None, "rcode": "timeout"}, mono, mono),
+        Sample("connectivity.uplink", "broker:8883", {"ok": False, "connect_ms": None, "error": "timeout"}, mono, mono),
+    ]
+
+
+def test_dns_and_uplink_failing_behind_an_unreachable_gateway_are_not_issues_of_their_own():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    findings = [f for sample in round_of(1.0, received=0) for f in rules.evaluate(sample)]
+    assert [(f.type, f.present) for f in findings] == [("gateway_unreachable", True)]
+
+
+def test_dns_and_uplink_failing_while_the_gateway_answers_are_issues():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    rules.evaluate(round_of(1.0, received=0)[0])  # an earlier round's outage does not excuse this round
+    findings = [f for sample in round_of(2.0, received=5) for f in rules.evaluate(sample)]
+    assert {f.type for f in findings if f.present} == {"dns_failure", "uplink_down"}
