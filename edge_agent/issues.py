@@ -38,6 +38,7 @@ class _Episode:
         drops at any steady rhythm stays one issue; never below the base, never above the cap."""
         return min(max_s, max(base_s, 2 * self.longest_gap_s))
 
+
 @dataclass
 class IssueCounters:
     detected: int = 0
