@@ -100,8 +100,12 @@ class PremisesNetwork:
         self.start_dns()
 
     def dnsmasq_argv(self) -> list[str]:
-        """dnsmasq in the foreground in the isp namespace: DNS for the probe name, and DHCP."""
-        return ["ip", "netns", "exec", self.isp, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+        """dnsmasq in the foreground in the isp namespace: DNS for the probe name, and DHCP.
+
+        --keep-in-foreground, not --no-daemon: in debug mode dnsmasq serves TCP in its only process, so one
+        connection whose FIN never arrives (its peer's frames went to another MAC during an ARP conflict)
+        blocks DNS for good."""
+        return ["ip", "netns", "exec", self.isp, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
                 f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
                 "--no-resolv", "--no-hosts", f"--address=/{self.dns_name}/{self.isp_ip}", "--local=/test/",
                 f"--dhcp-range={self.prefix}.100,{self.prefix}.150,1h", "--no-ping",
@@ -126,7 +130,11 @@ class PremisesNetwork:
         if self.dnsmasq is not None and self.dnsmasq.poll() is None:
             self.dnsmasq.send_signal(signal.SIGCONT)  # a frozen dnsmasq cannot act on SIGTERM
             self.dnsmasq.terminate()
-            self.dnsmasq.wait(timeout=5)
+            try:
+                self.dnsmasq.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.dnsmasq.kill()  # stuck: teardown must still remove the namespaces
+                self.dnsmasq.wait(timeout=5)
         self.dnsmasq = None
 
     # Faults, each with its repair.

@@ -213,8 +213,9 @@ def test_a_new_gateway_mac_opens_at_once_and_resolves_when_the_old_one_returns(b
                                          capture_output=True, text=True, check=True).stdout)[0]["address"]
     issue = detect_and_resolve(agent, lambda: bed.gateway_mac("02:00:5e:00:53:99"), lambda: bed.gateway_mac(original),
                                "gateway_mac_changed", 2)
-    assert issue["evidence"] == {"known_mac": original, "mac": "02:00:5e:00:53:99", "rounds": 1,
-                                 "adopt_after": 60}
+    evidence = dict(issue["evidence"])
+    assert evidence.pop("rounds") >= 1  # it counts on each round until the test reads it
+    assert evidence == {"known_mac": original, "mac": "02:00:5e:00:53:99", "adopt_after": 60}
 
 
 def run_diagnose_with(bed: PremisesNetwork, root: Path, *setpriv: str) -> subprocess.CompletedProcess:
