@@ -1,0 +1,75 @@
+"""The DNS probe against a local UDP resolver stand-in: answers, a lost query sent again, and silence."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+from scapy.layers.dns import DNS, DNSRR
+
+from edge_agent.probes.dns import dns_probe
+
+
+class Resolver:
+    """Answers A queries on 127.0.0.1, ignoring the first `drop` of them (lost on the way)."""
+
+    def __init__(self, drop: int = 0, answer: bool = True):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.drop, self.answer, self.queries = drop, answer, 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            self.queries += 1
+            if self.queries <= self.drop or not self.answer:
+                continue
+            query = DNS(data)
+            reply = DNS(id=query.id, qr=1, rd=1, ra=1, qd=query.qd,
+                        an=[DNSRR(rrname=query.qd[0].qname, type="A", rdata="192.0.2.1")])
+            self.sock.sendto(bytes(reply), peer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def resolver(request):
+    server = Resolver(**getattr(request, "param", {}))
+    yield server
+    server.close()
+
+
+def test_an_answered_query_is_ok_with_its_latency(resolver):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=1.0, port=resolver.port)
+    assert (result.ok, result.rcode) == (True, "NOERROR") and result.latency_ms < 500
+    assert resolver.queries == 1
+
+
+@pytest.mark.parametrize("resolver", [{"drop": 1}], indirect=True)
+def test_one_lost_query_is_sent_again_and_the_answer_counts_from_the_resend(resolver):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.4, port=resolver.port)
+    assert (result.ok, result.rcode) == (True, "NOERROR")
+    assert resolver.queries == 2
+    assert result.latency_ms < 200  # not the 200 ms spent waiting for the lost one
+
+
+@pytest.mark.parametrize("resolver", [{"answer": False}], indirect=True)
+def test_a_silent_resolver_times_out_after_two_tries(resolver):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.2, port=resolver.port)
+    assert (result.ok, result.rcode, result.latency_ms) == (False, "timeout", None)
+    assert resolver.queries == 2
+
+
+def test_nobody_listening_is_unreachable():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=port).rcode == "unreachable"
