@@ -88,7 +88,8 @@ class Agent:
         # The outbox is the commit point, written first; see reporting/reporter.py for why.
         self.reporter = Reporter(self.envelopes, [self.journal, self.audit, self.kpis, LogSink()], commit=self.mqtt)
         self.tracker = IssueTracker(
-            config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config)
+            config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config),
+            hold_down_s=config.issues.hold_down_s, hold_down_max_s=config.issues.hold_down_max_s,
         )
         self._wake = threading.Event()
         self.remediation = RemediationEngine(
@@ -362,6 +363,7 @@ class Agent:
         self.tracker.open_after = new.issues.open_after
         self.tracker.resolve_after = new.issues.resolve_after
         self.tracker.per_type = _per_type(new)
+        self.tracker.hold_down_s, self.tracker.hold_down_max_s = new.issues.hold_down_s, new.issues.hold_down_max_s
         if new.remediation != self.config.remediation:
             self._apply_remediation_settings(new)
         if new.detectors != self.config.detectors:

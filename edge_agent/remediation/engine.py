@@ -14,6 +14,7 @@ import queue
 import re
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,8 @@ from edge_agent.remediation.safety import SafetyGates
 from edge_agent.remediation.settings import RemediationSection
 
 log = logging.getLogger(__name__)
+
+FIXED_ISSUES_KEPT = 256  # issues our fixes resolved, remembered to notice their return
 
 
 class RemediationRefused(Exception):
@@ -126,6 +129,9 @@ class RemediationEngine:
         self._running: Case | None = None
         self._finished: queue.SimpleQueue[tuple[Case, str, ActionResult]] = queue.SimpleQueue()
         self._recent_fixes: dict[tuple[str, str], RecentFix] = {}
+        # Issues our action fixed: the tracker's flap damping may bring one back as the same issue (an update, not
+        # an opening), and that return must count as "the fix did not hold", not pass unseen.
+        self._fixed_issues: OrderedDict[str, None] = OrderedDict()
         self.flaps_prevented = 0
 
     def update_settings(self, settings: RemediationSection) -> None:
@@ -136,6 +142,9 @@ class RemediationEngine:
     def on_issue_event(self, event: Event) -> list[Event]:
         body = event.body
         if event.change == "opened":
+            return self._open_case(body, event.mono, event.ts)
+        if event.change == "updated" and body.get("state") == "open" and body["issue_id"] in self._fixed_issues:
+            del self._fixed_issues[body["issue_id"]]  # once per fix: the ladder moves on, it never acts per flap
             return self._open_case(body, event.mono, event.ts)
         if event.change == "resolved":
             return self._issue_resolved(body, event.mono, event.ts)
@@ -356,6 +365,10 @@ class RemediationEngine:
         self._forget(case)
         if case.issue_type and case.subject is not None:
             self._recent_fixes[(case.issue_type, case.subject)] = RecentFix(mono, case.rung)
+        if case.issue_id:
+            self._fixed_issues[case.issue_id] = None
+            while len(self._fixed_issues) > FIXED_ISSUES_KEPT:
+                self._fixed_issues.popitem(last=False)
         return [self._audit(case, ActionOutcome.FIXED, ts, f"{ref} fixed it", evidence_after=evidence_after,
                             details={"time_to_fix_s": round(mono - case.started_mono, 1)})]
 

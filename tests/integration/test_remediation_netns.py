@@ -208,8 +208,10 @@ def test_approval_waits_for_a_technician_then_fixes(bed, start_agent):
 
 def test_rate_limit_holds_under_a_fault_that_keeps_coming_back(bed, start_agent):
     daemon = start_agent(restarts_per_hour=2, cli_mode="auto")
+    # Flap damping off: the fault here comes back on purpose, at once, to spend the rate limit.
     daemon_config = daemon.config.read_text().replace('ladder = ["flush_dns", "restart_service:dnsmasq"]',
-                                                      'ladder = ["restart_service:dnsmasq"]')
+                                                      'ladder = ["restart_service:dnsmasq"]').replace(
+        "[issues]\n", "[issues]\nhold_down_s = 0\n")
     daemon.config.write_text(daemon_config)
     assert daemon.cli("reload").returncode == 0
     starts_before = bed.dns_starts()

@@ -253,3 +253,10 @@ def test_a_dead_control_thread_ends_the_agent_non_zero(agent: Agent, monkeypatch
     monkeypatch.setattr(agent.control, "alive", lambda: False)
     agent._check_threads()
     assert agent._stop.is_set() and agent.exit_code == 70
+
+
+def test_the_issues_flap_damping_comes_from_the_config_and_a_reload(agent: Agent):
+    assert (agent.tracker.hold_down_s, agent.tracker.hold_down_max_s) == (30.0, 600.0)
+    agent.config_path.write_text(agent.config_path.read_text() + "[issues]\nhold_down_s = 0\nhold_down_max_s = 60\n")
+    assert agent.reload() is True
+    assert (agent.tracker.hold_down_s, agent.tracker.hold_down_max_s) == (0.0, 60.0)

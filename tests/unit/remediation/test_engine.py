@@ -70,10 +70,10 @@ def granting(cli_mode: str = "auto", cloud_actions: tuple[str, ...] = (), **over
 class Bed:
     """Tracker + engine + clock; `events` collects everything the engine reports."""
 
-    def __init__(self, section: RemediationSection, actions: ScriptedActions | None = None):
+    def __init__(self, section: RemediationSection, actions: ScriptedActions | None = None, hold_down_s: float = 0):
         self.clock = ManualClock()
-        # Flap damping off: these tests are about the engine, with faults that clear and come back at will.
-        self.tracker = IssueTracker(open_after=1, resolve_after=1, hold_down_s=0)
+        # Flap damping off by default: most tests here are about the engine, with faults that clear and come back.
+        self.tracker = IssueTracker(open_after=1, resolve_after=1, hold_down_s=hold_down_s)
         self.actions = actions or ScriptedActions()
         self.engine = RemediationEngine(section, self.actions, self.tracker, self.clock, run_async=lambda w: w())
         self.events = []
@@ -504,3 +504,21 @@ def test_an_undo_whose_worker_thread_cannot_start_is_a_failed_undo_and_the_ladde
     undo = [e.body for e in bed.events if e.kind is EventKind.ACTION][2]
     assert undo["reason"] == "undo of switch_channel: could not start: RuntimeError: can't start new thread"
     assert bed.actions.runs == ["switch_channel", "restart_radio"]
+
+
+def test_a_fixed_fault_back_within_the_hold_down_is_the_fix_not_holding_the_ladder_moves_on_once():
+    bed = Bed(settings(recurrence_window_s=600), hold_down_s=30)
+    bed.observe(True)
+    bed.advance(5)
+    bed.observe(False)  # flush_dns fixed it
+    bed.advance(10)
+    bed.observe(True)  # back 15 s later: damped into the same issue, announced as an update
+    assert bed.issue_changes().count("opened") == 1
+    assert bed.actions.runs == ["flush_dns", "restart_service:dnsmasq"]
+    assert ("flush_dns", "skipped") in bed.actions_out()
+    for _ in range(5):  # it keeps flapping while the restart is being verified: nothing more runs
+        bed.advance(2)
+        bed.observe(False)
+        bed.advance(2)
+        bed.observe(True)
+    assert bed.actions.runs == ["flush_dns", "restart_service:dnsmasq"]
