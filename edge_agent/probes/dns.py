@@ -18,6 +18,8 @@ def dns_probe(resolver: str, name: str, timeout_s: float, port: int = 53) -> Dns
     Like a stub resolver, a query unanswered after half the timeout is sent again (with a new id): one lost
     datagram on a lossy line is not a failing resolver. The latency is that of the query that was answered.
     """
+    import scapy.layers.dns  # noqa: F401 — imported before the clock starts: a first import takes ~0.2 s
+
     family = socket.AF_INET6 if ":" in resolver else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         start = time.monotonic()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import socket
+import sys
 import threading
+import time
 
 import pytest
 from scapy.layers.dns import DNS, DNSRR
@@ -73,3 +76,23 @@ def test_nobody_listening_is_unreachable():
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
     assert dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=port).rcode == "unreachable"
+
+
+
+class SlowImport(importlib.abc.MetaPathFinder):
+    """Makes importing scapy's DNS layer take `seconds`, as a first import in a fresh process does."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname == "scapy.layers.dns":
+            time.sleep(self.seconds)
+        return None  # the normal finders load it
+
+
+def test_the_time_to_import_the_dns_layer_is_not_taken_from_the_timeout(resolver, monkeypatch):
+    monkeypatch.delitem(sys.modules, "scapy.layers.dns")
+    monkeypatch.setattr(sys, "meta_path", [SlowImport(0.5), *sys.meta_path])
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.4, port=resolver.port)
+    assert (result.ok, resolver.queries) == (True, 1)
