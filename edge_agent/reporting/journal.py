@@ -12,10 +12,13 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+RECOVERY_PROBE_S = 5.0  # while writes fail, how often to try whether space came back
 
 
 class EventJournal:
@@ -29,7 +32,8 @@ class EventJournal:
         self.max_bytes = max_bytes
         self.topics = topics
         self.lost_lines = 0
-        self.failing: str | None = None  # the last write error, while writes fail
+        self._failing: str | None = None  # the last write error, while writes fail
+        self._last_probe = float("-inf")
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,9 +50,23 @@ class EventJournal:
             except OSError as exc:
                 self._failed(exc)
                 return
-            if self.failing is not None:
+            if self._failing is not None:
                 log.warning("journal %s is writable again (%d lines were lost)", self.path, self.lost_lines)
-                self.failing = None
+                self._failing = None
+
+    @property
+    def failing(self) -> str | None:
+        """The last write error while writes fail, else None. While failing, whether space has come back is
+        tried every RECOVERY_PROBE_S (a scratch file, not a journal line): without events to write, a journal
+        would otherwise say "failing" for ever, and keep the storage issue open."""
+        with self._lock:
+            now = time.monotonic()
+            if self._failing is not None and now - self._last_probe >= RECOVERY_PROBE_S:
+                self._last_probe = now
+                if _writable(self.path.with_name(self.path.name + ".probe")):
+                    log.warning("journal %s is writable again (%d lines were lost)", self.path, self.lost_lines)
+                    self._failing = None
+            return self._failing
 
     def _append(self, line: str) -> None:
         size = self._size()
@@ -72,9 +90,10 @@ class EventJournal:
 
     def _failed(self, exc: OSError) -> None:
         self.lost_lines += 1
-        if self.failing is None:
+        if self._failing is None:
             log.error("journal %s cannot be written (%s): its lines are lost until it can", self.path, exc)
-        self.failing = str(exc)
+        self._failing = str(exc)
+        self._last_probe = time.monotonic()
 
     def storage_counters(self) -> dict[str, int]:
         return {"journal_lost_lines": self.lost_lines}
@@ -101,3 +120,16 @@ class EventJournal:
 
     def close(self) -> None:
         pass
+
+
+def _writable(scratch: Path, size: int = 4096) -> bool:
+    """Whether `size` bytes can be written beside the journal now (the scratch file is removed either way)."""
+    try:
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            return os.write(fd, b"\0" * size) == size
+        finally:
+            os.close(fd)
+            os.unlink(scratch)
+    except OSError:
+        return False

@@ -113,3 +113,27 @@ def test_a_torn_last_line_is_skipped_and_the_rest_read(tmp_path):
     with path.open("a") as f:
         f.write('{"topic":"event/issue","seq":2,"ch')  # a kill in the middle of a write
     assert [e["seq"] for e in journal.read()] == [1]
+
+
+def test_a_failing_journal_notices_space_coming_back_without_an_event_to_write(tmp_path, monkeypatch):
+    import edge_agent.reporting.journal as journal_module
+
+    clock = [100.0]
+    monkeypatch.setattr(journal_module.time, "monotonic", lambda: clock[0])
+    writable = [False]
+    monkeypatch.setattr(journal_module, "_writable", lambda scratch: writable[0])
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal._failed(OSError(28, "No space left on device"))
+    assert journal.failing is not None
+    writable[0] = True  # space returns, no event comes
+    assert journal.failing is not None  # tried again only every RECOVERY_PROBE_S
+    clock[0] += journal_module.RECOVERY_PROBE_S
+    assert journal.failing is None and journal.lost_lines == 1
+
+
+def test_the_recovery_probe_writes_and_removes_a_scratch_file(tmp_path):
+    from edge_agent.reporting.journal import _writable
+
+    assert _writable(tmp_path / "events.jsonl.probe") is True
+    assert list(tmp_path.iterdir()) == []
+    assert _writable(tmp_path / "missing-dir" / "x.probe") is False
