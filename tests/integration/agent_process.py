@@ -70,6 +70,14 @@ class Daemon:
             stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), env=env,
         )
 
+    def exit_status(self, timeout_s: float = 20) -> int:
+        """Start the agent and wait for it to exit by itself (a refusal at start): its exit status."""
+        self.start()
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        finally:
+            self.stop()
+
     def wait_notify(self, needle: str, timeout_s: float) -> str:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -146,11 +146,7 @@ def test_the_agent_refuses_to_start_on_an_unusable_tls_file_naming_it_without_a_
     extra = '\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = 8883\n' + \
         "".join(f'{name} = "{path}"\n' for name, path in files.items())
     daemon = Daemon(short_tmp, extra)
-    daemon.start()
-    try:
-        assert daemon.proc.wait(timeout=20) == 78
-    finally:
-        daemon.stop()
+    assert daemon.exit_status() == 78
     log = daemon.log_text()
     assert f"mqtt.{which} = '{garbage}'" in log and "Traceback" not in log
     check = subprocess.run([sys.executable, "-m", "edge_agent", "config", "check", str(daemon.config)],
