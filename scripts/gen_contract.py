@@ -46,6 +46,12 @@ or arrive out of order: deduplicate by `id`, order by (`boot_id`, `seq`). A new 
 Presence (`status`, `meta`, the Last Will) takes no number of its own: it carries the last `seq` taken
 before it was built (0 before any), so reconnects leave no gaps; order presence by `session`.
 
+Issues: `event/issue` says `opened` once per issue. A fault that clears and comes back within the agent's
+hold-down (`[issues] hold_down_s`, 30 s) is the same issue reopened: an `updated` event with state `open`
+and `evidence.intermittent` (drops, since_ts, hold_down_s); it resolves once the fault stays away. Related
+symptoms of one cause are one issue (`evidence.symptoms`, `evidence.related`). `ip_conflict` means two
+devices answered ARP for the gateway's address at once.
+
 Presence: `status` is retained; `online` after every connect, `offline` with reason `shutdown` on a clean
 stop, and the same `offline` with reason `connection lost` as the Last Will. `session` grows with every
 connect: ignore a will whose session is lower than the latest online status.
