@@ -39,8 +39,11 @@ IDLE_LOOP_S = 0.25
 # MQTT v5 Maximum Packet Size: the broker must not send us more. The largest command is 64 KiB (commands.py);
 # without it a 100 MB retained message is read whole into memory before any check can refuse it.
 MAX_INBOUND_PACKET_BYTES = 128 * 1024
-# The loop turns over at least every IDLE_LOOP_S; a thread that has not for this long is stuck or dead.
-LOOP_STALL_S = 30.0
+# The loop turns over every second or so, but one connection attempt may block far longer: resolving the
+# broker's name while DNS is down can take 30 s and more (glibc: 5 s x 2 attempts x each nameserver), and a
+# slow TLS handshake adds to it. Only a thread that has not turned over for this long is stuck; a shorter bound
+# would restart the agent (exit 70) over and over during a DNS outage, until systemd gave up on it.
+LOOP_STALL_S = 600.0
 
 
 def reconnect_delay(
@@ -145,7 +148,7 @@ class MqttPublisher:
         self._wake.set()
 
     def alive(self) -> bool:
-        """The thread runs and its loop turned over recently (it waits at most a second between turns)."""
+        """The thread runs and its loop turned over within LOOP_STALL_S."""
         thread_running = self._thread is not None and self._thread.is_alive()
         return thread_running and time.monotonic() - self.last_loop_mono < LOOP_STALL_S
 

@@ -260,3 +260,10 @@ def test_the_issues_flap_damping_comes_from_the_config_and_a_reload(agent: Agent
     agent.config_path.write_text(agent.config_path.read_text() + "[issues]\nhold_down_s = 0\nhold_down_max_s = 60\n")
     assert agent.reload() is True
     assert (agent.tracker.hold_down_s, agent.tracker.hold_down_max_s) == (0.0, 60.0)
+
+
+def test_a_slow_broker_connection_is_not_taken_for_a_dead_reporting_thread():
+    from edge_agent.reporting.mqtt import LOOP_STALL_S
+
+    # glibc's resolver alone may take 5 s x 2 attempts x 3 nameservers while DNS is down: no restart for that.
+    assert LOOP_STALL_S >= 5 * 2 * 3 * 4
