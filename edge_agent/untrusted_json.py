@@ -14,6 +14,9 @@ import re
 from typing import Any
 
 DEFAULT_MAX_DEPTH = 32
+# What the fleet side accepts from a device's message or a recorded line: generous, but bounded.
+FLEET_MESSAGE_BYTES = 1024 * 1024
+FLEET_MESSAGE_DEPTH = 64
 
 # A JSON string literal (escapes included). Unambiguous alternation, so matching is linear in the input.
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)

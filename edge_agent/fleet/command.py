@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from edge_agent.fleet.connection import BrokerOptions, fleet_client
+from edge_agent.untrusted_json import FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH, loads_untrusted
 
 FINAL_STATES = frozenset({"rejected", "succeeded", "failed"})
 
@@ -36,8 +37,15 @@ def send_command(
     client = fleet_client(broker)
 
     def on_message(client: Any, userdata: Any, message: Any) -> None:
-        if getattr(message.properties, "CorrelationData", None) == correlation:
-            replies.put(json.loads(message.payload))
+        if getattr(message.properties, "CorrelationData", None) != correlation:
+            return
+        try:  # the device's reply: a broken or hostile one is shown as a failure, never a crash of this thread
+            reply = loads_untrusted(bytes(message.payload), FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH)
+        except ValueError as exc:
+            reply = f"unreadable reply: {exc}"
+        if not isinstance(reply, dict) or not isinstance(reply.get("state"), str):
+            reply = {"state": "failed", "reason": reply if isinstance(reply, str) else "reply is not a response"}
+        replies.put(reply)
 
     subscribed = threading.Event()
     client.on_message = on_message

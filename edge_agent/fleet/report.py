@@ -11,12 +11,13 @@ watch recorded (`edge-agent fleet watch --json > events.jsonl`). Pure: events in
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+from edge_agent.untrusted_json import FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH, loads_untrusted
 
 
 class ReportInputError(Exception):
@@ -126,7 +127,7 @@ def read_events(stream: TextIO, source: str) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
+            event = loads_untrusted(line.encode("utf-8", "surrogateescape"), FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH)
         except ValueError as exc:
             raise ReportInputError(f"{source}:{number}: not JSON ({exc})") from None
         if not isinstance(event, dict) or not {"message", "topic", "device_id"} <= event.keys():

@@ -3,7 +3,6 @@ presence kept with the session counter, open issues and actions counted. Pure: b
 
 from __future__ import annotations
 
-import json
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from edge_agent.reporting.contract import (
     StatusMessage,
     TelemetryMessage,
 )
+from edge_agent.untrusted_json import FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH, loads_untrusted
 
 SEEN_IDS = 100_000  # about a minute of a busy fleet: enough to catch a broker's redelivery
 
@@ -73,7 +73,9 @@ class FleetState:
         if model is None:
             return self._reject(topic, f"no message is defined for {relative!r}")
         try:
-            message = model.model_validate(json.loads(payload)).model_dump(by_alias=True)
+            # A device may be broken or hostile: deep nesting or huge numbers are an invalid message, not a crash.
+            body = loads_untrusted(bytes(payload), FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH)
+            message = model.model_validate(body).model_dump(by_alias=True)
         except (ValueError, ValidationError) as exc:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return self._reject(topic, first_line)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import queue
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -115,3 +117,33 @@ def test_an_error_while_handling_a_command_leaves_the_mqtt_thread_listening(mosq
         sender.disconnect()
         publisher.close()
         outbox.close()
+
+
+def test_fleet_cmd_shows_a_hostile_reply_as_a_failure_not_a_traceback_or_a_hang(mosquitto):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    device = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+
+    def answer(client, userdata, message):  # a broken or hostile gateway: its reply nests 50,000 deep
+        properties = Properties(PacketTypes.PUBLISH)
+        properties.CorrelationData = message.properties.CorrelationData
+        client.publish(message.properties.ResponseTopic, b"[" * 50_000 + b"]" * 50_000, qos=1,
+                       properties=properties)
+
+    device.on_message = answer
+    device.connect(mosquitto.host, mosquitto.port)
+    device.subscribe("edge/v1/evil-gw/cmd/#", qos=1)
+    device.loop_start()
+    try:
+        time.sleep(0.5)
+        result = subprocess.run(
+            [sys.executable, "-m", "edge_agent", "fleet", "cmd", "evil-gw", "ping",
+             "--broker", f"{mosquitto.host}:{mosquitto.port}", "--timeout", "10"],
+            capture_output=True, text=True, timeout=30,
+        )
+    finally:
+        device.loop_stop()
+        device.disconnect()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "unreadable reply" in result.stdout + result.stderr and "Traceback" not in result.stderr

@@ -80,3 +80,9 @@ def test_the_chart_is_drawn_as_png_or_svg(tmp_path: Path, suffix: str, magic: by
     path = tmp_path / f"fleet{suffix}"
     write_chart(build_report(EVENTS).kpis(), str(path))
     assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("line", ["[" * 50_000 + "]" * 50_000, '{"n": ' + "9" * 5000 + "}", '{"x": NaN}'])
+def test_a_hostile_recorded_line_is_an_error_naming_the_line_not_a_traceback(line):
+    with pytest.raises(ReportInputError, match="^rec.jsonl:2: not JSON"):
+        read_events(io.StringIO('{"message": {}, "topic": "t", "device_id": "d"}\n' + line + "\n"), "rec.jsonl")

@@ -89,3 +89,11 @@ def test_presence_is_ordered_by_session_not_flagged_late_by_sequence_number():
     fleet.ingest(f"edge/v1/{DEVICE}/event/issue", issue(factory, "i1", "open", "opened"), 1.0)
     event = fleet.ingest(f"edge/v1/{DEVICE}/status", will, 2.0)
     assert event["late"] is False and fleet.out_of_order == 0 and fleet.devices[DEVICE].online is False
+
+
+def test_a_hostile_device_message_is_counted_invalid_never_a_crash_of_the_watch():
+    fleet = FleetState()
+    deep = b'{"schema": "edge.status/1", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    for payload in (deep, b'{"n": ' + b"9" * 5000 + b"}", b'{"seq": NaN}', b"\xff\xfe"):
+        assert fleet.ingest(f"edge/v1/{DEVICE}/status", payload, 1.0) is None
+    assert fleet.invalid == 4

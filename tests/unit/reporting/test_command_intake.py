@@ -66,7 +66,8 @@ def test_a_deeply_nested_command_is_rejected_with_a_reason_and_the_next_one_runs
 
 @pytest.mark.parametrize("response_topic", [
     f"{DEVICE}/status", f"{DEVICE}/event/issue", f"{DEVICE}/meta", f"{DEVICE}/res/", f"{DEVICE}/res/#",
-    f"{DEVICE}/res/a+b", f"{DEVICE}/res/x\x00y", f"{DEVICE}/res//x", "edge/v1/other/res/x", f"{DEVICE}/res/" + "x" * 300,
+    f"{DEVICE}/res/a+b", f"{DEVICE}/res/x\x00y", f"{DEVICE}/res//x", "edge/v1/other/res/x",
+    f"{DEVICE}/res/" + "x" * 300,
 ])
 def test_a_response_topic_outside_our_res_tree_is_replaced_by_the_default(response_topic):
     intake, _, _ = make()
