@@ -2,42 +2,36 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from agent_process import Daemon
+from cgroup_limits import Limits, cgroup_v1_available
 
-PIDS_ROOT = Path("/sys/fs/cgroup/pids")
 TASKS_MAX = 32  # systemd/edge-agent.service
 IDLE_CONNECTIONS = 80  # more than the task limit and more than the server's connection cap
 
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a pids cgroup"),
-    pytest.mark.skipif(not (PIDS_ROOT / "cgroup.procs").exists(), reason="no cgroup v1 pids controller mounted"),
+    pytest.mark.skipif(not cgroup_v1_available("pids"), reason="needs root and a cgroup v1 pids controller"),
 ]
 
 
 @pytest.fixture
-def pids_cgroup() -> Iterator[Path]:
-    group = PIDS_ROOT / f"edge-agent-flood-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    group.mkdir()
+def task_limit() -> Iterator[Limits]:
+    limits = Limits(max_tasks=TASKS_MAX)
     try:
-        (group / "pids.max").write_text(str(TASKS_MAX))
-        yield group
+        yield limits
     finally:
-        group.rmdir()  # the agent was killed and reaped before this
+        limits.close()  # the agent was killed and reaped before this
 
 
 @pytest.fixture
-def limited_agent(short_tmp: Path, pids_cgroup: Path) -> Iterator[Daemon]:
-    """The agent started inside the cgroup: the shell joins it, then becomes the agent (exec)."""
-    join_then_run = ("sh", "-c", f'echo $$ > {pids_cgroup}/cgroup.procs && exec "$@"', "sh")
-    daemon = Daemon(short_tmp, prefix=join_then_run)
+def limited_agent(short_tmp: Path, task_limit: Limits) -> Iterator[Daemon]:
+    """The agent started inside the cgroup (it joins before it starts)."""
+    daemon = Daemon(short_tmp, prefix=task_limit.prefix())
     daemon.start()
     try:
         daemon.wait_notify("READY=1", timeout_s=20)
@@ -66,9 +60,9 @@ def agent_threads(pid: int) -> int:
 
 
 @pytest.mark.timeout(90)
-def test_status_is_answered_and_the_agent_lives_while_idle_clients_flood_its_socket(limited_agent, pids_cgroup):
+def test_status_is_answered_and_the_agent_lives_while_idle_clients_flood_its_socket(limited_agent, task_limit):
     # The agent is inside the limit (a short-lived child, such as ldconfig behind ctypes' find_library, may be too).
-    assert str(limited_agent.proc.pid) in (pids_cgroup / "cgroup.procs").read_text().split()
+    assert str(limited_agent.proc.pid) in (task_limit.pids / "cgroup.procs").read_text().split()
     threads_before = agent_threads(limited_agent.proc.pid)
     idle = open_idle(limited_agent.sock, IDLE_CONNECTIONS)
     try:
