@@ -10,20 +10,25 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 
+def persistent_subscriber(host: str, port: int, topic: str, client_id: str, on_message) -> mqtt.Client:
+    """A running client with a persistent session (what it misses while away is kept), subscribed at QoS 1."""
+    client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 3600
+    client.connect(host, port, clean_start=False, properties=properties)
+    client.subscribe(topic, qos=1)
+    client.loop_start()
+    return client
+
+
 class Recorder:
     def __init__(self, host: str, port: int, topic: str, client_id: str):
         self.received: list[tuple[str, dict, bytes]] = []  # (topic, body, payload)
         self._lock = threading.Lock()
-        self.client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = 3600
-        self.client.connect(host, port, clean_start=False, properties=properties)
-        self.client.subscribe(topic, qos=1)
-        self.client.loop_start()
+        self.client = persistent_subscriber(host, port, topic, client_id, self._on_message)
 
     def _on_message(self, client, userdata, message) -> None:
         payload = bytes(message.payload)

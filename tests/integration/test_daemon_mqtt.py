@@ -9,12 +9,10 @@ import threading
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 from agent_process import Daemon, wait_for
 from contract_validation import assert_valid
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from mqtt_recorder import persistent_subscriber
 
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.outbox import Outbox
@@ -26,16 +24,9 @@ class Subscriber:
     def __init__(self, host: str, port: int, topic: str, client_id: str = ""):
         self.host, self.port = host, port
         self.messages: queue.Queue = queue.Queue()
-        self.client = mqtt.Client(
-            callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.client.on_message = lambda c, u, msg: self.messages.put((msg.topic, msg.retain, json.loads(msg.payload)))
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = 3600
-        self.client.connect(host, port, clean_start=False, properties=properties)
-        self.client.subscribe(topic, qos=1)
-        self.client.loop_start()
+        self.client = persistent_subscriber(
+            host, port, topic, client_id,
+            lambda c, u, msg: self.messages.put((msg.topic, msg.retain, json.loads(msg.payload))))
 
     def next_matching(self, predicate, timeout_s: float):
         seen = []
