@@ -206,6 +206,9 @@ class PremisesNetwork:
 
     def gateway_mac(self, mac: str) -> None:
         run("ip", "-n", self.isp, "link", "set", "dev", self.isp_if, "address", mac)
+        # A real router that changes its MAC announces it (gratuitous ARP); without that the cpe kernel keeps the
+        # old entry for a while, and the next test's DNS and TCP probes would go to a MAC nobody has.
+        run("ip", "-n", self.cpe, "neigh", "flush", "dev", self.cpe_if)
 
     def agent_config(self, device_id: str, open_after: int) -> str:
         """An agent in the cpe namespace probing this bed every second; {state} and {sock} are left to fill."""
