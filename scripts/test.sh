@@ -3,7 +3,7 @@
 # (mosquitto, dnsmasq, hostapd, iproute2, iptables, openssl) when they are missing; elsewhere those tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-needed=(mosquitto dnsmasq-base hostapd wpasupplicant iproute2 iptables openssl)
+needed=(mosquitto dnsmasq-base hostapd wpasupplicant iproute2 iptables openssl postgresql chromium)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     for pkg in "${needed[@]}"; do
