@@ -13,7 +13,16 @@ from edge_agent.camera.frames import as_rgb, resize
 from edge_agent.config import CustomModelConfig
 from edge_agent.ml.metadata import ModelLoadError
 from edge_agent.ml.quantise import pixels_for, quantise
-from edge_agent.ml.runtime import Binding, Model, Runtime, open_model
+from edge_agent.ml.runtime import Binding, Model, Runtime, op_input_shapes, open_model
+
+
+POSTPROCESS_OP = "TFLite_Detection_PostProcess"
+# First lines of label maps written for the whole score tensor, background column included (TF's labelmap.txt).
+BACKGROUND_LABELS = frozenset({"???", "background", "__background__"})
+
+
+class ModelOutputError(RuntimeError):
+    """A model's outputs for a frame are not what its declared kind gives (shape, NaN, count)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,7 @@ class CustomModel:
             self._check_classifier()
         else:
             self.order = detection_output_order(model.outputs, config.name)
+            self._check_label_map()
         self._smoke_test()
 
     def _check_classifier(self) -> None:
@@ -47,6 +57,23 @@ class CustomModel:
             raise ModelLoadError(self.name, f"output is {shape}, not one score per label: a classifier with "
                                             f"{labels} labels outputs [1, {labels}] (is it another kind of model?)")
 
+    def _check_label_map(self) -> None:
+        """The labels name every class the detector can report, from the first real class on. Where the
+        model's TFLite_Detection_PostProcess op is visible, its class-score input has one column per class
+        plus the background column, which the op never reports: class 0 is the first real class."""
+        labels = self.config.labels
+        if labels[0].strip().lower() in BACKGROUND_LABELS:
+            raise ModelLoadError(self.name, f"the first label is {labels[0]!r}, a background entry: this "
+                                            "detector numbers classes from the first real one, so every label "
+                                            "would be off by one (drop the first line of the label map)")
+        score_shapes = op_input_shapes(self.model, POSTPROCESS_OP)
+        if score_shapes is None or len(score_shapes) < 2 or len(score_shapes[1]) != 3:
+            return
+        classes = score_shapes[1][-1] - 1
+        if len(labels) < classes:
+            raise ModelLoadError(self.name, f"the model reports {classes} classes but {len(labels)} labels are "
+                                            "given: the label map does not cover its classes")
+
     def _smoke_test(self) -> None:
         """Run a grey frame through the model and check what comes out is what its declared kind gives: a
         model that passes the shape checks can still fail or answer nonsense on its first real frame."""
@@ -56,10 +83,25 @@ class CustomModel:
             outputs = [self.model.output(i) for i in range(len(self.model.outputs))]
         except (ValueError, RuntimeError, TypeError, IndexError) as exc:
             raise ModelLoadError(self.name, f"fails on a test frame: {type(exc).__name__}: {exc}") from None
-        problem = (_classifier_output_problem(outputs[0], len(self.config.labels)) if self.config.kind == "classifier"
-                   else _detector_output_problem([outputs[i] for i in self.order]))
+        problem = self._output_problem(outputs)
         if problem:
             raise ModelLoadError(self.name, f"on a test frame, {problem}")
+
+    def _output_problem(self, outputs: list[np.ndarray]) -> str | None:
+        if self.config.kind == "classifier":
+            return _classifier_output_problem(outputs[0], len(self.config.labels))
+        return _detector_output_problem([outputs[i] for i in self.order])
+
+    def _run(self, frame: np.ndarray) -> list[np.ndarray]:
+        """The outputs for one frame, checked as at load: a model can pass its test frame and answer NaN or
+        the wrong shape on a real one, and a wrong answer must fail loudly (the collector then disables the
+        model with a finding) instead of becoming a verdict."""
+        self.model.run(self.prepare(frame))
+        outputs = [self.model.output(i) for i in range(len(self.model.outputs))]
+        problem = self._output_problem(outputs)
+        if problem:
+            raise ModelOutputError(problem)
+        return outputs
 
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         if frame.dtype != np.uint8 or frame.shape != (self.height, self.width, 3):
@@ -76,14 +118,13 @@ class CustomModel:
         return quantise(real, spec.scale, spec.zero_point, spec.dtype)[None]
 
     def classify(self, frame: np.ndarray) -> tuple[str, float]:
-        self.model.run(self.prepare(frame))
-        scores = self.model.output(0).reshape(-1)
+        scores = self._run(frame)[0].reshape(-1)
         best = int(np.argmax(scores))
         return self.config.labels[best], float(scores[best])
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
-        self.model.run(self.prepare(frame))
-        boxes, classes, scores, count = (self.model.output(i) for i in self.order)
+        outputs = self._run(frame)
+        boxes, classes, scores, count = (outputs[i] for i in self.order)
         return parse_detections(boxes, classes, scores, count, self.config.labels, self.config.min_score)
 
 

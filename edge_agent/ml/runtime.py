@@ -118,6 +118,20 @@ class Model:
         return dequantise(self.interpreter.get_tensor(binding.index), binding.scale, binding.zero_point)
 
 
+def op_input_shapes(model: Model, op_name: str) -> list[tuple[int, ...]] | None:
+    """The input tensor shapes of the model's first `op_name` op, or None where the interpreter does not
+    list its ops (the listing is not public API in either runtime, so its absence is not an error)."""
+    try:
+        ops = model.interpreter._get_ops_details()
+        shapes = {int(t["index"]): tuple(int(d) for d in t["shape"]) for t in model.interpreter.get_tensor_details()}
+    except (AttributeError, KeyError, TypeError, ValueError, RuntimeError):
+        return None
+    for op in ops:
+        if op.get("op_name") == op_name:
+            return [shapes.get(int(i), ()) for i in op.get("inputs", [])]
+    return None
+
+
 def open_model(
     path: Path, runtime: Runtime, num_threads: int = 1, name: str | None = None, model_class: type[Model] = Model
 ) -> Model:

@@ -4,6 +4,7 @@ run time is disabled with a finding: it never blinds the other camera detectors 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from edge_agent.camera.synthetic import StaticScene, SyntheticSource
 from edge_agent.collectors.camera import CameraCollector
 from edge_agent.config import AgentConfig, CustomModelConfig
 from edge_agent.detectors import ml_catalog
+from edge_agent.detectors.camera_health import CameraHealthDetector
 from edge_agent.detectors.custom_model import CustomModelDetector
 from edge_agent.detectors.ml_catalog import MlComponents, load_vision_models
 from edge_agent.detectors.vision import CameraModelFailures
@@ -128,3 +130,35 @@ def test_camera_check_reports_a_failing_model_without_a_traceback(tmp_path, monk
 
 def test_a_failure_sample_without_a_model_name_says_nothing():
     assert CameraModelFailures().evaluate(Sample("camera.model_failed", "x", {"error": "e"}, 0, 0)) == []
+
+
+def test_a_segmentation_model_declared_as_a_detector_is_refused_at_load(tmp_path):
+    with pytest.raises(ModelLoadError, match=r"outputs \[\[1, 256, 256, 1\]\] are not an SSD-style detector"):
+        load_custom_model(custom(tmp_path, "object_detection"), fake_runtime([(1, 256, 256, 1)]), 1, tmp_path)
+
+
+def nan_from_the_third_frame(call: int):
+    outputs = detector_outputs()
+    if call >= 3:
+        outputs[2][0, 0] = np.nan
+    return outputs
+
+
+def wrong_shapes_from_the_second_frame(call: int):
+    return detector_outputs() if call < 2 else [np.zeros((1, 256, 256, 1)), *detector_outputs()[1:]]
+
+
+@pytest.mark.parametrize(("outputs", "error"), [(nan_from_the_third_frame, "not finite"),
+                                                (wrong_shapes_from_the_second_frame, r"boxes tensor is \[1, 256")])
+def test_a_detector_answering_nonsense_at_run_time_is_disabled_and_the_health_checks_keep_running(
+        tmp_path, outputs, error):
+    broken = CustomModelDetector(load_custom_model(custom(tmp_path, "object_detection", name="broken"),
+                                                   fake_runtime(DETECTOR_SHAPES, outputs), 1, tmp_path))
+    health = CameraHealthDetector()
+    source = SyntheticSource(StaticScene(SceneState()), (64, 48))
+    collector = CameraCollector(2.0, source, [broken.analyse, health.analyse])
+    streams = [[s.stream for s in collector.collect(float(i), float(i))] for i in range(4)]
+    assert streams[0][1] == "camera.custom" and streams[-1][1] == "camera.model_failed"
+    assert all(s[0] == "camera.status" and len(s) == 3 and s[2] != "camera.model_failed" for s in streams)
+    failed = collector.collect(9.0, 9.0)[1]
+    assert failed.metrics["model"] == "broken" and re.search(error, failed.metrics["error"])
