@@ -46,6 +46,20 @@ or arrive out of order: deduplicate by `id`, order by (`boot_id`, `seq`). A new 
 Presence (`status`, `meta`, the Last Will) takes no number of its own: it carries the last `seq` taken
 before it was built (0 before any), so reconnects leave no gaps; order presence by `session`.
 
+Telemetry, contract v2 (the default; `[reporting] contract`): the agent samples fast and reports slow. Each
+`telemetry/{stream}` message (schema `edge.telemetry/2`) is one report window of one stream family
+(`[reporting] report_interval_s`, 120 s by default, per family in `[reporting.streams.<family>]`) with every
+subject in it under one envelope: per numeric field [min, mean, max, last, count], a histogram for latency
+fields, text fields by their last value. A field is sent only when it moved beyond its deadband
+(`[reporting] deadbands`) since it was last sent, or when its heartbeat (`heartbeat_s`, 900 s) is due: a field
+left out still holds its last value. `n: 0` says a subject stopped reporting. A window with nothing to say
+sends nothing. Events (`event/issue`, `event/action`) and command replies are never batched or delayed.
+Compatibility: v1 telemetry (`edge.telemetry/1`, one message per sample, on the same topics) is still sent by an
+agent configured with `contract = "v1"`: keep that setting until every consumer reads v2. A consumer should
+dispatch telemetry on the `schema` field (a fleet of mixed agents sends both); `edge-agent fleet watch` reads both,
+and `edge_agent.reporting.telemetry_records` turns either into the same per-subject records. Nothing else
+changed: every other message is the same in v1 and v2.
+
 Issues: `event/issue` says `opened` once per issue. A fault that clears and comes back within the agent's
 hold-down (`[issues] hold_down_s`, 30 s) is the same issue reopened: an `updated` event with state `open`
 and `evidence.intermittent` (drops, since_ts, hold_down_s); it resolves once the fault stays away. Related
@@ -83,13 +97,18 @@ read its own `cmd/#`; only the fleet's account may write `edge/v1/+/cmd/#`.
 CHANNELS: dict[str, tuple[str, str, int, bool, str]] = {
     "status": ("status", "send", 1, True, "Presence; also the Last Will (offline, connection lost)."),
     "meta": ("meta", "send", 1, True, "The device card, at every connect."),
-    "telemetry": ("telemetry/{stream}", "send", 0, False, "Metric samples; may be dropped before any event."),
+    "telemetry": ("telemetry/{stream}", "send", 0, False,
+                  "Metric report windows (v2) or single samples (v1); may be dropped before any event."),
     "issue": ("event/issue", "send", 1, False, "An issue opened, changed or resolved."),
     "action": ("event/action", "send", 1, False, "A remediation step and its outcome."),
     "command": ("cmd/{name}", "receive", 1, False, "A request from the cloud."),
     "response": ("res/{request_id}", "send", 1, False, "Progress and result of a command."),
     "ha_state": ("ha/state", "send", 0, True, "Opt-in: the state Home Assistant's discovered entities read."),
 }
+
+# Channels that carry more than their own message: the consumer tells them apart by the `schema` field.
+MORE_MESSAGES: dict[str, list[str]] = {"telemetry": ["telemetry_v2"]}
+SUMMARIES = {"telemetry_v2": "Contract v2: one report window of a stream family, every subject in one message."}
 
 PARAMETERS = {
     "device_id": "The gateway's id: MQTT client id and certificate CN.",
@@ -128,18 +147,20 @@ def asyncapi_document() -> dict[str, Any]:
     for name, (address, action, qos, retain, summary) in CHANNELS.items():
         full = f"{DEVICE}/{address}"
         params = [p for p in PARAMETERS if "{" + p + "}" in full]
+        carried = [name, *MORE_MESSAGES.get(name, [])]
         channels[name] = {
             "address": full,
-            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in carried},
             "parameters": {p: {"description": PARAMETERS[p]} for p in params},
         }
-        messages[name] = {
-            "name": name,
-            "title": CONTRACT_MESSAGES[name].__name__,
-            "summary": summary,
-            "contentType": "application/json",
-            "payload": {"$ref": f"#/components/schemas/{name}"},
-        }
+        for message in carried:
+            messages[message] = {
+                "name": message,
+                "title": CONTRACT_MESSAGES[message].__name__,
+                "summary": SUMMARIES.get(message, summary),
+                "contentType": "application/json",
+                "payload": {"$ref": f"#/components/schemas/{message}"},
+            }
         operation = {
             "action": action,
             "channel": {"$ref": f"#/channels/{name}"},
@@ -153,7 +174,7 @@ def asyncapi_document() -> dict[str, Any]:
         "asyncapi": "3.0.0",
         "info": {
             "title": "edge-agent MQTT contract",
-            "version": "1.0.0",
+            "version": "2.0.0",
             "description": DESCRIPTION,
             "x-agent-version": __version__,
         },

@@ -1,4 +1,4 @@
-"""The MQTT contract v1 as typed models: the single source of the published JSON Schemas and AsyncAPI document.
+"""The MQTT contract (v1, and v2 telemetry) as typed models: the single source of the published JSON Schemas and AsyncAPI document.
 
 The agent builds its payloads as plain dicts on the hot path; tests validate those real messages against the
 schemas generated from these models, and `scripts/gen_contract.py --check` fails when docs/ and these models
@@ -77,6 +77,47 @@ class TelemetryMessage(Envelope):
     stream: str = Field(description="e.g. wifi.radio, connectivity.gateway, system, interface")
     subject: str
     metrics: dict[str, MetricValue]
+
+
+NumberValue = bool | int | float
+# Upper bounds of the latency histogram's buckets in milliseconds; the last bucket holds everything above.
+HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+
+
+class SeriesReport(_Message):
+    """One subject of one stream over a report window. A field that is absent still holds its last reported
+    value: it stayed within its deadband, and is sent again at least every heartbeat."""
+
+    stream: str = Field(description="the sample's stream, e.g. wifi.radio")
+    subject: str
+    n: int = Field(ge=0, description="samples of this subject in the window; 0: the subject stopped reporting "
+                   "(a station left, an interface vanished): forget its values")
+    stats: dict[str, tuple[NumberValue, float, NumberValue, NumberValue, int]] = Field(
+        default_factory=dict, description="numeric fields that moved beyond their deadband (or whose heartbeat "
+        "was due): [min, mean, max, last, count] over the window; count leaves out samples without a value. A "
+        "true/false field counts as 1/0 (its mean is the share of true)")
+    values: dict[str, MetricValue] = Field(
+        default_factory=dict, description="text fields, and fields without any value in the window (null): the "
+        "last value, sent when it differs from the last one sent, when another value showed within the window, "
+        "or at the heartbeat")
+    hist: dict[str, list[int]] = Field(
+        default_factory=dict, description="latency fields: samples per bucket, bucket upper bounds (ms) "
+        f"{', '.join(map(str, HISTOGRAM_BOUNDS_MS))}, then above; trailing empty buckets left out")
+
+
+class TelemetryBatch(Envelope):
+    """`telemetry/{stream}` in contract v2: one report window of one stream family, every subject in one message.
+    QoS 0; sent when the window closes (`[reporting] report_interval_s`), nothing sent when nothing changed and
+    no heartbeat is due. Events are never in it: they go out at once on event/issue and event/action."""
+
+    schema_: Literal["edge.telemetry/2"] = Field(alias="schema")
+    stream: str = Field(description="the stream family, as in the topic: wifi, connectivity, system, interface, "
+                        "camera, agent")
+    window_s: float = Field(gt=0, description="length of the window in the agent's clock; it ended at sim_ts when "
+                            "present, else at ts")
+    series: list[SeriesReport]
+    dropped_series: int = Field(0, ge=0, description="subjects left out because the window held more than the "
+                                "agent's limit of series")
 
 
 ACTION_OUTCOMES = ("skipped", "deferred", "pending", "attempted", "fixed", "completed", "failed", "rolled_back",
@@ -205,6 +246,7 @@ CONTRACT_MESSAGES: dict[str, type[BaseModel]] = {
     "status": StatusMessage,
     "meta": MetaMessage,
     "telemetry": TelemetryMessage,
+    "telemetry_v2": TelemetryBatch,
     "issue": IssueEvent,
     "action": ActionEvent,
     "command": CommandRequest,
