@@ -2,6 +2,10 @@
 
 iw writes "key:<tabs>value" lines under a header line; copies from issue threads and fixtures have the tabs
 turned into spaces, so fields are found by their key and indentation only matters relative to the header.
+
+Wi-Fi 7 multi-link (MLO) outputs hold one section per link ("Link 1 BSSID ..." in `link`, "- link ID 1 link
+addr ..." in `info`, "Link 1:" in a `station dump` with per-link statistics). Each link is read on its own
+(`MloLink`, with its own channel, signal and rates), and no link's values are taken as the whole connection's.
 """
 
 from __future__ import annotations
@@ -49,6 +53,14 @@ _INFO_CHANNEL = re.compile(
     r"(?:,\s*center1:\s*(?P<center1>[0-9.]+)\s*MHz)?"
     r"(?:,\s*center2:\s*(?P<center2>[0-9.]+)\s*MHz)?"
 )
+# A link section's first line in the three MLO layouts: "Link 1 BSSID <mac>" (link), "- link ID  1 link addr
+# <mac>" (info) and "Link 1:" (station dump with per-link statistics).
+_MLO_LINK_HEADER = re.compile(
+    rf"(?:-\s*)?link(?:\s+id)?\s+(?P<link_id>[0-9]{{1,3}})\s*"
+    rf"(?:(?:bssid|link\s+addr)\s+(?P<address>{_MAC_LIKE})\s*)?:?", re.I
+)
+_MLD_STATS = re.compile(rf"MLD\s+(?P<address>{_MAC_LIKE})\s+stats:?", re.I)
+MAX_LINK_ID = 14  # IEEE 802.11be link IDs are 0-14 (15 means none)
 # "282 bytes (2 packets)", matched from the value's start only (a search would retry inside a digit run)
 _BYTES_PACKETS = re.compile(r"(?P<bytes>[0-9]+)\s*bytes\s*\((?P<packets>[0-9]+)\s*packets\)")
 # "-14 [-17, -18] dBm": the combined signal, then one per receive chain
@@ -67,6 +79,101 @@ class _OnChannel:
     @property
     def primary(self) -> Channel | None:
         return channel_at(self.freq_mhz)
+
+
+@dataclass(frozen=True)
+class MloLink(_OnChannel):
+    """One link of a Wi-Fi 7 multi-link connection: its own address, channel, signal and rates. What the
+    output did not print for this link is None (iw prints a link's channel in `info` and `link`, and its
+    signal and rates only in a `station dump` with per-link statistics)."""
+
+    link_id: int
+    address: str | None = None  # the link's BSSID (link) or link address (info, station dump)
+    freq_mhz: int | None = None
+    channel: int | None = None
+    width_mhz: int | None = None
+    center1_mhz: int | None = None
+    signal_dbm: float | None = None
+    signal_avg_dbm: float | None = None
+    tx_bitrate_mbps: float | None = None
+    rx_bitrate_mbps: float | None = None
+    tx_packets: int | None = None
+    tx_retries: int | None = None
+    tx_failed: int | None = None
+    inactive_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class MldSummary:
+    """A multi-link device at a glance: its address, its links, and its best and worst link by signal."""
+
+    address: str | None
+    link_ids: tuple[int, ...]
+    bands: tuple[Band | None, ...]  # per link, in link_ids order
+    best_link: int | None  # the link heard loudest; None when no link has a signal
+    worst_link: int | None
+    best_signal_dbm: float | None
+    worst_signal_dbm: float | None
+
+
+def mld_summary(address: str | None, links: tuple[MloLink, ...]) -> MldSummary:
+    """The summary of an MLD with `links` (the strongest and weakest link among those with a signal)."""
+    heard = sorted((link for link in links if link.signal_dbm is not None),
+                   key=lambda link: (link.signal_dbm, -link.link_id))
+    best, worst = (heard[-1], heard[0]) if heard else (None, None)
+    return MldSummary(
+        address=address,
+        link_ids=tuple(link.link_id for link in links),
+        bands=tuple(link.band for link in links),
+        best_link=None if best is None else best.link_id,
+        worst_link=None if worst is None else worst.link_id,
+        best_signal_dbm=None if best is None else best.signal_dbm,
+        worst_signal_dbm=None if worst is None else worst.signal_dbm,
+    )
+
+
+def _split_links(body: list[str], what: str) -> tuple[list[str], list[tuple[re.Match[str], list[str]]]]:
+    """(the lines outside any link section, each link section's header and lines), in one pass.
+
+    A link section is its header line and the lines indented deeper than it; the first line back at the
+    header's indentation or shallower ends it. Indentation is compared, never counted, so tabs turned into
+    spaces still split the same."""
+    own: list[str] = []
+    sections: list[tuple[re.Match[str], list[str]]] = []
+    depth: int | None = None  # the open section's header indentation
+    for line in body:
+        indent = _indent(checked_line(line, what))
+        if depth is not None and indent > depth:
+            sections[-1][1].append(line)
+            continue
+        depth = None
+        match = _MLO_LINK_HEADER.fullmatch(line.strip())
+        if match is not None:
+            sections.append((match, []))
+            depth = indent
+        else:
+            own.append(line)
+    return own, sections
+
+
+def _mlo_links(sections: list[tuple[re.Match[str], list[str]]], read, what: str,
+               notes: list[str]) -> tuple[MloLink, ...]:
+    """Each link section read by `read(link_id, address, lines, notes)`; a link ID no standard has, or one
+    seen twice, is dropped with a note. Sorted by link ID (iw lists them in the driver's order)."""
+    links: dict[int, MloLink] = {}
+    for header, lines in sections:
+        link_id = int(header["link_id"])
+        if link_id > MAX_LINK_ID:
+            notes.append(f"{what} link ID {link_id} is above {MAX_LINK_ID}, the highest IEEE 802.11be link ID: "
+                         "dropped")
+            continue
+        if link_id in links:
+            notes.append(f"{what} link {link_id} is listed twice: the first kept")
+            continue
+        address = checked_mac(header["address"], f"{what} link {link_id} address", notes) \
+            if header["address"] else None
+        links[link_id] = read(link_id, address, lines, notes)
+    return tuple(links[link_id] for link_id in sorted(links))
 
 
 def _channel_number(freq: int | None) -> int | None:
@@ -92,6 +199,14 @@ class Link(_OnChannel):
     rx_bitrate_mbps: float | None = None
     tx_bitrate_mbps: float | None = None
     notes: tuple[str, ...] = ()
+    # A multi-link connection: each link's BSSID and channel. freq_mhz and channel are then None (the
+    # connection has no one channel); signal, bytes and rates are the MLD's ("MLD <address> stats").
+    links: tuple[MloLink, ...] = ()
+    mld_address: str | None = None
+
+    @property
+    def mld(self) -> MldSummary | None:
+        return mld_summary(self.mld_address or self.bssid, self.links) if self.links else None
 
 
 @dataclass(frozen=True)
@@ -111,6 +226,13 @@ class InterfaceInfo(_OnChannel):
     center2_mhz: int | None
     tx_power_dbm: float | None
     notes: tuple[str, ...] = ()
+    # An MLD interface ("MLD with links:"): each link's address and channel; the channel fields above are then
+    # only what the interface itself printed outside its links (nothing, on the recorded ones).
+    links: tuple[MloLink, ...] = ()
+
+    @property
+    def mld(self) -> MldSummary | None:
+        return mld_summary(self.addr, self.links) if self.links else None
 
 
 @dataclass(frozen=True)
@@ -135,6 +257,13 @@ class Station:
     expected_throughput_mbps: float | None
     connected_s: int | None  # old iw does not print "connected time"
     authorized: bool | None
+    # A multi-link station with per-link statistics ("Link N:" sections): each link's own signal and rates;
+    # the fields above are what iw printed for the station as a whole.
+    links: tuple[MloLink, ...] = ()
+
+    @property
+    def mld(self) -> MldSummary | None:
+        return mld_summary(self.mac, self.links) if self.links else None
 
 
 @dataclass(frozen=True)
@@ -202,7 +331,10 @@ def parse_link(text: str) -> Link:
     blocks = header_blocks(text, _LINK_HEADER, "iw dev link", "'Connected to' or 'Not connected.'")
     header, body = blocks[0]
     notes: list[str] = []
-    fields = line_fields(body, ":", "iw dev link")
+    own, sections = _split_links(body, "iw dev link")
+    fields = line_fields(own, ":", "iw dev link")
+    links = _mlo_links(sections, _link_of_connection, "iw dev link", notes)
+    mld_stats = next((m for m in map(_MLD_STATS.fullmatch, (line.strip() for line in own)) if m), None)
     freq = checked_freq(fields.get("freq"), "link freq", notes)
     rx_bytes, rx_packets = _bytes_packets(fields.get("RX"), "link RX")
     tx_bytes, tx_packets = _bytes_packets(fields.get("TX"), "link TX")
@@ -221,19 +353,30 @@ def parse_link(text: str) -> Link:
         rx_bitrate_mbps=_rate(fields.get("rx bitrate"), "link rx bitrate", notes),
         tx_bitrate_mbps=_rate(fields.get("tx bitrate"), "link tx bitrate", notes),
         notes=tuple(notes),
+        links=links,
+        mld_address=None if mld_stats is None else checked_mac(mld_stats["address"], "link MLD address", notes),
     )
+
+
+def _link_of_connection(link_id: int, address: str | None, lines: list[str], notes: list[str]) -> MloLink:
+    """A "Link N BSSID <mac>" section of `iw dev X link`: the link's frequency."""
+    fields = line_fields(lines, ":", f"iw dev link link {link_id}")
+    freq = checked_freq(fields.get("freq"), f"link {link_id} freq", notes)
+    return MloLink(link_id, address, freq, _channel_number(freq),
+                   signal_dbm=checked_level(first_number(fields.get("signal"), f"link {link_id} signal"),
+                                            f"link {link_id} signal", notes),
+                   tx_bitrate_mbps=_rate(fields.get("tx bitrate"), f"link {link_id} tx bitrate", notes),
+                   rx_bitrate_mbps=_rate(fields.get("rx bitrate"), f"link {link_id} rx bitrate", notes))
 
 
 def parse_info(text: str) -> InterfaceInfo:
     """Parse `iw dev X info`; lines are "key value", without a colon."""
     [(header, body), *_] = header_blocks(text, _INFO_HEADER, "iw dev info", "'Interface <name>'")
-    fields: dict[str, str] = {}
-    for line in body:
-        key, _, value = checked_line(line, "iw dev info").strip().partition(" ")
-        fields.setdefault(key, value.strip())
+    own, sections = _split_links(body, "iw dev info")
+    fields = _info_fields(own)
     notes: list[str] = []
-    channel_match = _INFO_CHANNEL.match(fields.get("channel", ""))
-    channel_fields = channel_match.groupdict() if channel_match else {}
+    links = _mlo_links(sections, _link_of_interface, "iw dev info", notes)
+    channel_fields = _info_channel(fields)
     freq = checked_freq(channel_fields.get("freq"), "interface freq", notes)
     return InterfaceInfo(
         interface=header["interface"],
@@ -249,7 +392,32 @@ def parse_info(text: str) -> InterfaceInfo:
         center2_mhz=checked_freq(channel_fields.get("center2"), "interface center2", notes),
         tx_power_dbm=first_number(fields.get("txpower"), "interface txpower"),
         notes=tuple(notes),
+        links=links,
     )
+
+
+def _info_fields(lines: list[str]) -> dict[str, str]:
+    """`iw dev X info`'s "key value" lines (no colon); the first of a repeated key wins."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        key, _, value = checked_line(line, "iw dev info").strip().partition(" ")
+        fields.setdefault(key, value.strip())
+    return fields
+
+
+def _info_channel(fields: dict[str, str]) -> dict[str, str | None]:
+    match = _INFO_CHANNEL.match(fields.get("channel", ""))
+    return match.groupdict() if match else {}
+
+
+def _link_of_interface(link_id: int, address: str | None, lines: list[str], notes: list[str]) -> MloLink:
+    """A "- link ID N link addr <mac>" section of `iw dev X info`: the link's channel, if it has one yet."""
+    channel_fields = _info_channel(_info_fields(lines))
+    what = f"interface link {link_id}"
+    freq = checked_freq(channel_fields.get("freq"), f"{what} freq", notes)
+    return MloLink(link_id, address, freq, _channel_number(freq),
+                   width_mhz=width_mhz(channel_fields.get("width"), f"{what} width"),
+                   center1_mhz=checked_freq(channel_fields.get("center1"), f"{what} center1", notes))
 
 
 def parse_station_dump(text: str) -> StationDump:
@@ -283,7 +451,8 @@ def _block_name(block: tuple[re.Match[str], list[str]]) -> str:
 def _station(header: re.Match[str], body: list[str], notes: list[str]) -> Station:
     who = f"station {header['mac']}"
     mac = checked_mac(header["mac"], f"{who} MAC", notes)
-    fields = line_fields(body, ":", who)
+    own, sections = _split_links(body, who)
+    fields = line_fields(own, ":", who)
     signal, chains = _signal_with_chains(_with_unit(fields.get("signal"), "dBm", f"{who} signal", notes),
                                          f"{who} signal", notes)
     signal_avg, _ = _signal_with_chains(_with_unit(fields.get("signal avg"), "dBm", f"{who} signal avg", notes),
@@ -314,7 +483,31 @@ def _station(header: re.Match[str], body: list[str], notes: list[str]) -> Statio
         expected_throughput_mbps=rate("expected throughput"),
         connected_s=count("connected time"),
         authorized=None if authorized is None else authorized == "yes",
+        links=_mlo_links(sections, _link_of_station, who, notes),
     )
+
+
+def _link_of_station(link_id: int, address: str | None, lines: list[str], notes: list[str]) -> MloLink:
+    """A "Link N:" section of a station with per-link statistics: the link's own signal, rates and counters
+    (the frequency is the AP's link's: `iw dev X info` has it)."""
+    who = f"link {link_id}"
+    fields = line_fields(lines, ":", who)
+    if address is None:
+        address = checked_mac(fields.get("address"), f"{who} address", notes)
+    signal, _ = _signal_with_chains(_with_unit(fields.get("signal"), "dBm", f"{who} signal", notes),
+                                    f"{who} signal", notes)
+    signal_avg, _ = _signal_with_chains(_with_unit(fields.get("signal avg"), "dBm", f"{who} signal avg", notes),
+                                        f"{who} signal avg", notes)
+    freq = checked_freq(fields.get("freq"), f"{who} freq", notes)  # not printed today; read if it ever is
+
+    def count(key: str) -> int | None:
+        return checked_count(fields.get(key), f"{who} {key}", notes)
+
+    return MloLink(link_id, address, freq, _channel_number(freq), signal_dbm=signal, signal_avg_dbm=signal_avg,
+                   tx_bitrate_mbps=_rate(fields.get("tx bitrate"), f"{who} tx bitrate", notes),
+                   rx_bitrate_mbps=_rate(fields.get("rx bitrate"), f"{who} rx bitrate", notes),
+                   tx_packets=count("tx packets"), tx_retries=count("tx retries"), tx_failed=count("tx failed"),
+                   inactive_ms=count("inactive time"))
 
 
 def _signal_with_chains(

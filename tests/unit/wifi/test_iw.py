@@ -461,10 +461,133 @@ def test_recorded_ath12k_eht_station_dump():
 
 
 def test_recorded_320_mhz_channel_line_names_a_real_320_mhz_block():
-    # Intel CNVi MLD station (canonical/checkbox): the only channel line is link 2's
+    # Intel CNVi MLD station (canonical/checkbox): the only channel line is link 2's. It is link 2's channel,
+    # not the interface's (issue 19: an MLD has no one channel), so it is read into link 2.
     info = parse_info(sample("iw_info__canonical_checkbox_iw_dev_info_succ_mld-320mhz.txt"))
     assert (info.interface, info.ifindex, info.addr, info.ssid, info.mode, info.wiphy) == \
         ("wlp0s20f3", 2, "c8:6e:08:17:85:4a", "cert-be-wpa3-tel-l10", "managed", 0)
-    assert (info.freq_mhz, info.primary, info.width_mhz, info.center1_mhz) == \
-        (6375, Channel(Band.GHZ_6, 85), 320, 6265)
-    assert info.center1_mhz in [b.centre_mhz for b in blocks(info.primary, info.width_mhz)]
+    assert (info.freq_mhz, info.channel, info.width_mhz, info.center1_mhz) == (None, None, None, None)
+    link1, link2 = info.links
+    assert (link1.link_id, link1.address, link1.freq_mhz, link1.band) == (1, "ea:ab:77:e3:d8:e7", None, None)
+    assert (link2.link_id, link2.address, link2.freq_mhz, link2.primary, link2.width_mhz, link2.center1_mhz) == \
+        (2, "92:4f:25:02:8a:eb", 6375, Channel(Band.GHZ_6, 85), 320, 6265)
+    assert link2.center1_mhz in [b.centre_mhz for b in blocks(link2.primary, link2.width_mhz)]
+    assert info.mld.address == "c8:6e:08:17:85:4a" and info.mld.link_ids == (1, 2)
+    assert info.mld.bands == (None, Band.GHZ_6)
+    assert info.notes == ()
+
+
+def test_recorded_mlo_link_reads_every_link_and_the_mld_stats():
+    # Intel CNVi (canonical/checkbox): links 1 (5240) and 2 (6375), then the MLD's own statistics
+    link = parse_link(sample("iw_link__canonical_checkbox_iw_dev_link_succ_mlo.txt"))
+    assert (link.connected, link.bssid, link.interface, link.ssid) == \
+        (True, "f0:a7:31:16:77:a1", "wlp0s20f3", "wifi7-ap")
+    assert [(x.link_id, x.address, x.freq_mhz, x.primary) for x in link.links] == [
+        (1, "fe:a7:31:16:77:9f", 5240, Channel(Band.GHZ_5, 48)),
+        (2, "f2:a7:31:16:77:a3", 6375, Channel(Band.GHZ_6, 85)),
+    ]
+    # The connection has no one frequency: neither link's is taken as the whole connection's
+    assert (link.freq_mhz, link.channel, link.band) == (None, None, None)
+    assert (link.mld_address, link.signal_dbm, link.tx_bitrate_mbps, link.rx_bitrate_mbps) == \
+        ("f0:a7:31:16:77:a1", -40.0, 4803.8, None)
+    assert (link.rx_bytes, link.rx_packets, link.tx_bytes, link.tx_packets) == \
+        (585329392, 8827749, 2395896496, 572452)
+    assert link.mld.link_ids == (1, 2) and link.mld.bands == (Band.GHZ_5, Band.GHZ_6)
+
+
+def test_recorded_tri_band_mlo_link_in_driver_order_keeps_each_links_band():
+    # WLAN Pi with an Aruba 755: links listed 0, 2, 1 on 6, 2.4 and 5 GHz; the MLD printed signal 0 dBm
+    link = parse_link(sample("iw_link__WLAN-Pi_wlanpi-core_mlo-tri-band.txt"))
+    assert [(x.link_id, x.address, x.freq_mhz, x.band, x.channel) for x in link.links] == [
+        (0, "68:51:34:7c:32:05", 6295, Band.GHZ_6, 69),
+        (1, "68:51:34:7c:32:15", 5220, Band.GHZ_5, 44),
+        (2, "68:51:34:7c:31:f5", 2462, Band.GHZ_2_4, 11),
+    ]
+    assert link.freq_mhz is None and link.signal_dbm is None  # 0 dBm is no reading
+    assert any("0 dBm is not a reading" in note for note in link.notes)
+    assert (link.rx_bitrate_mbps, link.tx_bitrate_mbps) == (1441.1, 1441.1)
+
+
+def test_recorded_mt7925_mld_interface_with_mail_wrapped_lines():
+    # MT7925 (linux-wireless): the post had no "Interface" line, so one is put before it; tabs became spaces
+    # and the TXQ rows were wrapped, which must not end up in a link
+    info = parse_info("Interface wlp1s0\n" + sample("iw_dev_excerpt__lore_linux-wireless_mt7925-mlo.txt"))
+    assert [(x.link_id, x.address, x.freq_mhz, x.width_mhz, x.center1_mhz) for x in info.links] == [
+        (0, "ce:67:53:b2:b1:9d", 2437, 40, 2447),
+        (1, "c2:e3:9b:67:2b:67", None, None, None),
+        (2, "1e:5a:37:e5:97:b2", 6135, 160, 6185),
+    ]
+    assert [x.band for x in info.links] == [Band.GHZ_2_4, None, Band.GHZ_6]
+    assert (info.mode, info.wiphy, info.freq_mhz) == ("managed", 0, None)
+
+
+# `iw dev X station dump` of an MLO station with per-link statistics, in the layout of iw's per-link station
+# printing ("Link N:", then "address:" and the link's own fields one tab deeper). Constructed: no recorded one
+# was found; the values are plausible, not measured.
+MLO_STATION = """Station 02:11:22:33:44:55 (on wlan0)
+\tinactive time:\t120 ms
+\trx bytes:\t100000
+\ttx packets:\t5000
+\ttx retries:\t40
+\ttx failed:\t1
+\tsignal:  \t-48 dBm
+\ttx bitrate:\t2882.4 MBit/s 160MHz EHT-MCS 11 EHT-NSS 2 EHT-GI 0
+\tconnected time:\t300 seconds
+\tcurrent time:\t1700000000000 ms
+\tLink 0:
+\t\taddress: 02:11:22:33:44:60
+\t\tinactive time:\t120 ms
+\t\ttx packets:\t3000
+\t\ttx retries:\t10
+\t\ttx failed:\t0
+\t\tsignal:  \t-48 [-50, -51] dBm
+\t\ttx bitrate:\t2882.4 MBit/s 160MHz EHT-MCS 11 EHT-NSS 2 EHT-GI 0
+\t\trx bitrate:\t2401.9 MBit/s 160MHz EHT-MCS 9 EHT-NSS 2 EHT-GI 0
+\tLink 2:
+\t\taddress: 02:11:22:33:44:62
+\t\ttx packets:\t2000
+\t\ttx retries:\t30
+\t\tsignal:  \t-77 dBm
+\t\ttx bitrate:\t86.7 MBit/s MCS 7 short GI
+Station 02:00:00:00:00:09 (on wlan0)
+\tsignal:  \t-60 dBm
+\ttx bitrate:\t144.4 MBit/s
+"""
+
+
+def test_mlo_station_reports_each_link_with_its_own_signal_and_rates():
+    first, plain = parse_station_dump(MLO_STATION).stations
+    assert [(x.link_id, x.address, x.signal_dbm, x.tx_bitrate_mbps, x.rx_bitrate_mbps, x.tx_packets,
+             x.tx_retries) for x in first.links] == [
+        (0, "02:11:22:33:44:60", -48.0, 2882.4, 2401.9, 3000, 10),
+        (2, "02:11:22:33:44:62", -77.0, 86.7, None, 2000, 30),
+    ]
+    # The station's own fields stay the station's: no link's value fills a field the station lacks
+    assert (first.signal_dbm, first.tx_packets, first.rx_bitrate_mbps, first.connected_s) == \
+        (-48.0, 5000, None, 300)
+    mld = first.mld
+    assert (mld.address, mld.link_ids, mld.best_link, mld.worst_link) == ("02:11:22:33:44:55", (0, 2), 0, 2)
+    assert (mld.best_signal_dbm, mld.worst_signal_dbm) == (-48.0, -77.0)
+    assert plain.links == () and plain.mld is None and plain.signal_dbm == -60.0
+
+
+def test_mlo_links_no_standard_has_are_dropped_with_a_note_and_duplicates_keep_the_first():
+    text = ("Connected to 02:00:00:00:00:01 (on wlan0)\n\tLink 1 BSSID 02:00:00:00:00:02\n\t\tfreq: 5180\n"
+            "\tLink 1 BSSID 02:00:00:00:00:03\n\t\tfreq: 2412\n\tLink 99 BSSID 02:00:00:00:00:04\n"
+            "\t\tfreq: 5955\n\tsignal: -50 dBm\n")
+    link = parse_link(text)
+    assert [(x.link_id, x.freq_mhz, x.band) for x in link.links] == [(1, 5180, Band.GHZ_5)]
+    assert any("link 1 is listed twice" in note for note in link.notes)
+    assert any("link ID 99" in note for note in link.notes)
+    assert link.signal_dbm == -50.0 and link.freq_mhz is None
+
+
+@pytest.mark.timeout(10)
+def test_mlo_link_sections_stay_linear_on_hostile_input():
+    # 200 000 link headers and as many deeply indented lines: one pass, links capped by the link ID range
+    body = "".join(f"\tLink {n % 20} BSSID 02:00:00:00:00:01\n\t\tfreq: 5180\n" for n in range(200_000))
+    link = parse_link("Connected to 02:00:00:00:00:01 (on wlan0)\n" + body)
+    assert [x.link_id for x in link.links] == list(range(15))
+    with pytest.raises(ParseError):
+        parse_link("Connected to 02:00:00:00:00:01 (on wlan0)\n\tLink 1 BSSID 02:00:00:00:00:02\n\t\t"
+                   + "f" * 5_000_000 + "\n")
