@@ -110,6 +110,13 @@ GUIDANCE: dict[str, str] = {
         "reachable; telemetry is being dropped. Free space on that disk (old logs, captures); if the file "
         "system is read-only or reports I/O errors, the SD card is failing: replace it."
     ),
+    "reporting_degraded": (
+        "Reports from this gateway to {subject} are not getting through well: {reporting_reasons}. Nothing is "
+        "lost: the agent keeps every event and sends again what was not confirmed. If the uplink is otherwise "
+        "fine, suspect the path to the broker: a firewall or proxy cutting long connections, an MTU black hole "
+        "(small packets pass, large ones vanish), or a broker refusing this device. Check the broker's log for "
+        "this device's client id."
+    ),
     "high_temperature": (
         "The gateway is at {temperature_c} °C (limit {limit} °C). Make sure it stands in open air, not in "
         "a cabinet, and that its vents are not blocked."

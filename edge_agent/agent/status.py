@@ -12,6 +12,7 @@ from edge_agent.kpis import flat_kpis
 
 if TYPE_CHECKING:
     from edge_agent.agent.parts import RunningAgent
+    from edge_agent.reporting.path_health import PathVerdict
 
 
 def status_report(agent: RunningAgent) -> dict[str, Any]:
@@ -59,6 +60,8 @@ def mqtt_status(agent: RunningAgent) -> dict[str, Any] | None:
         "loop_errors": publisher.loop_errors,
         "connects": publisher.connects,
         "published": publisher.published,
+        "written": publisher.written,
+        "path": path_report(publisher.path_verdict()),
         "outbox": agent.mqtt.outbox.stats().to_dict(),
     }
     intake = agent.intake
@@ -94,8 +97,23 @@ def health_stats(agent: RunningAgent) -> dict[str, Any]:
             dropped_telemetry=box.dropped_telemetry,
             mqtt_published=agent.mqtt.publisher.published,
             mqtt_connects=agent.mqtt.publisher.connects,
+            **reporting_path_metrics(agent),  # reporting_degraded opens an issue (detectors/reporting_path.py)
         )
     return stats
+
+
+def path_report(verdict: PathVerdict) -> dict[str, Any]:
+    return {"degraded": verdict.degraded, "reasons": list(verdict.reasons), **verdict.metrics}
+
+
+def reporting_path_metrics(agent: RunningAgent) -> dict[str, Any]:
+    verdict = agent.mqtt.publisher.path_verdict()
+    return {
+        "reporting_degraded": int(verdict.degraded),
+        "reporting_reasons": "; ".join(verdict.reasons),
+        "reporting_broker": f"{agent.config.mqtt.host}:{agent.config.mqtt.port}",
+        **{f"reporting_{name}": value for name, value in verdict.metrics.items()},
+    }
 
 
 def meta_card(agent: RunningAgent) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from edge_agent.detectors import Detector
 from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch
 from edge_agent.detectors.gateway_quality import GatewayQuality
 from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
+from edge_agent.detectors.reporting_path import ReportingPathRules
 from edge_agent.detectors.storage import StorageRules
 
 
@@ -19,4 +20,5 @@ def default_detectors(config: DetectorsSection) -> list[Detector]:
         GatewayQuality(config.connectivity),
         GatewayMacWatch(config.connectivity),
         StorageRules(),
+        ReportingPathRules(),
     ]

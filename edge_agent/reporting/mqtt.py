@@ -8,6 +8,11 @@ Supervision: nothing raised while handling one packet or one iteration may end t
 running but mute is the worst failure there is). paho's callbacks are contained, and an error in the loop
 closes the connection and reconnects with backoff. `alive()` tells whether the thread still turns over, so
 `status` reports the truth and the agent's loop can exit for systemd to restart it if it ever does not.
+
+Delivery is checked, not assumed: QoS 0 telemetry stays in the outbox until a later acknowledgement on the same
+connection proves the broker read it (TCP delivers in order), and every so often one telemetry message goes at
+QoS 1 to be that proof. What a broken connection leaves unproven is sent again, and counted; with stalls and
+lost connections it feeds the reporting path's health (path_health.py, issue `reporting_degraded`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,7 @@ from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import SCHEMA_META, SCHEMA_STATUS, EnvelopeFactory
 from edge_agent.reporting.home_assistant import discovery_configs
 from edge_agent.reporting.outbox import Outbox
+from edge_agent.reporting.path_health import PathHealthMonitor, PathVerdict
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,13 @@ MAX_INBOUND_PACKET_BYTES = 128 * 1024
 # slow TLS handshake adds to it. Only a thread that has not turned over for this long is stuck; a shorter bound
 # would restart the agent (exit 70) over and over during a DNS outage, until systemd gave up on it.
 LOOP_STALL_S = 600.0
+# A QoS 0 message goes at QoS 1 instead when this many are unproven, or the oldest has waited this long: its
+# PUBACK proves all of them delivered. Bounds what a broken connection can make us send twice.
+CONFIRM_EVERY_MESSAGES = 50
+CONFIRM_AFTER_S = 10.0
+# When the agent's own probes see the path to the broker come back, the next attempt is at most this far away
+# (jittered, so a fleet whose uplinks return together does not connect at one instant).
+PATH_BACK_DELAY_S = 2.0
 
 
 def reconnect_delay(
@@ -79,14 +93,18 @@ class MqttPublisher:
         self._rng = rng or random.Random()
         self.base_topic = f"{config.topic_prefix}/{envelopes.device_id}"
         self.connected = threading.Event()
-        self.published = 0
+        self.published = 0  # acknowledged by the broker (or, for QoS 0, proven delivered)
+        self.written = 0
         self.connects = 0
+        self.path = PathHealthMonitor()
         self.loop_errors = 0
         self.last_loop_mono = time.monotonic()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._inflight: dict[int, int] = {}  # paho mid -> outbox id
+        self._inflight: dict[int, _InFlight] = {}  # paho mid -> what its PUBACK settles; oldest first
+        self._unproven: list[tuple[int, float]] = []  # QoS 0 outbox ids written on this connection, and when
+        self._path_back = threading.Event()
         self._acked: list[int] = []
         self._acked_lock = threading.Lock()
         self._last_sent_id = 0
@@ -141,6 +159,7 @@ class MqttPublisher:
         return json.dumps(self.envelopes.wrap_presence(SCHEMA_META, self._meta(), wall, mono), default=str)
 
     def start(self) -> None:
+        self.path.started(time.monotonic())
         self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
         self._thread.start()
 
@@ -156,6 +175,16 @@ class MqttPublisher:
         """Connected, and the loop that would notice a dead broker (keepalive) is running."""
         return self.connected.is_set() and self.alive()
 
+    def path_seen_up(self) -> None:
+        """The agent's own probe just saw the way to the broker come back: try soon instead of at the end of a
+        long backoff. One early attempt per hint; if it fails, the backoff goes on growing."""
+        if not self.connected.is_set():
+            self._path_back.set()
+            self._wake.set()
+
+    def path_verdict(self) -> PathVerdict:
+        return self.path.verdict(time.monotonic())
+
     # The MQTT thread.
     def _run(self) -> None:
         socket_open = False
@@ -169,6 +198,7 @@ class MqttPublisher:
                 log.error("MQTT loop error (%s: %s); reconnecting", type(exc).__name__, exc,
                           exc_info=self.loop_errors == 1)
                 self.connected.clear()
+                self._connection_ended()
                 try:
                     self.client.disconnect()
                 except Exception:  # noqa: BLE001, S110 — the socket may already be gone; the reconnect decides
@@ -187,6 +217,11 @@ class MqttPublisher:
 
         if not socket_open:
             wait = next_attempt - time.monotonic()
+            if self._path_back.is_set():
+                self._path_back.clear()
+                if wait > PATH_BACK_DELAY_S:
+                    wait = self._rng.uniform(0, PATH_BACK_DELAY_S)
+                    next_attempt = time.monotonic() + wait
             if wait > 0:
                 self._wake.wait(min(wait, 1.0))
                 self._wake.clear()
@@ -197,9 +232,12 @@ class MqttPublisher:
             return False, time.monotonic() + reconnect_delay(self._attempt, self._rng)
         self._forget_acked()
         backlog = self._send_window() if self.connected.is_set() else False
+        oldest = next(iter(self._inflight.values())).sent if self._inflight else None
+        self.path.unacknowledged_since(time.monotonic(), oldest)
         # Short select while draining; when idle, a quarter second bounds the latency of a new event.
         if self.client.loop(timeout=0.01 if backlog else IDLE_LOOP_S) != mqtt.MQTT_ERR_SUCCESS:
             self.connected.clear()
+            self._connection_ended()
             self._attempt += 1
             return False, time.monotonic() + reconnect_delay(self._attempt, self._rng)
         return True, next_attempt
@@ -229,27 +267,44 @@ class MqttPublisher:
         if room <= 0:
             return True
         batch = self.outbox.peek(self._last_sent_id, room)
+        sent = 0
         for message in batch:
             topic = self.topic(message.topic)
             properties = None
             if message.correlation is not None:
                 properties = self._publish_properties()
                 properties.CorrelationData = message.correlation
-            info = self.client.publish(
-                topic, message.payload, qos=message.qos, retain=message.retain, properties=properties
-            )
+            now = time.monotonic()
+            qos = message.qos or int(self._proof_due(now))
+            info = self.client.publish(topic, message.payload, qos=qos, retain=message.retain, properties=properties)
             if info.rc != 0:
                 break  # not connected any more: the rest waits in the outbox
             self._last_sent_id = message.id
-            if message.qos == 0:
-                # QoS 0 promises no more than the write, and paho may report that write from inside publish(),
-                # before the mid is known here: tracking it as in flight would leak the entry and, after
-                # INFLIGHT_WINDOW of them, stall the publisher.
-                with self._acked_lock:
-                    self._acked.append(message.id)
+            sent += 1
+            if qos == 0:
+                # Not in flight: paho may report a QoS 0 write from inside publish(), before the mid is known here.
+                self._unproven.append((message.id, now))
             else:
-                self._inflight[info.mid] = message.id
+                # Its PUBACK proves every earlier write on this connection read by the broker.
+                proves = tuple(message_id for message_id, _ in self._unproven)
+                self._unproven.clear()
+                self._inflight[info.mid] = _InFlight(message.id, now, proves)
+        self.written += sent
+        self.path.wrote(time.monotonic(), sent)
         return len(batch) == room
+
+    def _proof_due(self, now: float) -> bool:
+        """Whether this QoS 0 message should go at QoS 1, to prove the ones before it delivered."""
+        if not self._unproven:
+            return False
+        return len(self._unproven) + 1 >= CONFIRM_EVERY_MESSAGES or now - self._unproven[0][1] >= CONFIRM_AFTER_S
+
+    def _connection_ended(self) -> None:
+        """What this connection wrote without proof goes again on the next (the outbox still holds it)."""
+        unproven = len(self._unproven) + sum(1 + len(entry.proves) for entry in self._inflight.values())
+        self._unproven.clear()
+        self._inflight.clear()
+        self.path.connection_lost(time.monotonic(), unproven)
 
     def _forget_acked(self) -> None:
         with self._acked_lock:
@@ -271,7 +326,10 @@ class MqttPublisher:
             log.error("MQTT session counter %s not saved (%s)", self._session_file, exc)
         # paho resends its own unacknowledged messages; everything else still in the outbox goes again, in order.
         self._inflight.clear()
+        self._unproven.clear()
         self._last_sent_id = 0
+        self._path_back.clear()
+        self.path.connected(time.monotonic())
         log.info("MQTT connected to %s:%s (session %d)", self.config.host, self.config.port, self.session)
         # Birth: listen for commands before announcing that we are online.
         client.subscribe(self.topic("cmd/#"), options=self._command_subscription)
@@ -295,17 +353,20 @@ class MqttPublisher:
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         self.connected.clear()
         if not self._stop.is_set():
+            self._connection_ended()
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason_code)
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason_code: Any, properties: Any) -> None:
-        message_id = self._inflight.pop(mid, None)
-        if message_id is None:
+        entry = self._inflight.pop(mid, None)
+        if entry is None:
             return  # presence messages do not live in the outbox
+        settled = list(entry.proves)  # read by the broker, whatever it answers about this one
         if reason_code.is_failure:
-            log.error("MQTT broker refused outbox message %d: %s (kept for retry)", message_id, reason_code)
-            return
+            log.error("MQTT broker refused outbox message %d: %s (kept for retry)", entry.message_id, reason_code)
+        else:
+            settled.append(entry.message_id)
         with self._acked_lock:
-            self._acked.append(message_id)
+            self._acked.extend(settled)
 
     def _drain_before_offline(self, deadline: float) -> None:
         """On shutdown, what is queued goes out first (within the deadline): the fleet should not see a device go
@@ -328,6 +389,10 @@ class MqttPublisher:
             deadline = time.monotonic() + OFFLINE_PUBLISH_TIMEOUT_S
             while not info.is_published() and self.client.is_connected() and time.monotonic() < deadline:
                 self.client.loop(timeout=0.05)
+            if info.is_published():  # its PUBACK proves the telemetry written before it delivered
+                with self._acked_lock:
+                    self._acked.extend(message_id for message_id, _ in self._unproven)
+                self._unproven.clear()
             self._forget_acked()
         self.client.disconnect()
         self.client.loop(timeout=0.05)
@@ -337,6 +402,13 @@ class MqttPublisher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=DRAIN_ON_SHUTDOWN_S + OFFLINE_PUBLISH_TIMEOUT_S + 1)
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    message_id: int  # in the outbox
+    sent: float  # monotonic
+    proves: tuple[int, ...]  # QoS 0 messages written before it on this connection
 
 
 def _contained(publisher: MqttPublisher, name: str, callback: Callable[..., None]) -> Callable[..., None]:

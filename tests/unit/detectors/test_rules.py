@@ -223,7 +223,8 @@ def test_connectivity_rules_ignore_other_streams():
 def test_default_detectors_cover_every_sample_family_with_distinct_names():
     detectors = default_detectors(DetectorsSection())
     assert sorted(d.name for d in detectors) == [
-        "quality.gateway", "rules.connectivity", "rules.interfaces", "rules.storage", "rules.system", "rules.wifi",
+        "quality.gateway", "rules.connectivity", "rules.interfaces", "rules.reporting_path", "rules.storage",
+        "rules.system", "rules.wifi",
         "watch.gateway_mac",
     ]
 
