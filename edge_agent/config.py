@@ -176,6 +176,8 @@ def _default_per_type() -> dict[str, Hysteresis]:
         "gateway_unreachable": Hysteresis(open_after=1, resolve_after=3),
         # Two MACs answering for the gateway in one round is already the proof.
         "ip_conflict": Hysteresis(open_after=1, resolve_after=3),
+        # Judged over the last minutes by the publisher already (reporting/path_health.py).
+        "reporting_degraded": Hysteresis(open_after=1, resolve_after=2),
     }
 
 

@@ -40,6 +40,7 @@ from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
 from edge_agent.reporting.journal import EventJournal
+from edge_agent.reporting.path_health import broker_path_back, uplink_reachability
 from edge_agent.reporting.reporter import LogSink, Reporter
 from edge_agent.timesync import clock_synced
 
@@ -108,6 +109,7 @@ class Agent:
         self._home_assistant_state: dict[str, Any] | None = None
         self._last_watchdog_real = float("-inf")
         self.exit_code = 0
+        self._uplink_reachable: dict[str, bool] = {}  # the last uplink probe round, endpoint -> reachable
         self.loop_errors: dict[str, int] = {}
         self.commands = AgentCommands(self)
         self.control = ControlServer(
@@ -296,12 +298,24 @@ class Agent:
         self.schedule.succeeded(name, mono)
         # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
         if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
+        if self.mqtt is not None:
+            self._hint_broker_path(samples)
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
         if self.mqtt is not None and self.config.mqtt.home_assistant:
             self._publish_home_assistant_state()
 
     def _publish_home_assistant_state(self) -> None:
         """The retained state Home Assistant's entities read; sent only when it changed."""
+    def _hint_broker_path(self, samples: list) -> None:
+        """The uplink probe sees the broker's path back: the publisher tries now, not after its backoff."""
+        reachable = uplink_reachability(samples)
+        if not reachable:
+            return
+        broker = f"{self.config.mqtt.host}:{self.config.mqtt.port}"
+        if broker_path_back(self._uplink_reachable, reachable, broker):
+            self.mqtt.publisher.path_seen_up()
+        self._uplink_reachable = reachable
+
         open_issues = [i.to_dict() for i in self.tracker.active()]
         state = state_payload(self.pipeline.latest_samples(), open_issues, self.kpis.last_action,
                               self.config.mqtt.home_assistant_client_details)
