@@ -4,6 +4,7 @@ connection are measured, and the publisher reconnects at once when the agent's p
 
 from __future__ import annotations
 
+import json
 import queue
 import time
 from pathlib import Path
@@ -39,8 +40,6 @@ def subscriber(broker, topic: str) -> tuple[mqtt.Client, queue.Queue]:
 
 
 def test_telemetry_swallowed_by_a_black_hole_is_sent_again_and_the_stall_is_measured(mosquitto, short_tmp: Path):
-    import json
-
     proxy = TcpProxy(mosquitto.host, mosquitto.port)
     publisher, sink, envelopes = make_publisher(short_tmp, proxy.port, "path-gw")
     publisher.path = PathHealthMonitor(stall_s=2.0)
@@ -100,3 +99,44 @@ def test_the_publisher_tries_at_once_when_the_probes_see_the_broker_path_come_ba
         wait_for(publisher.connected.is_set, timeout_s=5, what="the connection right after the hint")
     finally:
         publisher.close()
+
+
+def test_the_running_agent_opens_reporting_degraded_on_a_reconnect_storm_and_reports_it(mosquitto, short_tmp: Path):
+    from agent_process import Daemon
+    from mqtt_recorder import persistent_subscriber
+
+    proxy = TcpProxy(mosquitto.host, mosquitto.port)
+    issues: queue.Queue = queue.Queue()
+    fleet = persistent_subscriber(mosquitto.host, mosquitto.port, "edge/v1/itest-gw/event/issue", "path-fleet",
+                                  lambda c, u, msg: issues.put(json.loads(msg.payload)))
+    extra = (f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {proxy.port}\nkeepalive_s = 5\n'
+             "[reporting]\nagent_health_interval_s = 1\n")
+    daemon = Daemon(short_tmp, extra)
+    daemon.start()
+    try:
+        daemon.wait_notify("READY=1", timeout_s=30)
+
+        def connects() -> int:
+            return daemon.ask_json("status")["reporting"]["mqtt"]["connects"]
+
+        wait_for(lambda: connects() >= 1, timeout_s=20, what="the agent's first connection")
+        for cut in range(3):
+            proxy.cut()
+            wait_for(lambda n=cut: connects() >= n + 2, timeout_s=20, what="a reconnection after the cut")
+        path = daemon.ask_json("status")["reporting"]["mqtt"]["path"]
+        assert path["degraded"] and path["connection_losses"] == 3, path
+
+        def reported() -> dict | None:
+            while not issues.empty():
+                body = issues.get()
+                if body.get("type") == "reporting_degraded" and body.get("change") == "opened":
+                    return body
+            return None
+
+        event = wait_for(reported, timeout_s=20, what="the reporting_degraded issue on the broker")
+        assert "3 lost connections" in json.dumps(event)
+    finally:
+        daemon.stop()
+        fleet.disconnect()
+        fleet.loop_stop()
+        proxy.close()
