@@ -210,6 +210,8 @@ def _parser() -> argparse.ArgumentParser:
     fleet_watch.add_argument("--share", metavar="GROUP", help="an MQTT v5 shared subscription: watchers split the load")
     fleet_watch.add_argument("--json", action="store_true", help="stream normalised events as JSON lines")
     fleet_watch.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
+    fleet_watch.add_argument("--store", metavar="URL", help="also keep presence, issues, actions and telemetry in a "
+                             "database: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (watchers may share one)")
     fleet_watch.set_defaults(handler=_cmd_fleet_watch)
     fleet_cmd = fleet_sub.add_parser("cmd", help="send one command to one gateway and follow its replies")
     fleet_cmd.add_argument("device")
@@ -217,17 +219,21 @@ def _parser() -> argparse.ArgumentParser:
     fleet_cmd.add_argument("args", nargs="*", metavar="KEY=VALUE", help="the command's arguments")
     _add_broker_options(fleet_cmd)
     fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0)
+    fleet_cmd.add_argument("--json", action="store_true", help="each reply as one JSON line")
     fleet_cmd.set_defaults(handler=_cmd_fleet_cmd)
 
     fleet_report = fleet_sub.add_parser(
-        "report", help="KPIs over a time window from recorded `fleet watch --json` streams")
-    fleet_report.add_argument("files", nargs="+", metavar="EVENTS.jsonl",
+        "report", help="KPIs over a time window from a fleet store or recorded `fleet watch --json` streams")
+    fleet_report.add_argument("files", nargs="*", metavar="EVENTS.jsonl",
                               help="recordings of fleet watch --json ('-' for standard input); several watchers' "
                               "recordings (--share) are merged, each message once")
     fleet_report.add_argument("--since", type=_time_arg, help="issues opened from (epoch seconds or ISO 8601)")
     fleet_report.add_argument("--until", type=_time_arg, help="issues opened before")
     fleet_report.add_argument("--json", action="store_true", help="the KPIs as JSON")
     fleet_report.add_argument("--chart", metavar="FILE.png|FILE.svg", help="also draw issues per type (matplotlib)")
+    fleet_report.add_argument("--store", metavar="URL", help="read the fleet store fleet watch --store wrote, "
+                              "instead of recordings")
+    fleet_report.add_argument("--html", metavar="FILE.html", help="also write the report as one self-contained page")
     fleet_report.set_defaults(handler=_cmd_fleet_report)
 
     camera = sub.add_parser("camera", help="camera tools for the technician")
@@ -628,43 +634,76 @@ def _cmd_fleet_watch(args: argparse.Namespace) -> int:
     broker = _broker_options(args)
     if broker is None:
         return EX_USAGE
+    from edge_agent.fleet.dialect import StoreUrlError, database_errors
+
     options = WatchOptions(broker, prefix=args.prefix, share=args.share, as_json=args.json,
-                           duration_s=args.duration)
+                           duration_s=args.duration, store_url=args.store)
     try:
         state = watch(options)
     except OSError as exc:
         print(f"edge-agent: cannot reach the broker at {args.broker}: {exc.strerror or exc}", file=sys.stderr)
         return EX_UNAVAILABLE
+    except StoreUrlError as exc:
+        print(f"edge-agent: --store: {exc}", file=sys.stderr)
+        return EX_USAGE
+    except database_errors() as exc:
+        print(f"edge-agent: the fleet store failed: {str(exc).strip()}", file=sys.stderr)
+        return EX_UNAVAILABLE
     if args.json:
-        print(json.dumps({"summary": state.summary()}), file=sys.stderr)
+        print(json.dumps({"summary": state.summary()}), flush=True)  # the last line of the stream
     return EX_OK
 
 
 def _cmd_fleet_report(args: argparse.Namespace) -> int:
-    from edge_agent.fleet.report import ReportInputError, build_report, merge_streams, read_events, render_report
+    from edge_agent.fleet.dialect import StoreUrlError, database_errors
+    from edge_agent.fleet.report import (
+        ReportInputError,
+        build_report,
+        merge_streams,
+        read_events,
+        render_report,
+        report_from_store,
+    )
 
+    if bool(args.files) == bool(args.store):
+        print("edge-agent: fleet report reads either recordings (EVENTS.jsonl ...) or --store URL", file=sys.stderr)
+        return EX_USAGE
     try:
-        streams = []
-        for name in args.files:
-            if name == "-":
-                streams.append(read_events(sys.stdin, "<stdin>"))
-            else:
-                with open(name, encoding="utf-8") as f:
-                    streams.append(read_events(f, name))
-        kpis = build_report(merge_streams(streams), args.since, args.until).kpis()
+        if args.store:
+            report = report_from_store(args.store, args.since, args.until)
+        else:
+            streams = []
+            for name in args.files:
+                if name == "-":
+                    streams.append(read_events(sys.stdin, "<stdin>"))
+                else:
+                    with open(name, encoding="utf-8") as f:
+                        streams.append(read_events(f, name))
+            report = build_report(merge_streams(streams), args.since, args.until)
+        kpis = report.kpis()
         if args.chart:
             from edge_agent.fleet.report import write_chart
 
             write_chart(kpis, args.chart)
+        if args.html:
+            from edge_agent.fleet.html_report import write_html
+
+            write_html(report, args.html)
+    except StoreUrlError as exc:
+        print(f"edge-agent: --store: {exc}", file=sys.stderr)
+        return EX_USAGE
     except (ReportInputError, OSError) as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         return EX_NOINPUT if isinstance(exc, OSError) else EX_DATAERR
+    except database_errors() as exc:
+        print(f"edge-agent: the fleet store failed: {str(exc).strip()}", file=sys.stderr)
+        return EX_UNAVAILABLE
     print(json.dumps(kpis, indent=2) if args.json else render_report(kpis))
     return EX_OK
 
 
 def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
-    from edge_agent.fleet.command import send_command
+    from edge_agent.fleet.command import render_reply, send_command
 
     broker = _broker_options(args)
     if broker is None:
@@ -677,7 +716,7 @@ def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
     final = None
     try:
         for reply in send_command(broker, args.device, args.command, command_args, args.prefix, args.timeout):
-            print(json.dumps(reply) if reply["state"] == "succeeded" else f"{reply['state']}: {reply['reason']}")
+            print(json.dumps(reply) if args.json else render_reply(args.command, reply), flush=True)
             final = reply["state"]
     except TimeoutError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)

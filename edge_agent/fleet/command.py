@@ -76,3 +76,60 @@ def send_command(
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def render_reply(command: str, reply: dict[str, Any]) -> str:
+    """One reply for a person: the state and reason, and a succeeded command's result laid out as the local CLI
+    shows it (diagnose, get_issues) or as indented `key: value` lines. The device's text is made terminal-safe."""
+    from edge_agent.output import terminal_safe
+
+    state, reason = reply.get("state"), reply.get("reason", "")
+    if state != "succeeded":
+        return terminal_safe(f"{state}: {reason}" if reason else str(state))
+    result = reply.get("result")
+    try:
+        body = _render_result(command, result)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        body = _render_value(result)  # a reply not shaped as this agent's: still readable, never a traceback
+    return terminal_safe(f"succeeded: {reason}\n{body}" if body else f"succeeded: {reason}")
+
+
+def _render_result(command: str, result: Any) -> str:
+    from edge_agent.views import render_diagnosis, render_issues
+
+    if command == "diagnose":
+        return render_diagnosis(result)
+    if command == "get_issues":
+        return render_issues(result)
+    return _render_value(result)
+
+
+def _render_value(value: Any, indent: str = "  ") -> str:
+    """Nested JSON as indented `key: value` lines; a list item starts with '- '."""
+    if isinstance(value, dict):
+        if not value:
+            return f"{indent}(empty)"
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                lines.append(f"{indent}{key}:")
+                lines.append(_render_value(item, indent + "  "))
+            else:
+                lines.append(f"{indent}{key}: {_scalar(item)}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if not value:
+            return f"{indent}(none)"
+        return "\n".join(f"{indent}- {_scalar(item)}" if not isinstance(item, dict | list) or not item
+                         else f"{indent}-\n{_render_value(item, indent + '  ')}" for item in value)
+    return "" if value is None else f"{indent}{_scalar(value)}"
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return "(empty)" if isinstance(value, dict) else "(none)"
+    return str(value)

@@ -48,11 +48,20 @@ class Narrator:
         return None
 
     def _sample(self, m: dict[str, Any]) -> str | None:
-        if m["stream"] not in FIRST_SAMPLES or m["stream"] in self.sampled:
-            return None
-        self.sampled.add(m["stream"])
-        shown = ", ".join(f"{k} {v}" for k, v in list(m["metrics"].items())[:5] if v is not None)
-        return f"sampled    {m['stream']} {m['subject']}: {shown}"
+        if "series" in m:  # contract v2: a report window; each series' numbers as their last value
+            samples = [(s["stream"], s["subject"], {**s.get("values", {}),
+                                                    **{k: v[3] for k, v in s.get("stats", {}).items()}})
+                       for s in m["series"]]
+        else:
+            samples = [(m["stream"], m["subject"], m["metrics"])]
+        lines = []
+        for stream, subject, metrics in samples:
+            if stream not in FIRST_SAMPLES or stream in self.sampled:
+                continue
+            self.sampled.add(stream)
+            shown = ", ".join(f"{k} {v}" for k, v in list(metrics.items())[:5] if v is not None)
+            lines.append(f"sampled    {stream} {subject}: {shown}")
+        return "\n".join(lines) or None
 
     def _issue(self, m: dict[str, Any]) -> str | None:
         change = m["change"]

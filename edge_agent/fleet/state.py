@@ -17,6 +17,7 @@ from edge_agent.reporting.contract import (
     StatusMessage,
     TelemetryMessage,
 )
+from edge_agent.reporting.telemetry_records import telemetry_model
 from edge_agent.untrusted_json import FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH, loads_untrusted
 
 SEEN_IDS = 100_000  # about a minute of a busy fleet: enough to catch a broker's redelivery
@@ -58,6 +59,7 @@ class FleetState:
     out_of_order: int = 0
     stale_wills: int = 0
     last_invalid: str | None = None
+    stored: int | None = None  # with a fleet store: messages this watcher was the first to store
     _seen: OrderedDict = field(default_factory=OrderedDict)
 
     def ingest(self, topic: str, payload: bytes, received_ts: float) -> dict[str, Any] | None:
@@ -75,6 +77,8 @@ class FleetState:
         try:
             # A device may be broken or hostile: deep nesting or huge numbers are an invalid message, not a crash.
             body = loads_untrusted(bytes(payload), FLEET_MESSAGE_BYTES, FLEET_MESSAGE_DEPTH)
+            if model is TelemetryMessage:
+                model = telemetry_model(body)  # contract v1 (one sample) or v2 (a report window), by its schema
             message = model.model_validate(body).model_dump(by_alias=True)
         except (ValueError, ValidationError) as exc:
             first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -148,4 +152,5 @@ class FleetState:
             "duplicates": self.duplicates,
             "out_of_order": self.out_of_order,
             "stale_wills": self.stale_wills,
+            **({} if self.stored is None else {"stored": self.stored}),
         }

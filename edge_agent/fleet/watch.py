@@ -2,6 +2,10 @@
 
 With `--share GROUP` the subscription is an MQTT v5 shared one: several watchers split the messages between
 them (each message goes to one of them), which is how the watch scales out on the broker already there.
+
+With `--store URL` every new message also goes into the fleet store (see `store`), in batches; a message is
+acknowledged to the broker only after the batch holding it is committed, so a watcher that dies loses nothing
+it acknowledged.
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from edge_agent.fleet.connection import BrokerOptions, fleet_client
 from edge_agent.fleet.state import FleetState
+from edge_agent.fleet.store import FleetStore
 from edge_agent.output import duration, table, terminal_safe
 
 
@@ -28,6 +33,7 @@ class WatchOptions:
     as_json: bool = False
     duration_s: float | None = None
     refresh_s: float = 2.0
+    store_url: str | None = None
 
     @property
     def topic_filter(self) -> str:
@@ -35,47 +41,106 @@ class WatchOptions:
         return f"$share/{self.share}/{base}" if self.share else base
 
 
+STORE_BATCH = 500  # messages per store transaction at most
+STORE_FLUSH_S = 0.5  # a message waits at most this long for its batch
+
+
+@dataclass
+class StoreWriter:
+    """Events waiting for the store, with the MQTT acknowledgements that wait for their commit."""
+
+    store: FleetStore
+    client: Any
+    events: list[dict[str, Any]] = field(default_factory=list)
+    acks: list[tuple[int, int]] = field(default_factory=list)
+    since: float | None = None
+    stored: int = 0
+
+    def add(self, event: dict[str, Any] | None, mid: int, qos: int) -> None:
+        if event is not None:
+            self.events.append(event)
+        if qos > 0:
+            self.acks.append((mid, qos))
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def due(self, idle: bool) -> bool:
+        if self.since is None:
+            return False
+        return idle or len(self.events) >= STORE_BATCH or time.monotonic() - self.since >= STORE_FLUSH_S
+
+    def flush(self) -> None:
+        self.stored += self.store.record(self.events)
+        for mid, qos in self.acks:  # committed: now the broker may forget them
+            self.client.ack(mid, qos)
+        self.events, self.acks, self.since = [], [], None
+
+
 def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], float] = time.time) -> FleetState:
     state = FleetState(prefix=options.prefix)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
-    client = fleet_client(options.broker)
+    store = FleetStore(options.store_url) if options.store_url else None
+    client = fleet_client(options.broker, manual_ack=store is not None)
+    writer = StoreWriter(store, client) if store is not None else None
     subscribed = threading.Event()
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(options.topic_filter, qos=1)
     client.on_subscribe = lambda *args: subscribed.set()
-    # paho's thread only queues; parsing and aggregation happen here, on one thread.
-    client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now()))
-    client.connect(options.broker.host, options.broker.port)
-    client.loop_start()
-    deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
-    next_table = time.monotonic()
-    announced = False
+    # paho's thread only queues; parsing, aggregation and storing happen here, on one thread.
+    client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now(), msg.mid, msg.qos))
     try:
-        while deadline is None or time.monotonic() < deadline:
-            if not announced and subscribed.is_set():
-                # On stderr, so JSON lines stay clean: scripts (and tests) wait for this before publishing.
-                print(f"edge-agent: watching {options.topic_filter} on {options.broker.host}:{options.broker.port}",
-                      file=sys.stderr, flush=True)
-                announced = True
-            try:
-                topic, payload, received = inbox.get(timeout=0.2)
-            except queue.Empty:
-                pass
-            else:
-                event = state.ingest(topic, payload, received)
-                if event is not None and options.as_json:
-                    out.write(json.dumps(event, default=str) + "\n")
+        client.connect(options.broker.host, options.broker.port)
+        client.loop_start()
+        deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
+        next_table = time.monotonic()
+        announced = False
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                if not announced and subscribed.is_set():
+                    # On stderr, so JSON lines stay clean: scripts (and tests) wait for this before publishing.
+                    print(f"edge-agent: watching {options.topic_filter} on {options.broker.host}:"
+                          f"{options.broker.port}" + (f", storing in {store.dialect.name}" if store else ""),
+                          file=sys.stderr, flush=True)
+                    announced = True
+                try:
+                    item = inbox.get(timeout=0.2)
+                except queue.Empty:
+                    item = None
+                if item is not None:
+                    _take(state, writer, item, options, out)
+                if writer is not None and writer.due(idle=inbox.empty()):
+                    writer.flush()
+                    state.stored = writer.stored
+                if not options.as_json and time.monotonic() >= next_table:
+                    out.write("\033[2J\033[H" if out.isatty() else "\n")
+                    out.write(terminal_safe(render_fleet(state, now())) + "\n")
                     out.flush()
-            if not options.as_json and time.monotonic() >= next_table:
-                out.write("\033[2J\033[H" if out.isatty() else "\n")
-                out.write(terminal_safe(render_fleet(state, now())) + "\n")
-                out.flush()
-                next_table = time.monotonic() + options.refresh_s
-    except KeyboardInterrupt:
-        pass
+                    next_table = time.monotonic() + options.refresh_s
+        except KeyboardInterrupt:
+            pass
+        if writer is not None:
+            # Stop the flow, then store (and acknowledge) what already arrived before leaving.
+            client.unsubscribe(options.topic_filter)
+            time.sleep(0.2)
+            while not inbox.empty():
+                _take(state, writer, inbox.get(), options, out)
+            writer.flush()
+            state.stored = writer.stored
     finally:
         client.disconnect()
         client.loop_stop()
+        if store is not None:
+            store.close()
     return state
+
+
+def _take(state: FleetState, writer: StoreWriter | None, item: tuple, options: WatchOptions, out: TextIO) -> None:
+    topic, payload, received, mid, qos = item
+    event = state.ingest(topic, payload, received)
+    if event is not None and options.as_json:
+        out.write(json.dumps(event, default=str) + "\n")
+        out.flush()
+    if writer is not None:
+        writer.add(event, mid, qos)
 
 
 def render_fleet(state: FleetState, now: float) -> str:
