@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from edge_agent.bounded_run import run_bounded
 from edge_agent.child_env import child_environment
 from edge_agent.remediation.redaction import secret_values, short_output
 from edge_agent.remediation.refs import ActionRef
@@ -38,6 +38,10 @@ class ActionExecutor(Protocol):
     def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult: ...
 
 
+# An action's output is only audited as a short tail; a script printing without end is stopped here.
+ACTION_OUTPUT_MAX_BYTES = 1 << 20
+
+
 @dataclass(frozen=True)
 class CommandOutcome:
     returncode: int
@@ -55,12 +59,14 @@ def run_argv(argv: list[str], timeout_s: float, environ: Mapping[str, str] | Non
     tail of its output. `environ` is the agent's environment (default: this process's)."""
     environ = os.environ if environ is None else environ
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=timeout_s,
-                              check=False, env=child_environment(environ))
+        done = run_bounded(argv, timeout_s, ACTION_OUTPUT_MAX_BYTES, env=child_environment(environ))
     except FileNotFoundError:
         return CommandOutcome(127, f"{argv[0]}: program not found")
     except PermissionError:
         return CommandOutcome(126, f"{argv[0]}: permission denied")
-    except subprocess.TimeoutExpired:
-        return CommandOutcome(124, f"no exit within {timeout_s:g} s")
-    return CommandOutcome(done.returncode, short_output(done.stdout + done.stderr, secret_values(environ)))
+    except OSError as exc:
+        return CommandOutcome(126, f"{argv[0]}: cannot run ({exc.strerror or exc})")
+    if done.problem is not None:  # stopped: 124 as timeout(1) says, whether for time or for output
+        return CommandOutcome(124, done.problem)
+    output = (done.stdout + done.stderr).decode(errors="replace")
+    return CommandOutcome(done.returncode, short_output(output, secret_values(environ)))

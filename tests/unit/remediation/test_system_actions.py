@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from edge_agent.child_env import DEFAULT_PATH, child_environment
 from edge_agent.remediation.executor import CommandOutcome, run_argv
 from edge_agent.remediation.redaction import OUTPUT_LIMIT
@@ -183,3 +185,9 @@ def test_every_action_type_builds_its_argv_with_the_target_after_an_end_of_optio
         ["resolvectl", "flush-caches"],
         ["/sbin/modem-reset"], ["/sbin/modem-online"],
     ]
+
+
+@pytest.mark.timeout(30)
+def test_an_action_printing_without_end_is_stopped_and_reported_not_held_in_memory():
+    flood = run_argv(["yes", "restarting..."], 20)
+    assert flood.returncode == 124 and "printed more than" in flood.output
