@@ -1,8 +1,10 @@
-"""The connectivity window classifier as a detector: it keeps the latest probe rounds, and every N rounds asks
-the model what the whole window looks like (interference, a weak device, a degrading uplink, DNS trouble).
+"""The connectivity window classifier as a detector: it keeps the probe rounds of the model's time window, and
+every N rounds asks the model what the whole window looks like (interference, a weak device, a degrading
+uplink, DNS trouble).
 
-A round is the radio and station readings plus one connectivity probe (gateway, then DNS). It closes when the
-next gateway sample arrives, so each row holds a complete round.
+A round is the radio and station readings plus one connectivity probe (gateway, then DNS), stamped with its
+gateway sample's time. It closes when the next gateway sample arrives, so each row holds a complete round. The
+window is a span of time, not a count of rounds: at a 1 s or a 10 s probe interval it covers the same seconds.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ class WindowClassifierDetector:
         self.classifier = classifier
         self.every_n_rounds = every_n_rounds
         self.min_score = min_score
-        self.rows: deque[list[float | None]] = deque(maxlen=classifier.steps)
+        self.rows: deque[tuple[float, list[float | None]]] = deque()  # (time, row) within the window
         self.rounds = 0
+        self._first_round: float | None = None
         self._radio: Mapping[str, Any] | None = None
         self._stations: dict[str, tuple[float, Mapping[str, Any]]] = {}
         self._gateway: Mapping[str, Any] | None = None
+        self._gateway_mono = 0.0
         self._dns: Mapping[str, Any] | None = None
         self.last_prediction: Prediction | None = None
 
@@ -51,7 +55,7 @@ class WindowClassifierDetector:
             self._dns = _worse_dns(self._dns, sample.metrics)
         elif stream == "connectivity.gateway":
             closed = self._close_round(sample.mono)
-            self._gateway, self._dns = sample.metrics, None
+            self._gateway, self._dns, self._gateway_mono = sample.metrics, None, sample.mono
             if closed:
                 return self._classify_if_due()
         return []
@@ -61,14 +65,23 @@ class WindowClassifierDetector:
             return False
         self._stations = {mac: seen for mac, seen in self._stations.items() if mono - seen[0] <= STATION_STALE_S}
         stations = [metrics for _, metrics in self._stations.values()]
-        self.rows.append(round_row(self._radio, stations, self._gateway, self._dns))
+        started = self._gateway_mono
+        self.rows.append((started, round_row(self._radio, stations, self._gateway, self._dns)))
+        if self._first_round is None:
+            self._first_round = started
+        while self.rows and self.rows[0][0] <= started - self.classifier.grid.window_s:
+            self.rows.popleft()
         self.rounds += 1
         return True
 
     def _classify_if_due(self) -> list[Finding]:
-        if len(self.rows) < self.classifier.steps or self.rounds % self.every_n_rounds:
+        grid = self.classifier.grid
+        newest = self.rows[-1][0]
+        # No verdict before the rounds span the window (the newest round closes the last slot).
+        if newest - self._first_round < grid.window_s - grid.slot_s - 1e-6 or self.rounds % self.every_n_rounds:
             return []
-        prediction = self.classifier.classify_rows(list(self.rows))
+        prediction = self.classifier.classify_rounds([t for t, _ in self.rows], [row for _, row in self.rows],
+                                                     newest)
         self.last_prediction = prediction
         verdict = {"label": prediction.label, "score": prediction.score, "model": prediction.model,
                    "model_version": prediction.version}

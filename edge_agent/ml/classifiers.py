@@ -4,7 +4,7 @@ winning label and every label's score out. Input preparation lives here, next to
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,12 @@ from edge_agent.camera.frames import as_rgb, resize
 from edge_agent.ml.metadata import ModelLoadError
 from edge_agent.ml.quantise import pixels_for, quantise
 from edge_agent.ml.runtime import ClassifierModel, Runtime, load_classifier
-from edge_agent.ml.window_features import FEATURE_NAMES, Row, window_array
+from edge_agent.ml.window_features import FEATURE_NAMES, Row, fill_gaps, implausible, scale_window, window_raw
+from edge_agent.ml.window_resample import WindowGrid, connectivity_coverage, resample
+
+# A slot counts as measured up to this long after a connectivity reading; a window needs MIN_COVERAGE of them.
+MAX_GAP_S = 30.0
+MIN_COVERAGE = 0.75
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Prediction:
     scores: dict[str, float]
     model: str
     version: str
+    unsure: str | None = None  # why the score was set to 0 (the input is outside what the model can judge)
 
 
 def _prediction(model: ClassifierModel, scores: np.ndarray) -> Prediction:
@@ -33,7 +39,11 @@ def _prediction(model: ClassifierModel, scores: np.ndarray) -> Prediction:
 
 
 class WindowClassifier:
-    """Windows of probe rounds (see window_features) → healthy / interference / weak signal / …"""
+    """Windows of probe rounds (see window_features) → healthy / interference / weak signal / …
+
+    The window is a span of time (window_s seconds in `steps` slots, from the model's metadata); rounds at any
+    probe interval are resampled onto it (window_resample). A window with too little connectivity data, or with
+    readings no collector reports, gets score 0: the model's answer there would be a guess."""
 
     def __init__(self, model: ClassifierModel):
         spec = model.metadata.input
@@ -44,11 +54,26 @@ class WindowClassifier:
                                              f"builds windows of ({', '.join(FEATURE_NAMES)})")
         self.model = model
         self.steps = spec.shape[1]
+        self.grid = WindowGrid(_window_seconds(model, self.steps), self.steps)
 
     def classify_rows(self, rows: Sequence[Row]) -> Prediction:
+        """One row per slot of the grid, oldest first."""
         if len(rows) != self.steps:
-            raise ValueError(f"{self.model.name} takes windows of {self.steps} rounds, got {len(rows)}")
-        return self.classify_array(window_array(rows))
+            raise ValueError(f"{self.model.name} takes windows of {self.steps} slots, got {len(rows)}")
+        return self.classify_raw(window_raw(rows))
+
+    def classify_rounds(self, times: Sequence[float], rows: Sequence[Row], end: float) -> Prediction:
+        """Rounds stamped with their time (seconds), resampled onto the window ending at `end`."""
+        return self.classify_raw(resample(times, rows, end, self.grid))
+
+    def classify_raw(self, raw: np.ndarray) -> Prediction:
+        """A window on the grid in physical units, NaN where nothing was measured."""
+        prediction = self.classify_array(scale_window(fill_gaps(raw)))
+        unsure = implausible(raw)
+        coverage = connectivity_coverage(raw, self.grid, MAX_GAP_S)
+        if unsure is None and coverage < MIN_COVERAGE:
+            unsure = f"connectivity measured in {coverage:.0%} of the window (needs {MIN_COVERAGE:.0%})"
+        return replace(prediction, score=0.0, unsure=unsure) if unsure else prediction
 
     def classify_array(self, window: np.ndarray) -> Prediction:
         """A scaled window (steps, features) as window_array makes it."""
@@ -77,6 +102,17 @@ class FrameClassifier:
 
     def classify(self, frame: np.ndarray) -> Prediction:
         return _prediction(self.model, self.model.scores(self.prepare(frame)))
+
+
+def _window_seconds(model: ClassifierModel, steps: int) -> float:
+    """The span the model was trained on: window_s, or (models before 2.0) steps × round_interval_s."""
+    described = model.metadata.input_description
+    span = described.get("window_s")
+    if span is None and isinstance(described.get("round_interval_s"), (int, float)):
+        span = steps * described["round_interval_s"]
+    if not isinstance(span, (int, float)) or isinstance(span, bool) or not 0 < span <= 86_400:
+        raise ModelLoadError(model.name, f"its metadata gives no usable window span (window_s = {span!r})")
+    return float(span)
 
 
 def load_window_classifier(path: Path, runtime: Runtime, num_threads: int = 1) -> WindowClassifier:

@@ -40,6 +40,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature("dns_ms", 20.0, True, 1.8, 0.6),  # a failed lookup counts as DNS_TIMEOUT_MS
 )
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
+# What a working collector can report; outside this a reading is broken, not a fault, and the model has never
+# seen anything like it.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "signal_dbm": (-120.0, 0.0), "noise_dbm": (-130.0, -20.0), "busy_ratio": (0.0, 1.0), "retry_ratio": (0.0, 1.0),
+    "bitrate_mbps": (0.1, 10_000.0), "rtt_ms": (0.0, 60_000.0), "loss_pct": (0.0, 100.0), "dns_ms": (0.0, 60_000.0),
+}
 DNS_TIMEOUT_MS = 1000.0  # the probe's default timeout
 UNREACHABLE_RTT_MS = 1000.0  # every ping lost: as slow as the timeout
 CLIP = 4.0
@@ -94,10 +100,26 @@ def _dns_ms(dns: Mapping[str, Any] | None) -> float | None:
 
 def window_array(rows: Sequence[Row]) -> np.ndarray:
     """Rows (oldest first) → float32 array (len(rows), len(FEATURES)), gaps filled, every feature scaled."""
+    return scale_window(fill_gaps(window_raw(rows)))
+
+
+def window_raw(rows: Sequence[Row]) -> np.ndarray:
+    """Rows → float64 array (len(rows), len(FEATURES)) in physical units, NaN where not measured."""
     raw = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
     if raw.ndim != 2 or raw.shape[1] != len(FEATURES):
         raise ValueError(f"each row needs {len(FEATURES)} values ({', '.join(FEATURE_NAMES)}), got shape {raw.shape}")
-    return scale_window(fill_gaps(raw))
+    return raw
+
+
+def implausible(raw: np.ndarray) -> str | None:
+    """The first reading of a raw window (NaN = not measured) that no working collector reports, described."""
+    for column, name in enumerate(FEATURE_NAMES):
+        low, high = PLAUSIBLE[name]
+        values = raw[:, column]
+        bad = ~np.isnan(values) & ((values < low) | (values > high))
+        if bad.any():
+            return f"{name} {float(values[bad][0]):g} is outside {low:g}..{high:g}"
+    return None
 
 
 def fill_gaps(raw: np.ndarray) -> np.ndarray:
