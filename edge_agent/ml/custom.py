@@ -12,7 +12,7 @@ import numpy as np
 from edge_agent.camera.frames import as_rgb, resize
 from edge_agent.config import CustomModelConfig
 from edge_agent.ml.metadata import ModelLoadError
-from edge_agent.ml.quantise import pixels_for, quantise
+from edge_agent.ml.quantise import quantise
 from edge_agent.ml.runtime import Binding, Model, Runtime, op_input_shapes, open_model
 
 
@@ -39,6 +39,7 @@ class CustomModel:
         self.name = config.name
         self.input = _image_input(model, config.name)
         self.height, self.width = self.input.shape[1], self.input.shape[2]
+        self._pixel_table = pixel_table(self.input, config.input_mean, config.input_std)
         if config.kind == "classifier":
             self._check_classifier()
         else:
@@ -106,16 +107,11 @@ class CustomModel:
     def prepare(self, frame: np.ndarray) -> np.ndarray:
         if frame.dtype != np.uint8 or frame.shape != (self.height, self.width, 3):
             frame = resize(as_rgb(frame), self.width, self.height)
-        spec = self.input
-        if spec.dtype == "float32":
+        if self.input.dtype == "float32":
             return ((frame.astype(np.float32) - self.config.input_mean) / self.config.input_std)[None]
-        if spec.dtype == "uint8" and spec.scale == 0:  # a uint8 model without quantisation parameters
+        if self._pixel_table is None:  # the model takes the pixel values themselves
             return frame[None]
-        # A quantised model takes real values in its own range: pixels normalised as configured.
-        if abs(self.config.input_mean) < 1e-9 and abs(self.config.input_std - 1) < 1e-9:
-            return pixels_for(frame, spec.dtype, spec.scale, spec.zero_point)[None]
-        real = (frame.astype(np.float32) - self.config.input_mean) / self.config.input_std
-        return quantise(real, spec.scale, spec.zero_point, spec.dtype)[None]
+        return np.take(self._pixel_table, frame)[None]
 
     def classify(self, frame: np.ndarray) -> tuple[str, float]:
         scores = self._run(frame)[0].reshape(-1)
@@ -126,6 +122,23 @@ class CustomModel:
         outputs = self._run(frame)
         boxes, classes, scores, count = (outputs[i] for i in self.order)
         return parse_detections(boxes, classes, scores, count, self.config.labels, self.config.min_score)
+
+
+def pixel_table(spec: Binding, mean: float, std: float) -> np.ndarray | None:
+    """What a quantised input takes for each pixel value 0-255, as a 256-entry table (one lookup per pixel
+    instead of float arithmetic on the frame); None for a float input or where it is the pixel value itself.
+    A quantised model takes real values in its own range: pixels normalised as configured, unless the
+    normalisation is the identity (mean 0, std 1)."""
+    if spec.dtype == "float32":
+        return None
+    if spec.dtype == "uint8" and spec.scale == 0:  # a uint8 model without quantisation parameters
+        return None
+    pixels = np.arange(256, dtype=np.float32)
+    identity = abs(mean) < 1e-9 and abs(std - 1) < 1e-9
+    table = quantise(pixels if identity else (pixels - mean) / std, spec.scale, spec.zero_point, spec.dtype)
+    if table.dtype == np.uint8 and np.array_equal(table, pixels.astype(np.uint8)):
+        return None
+    return table
 
 
 def _classifier_output_problem(scores: np.ndarray, labels: int) -> str | None:

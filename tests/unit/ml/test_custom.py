@@ -103,3 +103,16 @@ def test_a_classifier_declared_as_a_detector_is_refused():
 def test_alert_labels_must_be_among_the_labels():
     with pytest.raises(ValueError, match=r"alert_labels \['smoke'\] are not in labels"):
         detector_config(alert_labels=["smoke"])
+
+
+def test_a_quantised_input_takes_each_pixel_through_its_quantisation_table():
+    from edge_agent.ml.custom import pixel_table
+    from edge_agent.ml.quantise import quantise
+
+    ssd_input = Binding(0, "image", (1, 300, 300, 3), "uint8", 1 / 128, 128)
+    table = pixel_table(ssd_input, 127.5, 127.5)
+    pixels = np.arange(256, dtype=np.float32)
+    assert np.array_equal(table, quantise((pixels - 127.5) / 127.5, 1 / 128, 128, "uint8"))
+    assert pixel_table(Binding(0, "image", (1, 96, 96, 3), "uint8", 1.0, 0), 0.0, 1.0) is None  # the pixel itself
+    int8 = pixel_table(Binding(0, "image", (1, 96, 96, 3), "int8", 1.0, -128), 0.0, 1.0)
+    assert int8.dtype == np.int8 and int8[0] == -128 and int8[255] == 127
