@@ -24,6 +24,7 @@ class BoundedResult:
     stdout: bytes
     stderr: bytes
     problem: str | None = None  # why it was stopped: too slow, or too much output
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -68,7 +69,7 @@ def run_bounded(argv: list[str], timeout_s: float, max_output_bytes: int,
     out, err = (b"".join(chunks[pipe.fileno()]) for pipe in (process.stdout, process.stderr))
     process.stdout.close()
     process.stderr.close()
-    return BoundedResult(returncode, out, err, problem)
+    return BoundedResult(returncode, out, err, problem, timed_out=problem is not None and total <= max_output_bytes)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

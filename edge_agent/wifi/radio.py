@@ -21,6 +21,7 @@ from typing import TypeVar
 from edge_agent.child_env import child_environment
 from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
 from edge_agent.wifi import ParseError
+from edge_agent.bounded_run import run_bounded
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
 from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
 from edge_agent.wifi.channels import Band, Channel
@@ -38,16 +39,16 @@ def run_command(argv: list[str], timeout_s: float = 5.0) -> str:
     """A command's standard output; raises RadioUnavailable when it cannot run, fails or outlives `timeout_s`."""
     command = " ".join(argv)
     try:
-        # Undecodable bytes (a corrupt SSID) become U+FFFD: the parsers judge the text, not the decoder.
-        result = subprocess.run(argv, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout_s,
-                                env=child_environment(os.environ))
-    except subprocess.TimeoutExpired:
-        raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s") from None
+        result = run_bounded(argv, timeout_s, RADIO_OUTPUT_MAX_BYTES, env=child_environment(os.environ))
     except OSError as exc:
+# The largest honest output is a scan of a dense block of flats (a few KiB per BSS); a flood is stopped here.
+RADIO_OUTPUT_MAX_BYTES = 4 << 20
         raise RadioUnavailable(f"{command} cannot run: {exc.strerror or exc}") from None
     if result.returncode != 0:
-        raise RadioUnavailable(f"{command} failed ({result.returncode}): {result.stderr.strip()[:200]}")
-    return result.stdout
+        stderr = result.stderr.decode("utf-8", errors="replace").strip()[:200]
+        raise RadioUnavailable(f"{command} failed ({result.returncode}): {stderr}")
+    # Undecodable bytes (a corrupt SSID) become U+FFFD: the parsers judge the text, not the decoder.
+    return result.stdout.decode("utf-8", errors="replace")
 
 
 class HostapdRadio:
@@ -57,6 +58,10 @@ class HostapdRadio:
         local_dir: Path | None = None,
         scan_interval_s: float = 900.0,
         run: Callable[[list[str]], str] = run_command,
+    if result.timed_out:
+        raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s")
+    if result.problem is not None:
+        raise RadioUnavailable(f"{command} stopped: {result.problem}")
         connect: Callable[[Path, str], HostapdControl] | None = None,
         restart_on_channel: Callable[[int], None] | None = None,
     ):

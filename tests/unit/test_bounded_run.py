@@ -26,6 +26,7 @@ def test_endless_output_is_stopped_at_the_bound_without_holding_it():
     result = run_bounded(["yes", "a line a broken iw might print over and over"], timeout_s=20,
                          max_output_bytes=1_000_000)
     assert result.returncode is None and result.problem == "printed more than 1000000 bytes"
+    assert not result.timed_out
     assert len(result.stdout) <= 1_000_000
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 20_000  # a few MiB at most, never the gigabytes `yes` would print in 20 s
@@ -37,7 +38,7 @@ def test_a_program_that_never_exits_is_stopped_at_the_timeout_with_its_children(
     script = f"sleep 60 & echo $! > {marker}; wait"
     started = time.monotonic()
     result = run_bounded(["sh", "-c", script], timeout_s=1.0, max_output_bytes=1000)
-    assert result.problem == "no exit within 1 s" and time.monotonic() - started < 10
+    assert result.problem == "no exit within 1 s" and result.timed_out and time.monotonic() - started < 10
     child = int(marker.read_text())
     time.sleep(0.2)
     assert not running(child)  # the script's own child is gone too, not left holding a pipe

@@ -180,6 +180,12 @@ def test_a_failing_command_is_radio_unavailable_with_its_error_output():
         run_command(["sh", "-c", "echo no such device >&2; exit 3"])
 
 
+@pytest.mark.timeout(30)
+def test_a_command_printing_without_end_is_stopped_as_radio_unavailable():
+    with pytest.raises(RadioUnavailable, match="stopped: printed more than"):
+        run_command(["yes", "BSS 00:11:22:33:44:55(on wlan0)"], timeout_s=20)
+
+
 def test_output_that_is_not_utf_8_is_read_with_replacement_characters():
     assert run_command(["printf", "SSID: \\377\\376\\n"]) == "SSID: \ufffd\ufffd\n"
 
