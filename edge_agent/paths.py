@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
+import socket
 import stat
 import tempfile
 from collections.abc import Mapping
@@ -18,6 +20,7 @@ STATE_DIR_MODE = 0o750  # the agent's user; its group may read (a technician's t
 STATE_FILE_MODE = 0o640
 RUNTIME_DIR_MODE = 0o755  # the socket itself is 0660 and checks each peer's credentials
 SERVICE_RUNTIME_DIR = Path("/run") / APP
+KEEP_SIMULATION_DIRS = 5  # simulated runs' own directories kept for a look afterwards; older ones go
 
 
 class UnsafeDirectory(Exception):
@@ -78,7 +81,38 @@ def new_simulation_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     xdg = env.get("XDG_RUNTIME_DIR")
     base = Path(xdg) if xdg and Path(xdg).is_dir() else _temp_root(env)
+    prune_simulation_dirs(base, KEEP_SIMULATION_DIRS)
     return Path(tempfile.mkdtemp(prefix=f"{APP}-sim-", dir=base))
+
+
+def prune_simulation_dirs(base: Path, keep: int) -> list[Path]:
+    """Remove this user's older simulated-run directories beyond the newest `keep`, except any whose agent still
+    runs (its control socket answers): demos run again and again must not fill /tmp. Returns what went."""
+    mine = []
+    for path in base.glob(f"{APP}-sim-*"):
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid():
+            mine.append((info.st_mtime, path))
+    removed = []
+    for _, path in sorted(mine, reverse=True)[keep:]:
+        if _socket_answers(path / "control.sock"):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _socket_answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 def _temp_root(env: Mapping[str, str]) -> Path:

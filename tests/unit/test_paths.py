@@ -185,3 +185,39 @@ def test_the_runtime_directory_is_made_0755_under_umask_000_and_its_parents_too(
     with umask(0):
         ensure_runtime_dir(runtime)
     assert (mode(runtime.parent), mode(runtime)) == (0o755, 0o755)
+
+
+def test_older_simulated_run_directories_are_pruned_but_a_running_ones_and_others_files_stay(tmp_path):
+    import socket
+    import time
+
+    from edge_agent.paths import prune_simulation_dirs
+
+    runs = []
+    for i in range(8):
+        run = tmp_path / f"edge-agent-sim-{i}"
+        (run / "state").mkdir(parents=True)
+        (run / "state" / "journal.jsonl").write_text("{}\n")
+        runs.append(run)
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # the oldest run's agent still answers
+    live.bind(str(runs[0] / "control.sock"))
+    live.listen(1)
+    for i, run in enumerate(runs):
+        os.utime(run, (time.time() - 100 + i, time.time() - 100 + i))
+    (tmp_path / "edge-agent-sim-file").write_text("not a directory")
+    (tmp_path / "unrelated").mkdir()
+    try:
+        removed = prune_simulation_dirs(tmp_path, keep=3)
+    finally:
+        live.close()
+    assert sorted(removed) == sorted(runs[1:5])
+    assert all(run.exists() for run in [runs[0], *runs[5:]])
+    assert (tmp_path / "edge-agent-sim-file").exists() and (tmp_path / "unrelated").exists()
+
+
+def test_a_new_simulation_dir_prunes_the_old_ones_in_its_base(tmp_path):
+    from edge_agent.paths import KEEP_SIMULATION_DIRS, new_simulation_dir
+
+    made = [new_simulation_dir({"TMPDIR": str(tmp_path)}) for _ in range(KEEP_SIMULATION_DIRS + 4)]
+    left = sorted(tmp_path.glob("edge-agent-sim-*"))
+    assert len(left) == KEEP_SIMULATION_DIRS + 1 and made[-1] in left
