@@ -176,6 +176,10 @@ def _default_per_type() -> dict[str, Hysteresis]:
         "gateway_unreachable": Hysteresis(open_after=1, resolve_after=3),
         # Two MACs answering for the gateway in one round is already the proof.
         "ip_conflict": Hysteresis(open_after=1, resolve_after=3),
+        # One sample per DHCP or path-MTU check (tens of seconds apart): two in a row to open, and one good
+        # answer is proof enough that the server or the path is back.
+        "dhcp_failure": Hysteresis(open_after=2, resolve_after=1),
+        "pmtu_blackhole": Hysteresis(open_after=2, resolve_after=1),
         # Judged over the last minutes by the publisher already (reporting/path_health.py).
         "reporting_degraded": Hysteresis(open_after=1, resolve_after=2),
     }
@@ -239,13 +243,26 @@ class ConnectivityCollectorConfig(_CollectorSection):
         default_factory=list, max_length=16)
     pings_per_round: int = Field(5, ge=1, le=50)
     timeout_s: float = Field(1.0, ge=MIN_PROBE_TIMEOUT_S, le=10)
+    dhcp_check_interval_s: float = Field(
+        30.0, ge=0, le=86_400, description="a DHCP DISCOVER (never a REQUEST: no lease is taken) this often, and "
+        "the host's lease files read; every dhcp_retry_s while it fails; 0: only on diagnose")
+    dhcp_retry_s: float = Field(5.0, ge=1, le=3600)
+    dhcp_timeout_s: float = Field(4.0, ge=0.5, le=30, description="how long to wait for an OFFER (a server that "
+                                  "pings an address before offering it takes ~3 s)")
+    dhcp_lease_files: list[Annotated[str, StringConstraints(max_length=256)]] | None = Field(
+        None, max_length=16, description="globs of the DHCP client's lease files; unset: the usual places of "
+        "dhclient, dhcpcd, systemd-networkd and NetworkManager")
+    pmtu_check_interval_s: float = Field(
+        30.0, ge=0, le=86_400, description="echoes with Don't Fragment of several sizes to the gateway, the "
+        "uplink hosts and pmtu_targets this often (a few packets), every dhcp_retry_s while suspect; 0: never")
+    pmtu_targets: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=8)
 
     @field_validator("gateway", "interface")
     @classmethod
     def _auto_or_value(cls, value: str) -> str:
         return value.strip() or "auto"
 
-    @field_validator("resolvers", "gateway")
+    @field_validator("resolvers", "gateway", "pmtu_targets")
     @classmethod
     def _addresses(cls, value):
         for address in [value] if isinstance(value, str) else value:
@@ -294,6 +311,12 @@ class ConnectivityThresholds(_Section):
     gateway_rtt_ms_max: float = Field(100.0, gt=0)
     gateway_jitter_ms_max: float = Field(30.0, gt=0)
     dns_latency_ms_max: float = Field(500.0, gt=0)
+    # The addresses or networks the probe name must resolve into; any other answer is a lying resolver. Empty:
+    # any answer but a sinkhole (0.0.0.0/8, ::, loopback) or, for a public name, a private address.
+    dns_expected_answers: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=list, max_length=32)
+    dns_private_answers_ok: bool = Field(False, description="a split-horizon resolver: private answers for "
+                                         "public names are expected")
     uplink_connect_ms_max: float = Field(1000.0, gt=0)
     # Trend: the last `trend_window` rounds against the device's own baseline, learned over `trend_warmup` rounds.
     trend_window: int = Field(5, ge=2, le=100)
@@ -317,6 +340,13 @@ class ConnectivityThresholds(_Section):
     symptom_quiet_rounds: int = Field(10, ge=1, le=1000)
     # A new gateway MAC is accepted as the real one after this many rounds (a legitimately replaced router).
     gateway_mac_adopt_after: int = Field(60, ge=1)
+
+    @field_validator("dns_expected_answers")
+    @classmethod
+    def _networks(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return entries
 
 
 class DetectorsSection(_Section):

@@ -77,8 +77,16 @@ GUIDANCE: dict[str, str] = {
         "provider has trouble; check for large transfers on the network."
     ),
     "dhcp_failure": (
-        "No DHCP server answered on {subject} ({error}): new devices will not get an address. Restart the "
-        "router's DHCP service or the router itself."
+        "DHCP on {subject} is failing ({reason}): this device loses its address when its lease runs out, and new "
+        "devices get none. Restart the router's DHCP service or the router itself; if the lease is the "
+        "problem while the server answers, restart this device's DHCP client."
+    ),
+    "pmtu_blackhole": (
+        "Full-size packets ({local_mtu} bytes) to {subject} vanish without an error while {largest_ok} bytes get "
+        "through: a path MTU black hole. Pings and small requests work, but downloads, TLS and large messages "
+        "stall. Set the WAN interface's MTU to the size that passes (1492 on PPPoE lines, lower over a tunnel or "
+        "VPN), or turn on TCP MSS clamping on the router (clamp to the path MTU); ask the provider to stop "
+        "filtering ICMP 'fragmentation needed'."
     ),
     "probe_failed": (
         "The agent cannot run its {subject} probe ({error}). Connectivity is not being watched: grant the "
@@ -87,6 +95,24 @@ GUIDANCE: dict[str, str] = {
     "dns_failure": (
         "The DNS resolver {subject} does not answer ({rcode}). Web pages will not open even though the line "
         "is up. Restart the gateway's DNS service or switch to the provider's secondary resolver."
+    ),
+    "dns_upstream_failing": (
+        "The DNS resolver {subject} is up but answers SERVFAIL for {name}: it cannot get answers from the servers "
+        "it asks in turn (the provider's resolvers, or the name's own servers). Restarting the local DNS "
+        "service does not fix that. Check the line beyond the gateway and the upstream resolvers it forwards "
+        "to; switch to another upstream resolver, or report it to the provider if it persists."
+    ),
+    "dns_name_missing": (
+        "The DNS resolver {subject} says {name} does not exist ({rcode}), though it is a name that must resolve. "
+        "A filter on the resolver (block list, parental control) may hide it, or the upstream resolver lost it. "
+        "Check the resolver's block lists and the agent's dns_query setting; switch to another upstream "
+        "resolver if it persists. Restarting the local DNS service will not bring the name back."
+    ),
+    "dns_resolver_lies": (
+        "The DNS resolver {subject} answers {name} with {answers}, which is wrong: {reason}. Devices are sent to "
+        "the wrong place: an ad or malware filter (Pi-hole, parental control), a captive portal, or a hijacked "
+        "router. Check the router's DNS settings and filter lists; if nobody set one up, reset the router's DNS "
+        "settings to the provider's and change its admin password."
     ),
     "dns_slow": (
         "The DNS resolver {subject} takes {latency_ms} ms to answer (limit {limit} ms). Pages will feel slow "

@@ -33,6 +33,9 @@ class DnsProbe:
     latency_ms: float | None
     # "NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "NODATA", "timeout", "unreachable", ...
     rcode: str
+    # the addresses answered (A and AAAA), judged by the detector: a sinkhole answer is NOERROR too
+    answers: tuple[str, ...] = ()
+    name: str | None = None  # the name asked for
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,47 @@ class DhcpProbe:
     server: str | None
     offered_address: str | None
     error: str | None
+    # whether a missing OFFER is a fault: a server answered before, or the host holds a lease (a network of
+    # static addresses has no DHCP server to miss)
+    server_expected: bool = True
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """What the host's DHCP client wrote about its lease on one interface (times are wall clock, seconds)."""
+
+    interface: str
+    source: str  # the file it came from
+    address: str | None
+    obtained_ts: float | None
+    renew_ts: float | None
+    rebind_ts: float | None
+    expire_ts: float | None
+
+
+@dataclass(frozen=True)
+class PmtuProbe:
+    """Echoes with Don't Fragment set, of several sizes, to one target: which sizes get through."""
+
+    target: str
+    local_mtu: int
+    # size -> "ok", "lost" or "too big (mtu N)"
+    results: Mapping[int, str]
+
+    @property
+    def verdict(self) -> str:
+        """"ok", "blackhole" (small echoes answered, full-size ones vanish without a word) or "unknown"."""
+        sizes = sorted(self.results)
+        if not sizes or self.results[sizes[0]] != "ok":
+            return "unknown"  # the target does not answer even small echoes: nothing to judge
+        largest = self.results[sizes[-1]]
+        if largest == "lost" and not any(r.startswith("too big") for r in self.results.values()):
+            return "blackhole"
+        return "ok"
+
+    @property
+    def largest_ok(self) -> int | None:
+        return max((size for size, result in self.results.items() if result == "ok"), default=None)
 
 
 @dataclass(frozen=True)
@@ -63,6 +107,13 @@ class ConnectivityStatus:
     probe_errors: Mapping[str, str] = field(default_factory=dict)
     # every MAC that answered ARP for the gateway this round: two at once is an address conflict
     gateway_macs: tuple[str, ...] = ()
+    # the MACs the host's own neighbour table held for the gateway during the round: what its DNS and TCP
+    # traffic was sent to (a spoofer's MAC here explains their failures)
+    neighbour_macs: tuple[str, ...] = ()
+    # background checks that finished since the last round (they run at their own, slower pace)
+    dhcp: DhcpProbe | None = None
+    leases: tuple[LeaseState, ...] = ()
+    pmtu: tuple[PmtuProbe, ...] = ()
 
 
 class ConnectivityBackend(Protocol):
@@ -91,9 +142,7 @@ class ConnectivityCollector:
             return [Sample("connectivity.probe", "dhcp", {"ok": False, "error": str(exc)}, mono, ts)]
         if result is None:
             return []
-        metrics = {"ok": result.ok, "offer_ms": result.offer_ms, "server": result.server,
-                   "offered_address": result.offered_address, "error": result.error}
-        return [Sample("connectivity.dhcp", result.interface, metrics, mono, ts)]
+        return [dhcp_sample(result, (), mono, ts)]
 
 
 def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[Sample]:
@@ -110,13 +159,41 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
         }
         if len(status.gateway_macs) > 1:
             metrics["macs"] = list(status.gateway_macs)
+        if status.neighbour_macs:
+            metrics["neighbour_macs"] = list(status.neighbour_macs)
         samples.append(Sample("connectivity.gateway", gw.address, metrics, mono, ts))
     for dns in status.dns:
         metrics = {"ok": dns.ok, "latency_ms": dns.latency_ms, "rcode": dns.rcode}
+        if dns.answers:
+            metrics["answers"] = list(dns.answers)
+        if dns.name is not None:
+            metrics["name"] = dns.name
         samples.append(Sample("connectivity.dns", dns.resolver, metrics, mono, ts))
     for uplink in status.uplinks:
         metrics = {"ok": uplink.ok, "connect_ms": uplink.connect_ms, "error": uplink.error}
         samples.append(Sample("connectivity.uplink", uplink.endpoint, metrics, mono, ts))
+    if status.dhcp is not None or status.leases:
+        samples.append(dhcp_sample(status.dhcp, status.leases, mono, ts))
+    for pmtu in status.pmtu:
+        metrics = {"verdict": pmtu.verdict, "largest_ok": pmtu.largest_ok, "local_mtu": pmtu.local_mtu,
+                   "sizes": {str(size): result for size, result in sorted(pmtu.results.items())}}
+        samples.append(Sample("connectivity.pmtu", pmtu.target, metrics, mono, ts))
     for probe, error in status.probe_errors.items():
         samples.append(Sample("connectivity.probe", probe, {"ok": False, "error": error}, mono, ts))
     return samples
+
+
+def dhcp_sample(probe: DhcpProbe | None, leases: tuple[LeaseState, ...], mono: float, ts: float) -> Sample:
+    """One DHCP sample per check: the DISCOVER's answer (if one was sent) and the host's lease, side by side,
+    so one detector judges both and the issue does not flip between two sources."""
+    metrics: dict = {}
+    if probe is not None:
+        metrics = {"ok": probe.ok, "offer_ms": probe.offer_ms, "server": probe.server,
+                   "offered_address": probe.offered_address, "error": probe.error,
+                   "server_expected": probe.server_expected}
+    interface = probe.interface if probe is not None else leases[0].interface
+    lease = next((lease for lease in leases if lease.interface == interface), None)
+    if lease is not None:
+        metrics["lease"] = {"source": lease.source, "address": lease.address, "obtained_ts": lease.obtained_ts,
+                            "renew_ts": lease.renew_ts, "rebind_ts": lease.rebind_ts, "expire_ts": lease.expire_ts}
+    return Sample("connectivity.dhcp", interface, metrics, mono, ts)

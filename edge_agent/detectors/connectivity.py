@@ -1,13 +1,69 @@
-"""Connectivity detectors: the gateway's reachability, DNS, the uplink, DHCP, and who answers for the gateway.
+"""Connectivity detectors: the gateway's reachability, DNS, the uplink, DHCP, path MTU, and who answers for the
+gateway.
 
-The gateway's loss, latency and jitter are judged in gateway_quality.py.
+The gateway's loss, latency and jitter are judged in gateway_quality.py; what a DNS answer means in
+dns_verdict.py; a DHCP check in dhcp_verdict.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from edge_agent.config import ConnectivityThresholds
+from edge_agent.detectors.dhcp_verdict import judge_dhcp
+from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, judge, parse_expected
 from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
+
+DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Severity.CRITICAL}
+# While the host still sends to a MAC that answered for the gateway in a conflict, its DNS and TCP failures are
+# the conflict's doing; without a neighbour table to tell, for this long after the last conflicting round.
+CONFLICT_AFTERMATH_S = 15.0
+# With the neighbour table as proof, still at most this long after the last conflicting round.
+CONFLICT_AFTERMATH_MAX_S = 120.0
+
+
+@dataclass
+class ConflictAftermath:
+    """Whether this round's DNS and uplink failures are consequences of an address conflict on the gateway.
+
+    A spoofer answering ARP for the gateway takes over the host's neighbour entry, so the host's own DNS queries
+    and TCP connections go to the spoofer and fail: those failures belong to the `ip_conflict` issue. A fault
+    of their own still counts as soon as the host sends to the real gateway again."""
+
+    suspects: set[str] = field(default_factory=set)  # MACs that answered for the gateway beside the real one
+    last_conflict_mono: float | None = None
+    round_mono: float | None = None
+    misdirected: bool | None = None  # None: the host's neighbour table is not known
+
+    def gateway(self, sample: Sample) -> None:
+        mac = sample.metrics.get("mac")
+        macs = {m for m in sample.metrics.get("macs") or [mac] if isinstance(m, str)}
+        if len(macs) > 1:
+            self.last_conflict_mono = sample.mono
+            self.suspects |= macs - {mac}
+        self.round_mono = sample.mono
+        neighbours = [m for m in sample.metrics.get("neighbour_macs") or [] if isinstance(m, str)]
+        self.misdirected = any(m in self.suspects for m in neighbours) if neighbours else None
+
+    def explains(self, sample: Sample) -> bool:
+        if self.last_conflict_mono is None or sample.mono != self.round_mono:
+            return False
+        since = sample.mono - self.last_conflict_mono
+        if self.misdirected is None:
+            return since <= CONFLICT_AFTERMATH_S
+        return self.misdirected and since <= CONFLICT_AFTERMATH_MAX_S
+
+
+@dataclass
+class _DnsEpisode:
+    """One resolver's trouble as one issue: its type is the first verdict of the episode, and changes only when
+    another verdict has held for `quiet_rounds` (a resolver flipping between timeouts and SERVFAIL is one
+    fault, not two issues taking turns)."""
+
+    lead: str | None = None
+    other_rounds: int = 0
+    good_rounds: int = 0
 
 
 class ConnectivityRules:
@@ -16,22 +72,30 @@ class ConnectivityRules:
     def __init__(self, thresholds: ConnectivityThresholds):
         self.t = thresholds
         self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
+        self._aftermath = ConflictAftermath()
+        self._dns_episodes: dict[str, _DnsEpisode] = {}
+        self._expected = parse_expected(thresholds.dns_expected_answers)
 
     def evaluate(self, sample: Sample) -> list[Finding]:
         stream = sample.stream
         if stream == "connectivity.gateway":
+            self._aftermath.gateway(sample)
             return self._gateway(sample)
-        if stream in ("connectivity.dns", "connectivity.uplink") and sample.mono == self._unreachable_round:
-            # Beyond an unreachable gateway nothing can answer: a consequence of gateway_unreachable, not a
-            # fault of its own. Undecided for this round, so their issues neither open nor resolve on it.
+        if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu") and (
+                sample.mono == self._unreachable_round or self._aftermath.explains(sample)):
+            # Beyond an unreachable gateway nothing can answer, and while the host's traffic goes to a device
+            # claiming the gateway's address nothing answers properly: consequences of gateway_unreachable or
+            # ip_conflict, not faults of their own. Undecided for this round, so their issues neither open nor
+            # resolve on it.
             return []
         if stream == "connectivity.dns":
             return self._dns(sample)
         if stream == "connectivity.uplink":
             return self._uplink(sample)
         if stream == "connectivity.dhcp":
-            return _ok_finding(sample, "dhcp_failure", self.name, Severity.CRITICAL, "error",
-                               "no DHCP server answered on {subject}")
+            return judge_dhcp(sample, self.name)
+        if stream == "connectivity.pmtu":
+            return self._pmtu(sample)
         if stream == "connectivity.probe":
             return _ok_finding(sample, "probe_failed", self.name, Severity.CRITICAL, "error",
                                "the {subject} probe cannot run")
@@ -50,14 +114,52 @@ class ConnectivityRules:
     def _dns(self, sample: Sample) -> list[Finding]:
         if sample.metrics.get("ok") is None:
             return []
-        ok = bool(sample.metrics["ok"])
-        rcode = sample.metrics.get("rcode")
-        failure = Finding(
-            "dns_failure", sample.subject, not ok, Severity.CRITICAL, self.name,
-            "" if ok else f"resolver {sample.subject} failed: {rcode}", {"ok": ok, "rcode": rcode},
-        )
-        slow = above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name) if ok else []
-        return [failure, *slow]
+        metrics = sample.metrics
+        rcode = metrics.get("rcode") if isinstance(metrics.get("rcode"), str) else None
+        answers = [a for a in metrics.get("answers") or [] if isinstance(a, str)]
+        name = metrics.get("name") if isinstance(metrics.get("name"), str) else None
+        if rcode is None:
+            rcode = "NOERROR" if metrics["ok"] else "failed"
+        verdict = judge(rcode, answers, name, self._expected, self.t.dns_private_answers_ok)
+        episode = self._dns_episodes.setdefault(sample.subject, _DnsEpisode())
+        lead = self._dns_lead(episode, verdict.issue_type)
+        evidence = {"ok": verdict.issue_type is None, "rcode": rcode, "name": name, "answers": ", ".join(answers),
+                    "verdict": verdict.issue_type or "healthy", "reason": verdict.reason}
+        findings = []
+        for issue_type in DNS_TYPES:
+            present = issue_type == lead and verdict.issue_type is not None
+            summary = f"resolver {sample.subject} for {name or 'the probe name'}: {verdict.reason}" if present else ""
+            findings.append(Finding(issue_type, sample.subject, present, DNS_SEVERITY.get(issue_type, Severity.WARNING),
+                                    self.name, summary, evidence))
+        if verdict.issue_type is None and metrics.get("ok"):
+            findings += above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name)
+        return findings
+
+    def _dns_lead(self, episode: _DnsEpisode, current: str | None) -> str | None:
+        quiet = self.t.symptom_quiet_rounds
+        if current is None:
+            episode.good_rounds += 1
+            if episode.good_rounds >= quiet:
+                episode.lead, episode.other_rounds = None, 0
+            return episode.lead
+        episode.good_rounds = 0
+        if episode.lead is None:
+            episode.lead = current
+        episode.other_rounds = episode.other_rounds + 1 if current != episode.lead else 0
+        if episode.other_rounds >= quiet:
+            episode.lead, episode.other_rounds = current, 0  # a different fault now: its own issue
+        return episode.lead
+
+    def _pmtu(self, sample: Sample) -> list[Finding]:
+        verdict = sample.metrics.get("verdict")
+        if verdict not in ("ok", "blackhole"):
+            return []  # the target answers no echo at all: nothing to judge
+        blackhole = verdict == "blackhole"
+        largest, mtu = sample.metrics.get("largest_ok"), sample.metrics.get("local_mtu")
+        summary = (f"packets of {mtu} bytes to {sample.subject} vanish without an error while {largest} bytes pass: "
+                   "a path MTU black hole") if blackhole else ""
+        evidence = {"largest_ok": largest, "local_mtu": mtu, "sizes": sample.metrics.get("sizes")}
+        return [Finding("pmtu_blackhole", sample.subject, blackhole, Severity.CRITICAL, self.name, summary, evidence)]
 
     def _uplink(self, sample: Sample) -> list[Finding]:
         findings = _ok_finding(sample, "uplink_down", self.name, Severity.CRITICAL, "error",
@@ -94,18 +196,29 @@ class GatewayMacWatch:
         self.adopt_after = thresholds.gateway_mac_adopt_after
         self._known: dict[str, str] = {}
         self._strange_rounds: dict[str, int] = {}
+        self._aftermath = ConflictAftermath()
+        # what failed because of the conflict in the last round: "dns <resolver>" -> what it said
+        self._consequences: dict[str, str] = {}
 
     def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream in ("connectivity.dns", "connectivity.uplink"):
+            self._note_consequence(sample)
+            return []
         mac = sample.metrics.get("mac") if sample.stream == "connectivity.gateway" else None
         if not isinstance(mac, str):
             return []
+        self._aftermath.gateway(sample)
+        consequences, self._consequences = self._consequences, {}
         gateway = sample.subject
         macs = [m for m in sample.metrics.get("macs") or [mac] if isinstance(m, str)]
         known = self._known.setdefault(gateway, mac)
         conflict = len(set(macs)) > 1
         summary = f"{len(set(macs))} devices answer for the gateway {gateway}: {', '.join(macs)}" if conflict else ""
-        findings = [Finding("ip_conflict", gateway, conflict, Severity.CRITICAL, self.name, summary,
-                            {"macs": ", ".join(macs), "known_mac": known})]
+        evidence: dict = {"macs": ", ".join(macs), "known_mac": known}
+        if conflict and consequences:
+            summary += "; the host's traffic goes astray: " + "; ".join(f"{k} {v}" for k, v in consequences.items())
+            evidence["consequences"] = consequences
+        findings = [Finding("ip_conflict", gateway, conflict, Severity.CRITICAL, self.name, summary, evidence)]
         if conflict and known in macs:
             # The real gateway still answers: the other one is the conflict, not a replacement.
             self._strange_rounds[gateway] = 0
@@ -124,6 +237,13 @@ class GatewayMacWatch:
         summary = f"gateway {gateway} answers from {mac}, known as {known}"
         return [*findings, Finding("gateway_mac_changed", gateway, True, Severity.CRITICAL, self.name, summary,
                                    evidence)]
+
+    def _note_consequence(self, sample: Sample) -> None:
+        """A DNS or TCP failure the conflict explains: evidence for the ip_conflict issue of the next round."""
+        if sample.metrics.get("ok") is not False or not self._aftermath.explains(sample):
+            return
+        kind = "DNS" if sample.stream == "connectivity.dns" else "uplink"
+        self._consequences[f"{kind} {sample.subject}"] = str(sample.metrics.get("rcode") or sample.metrics.get("error"))
 
     def _unchanged(self, gateway: str, mac: str) -> Finding:
         return Finding("gateway_mac_changed", gateway, False, Severity.CRITICAL, self.name, "", {"mac": mac})

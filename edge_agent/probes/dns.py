@@ -5,68 +5,130 @@ from __future__ import annotations
 import random
 import socket
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.collectors.connectivity import DnsProbe
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+QTYPES = {"A": 1, "AAAA": 28}
+# Once one family is answered, the other gets this much longer (or a few times the first answer's latency):
+# a resolver that never answers AAAA must not make every round last the full timeout.
+SECOND_ANSWER_GRACE_S = 0.1
+
+
+@dataclass
+class _Query:
+    qtype: str
+    sent: dict[int, float] = field(default_factory=dict)  # query id -> when it was sent
+    reply: Any = None
+    answered_at: float | None = None
+
+    @property
+    def latency_ms(self) -> float | None:
+        if self.reply is None or self.answered_at is None:
+            return None
+        return round((self.answered_at - self.sent[self.reply.id]) * 1000, 2)
+
+    def addresses(self) -> list[str]:
+        if self.reply is None:
+            return []
+        wanted = QTYPES[self.qtype]
+        records = [self.reply.an[i] for i in range(self.reply.ancount or 0)] if self.reply.an else []
+        return [str(r.rdata) for r in records if getattr(r, "type", None) == wanted]
+
+    def rcode(self) -> str:
+        return RCODES.get(self.reply.rcode, f"RCODE{self.reply.rcode}")
 
 
 def dns_probe(resolver: str, name: str, timeout_s: float, port: int = 53) -> DnsProbe:
-    """Ask `resolver` for the A record of `name`. ok means NOERROR with at least one answer.
+    """Ask `resolver` for the A and AAAA records of `name`. ok means an answer with at least one address; the
+    addresses are returned so that the detector can tell a lying resolver (a sinkhole answer is NOERROR too).
 
     Like a stub resolver, a query unanswered after half the timeout is sent again (with a new id): one lost
-    datagram on a lossy line is not a failing resolver. The latency is that of the query that was answered.
+    datagram on a lossy line is not a failing resolver. The latency is that of the first query answered.
     """
     import scapy.layers.dns  # noqa: F401 — imported before the clock starts: a first import takes ~0.2 s
 
     family = socket.AF_INET6 if ":" in resolver else socket.AF_INET
+    queries = {qtype: _Query(qtype) for qtype in QTYPES}
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         start = time.monotonic()
-        sent: dict[int, float] = {}  # query id -> when it was sent
-        answer = None
         try:
             sock.connect((resolver, port))  # connected: ICMP port-unreachable surfaces as ConnectionRefusedError
             for attempt_ends in (start + timeout_s / 2, start + timeout_s):
-                _send_query(sock, name, sent)
-                answer = _await_reply(sock, sent, attempt_ends)
-                if answer is not None:
+                for query in queries.values():
+                    if query.reply is None:
+                        _send_query(sock, name, query)
+                _await_replies(sock, queries, attempt_ends)
+                if _settled(queries) is not None:
                     break
         except ConnectionRefusedError:
-            return DnsProbe(resolver, ok=False, latency_ms=None, rcode="unreachable")
+            return DnsProbe(resolver, ok=False, latency_ms=None, rcode="unreachable", name=name)
         except OSError as exc:
-            return DnsProbe(resolver, ok=False, latency_ms=None, rcode=f"error: {exc.strerror or exc}")
-    if answer is None:
-        return DnsProbe(resolver, ok=False, latency_ms=None, rcode="timeout")
-    reply, answered_at = answer
-    latency_ms = round((answered_at - sent[reply.id]) * 1000, 2)
-    rcode = RCODES.get(reply.rcode, f"RCODE{reply.rcode}")
-    ok = rcode == "NOERROR" and (reply.ancount or 0) > 0
-    return DnsProbe(resolver, ok=ok, latency_ms=latency_ms, rcode=rcode if ok or rcode != "NOERROR" else "NODATA")
+            return DnsProbe(resolver, ok=False, latency_ms=None, rcode=f"error: {exc.strerror or exc}", name=name)
+    return _result(resolver, name, queries["A"], queries["AAAA"])
 
 
-def _send_query(sock: socket.socket, name: str, sent: dict[int, float]) -> None:
+def _result(resolver: str, name: str, a: _Query, aaaa: _Query) -> DnsProbe:
+    answered = [q for q in (a, aaaa) if q.reply is not None]
+    if not answered:
+        return DnsProbe(resolver, ok=False, latency_ms=None, rcode="timeout", name=name)
+    latency_ms = min(q.latency_ms for q in answered if q.latency_ms is not None)
+    addresses = tuple(dict.fromkeys([*a.addresses(), *aaaa.addresses()]))
+    if addresses:
+        # An address in either family is an answer: some resolvers say NXDOMAIN to the family they lack.
+        return DnsProbe(resolver, ok=True, latency_ms=latency_ms, rcode="NOERROR", answers=addresses, name=name)
+    primary = answered[0]  # the A answer when there is one
+    rcode = primary.rcode()
+    return DnsProbe(resolver, ok=False, latency_ms=latency_ms, rcode="NODATA" if rcode == "NOERROR" else rcode,
+                    name=name)
+
+
+def _send_query(sock: socket.socket, name: str, query: _Query) -> None:
     from scapy.layers.dns import DNS, DNSQR
 
     query_id = random.randrange(1, 0x10000)
-    while query_id in sent:
+    while query_id in query.sent:
         query_id = random.randrange(1, 0x10000)
-    sent[query_id] = time.monotonic()
-    sock.send(bytes(DNS(id=query_id, rd=1, qd=DNSQR(qname=name, qtype="A"))))
+    query.sent[query_id] = time.monotonic()
+    sock.send(bytes(DNS(id=query_id, rd=1, qd=DNSQR(qname=name, qtype=query.qtype))))
 
 
-def _await_reply(sock: socket.socket, sent: dict[int, float], until: float) -> tuple[Any, float] | None:
-    """(reply, when) for the first reply to any query sent, or None at `until`."""
+def _await_replies(sock: socket.socket, queries: dict[str, _Query], until: float) -> None:
+    """Read replies until every query is answered, `until`, or the grace after the first answer runs out."""
     from scapy.layers.dns import DNS
 
-    while (remaining := until - time.monotonic()) > 0:
+    while (remaining := _deadline(queries, until) - time.monotonic()) > 0:
         sock.settimeout(remaining)
         try:
             data = sock.recv(4096)
         except TimeoutError:
-            return None
+            return
         answered_at = time.monotonic()
-        reply = DNS(data)
-        if reply.id in sent:
-            return reply, answered_at
-    return None
+        try:
+            reply = DNS(data)
+        except Exception:  # noqa: BLE001 — scapy raises many types on garbage; a garbled datagram is no answer
+            continue
+        for query in queries.values():
+            if query.reply is None and reply.id in query.sent:
+                query.reply, query.answered_at = reply, answered_at
+        if all(q.reply is not None for q in queries.values()):
+            return
+
+
+def _settled(queries: dict[str, _Query]) -> _Query | None:
+    """The answer that decides the probe: the A answer, or an AAAA answer with addresses. An AAAA answer
+    without any decides nothing (some resolvers say NXDOMAIN to AAAA of a name that has an A record)."""
+    a, aaaa = queries["A"], queries["AAAA"]
+    if a.reply is not None:
+        return a
+    return aaaa if aaaa.addresses() else None
+
+
+def _deadline(queries: dict[str, _Query], until: float) -> float:
+    settled = _settled(queries)
+    if settled is None or settled.answered_at is None:
+        return until
+    grace = max(SECOND_ANSWER_GRACE_S, 4 * (settled.latency_ms or 0) / 1000)
+    return min(until, settled.answered_at + grace)

@@ -11,6 +11,7 @@ from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, Dn
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import ArpResolver
+from edge_agent.probes.checks import BackgroundChecks
 from edge_agent.probes.dns import dns_probe
 from edge_agent.probes.icmp import IcmpProber
 from edge_agent.probes.routes import DefaultRoute, parse_default_route, parse_nameservers
@@ -21,6 +22,21 @@ log = logging.getLogger(__name__)
 
 def read_text(path: str) -> str:
     return Path(path).read_text()
+
+
+def parse_neighbour(proc_net_arp: str, address: str, interface: str) -> str | None:
+    """The complete entry for `address` on `interface` in /proc/net/arp (IP, HW type, flags, MAC, mask, device)."""
+    for line in proc_net_arp.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 6 or fields[0] != address or fields[5] != interface:
+            continue
+        try:
+            complete = int(fields[2], 16) & 0x2
+        except ValueError:
+            continue
+        if complete and fields[3] != "00:00:00:00:00:00":
+            return fields[3].lower()
+    return None
 
 
 class NetworkProbes:
@@ -39,6 +55,7 @@ class NetworkProbes:
         self._last_mac: str | None = None
         # The gateway, the resolvers and the endpoints wait for their answers side by side.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
+        self._checks = BackgroundChecks(config, self.uplinks)
 
     def _route(self) -> DefaultRoute | None:
         """The configured gateway and interface, completed from the routing table where set to auto.
@@ -76,6 +93,7 @@ class NetworkProbes:
         if not resolvers:
             errors["dns"] = "no resolver configured and none in /etc/resolv.conf"
         timeout = self.config.timeout_s
+        neighbours_before = self._neighbour_mac(route)
         gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
         uplink_jobs = [self._pool.submit(tcp_connect_probe, e, timeout) for e in self.uplinks]
@@ -83,7 +101,21 @@ class NetworkProbes:
         dns: list[DnsProbe] = [job.result() for job in dns_jobs]
         uplinks: list[UplinkProbe] = [job.result() for job in uplink_jobs]
         mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
-        return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs)
+        neighbours = tuple(dict.fromkeys(m for m in (neighbours_before, self._neighbour_mac(route)) if m))
+        dhcp, pmtu = self._checks.collect(route.gateway if route else None, route.interface if route else None,
+                                          errors)
+        return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs,
+                                  neighbour_macs=neighbours, dhcp=dhcp.probe if dhcp else None,
+                                  leases=dhcp.leases if dhcp else (), pmtu=pmtu)
+
+    def _neighbour_mac(self, route: DefaultRoute | None) -> str | None:
+        """The MAC the host's own neighbour table holds for the gateway: where its DNS and TCP traffic goes."""
+        if route is None:
+            return None
+        try:
+            return parse_neighbour(self._read("/proc/net/arp"), route.gateway, route.interface)
+        except OSError:
+            return None
 
     def _probe_gateway(
         self, route: DefaultRoute, errors: dict[str, str]
@@ -132,5 +164,6 @@ class NetworkProbes:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+        self._checks.close()
         self._icmp.close()
         self._arp.close()

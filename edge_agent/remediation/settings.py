@@ -53,6 +53,13 @@ class IssuePolicy(_Section):
 def _default_policies() -> dict[str, IssuePolicy]:
     return {
         "dns_failure": IssuePolicy(ladder=["flush_dns", "restart_service:dnsmasq"]),
+        # An upstream that fails, a missing name or a lying upstream are not fixed by restarting the local
+        # resolver: flushing its cache (a stale or poisoned answer) is all that may help; then escalate.
+        "dns_upstream_failing": IssuePolicy(ladder=["flush_dns"]),
+        "dns_name_missing": IssuePolicy(ladder=["flush_dns"]),
+        "dns_resolver_lies": IssuePolicy(ladder=["flush_dns"]),
+        # A stuck client renews again; a server that is down is the router's to fix (escalated).
+        "dhcp_failure": IssuePolicy(ladder=["renew_dhcp"]),
         "wifi_radio_down": IssuePolicy(ladder=["restart_radio", "restart_service:hostapd"]),
         "wifi_interference": IssuePolicy(ladder=["switch_channel"]),
         "gateway_unreachable": IssuePolicy(ladder=["renew_dhcp", "bounce_interface"]),

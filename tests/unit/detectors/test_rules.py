@@ -201,19 +201,21 @@ def test_gateway_that_answers_no_probe_is_unreachable_with_no_loss_or_latency_fi
     assert findings["gateway_unreachable"].severity is Severity.CRITICAL
 
 
-def test_failing_resolver_is_a_critical_dns_failure_without_a_slowness_finding():
-    findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.dns", "10.0.0.1", ok=False, latency_ms=None,
-                                                    rcode="SERVFAIL")))
-    assert list(findings) == ["dns_failure"]
+def test_a_resolver_that_does_not_answer_is_a_critical_dns_failure_without_a_slowness_finding():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    findings = by_type(rules.evaluate(sample("connectivity.dns", "10.0.0.1", ok=False, latency_ms=None,
+                                             rcode="timeout")))
+    assert {t for t, f in findings.items() if f.present} == {"dns_failure"} and "dns_slow" not in findings
     failure = findings["dns_failure"]
-    assert (failure.present, failure.severity, failure.summary) == (
-        True, Severity.CRITICAL, "resolver 10.0.0.1 failed: SERVFAIL")
+    assert (failure.severity, failure.summary) == (Severity.CRITICAL, "resolver 10.0.0.1 for the probe name: no answer")
 
 
 def test_slow_resolver_is_flagged_slow_and_healthy_for_failure():
     findings = by_type(CONNECTIVITY.evaluate(sample("connectivity.dns", "10.0.0.1", ok=True, latency_ms=800.0,
                                                     rcode="NOERROR")))
-    assert {t: f.present for t, f in findings.items()} == {"dns_failure": False, "dns_slow": True}
+    assert {t: f.present for t, f in findings.items()} == {
+        "dns_failure": False, "dns_upstream_failing": False, "dns_name_missing": False, "dns_resolver_lies": False,
+        "dns_slow": True}
 
 
 def test_connectivity_rules_ignore_other_streams():

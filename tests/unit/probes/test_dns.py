@@ -15,13 +15,18 @@ from edge_agent.probes.dns import dns_probe
 
 
 class Resolver:
-    """Answers A queries on 127.0.0.1, ignoring the first `drop` of them (lost on the way)."""
+    """Answers queries on 127.0.0.1, ignoring the first `drop` of them (lost on the way). `records` maps a query
+    type to the addresses answered (none: NOERROR without an answer); `rcode` answers every query with it."""
 
-    def __init__(self, drop: int = 0, answer: bool = True):
+    def __init__(self, drop: int = 0, answer: bool = True, records: dict | None = None, rcode: int = 0,
+                 garbage_first: bool = False):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.drop, self.answer, self.queries = drop, answer, 0
+        self.records = records if records is not None else {"A": ["192.0.2.1"]}
+        self.rcode, self.garbage_first = rcode, garbage_first
+        self.by_type: dict[str, int] = {}
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -32,11 +37,16 @@ class Resolver:
             except OSError:
                 return
             self.queries += 1
+            query = DNS(data)
+            qtype = {1: "A", 28: "AAAA"}[query.qd[0].qtype]
+            self.by_type[qtype] = self.by_type.get(qtype, 0) + 1
             if self.queries <= self.drop or not self.answer:
                 continue
-            query = DNS(data)
-            reply = DNS(id=query.id, qr=1, rd=1, ra=1, qd=query.qd,
-                        an=[DNSRR(rrname=query.qd[0].qname, type="A", rdata="192.0.2.1")])
+            if self.garbage_first:
+                self.sock.sendto(b"\x01", peer)
+            addresses = [] if self.rcode else self.records.get(qtype, [])
+            answers = [DNSRR(rrname=query.qd[0].qname, type=qtype, rdata=a) for a in addresses]
+            reply = DNS(id=query.id, qr=1, rd=1, ra=1, rcode=self.rcode, qd=query.qd, an=answers)
             self.sock.sendto(bytes(reply), peer)
 
     def close(self) -> None:
@@ -53,14 +63,15 @@ def resolver(request):
 def test_an_answered_query_is_ok_with_its_latency(resolver):
     result = dns_probe("127.0.0.1", "probe.test", timeout_s=1.0, port=resolver.port)
     assert (result.ok, result.rcode) == (True, "NOERROR") and result.latency_ms < 500
-    assert resolver.queries == 1
+    assert result.answers == ("192.0.2.1",) and result.name == "probe.test"
+    assert resolver.by_type == {"A": 1, "AAAA": 1}  # one query per address family
 
 
 @pytest.mark.parametrize("resolver", [{"drop": 1}], indirect=True)
 def test_one_lost_query_is_sent_again_and_the_answer_counts_from_the_resend(resolver):
     result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.4, port=resolver.port)
     assert (result.ok, result.rcode) == (True, "NOERROR")
-    assert resolver.queries == 2
+    assert resolver.by_type["A"] == 2  # the lost A query, then its resend
     assert result.latency_ms < 200  # not the 200 ms spent waiting for the lost one
 
 
@@ -68,7 +79,7 @@ def test_one_lost_query_is_sent_again_and_the_answer_counts_from_the_resend(reso
 def test_a_silent_resolver_times_out_after_two_tries(resolver):
     result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.2, port=resolver.port)
     assert (result.ok, result.rcode, result.latency_ms) == (False, "timeout", None)
-    assert resolver.queries == 2
+    assert resolver.by_type == {"A": 2, "AAAA": 2}
 
 
 def test_nobody_listening_is_unreachable():
@@ -95,4 +106,34 @@ def test_the_time_to_import_the_dns_layer_is_not_taken_from_the_timeout(resolver
     monkeypatch.delitem(sys.modules, "scapy.layers.dns")
     monkeypatch.setattr(sys, "meta_path", [SlowImport(0.5), *sys.meta_path])
     result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.4, port=resolver.port)
-    assert (result.ok, resolver.queries) == (True, 1)
+    assert (result.ok, resolver.by_type["A"]) == (True, 1)
+
+
+@pytest.mark.parametrize("resolver", [{"records": {"A": ["0.0.0.0"], "AAAA": ["::"]}}], indirect=True)
+def test_a_sinkhole_answer_is_an_answer_and_its_addresses_are_reported_for_the_detector(resolver):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port)
+    assert (result.ok, result.rcode, result.answers) == (True, "NOERROR", ("0.0.0.0", "::"))
+
+
+@pytest.mark.parametrize("resolver", [{"records": {"AAAA": ["2001:db8::7"]}}], indirect=True)
+def test_a_name_with_only_an_ipv6_address_is_answered(resolver):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port)
+    assert (result.ok, result.answers) == (True, ("2001:db8::7",))
+
+
+@pytest.mark.parametrize("resolver", [{"records": {}}], indirect=True)
+def test_no_address_in_either_family_is_nodata(resolver):
+    assert dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port).rcode == "NODATA"
+
+
+@pytest.mark.parametrize(("resolver", "rcode"), [({"rcode": 2}, "SERVFAIL"), ({"rcode": 3}, "NXDOMAIN"),
+                                                ({"rcode": 5}, "REFUSED")], indirect=["resolver"])
+def test_an_error_answer_keeps_its_rcode(resolver, rcode):
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port)
+    assert (result.ok, result.rcode, result.answers) == (False, rcode, ())
+    assert result.latency_ms is not None  # it answered: not a timeout
+
+
+@pytest.mark.parametrize("resolver", [{"garbage_first": True}], indirect=True)
+def test_a_garbled_datagram_is_skipped_and_the_real_answer_counts(resolver):
+    assert dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port).ok

@@ -44,9 +44,21 @@ class Arp:
         pass
 
 
-def probes(pinger: Pinger, arp: Arp, routes: str = ROUTES) -> NetworkProbes:
+def read_from(files: dict[str, str]):
+    def read(path: str) -> str:
+        if path not in files:
+            raise FileNotFoundError(path)
+        return files[path]
+    return read
+
+
+def probes(pinger: Pinger, arp: Arp, routes: str = ROUTES, neighbours: str | None = None) -> NetworkProbes:
     files = {"/proc/net/route": routes, "/etc/resolv.conf": ""}
-    network = NetworkProbes(ConnectivityCollectorConfig(), read=lambda path: files[path])
+    if neighbours is not None:
+        files["/proc/net/arp"] = neighbours
+    # the background DHCP and path-MTU checks send real packets: off here (tests/unit/probes/test_checks.py)
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=0, pmtu_check_interval_s=0)
+    network = NetworkProbes(config, read=read_from(files))
     network._icmp, network._arp = pinger, arp
     return network
 
@@ -68,7 +80,7 @@ def test_the_gateway_comes_from_the_default_route_and_is_remembered_when_the_rou
     pinger = Pinger([5, 0, 0])
     network = probes(pinger, Arp(["aa:aa:aa:aa:aa:01", None]))
     assert network.probe().gateway.address == "192.168.1.1"
-    network._read = lambda path: {"/proc/net/route": "Iface\n", "/etc/resolv.conf": ""}[path]
+    network._read = read_from({"/proc/net/route": "Iface\n", "/etc/resolv.conf": ""})
     status = network.probe()
     assert status.gateway.address == "192.168.1.1" and status.gateway.received == 0
     assert "gateway" not in status.probe_errors

@@ -1,0 +1,141 @@
+"""Slow checks beside the probe rounds: DHCP (a DISCOVER and the host's lease) and path MTU.
+
+Each runs in the background at its own, rate-limited pace (sooner again while it finds a fault, to confirm
+it and to see the repair), never inside a round: a DHCP server that pings before offering takes seconds, and a
+round must not wait for it. A finished check is handed to the next round.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from edge_agent.collectors.connectivity import DhcpProbe, LeaseState, PmtuProbe
+from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes import ProbePermissionError
+from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, read_leases
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Cadence:
+    """When a periodic check is due: every `interval_s`, every `retry_s` after one that found a fault."""
+
+    interval_s: float
+    retry_s: float
+    next_due: float = 0.0
+    job: Future | None = None
+
+    def due(self, now: float) -> bool:
+        return self.interval_s > 0 and self.job is None and now >= self.next_due
+
+    def start(self, job: Future) -> None:
+        self.job = job
+
+    def harvest(self, now: float, failing: Callable[[Any], bool]) -> Any | None:
+        """The finished job's result (None while it runs); schedules the next one."""
+        if self.job is None or not self.job.done():
+            return None
+        job, self.job = self.job, None
+        result = job.result()
+        self.next_due = now + (min(self.retry_s, self.interval_s) if failing(result) else self.interval_s)
+        return result
+
+
+@dataclass(frozen=True)
+class DhcpCheck:
+    probe: DhcpProbe | None
+    leases: tuple[LeaseState, ...]
+    error: str | None = None  # the DISCOVER could not be sent (no CAP_NET_RAW)
+
+
+def held_leases(leases: list[LeaseState], current_address: str | None) -> tuple[LeaseState, ...]:
+    """The lease behind the interface's address; with no address at all, the newest (its expiry may be why).
+    A lease for another address is an old file, not this interface's state."""
+    if current_address is None:
+        return tuple(leases[:1])
+    return tuple(lease for lease in leases if lease.address == current_address)[:1]
+
+
+def resolve_ipv4(host: str) -> str | None:
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)
+    except (OSError, UnicodeError):
+        return None
+    return str(infos[0][4][0]) if infos else None
+
+
+class BackgroundChecks:
+    def __init__(self, config: ConnectivityCollectorConfig, uplinks: list[str],
+                 clock: Callable[[], float] = time.monotonic):
+        self.config = config
+        self.uplink_hosts = [endpoint.rpartition(":")[0].strip("[]") for endpoint in uplinks]
+        self.clock = clock
+        self.dhcp = Cadence(config.dhcp_check_interval_s, config.dhcp_retry_s)
+        self.pmtu = Cadence(config.pmtu_check_interval_s, config.dhcp_retry_s)
+        self._server_seen = False
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="check")
+
+    def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str]
+                ) -> tuple[DhcpCheck | None, tuple[PmtuProbe, ...]]:
+        """What finished since the last round, after starting what is due now."""
+        now = self.clock()
+        if interface is not None and self.dhcp.due(now):
+            self.dhcp.start(self._pool.submit(self._dhcp_check, interface))
+        if gateway is not None and interface is not None and self.pmtu.due(now):
+            self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface))
+        dhcp = self._harvest(self.dhcp, "dhcp", errors, lambda c: c.error is None and c.probe is not None
+                             and not c.probe.ok and c.probe.server_expected)
+        pmtu = self._harvest(self.pmtu, "pmtu", errors, lambda probes: any(p.verdict == "blackhole" for p in probes))
+        return dhcp, tuple(pmtu or ())
+
+    def _harvest(self, cadence: Cadence, name: str, errors: dict[str, str], failing: Callable[[Any], bool]) -> Any:
+        try:
+            result = cadence.harvest(self.clock(), failing)
+        except ProbePermissionError as exc:
+            errors[name] = str(exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 — a broken check is reported like a probe that cannot run
+            log.warning("the %s check failed: %s", name, exc)
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            return None
+        if isinstance(result, DhcpCheck) and result.error is not None:
+            errors[name] = result.error
+        return result
+
+    def _dhcp_check(self, interface: str) -> DhcpCheck:
+        from edge_agent.probes.dhcp import dhcp_probe
+
+        patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS
+        leases = held_leases(read_leases(patterns, interface), interface_address(interface))
+        try:
+            probe = dhcp_probe(interface, timeout_s=self.config.dhcp_timeout_s)
+        except ProbePermissionError as exc:
+            return DhcpCheck(None, leases, str(exc))
+        except OSError as exc:
+            probe = DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error=str(exc))
+        self._server_seen |= probe.ok
+        return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases)), leases)
+
+    def _pmtu_check(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
+        from edge_agent.probes.pmtu import interface_mtu, pmtu_probe
+
+        targets = [gateway, *(resolve_ipv4(h) for h in self.uplink_hosts), *self.config.pmtu_targets]
+        mtu = interface_mtu(interface)
+        ipv4 = [t for t in dict.fromkeys(targets) if t is not None and ":" not in t]
+        return tuple(pmtu_probe(target, mtu, max(1.0, self.config.timeout_s)) for target in ipv4)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,118 @@
+"""The background DHCP and path-MTU checks: their pace, what counts as expected, and the PMTU verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.collectors.connectivity import DhcpProbe, LeaseState, PmtuProbe
+from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes import checks
+from edge_agent.probes.checks import BackgroundChecks, held_leases
+from edge_agent.probes.pmtu import probe_sizes
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def offer(ok: bool) -> DhcpProbe:
+    return DhcpProbe("eth0", ok=ok, offer_ms=2.0 if ok else None, server="10.0.0.1" if ok else None,
+                     offered_address="10.0.0.2" if ok else None, error=None if ok else "no offer")
+
+
+@pytest.fixture
+def discovers(monkeypatch):
+    """Replaces the real DISCOVER: each call takes the next answer from `answers` and is counted."""
+    state = {"answers": [], "sent": 0}
+
+    def fake(interface, timeout_s):
+        state["sent"] += 1
+        return offer(state["answers"].pop(0) if state["answers"] else True)
+
+    monkeypatch.setattr("edge_agent.probes.dhcp.dhcp_probe", fake)
+    monkeypatch.setattr(checks, "read_leases", lambda patterns, interface: [])
+    monkeypatch.setattr(checks, "interface_address", lambda interface: "10.0.0.2")
+    return state
+
+
+def rounds(background: BackgroundChecks, clock: Clock, seconds: int) -> list:
+    """One probe round a second; what each round handed over."""
+    results = []
+    for _ in range(seconds):
+        dhcp, _ = background.collect("10.0.0.1", "eth0", {})
+        results.append(dhcp)
+        if background.dhcp.job is not None:
+            background.dhcp.job.result(timeout=5)  # the worker finishes before the next round
+        clock.now += 1
+    return [r for r in results if r is not None]
+
+
+def test_discover_is_sent_at_its_own_pace_not_every_round(discovers):
+    clock = Clock()
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, pmtu_check_interval_s=0)
+    background = BackgroundChecks(config, [], clock)
+    checked = rounds(background, clock, 95)
+    assert discovers["sent"] == 4  # at 0, 30, 60 and 90 s
+    assert all(c.probe.ok for c in checked)
+
+
+def test_a_failing_server_is_asked_again_sooner_and_counts_once_it_was_seen(discovers):
+    clock = Clock()
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0)
+    background = BackgroundChecks(config, [], clock)
+    discovers["answers"] = [True, False, False, False, True]
+    checked = rounds(background, clock, 50)
+    assert [c.probe.ok for c in checked] == [True, False, False, False, True]
+    assert all(c.probe.server_expected for c in checked)
+    assert discovers["sent"] == 5  # 0, 30, 35, 40, 45
+
+
+def test_no_offer_on_a_network_that_never_had_a_dhcp_server_is_not_expected(discovers):
+    clock = Clock()
+    background = BackgroundChecks(ConnectivityCollectorConfig(pmtu_check_interval_s=0), [], clock)
+    discovers["answers"] = [False]
+    [first] = rounds(background, clock, 2)
+    assert (first.probe.ok, first.probe.server_expected) == (False, False)
+
+
+def test_off_means_never(discovers):
+    clock = Clock()
+    background = BackgroundChecks(ConnectivityCollectorConfig(dhcp_check_interval_s=0, pmtu_check_interval_s=0),
+                                  [], clock)
+    assert rounds(background, clock, 5) == [] and discovers["sent"] == 0
+
+
+def lease(address: str, obtained: float) -> LeaseState:
+    return LeaseState("eth0", "x", address, obtained, None, None, None)
+
+
+def test_the_lease_behind_the_current_address_counts_and_an_old_file_for_another_address_does_not():
+    leases = [lease("10.0.0.9", 200.0), lease("10.0.0.2", 100.0)]
+    assert held_leases(leases, "10.0.0.2") == (leases[1],)
+    assert held_leases(leases, "192.168.5.5") == ()
+    assert held_leases(leases, None) == (leases[0],)  # no address at all: the newest lease may say why
+
+
+@pytest.mark.parametrize(("results", "verdict"), [
+    ({96: "ok", 1280: "ok", 1400: "lost", 1500: "lost"}, "blackhole"),
+    ({96: "ok", 1280: "lost", 1500: "lost"}, "blackhole"),
+    ({96: "ok", 1280: "ok", 1500: "ok"}, "ok"),
+    ({96: "ok", 1280: "ok", 1500: "too big (mtu 1280)"}, "ok"),  # path MTU discovery works
+    ({96: "ok", 1280: "ok", 1400: "too big (mtu 1400)", 1500: "lost"}, "ok"),
+    ({96: "lost", 1280: "lost", 1500: "lost"}, "unknown"),  # the target answers no echo at all
+    ({96: "error: Operation not permitted", 1500: "error: Operation not permitted"}, "unknown"),
+    ({}, "unknown"),
+])
+def test_pmtu_verdicts(results, verdict):
+    probe = PmtuProbe("203.0.113.1", 1500, results)
+    assert probe.verdict == verdict
+
+
+def test_probe_sizes_stay_within_the_local_mtu_and_include_a_small_reference():
+    assert probe_sizes(1500) == [96, 576, 1280, 1400, 1492, 1500]
+    assert probe_sizes(1280) == [96, 576, 1280]
+    assert probe_sizes(9000) == [96, 576, 1280, 1400, 1492, 9000]
