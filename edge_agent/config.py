@@ -434,11 +434,30 @@ class SimulationSection(_Section):
         return self
 
 
+class ReportingStream(_Section):
+    """[reporting.streams.<family>]: a stream family's own report window and heartbeat (default: [reporting]'s)."""
+
+    report_interval_s: float | None = Field(None, ge=1, le=86_400)
+    heartbeat_s: float | None = Field(None, ge=1, le=7 * 86_400)
+
+
+StreamFamily = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
+DeadbandKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,3}$")]
+
+
 class ReportingSection(_Section):
     journal_max_bytes: int = Field(5_000_000, ge=10_000, le=1 << 30)
     agent_health_interval_s: float = Field(60.0, ge=MIN_HEALTH_INTERVAL_S, le=86_400)
     outbox_max_bytes: int = Field(20_000_000, ge=100_000, le=1 << 34)
     outbox_sync: Literal["full", "normal"] = "full"
+    # Telemetry contract v2 (reporting/telemetry_window.py): sample fast, report slow. v1: one message per sample.
+    contract: Literal["v1", "v2"] = "v2"
+    report_interval_s: float = Field(120.0, ge=1, le=86_400)
+    heartbeat_s: float = Field(900.0, ge=1, le=7 * 86_400)
+    streams: dict[StreamFamily, ReportingStream] = Field(default_factory=dict, max_length=64)
+    deadbands: dict[DeadbandKey, Annotated[float, Field(ge=0)]] = Field(default_factory=dict, max_length=256)
+    histogram_fields: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,64}$")]] = Field(
+        default_factory=lambda: ["rtt_ms", "latency_ms", "connect_ms"], max_length=64)
 
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})

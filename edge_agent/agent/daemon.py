@@ -42,6 +42,7 @@ from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
 from edge_agent.reporting.journal import EventJournal
 from edge_agent.reporting.path_health import broker_path_back, uplink_reachability
 from edge_agent.reporting.reporter import LogSink, Reporter
+from edge_agent.reporting.telemetry_window import telemetry_windows
 from edge_agent.timesync import clock_synced
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ class Agent:
         self.request_ledger = None
         self.mqtt = self._make_mqtt_sink(config)
         # The outbox is the commit point, written first; see reporting/reporter.py for why.
-        self.reporter = Reporter(self.envelopes, [self.journal, self.audit, self.kpis, LogSink()], commit=self.mqtt)
+        self.reporter = Reporter(self.envelopes, [self.journal, self.audit, self.kpis, LogSink()], commit=self.mqtt,
+                                 windows=telemetry_windows(config.reporting))
         self.tracker = IssueTracker(
             config.issues.open_after, config.issues.resolve_after, config.issues.history_size, _per_type(config),
             hold_down_s=config.issues.hold_down_s, hold_down_max_s=config.issues.hold_down_max_s,

@@ -1,4 +1,4 @@
-"""The envelope every message carries (DESIGN.md, MQTT contract v1)."""
+"""The envelope every message carries (DESIGN.md, MQTT contract v1; v2 changes telemetry only)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from edge_agent import __version__
 SCHEMA_ISSUE = "edge.issue/1"
 SCHEMA_ACTION = "edge.action/1"
 SCHEMA_TELEMETRY = "edge.telemetry/1"
+SCHEMA_TELEMETRY_V2 = "edge.telemetry/2"
 SCHEMA_STATUS = "edge.status/1"
 SCHEMA_META = "edge.meta/1"
 SCHEMA_RESPONSE = "edge.response/1"

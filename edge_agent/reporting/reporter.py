@@ -1,5 +1,9 @@
 """Fans events and telemetry out to sinks (journal, log, MQTT), each message wrapped in the envelope.
 
+Events go out at once, always. Telemetry goes out per sample (contract v1), or, given report windows (contract
+v2, telemetry_window.py), as one message per stream family and window when the window closes: a window is
+closed by the first sample, event or tick after its end, and at shutdown.
+
 Write order, for crash consistency: the outbox is the commit point and is written first; the journal, the audit
 log, the KPIs and the log follow. A SIGKILL between the two leaves an event that will reach the broker but is
 missing from the local journal (the journal is the technician's view, not a source of truth); the opposite
@@ -17,8 +21,15 @@ import sqlite3
 from typing import Any, Protocol
 
 from edge_agent.model import Event, EventKind, MetricValue, Sample
-from edge_agent.reporting.envelope import SCHEMA_ACTION, SCHEMA_ISSUE, SCHEMA_TELEMETRY, EnvelopeFactory
+from edge_agent.reporting.envelope import (
+    SCHEMA_ACTION,
+    SCHEMA_ISSUE,
+    SCHEMA_TELEMETRY,
+    SCHEMA_TELEMETRY_V2,
+    EnvelopeFactory,
+)
 from edge_agent.reporting.storage_health import storage_metrics
+from edge_agent.reporting.telemetry_window import TelemetryWindows
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +63,18 @@ SINK_ERRORS = (OSError, sqlite3.Error)
 
 
 class Reporter:
-    def __init__(self, envelopes: EnvelopeFactory, sinks: list[Sink], commit: CommitSink | None = None):
-        """`commit` is written first; `sinks` follow (those with `keeps_on_disk` only once the message is safe)."""
+    def __init__(self, envelopes: EnvelopeFactory, sinks: list[Sink], commit: CommitSink | None = None,
+                 windows: TelemetryWindows | None = None):
+        """`commit` is written first; `sinks` follow (those with `keeps_on_disk` only once the message is safe).
+        `windows`: report telemetry in windows (contract v2); None: one message per sample (v1)."""
         self.envelopes = envelopes
         self.sinks = list(sinks)
         self.commit = commit
+        self.windows = windows
         self.published_events = 0
         self.published_samples = 0
+        self.published_reports = 0
+        self._latest: tuple[float, float] | None = None  # (mono, ts) of the newest sample or event seen
         self.sink_failures = 0
         self._waiting: dict[int, tuple[str, dict[str, Any]]] = {}  # ticket -> message for the on-disk sinks
 
@@ -67,13 +83,32 @@ class Reporter:
         message = self.envelopes.wrap(schema, {"change": event.change, **event.body}, event.ts, event.mono)
         self._fan_out(topic, message, durable=True)
         self.published_events += 1
+        self.tick(event.mono, event.ts)  # after the event: it never waits for telemetry
 
     def telemetry(self, sample: Sample) -> None:
+        if self.windows is not None:
+            self.tick(sample.mono, sample.ts)  # closes the window before this sample, which opens the next one
+            self.windows.add(sample)
+            self.published_samples += 1
+            return
         stream = sample.stream.split(".")[0]
         body = {"stream": sample.stream, "subject": sample.subject, "metrics": dict(sample.metrics)}
         message = self.envelopes.wrap(SCHEMA_TELEMETRY, body, sample.ts, sample.mono)
         self._fan_out(f"telemetry/{stream}", message, durable=False)
         self.published_samples += 1
+
+    def tick(self, mono: float, ts: float) -> None:
+        """Send the report windows that have ended by `mono` (the agent's clock; `ts` its wall clock)."""
+        if self._latest is None or mono >= self._latest[0]:
+            self._latest = (mono, ts)
+        if self.windows is not None:
+            for body in self.windows.due(mono):
+                self._send_report(body, mono, ts)
+
+    def _send_report(self, body: dict[str, Any], mono: float, ts: float) -> None:
+        message = self.envelopes.wrap(SCHEMA_TELEMETRY_V2, body, ts, mono)
+        self._fan_out(f"telemetry/{body['stream']}", message, durable=False)
+        self.published_reports += 1
 
     def _fan_out(self, topic: str, message: dict[str, Any], durable: bool) -> None:
         self.release_settled()
@@ -122,6 +157,9 @@ class Reporter:
         return storage_metrics(([outbox] if outbox is not None else []) + stores)
 
     def close(self) -> None:
+        if self.windows is not None and self._latest is not None:
+            for body in self.windows.close_all(self._latest[0]):  # the last partial windows go out too
+                self._send_report(body, *self._latest)
         if self.commit is not None:
             self.commit.close()  # drains what it can to the broker first
             self.release_settled()

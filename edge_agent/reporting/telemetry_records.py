@@ -15,9 +15,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from edge_agent.reporting.contract import MetricValue, NumberValue, TelemetryBatch, TelemetryMessage
-
-SCHEMA_TELEMETRY_V1 = "edge.telemetry/1"
-SCHEMA_TELEMETRY_V2 = "edge.telemetry/2"
+from edge_agent.reporting.envelope import SCHEMA_TELEMETRY as SCHEMA_TELEMETRY_V1
+from edge_agent.reporting.envelope import SCHEMA_TELEMETRY_V2
 TELEMETRY_MODELS: dict[str, type[BaseModel]] = {SCHEMA_TELEMETRY_V1: TelemetryMessage,
                                                 SCHEMA_TELEMETRY_V2: TelemetryBatch}
 

@@ -63,6 +63,7 @@ def vm_hwm_bytes(pid: int) -> int:
 def test_a_huge_retained_command_and_a_command_flood_neither_kill_nor_mute_the_agent(short_tmp: Path, mosquitto):
     limits = Limits(MEMORY_MAX, TASKS_MAX) if cgroup_v1_available("memory") and cgroup_v1_available("pids") else None
     extra = f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n'
+    extra += "[reporting]\nreport_interval_s = 1\n"  # telemetry every second (v2 batches it), to see it go on
     daemon = Daemon(short_tmp, extra, prefix=limits.prefix() if limits else ())
     client = FleetClient(mosquitto.host, mosquitto.port)
     telemetry: list[float] = []

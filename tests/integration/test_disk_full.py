@@ -59,6 +59,7 @@ def agent_config(broker_port: int, outbox_max_bytes: int) -> str:
     return (
         f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {broker_port}\nkeepalive_s = 5\n'
         f"[reporting]\nagent_health_interval_s = 1\noutbox_max_bytes = {outbox_max_bytes}\n"
+        "report_interval_s = 1\n"  # contract v2 batches telemetry; 1 s windows keep the outbox as busy as before
         "journal_max_bytes = 100000\n" + flapping_interference(14)
     )
 
