@@ -233,7 +233,7 @@ class FleetStore:
         cursor = self._db.cursor()
         cursor.execute(self._sql("SELECT stream, subject, window_start, window_end, samples, aggregates FROM "
                                  "telemetry WHERE device_id = ? AND (? IS NULL OR stream = ?) "
-                                 "ORDER BY window_start, stream, subject"), (device_id, stream, stream))
+                                 "ORDER BY window_start, window_end, stream, subject"), (device_id, stream, stream))
         return [{"stream": s, "subject": subj, "start": a, "end": b, "samples": n, "aggregates": _json(agg)}
                 for s, subj, a, b, n, agg in cursor.fetchall()]
 

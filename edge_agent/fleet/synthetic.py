@@ -50,7 +50,7 @@ class Truth:
 
 
 @dataclass
-class _Issue:
+class SyntheticIssue:
     factory: EnvelopeFactory
     issue_type: str
     opened_ts: float
@@ -83,7 +83,7 @@ class _Issue:
         return "event/action", self.factory.wrap(SCHEMA_ACTION, body, ts, 0.0)
 
 
-def story_messages(story: str, issue: _Issue) -> list[tuple[str, dict[str, Any]]]:
+def story_messages(story: str, issue: SyntheticIssue) -> list[tuple[str, dict[str, Any]]]:
     """The messages one issue sends in its story, in the order the agent would publish them."""
     t = issue.opened_ts
     out = [issue.event("opened", t, "open", "3 bad samples in a row")]
@@ -143,7 +143,7 @@ def build_fleet(devices: int, issues_per_device: int, start_ts: float, span_s: f
         for _ in range(issues_per_device):
             story = rng.choice(sorted(STORIES))
             issue_type = rng.choice(DEGRADATIONS + OUTAGES)
-            issue = _Issue(factory, issue_type, round(start_ts + rng.uniform(0, span_s), 3))
+            issue = SyntheticIssue(factory, issue_type, round(start_ts + rng.uniform(0, span_s), 3))
             for topic, message in story_messages(story, issue):
                 put(topic, message)
             category, early = STORIES[story]

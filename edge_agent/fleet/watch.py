@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import queue
+import signal
 import sys
 import threading
 import time
@@ -21,7 +22,6 @@ from typing import Any, TextIO
 
 from edge_agent.fleet.connection import BrokerOptions, fleet_client
 from edge_agent.fleet.state import FleetState
-from edge_agent.fleet.store import FleetStore
 from edge_agent.output import duration, table, terminal_safe
 
 
@@ -49,7 +49,7 @@ STORE_FLUSH_S = 0.5  # a message waits at most this long for its batch
 class StoreWriter:
     """Events waiting for the store, with the MQTT acknowledgements that wait for their commit."""
 
-    store: FleetStore
+    store: Any  # a FleetStore
     client: Any
     events: list[dict[str, Any]] = field(default_factory=list)
     acks: list[tuple[int, int]] = field(default_factory=list)
@@ -79,7 +79,11 @@ class StoreWriter:
 def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], float] = time.time) -> FleetState:
     state = FleetState(prefix=options.prefix)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
-    store = FleetStore(options.store_url) if options.store_url else None
+    store = None
+    if options.store_url:
+        from edge_agent.fleet.store import FleetStore  # the database drivers only for a watcher that stores
+
+        store = FleetStore(options.store_url)
     client = fleet_client(options.broker, manual_ack=store is not None)
     writer = StoreWriter(store, client) if store is not None else None
     subscribed = threading.Event()
@@ -93,8 +97,9 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
         next_table = time.monotonic()
         announced = False
+        stop = _stop_on_sigterm()
         try:
-            while deadline is None or time.monotonic() < deadline:
+            while (deadline is None or time.monotonic() < deadline) and not stop.is_set():
                 if not announced and subscribed.is_set():
                     # On stderr, so JSON lines stay clean: scripts (and tests) wait for this before publishing.
                     print(f"edge-agent: watching {options.topic_filter} on {options.broker.host}:"
@@ -131,6 +136,15 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         if store is not None:
             store.close()
     return state
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """Set by SIGTERM (a service manager stopping the watcher): the loop ends as at its --duration, storing and
+    acknowledging what already arrived and printing the summary. Only the main thread may install a handler."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    return stop
 
 
 def _take(state: FleetState, writer: StoreWriter | None, item: tuple, options: WatchOptions, out: TextIO) -> None:

@@ -16,18 +16,24 @@ from edge_agent.reporting.envelope import EnvelopeFactory
 
 
 def start_watch(broker, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    """A watcher, returned once it says it is subscribed."""
+    watcher = subprocess.Popen(
         [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}", "--json",
          *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    line = watcher.stderr.readline()
+    assert line.startswith("edge-agent: watching"), line
+    return watcher
 
 
 def events_of(watcher: subprocess.Popen) -> tuple[list[dict], dict]:
+    """The events, and the summary: the last line on stdout, after every event."""
     out, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err
-    summary = json.loads(err.strip().splitlines()[-1])["summary"]
-    return [json.loads(line) for line in out.splitlines()], summary
+    *events, summary = [json.loads(line) for line in out.splitlines()]
+    assert all("message" in e for e in events)
+    return events, summary["summary"]
 
 
 def test_watch_shows_a_live_agent_online_with_its_issue(short_tmp: Path, mosquitto):

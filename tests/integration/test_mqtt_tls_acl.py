@@ -128,7 +128,7 @@ def test_fleet_cmd_reaches_the_agent_over_mutual_tls(short_tmp, tls_broker):
         result = subprocess.run(
             [sys.executable, "-m", "edge_agent", "fleet", "cmd", "itest-gw", "ping", "--broker", f"127.0.0.1:{port}",
              "--ca-file", str(pki.ca_cert), "--cert-file", str(fleet_cert), "--key-file", str(fleet_key),
-             "--timeout", "20"],
+             "--timeout", "20", "--json"],
             capture_output=True, text=True, timeout=40)
     finally:
         daemon.stop()

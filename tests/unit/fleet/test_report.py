@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.fleet.report import ReportInputError, build_report, merge_streams, read_events, render_report, write_chart
+from edge_agent.fleet.report import (
+    ReportInputError,
+    build_report,
+    merge_streams,
+    read_events,
+    render_report,
+    write_chart,
+)
 from edge_agent.fleet.state import FleetState
-from edge_agent.fleet.synthetic import STORIES, _Issue, build_fleet, story_messages
+from edge_agent.fleet.synthetic import STORIES, SyntheticIssue, build_fleet, story_messages
 from edge_agent.reporting.envelope import EnvelopeFactory
 
 T0 = 1_700_000_000.0
@@ -27,7 +34,7 @@ def ingest(messages: list[tuple[str, bytes]]) -> list[dict]:
 
 def one_issue(story: str, issue_type: str = "dns_slow", device: str = "gw-1", t: float = 100.0) -> list[dict]:
     factory = EnvelopeFactory(device, "site", lambda: True)
-    issue = _Issue(factory, issue_type, T0 + t)
+    issue = SyntheticIssue(factory, issue_type, T0 + t)
     return ingest([(f"edge/v1/{device}/{topic}", json.dumps(m).encode()) for topic, m in story_messages(story, issue)])
 
 
