@@ -2,7 +2,10 @@
 """Inference cost on both TFLite runtimes: the agent's detector call against a bare interpreter.invoke() on
 the same model (the overhead ratio), the vision pipeline's frames/s end to end, and RSS with both models loaded.
 
-Usage: .venv/bin/python scripts/bench_inference.py [--batches 25] [--calls 200]
+Usage: .venv/bin/python scripts/bench_inference.py [--batches 25] [--calls 200] [--ssd-batches 7] [--ssd-calls 4]
+
+Also the real COCO SSD detector from tests/data/models as an operator's model, and the cost of bringing a
+640x480 frame to a model's input (OpenCV and numpy).
 
 Each runtime runs in its own child process (so RSS is its own). Times are per call: the median over batches
 of the batch mean, one thread, after a warm-up.
@@ -42,8 +45,54 @@ def per_call_us(call, batches: int, calls: int) -> float:
     return statistics.median(means)
 
 
-def worker(runtime_name: str, batches: int, calls: int) -> dict:
+def photo_at(name: str, width: int, height: int):
+    from edge_agent.camera.frames import resize
+    from edge_agent.camera.replay import ReplaySource
+
+    return resize(ReplaySource(ROOT / "tests" / "data" / "photos" / "scenes" / f"{name}.jpg").read(), width, height)
+
+
+def ssd_costs(runtime, batches: int, calls: int) -> dict:
+    """The real COCO SSD (tests/data/models) as an operator's detector: a bare invoke against the detector call
+    (prepare the frame, invoke, check and parse the four outputs, the camera.custom sample, the findings) on a
+    real photo at the model's 300x300 and at 640x480 (the resize included)."""
+    from edge_agent.config import CustomModelConfig
+    from edge_agent.detectors.custom_model import CustomModelDetector
+    from edge_agent.ml.custom import load_custom_model
+
+    directory = ROOT / "tests" / "data" / "models" / "ssd_mobilenet_v1_coco_quant"
+    labels = (directory / "coco_labels.txt").read_text().splitlines()
+    config = CustomModelConfig(name="coco-ssd", path=directory / "detect.tflite", kind="object_detection",
+                               labels=labels, alert_labels=["person"], min_score=0.5)
+    detector = CustomModelDetector(load_custom_model(config, runtime, 1, directory))
+    model = detector.model.model
+    small, vga = photo_at("jetson_humans_5", 300, 300), photo_at("jetson_humans_5", 640, 480)
+    model.interpreter.set_tensor(model.inputs[0].index, detector.model.prepare(small))
+    bare = per_call_us(model.interpreter.invoke, batches, calls)
+    call = per_call_us(lambda: detector.evaluate(detector.analyse(small, "bench", 0.0, 0.0)), batches, calls)
+    from_vga = per_call_us(lambda: detector.evaluate(detector.analyse(vga, "bench", 0.0, 0.0)), batches, calls)
+    return {"bare_invoke_us": round(bare, 1), "detector_call_300x300_us": round(call, 1),
+            "ratio_300x300": round(call / bare, 3), "detector_call_640x480_us": round(from_vga, 1),
+            "ratio_640x480": round(from_vga / bare, 3)}
+
+
+def resize_costs(batches: int, calls: int) -> dict:
+    """What bringing a 640x480 frame to a model's input costs, with OpenCV and with numpy alone."""
+    from edge_agent.camera.resize import area_resize
+
+    vga = photo_at("jetson_room_4", 640, 480)
+    costs = {}
+    for target in ((96, 96), (300, 300)):
+        for use_opencv in (True, False):
+            key = f"{target[0]}x{target[1]}_{'opencv' if use_opencv else 'numpy'}_us"
+            costs[key] = round(per_call_us(lambda: area_resize(vga, *target, use_opencv), batches, calls), 1)
+    return costs
+
+
+def worker(runtime_name: str, batches: int, calls: int, ssd_batches: int, ssd_calls: int) -> dict:
     import numpy as np
+
+    from edge_agent.camera.frames import resize
 
     baseline = rss_mb()
     from edge_agent.camera.formats import write_y4m
@@ -76,8 +125,9 @@ def worker(runtime_name: str, batches: int, calls: int) -> dict:
     bare = per_call_us(window.model.interpreter.invoke, batches, calls)
     call = per_call_us(lambda: window.classify_array(x[0]), batches, calls)
     detector = WindowClassifierDetector(window, every_n_rounds=1, min_score=0.6)
-    rows = [[-60.0, -94.0, 0.2, 0.05, 150.0, 2.0, 0.0, 20.0]] * window.steps
-    detector.rows.extend(rows)
+    row = [-60.0, -94.0, 0.2, 0.05, 150.0, 2.0, 0.0, 20.0]
+    detector.rows.extend((i * window.grid.slot_s, row) for i in range(window.steps))  # rounds spanning the window
+    detector._first_round = 0.0
     full = per_call_us(detector._classify_if_due, batches, calls)
     results["window"] = {"bare_invoke_us": round(bare, 1), "classify_us": round(call, 1),
                          "detector_call_us": round(full, 1), "ratio": round(full / bare, 2)}
@@ -91,8 +141,12 @@ def worker(runtime_name: str, batches: int, calls: int) -> dict:
     bare = per_call_us(interpreter.invoke, batches, calls)
     call = per_call_us(lambda: vision.evaluate(vision.analyse(frames[0], "bench", 0.0, 0.0)), batches, calls)
     resized = per_call_us(lambda: vision.evaluate(vision.analyse(large[0], "bench", 0.0, 0.0)), batches, calls // 4)
+    vga = resize(large[0], 640, 480)
+    from_vga = per_call_us(lambda: vision.evaluate(vision.analyse(vga, "bench", 0.0, 0.0)), batches, calls // 4)
     results["vision"] = {"bare_invoke_us": round(bare, 1), "detector_call_us": round(call, 1),
-                         "ratio": round(call / bare, 2), "detector_call_192x144_us": round(resized, 1)}
+                         "ratio": round(call / bare, 2), "detector_call_192x144_us": round(resized, 1),
+                         "detector_call_640x480_us": round(from_vga, 1), "ratio_640x480": round(from_vga / bare, 2)}
+    results["ssd"] = ssd_costs(runtime, ssd_batches, ssd_calls)
 
     # End to end: a 192x144 Y4M replay → camera collector (decode, resize, model, verdict) → findings.
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +161,7 @@ def worker(runtime_name: str, batches: int, calls: int) -> dict:
 
         frame_us = per_call_us(one_frame, max(5, batches // 5), 50)
     results["pipeline_fps"] = round(1e6 / frame_us, 1)
+    results["resize"] = resize_costs(max(5, batches // 5), max(10, calls // 10))
     np.asarray(0)
     return results
 
@@ -115,16 +170,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=25)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--ssd-batches", type=int, default=7, help="the COCO SSD is slow: fewer, shorter batches")
+    parser.add_argument("--ssd-calls", type=int, default=4)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.batches, args.calls)))
+        print(json.dumps(worker(args.worker, args.batches, args.calls, args.ssd_batches, args.ssd_calls)))
         return 0
     from edge_agent.ml.runtime import available_runtimes
 
     for name in available_runtimes():
         out = subprocess.run([sys.executable, __file__, "--worker", name, "--batches", str(args.batches),
-                              "--calls", str(args.calls)], capture_output=True, text=True, check=True).stdout
+                              "--calls", str(args.calls), "--ssd-batches", str(args.ssd_batches),
+                              "--ssd-calls", str(args.ssd_calls)], capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         w, v = r["window"], r["vision"]
         print(f"{r['runtime']}:")
@@ -132,7 +190,14 @@ def main() -> int:
               f"detector call {w['detector_call_us']} us (ratio {w['ratio']})")
         print(f"  vision model:      bare invoke {v['bare_invoke_us']} us, detector call {v['detector_call_us']} us "
               f"(ratio {v['ratio']}); from a 192x144 frame {v['detector_call_192x144_us']} us")
+        print(f"  vision model from a 640x480 frame: {v['detector_call_640x480_us']} us "
+              f"(ratio {v['ratio_640x480']})")
+        d = r["ssd"]
+        print(f"  COCO SSD detector: bare invoke {d['bare_invoke_us']} us, detector call at 300x300 "
+              f"{d['detector_call_300x300_us']} us (ratio {d['ratio_300x300']}), from 640x480 "
+              f"{d['detector_call_640x480_us']} us (ratio {d['ratio_640x480']})")
         print(f"  vision pipeline end to end (192x144 Y4M replay): {r['pipeline_fps']} frames/s")
+        print("  resize 640x480: " + ", ".join(f"{k} {v}" for k, v in r["resize"].items()))
         rss = r["rss_mb"]
         print(f"  RSS: python+numpy {rss['python_numpy']} MB, runtime imported {rss['runtime_imported']} MB, "
               f"both models loaded {rss['both_models_loaded']} MB")

@@ -1,10 +1,10 @@
 """Downscaling camera frames to a model's input with an area filter (each output pixel the mean of the input
 pixels it covers, so a small bright LED dims but never vanishes between samples), cheaply.
 
-The frame is halved with 2x2 (or 2x1) means while it stays at least twice the target along an axis (OpenCV's
-linear resize at exactly half size, which averages pixel pairs; numpy adds strided views in uint16), then the remaining
-factor, below 2, is linear interpolation, which at such a factor still weighs every input pixel. OpenCV is
-used where it is installed; numpy alone gives the same result within rounding.
+The frame is halved with 2x2 block means while both sides stay at least twice the target (OpenCV's INTER_AREA
+at exactly 2x2, its fastest path; numpy adds strided views in uint16); what remains is an area filter where
+one side still shrinks by 2 or more, else linear interpolation, which below a factor of 2 still weighs every
+input pixel. OpenCV is used where it is installed; numpy alone gives the same frame within rounding.
 Measured costs: docs/BENCHMARKS.md (scripts/bench_inference.py).
 """
 
@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 
+@lru_cache(maxsize=1)
 def _load_cv2() -> Any:
+    """OpenCV on first use, not at import: it costs ~15 MiB of RSS, which a gateway without a camera never needs."""
     try:
         import cv2
     except ImportError:
@@ -24,56 +26,79 @@ def _load_cv2() -> Any:
     return cv2
 
 
-_CV2 = _load_cv2()
-
-
 def area_resize(frame: np.ndarray, width: int, height: int, use_opencv: bool = True) -> np.ndarray:
     """A uint8 (h, w, 3) frame as (height, width, 3) uint8. Downscaling is an area filter; upscaling (a
     model input larger than the frame) is linear interpolation."""
     if width < 1 or height < 1:
         raise ValueError(f"target size {width}x{height} must be positive")
-    cv2 = _CV2 if use_opencv else None
+    cv2 = _load_cv2() if use_opencv else None
     if cv2 is not None and (frame.strides[2] != 1 or frame.strides[1] != 3):
         frame = np.ascontiguousarray(frame)  # OpenCV reads rows of packed pixels (not an RGBA frame's view)
-    while True:
-        fy = 2 if frame.shape[0] >= 2 * height else 1
-        fx = 2 if frame.shape[1] >= 2 * width else 1
-        if fy == fx == 1:
-            break
-        frame = _halve_cv2(cv2, frame, fy, fx) if cv2 is not None else _halve_numpy(frame, fy, fx)
+    if cv2 is not None:
+        return _resize_cv2(cv2, frame, width, height)
+    while frame.shape[0] >= 2 * height and frame.shape[1] >= 2 * width:
+        frame = _halve_numpy(frame)
     if frame.shape[:2] == (height, width):
         return frame
-    if cv2 is not None:
-        return cv2.resize(frame, (width, height), interpolation=cv2.INTER_LINEAR)
-    return _linear_numpy(frame, width, height)
+    values = frame.astype(np.float32)
+    if frame.shape[0] >= 2 * height or frame.shape[1] >= 2 * width:
+        values = _area_axis(_area_axis(values, height, axis=0), width, axis=1)
+    else:
+        values = _lerp_axis(_lerp_axis(values, height, axis=0), width, axis=1)
+    return (values + 0.5).astype(np.uint8)
 
 
-def _halve_cv2(cv2: Any, frame: np.ndarray, fy: int, fx: int) -> np.ndarray:
-    """Means of fy x fx blocks. Linear interpolation at exactly half the size samples halfway between each
-    pair of pixels, which is their mean: the area filter, on OpenCV's fastest path (INTER_AREA's own is fast
-    only for 2x2: 1.5 ms for a 2x1 halving of 640x480 here, against 0.1 ms)."""
-    h, w = frame.shape[0] // fy * fy, frame.shape[1] // fx * fx
-    return cv2.resize(frame[:h, :w], (w // fx, h // fy), interpolation=cv2.INTER_LINEAR)
+def _resize_cv2(cv2: Any, frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """OpenCV is fast at exactly 2x2 (0.15 ms to halve 640x480 here) and slow at everything else an area filter
+    needs (1.3 ms to halve one axis only, 1.6 ms for 640x480 to 300x300 directly): halve 2x2 while both sides
+    allow, then its area filter where a factor of 2 or more remains on one side, linear interpolation below."""
+    while frame.shape[0] >= 2 * height and frame.shape[1] >= 2 * width:
+        h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+        frame = cv2.resize(frame[:h, :w], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    if frame.shape[:2] == (height, width):
+        return frame
+    coarse = frame.shape[0] >= 2 * height or frame.shape[1] >= 2 * width
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if coarse else cv2.INTER_LINEAR)
 
 
-def _halve_numpy(frame: np.ndarray, fy: int, fx: int) -> np.ndarray:
-    """Means of fy x fx blocks (each 1 or 2), rounded half up: sums of strided views in uint16, no float copy."""
-    h, w = frame.shape[0] // fy * fy, frame.shape[1] // fx * fx
-    total = frame[0:h:fy, 0:w:fx].astype(np.uint16)
-    for dy in range(fy):
-        for dx in range(fx):
-            if dy or dx:
-                total += frame[dy:h:fy, dx:w:fx]
-    count = fy * fx
-    total += count // 2
-    total //= count
+def _halve_numpy(frame: np.ndarray) -> np.ndarray:
+    """Means of 2x2 blocks, rounded half up: four strided views summed in uint16, no float copy of the frame."""
+    h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2
+    total = frame[0:h:2, 0:w:2].astype(np.uint16)
+    total += frame[1:h:2, 0:w:2]
+    total += frame[0:h:2, 1:w:2]
+    total += frame[1:h:2, 1:w:2]
+    total += 2
+    total >>= 2
     return total.astype(np.uint8)
 
 
-def _linear_numpy(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    rows = _lerp_axis(frame.astype(np.float32), height, axis=0)
-    out = _lerp_axis(rows, width, axis=1)
-    return (out + 0.5).astype(np.uint8)
+def _area_axis(values: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Each output pixel the mean of the input it covers (fractions at its edges), along one axis: a few
+    weighted gathers, one per input pixel an output pixel can touch."""
+    if values.shape[axis] == size:
+        return values
+    taps, weights = _area_plan(values.shape[axis], size)
+    shape = [1, 1, 1]
+    shape[axis] = size
+    out = np.take(values, taps[:, 0], axis=axis) * weights[:, 0].reshape(shape)
+    for k in range(1, taps.shape[1]):
+        out += np.take(values, taps[:, k], axis=axis) * weights[:, k].reshape(shape)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _area_plan(source: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """For output pixel i covering input [i * s, (i + 1) * s): the input pixels it overlaps and the share of
+    each (summing to 1)."""
+    scale = source / size
+    width = int(np.ceil(scale)) + 1
+    starts = np.floor(np.arange(size) * scale).astype(np.intp)
+    pixel = starts[:, None] + np.arange(width)[None, :]
+    left = np.arange(size)[:, None] * scale
+    overlap = np.clip(np.minimum(pixel + 1, left + scale) - np.maximum(pixel, left), 0, None)
+    overlap[pixel >= source] = 0
+    return np.minimum(pixel, source - 1), (overlap / overlap.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def _lerp_axis(values: np.ndarray, size: int, axis: int) -> np.ndarray:
