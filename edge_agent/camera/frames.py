@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
 from edge_agent.camera.resize import area_resize
@@ -29,3 +32,13 @@ def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     if frame.shape[:2] == (height, width):
         return frame
     return area_resize(frame, width, height)
+
+
+def detection_size(configured: tuple[int, int], model_inputs: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The size to ask the camera's detection stream for: the configured (width, height), scaled up with its
+    aspect kept until it covers every camera model's input, so that no model is fed an upscaled frame (the
+    hardware scaler makes the larger stream for free; upscaling in software costs time and adds nothing).
+    Never scaled down: the health checks and LED reading use the same frames."""
+    width, height = configured
+    scale = max([1.0] + [max(w / width, h / height) for w, h in model_inputs])
+    return math.ceil(width * scale - 1e-9), math.ceil(height * scale - 1e-9)

@@ -20,10 +20,16 @@ class Picamera2Source:
 
     def __init__(self, size: tuple[int, int], lores_size: tuple[int, int], camera_num: int = 0):
         self.size = size
-        # Multiples of 16 keep the chroma rows of the YUV420 array whole (two per array row).
-        self.lores_size = (max(16, lores_size[0] - lores_size[0] % 16), max(16, lores_size[1] - lores_size[1] % 16))
         self.camera_num = camera_num
         self._camera: Any = None
+        self.ask_detection_size(lores_size)
+
+    def ask_detection_size(self, size: tuple[int, int]) -> None:
+        """The low-resolution stream's size, asked for when the camera opens: rounded up to multiples of 16
+        (which keep the chroma rows of the YUV420 array whole, two per array row) so that it still covers the
+        size asked for, and no larger than the main stream (picamera2 refuses a larger lores)."""
+        self.lores_size = tuple(max(16, min(-(-side // 16) * 16, main - main % 16))  # type: ignore[assignment]
+                                for side, main in zip(size, self.size))
 
     def _open(self) -> Any:
         try:
@@ -41,6 +47,8 @@ class Picamera2Source:
             camera.start()
         except (RuntimeError, IndexError, OSError) as exc:  # no camera attached, or another process holds it
             raise CameraUnavailable(f"the Pi camera {self.camera_num} cannot be started: {exc}") from None
+        # libcamera may align the size asked for; the array is laid out at the size it configured.
+        self.lores_size = tuple(camera.stream_configuration("lores")["size"])  # type: ignore[assignment]
         return camera
 
     def read(self) -> np.ndarray:

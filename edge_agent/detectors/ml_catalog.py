@@ -13,6 +13,8 @@ from typing import Any
 
 from edge_agent.camera import FrameSource
 from edge_agent.camera.factory import source_from_config
+from edge_agent.camera.frames import detection_size
+from edge_agent.camera.picamera import Picamera2Source
 from edge_agent.camera.synthetic import SceneBackend, SyntheticSource
 from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, GuardedAnalyser, SnapshotPolicy
 from edge_agent.config import AgentConfig, ModelsSection
@@ -52,6 +54,7 @@ class MlComponents:
     frame_analysers: list[GuardedAnalyser] = field(default_factory=list)
     models: list[ModelStatus] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    camera_inputs: list[tuple[int, int]] = field(default_factory=list)  # (width, height) of each camera model
 
     def close(self) -> None:
         for collector in self.collectors:
@@ -86,6 +89,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
                            lambda: load_frame_classifier(path, runtime, models.num_threads))
         if classifier is not None:
             vision = VisionDetector(classifier, models.vision.min_score)
+            components.camera_inputs.append((classifier.width, classifier.height))
             components.detectors.append(vision)
             components.frame_analysers.append(_guarded(components.models[-1], vision.analyse))
     for custom in models.custom:
@@ -95,6 +99,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
                       name=custom.name)
         if model is not None:
             detector = CustomModelDetector(model)
+            components.camera_inputs.append((model.width, model.height))
             components.detectors.append(detector)
             components.frame_analysers.append(_guarded(components.models[-1], detector.analyse))
     if components.frame_analysers:
@@ -130,6 +135,9 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     if source is None:
         components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
         return components
+    if isinstance(source, Picamera2Source):  # the ISP scales the detection stream to what the models take
+        source.ask_detection_size(detection_size((camera.detection_width, camera.detection_height),
+                                                 components.camera_inputs))
     snapshots = SnapshotPolicy(camera.snapshot_width, camera.snapshot_interval_s) if camera.upload_snapshots else None
     components.collectors.append(CameraCollector(1.0 / camera.fps, source, components.frame_analysers, snapshots))
     components.detectors.append(CameraAvailability())

@@ -33,8 +33,9 @@ def yuv420_array(rgb: np.ndarray) -> np.ndarray:
                            padded(v, stride // 2).reshape(-1, stride)])
 
 
-def make_module(scene: np.ndarray, cameras: int = 1) -> types.ModuleType:
-    """A `picamera2` module whose camera sees `scene` (RGB); with cameras=0, opening fails as on a Pi without one."""
+def make_module(scene: np.ndarray, cameras: int = 1, align: int = 1) -> types.ModuleType:
+    """A `picamera2` module whose camera sees `scene` (RGB); with cameras=0, opening fails as on a Pi without one;
+    `align` rounds configured widths up, as libcamera may."""
     module = types.ModuleType("picamera2")
     module.instances = []
 
@@ -53,7 +54,21 @@ def make_module(scene: np.ndarray, cameras: int = 1) -> types.ModuleType:
         create_still_configuration = create_preview_configuration
 
         def configure(self, config):
-            self.config = config
+            # picamera2's own checks: lores no larger than main, and YUV on the Pi 4 and earlier (VC4).
+            lores = config.get("lores")
+            if lores is not None:
+                if any(side > main for side, main in zip(lores["size"], config["main"]["size"])):
+                    raise RuntimeError("lores stream dimensions may not exceed main stream")
+                if not lores["format"].startswith("YUV"):
+                    raise RuntimeError("lores stream must be YUV")
+            self.config = {name: dict(stream) if isinstance(stream, dict) else stream
+                           for name, stream in config.items()}
+            for stream in (self.config["main"], self.config["lores"]):
+                if stream is not None:  # libcamera aligns widths (here to 32 pixels, as the ISP may)
+                    stream["size"] = (-(-stream["size"][0] // align) * align, stream["size"][1])
+
+        def stream_configuration(self, name="main"):
+            return self.config[name]
 
         def start(self):
             if self.config is None:

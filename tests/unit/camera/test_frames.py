@@ -35,3 +35,12 @@ def test_resize_of_a_frame_already_at_size_returns_it_unchanged():
 
 def test_upscaling_a_uniform_frame_keeps_its_value():
     assert np.all(resize(np.full((20, 30, 3), 80, np.uint8), 64, 48) == 80)
+
+
+def test_the_detection_stream_is_scaled_up_to_cover_every_model_input_and_never_down():
+    from edge_agent.camera.frames import detection_size
+
+    assert detection_size((192, 144), [(96, 96)]) == (192, 144)
+    assert detection_size((192, 144), [(96, 96), (300, 300)]) == (400, 300)
+    assert detection_size((192, 144), [(320, 120)]) == (320, 240)
+    assert detection_size((640, 480), []) == (640, 480)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +180,37 @@ def test_a_technicians_source_spec_is_parsed_or_refused_with_the_choices(tmp_pat
         source_from_spec("synthetic:toaster", camera)
     with pytest.raises(ValueError, match="expected synthetic"):
         source_from_spec("webcam", camera)
+
+
+def test_picamera2_lores_is_rounded_up_to_cover_the_size_asked_and_kept_within_main():
+    assert Picamera2Source((640, 480), (400, 300)).lores_size == (400, 304)
+    assert Picamera2Source((320, 240), (400, 300)).lores_size == (320, 240)  # picamera2 refuses lores > main
+
+
+def test_picamera2_frames_are_read_at_the_lores_size_libcamera_configured(monkeypatch):
+    module = make_module(quadrants(), align=32)  # 400 pixels asked, 416 configured
+    monkeypatch.setitem(sys.modules, "picamera2", module)
+    source = Picamera2Source((640, 480), (400, 300))
+    frame = source.read()
+    assert frame.shape == (304, 416, 3) and source.lores_size == (416, 304)
+    assert_quadrants(frame)
+
+
+def test_the_pi_detection_stream_grows_to_the_largest_camera_models_input(tmp_path, monkeypatch):
+    from edge_agent.config import AgentConfig
+    from edge_agent.detectors.ml_catalog import build_ml_components
+
+    monkeypatch.setitem(sys.modules, "picamera2", make_module(quadrants()))
+    models = Path(__file__).resolve().parents[2] / "data" / "models" / "ssd_mobilenet_v1_coco_quant"
+    labels = (models / "coco_labels.txt").read_text().splitlines()
+    config = AgentConfig.model_validate({
+        "agent": {"state_dir": str(tmp_path / "state")}, "control": {"socket_path": str(tmp_path / "ctl.sock")},
+        "camera": {"source": "picamera2", "health": False},
+        "models": {"directory": str(tmp_path), "window": {"enabled": False},
+                   "custom": [{"name": "coco", "path": str(models / "detect.tflite"), "kind": "object_detection",
+                               "labels": labels}]}})
+    components = build_ml_components(config, scene=None)
+    [collector] = components.collectors
+    assert collector.source.lores_size == (400, 304)  # 192x144 configured, scaled to cover 300x300
+    assert collector.collect(0.0, 0.0)[0].metrics["width"] == 400
+    components.close()
