@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from edge_agent.fleet import dialect as dialects
@@ -21,7 +21,9 @@ from edge_agent.reporting.telemetry_records import TelemetryRecord, telemetry_re
 
 SCHEMA_VERSION = 1
 RETRIES = 5
-ROWS_PER_STATEMENT = 500
+# Message ids claimed per INSERT: a fixed size keeps the statement text the same, so the driver's parsed-query
+# cache hits (a new VALUES length each time was re-parsed, and cost more than the insert).
+ROWS_PER_STATEMENT = 50
 
 ISSUE_COLUMNS = ("device_id", "issue_id", "type", "subject", "opened_ts", "first_bad_ts", "worst_severity",
                  "updates", "state", "state_ts", "state_seq", "resolved_ts", "transitions", "agent_fixed_ts",
@@ -276,8 +278,11 @@ def _presence_key_of_row(row: list[Any]) -> tuple[int, int]:
 
 
 def _aggregates(record: TelemetryRecord) -> dict[str, Any]:
-    return {"contract": record.contract, "numbers": {name: asdict(n) for name, n in record.numbers.items()},
-            "values": record.values, "histograms": record.histograms}
+    # Spelled out: dataclasses.asdict's deep copy was the largest cost of storing a window.
+    numbers = {name: {"min": n.min, "mean": n.mean, "max": n.max, "last": n.last, "count": n.count}
+               for name, n in record.numbers.items()}
+    return {"contract": record.contract, "numbers": numbers, "values": record.values,
+            "histograms": record.histograms}
 
 
 def _json(value: Any) -> Any:
