@@ -267,3 +267,26 @@ def test_a_slow_broker_connection_is_not_taken_for_a_dead_reporting_thread():
 
     # glibc's resolver alone may take 5 s x 2 attempts x 3 nameservers while DNS is down: no restart for that.
     assert LOOP_STALL_S >= 5 * 2 * 3 * 4
+
+
+def test_the_uplink_probe_seeing_the_broker_again_wakes_the_publisher_once(agent: Agent, monkeypatch):
+    hints = []
+
+    class Publisher:
+        def path_seen_up(self) -> None:
+            hints.append(True)
+
+    class Sink:
+        publisher = Publisher()
+
+    monkeypatch.setattr(agent, "mqtt", Sink())
+    broker = f"{agent.config.mqtt.host}:{agent.config.mqtt.port}"
+
+    def round_with(ok: bool) -> list[Sample]:
+        return [Sample("connectivity.uplink", broker, {"ok": ok, "connect_ms": None, "error": None}, 0.0, 0.0),
+                Sample("connectivity.gateway", "10.0.0.1", {"loss_pct": 0.0}, 0.0, 0.0)]
+
+    for ok in (True, False, False, True, True):
+        agent._hint_broker_path(round_with(ok))
+    agent._hint_broker_path([Sample("system", "host", {"cpu_percent": 1.0}, 0.0, 0.0)])  # no uplink round
+    assert hints == [True]  # only the return after the outage, not every healthy round
