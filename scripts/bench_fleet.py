@@ -2,20 +2,21 @@
 """Fleet-side throughput: the watcher's own work in process, and a fleet of simulated devices through mosquitto into
 a PostgreSQL fleet store with 1, 2 and 4 shared-subscription watchers.
 
-Usage: .venv/bin/python scripts/bench_fleet.py [--devices 1000] [--windows 10] [--watchers 1 2 4] [--durable]
+Usage: .venv/bin/python scripts/bench_fleet.py [--devices 1000] [--windows 10] [--watchers 1 2 4] [--rate R]
+       [--durable]
 
 1. In process: FleetState.ingest on pre-built messages (v2 telemetry, status, issue stories): validation, dedup
    and aggregation without the network. Median of --repeats.
 2. Through mosquitto into PostgreSQL: --devices lightweight devices, each its own MQTT connection (a raw MQTT 3.1.1
-   client, QoS 1, its device id as client id), spread over two publisher processes; each sends its birth,
-   --windows v2 telemetry windows and, for every fourth device, one issue story (with its actions), as fast as
-   PUBACKs come back, and 1 % of its messages a second time (a device resending after a lost PUBACK). N
-   `edge-agent fleet watch --share bench --store postgresql://... --json` processes share the subscription. A
-   throwaway PostgreSQL cluster (own port, temp dir, stopped by PID; fsync on with --durable) gets a fresh
-   database per run. Reported per run: messages/s stored (all watchers, and per watcher), end-to-end lag (the
-   message's publish time → committed in the store: median, p99, max), loss (unique messages sent − stored) and
-   duplicates (stored twice: impossible by the primary key, so checked as telemetry rows against series sent and
-   the watchers' stored counts against the unique messages), and the report from the store against the fleet's
+   client, QoS 1, its device id as client id), spread over two publisher processes; each sends its birth, --windows
+   v2 telemetry windows and, for every fourth device, one issue story (with its actions), as fast as PUBACKs come
+   back or paced at --rate messages/s in all, and 1 % of its messages a second time (a device resending after a
+   lost PUBACK). N `edge-agent fleet watch --share bench --store postgresql://... --json` processes share the
+   subscription. A throwaway PostgreSQL cluster (own port, temp dir, stopped by PID; fsync on with --durable) gets
+   a fresh database per run. Reported per run: messages/s stored (all watchers, and per watcher), end-to-end lag
+   (the message's publish time → committed in the store: median, p99, max), loss (unique messages sent − stored)
+   and duplicates (stored twice: impossible by the primary key, so checked as telemetry rows against series sent
+   and the watchers' stored counts against the unique messages), and the report from the store against the fleet's
    known issue outcomes.
 """
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import selectors
 import shutil
 import socket
@@ -99,9 +101,10 @@ def publish_packet(topic: str, payload: bytes, packet_id: int) -> bytes:
 
 
 def publisher(port: int, numbers: list[int], windows: int, story_of: dict[int, str], start: multiprocessing.Event,
-              results: multiprocessing.Queue) -> None:
-    """Connect every device, wait for the start, then publish each device's messages round-robin and count the
-    PUBACKs; put (unique messages sent, messages sent, telemetry series sent, PUBACKs, end time) on `results`."""
+              results: multiprocessing.Queue, rate: float) -> None:
+    """Connect every device, wait for the start, then publish each device's messages round-robin (at `rate`
+    messages/s from this process, or as fast as possible with 0) and count the PUBACKs; put (unique messages
+    sent, messages sent, telemetry series sent, PUBACKs, end time) on `results`."""
     sockets = {}
     for number in numbers:
         sock = socket.create_connection(("127.0.0.1", port))
@@ -115,6 +118,7 @@ def publisher(port: int, numbers: list[int], windows: int, story_of: dict[int, s
     for sock in sockets.values():
         selector.register(sock, selectors.EVENT_READ)
     start.wait()
+    began = time.time()
     sent = unique = series = 0
     acked = 0
     step = 0
@@ -123,6 +127,8 @@ def publisher(port: int, numbers: list[int], windows: int, story_of: dict[int, s
             if step >= len(plan):
                 continue
             topic, message = plan[step]
+            if rate and (ahead := began + unique / rate - time.time()) > 0:
+                time.sleep(ahead)
             message["ts"] = round(time.time(), 3)  # the publish time: the lag is measured from here
             payload = json.dumps(message).encode()
             copies = 2 if (number + step) % RESEND_EVERY == 0 else 1
@@ -204,7 +210,7 @@ def store_timing(url: str) -> tuple[int, int, float, list[float]]:
     return messages, telemetry, last, lags
 
 
-def run(port: int, cluster: PostgresCluster, devices: int, windows: int, watchers: int) -> dict:
+def run(port: int, cluster: PostgresCluster, devices: int, windows: int, watchers: int, rate: float) -> dict:
     url = fresh_database(cluster)
     story_of = stories(devices)
     watching = [Watcher(port, url) for _ in range(watchers)]
@@ -212,7 +218,7 @@ def run(port: int, cluster: PostgresCluster, devices: int, windows: int, watcher
     results: multiprocessing.Queue = multiprocessing.Queue()
     numbers = list(range(devices))
     procs = [multiprocessing.Process(target=publisher, args=(port, numbers[n::PUBLISHERS], windows, story_of, start,
-                                                             results)) for n in range(PUBLISHERS)]
+                                                             results, rate / PUBLISHERS)) for n in range(PUBLISHERS)]
     for proc in procs:
         proc.start()
     time.sleep(2.0 + devices / 500)  # every device connected
@@ -234,7 +240,8 @@ def run(port: int, cluster: PostgresCluster, devices: int, windows: int, watcher
     truth = Counter(STORIES[s][0] for s in story_of.values())
     lags.sort()
     return {
-        "devices": devices, "watchers": watchers, "unique": unique, "sent": sent, "acked": acked,
+        "devices": devices, "watchers": watchers, "offered_msg_per_s": rate or "max",
+        "load_average_1m": round(os.getloadavg()[0], 1), "unique": unique, "sent": sent, "acked": acked,
         "stored": stored, "lost": unique - stored,
         "stored_by_watchers": [s["stored"] for s in summaries],
         "duplicates_stored": sum(s["stored"] for s in summaries) - stored,
@@ -269,6 +276,8 @@ def main() -> None:
     parser.add_argument("--watchers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--durable", action="store_true", help="PostgreSQL with fsync and synchronous commit on")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="offered load in messages/s over all devices (default: as fast as PUBACKs allow)")
     args = parser.parse_args()
     count, rate = in_process(args.devices, args.windows, args.repeats)
     print(f"in process (validate + dedup + aggregate), {count} messages: {rate:,.0f} msg/s")
@@ -289,7 +298,7 @@ def main() -> None:
         print(f"PostgreSQL {'durable (fsync on)' if args.durable else 'fsync off'}; {args.devices} devices, "
               f"{PUBLISHERS} publisher processes, each device its own MQTT connection")
         for watchers in args.watchers:
-            print(json.dumps(run(broker.port, cluster, args.devices, args.windows, watchers)), flush=True)
+            print(json.dumps(run(broker.port, cluster, args.devices, args.windows, watchers, args.rate)), flush=True)
     finally:
         cluster.stop()
         broker.stop()

@@ -25,6 +25,7 @@ OPENED_COLOUR, RESOLVED_COLOUR = "#ef6c00", "#2e7d32"
 DURATION_BINS = ((5, "<5 s"), (10, "5–10 s"), (30, "10–30 s"), (60, "30–60 s"), (120, "1–2 min"), (300, "2–5 min"),
                  (600, "5–10 min"), (1800, "10–30 min"), (None, "≥30 min"))
 WIDTH = 760
+STILL_OPEN_ROWS = 100  # a page a person reads; the JSON report has every one
 
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:820px;color:#222;background:#fff}
@@ -198,11 +199,14 @@ def _still_open(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return '<p class="note">Nothing is still open.</p>'
     head = "".join(f"<th>{h}</th>" for h in ("device", "issue type", "state", "worst severity", "opened"))
+    oldest = sorted(rows, key=lambda r: r["opened_ts"])
     body = "".join(
         f'<tr class="still-open"><td>{escape(r["device_id"])}</td><td>{escape(str(r["type"]))}</td>'
         f'<td>{escape(str(r["state"]))}</td><td>{escape(r["severity"])}</td><td>{escape(_utc(r["opened_ts"]))}</td>'
-        "</tr>" for r in rows)
-    return f"<p>{plural(len(rows), 'issue')} still open:</p><table><tr>{head}</tr>{body}</table>"
+        "</tr>" for r in oldest[:STILL_OPEN_ROWS])
+    more = (f'<p class="note">and {len(rows) - STILL_OPEN_ROWS} more (fleet report --json lists them all)</p>'
+            if len(rows) > STILL_OPEN_ROWS else "")
+    return f"<p>{plural(len(rows), 'issue')} still open, oldest first:</p><table><tr>{head}</tr>{body}</table>{more}"
 
 
 class _Frame:

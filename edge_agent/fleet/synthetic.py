@@ -170,3 +170,16 @@ def telemetry_message(factory: EnvelopeFactory, ts: float, v2: bool,
          "stats": {"signal_dbm": [-70, -66.5, -61, -65, 12]}},
     ]}
     return "telemetry/wifi", factory.wrap(SCHEMA_TELEMETRY_V2, body, ts, 0.0)
+
+
+def parsed_events(messages: list[tuple[str, bytes]], received_ts: float) -> list[dict[str, Any]]:
+    """The messages through the fleet watch's own parser (validation, dedup), as the events it would store;
+    a message the parser refuses is an error here: a constructed fleet must be valid."""
+    from edge_agent.fleet.state import FleetState
+
+    state = FleetState()
+    events = [e for topic, payload in messages if (e := state.ingest(topic, payload, received_ts)) is not None]
+    if state.invalid:
+        raise ValueError(f"the constructed fleet has an invalid message: {state.last_invalid}")
+    return events
+

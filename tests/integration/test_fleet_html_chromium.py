@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.fleet.outcomes import CATEGORIES
-from edge_agent.fleet.state import FleetState
-from edge_agent.fleet.synthetic import build_fleet
+from edge_agent.fleet.synthetic import build_fleet, parsed_events
 
 T0 = 1_700_000_000.0
 CHROMIUM = next((p for name in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(name))), None)
@@ -84,8 +83,7 @@ class Rendered(HTMLParser):
 def fleet_page(tmp_path_factory) -> tuple[Path, object]:
     tmp = tmp_path_factory.mktemp("html")
     fleet = build_fleet(devices=25, issues_per_device=4, start_ts=T0, span_s=2 * 86400, seed=42)
-    state = FleetState()
-    events = [e for t, p in fleet.messages if (e := state.ingest(t, p, T0)) is not None]
+    events = parsed_events(fleet.messages, T0)
     recording = tmp / "events.jsonl"
     recording.write_text("".join(json.dumps(e) + "\n" for e in events))
     page = tmp / "fleet.html"

@@ -18,9 +18,8 @@ from agent_process import wait_for
 from postgres_cluster import PostgresCluster, why_no_postgres
 
 from edge_agent.fleet.report import build_report, report_from_store
-from edge_agent.fleet.state import FleetState
 from edge_agent.fleet.store import SCHEMA_VERSION, FleetStore
-from edge_agent.fleet.synthetic import build_fleet
+from edge_agent.fleet.synthetic import build_fleet, parsed_events
 
 T0 = 1_700_000_000.0
 pytestmark = pytest.mark.skipif(why_no_postgres() is not None, reason=why_no_postgres() or "")
@@ -47,14 +46,9 @@ def database(cluster: PostgresCluster) -> str:
     return cluster.url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def ingest(messages: list[tuple[str, bytes]]) -> list[dict]:
-    state = FleetState()
-    return [e for topic, payload in messages if (e := state.ingest(topic, payload, T0)) is not None]
-
-
 def test_concurrent_writers_store_each_message_once_and_report_the_truth(database: str):
     fleet = build_fleet(devices=30, issues_per_device=5, start_ts=T0, span_s=86400, seed=23)
-    events = ingest(fleet.messages)
+    events = parsed_events(fleet.messages, T0)
     shuffled = list(events)
     random.Random(9).shuffle(shuffled)
     # Four writers; every message reaches two of them (as after a watcher reconnects and the broker redelivers).

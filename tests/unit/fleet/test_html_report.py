@@ -7,16 +7,14 @@ import re
 
 from edge_agent.fleet.html_report import render_html
 from edge_agent.fleet.report import build_report
-from edge_agent.fleet.state import FleetState
-from edge_agent.fleet.synthetic import build_fleet
+from edge_agent.fleet.synthetic import build_fleet, parsed_events
 
 T0 = 1_700_000_000.0
 
 
 def report_of(devices: int, issues_per_device: int):
     fleet = build_fleet(devices=devices, issues_per_device=issues_per_device, start_ts=T0, span_s=6 * 3600, seed=2)
-    state = FleetState()
-    return build_report([e for t, p in fleet.messages if (e := state.ingest(t, p, T0)) is not None])
+    return build_report(parsed_events(fleet.messages, T0))
 
 
 def test_one_gateway_is_one_gateway_in_the_title_and_tiles():

@@ -17,19 +17,14 @@ from edge_agent.fleet.report import (
     render_report,
     write_chart,
 )
-from edge_agent.fleet.state import FleetState
-from edge_agent.fleet.synthetic import STORIES, SyntheticIssue, build_fleet, story_messages
+from edge_agent.fleet.synthetic import STORIES, SyntheticIssue, build_fleet, parsed_events, story_messages
 from edge_agent.reporting.envelope import EnvelopeFactory
 
 T0 = 1_700_000_000.0
 
 
 def ingest(messages: list[tuple[str, bytes]]) -> list[dict]:
-    """Through the real parser, as fleet watch does."""
-    state = FleetState()
-    events = [e for topic, payload in messages if (e := state.ingest(topic, payload, T0)) is not None]
-    assert state.invalid == 0, state.last_invalid
-    return events
+    return parsed_events(messages, T0)  # through the real parser, as fleet watch does
 
 
 def one_issue(story: str, issue_type: str = "dns_slow", device: str = "gw-1", t: float = 100.0) -> list[dict]:

@@ -14,19 +14,15 @@ import pytest
 
 from edge_agent.fleet.dialect import StoreUrlError
 from edge_agent.fleet.report import build_report, report_from_store
-from edge_agent.fleet.state import FleetState
 from edge_agent.fleet.store import SCHEMA_VERSION, FleetStore
-from edge_agent.fleet.synthetic import build_fleet, telemetry_message
+from edge_agent.fleet.synthetic import build_fleet, parsed_events, telemetry_message
 from edge_agent.reporting.envelope import SCHEMA_STATUS, EnvelopeFactory
 
 T0 = 1_700_000_000.0
 
 
 def ingest(messages: list[tuple[str, bytes]]) -> list[dict]:
-    state = FleetState()
-    events = [e for topic, payload in messages if (e := state.ingest(topic, payload, T0)) is not None]
-    assert state.invalid == 0, state.last_invalid
-    return events
+    return parsed_events(messages, T0)
 
 
 @pytest.fixture
