@@ -16,6 +16,9 @@ from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
 
 DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Severity.CRITICAL}
+# Healthy answers in a row that end a resolver's episode (the shipped resolve_after): the next fault is judged
+# afresh, not named after the last one.
+DNS_EPISODE_ENDS_AFTER = 3
 # While the host still sends to a MAC that answered for the gateway in a conflict, its DNS and TCP failures are
 # the conflict's doing; without a neighbour table to tell, for this long after the last conflicting round.
 CONFLICT_AFTERMATH_S = 15.0
@@ -139,7 +142,7 @@ class ConnectivityRules:
         quiet = self.t.symptom_quiet_rounds
         if current is None:
             episode.good_rounds += 1
-            if episode.good_rounds >= quiet:
+            if episode.good_rounds >= min(quiet, DNS_EPISODE_ENDS_AFTER):
                 episode.lead, episode.other_rounds = None, 0
             return episode.lead
         episode.good_rounds = 0

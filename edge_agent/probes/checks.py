@@ -23,6 +23,8 @@ from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, read_leases
 
 log = logging.getLogger(__name__)
+# The first checks wait this long after start: a one-round diagnosis never starts one it would not see end.
+FIRST_CHECK_AFTER_S = 2.0
 
 
 @dataclass
@@ -83,8 +85,9 @@ class BackgroundChecks:
         self.config = config
         self.uplink_hosts = [endpoint.rpartition(":")[0].strip("[]") for endpoint in uplinks]
         self.clock = clock
-        self.dhcp = Cadence(config.dhcp_check_interval_s, config.dhcp_retry_s)
-        self.pmtu = Cadence(config.pmtu_check_interval_s, config.dhcp_retry_s)
+        first = clock() + FIRST_CHECK_AFTER_S
+        self.dhcp = Cadence(config.dhcp_check_interval_s, config.dhcp_retry_s, next_due=first)
+        self.pmtu = Cadence(config.pmtu_check_interval_s, config.dhcp_retry_s, next_due=first)
         self._server_seen = False
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="check")
 

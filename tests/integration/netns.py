@@ -66,10 +66,35 @@ def can_build_test_bed() -> str | None:
     return None
 
 
+# A DNS server that answers SERVFAIL to every query: the upstream of a resolver that cannot get answers.
+SERVFAIL_UPSTREAM = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(4096)
+    if len(data) >= 12:
+        flags = 0x8000 | (data[2] & 0x01) << 8 | 0x0080 | 2  # QR, RD echoed, RA, rcode SERVFAIL
+        s.sendto(data[:2] + flags.to_bytes(2, "big") + data[4:6] + bytes(6) + data[12:], peer)
+"""
+SERVFAIL_PORT = 5399
+
+# A service beyond the gateway that accepts connections and closes them (an uplink endpoint to probe).
+TCP_SERVICE = """
+import socket, sys
+s = socket.create_server((sys.argv[1], int(sys.argv[2])))
+while True:
+    s.accept()[0].close()
+"""
+
+
 class PremisesNetwork:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, far_end: bool = False, lease_time: str = "1h"):
+        """`far_end`: also a "wan" namespace beyond the gateway (routed through isp) with a TCP service, for
+        faults on the path past the first hop (a path MTU black hole). `lease_time`: dnsmasq's lease length."""
         tag = f"{os.getpid() % 10000:04d}{random.randrange(100):02d}"
         self.cpe, self.isp, self.spoof = f"eacpe{tag}", f"eaisp{tag}", f"easpf{tag}"
+        self.wan, self.isp_wan_if, self.wan_if = f"eawan{tag}", f"vw{tag}", f"vx{tag}"
         self.cpe_if, self.isp_if = f"vc{tag}", f"vi{tag}"
         subnet = (random.randrange(232, 240), random.randrange(0, 256))
         self.isp_ip = f"10.{subnet[0]}.{subnet[1]}.1"
@@ -80,7 +105,15 @@ class PremisesNetwork:
         self.blaster: subprocess.Popen | None = None
         self.dns_name = "probe.test"
         self.uplink = f"{self.isp_ip}:53"  # dnsmasq's TCP port stands in for an uplink service
-
+        self.far_end, self.lease_time = far_end, lease_time
+        wan_net = f"10.{subnet[0]}.{(subnet[1] + 1) % 256}"
+        self.wan_gateway_ip, self.far_ip = f"{wan_net}.1", f"{wan_net}.2"
+        self.far_uplink = f"{self.far_ip}:8443"
+        # How dnsmasq answers the probe name: None is the truth (the isp address); else "servfail", "nxdomain"
+        # or a lie (an address). And whether it serves DHCP.
+        self.dns_answer: str | None = None
+        self.dhcp_enabled = True
+        self.helpers: list[subprocess.Popen] = []  # the SERVFAIL upstream, the far TCP service
     def setup(self) -> None:
         run("ip", "netns", "add", self.cpe)
         run("ip", "netns", "add", self.isp)
@@ -97,8 +130,30 @@ class PremisesNetwork:
         resolv = Path("/etc/netns") / self.cpe
         resolv.mkdir(parents=True, exist_ok=True)
         (resolv / "resolv.conf").write_text(f"nameserver {self.isp_ip}\n")
+        self._start_helper(self.isp, SERVFAIL_UPSTREAM, "127.0.0.1", str(SERVFAIL_PORT))
+        if self.far_end:
+            self._setup_far_end()
         self.start_dns()
 
+    def _start_helper(self, ns: str, program: str, *args: str) -> None:
+        self.helpers.append(subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", program, *args],
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def _setup_far_end(self) -> None:
+        """wan: a host two hops away, reached through the isp namespace as a router."""
+        run("ip", "netns", "add", self.wan)
+        run("ip", "link", "add", self.isp_wan_if, "type", "veth", "peer", "name", self.wan_if)
+        run("ip", "link", "set", self.isp_wan_if, "netns", self.isp)
+        run("ip", "link", "set", self.wan_if, "netns", self.wan)
+        run("ip", "-n", self.isp, "addr", "add", f"{self.wan_gateway_ip}/24", "dev", self.isp_wan_if)
+        run("ip", "-n", self.wan, "addr", "add", f"{self.far_ip}/24", "dev", self.wan_if)
+        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
+            run("ip", "-n", ns, "link", "set", iface, "up")
+        run("ip", "-n", self.wan, "link", "set", "lo", "up")
+        run("ip", "-n", self.wan, "route", "add", "default", "via", self.wan_gateway_ip)
+        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        host, _, port = self.far_uplink.rpartition(":")
+        self._start_helper(self.wan, TCP_SERVICE, host, port)
     def dnsmasq_argv(self) -> list[str]:
         """dnsmasq in the foreground in the isp namespace: DNS for the probe name, and DHCP.
 
@@ -107,10 +162,19 @@ class PremisesNetwork:
         blocks DNS for good."""
         return ["ip", "netns", "exec", self.isp, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
                 f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
-                "--no-resolv", "--no-hosts", f"--address=/{self.dns_name}/{self.isp_ip}", "--local=/test/",
-                f"--dhcp-range={self.prefix}.100,{self.prefix}.150,1h", "--no-ping",
-                f"--dhcp-leasefile={self.workdir / 'leases'}", f"--log-facility={self.workdir / 'dnsmasq.log'}",
-                "--log-dhcp", "--pid-file="]
+                "--no-resolv", "--no-hosts", *self._probe_name_answer(), "--local=/test/",
+                *([f"--dhcp-range={self.prefix}.100,{self.prefix}.150,{self.lease_time}"] if self.dhcp_enabled else []),
+                "--no-ping", f"--dhcp-leasefile={self.workdir / 'leases'}",
+                f"--log-facility={self.workdir / 'dnsmasq.log'}", "--log-dhcp", "--pid-file="]
+
+    def _probe_name_answer(self) -> list[str]:
+        if self.dns_answer is None:
+            return [f"--address=/{self.dns_name}/{self.isp_ip}"]
+        if self.dns_answer == "servfail":
+            return [f"--server=/{self.dns_name}/127.0.0.1#{SERVFAIL_PORT}"]
+        if self.dns_answer == "nxdomain":
+            return [f"--address=/{self.dns_name}/"]  # no address: NXDOMAIN
+        return [f"--address=/{self.dns_name}/{self.dns_answer}"]
 
     def dns_ready_probe(self) -> list[str]:
         """A command whose output names the isp address once dnsmasq listens."""
@@ -138,6 +202,52 @@ class PremisesNetwork:
         self.dnsmasq = None
 
     # Faults, each with its repair.
+    def _restart_dns(self) -> None:
+        self.stop_dns()
+        self.start_dns()
+
+    def dns_lies(self, address: str = "0.0.0.0") -> None:
+        """The resolver answers the probe name with `address` (a sinkhole, or any wrong address)."""
+        self.dns_answer = address
+        self._restart_dns()
+
+    def dns_servfail(self) -> None:
+        """The resolver forwards the probe name to an upstream that answers SERVFAIL."""
+        self.dns_answer = "servfail"
+        self._restart_dns()
+
+    def dns_nxdomain(self) -> None:
+        """The resolver says the probe name does not exist."""
+        self.dns_answer = "nxdomain"
+        self._restart_dns()
+
+    def dns_truthful(self) -> None:
+        self.dns_answer = None
+        self._restart_dns()
+
+    def dhcp_stop(self) -> None:
+        """dnsmasq keeps serving DNS but no longer DHCP."""
+        self.dhcp_enabled = False
+        self._restart_dns()
+
+    def dhcp_start(self) -> None:
+        self.dhcp_enabled = True
+        self._restart_dns()
+
+    def pmtu_blackhole(self, mtu: int = 1280) -> None:
+        """The hop from the gateway towards the far end carries only `mtu` bytes, and the gateway's ICMP
+        "fragmentation needed" never leaves it: full-size packets to the far end vanish without a word."""
+        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
+            run("ip", "-n", ns, "link", "set", iface, "mtu", str(mtu))
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type",
+            "fragmentation-needed", "-j", "DROP")
+
+    def pmtu_repaired(self) -> None:
+        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
+            run("ip", "-n", ns, "link", "set", iface, "mtu", "1500")
+        run("ip", "netns", "exec", self.isp, "iptables", "-D", "OUTPUT", "-p", "icmp", "--icmp-type",
+            "fragmentation-needed", "-j", "DROP")
+
     def link_down(self) -> None:
         run("ip", "-n", self.cpe, "link", "set", self.cpe_if, "down")
 
@@ -223,6 +333,9 @@ class PremisesNetwork:
             self.blaster.kill()
             self.blaster.wait(timeout=5)
         self.stop_dns()
-        for ns in (self.cpe, self.isp, self.spoof):
+        for helper in self.helpers:
+            helper.kill()
+            helper.wait(timeout=5)
+        for ns in (self.cpe, self.isp, self.spoof, self.wan):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(Path("/etc/netns") / self.cpe, ignore_errors=True)

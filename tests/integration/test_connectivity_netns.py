@@ -89,14 +89,15 @@ def test_diagnose_with_the_link_down_says_there_is_no_route_to_the_gateway(bed, 
     assert "no default route" in probe["summary"]
 
 
-@pytest.mark.parametrize(("name", "rcode"), [("missing.test", "NXDOMAIN"), ("example.org", "REFUSED")])
-def test_diagnose_reports_the_resolvers_rcode_for_a_name_it_cannot_answer(bed, short_tmp, name, rcode):
+@pytest.mark.parametrize(("name", "rcode", "issue_type"), [("missing.test", "NXDOMAIN", "dns_name_missing"),
+                                                          ("example.org", "REFUSED", "dns_failure")])
+def test_diagnose_reports_the_resolvers_rcode_for_a_name_it_cannot_answer(bed, short_tmp, name, rcode, issue_type):
     original, bed.dns_name = bed.dns_name, name  # the config asks for this name; dnsmasq only knows probe.test
     try:
         code, report = diagnose(bed, short_tmp)
     finally:
         bed.dns_name = original
-    failure = next(f for f in report["findings"] if f["type"] == "dns_failure")
+    failure = next(f for f in report["findings"] if f["type"] == issue_type)
     assert code == 1 and failure["evidence"]["rcode"] == rcode and failure["subject"] == bed.isp_ip
 
 

@@ -149,3 +149,11 @@ def test_a_target_that_answers_no_echo_gives_no_pmtu_verdict():
     assert ConnectivityRules(ConnectivityThresholds()).evaluate(pmtu("unknown")) == []
     [ok] = ConnectivityRules(ConnectivityThresholds()).evaluate(pmtu("ok"))
     assert not ok.present
+
+
+def test_after_a_healthy_spell_the_next_fault_is_named_afresh():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    rules.evaluate(dns(0, "SERVFAIL"))
+    for i in range(1, 4):
+        rules.evaluate(dns(i, "NOERROR", ["93.184.215.14"]))
+    assert present(rules.evaluate(dns(4, "NXDOMAIN"))) == {"dns_name_missing"}

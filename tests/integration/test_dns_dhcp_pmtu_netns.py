@@ -1,0 +1,198 @@
+"""DNS that lies or fails upstream, a DHCP server that stops, a path MTU black hole, and a spoofer's side effects,
+against a real network: each fault is one issue of its own type, found within a few probe rounds, and resolved
+after the repair; a healthy stretch gives none.
+
+One bed (cpe, isp with dnsmasq, and a far "wan" host two hops away) and one agent for the whole file; the agent
+probes every second with the shipped hysteresis. The DHCP and path-MTU checks, 30 s apart when shipped, run
+every 3 s here (and DHCP waits 1 s for an OFFER, not 4) so that their faults fit in a short test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from agent_process import Daemon, wait_for
+from netns import PremisesNetwork, built, can_build_test_bed
+
+pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
+
+CHECK_INTERVAL_S = 3
+# Flap damping off: these faults are sustained, and each episode below is a fault of its own however soon it
+# follows the last (test_intermittent_netns.py covers damping).
+HOLD_DOWN_S = 0
+CONFIG = """
+[agent]
+device_id = "netns-integrity"
+state_dir = "{{state}}"
+[control]
+socket_path = "{{sock}}"
+[premises]
+mode = "hardware"
+[issues]
+hold_down_s = {hold_down}
+[collectors.system]
+enabled = false
+[collectors.interfaces]
+enabled = false
+[collectors.connectivity]
+interval_s = 1
+resolvers = ["{isp_ip}"]
+dns_query = "{dns_name}"
+uplink_endpoints = ["{uplink}", "{far_uplink}"]
+timeout_s = 0.5
+dhcp_check_interval_s = {check}
+dhcp_retry_s = {check}
+pmtu_check_interval_s = {check}
+dhcp_timeout_s = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory):
+    with built(PremisesNetwork(tmp_path_factory.mktemp("netns"), far_end=True, lease_time="2m")) as test_bed:
+        yield test_bed
+
+
+@pytest.fixture(scope="module")
+def agent(bed):
+    root = Path(tempfile.mkdtemp(prefix="ea-dns-", dir="/tmp"))
+    config = CONFIG.format(isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink, far_uplink=bed.far_uplink,
+                           check=CHECK_INTERVAL_S, hold_down=HOLD_DOWN_S)
+    daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
+    daemon.start()
+    try:
+        daemon.wait_notify("READY=1", timeout_s=15)
+        yield daemon
+    finally:
+        daemon.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def rounds(daemon: Daemon) -> int:
+    status = daemon.ask_json("status")
+    return next(c["runs"] for c in status["collectors"] if c["name"] == "connectivity")
+
+
+def issues(daemon: Daemon, *types: str) -> list[dict]:
+    return [i for i in daemon.ask_json("issues") if not types or i["type"] in types]
+
+
+def open_issues(daemon: Daemon) -> list[dict]:
+    return [i for i in issues(daemon) if i["state"] != "resolved"]
+
+
+def journal_size(daemon: Daemon) -> int:
+    path = daemon.root / "state" / "events.jsonl"
+    return path.stat().st_size if path.exists() else 0
+
+
+def openings_since(daemon: Daemon, offset: int) -> list[str]:
+    """The type of every issue opened (or reopened as intermittent) since `offset` bytes of the agent's journal."""
+    with (daemon.root / "state" / "events.jsonl").open("rb") as journal:
+        journal.seek(offset)
+        events = [json.loads(line) for line in journal.read().splitlines() if line.strip()]
+    return [e["type"] for e in events if e["topic"] == "event/issue" and (
+        e["change"] == "opened" or (e["change"] == "updated" and e["state"] == "open"
+                                    and e["transitions"][-1]["reason"].startswith("back")))]
+
+
+def episode(daemon: Daemon, inject, repair, issue_type: str, open_within_s: float) -> tuple[dict, int, int]:
+    """Inject, wait for `issue_type` to open, repair, wait for it to resolve. Returns the issue as it was
+    open, the probe rounds (1 s each) from the injection to its opening, and from the repair to its resolution,
+    both from the agent's own timestamps (same host clock)."""
+    wait_for(lambda: not open_issues(daemon), timeout_s=30, what="a healthy premises")
+    offset, injected = journal_size(daemon), time.time()
+    inject()
+    try:
+        [issue] = wait_for(lambda: [i for i in open_issues(daemon) if i["type"] == issue_type],
+                           timeout_s=open_within_s, what=f"{issue_type} to open")
+        time.sleep(1)  # the fault goes on: still one issue
+    finally:
+        repaired = time.time()
+        repair()
+    [resolved] = wait_for(lambda: [i for i in issues(daemon) if i["issue_id"] == issue["issue_id"]
+                                   and i["state"] == "resolved"], timeout_s=30,
+                          what=f"{issue_type} to resolve after the repair")
+    wait_for(lambda: not open_issues(daemon), timeout_s=10, what="nothing else open")
+    assert openings_since(daemon, offset) == [issue_type], "one fault, one issue"
+    opened = max(t["ts"] for t in issue["transitions"] if t["state"] == "open")
+    return issue, math.ceil(opened - injected), math.ceil(resolved["resolved_ts"] - repaired)
+
+
+def test_a_healthy_stretch_opens_no_issue_while_every_check_runs(agent):
+    start = rounds(agent)
+    wait_for(lambda: rounds(agent) >= start + 10, timeout_s=30, what="10 probe rounds")
+    assert issues(agent) == []
+    latest = {(s["stream"], s["subject"]): s["metrics"] for s in agent.ask_json("status")["latest"]}
+    assert latest[("connectivity.dhcp", bed_interface(latest))]["ok"] is True
+    assert {m["verdict"] for (stream, _), m in latest.items() if stream == "connectivity.pmtu"} == {"ok"}
+
+
+def bed_interface(latest: dict) -> str:
+    return next(subject for stream, subject in latest if stream == "connectivity.dhcp")
+
+
+@pytest.mark.parametrize("sinkhole", ["0.0.0.0", "::"])
+def test_a_resolver_answering_a_sinkhole_is_a_lying_resolver(bed, agent, sinkhole):
+    issue, detected_in, resolved_in = episode(agent, lambda: bed.dns_lies(sinkhole), bed.dns_truthful,
+                                              "dns_resolver_lies", open_within_s=15)
+    assert detected_in <= 6, f"took {detected_in} rounds"
+    assert sinkhole in issue["evidence"]["answers"] and "sinkhole" in issue["summary"]
+    assert "wrong" in issue["guidance"] and resolved_in <= 8
+
+
+def test_servfail_is_an_upstream_failure_not_a_resolver_that_does_not_answer(bed, agent):
+    issue, detected_in, resolved_in = episode(agent, bed.dns_servfail, bed.dns_truthful, "dns_upstream_failing",
+                                              open_within_s=15)
+    assert detected_in <= 6 and resolved_in <= 8
+    assert issue["evidence"]["rcode"] == "SERVFAIL" and "does not fix" in issue["guidance"]
+
+
+def test_nxdomain_for_the_probe_name_is_a_missing_name(bed, agent):
+    issue, detected_in, resolved_in = episode(agent, bed.dns_nxdomain, bed.dns_truthful, "dns_name_missing",
+                                              open_within_s=15)
+    assert detected_in <= 6 and resolved_in <= 8
+    assert issue["evidence"]["rcode"] == "NXDOMAIN"
+
+
+def test_a_stopped_dhcp_server_opens_dhcp_failure_and_its_return_resolves_it(bed, agent):
+    issue, detected_in, resolved_in = episode(agent, bed.dhcp_stop, bed.dhcp_start, "dhcp_failure",
+                                              open_within_s=30)
+    # two failed checks, CHECK_INTERVAL_S apart, each waiting 1 s for an OFFER; one good one resolves it
+    assert detected_in <= 3 * CHECK_INTERVAL_S + 4, f"took {detected_in} rounds"
+    assert resolved_in <= 2 * CHECK_INTERVAL_S + 3
+    assert issue["evidence"]["server_expected"] is True and "no DHCP server" in issue["summary"]
+
+
+def test_a_path_mtu_black_hole_beyond_the_gateway_is_found_and_clears(bed, agent):
+    issue, detected_in, resolved_in = episode(agent, bed.pmtu_blackhole, bed.pmtu_repaired, "pmtu_blackhole",
+                                              open_within_s=30)
+    assert issue["subject"] == bed.far_ip, "the gateway itself passes full-size packets"
+    assert issue["evidence"]["largest_ok"] == 1280 and issue["evidence"]["local_mtu"] == 1500
+    assert "MSS" in issue["guidance"]
+    assert detected_in <= 3 * CHECK_INTERVAL_S + 6 and resolved_in <= 2 * CHECK_INTERVAL_S + 6
+
+
+def test_a_spoofer_for_the_gateway_is_one_ip_conflict_with_the_dns_and_uplink_failures_as_evidence(bed, agent):
+    wait_for(lambda: not open_issues(agent), timeout_s=30, what="a healthy premises")
+    offset = journal_size(agent)
+    bed.spoof_gateway()
+    try:
+        wait_for(lambda: issues(agent, "ip_conflict"), timeout_s=10, what="ip_conflict to open")
+        time.sleep(6)  # long enough for DNS and TCP failures to open issues of their own, were they not grouped
+        [conflict] = [i for i in open_issues(agent) if i["type"] == "ip_conflict"]
+    finally:
+        bed.stop_spoofing()
+    assert openings_since(agent, offset) == ["ip_conflict"]
+    assert [i["type"] for i in open_issues(agent)] == ["ip_conflict"]
+    consequences = conflict["evidence"].get("consequences") or {}
+    assert not consequences or all(k.startswith(("DNS", "uplink")) for k in consequences)
+    # Once the host sends to the real gateway again, nothing else opens either.
+    time.sleep(4)
+    assert set(openings_since(agent, offset)) == {"ip_conflict"}
