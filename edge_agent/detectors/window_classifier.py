@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from edge_agent.ml.classifiers import Prediction, WindowClassifier
@@ -32,7 +33,11 @@ class WindowClassifierDetector:
     name = "ml.window"
 
     def __init__(self, classifier: WindowClassifier, every_n_rounds: int, min_score: float):
+        from edge_agent.detectors.vision import verdict_severity  # vision imports findings_for from here
+
         self.classifier = classifier
+        # Advisory (info, never remediated) unless the metadata records a passed independent test.
+        self.severity = verdict_severity(classifier.model.metadata.metrics)
         self.every_n_rounds = every_n_rounds
         self.min_score = min_score
         self.rows: deque[tuple[float, list[float | None]]] = deque()  # (time, row) within the window
@@ -85,7 +90,8 @@ class WindowClassifierDetector:
         self.last_prediction = prediction
         verdict = {"label": prediction.label, "score": prediction.score, "model": prediction.model,
                    "model_version": prediction.version}
-        return findings_for(verdict, self.min_score, self.name, ISSUE_TYPES, SUBJECT)
+        findings = findings_for(verdict, self.min_score, self.name, ISSUE_TYPES, SUBJECT)
+        return [replace(f, severity=self.severity) for f in findings]
 
 
 def findings_for(

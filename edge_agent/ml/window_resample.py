@@ -62,6 +62,8 @@ def connectivity_coverage(resampled: np.ndarray, grid: WindowGrid, max_gap_s: fl
     """Share of slots with a connectivity reading (gateway RTT or loss, or DNS) no older than `max_gap_s`:
     below a limit the window is mostly guesses (an agent that was stopped, a probe that did not run)."""
     measured = ~np.all(np.isnan(resampled[:, CONNECTIVITY]), axis=1)
+    if not measured.any():
+        return 0.0
     reach = max(int(max_gap_s // grid.slot_s), 0)
     covered = measured.copy()
     last = -1  # a round just before the window: the detector asks only once its rounds span the window

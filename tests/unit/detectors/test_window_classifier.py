@@ -3,6 +3,8 @@ sustained fault becomes a finding carrying label, score, model and version."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from edge_agent.clock import ManualClock
@@ -22,17 +24,18 @@ def classifier():
     return load_window_classifier(WINDOW_MODEL, select_runtime("tflite-runtime"))
 
 
-def run_rounds(detector, faults, rounds: int, seed: int = 4) -> list:
-    """Feed `rounds` five-second probe rounds of a premises with `faults`; the findings of every round."""
+def run_rounds(detector, faults, rounds: int, seed: int = 4, interval: float = 5) -> list:
+    """Feed `rounds` probe rounds (`interval` seconds apart) of a premises with `faults`; the findings of every
+    round."""
     clock = ManualClock()
     premises = SimulatedPremises(SimulationSection(seed=seed, cycle_s=None, faults=faults), clock)
-    collectors = [WifiCollector(5, "wlan0", premises), ConnectivityCollector(5, premises)]
+    collectors = [WifiCollector(interval, "wlan0", premises), ConnectivityCollector(interval, premises)]
     findings = []
     for _ in range(rounds):
         for collector in collectors:
             for sample in collector.collect(clock.monotonic(), clock.wall()):
                 findings.extend(detector.evaluate(sample))
-        clock.advance(5)
+        clock.advance(interval)
     return findings
 
 
@@ -64,7 +67,7 @@ def test_a_sustained_fault_on_the_simulated_premises_is_named(classifier, fault,
     verdicts = [f for f in findings if f.present]
     assert verdicts and {f.type for f in verdicts} == {issue_type}
     evidence = verdicts[-1].evidence
-    assert evidence["model"] == "connectivity-window" and evidence["model_version"] == "1.0.0"
+    assert evidence["model"] == "connectivity-window" and evidence["model_version"] == "2.0.0"
     assert evidence["score"] >= 0.6
 
 
@@ -80,3 +83,25 @@ def test_the_classifier_runs_only_every_n_rounds(classifier):
 def test_an_unsure_verdict_says_nothing_either_way():
     verdict = {"label": "interference", "score": 0.4, "model": "m", "model_version": "1.0.0"}
     assert findings_for(verdict, 0.6, "ml.window", ISSUE_TYPES, "premises") == []
+
+
+@pytest.mark.parametrize("interval", [1, 2, 10])
+def test_the_window_spans_the_same_seconds_at_any_probe_interval(classifier, interval):
+    """The first verdict waits until the rounds span the model's window (150 s: from the first round to the
+    newest, which closes the last 5 s slot, 145 s), not for a count of rounds."""
+    assert classifier.grid.window_s == 150
+    short_of_the_span = math.ceil(145 / interval) + 1  # one round less closed spans < 145 s
+    detector = WindowClassifierDetector(classifier, every_n_rounds=1, min_score=0.6)
+    assert run_rounds(detector, [], short_of_the_span, interval=interval) == []
+    detector = WindowClassifierDetector(classifier, every_n_rounds=1, min_score=0.6)
+    findings = run_rounds(detector, [], short_of_the_span + 1, interval=interval)
+    assert {f.type for f in findings} == set(ISSUE_TYPES.values())
+    rows_times = [t for t, _ in detector.rows]
+    assert rows_times[-1] - rows_times[0] < 150  # only the window's rounds are kept
+
+
+def test_a_sustained_fault_probed_every_second_is_named(classifier):
+    fault = FaultConfig(kind="dns_down", start_s=0, end_s=1000)
+    detector = WindowClassifierDetector(classifier, every_n_rounds=5, min_score=0.6)
+    verdicts = [f for f in run_rounds(detector, [fault], 170, interval=1) if f.present]
+    assert verdicts and {f.type for f in verdicts} == {"ml_dns_trouble"}

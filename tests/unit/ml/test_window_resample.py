@@ -91,8 +91,15 @@ def test_regular_probes_cover_the_whole_window(interval):
     assert connectivity_coverage(resample(times, rows, times[-1], GRID), GRID, max_gap_s=30.0) == 1.0
 
 
-def test_nothing_measured_covers_only_the_reach_of_a_round_just_before_the_window():
-    assert connectivity_coverage(resample([], [], 0.0, GRID), GRID, max_gap_s=30.0) == pytest.approx(6 / 30)
+def test_nothing_measured_covers_nothing():
+    assert connectivity_coverage(resample([], [], 0.0, GRID), GRID, max_gap_s=30.0) == 0.0
+
+
+def test_the_first_slots_count_as_covered_by_a_round_just_before_the_window():
+    times, rows = rounds(10.0)  # rounds at ..., 850, 860: the first 5 s slot (850, 855] has none
+    window = resample(times, rows, times[-1], GRID)
+    assert np.isnan(window[0, RTT])
+    assert connectivity_coverage(window, GRID, max_gap_s=30.0) == 1.0
 
 
 def test_bad_input_is_refused_with_what_is_wrong():
