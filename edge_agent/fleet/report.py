@@ -189,14 +189,16 @@ def render_report(kpis: dict[str, Any]) -> str:
     share = kpis["share_fixed_by_agent"]
     lines = [f"{plural(kpis['devices'], 'gateway')}, {plural(kpis['issues'], 'issue')} opened in the window; "
              f"each counted once:"]
-    lines += [f"  {CATEGORY_LABELS[c]:<31}{outcomes[c]}" for c in CATEGORIES]
+    rows = [(CATEGORY_LABELS[c], outcomes[c]) for c in CATEGORIES] + [
+        ("resolved before customer impact", f"{kpis['resolved_before_impact']} of {kpis['resolved']} resolved "
+                                            "(outages such as an unreachable gateway never count)"),
+        ("share fixed by the agent", f"{'-' if share is None else f'{share:.0%}'} of the resolved"),
+        ("median detection delay", s(kpis["median_detection_delay_s"])),
+        ("median time to fix", f"{s(kpis['median_time_to_fix_s'])} (the agent's verified fixes)"),
+        ("median time to resolve", f"{s(kpis['median_time_to_resolve_s'])} (any cause)"),
+    ]
+    lines += [f"  {label:<33}{value}" for label, value in rows]
     lines += [
-        f"  resolved before customer impact {kpis['resolved_before_impact']} of {kpis['resolved']} resolved "
-        f"(outages such as an unreachable gateway never count)",
-        f"  share fixed by the agent        {'-' if share is None else f'{share:.0%}'} of the resolved",
-        f"  median detection delay          {s(kpis['median_detection_delay_s'])}",
-        f"  median time to fix              {s(kpis['median_time_to_fix_s'])} (the agent's verified fixes)",
-        f"  median time to resolve          {s(kpis['median_time_to_resolve_s'])} (any cause)",
         "",
         table(["ISSUE TYPE", "ISSUES", *(c.upper().replace("_", " ") for c in CATEGORIES)],
               [[t, b["issues"], *(b[c] for c in CATEGORIES)]
