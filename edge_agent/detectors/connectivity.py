@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from edge_agent.config import ConnectivityThresholds
 from edge_agent.detectors.dhcp_verdict import judge_dhcp
-from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, judge, parse_expected
+from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
 from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
 
@@ -19,6 +19,8 @@ DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Seve
 # Healthy answers in a row that end a resolver's episode (the shipped resolve_after): the next fault is judged
 # afresh, not named after the last one.
 DNS_EPISODE_ENDS_AFTER = 3
+# A private name's answer is known after this many rounds; a different one is accepted after ANSWER_ADOPT_AFTER.
+ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER = 20, 60
 # While the host still sends to a MAC that answered for the gateway in a conflict, its DNS and TCP failures are
 # the conflict's doing; without a neighbour table to tell, for this long after the last conflicting round.
 CONFLICT_AFTERMATH_S = 15.0
@@ -77,6 +79,7 @@ class ConnectivityRules:
         self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
         self._aftermath = ConflictAftermath()
         self._dns_episodes: dict[str, _DnsEpisode] = {}
+        self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
         self._expected = parse_expected(thresholds.dns_expected_answers)
 
     def evaluate(self, sample: Sample) -> list[Finding]:
@@ -124,6 +127,10 @@ class ConnectivityRules:
         if rcode is None:
             rcode = "NOERROR" if metrics["ok"] else "failed"
         verdict = judge(rcode, answers, name, self._expected, self.t.dns_private_answers_ok)
+        if verdict.issue_type is None and not self._expected:
+            memory = self._answers.setdefault((sample.subject, name),
+                                              AnswerMemory(ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER))
+            verdict = memory.judge(name, answers)
         episode = self._dns_episodes.setdefault(sample.subject, _DnsEpisode())
         lead = self._dns_lead(episode, verdict.issue_type)
         evidence = {"ok": verdict.issue_type is None, "rcode": rcode, "name": name, "answers": ", ".join(answers),

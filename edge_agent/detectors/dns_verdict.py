@@ -115,3 +115,33 @@ def _judge_answers(
             return DnsVerdict(LIES, f"it answers {', '.join(map(str, inside))}, a private address, for the public "
                                     f"name {name}")
     return DnsVerdict(None, "")
+
+
+@dataclass
+class AnswerMemory:
+    """What a resolver has answered for a private name (a .test, .lan, single-label name: one host, no CDN).
+
+    A name that resolved to the same addresses for `learn_rounds` and now resolves to entirely different ones
+    is answered wrongly, until the new answer has held for `adopt_after` rounds (a host that really moved).
+    Public names are left alone: their addresses rotate legitimately."""
+
+    learn_rounds: int
+    adopt_after: int
+    known: frozenset[str] = frozenset()
+    rounds: int = 0
+    strange: int = 0
+
+    def judge(self, name: str | None, answers: Sequence[str]) -> DnsVerdict:
+        current = frozenset(answers)
+        if not current or name is None or is_public_name(name):
+            return DnsVerdict(None, "")
+        if not self.known or current & self.known:
+            self.known, self.strange = self.known | current, 0
+            self.rounds += 1
+            return DnsVerdict(None, "")
+        if self.rounds < self.learn_rounds or self.strange + 1 >= self.adopt_after:
+            self.known, self.rounds, self.strange = current, 1, 0  # too new to know, or a host that moved
+            return DnsVerdict(None, "")
+        self.strange += 1
+        return DnsVerdict(LIES, f"it answers {', '.join(sorted(current))} where it answered "
+                                f"{', '.join(sorted(self.known))} for {self.rounds} rounds")

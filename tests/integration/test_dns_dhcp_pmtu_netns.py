@@ -196,3 +196,11 @@ def test_a_spoofer_for_the_gateway_is_one_ip_conflict_with_the_dns_and_uplink_fa
     # Once the host sends to the real gateway again, nothing else opens either.
     time.sleep(4)
     assert set(openings_since(agent, offset)) == {"ip_conflict"}
+
+
+def test_a_plausible_but_changed_answer_for_a_local_name_is_a_lie(bed, agent):
+    # After many healthy rounds of the true answer, an ordinary-looking private address instead of it.
+    issue, detected_in, resolved_in = episode(agent, lambda: bed.dns_lies("10.123.45.67"), bed.dns_truthful,
+                                              "dns_resolver_lies", open_within_s=15)
+    assert "10.123.45.67" in issue["evidence"]["answers"] and bed.isp_ip in issue["summary"]
+    assert detected_in <= 6 and resolved_in <= 8

@@ -70,3 +70,33 @@ def test_public_names(name, public):
 @given(st.integers(0x7F000000, 0x7FFFFFFF), st.sampled_from(["example.com", "probe.test", "other.name.org"]))
 def test_every_loopback_answer_is_a_lie(value, name):
     assert judge("NOERROR", [str(ipaddress.IPv4Address(value))], name).issue_type == LIES
+
+
+def test_a_private_name_answered_differently_after_a_stable_spell_is_a_lie_until_the_new_answer_is_adopted():
+    from edge_agent.detectors.dns_verdict import AnswerMemory
+
+    memory = AnswerMemory(learn_rounds=5, adopt_after=4)
+    assert all(memory.judge("probe.test", ["10.1.1.1"]).issue_type is None for _ in range(5))
+    verdicts = [memory.judge("probe.test", ["10.66.6.6"]).issue_type for _ in range(4)]
+    assert verdicts == [LIES, LIES, LIES, None]  # the host really moved: accepted
+    assert memory.judge("probe.test", ["10.66.6.6"]).issue_type is None
+
+
+def test_answers_are_not_judged_by_history_for_public_names_or_before_they_are_learned():
+    from edge_agent.detectors.dns_verdict import AnswerMemory
+
+    public = AnswerMemory(learn_rounds=2, adopt_after=10)
+    for address in ["93.184.215.14", "93.184.215.14", "93.184.215.14", "23.215.0.136"]:
+        assert public.judge("example.com", [address]).issue_type is None  # a CDN rotates
+    young = AnswerMemory(learn_rounds=5, adopt_after=10)
+    young.judge("nas.lan", ["10.0.0.5"])
+    assert young.judge("nas.lan", ["10.0.0.6"]).issue_type is None
+
+
+def test_an_answer_that_overlaps_the_known_one_is_not_a_lie():
+    from edge_agent.detectors.dns_verdict import AnswerMemory
+
+    memory = AnswerMemory(learn_rounds=1, adopt_after=10)
+    memory.judge("svc.lan", ["10.0.0.5", "10.0.0.6"])
+    memory.judge("svc.lan", ["10.0.0.5", "10.0.0.6"])
+    assert memory.judge("svc.lan", ["10.0.0.6", "10.0.0.7"]).issue_type is None
