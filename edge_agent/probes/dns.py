@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.collectors.connectivity import DnsProbe
+from edge_agent.probes.dns_wire import encode_query, parse_reply
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 QTYPES = {"A": 1, "AAAA": 28}
@@ -33,9 +34,7 @@ class _Query:
     def addresses(self) -> list[str]:
         if self.reply is None:
             return []
-        wanted = QTYPES[self.qtype]
-        records = [self.reply.an[i] for i in range(self.reply.ancount or 0)] if self.reply.an else []
-        return [str(r.rdata) for r in records if getattr(r, "type", None) == wanted]
+        return self.reply.addresses(QTYPES[self.qtype])
 
     def rcode(self) -> str:
         return RCODES.get(self.reply.rcode, f"RCODE{self.reply.rcode}")
@@ -48,8 +47,6 @@ def dns_probe(resolver: str, name: str, timeout_s: float, port: int = 53) -> Dns
     Like a stub resolver, a query unanswered after half the timeout is sent again (with a new id): one lost
     datagram on a lossy line is not a failing resolver. The latency is that of the first query answered.
     """
-    import scapy.layers.dns  # noqa: F401 — imported before the clock starts: a first import takes ~0.2 s
-
     family = socket.AF_INET6 if ":" in resolver else socket.AF_INET
     queries = {qtype: _Query(qtype) for qtype in QTYPES}
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
@@ -86,19 +83,15 @@ def _result(resolver: str, name: str, a: _Query, aaaa: _Query) -> DnsProbe:
 
 
 def _send_query(sock: socket.socket, name: str, query: _Query) -> None:
-    from scapy.layers.dns import DNS, DNSQR
-
     query_id = random.randrange(1, 0x10000)
     while query_id in query.sent:
         query_id = random.randrange(1, 0x10000)
     query.sent[query_id] = time.monotonic()
-    sock.send(bytes(DNS(id=query_id, rd=1, qd=DNSQR(qname=name, qtype=query.qtype))))
+    sock.send(encode_query(query_id, name, QTYPES[query.qtype]))
 
 
 def _await_replies(sock: socket.socket, queries: dict[str, _Query], until: float) -> None:
     """Read replies until every query is answered, `until`, or the grace after the first answer runs out."""
-    from scapy.layers.dns import DNS
-
     while (remaining := _deadline(queries, until) - time.monotonic()) > 0:
         sock.settimeout(remaining)
         try:
@@ -107,8 +100,8 @@ def _await_replies(sock: socket.socket, queries: dict[str, _Query], until: float
             return
         answered_at = time.monotonic()
         try:
-            reply = DNS(data)
-        except Exception:  # noqa: BLE001 — scapy raises many types on garbage; a garbled datagram is no answer
+            reply = parse_reply(data)
+        except ValueError:  # a garbled datagram is no answer
             continue
         for query in queries.values():
             if query.reply is None and reply.id in query.sent:

@@ -1,14 +1,23 @@
-"""Gateway reachability and round-trip time with ICMP echo, on one raw socket reused between rounds."""
+"""Gateway reachability and round-trip time with ICMP echo, on raw sockets reused between rounds.
+
+The echoes go out on a packet socket to the MAC this round's ARP confirmed (use_neighbour), never through the
+kernel's neighbour cache: a stale entry (a replaced router, a spoofer that has left) would send them to a MAC
+nobody has and make a healthy gateway look silent. Without a confirmed MAC they go through the kernel, which
+resolves the neighbour itself. Replies come back on a raw ICMP socket (probes/raw_icmp.py).
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import statistics
-from typing import Any
+import time
+from collections.abc import Callable
 
 from edge_agent.collectors.connectivity import GatewayProbe
-from edge_agent.probes import ProbePermissionError
+from edge_agent.probes.arp import interface_address, mac_bytes
+from edge_agent.probes.raw_icmp import ETH_P_IP, await_icmp, drain, icmp_receiver, read_routes, route_interface
+from edge_agent.probes.wire import ICMP_ECHO_REPLY, PROTO_ICMP, icmp_echo, ipv4
 
 
 def routable(address: str) -> bool:
@@ -23,77 +32,84 @@ def routable(address: str) -> bool:
 
 
 class IcmpProber:
-    def __init__(self) -> None:
-        self._socket: Any = None
+    """ICMP echo bursts to the gateway, on raw sockets reused between rounds."""
+
+    def __init__(self, routes: Callable[[], str] = read_routes) -> None:
+        self._routes = routes
+        self._receiver: socket.socket | None = None
+        self._sender: socket.socket | None = None  # a packet socket that only sends (protocol 0 receives nothing)
         self._ident = os.getpid() & 0xFFFF
         self._seq = 0
-        self._routes_stale = False
+        self._neighbours: dict[str, str] = {}
 
-    def _sock(self) -> Any:
-        if self._socket is None:
-            from scapy.config import conf
-
-            if self._routes_stale:
-                # scapy caches interfaces and routes; a link flap changes both.
-                conf.ifaces.reload()
-                conf.route.resync()
-                self._routes_stale = False
-            try:
-                self._socket = conf.L3socket()
-            except PermissionError as exc:
-                raise ProbePermissionError(f"ICMP probe needs CAP_NET_RAW: {exc}") from None
-        return self._socket
+    def use_neighbour(self, address: str, mac: str | None) -> None:
+        """Send this round's echoes to `mac` (just confirmed by ARP); None: let the kernel resolve the neighbour."""
+        if mac is None:
+            self._neighbours.pop(address, None)
+        else:
+            self._neighbours[address] = mac
 
     def ping(self, address: str, count: int, timeout_s: float) -> GatewayProbe:
-        from scapy.layers.inet import ICMP, IP
-
         if not routable(address):
-            # No route (the link went down and took it along): nothing can answer. scapy's sr() can hang without
-            # a route, so it is not asked; its cached routes are refreshed once the route is back.
+            # No route (the link went down and took it along): nothing can answer.
             self.close()
-            self._routes_stale = True
             return GatewayProbe(address, sent=count, received=0, rtt_ms_median=None, jitter_ms=None)
-        queries = []
-        for _ in range(count):
-            self._seq = (self._seq + 1) & 0xFFFF
-            queries.append(IP(dst=address) / ICMP(id=self._ident, seq=self._seq))
-        sock = self._sock()
+        sent: dict[int, float] = {}
+        rtts: dict[int, float] = {}
+
+        def take(message, arrived: float) -> bool:
+            if (message.type == ICMP_ECHO_REPLY and message.ident == self._ident and message.src == address
+                    and message.seq in sent and message.seq not in rtts):
+                rtts[message.seq] = round((arrived - sent[message.seq]) * 1000, 3)
+            return len(rtts) == len(sent)
+
+        receiver = self._socket()  # ProbePermissionError (no CAP_NET_RAW) is the caller's to report, not a loss
         try:
-            answered, _ = sock.sr(queries, timeout=timeout_s, verbose=0)
-        except (OSError, ValueError):
-            # Link down or no route: nothing can reach the gateway, which is what this probe measures. scapy
-            # closes its socket on some of these errors (ValueError on the -1 descriptor): start afresh.
+            drain(receiver)
+            for _ in range(count):
+                self._seq = (self._seq + 1) & 0xFFFF
+                sent[self._seq] = self._send(receiver, address, self._seq)
+            await_icmp(receiver, timeout_s, take)
+        except OSError:
+            # Link down or no route between the check and the send: nothing can reach the gateway, which is what
+            # this probe measures. Fresh sockets next round.
             self.close()
-            self._routes_stale = True
-            answered = []
-        # RTT from the kernel's packet timestamps, not from Python's wall clock around sr().
-        rtts = sorted(round((answer.time - query.sent_time) * 1000, 3) for query, answer in answered)
+        answered = sorted(rtts.values())
         return GatewayProbe(
             address=address,
             sent=count,
-            received=len(rtts),
-            rtt_ms_median=round(statistics.median(rtts), 3) if rtts else None,
-            jitter_ms=round(statistics.pstdev(rtts), 3) if len(rtts) > 1 else None,
+            received=len(answered),
+            rtt_ms_median=round(statistics.median(answered), 3) if answered else None,
+            jitter_ms=round(statistics.pstdev(answered), 3) if len(answered) > 1 else None,
         )
 
-    def use_neighbour(self, address: str, mac: str | None) -> None:
-        """Send this round's echoes to `mac` (just confirmed by ARP); None: let scapy resolve afresh.
+    def _socket(self) -> socket.socket:
+        if self._receiver is None:
+            self._receiver = icmp_receiver("ICMP probe")
+        return self._receiver
 
-        scapy keeps its own ARP cache apart from the kernel's; left alone it would go on pinging whichever MAC
-        answered first minutes ago (a spoofer that has left, a replaced router), and call the gateway silent.
-        """
-        import scapy.layers.l2  # noqa: F401 — creates the cache (conf.netcache.arp_cache) on first import
-        from scapy.config import conf
-
-        if mac is None:
-            conf.netcache.arp_cache.pop(address, None)
-        else:
-            conf.netcache.arp_cache[address] = mac
+    def _send(self, receiver: socket.socket, address: str, seq: int) -> float:
+        """Send one echo; returns when (wall clock) it left."""
+        echo = icmp_echo(self._ident, seq)
+        mac = self._neighbours.get(address)
+        interface = route_interface(self._routes(), address) if mac is not None else None
+        source = interface_address(receiver, interface) if interface is not None else "0.0.0.0"
+        if mac is None or interface is None or source == "0.0.0.0":
+            stamp = time.time()
+            receiver.sendto(echo, (address, 0))  # the kernel routes it and resolves the neighbour
+            return stamp
+        if self._sender is None:
+            self._sender = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
+        packet = ipv4(source, address, PROTO_ICMP, echo, ident=seq)
+        stamp = time.time()
+        self._sender.sendto(packet, (interface, ETH_P_IP, 0, 0, mac_bytes(mac)))
+        return stamp
 
     def close(self) -> None:
-        if self._socket is not None:
-            try:
-                self._socket.close()
-            except OSError:
-                pass  # already broken: it is being replaced anyway
-            self._socket = None
+        for sock in (self._receiver, self._sender):
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass  # already broken: it is being replaced anyway
+        self._receiver = self._sender = None

@@ -10,10 +10,12 @@ sizes real links have.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from edge_agent.collectors.connectivity import PmtuProbe
-from edge_agent.probes import ProbePermissionError
+from edge_agent.probes.raw_icmp import await_icmp, icmp_receiver
+from edge_agent.probes.wire import ICMP_ECHO_REPLY, ICMP_FRAG_NEEDED, ICMP_UNREACHABLE, icmp_echo
 
 # 1492 PPPoE, 1400 many tunnels and VPNs, 1280 the IPv6 minimum that tunnels fall back to, 576 the IPv4
 # minimum; the smallest is the reference: a target that does not answer it tells nothing.
@@ -21,6 +23,7 @@ PATH_SIZES = (1492, 1400, 1280, 576)
 REFERENCE_SIZE = 96
 FULL_SIZE_TRIES = 2
 IP_ICMP_HEADERS = 28
+IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3  # set DF, ignore the learned path MTU, never fragment locally
 
 
 def probe_sizes(local_mtu: int) -> list[int]:
@@ -41,36 +44,32 @@ def classify(sizes: list[int], answered: dict[int, str]) -> dict[int, str]:
 
 
 def pmtu_probe(target: str, local_mtu: int, timeout_s: float) -> PmtuProbe:
-    """One check against `target` (IPv4). Raises ProbePermissionError without CAP_NET_RAW."""
-    from scapy.config import conf
-    from scapy.layers.inet import ICMP, IP
-    from scapy.packet import Raw
-
+    """Echoes with Don't Fragment of each size in probe_sizes() to `target` (IPv4); which came back, which a
+    router refused as too big (with the MTU it named), which vanished. Raises ProbePermissionError without
+    CAP_NET_RAW."""
     sizes = probe_sizes(local_mtu)
-    ident = (os.getpid() + 0x5A5A) & 0xFFFF  # apart from the gateway pinger's echoes
-    queries = []
-    for seq, size in enumerate(s for s in sizes for _ in range(FULL_SIZE_TRIES if s == local_mtu else 1)):
-        payload = b"\x00" * (size - IP_ICMP_HEADERS)
-        queries.append(IP(dst=target, flags="DF") / ICMP(id=ident, seq=seq) / Raw(payload))
-    try:
-        sock = conf.L3socket()
-    except PermissionError as exc:
-        raise ProbePermissionError(f"path MTU probe needs CAP_NET_RAW: {exc}") from None
+    ident = (os.getpid() + 0x5A5A) & 0xFFFF  # apart from the gateway prober's echoes
+    size_of: dict[int, int] = {}
     answered: dict[int, str] = {}
-    try:
-        pairs, _ = sock.sr(queries, timeout=timeout_s, verbose=0)
-    except OSError as exc:
-        # EMSGSIZE: the local interface itself cannot send this size
-        return PmtuProbe(target, local_mtu, {size: f"error: {exc.strerror or exc}" for size in sizes})
-    finally:
-        sock.close()
-    for query, answer in pairs:
-        size = len(query)
-        icmp = answer.getlayer(ICMP)
-        if icmp is None:
-            continue
-        if icmp.type == 0:
+
+    def take(message, arrived: float) -> bool:
+        if message.ident != ident or message.seq not in size_of:
+            return False
+        size = size_of[message.seq]
+        if message.type == ICMP_ECHO_REPLY and message.src == target:
             answered[size] = "ok"
-        elif icmp.type == 3 and icmp.code == 4 and answered.get(size) != "ok":
-            answered[size] = f"too big (mtu {icmp.nexthopmtu})"
+        elif message.type == ICMP_UNREACHABLE and message.code == ICMP_FRAG_NEEDED and answered.get(size) != "ok":
+            answered[size] = f"too big (mtu {message.next_hop_mtu})"
+        return len(answered) == len(sizes) and all(v == "ok" for v in answered.values())
+
+    with icmp_receiver("path MTU probe") as sock:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+        try:
+            for seq, size in enumerate(s for s in sizes for _ in range(FULL_SIZE_TRIES if s == local_mtu else 1)):
+                size_of[seq] = size
+                sock.sendto(icmp_echo(ident, seq, b"\x00" * (size - IP_ICMP_HEADERS)), (target, 0))
+        except OSError as exc:
+            # EMSGSIZE: the local interface itself cannot send this size
+            return PmtuProbe(target, local_mtu, {size: f"error: {exc.strerror or exc}" for size in sizes})
+        await_icmp(sock, timeout_s, take)
     return PmtuProbe(target, local_mtu, classify(sizes, answered))
