@@ -14,7 +14,7 @@ Usage: .venv/bin/python scripts/bench_fleet.py [--devices 1000] [--windows 10] [
    lost PUBACK). N `edge-agent fleet watch --share bench --store postgresql://... --json` processes share the
    subscription. A throwaway PostgreSQL cluster (own port, temp dir, stopped by PID; fsync on with --durable) gets
    a fresh database per run. Reported per run: messages/s stored (all watchers, and per watcher), end-to-end lag
-   (the message's publish time → committed in the store: median, p99, max), loss (unique messages sent − stored)
+   (a telemetry message's publish time → committed in the store: median, p99, max), loss (unique messages sent − stored)
    and duplicates (stored twice: impossible by the primary key, so checked as telemetry rows against series sent
    and the watchers' stored counts against the unique messages), and the report from the store against the fleet's
    known issue outcomes.
@@ -129,7 +129,8 @@ def publisher(port: int, numbers: list[int], windows: int, story_of: dict[int, s
             topic, message = plan[step]
             if rate and (ahead := began + unique / rate - time.time()) > 0:
                 time.sleep(ahead)
-            message["ts"] = round(time.time(), 3)  # the publish time: the lag is measured from here
+            if "series" in message:  # telemetry: its publish time, the lag is measured from here (events keep
+                message["ts"] = round(time.time(), 3)  # their story's own clock, which the outcomes depend on)
             payload = json.dumps(message).encode()
             copies = 2 if (number + step) % RESEND_EVERY == 0 else 1
             for copy in range(copies):
@@ -206,7 +207,7 @@ def store_timing(url: str) -> tuple[int, int, float, list[float]]:
     with psycopg.connect(url) as db:
         messages, telemetry = (db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("messages", "telemetry"))
         last = db.execute("SELECT MAX(stored_ts) FROM messages").fetchone()[0]
-        lags = [row[0] for row in db.execute("SELECT stored_ts - ts FROM messages WHERE topic <> 'status'")]
+        lags = [row[0] for row in db.execute("SELECT stored_ts - ts FROM messages WHERE topic LIKE 'telemetry/%'")]
     return messages, telemetry, last, lags
 
 
@@ -286,7 +287,7 @@ def main() -> None:
     if reason or binary is None:
         print(f"skipping the broker and store runs: {reason or 'mosquitto is not installed'}")
         return
-    root = Path(tempfile.mkdtemp(prefix="ea-bench-", dir="/tmp"))
+    root = Path(tempfile.mkdtemp(prefix="ea-fleet-bench-", dir="/tmp"))
     # The tests' broker launcher: its own port and config, stopped by PID. Unlimited queues: a watcher that
     # falls behind must not make the broker drop messages (QoS 1).
     broker = Broker(binary, root, ["allow_anonymous true", "persistence false", "max_queued_messages 0",
