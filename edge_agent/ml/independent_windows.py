@@ -66,11 +66,23 @@ def generate(count: int, seed: int, window_s: float = 150.0, interval_s: float |
     return out
 
 
-def _rounds(rng: np.random.Generator, faults: list[str], window_s: float, interval: float, history_s: float
-            ) -> list[ProbeRound]:
+def steady_loss(count: int, seed: int, loss: float, interval_s: float = 5.0, bursty: bool = False,
+                window_s: float = 150.0) -> list[LabelledRounds]:
+    """Uplink windows with nothing but `loss` (independent per ping, or Gilbert-Elliott bursts) for the whole
+    window: the case where lost DNS lookups must not read as DNS trouble."""
+    rng = np.random.default_rng(seed)
+    shape = {"extra_ms": 0.0, "loss": loss, "bursty": bursty, "burst_len": 6.0}
+    return [LabelledRounds(_rounds(rng, ["uplink_degradation"], window_s, interval_s, 30.0,
+                                   {"uplink_degradation": shape}, start=-30.0),
+                           "uplink_degradation", frozenset(["uplink_degradation"]))
+            for _ in range(count)]
+
+
+def _rounds(rng: np.random.Generator, faults: list[str], window_s: float, interval: float, history_s: float,
+            shapes: dict[str, dict[str, Any]] | None = None, start: float | None = None) -> list[ProbeRound]:
     home = _Home(rng)
-    starts = {fault: rng.uniform(0, window_s - 60) for fault in faults}
-    shapes = {fault: _fault_shape(rng, fault) for fault in faults}
+    starts = {fault: rng.uniform(0, window_s - 60) if start is None else start for fault in faults}
+    shapes = shapes or {fault: _fault_shape(rng, fault) for fault in faults}
     rounds, t = [], rng.uniform(0, interval)
     t -= history_s + 60  # start early so Markov states and drifts are settled
     while t <= window_s:

@@ -14,9 +14,10 @@ from edge_agent.config import FaultConfig, SimulationSection
 from edge_agent.detectors.window_classifier import ISSUE_TYPES, WindowClassifierDetector, findings_for
 from edge_agent.ml.classifiers import load_window_classifier
 from edge_agent.ml.runtime import select_runtime
+from edge_agent.model import Severity
 from edge_agent.sim.premises import SimulatedPremises
 
-from ..ml.shipped import WINDOW_MODEL
+from ..ml.shipped import WINDOW_MODEL, copy_model, edit_metadata
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,15 @@ def test_a_sustained_fault_probed_every_second_is_named(classifier):
     detector = WindowClassifierDetector(classifier, every_n_rounds=5, min_score=0.6)
     verdicts = [f for f in run_rounds(detector, [fault], 170, interval=1) if f.present]
     assert verdicts and {f.type for f in verdicts} == {"ml_dns_trouble"}
+
+
+def test_verdicts_are_informational_until_the_model_passes_its_independent_test(classifier, tmp_path):
+    fault = FaultConfig(kind="dns_down", start_s=0, end_s=1000)
+    assert classifier.model.metadata.metrics["independent_test"]["passed"] is False  # models/README.md says why
+    detector = WindowClassifierDetector(classifier, every_n_rounds=3, min_score=0.6)
+    assert {f.severity for f in run_rounds(detector, [fault], classifier.steps + 6)} == {Severity.INFO}
+    model = copy_model(WINDOW_MODEL, tmp_path)
+    edit_metadata(model, lambda meta: meta["metrics"]["independent_test"].update(passed=True))
+    passed = load_window_classifier(model, select_runtime("tflite-runtime"))
+    detector = WindowClassifierDetector(passed, every_n_rounds=3, min_score=0.6)
+    assert {f.severity for f in run_rounds(detector, [fault], classifier.steps + 6)} == {Severity.WARNING}

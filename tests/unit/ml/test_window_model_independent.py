@@ -12,7 +12,7 @@ import pytest
 
 from edge_agent.config import WindowModelConfig
 from edge_agent.ml.classifiers import WindowClassifier
-from edge_agent.ml.independent_windows import generate
+from edge_agent.ml.independent_windows import generate, steady_loss
 from edge_agent.ml.runtime import load_classifier, select_runtime
 from edge_agent.ml.window_benchmark import out_of_domain_windows, score, time_window
 
@@ -73,3 +73,13 @@ def test_a_window_with_a_long_stall_in_the_probes_is_unknown():
     stalled[2:20] = np.nan  # 90 s without a round
     assert classifier.classify_raw(windows[0]).unsure is None
     assert classifier.classify_raw(stalled).score == 0.0
+
+
+@pytest.mark.parametrize("interval", [1.0, 5.0])
+def test_fifteen_percent_loss_reads_as_uplink_trouble_not_dns_trouble(interval):
+    """Issue 17: lost DNS lookups count as 1 s timeouts, and 15 % random loss used to read as dns_trouble."""
+    classifier = WindowClassifier(load_classifier(WINDOW_MODEL, select_runtime("tflite-runtime")))
+    verdicts = [classifier.classify_raw(time_window(s, classifier.grid)) for s in steady_loss(20, 11, 0.15, interval)]
+    sure = [p.label for p in verdicts if p.score >= MIN_SCORE]
+    assert sure.count("dns_trouble") <= 1, sure
+    assert sure.count("uplink_degradation") >= 16, sure
