@@ -25,10 +25,12 @@ def run_diagnosis(
     for name, collector in collectors.items():
         try:
             samples.extend(collector.collect(mono, ts))
-            # DHCP is checked on demand only: a DISCOVER every round would be noise on the customer's LAN.
-            collect_dhcp = getattr(collector, "collect_dhcp", None)
-            if collect_dhcp is not None:
-                samples.extend(collect_dhcp(mono, ts))
+            # DHCP and the path MTU are checked now, not left to the running agent's slower background pace
+            # (a DISCOVER or a burst of full-size echoes every round would be noise on the customer's LAN).
+            for on_demand in ("collect_dhcp", "collect_pmtu"):
+                collect = getattr(collector, on_demand, None)
+                if collect is not None:
+                    samples.extend(collect(mono, ts))
         except Exception as exc:  # noqa: BLE001 — a diagnosis reports a broken collector instead of failing
             failures[name] = f"{type(exc).__name__}: {exc}"
     findings = present_findings(samples)

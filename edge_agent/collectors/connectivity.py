@@ -135,6 +135,17 @@ class ConnectivityCollector:
     def collect(self, mono: float, ts: float) -> list[Sample]:
         return status_samples(self.backend.probe(), mono, ts)
 
+    def collect_pmtu(self, mono: float, ts: float) -> list[Sample]:
+        """A path-MTU check now (diagnose), where the backend has one."""
+        check = getattr(self.backend, "pmtu", None)
+        if check is None:
+            return []
+        try:
+            probes = check()
+        except ProbePermissionError as exc:
+            return [Sample("connectivity.probe", "pmtu", {"ok": False, "error": str(exc)}, mono, ts)]
+        return status_samples(ConnectivityStatus(None, (), pmtu=tuple(probes)), mono, ts)
+
     def collect_dhcp(self, mono: float, ts: float) -> list[Sample]:
         try:
             result = self.backend.dhcp()

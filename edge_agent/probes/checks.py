@@ -132,6 +132,9 @@ class BackgroundChecks:
         self._server_seen |= probe.ok
         return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases)), leases)
 
+    def pmtu_now(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
+        return self._pmtu_check(gateway, interface)
+
     def _pmtu_check(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
         from edge_agent.probes.pmtu import interface_mtu, pmtu_probe
 

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
+from edge_agent.collectors.connectivity import (ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, PmtuProbe,
+                                                UplinkProbe)
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import ArpResolver
@@ -161,6 +162,13 @@ class NetworkProbes:
         except OSError as exc:
             return DhcpProbe(route.interface, ok=False, offer_ms=None, server=None, offered_address=None,
                              error=str(exc))
+
+    def pmtu(self) -> tuple[PmtuProbe, ...]:
+        """A path-MTU check now, for diagnose: the running agent's own ones are in the background."""
+        route = self._route()
+        if route is None:
+            return ()
+        return self._checks.pmtu_now(route.gateway, route.interface)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
