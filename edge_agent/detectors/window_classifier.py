@@ -5,6 +5,9 @@ uplink, DNS trouble).
 A round is the radio and station readings plus one connectivity probe (gateway, then DNS), stamped with its
 gateway sample's time. It closes when the next gateway sample arrives, so each row holds a complete round. The
 window is a span of time, not a count of rounds: at a 1 s or a 10 s probe interval it covers the same seconds.
+
+Its issues are advisory: severity info (never remediated) while the model's metadata records no passed test on
+an independent generator (models/README.md); the threshold rules stay the alarm.
 """
 
 from __future__ import annotations
