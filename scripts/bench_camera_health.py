@@ -45,7 +45,9 @@ VARIANTS = 3  # degraded copies of each kind per photo
 
 
 def photos(directory: Path, split: str) -> dict[str, np.ndarray]:
-    files = sorted(p for p in directory.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    # The photos one folder down (scenes/, devices/): deeper folders hold other copies of them (devices/led/,
+    # for the LED reader), which would put one photo in both halves.
+    files = sorted(p for p in directory.glob("*/*") if p.suffix.lower() in (".jpg", ".png"))
     chosen = {}
     for position, path in enumerate(sorted(files, key=lambda p: p.stem)):
         half = "tune" if position % 2 == 0 else "report"

@@ -36,6 +36,7 @@ class Thresholds:
     dark_bright_fraction: float = 0.05  # ... unless this much of it is still well lit (a lamp in a dark room)
     clipped_fraction: float = 0.3  # this much of the frame clipped white (two channels at 250+): over-exposed,
     overexposed_shadows: float = 20.0  # when even its darkest 5 % are lifted above this (a white backdrop is not)
+    overexposed_near_white: float = 0.5  # and little is left just below white (near_white_ratio under this)
     flat_fraction: float = 0.68  # this much of the frame without any detail is a covered lens
     flat_gradient: float = 3.0  # mean gradient (grey levels per pixel) under which a cell shows no detail
     coarse_flat_fraction: float = 0.6  # ... and at a quarter of the resolution, where a blurred scene keeps its shapes
@@ -56,6 +57,7 @@ class FrameMeasures:
     bright_fraction: float  # pixels above 128
     shadow_luma: float  # the 5th percentile of luma
     clipped_fraction: float  # pixels with two or three channels at 250 and above (one alone is a tint)
+    near_white_ratio: float  # pixels just below white (luma 200+, not clipped) per clipped pixel
     flat_fraction: float  # grid cells without detail
     coarse_flat_fraction: float  # the same at a quarter of the resolution
     blur: float
@@ -95,17 +97,32 @@ def measure_working(rgb: np.ndarray) -> FrameMeasures:
     """The measures of a working copy (working_copy)."""
     grey = luma(rgb)
     ratio, channel = edge_cast(rgb)
+    clipped = rgb.sum(axis=-1) - rgb.max(axis=-1) - rgb.min(axis=-1) >= 250  # the middle channel at 250+
     return FrameMeasures(
         luma_mean=float(grey.mean()),
         bright_fraction=float((grey > 128).mean()),
         shadow_luma=float(np.percentile(grey, 5)),
-        clipped_fraction=float((rgb.sum(axis=-1) - rgb.max(axis=-1) - rgb.min(axis=-1) >= 250).mean()),
+        clipped_fraction=float(clipped.mean()),
+        near_white_ratio=near_white_ratio(grey, clipped),
         flat_fraction=flat_fraction(grey),
         coarse_flat_fraction=flat_fraction(block_mean(grey, 4), Thresholds.coarse_flat_gradient),
         blur=blur_effect(grey),
         cast_ratio=ratio,
         cast_channel=channel,
     )
+
+
+def near_white_ratio(grey: np.ndarray, clipped: np.ndarray) -> float:
+    """Pixels just below white (luma 200 and above, not clipped) per clipped pixel. Too much exposure maps a
+    wide range of the scene's brightness to white and only a narrow one (50 / gain levels of it) to just below:
+    the picture jumps from mid-tones to white, and this is small (under 0.35 for the 4-8x over-exposures of the
+    tuning photos). A bright scene exposed right, such as an overcast sky through a window, has its highlights
+    spread around the clip point, as much just below white as at it. (A studio backdrop of pure white is clipped
+    with a sharp edge, like over-exposure: this cannot tell it apart.)"""
+    count = int(clipped.sum())
+    if count == 0:
+        return 0.0
+    return float(((grey >= 200) & ~clipped).sum() / count)
 
 
 def flat_fraction(grey: np.ndarray, flat_gradient: float = Thresholds.flat_gradient) -> float:
@@ -171,7 +188,8 @@ def judge(m: FrameMeasures, t: Thresholds = Thresholds()) -> dict[str, bool | No
     """Which single-frame problems the measures show; None where a check cannot say. Focus and colour cannot be
     judged on a covered, black or white frame, so those come first and leave the others unknown."""
     too_dark = m.luma_mean < t.dark_luma and m.bright_fraction < t.dark_bright_fraction
-    overexposed = m.clipped_fraction >= t.clipped_fraction and m.shadow_luma >= t.overexposed_shadows
+    overexposed = (m.clipped_fraction >= t.clipped_fraction and m.shadow_luma >= t.overexposed_shadows
+                   and m.near_white_ratio < t.overexposed_near_white)
     covered = (not too_dark and not overexposed and m.flat_fraction >= t.flat_fraction
                and m.coarse_flat_fraction >= t.coarse_flat_fraction)
     judgeable = not (too_dark or overexposed or covered)

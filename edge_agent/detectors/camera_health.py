@@ -22,14 +22,14 @@ EVIDENCE = {
     health.COVERED: ("flat_fraction", "coarse_flat_fraction", "luma_mean"),
     health.OUT_OF_FOCUS: ("blur",),
     health.TOO_DARK: ("luma_mean", "bright_fraction"),
-    health.OVEREXPOSED: ("clipped_fraction", "shadow_luma"),
+    health.OVEREXPOSED: ("clipped_fraction", "shadow_luma", "near_white_ratio"),
     health.FROZEN: ("identical_frames", "changed_fraction"),
     health.MOVED: ("shift_fraction", "shift_dx", "shift_dy", "shift_similarity"),
     health.COLOUR_CAST: ("cast_ratio", "cast_channel"),
 }
 LIMITS = {
     health.COVERED: ("flat_fraction",), health.OUT_OF_FOCUS: ("blur",), health.TOO_DARK: ("dark_luma",),
-    health.OVEREXPOSED: ("clipped_fraction",), health.FROZEN: ("frozen_frames",), health.MOVED: ("moved_shift",),
+    health.OVEREXPOSED: ("clipped_fraction", "overexposed_near_white"), health.FROZEN: ("frozen_frames",), health.MOVED: ("moved_shift",),
     health.COLOUR_CAST: ("cast_ratio",),
 }
 

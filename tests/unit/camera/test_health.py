@@ -53,6 +53,14 @@ def test_an_overexposed_frame_is_overexposed():
     assert problems(exposed(photo("hpe_aruba_switch_ports_3Green"), 5.0)) == [health.OVEREXPOSED]
 
 
+def test_an_overcast_sky_filling_half_the_view_is_not_overexposed_but_the_same_view_at_5x_is():
+    beach = exposed(photo("coral_kite_and_cold"), 1.2)  # 46 % clipped white sky, with as much just below white
+    measures = health.measure(beach)
+    assert measures.clipped_fraction > 0.4 and measures.near_white_ratio > 0.5
+    assert health.OVEREXPOSED not in problems(beach)
+    assert problems(exposed(beach, 5.0)) == [health.OVEREXPOSED]
+
+
 def test_a_magenta_tint_is_a_colour_cast_naming_the_strong_channel():
     measures = health.measure(tinted(photo("jetson_room_2")))
     assert health.judge(measures)[health.COLOUR_CAST] is True and measures.cast_channel == "r"
