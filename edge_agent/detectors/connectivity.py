@@ -87,6 +87,8 @@ class ConnectivityRules:
         if stream == "connectivity.gateway":
             self._aftermath.gateway(sample)
             return self._gateway(sample)
+        if stream == "connectivity.dhcp" and sample.mono == self._unreachable_round:
+            return []  # no OFFER through a dead link says nothing about the DHCP server
         if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu") and (
                 sample.mono == self._unreachable_round or self._aftermath.explains(sample)):
             # Beyond an unreachable gateway nothing can answer, and while the host's traffic goes to a device

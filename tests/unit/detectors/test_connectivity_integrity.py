@@ -157,3 +157,10 @@ def test_after_a_healthy_spell_the_next_fault_is_named_afresh():
     for i in range(1, 4):
         rules.evaluate(dns(i, "NOERROR", ["93.184.215.14"]))
     assert present(rules.evaluate(dns(4, "NXDOMAIN"))) == {"dns_name_missing"}
+
+
+def test_no_offer_in_a_round_whose_gateway_is_unreachable_says_nothing_about_dhcp():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    down = Sample("connectivity.gateway", "10.0.0.1", {"sent": 10, "received": 0, "loss_pct": 100.0}, 5, 5)
+    assert present(rules.evaluate(down)) == {"gateway_unreachable"}
+    assert rules.evaluate(dhcp({"ok": False, "error": "no offer", "server_expected": True}, ts=5)) == []
