@@ -11,12 +11,13 @@ from edge_agent.camera.synthetic import SceneBackend
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
-from edge_agent.config import AgentConfig
+from edge_agent.config import AgentConfig, WifiCollectorConfig
 from edge_agent.paths import control_socket_path, new_simulation_dir
 from edge_agent.remediation.executor import ActionExecutor
 from edge_agent.sim.actions import SimulatedActions
 from edge_agent.sim.gateway_host import SimulatedGatewayHost
 from edge_agent.sim.premises import SimulatedPremises
+from edge_agent.wifi.discovery import Discovery, RadioSet
 from edge_agent.wifi.hardware import RadioHardware
 
 SYS_CLASS_NET = Path("/sys/class/net")
@@ -35,6 +36,16 @@ class PremisesBackends:
     simulated_host: SimulatedGatewayHost | None = None
     unavailable: dict[str, str] = field(default_factory=dict)  # collector -> why it is off on these premises
     radio_hardware: RadioHardware | None = None  # what the radio can do, read at start (the meta card's radio)
+    radios: Callable[[], list[str]] | None = None  # the radios the wifi collector reads (None: its interface)
+
+
+def wifi_radios(wifi: WifiCollectorConfig, discover: Callable[[], Discovery],
+                on_new: Callable[[str], object] | None = None) -> RadioSet:
+    """The radios to read and act on: those `[collectors.wifi] interfaces` names, every one `discover` finds
+    ("auto"), or `interface` alone. `on_new(name)` once per radio (reading its hardware)."""
+    if wifi.interfaces == "auto":
+        return RadioSet(None, discover, on_new=on_new)
+    return RadioSet(list(wifi.interfaces or [wifi.interface]), on_new=on_new)
 
 
 def has_wifi_hardware(sys_class_net: Path) -> bool:
@@ -55,16 +66,18 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
     socket's directory on hardware, and a fresh one of its own for an emulated access point."""
     if mode == "simulated":
         premises = SimulatedPremises(config.simulation, clock)
-        host = SimulatedGatewayHost(config.simulation.seed, clock, config.collectors.wifi.interface)
+        host = SimulatedGatewayHost(config.simulation.seed, clock, config.collectors.wifi.default_interface)
         simulated_camera = config.camera.source in ("auto", "synthetic")
         notes = [f"Wi-Fi, connectivity, {'camera, ' if simulated_camera else ''}system and interfaces come from the "
                  "simulated premises, not from this machine"]
         if config.simulation.hostapd_emulation:
             backends = _emulated_hostapd(config, premises, clock, notes, runtime_dir)
         else:
-            actions = SimulatedActions(premises, config.remediation, config.collectors.wifi.interface)
+            wifi = config.collectors.wifi
+            radios = wifi_radios(wifi, lambda: Discovery(tuple(premises.radio_names())))
+            actions = SimulatedActions(premises, config.remediation, wifi.default_interface)
             backends = PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises,
-                                        radio_hardware=premises.hardware(config.collectors.wifi.interface))
+                                        radio_hardware=premises.hardware(wifi.default_interface), radios=radios)
         backends.simulated_host = host
         return backends
     from edge_agent.probes.network import NetworkProbes
@@ -75,21 +88,28 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
 
     broker = [f"{config.mqtt.host}:{config.mqtt.port}"] if config.mqtt.enabled else []
     wifi = config.collectors.wifi
-    hostapd_socket = wifi.hostapd_ctrl_dir / wifi.interface
     local_dir = runtime_dir or control_socket_path(config).parent  # hostapd can reply there
-    actions = SystemActions(config.remediation, wifi.interface)
-    radio = None
+    channel = config.remediation.channel
+    restart = (lambda name, ch: restart_hostapd_on_channel(actions, channel, ch, name)) \
+        if channel.restart_fallback else None
+    radio: HostapdRadio | None = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s,
+                                              restart_on_channel=restart)
+    # Every radio's hardware (iw phy, whether a survey is kept) is read once, when it is first named: at the
+    # start, or when discovery finds it later.
+    radios = wifi_radios(wifi, radio.discover, on_new=radio.hardware)
+    served = [name for name in radios() if (wifi.hostapd_ctrl_dir / name).exists()]
+    hostapd_socket = wifi.hostapd_ctrl_dir / (served[0] if served else wifi.default_interface)
+    actions = SystemActions(config.remediation, served[0] if wifi.interfaces == "auto" and served
+                            else wifi.default_interface, radios=radios)
     hardware = None
-    notes: list[str] = []
-    if hostapd_socket.exists():
-        channel = config.remediation.channel
-        restart = (lambda ch: restart_hostapd_on_channel(actions, channel, ch)) if channel.restart_fallback else None
-        radio = HostapdRadio(wifi.hostapd_ctrl_dir, local_dir, scan_interval_s=wifi.scan_interval_s,
-                             restart_on_channel=restart)
-        notes = [f"Wi-Fi from hostapd at {hostapd_socket}"]
-        hardware = radio.hardware(wifi.interface)  # once, at start: iw phy and whether a survey is kept
+    notes: list[str] = list(radios.notes)
+    if served:
+        notes.append(f"Wi-Fi from hostapd at {', '.join(str(wifi.hostapd_ctrl_dir / name) for name in served)}")
+        hardware = radio.hardware(served[0])  # the meta card's radio: the first one served
         actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
         actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
+    else:
+        radio = None
     unavailable: dict[str, str] = {}
     if radio is None and wifi.enabled:
         unavailable["wifi"] = wifi_off_reason(hostapd_socket, sys_class_net or SYS_CLASS_NET)
@@ -102,6 +122,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
         actions=actions,
         unavailable=unavailable,
         radio_hardware=hardware,
+        radios=radios,
     )
 
 
@@ -121,28 +142,42 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
     from edge_agent.wifi.channel_action import ChannelPlanner
     from edge_agent.wifi.radio import HostapdRadio
 
-    interface = config.collectors.wifi.interface
+    wifi = config.collectors.wifi
+    interface = wifi.default_interface
     closers: list[Callable[[], None]] = []
     if runtime_dir is None:  # never the system's runtime directory: a simulation is no service
         runtime_dir = new_simulation_dir()
         closers.append(lambda: shutil.rmtree(runtime_dir, ignore_errors=True))
-    emulator = HostapdEmulator(premises, runtime_dir / "hostapd-sim", interface)
-    radio = HostapdRadio(emulator.path.parent, runtime_dir, scan_interval_s=config.collectors.wifi.scan_interval_s,
+    # One control socket per radio, as hostapd serving several interfaces has (a single radio: the configured
+    # interface's name, whatever the simulation calls it).
+    names = premises.radio_names() if config.simulation.radios else [interface]
+    emulators = [HostapdEmulator(premises, runtime_dir / "hostapd-sim", name) for name in names]
+    radio = HostapdRadio(runtime_dir / "hostapd-sim", runtime_dir, scan_interval_s=wifi.scan_interval_s,
                          run=SimulatedIw(premises))
+    radios = wifi_radios(wifi, radio.discover, on_new=radio.hardware)
     actions = SimulatedActions(premises, config.remediation, interface)
     actions.channel_mover = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
-    notes = [*notes, f"the simulated access point answers as hostapd at {emulator.path}"]
+    notes = [*notes, "the simulated access point answers as hostapd at "
+             f"{', '.join(str(emulator.path) for emulator in emulators)}"]
     return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
-                            closers=[radio.close, emulator.close, *closers], radio_hardware=radio.hardware(interface))
+                            closers=[radio.close, *(e.close for e in emulators), *closers],
+                            radio_hardware=radio.hardware(names[0]), radios=radios)
 
 
-def restart_hostapd_on_channel(actions, policy, channel: int) -> None:
-    """The CSA fallback: write the new channel into hostapd.conf and restart hostapd (raises OSError)."""
+def restart_hostapd_on_channel(actions, policy, channel: int, interface: str | None = None) -> None:
+    """The CSA fallback: write the new channel into hostapd.conf and restart hostapd (raises OSError). The
+    configured hostapd.conf is one radio's: it is never rewritten for another radio (its `interface=` line)."""
     from edge_agent.remediation.refs import ActionRef
     from edge_agent.wifi.channel_action import rewrite_hostapd_channel
+    from edge_agent.wifi.hostapd_conf import conf_interface
 
     conf = policy.hostapd_conf
-    conf.write_text(rewrite_hostapd_channel(conf.read_text(), channel))
+    text = conf.read_text()
+    configured = conf_interface(text)
+    if interface is not None and configured is not None and configured != interface:
+        raise OSError(f"{conf} configures {configured}, not {interface}: the restart fallback would move the "
+                      "wrong radio")
+    conf.write_text(rewrite_hostapd_channel(text, channel))
     result = actions.run(ActionRef("restart_service", policy.hostapd_service), timeout_s=30.0)
     if not result.ok:
         raise OSError(result.detail)

@@ -225,11 +225,37 @@ class InterfacesCollectorConfig(_CollectorSection):
     exclude: list[Name] = Field(default_factory=lambda: ["lo"], max_length=64)
 
 
+WifiInterface = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,15}$")]
+
+
 class WifiCollectorConfig(_CollectorSection):
     interval_s: float = Field(5.0, ge=MIN_COLLECTOR_INTERVAL_S, le=86_400)
-    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    interface: str = Field("wlan0", pattern=r"^[A-Za-z0-9_.-]{1,15}$",
+                           description="the radio read when `interfaces` is not set; with it, the default radio "
+                           "of actions that name none")
+    interfaces: list[WifiInterface] | Literal["auto"] | None = Field(
+        None, max_length=16, description='every radio to read, each on its own (e.g. ["wlan0", "wlan1", '
+        '"wlan2"]); "auto": every hostapd control socket in hostapd_ctrl_dir (at most 16), else every AP '
+        "interface `iw dev` lists; not set: `interface` alone")
     hostapd_ctrl_dir: AbsolutePath = Path("/run/hostapd")
     scan_interval_s: float = Field(900.0, ge=60, le=86_400)
+
+    @field_validator("interfaces")
+    @classmethod
+    def _distinct_radios(cls, value: list[str] | str | None) -> list[str] | str | None:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError('name at least one radio, or "auto"')
+            if any(name in (".", "..") for name in value) or len(set(value)) != len(value):
+                raise ValueError("each radio once, by its interface name")
+        return value
+
+    @property
+    def default_interface(self) -> str:
+        """The radio an action without a target acts on: `interface` if set, else the first listed radio."""
+        if isinstance(self.interfaces, list) and "interface" not in self.model_fields_set:
+            return self.interfaces[0]
+        return self.interface
 
 
 class ConnectivityCollectorConfig(_CollectorSection):
@@ -365,6 +391,9 @@ class FaultConfig(_Section):
     start_s: float = Field(ge=0)
     end_s: float = Field(gt=0)
     channel: int | None = Field(None, ge=1, le=233, description="interference: a channel number of the radio's band")
+    band: Literal[2.4, 5, 6] | None = Field(
+        None, description="interference: the band in GHz it is on (a gateway with several radios: only the radio of "
+        "that band hears it); none: every radio's own band")
     level: float = Field(
         0.5, ge=0, le=1,
         description="interference: busy ratio added; uplink_loss: fraction of probes lost; latency: x 200 ms added; "
@@ -387,6 +416,12 @@ class FaultConfig(_Section):
             raise ValueError(f"end_s ({self.end_s}) must be after start_s ({self.start_s})")
         return self
 
+    @model_validator(mode="after")
+    def _channel_in_band(self) -> FaultConfig:
+        if self.band is not None and self.channel is not None:
+            Channel(_SIM_BANDS[self.band], self.channel)  # ValueError names a number the band has no channel at
+        return self
+
 
 def _demo_faults() -> list[FaultConfig]:
     return [
@@ -395,6 +430,29 @@ def _demo_faults() -> list[FaultConfig]:
         FaultConfig(kind="weak_station", start_s=155, end_s=178),
         FaultConfig(kind="cable_unplugged", start_s=70, end_s=95),
     ]
+
+
+_SIM_BANDS = {2.4: Band.GHZ_2_4, 5: Band.GHZ_5, 6: Band.GHZ_6}
+
+
+class SimulatedRadio(_Section):
+    """[[simulation.radios]]: one radio of a multi-radio simulated gateway."""
+
+    interface: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,15}$")
+    band: Literal[2.4, 5, 6]
+    channel: int = Field(ge=1, le=233, description="a channel number of `band`")
+    width_mhz: int = 20
+
+    @model_validator(mode="after")
+    def _channel_in_band(self) -> SimulatedRadio:
+        primary = self.primary  # ValueError names a number the band has no channel at
+        if not blocks(primary, self.width_mhz):
+            raise ValueError(f"{self.interface}: channel {primary} cannot hold a {self.width_mhz} MHz channel")
+        return self
+
+    @property
+    def primary(self) -> Channel:
+        return Channel(_SIM_BANDS[self.band], self.channel)
 
 
 class SimulationSection(_Section):
@@ -412,6 +470,16 @@ class SimulationSection(_Section):
         "hardware Wi-Fi stack (HostapdRadio, ChannelSwitcher) runs on the simulation")
     cycle_s: float | None = Field(180.0, ge=MIN_SIMULATION_CYCLE_S)
     faults: list[FaultConfig] = Field(default_factory=_demo_faults, max_length=256)
+    radios: list[SimulatedRadio] = Field(
+        default_factory=list, max_length=8, description="a multi-radio gateway's radios, each with its own band, "
+        "channel and width (channel, band and width_mhz above then go unused); empty: one radio")
+
+    @field_validator("radios")
+    @classmethod
+    def _distinct_radios(cls, radios: list[SimulatedRadio]) -> list[SimulatedRadio]:
+        if len({radio.interface for radio in radios}) != len(radios):
+            raise ValueError("each simulated radio needs an interface name of its own")
+        return radios
 
     @model_validator(mode="after")
     def _channel_in_band(self) -> SimulationSection:

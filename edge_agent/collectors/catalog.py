@@ -27,7 +27,7 @@ def build_collectors(config: AgentConfig, backends: PremisesBackends) -> list[Co
         collectors.append(InterfacesCollector(c.interfaces.interval_s, c.interfaces.include, c.interfaces.exclude,
                                               **sources))
     if c.wifi.enabled and backends.radio is not None:
-        collectors.append(WifiCollector(c.wifi.interval_s, c.wifi.interface, backends.radio))
+        collectors.append(WifiCollector(c.wifi.interval_s, backends.radios or c.wifi.interface, backends.radio))
     if c.connectivity.enabled and backends.connectivity is not None:
         collectors.append(ConnectivityCollector(c.connectivity.interval_s, backends.connectivity))
     return collectors

@@ -1,9 +1,15 @@
 """Wi-Fi radio and station state, read through a RadioBackend (hostapd and iw on hardware, the simulated
-premises elsewhere)."""
+premises elsewhere).
+
+A gateway may have several radios (2.4, 5 and 6 GHz, one hostapd control socket each): each is read on its
+own, and one that fails costs only its own samples. Every sample names its radio: `wifi.radio` and
+`wifi.neighbours` by subject, `wifi.station` in its `interface` metric.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -39,6 +45,17 @@ class RadioStatus:
 
 
 @dataclass(frozen=True)
+class StationLink:
+    """One link of a Wi-Fi 7 multi-link station, with its own band, signal and rates."""
+
+    link_id: int
+    band: str | None  # "2.4GHz" | "5GHz" | "6GHz"; None when no output said where the link is
+    signal_dbm: float | None
+    tx_bitrate_mbps: float | None
+    rx_bitrate_mbps: float | None
+
+
+@dataclass(frozen=True)
 class StationStatus:
     mac: str
     signal_dbm: float | None
@@ -49,6 +66,7 @@ class StationStatus:
     tx_failed: int | None
     inactive_ms: int | None
     connected_s: int | None
+    links: tuple[StationLink, ...] = ()  # a multi-link (MLO) station's links; empty for any other
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,36 @@ def neighbour_summary(neighbours: list[NeighbourNetwork]) -> dict[str, float | i
 _BAND_GHZ = {Band.GHZ_2_4.value: 2.4, Band.GHZ_5.value: 5, Band.GHZ_6.value: 6}  # stations' band_ghz
 
 
+def station_metrics(station: StationStatus, band: str | None) -> dict[str, MetricValue]:
+    """A station's link quality as flat metrics. A multi-link station is judged by its best link (the one it
+    is heard loudest on: its traffic can move there), and each link is reported on its own as `linkN_*`, with
+    `mld_links`, `best_link` and `worst_link`; no link's values are passed off as the station's."""
+    metrics: dict[str, MetricValue] = {
+        "signal_dbm": station.signal_dbm, "band_ghz": _BAND_GHZ.get(band or ""),
+        "tx_bitrate_mbps": station.tx_bitrate_mbps, "rx_bitrate_mbps": station.rx_bitrate_mbps,
+    }
+    if not station.links:
+        return metrics
+    heard = sorted((link for link in station.links if link.signal_dbm is not None),
+                   key=lambda link: (link.signal_dbm, -link.link_id))
+    best, worst = (heard[-1], heard[0]) if heard else (None, None)
+    metrics.update({
+        "mld_links": len(station.links),
+        "best_link": None if best is None else best.link_id,
+        "worst_link": None if worst is None else worst.link_id,
+        "worst_link_signal_dbm": None if worst is None else worst.signal_dbm,
+    })
+    if best is not None:
+        metrics.update({"signal_dbm": best.signal_dbm, "band_ghz": _BAND_GHZ.get(best.band or ""),
+                        "tx_bitrate_mbps": best.tx_bitrate_mbps, "rx_bitrate_mbps": best.rx_bitrate_mbps})
+    for link in station.links:
+        metrics.update({f"link{link.link_id}_band_ghz": _BAND_GHZ.get(link.band or ""),
+                        f"link{link.link_id}_signal_dbm": link.signal_dbm,
+                        f"link{link.link_id}_tx_bitrate_mbps": link.tx_bitrate_mbps,
+                        f"link{link.link_id}_rx_bitrate_mbps": link.rx_bitrate_mbps})
+    return metrics
+
+
 class RadioBackend(Protocol):
     def radio_status(self, interface: str) -> RadioStatus:
         """Raises RadioUnavailable when the radio cannot be read."""
@@ -112,73 +160,101 @@ def retry_ratios(before: StationStatus | None, after: StationStatus) -> tuple[fl
 
 
 class WifiCollector:
-    """A radio sample per collection, plus per-station and neighbour samples from backends that read them.
+    """Per radio and collection: a radio sample, plus per-station and neighbour samples from backends that read
+    them.
+
+    `interfaces` is one radio's name, several, or a function naming them now (discovery: "auto"). A radio once
+    named stays read (a radio whose hostapd went away is a radio down, not a radio gone).
 
     Optional backend methods: `stations(interface)`, `neighbours(interface)` (None when no scan is due) - each
-    may raise RadioUnavailable, which costs only that part of the collection - and `take_parse_errors(interface)`,
-    reported as the radio sample's `parse_errors`: reply blocks skipped as unreadable during the collection.
+    may raise RadioUnavailable, which costs only that part of that radio's collection - and
+    `take_parse_errors(interface)`, reported as the radio sample's `parse_errors`: reply blocks skipped as
+    unreadable during the collection.
     """
 
     name = "wifi"
 
-    def __init__(self, interval_s: float, interface: str, backend: RadioBackend):
+    def __init__(self, interval_s: float, interfaces: str | Sequence[str] | Callable[[], Sequence[str]],
+                 backend: RadioBackend, max_radios: int = 16):
         self.interval_s = interval_s
-        self.interface = interface
+        self._discover = interfaces if callable(interfaces) else None
+        named = [] if callable(interfaces) else [interfaces] if isinstance(interfaces, str) else list(interfaces)
+        self.interfaces: list[str] = named[:max_radios]
+        self.max_radios = max_radios
         self.backend = backend
-        self._previous: dict[str, StationStatus] = {}
-        self._failing: dict[str, str] = {}  # what last failed, so a lasting failure is logged once
+        self._previous: dict[str, dict[str, StationStatus]] = {}  # per radio, per station MAC
+        self._failing: dict[tuple[str, str], str] = {}  # what last failed per (radio, part): logged once
+
+    @property
+    def interface(self) -> str | None:
+        """The first radio (the only one on a single-radio gateway)."""
+        return self.interfaces[0] if self.interfaces else None
+
+    def radios(self) -> list[str]:
+        """The radios read now: those named so far, plus any newly discovered (up to max_radios)."""
+        if self._discover is not None:
+            for name in self._discover():
+                if name not in self.interfaces and len(self.interfaces) < self.max_radios:
+                    self.interfaces.append(name)
+        return list(self.interfaces)
 
     def collect(self, mono: float, ts: float) -> list[Sample]:
+        samples: list[Sample] = []
+        for interface in self.radios():
+            samples += self._collect_radio(interface, mono, ts)
+        return samples
+
+    def _collect_radio(self, interface: str, mono: float, ts: float) -> list[Sample]:
         try:
-            status = self.backend.radio_status(self.interface)
+            status = self.backend.radio_status(interface)
         except RadioUnavailable as exc:
-            return [Sample("wifi.radio", self.interface, {"available": False, "error": str(exc)}, mono, ts)]
+            return [Sample("wifi.radio", interface, {"available": False, "error": str(exc)}, mono, ts)]
         radio_metrics: dict[str, MetricValue] = asdict(status)
         samples: list[Sample] = []
         # Backends without per-station data or scans skip those; one that fails loses only that part.
-        stations = self._optional_read("stations")
+        stations = self._optional_read(interface, "stations")
         if stations is not None:
-            samples += self._station_samples(stations, _BAND_GHZ.get(status.band or ""), mono, ts)
-        neighbours = self._optional_read("neighbours")
+            samples += self._station_samples(interface, stations, status.band, mono, ts)
+        neighbours = self._optional_read(interface, "neighbours")
         if neighbours is not None:  # None: no fresh scan this round (scans are rate-limited)
-            samples.append(Sample("wifi.neighbours", self.interface, neighbour_summary(neighbours), mono, ts))
+            samples.append(Sample("wifi.neighbours", interface, neighbour_summary(neighbours), mono, ts))
         take_parse_errors = getattr(self.backend, "take_parse_errors", None)
         if take_parse_errors is not None:
             # Station blocks, survey entries and scan entries skipped as unreadable during this collection.
-            radio_metrics["parse_errors"] = take_parse_errors(self.interface)
-        return [Sample("wifi.radio", self.interface, radio_metrics, mono, ts), *samples]
+            radio_metrics["parse_errors"] = take_parse_errors(interface)
+        return [Sample("wifi.radio", interface, radio_metrics, mono, ts), *samples]
 
-    def _optional_read(self, part: str) -> Any:
-        """The backend's `part` reading (None without one); a failure is logged once while it lasts."""
+    def _optional_read(self, interface: str, part: str) -> Any:
+        """The backend's `part` reading of `interface` (None without one); a failure is logged once while it
+        lasts."""
         read = getattr(self.backend, part, None)
         if read is None:
             return None
         try:
-            result = read(self.interface)
+            result = read(interface)
         except RadioUnavailable as exc:
-            if self._failing.get(part) != str(exc):
-                log.warning("wifi %s on %s: %s", part, self.interface, exc)
-                self._failing[part] = str(exc)
+            if self._failing.get((interface, part)) != str(exc):
+                log.warning("wifi %s on %s: %s", part, interface, exc)
+                self._failing[(interface, part)] = str(exc)
             return None
-        self._failing.pop(part, None)
+        self._failing.pop((interface, part), None)
         return result
 
-    def _station_samples(self, stations: list[StationStatus], band_ghz: float | None, mono: float,
+    def _station_samples(self, interface: str, stations: list[StationStatus], band: str | None, mono: float,
                          ts: float) -> list[Sample]:
         samples, current = [], {}
+        previous = self._previous.get(interface, {})
         for station in stations:
-            retries, failed = retry_ratios(self._previous.get(station.mac), station)
+            retries, failed = retry_ratios(previous.get(station.mac), station)
             current[station.mac] = station
             metrics = {
-                "signal_dbm": station.signal_dbm,
-                "band_ghz": band_ghz,
-                "tx_bitrate_mbps": station.tx_bitrate_mbps,
-                "rx_bitrate_mbps": station.rx_bitrate_mbps,
+                **station_metrics(station, band),
+                "interface": interface,
                 "retry_ratio": retries,
                 "failed_ratio": failed,
                 "inactive_ms": station.inactive_ms,
                 "connected_s": station.connected_s,
             }
             samples.append(Sample("wifi.station", station.mac, metrics, mono, ts))
-        self._previous = current  # stations that left are forgotten
+        self._previous[interface] = current  # stations that left this radio are forgotten
         return samples

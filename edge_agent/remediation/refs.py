@@ -8,7 +8,7 @@ A target starts with a letter or digit: it is handed to programs as an argument 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 TARGET_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
 TARGET = re.compile(r"^(?:\{subject\}|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")
@@ -47,6 +47,11 @@ ACTION_SPECS: dict[str, ActionSpec] = {spec.name: spec for spec in (
 class ActionRef:
     name: str
     target: str | None = None
+    # The subject of the issue the action is for. A radio action without a target (switch_channel,
+    # restart_radio) acts on the issue's radio when the subject is one of the gateway's radios: on a multi-radio
+    # gateway the 5 GHz radio's interference moves the 5 GHz radio. Never a target: the authority judges `target`.
+    # Not part of what the action is (equality, str): the same action on the same target.
+    subject: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return self.name if self.target is None else f"{self.name}:{self.target}"
@@ -56,12 +61,13 @@ class ActionRef:
         return ACTION_SPECS[self.name]
 
     def for_subject(self, subject: str) -> ActionRef:
-        """This ref with `{subject}` filled in; the subject must itself be a plain target."""
+        """This ref for an issue on `subject`: `{subject}` filled in (the subject must then itself be a plain
+        target), and the subject kept for an action that acts where its issue is."""
         if self.target != "{subject}":
-            return self
+            return replace(self, subject=subject)
         if not TARGET.match(subject) or subject == "{subject}":
             raise ValueError(f"issue subject {subject!r} cannot be an action target")
-        return ActionRef(self.name, subject)
+        return ActionRef(self.name, subject, subject)
 
 
 def parse_ref(text: str) -> ActionRef:

@@ -48,9 +48,12 @@ class SystemActions:
         channel_mover: ChannelMover | None = None,
         runner: Runner = run_argv,
         sys_class_net: Path = Path("/sys/class/net"),
+        radios: Callable[[], list[str]] | None = None,
     ):
         self.settings = settings
         self.wifi_interface = wifi_interface
+        # The gateway's radios (several on a dual- or tri-band gateway); the default radio alone without.
+        self.radios = radios or (lambda: [wifi_interface])
         self.hostapd_control = hostapd_control
         self.channel_mover = channel_mover
         self.runner = runner
@@ -81,6 +84,15 @@ class SystemActions:
                 return f"interface {name[:64]!r} is not a plain name: refused"
         return None
 
+    def radio(self, ref: ActionRef) -> str:
+        """The radio a radio action (switch_channel, restart_radio) acts on: its target; else the radio its
+        issue is on, when the issue's subject is one of the gateway's radios; else the default radio."""
+        if ref.target:
+            return ref.target
+        if ref.subject is not None and ref.subject in self.radios():
+            return ref.subject
+        return self.wifi_interface
+
     def interface(self, ref: ActionRef) -> str | None:
         if ref.target:
             return ref.target
@@ -104,7 +116,7 @@ class SystemActions:
 
     def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel" and self.channel_mover is not None:
-            return self.channel_mover.move_back(ref.target or self.wifi_interface, int(result.undo_state))
+            return self.channel_mover.move_back(self.radio(ref), int(result.undo_state))
         if ref.name == "bounce_interface":
             return self._command(["ip", "link", "set", "dev", str(result.undo_state), "up"], timeout_s, "link up")
         if ref.name == "custom":
@@ -171,7 +183,7 @@ class SystemActions:
         return self._command(list(self.settings.commands.flush_dns), timeout_s, "flush")
 
     def _restart_radio(self, ref: ActionRef, timeout_s: float) -> ActionResult:
-        interface = ref.target or self.wifi_interface
+        interface = self.radio(ref)
         assert self.hostapd_control is not None  # problem() said so
         try:
             with self.hostapd_control(interface) as control:
@@ -186,7 +198,7 @@ class SystemActions:
 
     def _switch_channel(self, ref: ActionRef, timeout_s: float) -> ActionResult:
         assert self.channel_mover is not None
-        return self.channel_mover.move(ref.target or self.wifi_interface)
+        return self.channel_mover.move(self.radio(ref))
 
     def _custom(self, ref: ActionRef, timeout_s: float) -> ActionResult:
         custom = self.settings.custom[ref.target or ""]

@@ -33,9 +33,17 @@ class SimulatedActions:
             return f"no service {ref.target} on these premises (simulated: {', '.join(SERVICES)})"
         return None
 
+    def radio(self, ref: ActionRef) -> str:
+        """As on a real gateway (SystemActions.radio): the target, else the issue's radio, else the default."""
+        if ref.target:
+            return ref.target
+        if ref.subject is not None and ref.subject in self.premises.radio_names():
+            return ref.subject
+        return self.wifi_interface
+
     def run(self, ref: ActionRef, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel":
-            return self.channel_mover.move(ref.target or self.wifi_interface)
+            return self.channel_mover.move(self.radio(ref))
         if ref.name == "renew_dhcp" and self.premises.active_faults("gateway_down"):
             return ActionResult(False, "no DHCPOFFER: the gateway does not answer (simulated)")
         ended = self.premises.apply_action(str(ref))
@@ -44,5 +52,5 @@ class SimulatedActions:
 
     def undo(self, ref: ActionRef, result: ActionResult, timeout_s: float) -> ActionResult:
         if ref.name == "switch_channel":
-            return self.channel_mover.move_back(ref.target or self.wifi_interface, int(result.undo_state))
+            return self.channel_mover.move_back(self.radio(ref), int(result.undo_state))
         return ActionResult(False, f"{ref} cannot be undone")

@@ -2,7 +2,8 @@
 STA-NEXT, ATTACH, DETACH, CHAN_SWITCH with its CSA events or FAIL, DISABLE, ENABLE) and `iw dev X survey dump`,
 `station dump`, `scan` and `info`, and `iw phy phy#0 info` output, all in the formats of the recorded samples —
 so `[simulation] hostapd_emulation = true` runs the agent's real Wi-Fi stack (HostapdRadio, ChannelSwitcher) on
-the simulation.
+the simulation. A multi-radio gateway gets one control socket per radio in the same directory, as hostapd
+serving several interfaces does, and each radio its own wiphy (phy#0, phy#1, ...).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import socket
 import threading
 from pathlib import Path
 
-from edge_agent.sim.premises import SimulatedPremises, phy_info_text
+from edge_agent.sim.premises import Radio, SimulatedPremises, phy_info_text
 from edge_agent.wifi.channels import Band, Channel, band_for_freq, block, channel_at
 
 log = logging.getLogger(__name__)
@@ -26,23 +27,31 @@ BSSID = "02:00:5e:aa:00:01"
 _OPER_CHWIDTH = {20: 0, 40: 0, 80: 1, 160: 2, 320: 9}
 
 
+def _radio(premises: SimulatedPremises, interface: str) -> Radio:
+    radio = premises.radio(interface)
+    if radio is None:
+        raise OSError(f"no radio {interface} on the simulated gateway")
+    return radio
+
+
 def status_text(premises: SimulatedPremises, interface: str) -> str:
     stations = premises.stations(interface)
-    primary = Channel(premises.band, premises.channel)
-    spectrum = block(primary, premises.width_mhz)
+    radio = _radio(premises, interface)
+    primary = Channel(radio.band, radio.channel)
+    spectrum = block(primary, radio.width_mhz)
     lines = ["state=ENABLED", f"phy={interface}", f"freq={primary.freq_mhz}", f"channel={primary.number}",
              f"secondary_channel={spectrum.secondary_offset}"]
-    if premises.band is Band.GHZ_2_4:
+    if radio.band is Band.GHZ_2_4:
         lines += ["ieee80211n=1", "ieee80211ac=0", "ieee80211ax=0"]
     else:  # a 5 or 6 GHz radio is an 802.11ax one here; 320 MHz is 802.11be
-        eht = premises.width_mhz == 320
-        lines += [f"ieee80211n={int(premises.band is Band.GHZ_5)}", "ieee80211ac=0", "ieee80211ax=1",
-                  f"he_oper_chwidth={_OPER_CHWIDTH[min(premises.width_mhz, 160)]}",
-                  f"he_oper_centr_freq_seg0_idx={spectrum.centre_number if premises.width_mhz >= 80 else 0}"]
+        eht = radio.width_mhz == 320
+        lines += [f"ieee80211n={int(radio.band is Band.GHZ_5)}", "ieee80211ac=0", "ieee80211ax=1",
+                  f"he_oper_chwidth={_OPER_CHWIDTH[min(radio.width_mhz, 160)]}",
+                  f"he_oper_centr_freq_seg0_idx={spectrum.centre_number if radio.width_mhz >= 80 else 0}"]
         if eht:
             lines += ["ieee80211be=1", f"eht_oper_chwidth={_OPER_CHWIDTH[320]}",
                       f"eht_oper_centr_freq_seg0_idx={spectrum.centre_number}"]
-    lines += ["beacon_int=100", "max_txpower=20", f"bss[0]={interface}", f"bssid[0]={BSSID}", f"ssid[0]={SSID}",
+    lines += ["beacon_int=100", "max_txpower=20", f"bss[0]={interface}", f"bssid[0]={bssid(radio)}", f"ssid[0]={SSID}",
               f"num_sta[0]={len(stations)}"]
     return "\n".join(lines) + "\n"
 
@@ -57,9 +66,13 @@ def station_reply(premises: SimulatedPremises, interface: str, index: int) -> st
             f"connected_time={s.connected_s}\n")
 
 
+def bssid(radio: Radio) -> str:
+    return f"{BSSID[:-2]}{radio.index + 1:02x}"
+
+
 def survey_dump_text(premises: SimulatedPremises, interface: str) -> str:
     blocks = []
-    for _, entry in sorted(premises.next_survey().items()):
+    for _, entry in sorted(premises.next_survey(interface).items()):
         in_use = " [in use]" if entry.in_use else ""
         blocks.append(f"Survey data from {interface}\n\tfrequency:\t\t\t{entry.freq_mhz} MHz{in_use}\n"
                       f"\tnoise:\t\t\t\t{round(entry.noise_dbm)} dBm\n"
@@ -81,7 +94,7 @@ def station_dump_text(premises: SimulatedPremises, interface: str) -> str:
 def scan_text(interface: str, premises: SimulatedPremises) -> str:
     """The neighbours of the premises' band; on 6 GHz with the width of their HE operation element."""
     blocks = []
-    for number, n in enumerate(premises.band_neighbours, start=1):
+    for number, n in enumerate(_radio(premises, interface).neighbours, start=1):
         channel = Channel(n.band, n.channel)
         text = (f"BSS 02:00:5e:bb:00:{number:02x}(on {interface})\n\tfreq: {channel.freq_mhz}\n"
                 f"\tsignal: {n.signal_dbm:.2f} dBm\n\tSSID: neighbour-{number}\n")
@@ -95,12 +108,14 @@ def scan_text(interface: str, premises: SimulatedPremises) -> str:
 
 
 def info_text(premises: SimulatedPremises, interface: str) -> str:
-    """`iw dev X info` of the access point: its wiphy (0) and operating channel."""
-    primary = Channel(premises.band, premises.channel)
-    spectrum = block(primary, premises.width_mhz)
-    width = f"{premises.width_mhz} MHz" if premises.width_mhz > 20 or premises.band is Band.GHZ_6 else "20 MHz"
-    return (f"Interface {interface}\n\tifindex 3\n\twdev 0x1\n\taddr {BSSID}\n\tssid {SSID}\n\ttype AP\n"
-            f"\twiphy 0\n\tchannel {primary.number} ({primary.freq_mhz} MHz), width: {width}, "
+    """`iw dev X info` of the access point: its wiphy (the radio's index) and operating channel."""
+    radio = _radio(premises, interface)
+    primary = Channel(radio.band, radio.channel)
+    spectrum = block(primary, radio.width_mhz)
+    width = f"{radio.width_mhz} MHz" if radio.width_mhz > 20 or radio.band is Band.GHZ_6 else "20 MHz"
+    return (f"Interface {interface}\n\tifindex {3 + radio.index}\n\twdev 0x{radio.index + 1:x}\n"
+            f"\taddr {bssid(radio)}\n\tssid {SSID}\n\ttype AP\n"
+            f"\twiphy {radio.index}\n\tchannel {primary.number} ({primary.freq_mhz} MHz), width: {width}, "
             f"center1: {spectrum.centre_mhz} MHz\n\ttxpower 20.00 dBm\n")
 
 
@@ -111,8 +126,12 @@ class SimulatedIw:
         self.premises = premises
 
     def __call__(self, argv: list[str]) -> str:
-        if argv == ["iw", "phy", "phy#0", "info"]:
-            return phy_info_text(self.premises.band, self.premises.config.csa_supported)
+        phys = {f"phy#{radio.index}": radio for radio in self.premises.radios}
+        if argv[:2] == ["iw", "phy"] and argv[3:] == ["info"] and argv[2] in phys:
+            return phy_info_text(phys[argv[2]].band, self.premises.config.csa_supported)
+        if argv == ["iw", "dev"]:
+            return "".join(f"phy#{radio.index}\n" + "".join(f"\t{line}\n" for line in info_text(
+                self.premises, radio.interface).splitlines()) for radio in self.premises.radios)
         if argv[:2] != ["iw", "dev"] or len(argv) < 4:
             raise OSError(f"{' '.join(argv)}: not an iw command the simulation knows")
         interface, what = argv[2], " ".join(argv[3:])
@@ -203,9 +222,10 @@ class HostapdEmulator:
             return ["FAIL\n"]
         freq = int(parts[1])
         channel = channel_at(freq)
-        if channel is None or band_for_freq(freq) is not self.premises.band or not self.premises.config.csa_supported:
+        radio = _radio(self.premises, self.interface)
+        if channel is None or band_for_freq(freq) is not radio.band or not self.premises.config.csa_supported:
             return ["FAIL\n"]  # like the many drivers without channel switch announcements
-        self.premises.channel = channel.number
+        radio.channel = channel.number
         self.premises.apply_action(f"switch_channel:{channel.number}")
         self._events += [f"<3>CTRL-EVENT-STARTED-CHANNEL-SWITCH freq={freq} ht_enabled=1 ch_offset=0 ch_width=20 MHz",
                          f"<3>AP-CSA-FINISHED freq={freq} dfs=0"]

@@ -7,6 +7,9 @@ rest of its window (it comes back at the next cycle, like a real recurring fault
 
 The access point's radio is on 2.4 GHz unless `[simulation] band` says otherwise (5 or 6 GHz, each with its own
 neighbours and surveyed channels); its `iw phy` listing (phy_info_text) follows a European regulatory domain.
+`[[simulation.radios]]` makes it a multi-radio gateway (a tri-band one: 2.4, 5 and 6 GHz): each radio has its own
+channel, surveys and switches, and hears only the interference of its own band. The devices are on the first
+radio; the others serve none.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 import math
 import random
 import statistics
+from dataclasses import dataclass, field
 
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, UplinkProbe
 from edge_agent.collectors.wifi import RadioStatus, RadioUnavailable, StationStatus
-from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.config import FaultConfig, SimulatedRadio, SimulationSection
 from edge_agent.sim.camera_scene import SceneState
 from edge_agent.sim.link_physics import phy_rate_for_signal, retry_share_for_signal
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, overlap, surveys_from_deltas
@@ -83,21 +87,81 @@ def received_signal_dbm(distance_m: float, walls: int) -> float:
     return AP_TX_POWER_DBM - path_loss - WALL_LOSS_DB * walls
 
 
+@dataclass
+class Radio:
+    """One radio of the simulated gateway: where it is now, and its last two survey readings."""
+
+    interface: str
+    band: Band
+    channel: int  # a number in `band`
+    width_mhz: int
+    index: int = 0  # its wiphy number (phy#N)
+    surveys: tuple[dict[int, SurveyEntry], dict[int, SurveyEntry]] = field(default_factory=lambda: ({}, {}))
+
+    @property
+    def neighbours(self) -> tuple[Neighbour, ...]:
+        return NEIGHBOURS_BY_BAND[self.band]
+
+
+def configured_radios(config: SimulationSection) -> list[Radio]:
+    """The radios `[simulation]` describes: its `radios`, or the one radio of channel, band and width_mhz."""
+    listed: list[SimulatedRadio] = config.radios
+    if not listed:
+        return [Radio("wlan0", config.primary.band, config.channel, config.width_mhz)]
+    return [Radio(r.interface, r.primary.band, r.channel, r.width_mhz, index)
+            for index, r in enumerate(listed)]
+
+
 class SimulatedPremises:
     def __init__(self, config: SimulationSection, clock: Clock):
         self.config = config
         self.clock = clock
-        self.band: Band = config.primary.band
-        self.channel = config.channel  # a number in `band`
-        self.width_mhz = config.width_mhz
+        self.radios = configured_radios(config)
         self._start = clock.monotonic()
         self._rng = random.Random(config.seed)
         self._tx_packets = 0
         self._retries = dict.fromkeys(range(1, len(STATIONS) + 1), 0)
         self._ended: dict[int, int] = {}  # fault index -> the cycle in which an action ended it
         self.actions_done: list[str] = []
-        self._surveys: tuple[dict[int, SurveyEntry], dict[int, SurveyEntry]] = ({}, {})  # (previous, latest)
         self.restart_fallback = False  # may a channel switch restart the access point when CSA fails (policy)
+
+    # The first radio's band, channel and width: a single-radio gateway's.
+    @property
+    def band(self) -> Band:
+        return self.radios[0].band
+
+    @property
+    def channel(self) -> int:
+        return self.radios[0].channel
+
+    @channel.setter
+    def channel(self, number: int) -> None:
+        self.radios[0].channel = number
+
+    @property
+    def width_mhz(self) -> int:
+        return self.radios[0].width_mhz
+
+    def radio_names(self) -> list[str]:
+        return [radio.interface for radio in self.radios]
+
+    def radio(self, interface: str) -> Radio | None:
+        """The radio behind `interface`; a single-radio gateway's one radio answers to any name (as before
+        radios had names), a multi-radio one's only to its own."""
+        if len(self.radios) == 1:
+            return self.radios[0]
+        return next((radio for radio in self.radios if radio.interface == interface), None)
+
+    def _known_radio(self, interface: str) -> Radio:
+        radio = self.radio(interface)
+        if radio is None:
+            raise RadioUnavailable(f"no radio {interface} on this gateway (simulated: "
+                                   f"{', '.join(self.radio_names())})")
+        return radio
+
+    def channels(self) -> dict[str, int]:
+        """Each radio's channel number now, by interface."""
+        return {radio.interface: radio.channel for radio in self.radios}
 
     def _cycle(self) -> int:
         elapsed = self.clock.monotonic() - self._start
@@ -126,22 +190,23 @@ class SimulatedPremises:
                 ended.append(fault.kind)
         return ended
 
-    def _channel(self, number: int) -> Channel:
-        return Channel(self.band, number)
-
     @property
     def band_neighbours(self) -> tuple[Neighbour, ...]:
-        return NEIGHBOURS_BY_BAND[self.band]
+        return self.radios[0].neighbours
 
-    def channel_busy(self, channel: int) -> tuple[float, float]:
-        """(busy ratio, noise dBm) of a channel of the radio's band now: neighbours that overlap it, plus
-        interferers on it (a fault's channel is a number in the radio's band)."""
-        here = self._channel(channel)
+    def channel_busy(self, channel: int, interface: str | None = None) -> tuple[float, float]:
+        """(busy ratio, noise dBm) of a channel of a radio's band now (the first radio's without `interface`):
+        neighbours that overlap it, plus interferers on it. An interferer is heard by the radio of its band only
+        (a fault without a band: by every radio, its channel a number of that radio's band)."""
+        radio = self.radios[0] if interface is None else self._known_radio(interface)
+        here = Channel(radio.band, channel)
         busy = 0.05 + sum(NEIGHBOUR_BUSY * overlap(here, n.spectrum) * min(1.0, (n.signal_dbm + 95) / 50)
-                          for n in self.band_neighbours)
+                          for n in radio.neighbours)
         noise = NOISE_FLOOR_DBM
         for fault in self.active_faults("interference"):
-            there = None if fault.channel is None else self._channel(fault.channel)
+            if not _heard_on(fault, radio.band):
+                continue
+            there = None if fault.channel is None else Channel(radio.band, fault.channel)
             if there is None or overlap(here, there) > 0:
                 share = 1.0 if there is None else overlap(here, there)
                 busy += fault.level * share
@@ -150,21 +215,22 @@ class SimulatedPremises:
 
     # RadioBackend
     def radio_status(self, interface: str) -> RadioStatus:
+        radio = self._known_radio(interface)
         if self.active_faults("radio_down"):
             raise RadioUnavailable(f"STATUS: no reply from hostapd on {interface} (simulated)")
-        self.next_survey()  # the driver surveys every channel meanwhile
-        busy, noise = self.channel_busy(self.channel)
+        self.next_survey(interface)  # the driver surveys every channel meanwhile
+        busy, noise = self.channel_busy(radio.channel, interface)
         busy *= self._rng.uniform(0.9, 1.1)
         noise += self._rng.gauss(0, 1.0)
         return RadioStatus(
-            channel=self.channel,
-            freq_mhz=self._channel(self.channel).freq_mhz,
-            width_mhz=self.width_mhz,
+            channel=radio.channel,
+            freq_mhz=Channel(radio.band, radio.channel).freq_mhz,
+            width_mhz=radio.width_mhz,
             noise_dbm=round(noise, 1),
             busy_ratio=round(min(max(busy, 0.0), 0.99), 3),
             tx_power_dbm=20.0,
-            station_count=3,
-            band=self.band.value,
+            station_count=len(STATIONS) if radio is self.radios[0] else 0,
+            band=radio.band.value,
         )
 
     def station_place(self, number: int) -> tuple[float, int]:
@@ -179,7 +245,9 @@ class SimulatedPremises:
 
     def stations(self, interface: str) -> list[StationStatus]:
         """Three devices at different distances: signal from path loss and walls, shadowing noise on top; the
-        weaker the signal the more of a device's frames need resending."""
+        weaker the signal the more of a device's frames need resending. They are the first radio's."""
+        if self.radio(interface) is not self.radios[0]:
+            return []
         self._tx_packets += 500
         result = []
         roamed = ROAMING_STATION if self.active_faults("station_roams") else None
@@ -246,16 +314,20 @@ class SimulatedPremises:
 
     # ChannelRadio (the switch_channel action)
     def current_channel(self, interface: str) -> int | Channel | None:
-        """The number on 2.4 GHz (as before bands), the Channel on 5 and 6 GHz, None while the radio is down."""
-        if self.active_faults("radio_down"):
+        """The number on 2.4 GHz (as before bands), the Channel on 5 and 6 GHz, None while the radio is down
+        (or for a radio the gateway does not have)."""
+        radio = self.radio(interface)
+        if radio is None or self.active_faults("radio_down"):
             return None
-        return self.channel if self.band is Band.GHZ_2_4 else self._channel(self.channel)
+        return radio.channel if radio.band is Band.GHZ_2_4 else Channel(radio.band, radio.channel)
 
-    def current_width(self, interface: str) -> int:
-        return self.width_mhz
+    def current_width(self, interface: str) -> int | None:
+        radio = self.radio(interface)
+        return None if radio is None else radio.width_mhz
 
-    def phy_capabilities(self, interface: str) -> PhyCapabilities:
-        return parse_phy(phy_info_text(self.band, self.config.csa_supported))
+    def phy_capabilities(self, interface: str) -> PhyCapabilities | None:
+        radio = self.radio(interface)
+        return None if radio is None else parse_phy(phy_info_text(radio.band, self.config.csa_supported))
 
     def hardware(self, interface: str) -> RadioHardware:
         return RadioHardware(interface, self.phy_capabilities(interface), survey=True)
@@ -264,44 +336,56 @@ class SimulatedPremises:
         """Per channel, the change of cumulative survey counters since the last reading, through the same
         delta code as real `iw survey dump` output — including a driver that now and then resets a channel's
         counters (that channel then has no reading this time, never a negative one)."""
-        previous, latest = self._surveys
-        return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS_BY_BAND[self.band]
+        radio = self.radio(interface)
+        if radio is None:
+            return []
+        previous, latest = radio.surveys
+        return surveys_from_deltas((previous[c], latest[c]) for c in SIM_CHANNELS_BY_BAND[radio.band]
                                    if c in previous and c in latest)
 
-    def next_survey(self) -> dict[int, SurveyEntry]:
-        """Read the counters once more (what `iw survey dump` does), keeping the last two readings."""
-        self._surveys = (self._surveys[1], self.survey_dump())
-        return self._surveys[1]
+    def next_survey(self, interface: str | None = None) -> dict[int, SurveyEntry]:
+        """Read a radio's counters once more (what `iw survey dump` does), keeping the last two readings."""
+        radio = self.radios[0] if interface is None else self._known_radio(interface)
+        radio.surveys = (radio.surveys[1], self.survey_dump(radio))
+        return radio.surveys[1]
 
-    def survey_dump(self) -> dict[int, SurveyEntry]:
-        """Cumulative counters per channel, as a driver keeps them: one more second of air time each reading
-        (the scores compare channels with each other, so the real interval does not matter)."""
+    def survey_dump(self, radio: Radio | None = None) -> dict[int, SurveyEntry]:
+        """Cumulative counters per channel of a radio (the first without `radio`), as a driver keeps them: one
+        more second of air time each reading (the scores compare channels with each other, so the real interval
+        does not matter)."""
+        radio = radio or self.radios[0]
         dump = {}
-        for channel in SIM_CHANNELS_BY_BAND[self.band]:
-            busy, noise = self.channel_busy(channel)
-            before = self._surveys[1].get(channel)
+        for channel in SIM_CHANNELS_BY_BAND[radio.band]:
+            busy, noise = self.channel_busy(channel, radio.interface)
+            before = radio.surveys[1].get(channel)
             active, busy_total = (before.active_ms, before.busy_ms) if before else (0, 0)
             if before is not None and self._rng.randrange(SURVEY_RESET_EVERY) == 0:
                 active, busy_total = 0, 0  # the driver reset this channel's counters
             busy_ms = int(1000 * min(0.99, max(0.0, busy * self._rng.uniform(0.95, 1.05))))
-            dump[channel] = SurveyEntry(self._channel(channel).freq_mhz, channel, channel == self.channel,
+            dump[channel] = SurveyEntry(Channel(radio.band, channel).freq_mhz, channel, channel == radio.channel,
                                         round(noise, 1), active + 1000, busy_total + busy_ms, None, None)
         return dump
 
     def known_neighbours(self, interface: str) -> list[Neighbour]:
-        return list(self.band_neighbours)
+        radio = self.radio(interface)
+        return [] if radio is None else list(radio.neighbours)
 
     def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
-        before, stations = self.channel, len(STATIONS)
+        """Move `interface`'s radio, and only it, to a channel of its band."""
+        radio = self.radio(interface)
+        number = channel.number if isinstance(channel, Channel) else channel
+        if radio is None:
+            return SwitchResult("failed", None, number, f"no radio {interface} on this gateway", 0, None)
+        before, stations = radio.channel, len(STATIONS) if radio is self.radios[0] else 0
         if isinstance(channel, Channel):
-            if channel.band is not self.band:
+            if channel.band is not radio.band:
                 return SwitchResult("failed", before, channel.number, f"channel {channel} is not in the radio's "
-                                    f"band ({self.band.value})", stations, None, self.band)
+                                    f"band ({radio.band.value})", stations, None, radio.band)
             channel = channel.number
         if not self.config.csa_supported and not self.restart_fallback:
             return SwitchResult("failed", before, channel, "CHAN_SWITCH answered 'FAIL' and a restart is not "
                                 "allowed by policy", stations, None)
-        self.channel = channel
+        radio.channel = channel
         self.apply_action(f"switch_channel:{channel}")
         if not self.config.csa_supported:
             return SwitchResult("restarted", before, channel, "CHAN_SWITCH answered 'FAIL': restarted hostapd on "
@@ -319,6 +403,17 @@ class SimulatedPremises:
             cable_plugged=not self.active_faults("cable_unplugged"),
             obstructed=bool(self.active_faults("obstructed")),
         )
+
+
+_FAULT_BANDS = {2.4: Band.GHZ_2_4, 5: Band.GHZ_5, 6: Band.GHZ_6}
+
+
+def _heard_on(fault: FaultConfig, band: Band) -> bool:
+    """Whether an interference fault reaches a radio of `band`: one of its band, or one without a band whose
+    channel (if any) exists in `band`."""
+    if fault.band is not None:
+        return band is _FAULT_BANDS[fault.band]
+    return fault.channel is None or fault.channel in CHANNELS[band]
 
 
 def phy_info_text(band: Band, csa_supported: bool) -> str:

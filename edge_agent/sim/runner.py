@@ -52,6 +52,7 @@ class ScenarioRun:
     final_channel: int | None
     kpis: dict[str, Any]
     wall_s: float
+    final_channels: dict[str, int] = field(default_factory=dict)  # every radio's, by interface
 
     def issues(self, change: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["topic"] == "event/issue" and e["change"] == change]
@@ -95,8 +96,11 @@ def scenario_config(scenario: Scenario, workdir: Path, extra: dict[str, Any] | N
                        "width_mhz": scenario.width_mhz, "cycle_s": None,
                        "csa_supported": scenario.csa_supported,
                        "hostapd_emulation": scenario.hostapd_emulation,
-                       "faults": [f.model_dump(exclude_none=True) for f in scenario.faults]},
+                       "faults": [f.model_dump(exclude_none=True) for f in scenario.faults],
+                       "radios": [r.model_dump() for r in scenario.radios]},
     }
+    if scenario.radios:  # every radio read, each on its own
+        base["collectors"]["wifi"]["interfaces"] = [r.interface for r in scenario.radios]
     return AgentConfig.model_validate(_merge(_merge(base, scenario.agent), extra or {}))
 
 
@@ -135,8 +139,13 @@ def run_scenario(scenario: Scenario, workdir: Path, speed: float | None = None, 
     return ScenarioRun(
         scenario=scenario, events=events, final_open=sorted(i.type for i in agent.tracker.active()),
         final_channel=getattr(agent.backends.connectivity, "channel", None), kpis=agent.kpi_snapshot(),
-        wall_s=time.monotonic() - started,
+        wall_s=time.monotonic() - started, final_channels=_channels(agent.backends.connectivity),
     )
+
+
+def _channels(premises: Any) -> dict[str, int]:
+    channels = getattr(premises, "channels", None)
+    return channels() if channels is not None else {}
 
 
 def judge(run: ScenarioRun) -> ScenarioReport:
@@ -182,6 +191,10 @@ def judge(run: ScenarioRun) -> ScenarioReport:
     if expect.final_channel is not None and run.final_channel != expect.final_channel:
         report.failures.append(f"the access point ended on channel {run.final_channel}, expected "
                                f"{expect.final_channel}")
+    for interface, channel in sorted(expect.final_channels.items()):
+        if run.final_channels.get(interface) != channel:
+            report.failures.append(f"radio {interface} ended on channel {run.final_channels.get(interface)}, "
+                                   f"expected {channel}")
     report.outcome = _outcome(run)
     return report
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from edge_agent.config import FaultConfig, SimulationSection
+from edge_agent.config import FaultConfig, SimulatedRadio, SimulationSection
 from edge_agent.remediation.refs import parse_ref
 
 SHIPPED_DIR = Path(__file__).with_name("scenarios")
@@ -31,6 +31,8 @@ class Expectation(_Model):
     escalated: list[str] = Field(default_factory=list, description="issue types that must be escalated")
     final_open: list[str] = Field(default_factory=list, description="issue types still open at the end")
     final_channel: int | None = None
+    final_channels: dict[str, int] = Field(
+        default_factory=dict, description="a multi-radio gateway: the channel each radio (by interface) ends on")
 
     @field_validator("actions")
     @classmethod
@@ -54,12 +56,18 @@ class Scenario(_Model):
     csa_supported: bool = True
     hostapd_emulation: bool = Field(False, description="the agent's hardware Wi-Fi stack on an emulated hostapd")
     faults: list[FaultConfig] = Field(default_factory=list)
+    radios: list[SimulatedRadio] = Field(
+        default_factory=list, description="a multi-radio gateway's radios (channel, band and width_mhz then unused)")
     agent: dict[str, Any] = Field(default_factory=dict, description="agent config overrides, as in the config file")
     expect: Expectation = Expectation()
 
     @model_validator(mode="after")
     def _channel_in_band(self) -> Scenario:
-        SimulationSection(channel=self.channel, band=self.band, width_mhz=self.width_mhz, faults=[])  # names a bad one
+        SimulationSection(channel=self.channel, band=self.band, width_mhz=self.width_mhz, faults=[],
+                          radios=self.radios)  # names a bad one
+        unknown = set(self.expect.final_channels) - {radio.interface for radio in self.radios}
+        if unknown:
+            raise ValueError(f"expect.final_channels names {', '.join(sorted(unknown))}, which radios does not list")
         return self
 
     @model_validator(mode="after")

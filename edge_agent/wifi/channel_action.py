@@ -50,13 +50,14 @@ def rewrite_hostapd_channel(conf_text: str, channel: int) -> str:
 
 
 class ChannelPlanner:
-    """Implements ChannelMover for the remediation engine."""
+    """Implements ChannelMover for the remediation engine. Each radio of a multi-radio gateway is planned on its
+    own: its band, its width, its surveys and neighbours, and its own dwell since its own last switch."""
 
     def __init__(self, radio: ChannelRadio, policy: ChannelPolicy, monotonic: Callable[[], float]):
         self.radio = radio
         self.policy = policy
         self.monotonic = monotonic
-        self.last_switch_mono: float | None = None
+        self.last_switch_mono: dict[str, float] = {}  # per radio interface
         self.switches = 0
         self._takes_channels = False  # whether the radio speaks Channels (else bare numbers)
 
@@ -80,7 +81,8 @@ class ChannelPlanner:
         scores = score_channels(surveys, neighbours, channels, width)
         if current.number not in allowed:  # only there because we are: let decide() move away from it
             scores = [s for s in scores if s.key != current]
-        since = None if self.last_switch_mono is None else self.monotonic() - self.last_switch_mono
+        last = self.last_switch_mono.get(interface)
+        since = None if last is None else self.monotonic() - last
         return current, decide(scores, current, since, self.policy.min_dwell_s, self.policy.margin)
 
     def _phy(self, interface: str):
@@ -125,7 +127,7 @@ class ChannelPlanner:
         data = {**data, "switch": result.to_dict()}
         if result.outcome == "failed":
             return ActionResult(False, result.reason, data=data)
-        self.last_switch_mono = self.monotonic()
+        self.last_switch_mono[interface] = self.monotonic()
         self.switches += 1
         return ActionResult(True, f"channel {result.from_channel} → {result.to_channel}: {result.reason}",
                             undo_state=undo_channel, data=data)

@@ -26,6 +26,11 @@ def conf_band(conf_text: str) -> Band | None:
     return {"a": Band.GHZ_5, "g": Band.GHZ_2_4, "b": Band.GHZ_2_4}.get(hw_mode or "")
 
 
+def conf_interface(conf_text: str) -> str | None:
+    """The interface a hostapd.conf serves (its first `interface=` line), or None when it names none."""
+    return _value(conf_text, "interface")
+
+
 def move_conf_to_channel(conf_text: str, channel: int) -> str:
     """`conf_text` with `channel=` set to `channel` (added when missing) and, where the band is known, every
     centre index and the HT40 side set for the same width on the new channel. ValueError when the new channel

@@ -396,6 +396,13 @@ def parse_info(text: str) -> InterfaceInfo:
     )
 
 
+def parse_dev(text: str) -> tuple[tuple[str, str | None], ...]:
+    """Parse `iw dev` (every wireless interface, under its "phy#N" line): (name, type) of each interface, the
+    type None when not printed. No wireless interface prints nothing: an empty tuple."""
+    blocks = header_blocks(text, _INFO_HEADER, "iw dev", "'Interface <name>'", empty_means_none=True)
+    return tuple((header["interface"], _info_fields(body).get("type")) for header, body in blocks)
+
+
 def _info_fields(lines: list[str]) -> dict[str, str]:
     """`iw dev X info`'s "key value" lines (no colon); the first of a repeated key wins."""
     fields: dict[str, str] = {}

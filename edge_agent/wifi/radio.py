@@ -4,6 +4,9 @@ channel's busy time and noise floor, and at start `iw phy` for what the hardware
 Busy time is a ratio of two survey readings (the counters are cumulative); the first reading of an interface
 has none yet. Counter resets give None, never a negative or >100 % ratio (survey.channel_load).
 
+A gateway with several radios has one control socket per radio in the same directory (hostapd's
+ctrl_interface): every method takes the radio's interface, and `discover` names them all.
+
 Every call out (a command, the control socket) is bounded in time, and every way it can fail - a timeout, a
 dead socket, an empty or unreadable reply - leaves this module as RadioUnavailable. Blocks of a reply that
 no real output could hold are skipped by the parsers and counted (`take_parse_errors`).
@@ -18,21 +21,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from edge_agent.child_env import child_environment
-from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationStatus
-from edge_agent.wifi import ParseError
 from edge_agent.bounded_run import run_bounded
+from edge_agent.child_env import child_environment
+from edge_agent.collectors.wifi import NeighbourNetwork, RadioStatus, RadioUnavailable, StationLink, StationStatus
+from edge_agent.wifi import ParseError
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
 from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
 from edge_agent.wifi.channels import Band, Channel
+from edge_agent.wifi.discovery import Discovery, ap_interfaces, ctrl_sockets
 from edge_agent.wifi.hardware import RadioHardware
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.hostapd_replies import HostapdStatus
-from edge_agent.wifi.iw import SurveyEntry, parse_info, parse_scan, parse_station_dump, parse_survey_dump
+from edge_agent.wifi.iw import (
+    MloLink,
+    SurveyEntry,
+    parse_dev,
+    parse_info,
+    parse_scan,
+    parse_station_dump,
+    parse_survey_dump,
+)
 from edge_agent.wifi.phy import PhyCapabilities, parse_phy
 from edge_agent.wifi.survey import channel_load
 
 _Parsed = TypeVar("_Parsed")
+# The largest honest output is a scan of a dense block of flats (a few KiB per BSS); a flood is stopped here.
+RADIO_OUTPUT_MAX_BYTES = 4 << 20
 
 
 def run_command(argv: list[str], timeout_s: float = 5.0) -> str:
@@ -41,9 +55,11 @@ def run_command(argv: list[str], timeout_s: float = 5.0) -> str:
     try:
         result = run_bounded(argv, timeout_s, RADIO_OUTPUT_MAX_BYTES, env=child_environment(os.environ))
     except OSError as exc:
-# The largest honest output is a scan of a dense block of flats (a few KiB per BSS); a flood is stopped here.
-RADIO_OUTPUT_MAX_BYTES = 4 << 20
         raise RadioUnavailable(f"{command} cannot run: {exc.strerror or exc}") from None
+    if result.timed_out:
+        raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s")
+    if result.problem is not None:
+        raise RadioUnavailable(f"{command} stopped: {result.problem}")
     if result.returncode != 0:
         stderr = result.stderr.decode("utf-8", errors="replace").strip()[:200]
         raise RadioUnavailable(f"{command} failed ({result.returncode}): {stderr}")
@@ -58,15 +74,12 @@ class HostapdRadio:
         local_dir: Path | None = None,
         scan_interval_s: float = 900.0,
         run: Callable[[list[str]], str] = run_command,
-    if result.timed_out:
-        raise RadioUnavailable(f"{command} did not finish within {timeout_s:g} s")
-    if result.problem is not None:
-        raise RadioUnavailable(f"{command} stopped: {result.problem}")
         connect: Callable[[Path, str], HostapdControl] | None = None,
-        restart_on_channel: Callable[[int], None] | None = None,
+        restart_on_channel: Callable[[str, int], None] | None = None,
     ):
         """`local_dir` holds our end of the control socket. It must be visible to hostapd: under systemd with
-        PrivateTmp=yes the agent's /tmp is not, so the daemon passes its runtime directory."""
+        PrivateTmp=yes the agent's /tmp is not, so the daemon passes its runtime directory.
+        `restart_on_channel(interface, channel)` is the CSA fallback for that radio (None: not allowed)."""
         self.ctrl_dir = ctrl_dir
         self._run = run
         self._connect = connect or (lambda directory, interface: HostapdControl(directory, interface,
@@ -115,19 +128,43 @@ class HostapdRadio:
             band=None if status.band is None else status.band.value,
         )
 
+    def discover(self) -> Discovery:
+        """The radios to read: every interface with a control socket in ctrl_dir; without any, the AP
+        interfaces `iw dev` lists (their hostapd may not be up yet). Bounded and safe on a hostile directory
+        (discovery.py)."""
+        found = ctrl_sockets(self.ctrl_dir)
+        if found.interfaces:
+            return found
+        try:
+            listed = ap_interfaces(list(self._parse(parse_dev, ["iw", "dev"])))
+        except RadioUnavailable as exc:
+            return Discovery((), (*found.notes, f"no AP interface from iw dev: {exc}"))
+        return Discovery(listed.interfaces, (*found.notes, *listed.notes))
+
     def stations(self, interface: str) -> list[StationStatus]:
-        """Per-station link quality from `iw station dump` (hostapd's view lacks retry counters).
+        """Per-station link quality from `iw station dump` (hostapd's view lacks retry counters). A multi-link
+        station's links each come with their own signal and rates, and the band of the AP's link they use
+        (`iw dev X info`).
 
         Raises RadioUnavailable when the dump cannot be read; a station block it cannot read is skipped.
         """
         dump = self._iw(parse_station_dump, interface, "station", "dump")
         self._count_skipped(interface, dump.skipped)
+        ap_links = self._ap_links(interface) if any(s.links for s in dump.stations) else {}
         return [
             StationStatus(s.mac, s.signal_dbm if s.signal_dbm is not None else s.signal_avg_dbm, s.tx_bitrate_mbps,
-                          s.rx_bitrate_mbps, s.tx_packets, s.tx_retries, s.tx_failed, s.inactive_ms, s.connected_s)
+                          s.rx_bitrate_mbps, s.tx_packets, s.tx_retries, s.tx_failed, s.inactive_ms, s.connected_s,
+                          links=tuple(_station_link(link, ap_links.get(link.link_id)) for link in s.links))
             for s in dump.stations
             if s.mac is not None
         ]
+
+    def _ap_links(self, interface: str) -> dict[int, MloLink]:
+        """The AP MLD's links by link ID (`iw dev X info`); none when it cannot be read."""
+        try:
+            return {link.link_id: link for link in self._iw(parse_info, interface, "info").links}
+        except RadioUnavailable:
+            return {}
 
     def neighbours(self, interface: str) -> list[NeighbourNetwork] | None:
         """Other networks from `iw dev X scan`, at most once per `scan_interval_s`: a scan takes the radio off
@@ -245,8 +282,11 @@ class HostapdRadio:
                 for n in self._neighbours.get(interface, []) if n.signal_dbm is not None and n.band is not None]
 
     def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
+        """Move `interface`'s radio, and only it, to `channel` of its band."""
+        fallback = self.restart_on_channel
+        restart = None if fallback is None else (lambda number: fallback(interface, number))
         try:
-            return ChannelSwitcher(self._control(interface), self.restart_on_channel,
+            return ChannelSwitcher(self._control(interface), restart,
                                    phy=self.phy_capabilities(interface)).switch(channel)
         except (HostapdError, ParseError) as exc:
             self._drop(interface)
@@ -261,3 +301,10 @@ class HostapdRadio:
     def close(self) -> None:
         for interface in list(self._controls):
             self._drop(interface)
+
+
+def _station_link(link: MloLink, ap_link: MloLink | None) -> StationLink:
+    """A station's link with the band its own line gave, else the band of the AP's link with the same ID."""
+    band = link.band or (ap_link.band if ap_link is not None else None)
+    return StationLink(link.link_id, None if band is None else band.value, link.signal_dbm, link.tx_bitrate_mbps,
+                       link.rx_bitrate_mbps)

@@ -1,0 +1,114 @@
+"""Which radios a gateway has: the hostapd control sockets in its ctrl_interface directory (one per interface
+it serves: wlan0, wlan1, wlan2 on a tri-band gateway), or the AP interfaces `iw dev` lists.
+
+The directory is read as untrusted: only sockets whose names are interface names count, at most MAX_RADIOS of
+them, and at most MAX_DIR_ENTRIES entries are looked at, so a directory of junk or of thousands of entries
+costs a bounded, small amount of time. What is left out is said in the notes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Linux interface names: at most 15 bytes, no '/', ':' or whitespace; the agent keeps to the portable subset.
+INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+MAX_RADIOS = 16  # tri-band gateways have three radios; a few more for guest BSSs and mesh backhaul
+MAX_DIR_ENTRIES = 1024
+# Sockets in hostapd's directory that are no interface's: OpenWrt runs `hostapd -g /var/run/hostapd/global`.
+NOT_RADIOS = frozenset({"global"})
+
+
+@dataclass(frozen=True)
+class Discovery:
+    interfaces: tuple[str, ...]  # sorted by name
+    notes: tuple[str, ...] = ()
+
+
+def is_interface_name(name: str) -> bool:
+    return bool(INTERFACE_NAME.match(name)) and name not in (".", "..")
+
+
+def ctrl_sockets(ctrl_dir: Path, max_radios: int = MAX_RADIOS, max_entries: int = MAX_DIR_ENTRIES) -> Discovery:
+    """The interfaces with a hostapd control socket in `ctrl_dir`: sockets (not files, directories or links)
+    named like an interface. A missing or unreadable directory has none, with a note saying why."""
+    names: list[str] = []
+    notes: list[str] = []
+    skipped = 0
+    try:
+        with os.scandir(ctrl_dir) as entries:
+            for seen, entry in enumerate(entries):
+                if seen >= max_entries:
+                    notes.append(f"{ctrl_dir} holds more than {max_entries} entries: only the first "
+                                 f"{max_entries} were looked at")
+                    break
+                if not _is_radio_socket(entry):
+                    skipped += 1
+                    continue
+                names.append(entry.name)
+    except FileNotFoundError:
+        return Discovery((), (f"no hostapd control directory {ctrl_dir}",))
+    except OSError as exc:
+        return Discovery((), (f"cannot read {ctrl_dir}: {exc.strerror or exc}",))
+    if skipped:
+        notes.append(f"{skipped} entries of {ctrl_dir} are no interface's control socket (other files, links, "
+                     "hostapd's global socket or names no interface can have): ignored")
+    return _capped(sorted(names), max_radios, notes)
+
+
+def ap_interfaces(interfaces: list[tuple[str, str | None]], max_radios: int = MAX_RADIOS) -> Discovery:
+    """The access-point interfaces among `iw dev`'s (name, type) pairs (iw.parse_dev)."""
+    notes: list[str] = []
+    names = sorted({name for name, mode in interfaces if mode == "AP" and is_interface_name(name)})
+    return _capped(names, max_radios, notes)
+
+
+def _is_radio_socket(entry: os.DirEntry[str]) -> bool:
+    if not is_interface_name(entry.name) or entry.name in NOT_RADIOS:
+        return False
+    try:
+        return stat.S_ISSOCK(entry.stat(follow_symlinks=False).st_mode)  # a link could point anywhere
+    except OSError:
+        return False  # gone meanwhile
+
+
+def _capped(names: list[str], max_radios: int, notes: list[str]) -> Discovery:
+    if len(names) > max_radios:
+        notes.append(f"{len(names)} radios found, only the first {max_radios} by name are read: "
+                     f"{', '.join(names[max_radios:max_radios + 5])}{'...' if len(names) > max_radios + 5 else ''} "
+                     "left out")
+        names = names[:max_radios]
+    return Discovery(tuple(names), tuple(notes))
+
+
+class RadioSet:
+    """The radios the agent reads and acts on: those the config names, or those discovered (`discover`, called
+    again on every use so a radio whose hostapd starts later is found), kept once seen: a radio whose socket
+    went away is a radio down, and must stay read to be reported so. `on_new(name)` runs once per radio, when
+    it is first named (reading what its hardware can do)."""
+
+    def __init__(self, named: list[str] | None = None, discover: Callable[[], Discovery] | None = None,
+                 max_radios: int = MAX_RADIOS, on_new: Callable[[str], object] | None = None):
+        self._radios: list[str] = []
+        self._discover = discover
+        self.max_radios = max_radios
+        self.on_new = on_new
+        self.notes: tuple[str, ...] = ()
+        self._pending = list(named or [])
+
+    def __call__(self) -> list[str]:
+        names, self._pending = self._pending, []
+        if self._discover is not None:
+            found = self._discover()
+            self.notes = found.notes
+            names += found.interfaces
+        for name in names:
+            if name not in self._radios and len(self._radios) < self.max_radios:
+                self._radios.append(name)
+                if self.on_new is not None:
+                    self.on_new(name)
+        return list(self._radios)
