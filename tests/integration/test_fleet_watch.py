@@ -73,3 +73,27 @@ def test_two_shared_watchers_split_the_messages_without_duplicates(mosquitto):
     assert all(seen), "both watchers should get a share"
     assert not set(seen[0]) & set(seen[1])
     assert sorted(seen[0] + seen[1]) == sorted(sent)
+
+
+def test_a_watcher_with_a_sqlite_store_keeps_every_message_and_stops_cleanly_on_sigterm(mosquitto, tmp_path: Path):
+    from edge_agent.fleet.report import report_from_store
+    from edge_agent.fleet.store import FleetStore
+    from edge_agent.fleet.synthetic import build_fleet
+
+    url = f"sqlite://{tmp_path}/fleet.db"
+    fleet = build_fleet(devices=8, issues_per_device=3, start_ts=1_700_000_000.0, span_s=3600, seed=12)
+    watcher = start_watch(mosquitto, "--store", url, "--duration", "60")
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+    for topic, payload in fleet.messages:
+        publisher.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+    publisher.disconnect()
+    publisher.loop_stop()
+    time.sleep(0.5)
+    watcher.terminate()  # SIGTERM: store what arrived, print the summary, exit 0
+    events, summary = events_of(watcher)
+    assert summary["stored"] == len(fleet.messages) == len(events)
+    assert FleetStore(url).counts().messages == len(fleet.messages)
+    kpis = report_from_store(url).kpis()
+    assert kpis["outcomes"] == {c: fleet.truth.outcomes[c] for c in kpis["outcomes"]}
