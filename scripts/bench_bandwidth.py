@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> dict:
                  str(args.speed)], stdout=subprocess.DEVNULL, stderr=open(agent_root / "stderr", "w")))
         deadline = time.monotonic() + args.hours * 3600 / args.speed
         while time.monotonic() < deadline:
-            for contract, agent in zip(CONTRACTS, agents):
+            for contract, agent in zip(CONTRACTS, agents, strict=True):
                 if agent.poll() is not None:
                     raise SystemExit(f"the {contract} agent exited early: "
                                      f"{(root / contract / 'stderr').read_text()[-2000:]}")

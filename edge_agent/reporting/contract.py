@@ -1,4 +1,4 @@
-"""The MQTT contract (v1, and v2 telemetry) as typed models: the single source of the published JSON Schemas and AsyncAPI document.
+"""The MQTT contract (v1, v2 telemetry) as typed models: the one source of the published schemas and AsyncAPI.
 
 The agent builds its payloads as plain dicts on the hot path; tests validate those real messages against the
 schemas generated from these models, and `scripts/gen_contract.py --check` fails when docs/ and these models

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from edge_agent.reporting.contract import MetricValue, NumberValue, TelemetryBatch, TelemetryMessage
 from edge_agent.reporting.envelope import SCHEMA_TELEMETRY as SCHEMA_TELEMETRY_V1
 from edge_agent.reporting.envelope import SCHEMA_TELEMETRY_V2
+
 TELEMETRY_MODELS: dict[str, type[BaseModel]] = {SCHEMA_TELEMETRY_V1: TelemetryMessage,
                                                 SCHEMA_TELEMETRY_V2: TelemetryBatch}
 

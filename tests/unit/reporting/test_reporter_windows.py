@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import jsonschema
 
 from edge_agent.model import Event, EventKind, Sample
 from edge_agent.reporting.contract import TelemetryBatch
@@ -100,3 +103,18 @@ def test_without_windows_every_sample_is_its_own_v1_message():
     reporter.telemetry(dns(True, 10.0, 0.0))
     reporter.telemetry(dns(True, 11.0, 1.0))
     assert [m["schema"] for _, m, _ in sink.published] == ["edge.telemetry/1"] * 2
+
+
+def test_what_the_reporter_sends_matches_the_published_json_schema():
+    sink = RecordingSink()
+    reporter = windowed(sink)
+    for mono in range(0, 60, 5):
+        reporter.telemetry(dns(mono % 10 == 0, None if mono == 5 else float(mono), mono))
+        reporter.telemetry(Sample("wifi.radio", "wlan0", {"channel": 6, "band": "2.4GHz", "busy_ratio": 0.1 * mono},
+                                  mono, T0 + mono))
+    reporter.close()
+    schema = json.loads((Path(__file__).resolve().parents[3] / "docs" / "schemas" / "telemetry_v2.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    assert len(sink.published) == 2
+    for _, message, _ in sink.published:
+        assert list(validator.iter_errors(json.loads(json.dumps(message)))) == []
