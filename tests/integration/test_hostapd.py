@@ -216,3 +216,82 @@ def test_switch_channel_action_on_a_driver_without_csa_fails_with_the_reason_and
     assert not result.ok and "answered 'FAIL'" in result.detail
     assert result.data["decision"].startswith("channel 11 scores")
     assert result.data["switch"]["to_channel"] == 11
+
+
+class TwoWiredRadios:
+    """Two real hostapd instances (driver=wired) on two veth ports of one namespace, their control sockets in one
+    directory, as one hostapd per radio of a dual-band gateway has them; plus junk the agent must ignore."""
+
+    def __init__(self, root: Path):
+        tag = f"{os.getpid() % 10000:04d}{random.randrange(100):02d}"
+        self.ns = f"eamr{tag}"
+        self.ports = [f"ra{tag}", f"rb{tag}"]
+        self.root = root
+        self.ctrl = root / "ctrl"
+        self.hostapds: list[subprocess.Popen] = []
+
+    def setup(self) -> None:
+        subprocess.run(["ip", "netns", "add", self.ns], check=True, capture_output=True)
+        for port in self.ports:
+            for args in (["link", "add", port, "type", "veth", "peer", "name", f"{port}p"],
+                         ["link", "set", port, "up"], ["link", "set", f"{port}p", "up"]):
+                subprocess.run(["ip", "-n", self.ns, *args], check=True, capture_output=True)
+        (self.root / "eap_users").write_text('"technician" MD5 "not-a-real-secret"\n')
+        for port in self.ports:
+            conf = self.root / f"{port}.conf"
+            conf.write_text(HOSTAPD_CONF.format(iface=port, ctrl=self.ctrl, users=self.root / "eap_users"))
+            self.hostapds.append(subprocess.Popen(["ip", "netns", "exec", self.ns, "hostapd", str(conf)],
+                                                  stdout=(self.root / f"{port}.log").open("wb"),
+                                                  stderr=subprocess.STDOUT))
+        wait_for(lambda: all((self.ctrl / port).exists() for port in self.ports), timeout_s=5,
+                 what="both hostapd control sockets")
+        (self.ctrl / "notes.txt").write_text("not a socket")  # what else a directory may hold
+        (self.ctrl / "wlan9").mkdir()
+
+    def teardown(self) -> None:
+        for process in self.hostapds:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True)
+
+
+@pytest.fixture
+def two_radios(short_tmp: Path):
+    radios = TwoWiredRadios(short_tmp)
+    try:
+        radios.setup()
+        yield radios
+    finally:
+        radios.teardown()
+
+
+def test_the_agent_finds_and_reads_every_hostapd_of_a_multi_radio_gateway(two_radios, short_tmp):
+    from edge_agent.collectors.wifi import WifiCollector
+    from edge_agent.wifi.discovery import RadioSet
+    from edge_agent.wifi.radio import HostapdRadio
+
+    def no_iw(argv: list[str]) -> str:
+        raise OSError("a wired port has no iw data")  # the survey is then absent, as on a driver without one
+
+    radio = HostapdRadio(two_radios.ctrl, short_tmp, run=no_iw)
+    try:
+        radios = RadioSet(None, radio.discover)
+        assert radios() == sorted(two_radios.ports)
+        samples = WifiCollector(5.0, radios, radio).collect(0.0, 0.0)
+        read = {s.subject: s.metrics for s in samples if s.stream == "wifi.radio"}
+        assert set(read) == set(two_radios.ports)
+        assert all(metrics.get("available", True) is not False for metrics in read.values()), read
+        # One hostapd stops: only its radio reads as unavailable, the other is still read
+        two_radios.hostapds[0].terminate()
+        two_radios.hostapds[0].wait(timeout=5)
+        stopped = two_radios.ports[0]
+        wait_for(lambda: not (two_radios.ctrl / stopped).exists(), timeout_s=5, what="the socket to go")
+        later = {s.subject: s.metrics for s in WifiCollector(5.0, radios, radio).collect(5.0, 5.0)
+                 if s.stream == "wifi.radio"}
+        assert later[stopped]["available"] is False
+        assert later[two_radios.ports[1]].get("available", True) is not False
+    finally:
+        radio.close()

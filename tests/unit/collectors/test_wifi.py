@@ -209,3 +209,68 @@ def test_a_scan_that_fails_adds_no_neighbours_sample_and_the_rest_is_reported():
 
     samples = WifiCollector(5.0, "wlan1", FailingScan()).collect(0.0, 0.0)
     assert [s.stream for s in samples] == ["wifi.radio"]
+
+
+class TwoRadios:
+    """wlan0 on 2.4 GHz with one station; wlan1 on 5 GHz, down; the same MAC seen on both in turn."""
+
+    def __init__(self) -> None:
+        self.down = {"wlan1"}
+
+    def radio_status(self, interface):
+        if interface in self.down:
+            raise RadioUnavailable(f"no reply from hostapd on {interface}")
+        channel, freq = {"wlan0": (1, 2412), "wlan1": (36, 5180)}[interface]
+        return RadioStatus(channel=channel, freq_mhz=freq, width_mhz=20, noise_dbm=None, busy_ratio=0.2,
+                           tx_power_dbm=None, station_count=1)
+
+    def stations(self, interface):
+        return [StationStatus("02:00:00:00:00:01", -50.0, 100.0, None, 100, 10, 0, 0, 5)]
+
+
+def test_every_radio_is_read_on_its_own_and_one_down_costs_only_its_samples():
+    backend = TwoRadios()
+    samples = WifiCollector(5.0, ["wlan0", "wlan1"], backend).collect(0.0, 0.0)
+    radios = {s.subject: s.metrics for s in samples if s.stream == "wifi.radio"}
+    assert radios["wlan0"]["band"] == "2.4GHz" and radios["wlan0"]["channel"] == 1
+    assert radios["wlan1"] == {"available": False, "error": "no reply from hostapd on wlan1"}
+    [station] = [s for s in samples if s.stream == "wifi.station"]
+    assert (station.metrics["interface"], station.metrics["band_ghz"]) == ("wlan0", 2.4)
+
+
+def test_station_counters_are_kept_per_radio():
+    backend = TwoRadios()
+    backend.down = set()
+    collector = WifiCollector(5.0, ["wlan0", "wlan1"], backend)
+    collector.collect(0.0, 0.0)
+    later = collector.collect(5.0, 5.0)
+    # The same station on two radios: each radio's counters are compared with that radio's last reading only
+    assert [(s.metrics["interface"], s.metrics["band_ghz"]) for s in later if s.stream == "wifi.station"] == \
+        [("wlan0", 2.4), ("wlan1", 5)]
+
+
+def test_discovered_radios_are_added_and_kept_up_to_the_cap():
+    found = [["wlan0"], ["wlan0", "wlan1", "wlan2"], []]
+    collector = WifiCollector(5.0, lambda: found.pop(0), TwoRadios(), max_radios=2)
+    assert collector.radios() == ["wlan0"]
+    assert collector.radios() == ["wlan0", "wlan1"]
+    assert collector.radios() == ["wlan0", "wlan1"]
+
+
+def test_a_multi_link_station_is_judged_by_its_best_link_and_reports_every_link():
+    from edge_agent.collectors.wifi import StationLink, station_metrics
+
+    station = StationStatus("02:11:22:33:44:55", -48.0, 2882.4, None, 5000, 40, 1, 120, 300, links=(
+        StationLink(0, "5GHz", -71.0, 600.0, 520.0),
+        StationLink(1, "6GHz", -55.0, 2882.4, 2401.9),
+        StationLink(2, "2.4GHz", None, None, None),
+    ))
+    metrics = station_metrics(station, "5GHz")
+    assert (metrics["signal_dbm"], metrics["band_ghz"], metrics["tx_bitrate_mbps"]) == (-55.0, 6, 2882.4)
+    assert (metrics["mld_links"], metrics["best_link"], metrics["worst_link"], metrics["worst_link_signal_dbm"]) \
+        == (3, 1, 0, -71.0)
+    assert (metrics["link0_band_ghz"], metrics["link0_signal_dbm"], metrics["link0_rx_bitrate_mbps"]) == \
+        (5, -71.0, 520.0)
+    assert (metrics["link2_band_ghz"], metrics["link2_signal_dbm"]) == (2.4, None)
+    plain = station_metrics(StationStatus("02:00:00:00:00:01", -60.0, 144.4, None, 1, 0, 0, 0, 1), "2.4GHz")
+    assert plain == {"signal_dbm": -60.0, "band_ghz": 2.4, "tx_bitrate_mbps": 144.4, "rx_bitrate_mbps": None}

@@ -248,3 +248,57 @@ def test_iw_and_other_radio_programs_never_see_the_agents_secrets(monkeypatch):
     monkeypatch.setenv("NOTIFY_SOCKET", "/run/systemd/notify")
     seen = run_command(["env"])
     assert "hunter2" not in seen and "NOTIFY_SOCKET" not in seen and "PATH=" in seen
+
+
+MLO_AP_INFO = """Interface wlan0
+\tifindex 5
+\taddr 02:00:5e:aa:00:01
+\ttype AP
+\twiphy 0
+\tMLD with links:
+\t - link ID  0 link addr 02:00:5e:aa:00:10
+\t   channel 36 (5180 MHz), width: 80 MHz, center1: 5210 MHz
+\t - link ID  1 link addr 02:00:5e:aa:00:11
+\t   channel 37 (6135 MHz), width: 160 MHz, center1: 6185 MHz
+"""
+MLO_STATION_DUMP = """Station 02:11:22:33:44:55 (on wlan0)
+\tsignal:  \t-48 dBm
+\ttx packets:\t5000
+\tLink 0:
+\t\taddress: 02:11:22:33:44:60
+\t\tsignal:  \t-70 dBm
+\t\ttx bitrate:\t600.0 MBit/s 80MHz HE-MCS 7 HE-NSS 2
+\tLink 1:
+\t\taddress: 02:11:22:33:44:61
+\t\tsignal:  \t-52 dBm
+\t\ttx bitrate:\t2882.4 MBit/s 160MHz EHT-MCS 11 EHT-NSS 2 EHT-GI 0
+"""
+
+
+def test_a_multi_link_station_gets_each_link_s_band_from_the_ap_s_links():
+    outputs = {"iw dev wlan0 station dump": MLO_STATION_DUMP, "iw dev wlan0 info": MLO_AP_INFO}
+    backend = HostapdRadio(Path("/run/hostapd"), run=lambda argv: outputs[" ".join(argv)])
+    [station] = backend.stations("wlan0")
+    assert [(x.link_id, x.band, x.signal_dbm, x.tx_bitrate_mbps) for x in station.links] == [
+        (0, "5GHz", -70.0, 600.0), (1, "6GHz", -52.0, 2882.4)]
+    # the AP's info is read only when a station has links
+    plain = {"iw dev wlan0 station dump": "Station 02:00:00:00:00:01 (on wlan0)\n\tsignal:  \t-60 dBm\n"}
+    [one] = HostapdRadio(Path("/run/hostapd"), run=lambda argv: plain[" ".join(argv)]).stations("wlan0")
+    assert one.links == ()
+
+
+def test_the_restart_fallback_is_told_which_radio_it_moves(short_tmp, monkeypatch):
+    moved: list[tuple[str, int]] = []
+
+    class RestartingSwitcher:  # a switch whose CSA failed: it falls back to the restart it was given
+        def __init__(self, control, restart, phy=None):
+            self.restart = restart
+
+        def switch(self, channel):
+            self.restart(channel)
+
+    monkeypatch.setattr("edge_agent.wifi.radio.ChannelSwitcher", RestartingSwitcher)
+    backend = HostapdRadio(short_tmp, run=lambda argv: "", connect=lambda d, i: RecordedHostapd(),
+                           restart_on_channel=lambda interface, channel: moved.append((interface, channel)))
+    backend.switch_channel("wlan1", 11)
+    assert moved == [("wlan1", 11)]
