@@ -50,15 +50,15 @@ Telemetry, contract v2 (the default; `[reporting] contract`): the agent samples 
 `telemetry/{stream}` message (schema `edge.telemetry/2`) is one report window of one stream family
 (`[reporting] report_interval_s`, 120 s by default, per family in `[reporting.streams.<family>]`) with every
 subject in it under one envelope: per numeric field [min, mean, max, last, count], a histogram for latency
-fields, text fields by their last value. A field is sent only when it moved beyond its deadband
-(`[reporting] deadbands`) since it was last sent, or when its heartbeat (`heartbeat_s`, 900 s) is due: a field
-left out still holds its last value. `n: 0` says a subject stopped reporting. A window with nothing to say
-sends nothing. Events (`event/issue`, `event/action`) and command replies are never batched or delayed.
-Compatibility: v1 telemetry (`edge.telemetry/1`, one message per sample, on the same topics) is still sent by an
-agent configured with `contract = "v1"`: keep that setting until every consumer reads v2. A consumer should
-dispatch telemetry on the `schema` field (a fleet of mixed agents sends both); `edge-agent fleet watch` reads both,
-and `edge_agent.reporting.telemetry_records` turns either into the same per-subject records. Nothing else
-changed: every other message is the same in v1 and v2.
+fields, text fields by their last value. A field is sent only when it moved beyond its deadband (`[reporting]
+deadbands`) since it was last sent, or when its heartbeat (`heartbeat_s`, 900 s) is due: a field left out
+still holds its last value. `n: 0` says a subject stopped reporting (silent for two heartbeats). A window with
+nothing to say sends nothing. Events (`event/issue`, `event/action`) and command replies are never batched or
+delayed. Compatibility: v1 telemetry (`edge.telemetry/1`, one message per sample, on the same topics) is still
+sent by an agent configured with `contract = "v1"`: keep that setting until every consumer reads v2. A
+consumer should dispatch telemetry on the `schema` field (a fleet of mixed agents sends both); `edge-agent
+fleet watch` reads both, and `edge_agent.reporting.telemetry_records` turns either into the same per-subject
+records. Nothing else changed: every other message is the same in v1 and v2.
 
 Issues: `event/issue` says `opened` once per issue. A fault that clears and comes back within the agent's
 hold-down (`[issues] hold_down_s`, 30 s) is the same issue reopened: an `updated` event with state `open`

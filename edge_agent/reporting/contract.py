@@ -90,8 +90,8 @@ class SeriesReport(_Message):
 
     stream: str = Field(description="the sample's stream, e.g. wifi.radio")
     subject: str
-    n: int = Field(ge=0, description="samples of this subject in the window; 0: the subject stopped reporting "
-                   "(a station left, an interface vanished): forget its values")
+    n: int = Field(ge=0, description="samples of this subject in the window; 0: the subject has sent no sample "
+                   "for two heartbeats (a station left, an interface vanished): forget its values")
     stats: dict[str, tuple[NumberValue, float, NumberValue, NumberValue, int]] = Field(
         default_factory=dict, description="numeric fields that moved beyond their deadband (or whose heartbeat "
         "was due): [min, mean, max, last, count] over the window; count leaves out samples without a value. A "

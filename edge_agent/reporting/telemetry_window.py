@@ -55,7 +55,7 @@ def _significant(number: float) -> float:
 class _FieldWindow:
     """One field of one subject within the current window: running aggregates, no sample list."""
 
-    __slots__ = ("count", "total", "low", "high", "last_number", "last", "texts_varied", "first", "hist")
+    __slots__ = ("count", "total", "low", "high", "last_number", "last", "varied", "first", "hist")
 
     def __init__(self) -> None:
         self.count = 0
@@ -64,7 +64,7 @@ class _FieldWindow:
         self.high: tuple[float, MetricValue] | None = None
         self.last_number: MetricValue = None
         self.last: MetricValue = None  # the last value of any kind (for a field without numbers)
-        self.texts_varied = False  # a text value other than the first one showed in this window
+        self.varied = False  # a value other than the first one showed in this window (news for a text field)
         self.first: Any = _UNSET
         self.hist: list[int] | None = None
 
@@ -87,7 +87,7 @@ class _FieldWindow:
         if self.first is _UNSET:
             self.first = value
         elif value != self.first:
-            self.texts_varied = True
+            self.varied = True
         self.last = value
 
 
@@ -198,7 +198,7 @@ class StreamWindow:
                     hists[name] = window.hist
                 series.reported[name] = _Reported(True, as_number(window.last_number), mono)
             else:
-                changed = before is None or before.numeric or before.value != window.last or window.texts_varied
+                changed = before is None or before.numeric or before.value != window.last or window.varied
                 if not (changed or heartbeat):
                     continue
                 values[name] = window.last
