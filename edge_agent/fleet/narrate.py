@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from edge_agent.fleet.report import plural
+
 FIRST_SAMPLES = {"wifi.radio", "connectivity.gateway", "connectivity.dns"}  # the streams worth one line each
 
 
@@ -97,6 +99,6 @@ class Narrator:
     def summary(self, invalid: int, duplicates: int) -> str:
         fix = f", mean time to fix {sum(self.fix_times_s) / len(self.fix_times_s):.0f} s" if self.fix_times_s else ""
         left = f"; still open: {', '.join(sorted(self.open_issues.values()))}" if self.open_issues else ""
-        return (f"summary: {self.detected} issues detected, {self.fixed} fixed by the agent{fix}, "
-                f"{self.escalated} escalated to a person{left}. The fleet view received {self.messages} messages "
-                f"({invalid} invalid, {duplicates} duplicates).")
+        return (f"summary: {plural(self.detected, 'issue')} detected, {self.fixed} fixed by the agent{fix}, "
+                f"{self.escalated} escalated to a person{left}. The fleet view received "
+                f"{plural(self.messages, 'message')} ({invalid} invalid, {plural(duplicates, 'duplicate')}).")

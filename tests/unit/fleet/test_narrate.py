@@ -32,7 +32,7 @@ def test_each_step_of_the_loop_gets_one_line_with_its_time_and_routine_samples_a
     assert lines[5] == "    14.1 s  remediated switch_channel for wifi_interference: channel 6 → 11"
     assert lines[6] == "    20.0 s  verified   switch_channel fixed wifi_interference in 6 s"
     assert n.summary(invalid=0, duplicates=0) == (
-        "summary: 1 issues detected, 1 fixed by the agent, mean time to fix 6 s, 0 escalated to a person; "
+        "summary: 1 issue detected, 1 fixed by the agent, mean time to fix 6 s, 0 escalated to a person; "
         "still open: wifi_interference. The fleet view received 7 messages (0 invalid, 0 duplicates).")
 
 
@@ -43,3 +43,15 @@ def test_a_simulated_agent_is_narrated_in_its_simulated_time_not_the_real_clock(
     line = n.line(event("event/issue", 1000.25, sim_ts=5010.0, change="opened", issue_id="i1", type="dns_failure",
                         subject="192.168.1.1", severity="critical", summary="timeout", guidance=""))
     assert line.startswith("    10.0 s  detected   dns_failure")
+
+
+def test_a_contract_v2_window_is_narrated_by_its_first_series_of_each_stream():
+    n = Narrator()
+    window = {"stream": "wifi", "window_s": 60.0, "series": [
+        {"stream": "wifi.radio", "subject": "wlan0", "n": 12, "stats": {"busy_ratio": [0.1, 0.15, 0.2, 0.12, 12]},
+         "values": {"ssid": "home"}},
+        {"stream": "wifi.station", "subject": "aa:bb", "n": 12, "stats": {"signal_dbm": [-70, -66, -61, -65, 12]}},
+    ]}
+    first = n.line(event("telemetry/wifi", 100.0, **window))
+    assert first == "     0.0 s  sampled    wifi.radio wlan0: ssid home, busy_ratio 0.12"
+    assert n.line(event("telemetry/wifi", 160.0, **window)) is None  # the same stream again
