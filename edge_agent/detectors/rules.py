@@ -94,7 +94,9 @@ class WifiRules:
         if not available:
             return [down]
         # The band goes with the channel: channel 1 of 2.4 GHz and channel 1 of 6 GHz are different channels.
-        where = {"channel": sample.metrics.get("channel"), "band": sample.metrics.get("band")}
+        # The radio goes too: a gateway's 2.4, 5 and 6 GHz radios each have their own issues (the subject).
+        where = {"interface": sample.subject, "channel": sample.metrics.get("channel"),
+                 "band": sample.metrics.get("band")}
         return [
             down,
             *above_limit(sample, "busy_ratio", self.t.channel_busy_ratio_max, "wifi_interference", self.name,
@@ -106,13 +108,16 @@ class WifiRules:
         findings = []
         signal = sample.metrics.get("signal_dbm")
         band = sample.metrics.get("band_ghz")
+        # The radio the station is on, where the collector said (a gateway with several radios).
+        radio = {"interface": sample.metrics["interface"]} if sample.metrics.get("interface") else {}
         if isinstance(signal, (int, float)):
             weak = signal < self.t.station_signal_dbm_min
+            on = f" on {radio['interface']}" if radio else ""
             findings.append(Finding(
                 "wifi_weak_station", sample.subject, weak, Severity.WARNING, self.name,
-                f"station {sample.subject} is heard at {signal} dBm" if weak else "",
-                {"signal_dbm": signal, "limit": self.t.station_signal_dbm_min, "band_ghz": band},
+                f"station {sample.subject} is heard at {signal} dBm{on}" if weak else "",
+                {"signal_dbm": signal, "limit": self.t.station_signal_dbm_min, "band_ghz": band, **radio},
             ))
         findings += above_limit(sample, "retry_ratio", self.t.station_retry_ratio_max, "wifi_high_retries",
-                                self.name, band_ghz=band)
+                                self.name, band_ghz=band, **radio)
         return findings

@@ -149,6 +149,21 @@ def test_interference_and_noise_evidence_name_the_band_of_the_channel():
         == {"wifi_interference": (1, "6GHz"), "wifi_high_noise": (1, "6GHz")}
 
 
+def test_each_radio_of_a_gateway_has_its_own_interference_issue_naming_it():
+    five = by_type(WIFI.evaluate(sample("wifi.radio", "wlan1", channel=36, band="5GHz", busy_ratio=0.75)))
+    two = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=1, band="2.4GHz", busy_ratio=0.75)))
+    assert (five["wifi_interference"].subject, five["wifi_interference"].evidence["interface"]) == ("wlan1", "wlan1")
+    assert (two["wifi_interference"].subject, two["wifi_interference"].evidence["band"]) == ("wlan0", "2.4GHz")
+
+
+def test_a_weak_station_names_the_radio_it_is_on():
+    weak = by_type(WIFI.evaluate(sample("wifi.station", "02:00:00:00:00:03", signal_dbm=-82.0, band_ghz=6,
+                                        interface="wlan2", retry_ratio=0.5)))
+    assert weak["wifi_weak_station"].evidence["interface"] == "wlan2"
+    assert "on wlan2" in weak["wifi_weak_station"].summary
+    assert weak["wifi_high_retries"].evidence["interface"] == "wlan2"
+
+
 def test_high_noise_floor_is_flagged():
     findings = by_type(WIFI.evaluate(sample("wifi.radio", "wlan0", channel=6, busy_ratio=0.2, noise_dbm=-70.0)))
     assert findings["wifi_high_noise"].present is True
