@@ -9,6 +9,7 @@ cost nothing while they hold. Memory is bounded by subjects and fields, never by
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,12 @@ class _FieldWindow:
         elif value != self.first:
             self.varied = True
         self.last = value
+
+    def mean(self) -> float:
+        mean = self.total / self.count
+        if not math.isfinite(mean):  # the sum of values near the float limit overflowed: the midpoint stays finite
+            mean = self.low[0] / 2 + self.high[0] / 2
+        return _significant(mean)
 
 
 _UNSET = object()
@@ -190,8 +197,7 @@ class StreamWindow:
                          or window.high[0] > before.value + deadband)
                 if not (moved or heartbeat):
                     continue
-                stats[name] = [window.low[1], _significant(window.total / window.count), window.high[1],
-                               window.last_number, window.count]
+                stats[name] = [window.low[1], window.mean(), window.high[1], window.last_number, window.count]
                 if window.hist is not None:
                     while window.hist and window.hist[-1] == 0:
                         window.hist.pop()

@@ -125,6 +125,12 @@ def test_nan_infinity_none_and_out_of_range_integers_are_no_value_and_never_reac
     json.dumps(series, allow_nan=False)
 
 
+def test_values_near_the_float_limit_give_a_finite_mean():
+    [low, mean, high, _, count] = only_series(window_with([1e308, 1.5e308, -1e308]).close(60.0))["stats"]["rtt_ms"]
+    assert (low, high, count) == (-1e308, 1.5e308, 3) and low <= mean <= high
+    json.dumps(mean, allow_nan=False)
+
+
 def test_a_field_without_any_value_in_the_window_is_reported_as_null():
     window = window_with([1.0])
     window.close(60.0)
