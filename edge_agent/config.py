@@ -435,6 +435,12 @@ def _demo_faults() -> list[FaultConfig]:
 _SIM_BANDS = {2.4: Band.GHZ_2_4, 5: Band.GHZ_5, 6: Band.GHZ_6}
 
 
+def _holding(primary: Channel, width_mhz: int, who: str = "") -> None:
+    """ValueError unless `primary` can be the primary channel of a `width_mhz` channel."""
+    if not blocks(primary, width_mhz):
+        raise ValueError(f"{who}channel {primary} cannot hold a {width_mhz} MHz channel")
+
+
 class SimulatedRadio(_Section):
     """[[simulation.radios]]: one radio of a multi-radio simulated gateway."""
 
@@ -445,9 +451,7 @@ class SimulatedRadio(_Section):
 
     @model_validator(mode="after")
     def _channel_in_band(self) -> SimulatedRadio:
-        primary = self.primary  # ValueError names a number the band has no channel at
-        if not blocks(primary, self.width_mhz):
-            raise ValueError(f"{self.interface}: channel {primary} cannot hold a {self.width_mhz} MHz channel")
+        _holding(self.primary, self.width_mhz, f"{self.interface}: ")  # self.primary names a number not in band
         return self
 
     @property
@@ -483,9 +487,7 @@ class SimulationSection(_Section):
 
     @model_validator(mode="after")
     def _channel_in_band(self) -> SimulationSection:
-        primary = self.primary  # ValueError names a number the band has no channel at
-        if not blocks(primary, self.width_mhz):
-            raise ValueError(f"channel {primary} cannot hold a {self.width_mhz} MHz channel")
+        _holding(self.primary, self.width_mhz)  # self.primary names a number the band has no channel at
         return self
 
     @property
@@ -663,6 +665,11 @@ class CameraSection(_Section):
     upload_snapshots: bool = False
     snapshot_width: int = Field(160, ge=16, le=640)
     snapshot_interval_s: float = Field(600.0, ge=10, le=86_400)
+    led_profile: AbsolutePath | None = Field(
+        None, description="the watched device's LED profile (edge-agent camera calibrate): read its LEDs each frame")
+    led_burst: int = Field(6, ge=1, le=60, description="frames whose LED readings tell steady from blinking")
+    led_occlusion_s: float = Field(120.0, ge=0, le=86_400,
+                                   description="the watched device hidden this long becomes an issue")
 
     @model_validator(mode="after")
     def _replay_needs_a_path(self) -> CameraSection:

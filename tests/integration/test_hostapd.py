@@ -102,14 +102,18 @@ class WiredAccessPoint:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
+def running(bed):
+    """A test bed set up for the test and torn down after it, whatever happened."""
+    try:
+        bed.setup()
+        yield bed
+    finally:
+        bed.teardown()
+
+
 @pytest.fixture
 def access_point(short_tmp: Path):
-    ap = WiredAccessPoint(short_tmp)
-    try:
-        ap.setup()
-        yield ap
-    finally:
-        ap.teardown()
+    yield from running(WiredAccessPoint(short_tmp))
 
 
 def authorised_stations(control: HostapdControl) -> list:
@@ -260,12 +264,7 @@ class TwoWiredRadios:
 
 @pytest.fixture
 def two_radios(short_tmp: Path):
-    radios = TwoWiredRadios(short_tmp)
-    try:
-        radios.setup()
-        yield radios
-    finally:
-        radios.teardown()
+    yield from running(TwoWiredRadios(short_tmp))
 
 
 def test_the_agent_finds_and_reads_every_hostapd_of_a_multi_radio_gateway(two_radios, short_tmp):
