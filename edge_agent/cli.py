@@ -212,6 +212,10 @@ def _parser() -> argparse.ArgumentParser:
     fleet_watch.add_argument("--duration", type=_positive_float, help="stop after this many seconds")
     fleet_watch.add_argument("--store", metavar="URL", help="also keep presence, issues, actions and telemetry in a "
                              "database: sqlite:///PATH or postgresql://USER@HOST:PORT/DB (watchers may share one)")
+    fleet_watch.add_argument("--session", metavar="CLIENT_ID", help="a persistent MQTT session under this client id "
+                             "(one per watcher): what it missed while stopped or killed is delivered when it returns")
+    fleet_watch.add_argument("--session-expiry", type=_positive_float, default=3600.0, metavar="SECONDS",
+                             help="how long the broker keeps the --session while the watcher is away (default 3600)")
     fleet_watch.set_defaults(handler=_cmd_fleet_watch)
     fleet_cmd = fleet_sub.add_parser("cmd", help="send one command to one gateway and follow its replies")
     fleet_cmd.add_argument("device")
@@ -637,7 +641,8 @@ def _cmd_fleet_watch(args: argparse.Namespace) -> int:
     from edge_agent.fleet.dialect import StoreUrlError, database_errors
 
     options = WatchOptions(broker, prefix=args.prefix, share=args.share, as_json=args.json,
-                           duration_s=args.duration, store_url=args.store)
+                           duration_s=args.duration, store_url=args.store, session=args.session,
+                           session_expiry_s=int(args.session_expiry))
     try:
         state = watch(options)
     except OSError as exc:

@@ -19,13 +19,13 @@ class BrokerOptions:
     key_file: Path | None = None
 
 
-def fleet_client(broker: BrokerOptions, manual_ack: bool = False) -> Any:
+def fleet_client(broker: BrokerOptions, manual_ack: bool = False, client_id: str = "") -> Any:
     """A paho MQTT v5 client with the broker's credentials and TLS set; not yet connected. With `manual_ack`
     a QoS 1 message is acknowledged only when the caller says so (`client.ack`), e.g. once it is stored."""
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                         manual_ack=manual_ack)
+                         manual_ack=manual_ack, client_id=client_id)
     if broker.username:
         client.username_pw_set(broker.username, broker.password)
     if broker.ca_file or broker.cert_file:

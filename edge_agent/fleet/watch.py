@@ -5,7 +5,9 @@ them (each message goes to one of them), which is how the watch scales out on th
 
 With `--store URL` every new message also goes into the fleet store (see `store`), in batches; a message is
 acknowledged to the broker only after the batch holding it is committed, so a watcher that dies loses nothing
-it acknowledged.
+it acknowledged. With `--session NAME` the watcher keeps a persistent MQTT session under that client id: what
+the broker sent it but it never acknowledged (it was killed), and what came while it was away, is delivered
+again when it comes back, instead of being dropped with a clean session.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class WatchOptions:
     duration_s: float | None = None
     refresh_s: float = 2.0
     store_url: str | None = None
+    session: str | None = None  # the client id of a persistent session
+    session_expiry_s: int = 3600  # how long the broker keeps that session while the watcher is away
 
     @property
     def topic_filter(self) -> str:
@@ -84,7 +88,7 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         from edge_agent.fleet.store import FleetStore  # the database drivers only for a watcher that stores
 
         store = FleetStore(options.store_url)
-    client = fleet_client(options.broker, manual_ack=store is not None)
+    client = fleet_client(options.broker, manual_ack=store is not None, client_id=options.session or "")
     writer = StoreWriter(store, client) if store is not None else None
     subscribed = threading.Event()
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(options.topic_filter, qos=1)
@@ -92,7 +96,7 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
     # paho's thread only queues; parsing, aggregation and storing happen here, on one thread.
     client.on_message = lambda c, u, msg: inbox.put((msg.topic, msg.payload, now(), msg.mid, msg.qos))
     try:
-        client.connect(options.broker.host, options.broker.port)
+        client.connect(options.broker.host, options.broker.port, **_session(options))
         client.loop_start()
         deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
         next_table = time.monotonic()
@@ -123,11 +127,14 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         except KeyboardInterrupt:
             pass
         if writer is not None:
-            # Stop the flow, then store (and acknowledge) what already arrived before leaving.
-            client.unsubscribe(options.topic_filter)
-            time.sleep(0.2)
-            while not inbox.empty():
-                _take(state, writer, inbox.get(), options, out)
+            if options.session is None:
+                # A clean session is dropped at disconnect: stop the flow, then store (and acknowledge) what
+                # already arrived before leaving.
+                client.unsubscribe(options.topic_filter)
+                time.sleep(0.2)
+                while not inbox.empty():
+                    _take(state, writer, inbox.get(), options, out)
+            # A persistent session keeps its subscription, and what is still unacknowledged comes again next time.
             writer.flush()
             state.stored = writer.stored
     finally:
@@ -136,6 +143,18 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
         if store is not None:
             store.close()
     return state
+
+
+def _session(options: WatchOptions) -> dict[str, Any]:
+    """connect() arguments: a clean start, or the persistent session named by --session."""
+    if options.session is None:
+        return {}
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = options.session_expiry_s
+    return {"clean_start": False, "properties": properties}
 
 
 def _stop_on_sigterm() -> threading.Event:

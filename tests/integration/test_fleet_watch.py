@@ -97,3 +97,40 @@ def test_a_watcher_with_a_sqlite_store_keeps_every_message_and_stops_cleanly_on_
     assert FleetStore(url).counts().messages == len(fleet.messages)
     kpis = report_from_store(url).kpis()
     assert kpis["outcomes"] == {c: fleet.truth.outcomes[c] for c in kpis["outcomes"]}
+
+
+def test_a_killed_watcher_with_a_session_gets_what_it_never_stored_when_it_comes_back(mosquitto, tmp_path: Path):
+    """Stopped (SIGSTOP) while the fleet publishes, then killed: the broker had sent it messages it never
+    acknowledged and queued the rest for its session; the watcher started again under the same --session stores
+    them all. With a clean session they would be gone."""
+    import os
+    import signal
+
+    from edge_agent.fleet.store import FleetStore
+    from edge_agent.fleet.synthetic import build_fleet
+
+    url = f"sqlite://{tmp_path}/fleet.db"
+    fleet = build_fleet(devices=6, issues_per_device=2, start_ts=1_700_000_000.0, span_s=3600, seed=13)
+    session = ["--share", "ops", "--store", url, "--session", f"watch-{os.getpid()}", "--duration", "60"]
+    first = start_watch(mosquitto, *session)
+    os.kill(first.pid, signal.SIGSTOP)
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    publisher.connect(mosquitto.host, mosquitto.port)
+    publisher.loop_start()
+    for topic, payload in fleet.messages:
+        publisher.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+    publisher.disconnect()
+    publisher.loop_stop()
+    first.kill()
+    first.communicate(timeout=10)
+    assert FleetStore(url).counts().messages == 0
+
+    again = start_watch(mosquitto, *session)
+    store = FleetStore(url)
+    deadline = time.monotonic() + 20
+    while store.counts().messages < len(fleet.messages) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    again.terminate()
+    _, summary = events_of(again)
+    assert store.counts().messages == len(fleet.messages)
+    assert summary["stored"] == len(fleet.messages)
