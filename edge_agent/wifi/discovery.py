@@ -112,3 +112,17 @@ class RadioSet:
                 if self.on_new is not None:
                     self.on_new(name)
         return list(self._radios)
+
+
+# hostapd serving a Wi-Fi 7 MLD access point (mld_ap=1) names each link's control socket <iface>_link<N>: one
+# socket per link, each link on its own radio, all links on the one MLD interface <iface>.
+_MLD_LINK_SOCKET = re.compile(r"^(?P<netdev>[A-Za-z0-9_.-]+)_link(?P<link_id>[0-9]{1,2})$")
+
+
+def mld_link(name: str) -> tuple[str, int | None]:
+    """(the interface iw knows, the MLD link ID) of a control socket name: ("wlan0", 1) for "wlan0_link1",
+    (name, None) for any other."""
+    match = _MLD_LINK_SOCKET.match(name)
+    if match is None or int(match["link_id"]) > 14:
+        return name, None
+    return match["netdev"], int(match["link_id"])

@@ -5,7 +5,10 @@ Busy time is a ratio of two survey readings (the counters are cumulative); the f
 has none yet. Counter resets give None, never a negative or >100 % ratio (survey.channel_load).
 
 A gateway with several radios has one control socket per radio in the same directory (hostapd's
-ctrl_interface): every method takes the radio's interface, and `discover` names them all.
+ctrl_interface): every method takes the radio's interface, and `discover` names them all. A Wi-Fi 7 MLD access
+point has one socket per link instead (wlan0_link0, wlan0_link1, ...): each link is a radio of its own for
+hostapd, while iw knows only the MLD interface (wlan0). Its stations are then reported once, by its lowest link,
+and it is scanned once for all its links.
 
 Every call out (a command, the control socket) is bounded in time, and every way it can fail - a timeout, a
 dead socket, an empty or unreadable reply - leaves this module as RadioUnavailable. Blocks of a reply that
@@ -28,7 +31,7 @@ from edge_agent.wifi import ParseError
 from edge_agent.wifi.channel_scoring import ChannelSurvey, Neighbour, surveys_from_deltas
 from edge_agent.wifi.channel_switch import ChannelSwitcher, SwitchResult
 from edge_agent.wifi.channels import Band, Channel
-from edge_agent.wifi.discovery import Discovery, ap_interfaces, ctrl_sockets
+from edge_agent.wifi.discovery import Discovery, ap_interfaces, ctrl_sockets, mld_link
 from edge_agent.wifi.hardware import RadioHardware
 from edge_agent.wifi.hostapd_ctrl import HostapdControl, HostapdError
 from edge_agent.wifi.hostapd_replies import HostapdStatus
@@ -150,7 +153,10 @@ class HostapdRadio:
         """
         dump = self._iw(parse_station_dump, interface, "station", "dump")
         self._count_skipped(interface, dump.skipped)
-        ap_links = self._ap_links(interface) if any(s.links for s in dump.stations) else {}
+        link_id = mld_link(interface)[1]
+        ap_links = self._ap_links(interface) if link_id is not None or any(s.links for s in dump.stations) else {}
+        if link_id is not None and link_id != min(ap_links, default=0):
+            return []  # the MLD's stations are its lowest link's to report: once, not once per link
         return [
             StationStatus(s.mac, s.signal_dbm if s.signal_dbm is not None else s.signal_avg_dbm, s.tx_bitrate_mbps,
                           s.rx_bitrate_mbps, s.tx_packets, s.tx_retries, s.tx_failed, s.inactive_ms, s.connected_s,
@@ -171,15 +177,16 @@ class HostapdRadio:
         its channel for a moment, which the stations feel. None when no scan is due; RadioUnavailable when the
         scan failed (the next is due an interval later all the same)."""
         now = time.monotonic()
-        last = self._last_scan.get(interface)
+        netdev = mld_link(interface)[0]  # an MLD's links share one scan
+        last = self._last_scan.get(netdev)
         if last is not None and now - last < self.scan_interval_s:
             return None
-        self._last_scan[interface] = now
+        self._last_scan[netdev] = now
         result = self._iw(parse_scan, interface, "scan")
         self._count_skipped(interface, result.skipped)
         networks = [NeighbourNetwork(b.bssid, b.primary.number, b.signal_dbm, b.width_mhz, b.primary.band.value)
                     for b in result.bsses if b.primary is not None]
-        self._neighbours[interface] = networks
+        self._neighbours[netdev] = networks
         return networks
 
     def _survey(self, interface: str, freq_mhz: int | None) -> SurveyEntry | None:
@@ -240,8 +247,9 @@ class HostapdRadio:
         return self._parse_errors.pop(interface, 0)
 
     def _iw(self, parse: Callable[[str], _Parsed], interface: str, *command: str) -> _Parsed:
-        """`iw dev <interface> <command>` parsed; RadioUnavailable when it fails or prints something else."""
-        return self._parse(parse, ["iw", "dev", interface, *command])
+        """`iw dev <interface> <command>` parsed (for an MLD link's socket, the MLD interface's); RadioUnavailable
+        when it fails or prints something else."""
+        return self._parse(parse, ["iw", "dev", mld_link(interface)[0], *command])
 
     def _parse(self, parse: Callable[[str], _Parsed], argv: list[str]) -> _Parsed:
         try:
@@ -279,7 +287,8 @@ class HostapdRadio:
 
     def known_neighbours(self, interface: str) -> list[Neighbour]:
         return [Neighbour(n.channel, n.signal_dbm, Band(n.band), n.width_mhz)
-                for n in self._neighbours.get(interface, []) if n.signal_dbm is not None and n.band is not None]
+                for n in self._neighbours.get(mld_link(interface)[0], [])
+                if n.signal_dbm is not None and n.band is not None]
 
     def switch_channel(self, interface: str, channel: int | Channel) -> SwitchResult:
         """Move `interface`'s radio, and only it, to `channel` of its band."""

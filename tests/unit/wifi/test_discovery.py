@@ -99,3 +99,13 @@ def test_a_radio_set_keeps_every_radio_once_seen_and_reads_each_new_one_once():
     assert seen == ["wlan0", "wlan1"]
     named = RadioSet(["wlan0", "wlan1"], on_new=seen.append)
     assert named() == named() == ["wlan0", "wlan1"] and seen == ["wlan0", "wlan1", "wlan0", "wlan1"]
+
+
+def test_an_mld_access_point_s_link_sockets_name_their_mld_interface():
+    from edge_agent.wifi.discovery import mld_link
+
+    assert mld_link("wlan0_link2") == ("wlan0", 2)
+    assert mld_link("phy0-ap0_link0") == ("phy0-ap0", 0)
+    assert mld_link("wlan0") == ("wlan0", None)
+    assert mld_link("wlan0_link15") == ("wlan0_link15", None)  # no IEEE 802.11be link ID
+    assert mld_link("_link1") == ("_link1", None)

@@ -302,3 +302,28 @@ def test_the_restart_fallback_is_told_which_radio_it_moves(short_tmp, monkeypatc
                            restart_on_channel=lambda interface, channel: moved.append((interface, channel)))
     backend.switch_channel("wlan1", 11)
     assert moved == [("wlan1", 11)]
+
+
+def test_an_mld_access_point_s_link_sockets_are_radios_read_through_their_mld_interface():
+    # hostapd with mld_ap=1: sockets wlan0_link0 (5 GHz) and wlan0_link1 (6 GHz); iw knows only wlan0
+    statuses = {"wlan0_link0": "state=ENABLED\nfreq=5180\nchannel=36\n",
+                "wlan0_link1": "state=ENABLED\nfreq=6135\nchannel=37\n"}
+    survey = ("Survey data from wlan0\n\tfrequency:\t\t\t5180 MHz [in use]\n\tnoise:\t\t\t\t-91 dBm\n"
+              "Survey data from wlan0\n\tfrequency:\t\t\t6135 MHz [in use]\n\tnoise:\t\t\t\t-94 dBm\n")
+    scan = "BSS 02:00:5e:bb:00:01(on wlan0)\n\tfreq: 6135\n\tsignal: -60.00 dBm\n"
+    outputs = {"iw dev wlan0 station dump": MLO_STATION_DUMP, "iw dev wlan0 info": MLO_AP_INFO,
+               "iw dev wlan0 survey dump": survey, "iw dev wlan0 scan": scan}
+    asked: list[str] = []
+    backend = HostapdRadio(Path("/run/hostapd"), run=lambda argv: asked.append(" ".join(argv)) or
+                           outputs[" ".join(argv)],
+                           connect=lambda d, name: RecordedHostapd(status=statuses[name]))
+    five, six = backend.radio_status("wlan0_link0"), backend.radio_status("wlan0_link1")
+    assert (five.band, five.channel, five.noise_dbm) == ("5GHz", 36, -91.0)
+    assert (six.band, six.channel, six.noise_dbm) == ("6GHz", 37, -94.0)
+    # the MLD's station once, by its lowest link, with both links; never twice
+    assert [s.mac for s in backend.stations("wlan0_link0")] == ["02:11:22:33:44:55"]
+    assert backend.stations("wlan0_link1") == []
+    # one scan serves both links
+    assert backend.neighbours("wlan0_link0") is not None and backend.neighbours("wlan0_link1") is None
+    assert [n.band for n in backend.known_neighbours("wlan0_link1")] == [Band.GHZ_6]
+    assert all(command.startswith("iw dev wlan0 ") for command in asked)
