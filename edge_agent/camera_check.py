@@ -99,3 +99,121 @@ def render_check(report: dict[str, Any]) -> str:
     if report["exit_code"] == EX_OK:
         lines.append("set-up looks right")
     return "\n".join(lines)
+
+
+# Watched-device LED reading: `camera calibrate` and `camera check --profile`.
+
+DEFAULT_BURST = 6  # frames read from a live camera or a recording: enough to tell blinking from steady
+MAX_CALIBRATION_FRAMES = 30
+
+
+def led_calibrate(config: AgentConfig, source_spec: str | None, out: Path, leds: list[str],
+                  rules_file: Path | None = None, frames: int = 1) -> dict[str, Any]:
+    """Learn the watched device's profile from a known-good view and write it to `out`. Raises ValueError
+    (a bad --led, a rules file that does not fit, no LED found) naming what is wrong."""
+    import time
+
+    from edge_agent.camera.led_calibrate import calibrate, parse_led_option
+    from edge_agent.camera.led_profile import load_rules_file, profile_to_json, save_profile
+
+    boxes = [parse_led_option(text) for text in leds]
+    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)))
+    if isinstance(grabbed, str):
+        return {"camera_error": grabbed, "exit_code": EX_CANNOT_CHECK}
+    source, captured = grabbed
+    profile = calibrate(captured, boxes, source=source)
+    if rules_file is not None:
+        from dataclasses import replace
+
+        profile = replace(profile, rules=load_rules_file(rules_file, profile.names()))
+    save_profile(profile, out, created=time.time())
+    described = profile_to_json(profile)
+    leds_report = [{k: led[k] for k in ("index", "name", "box", "on", "colour")} for led in described["leds"]]
+    return {"source": source, "profile": str(out), "frames": len(captured), "leds": leds_report,
+            "rules": described["rules"], "camera_error": None, "exit_code": EX_OK}
+
+
+def led_check(config: AgentConfig, source_spec: str | None, profile_path: Path,
+              frames: int = DEFAULT_BURST) -> dict[str, Any]:
+    """Read the watched device's LEDs over a burst of frames against its profile: every LED's state and the
+    issues its rules imply. `exit_code`: 0 no issue, 1 issues (or the device hidden), 2 nothing could be read.
+    Raises ProfileError for a profile that cannot be used."""
+    from edge_agent.camera.led_profile import load_profile
+    from edge_agent.detectors.led_rules import LedDetector
+
+    profile = load_profile(profile_path)
+    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)))
+    if isinstance(grabbed, str):
+        return {"profile": str(profile_path), "camera_error": grabbed, "exit_code": EX_CANNOT_CHECK}
+    source, captured = grabbed
+    detector = LedDetector(profile, burst=len(captured), occlusion_s=0.0)
+    occluded, why = 0, []
+    sample = None
+    for n, frame in enumerate(captured):
+        sample = detector.analyse(frame, source, float(n), float(n))
+        if sample.metrics.get("occluded"):
+            occluded += 1
+            why.append(str(sample.metrics.get("why")))
+    states = detector.reader.states()
+    report: dict[str, Any] = {
+        "source": source, "profile": str(profile_path), "frames": len(captured), "occluded_frames": occluded,
+        "occlusion": why[:3], "camera_error": None, "leds": [s.to_dict() for s in states], "issues": []}
+    if not states:  # every frame occluded: the device cannot be seen at all
+        sample = detector.analyse(captured[-1], source, float(len(captured)), 0.0)
+    assert sample is not None
+    for finding in detector.evaluate(sample):
+        if finding.present:
+            report["issues"].append({"type": finding.type, "severity": finding.severity.value,
+                                     "summary": finding.summary, "evidence": dict(finding.evidence),
+                                     "guidance": guidance_for(finding.type, finding.subject, finding.evidence)})
+    report["exit_code"] = EX_CANNOT_CHECK if not states else (EX_ISSUES_FOUND if report["issues"] else EX_OK)
+    return report
+
+
+def _led_source(config: AgentConfig, spec: str | None) -> FrameSource | None:
+    return source_from_spec(spec, config.camera, config.simulation.seed) if spec else \
+        source_from_config(config.camera, None, config.simulation.seed)
+
+
+def _grab(source: FrameSource | None, count: int) -> tuple[str, list[Any]] | str:
+    """Up to `count` frames (fewer from a single image or a short recording), or why there are none."""
+    if source is None:
+        return "no camera found (picamera2 or /dev/video*)"
+    frames: list[Any] = []
+    try:
+        while len(frames) < count:
+            frames.append(source.read())
+    except CameraUnavailable as exc:
+        if not frames:
+            return str(exc)
+    finally:
+        source.close()
+    return source.name, frames
+
+
+def render_led_report(report: dict[str, Any]) -> str:
+    import textwrap
+
+    lines = [f"camera: {report.get('source') or '-'}"]
+    if report.get("camera_error"):
+        return "\n".join(lines + [f"  UNAVAILABLE: {report['camera_error']}"])
+    if "rules" in report:  # calibration
+        lines.append(f"profile written to {report['profile']} from {report['frames']} frame(s):")
+        for led in report["leds"]:
+            lines.append(f"  LED {led['index']} {led['name'] or ''} at {led['box']}: "
+                         + (f"on, {led['colour']}" if led["on"] else "off"))
+        lines += [f"  rule: {r['when']} -> {r['issue']} ({r['severity']})" for r in report["rules"]]
+        return "\n".join(lines)
+    lines.append(f"{report['frames']} frame(s) read, {report['occluded_frames']} occluded"
+                 + (f" ({report['occlusion'][0]})" if report["occlusion"] else ""))
+    for led in report["leds"]:
+        state = "blinking" if led["blinking"] else ("on" if led["on"] else "off")
+        lines.append(f"  LED {led['index']} {led['name'] or ''}: {state}"
+                     + (f", {led['colour']}" if led["on"] and led["colour"] else "")
+                     + f" (confidence {led['confidence']:.2f})")
+    for issue in report["issues"]:
+        wrapped = textwrap.fill(issue["guidance"], width=100, initial_indent="  ", subsequent_indent="  ")
+        lines.append(f"\n{issue['type']}: {issue['summary']}\n{wrapped}")
+    if report["exit_code"] == EX_OK:
+        lines.append("no issue from the watched device's LEDs")
+    return "\n".join(lines)

@@ -250,7 +250,26 @@ def _parser() -> argparse.ArgumentParser:
                               "or directory (default: the config's [camera])")
     camera_check.add_argument("--save", type=Path, metavar="FILE.ppm", help="keep the frame here (it stays local)")
     camera_check.add_argument("--json", action="store_true", help="machine-readable output")
+    camera_check.add_argument("--profile", type=Path, metavar="PROFILE.json",
+                              help="read the watched device's LEDs against this profile (camera calibrate) over a "
+                              "burst of frames: each LED's state and the issues its rules imply")
+    camera_check.add_argument("--frames", type=int, default=6, help="frames in the burst (with --profile)")
     camera_check.set_defaults(handler=_cmd_camera_check)
+    camera_calibrate = camera_sub.add_parser(
+        "calibrate", help="learn the watched device's LED profile from a known-good view: where its LEDs are, "
+        "their colours and names (exit 0 written, 2 nothing to calibrate on)")
+    _add_config_option(camera_calibrate)
+    camera_calibrate.add_argument("--source", help="as for camera check (default: the config's [camera])")
+    camera_calibrate.add_argument("--out", type=Path, default=Path("led-profile.json"), metavar="PROFILE.json")
+    camera_calibrate.add_argument("--led", action="append", default=[], metavar="x,y,w,h[:NAME[:on|off]]",
+                                  help="an LED's box in the frame's pixels (repeat per LED; default: found as lit "
+                                  "spots); say on/off for a white LED")
+    camera_calibrate.add_argument("--rules", type=Path, metavar="RULES.json",
+                                  help="rules that map LED states to issues (e.g. config/led-rules/ont.json)")
+    camera_calibrate.add_argument("--frames", type=int, default=1,
+                                  help="frames to calibrate on (a blinking LED gets both states)")
+    camera_calibrate.add_argument("--json", action="store_true", help="machine-readable output")
+    camera_calibrate.set_defaults(handler=_cmd_camera_calibrate)
 
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(title="config commands", metavar="COMMAND")
@@ -740,12 +759,31 @@ def _cmd_camera_check(args: argparse.Namespace) -> int:
     config = _load(_config_path(args))
     if config is None:
         return EX_CONFIG
-    from edge_agent.camera_check import EX_CANNOT_CHECK, camera_check, render_check
+    from edge_agent.camera_check import EX_CANNOT_CHECK, camera_check, led_check, render_check, render_led_report
 
     try:
-        report = camera_check(config, args.source, args.save)
-    except ValueError as exc:
+        if args.profile is not None:
+            report = led_check(config, args.source, args.profile, args.frames)
+        else:
+            report = camera_check(config, args.source, args.save)
+    except ValueError as exc:  # ProfileError too: a broken profile is named, never a traceback
         print(f"edge-agent: {exc}", file=sys.stderr)
         return EX_CANNOT_CHECK
-    print(json.dumps(report, indent=2) if args.json else render_check(report))
+    render = render_led_report if args.profile is not None else render_check
+    print(json.dumps(report, indent=2) if args.json else render(report))
+    return report["exit_code"]
+
+
+def _cmd_camera_calibrate(args: argparse.Namespace) -> int:
+    config = _load(_config_path(args))
+    if config is None:
+        return EX_CONFIG
+    from edge_agent.camera_check import EX_CANNOT_CHECK, led_calibrate, render_led_report
+
+    try:
+        report = led_calibrate(config, args.source, args.out, args.led, args.rules, args.frames)
+    except (ValueError, OSError) as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_CANNOT_CHECK
+    print(json.dumps(report, indent=2) if args.json else render_led_report(report))
     return report["exit_code"]

@@ -238,6 +238,32 @@ GUIDANCE: dict[str, str] = {
         "The camera model {model} sees {label} (score {score:.0%}) in front of the gateway ({source}). Check "
         "what your site's rule for {label} asks for."
     ),
+    "line_down": (
+        "The watched modem or ONT shows the line down ({rule}; its LEDs: {leds}). Check that the fibre or DSL "
+        "cable is plugged in firmly at both ends and not bent sharply; power-cycle the device; if the light "
+        "stays like this, call the line provider with what its LEDs show."
+    ),
+    "device_alarm": (
+        "The watched device shows an alarm ({rule}; its LEDs: {leds}). Look up what this light means in the "
+        "device's manual; power-cycle it once, and call the provider if the alarm comes back."
+    ),
+    "device_powered_off": (
+        "The watched device looks switched off ({rule}; its LEDs: {leds}). Check its power adapter, the socket "
+        "and its power switch."
+    ),
+    "device_link_down": (
+        "A link of the watched device is down ({rule}; its LEDs: {leds}). Reseat the cable between it and the "
+        "gateway at both ends, or try another cable."
+    ),
+    "device_state_changed": (
+        "The watched device's lights no longer show their usual state ({rule}; its LEDs: {leds}). Check the "
+        "device and its cables; if the new state is normal, calibrate the camera's LED profile again."
+    ),
+    "watched_device_occluded": (
+        "The camera ({source}) cannot read the watched device's lights: {why}, for {occluded_s} s. Move whatever "
+        "stands in front of the device; if the camera or the device was moved on purpose, calibrate the LED "
+        "profile again (edge-agent camera calibrate)."
+    ),
 }
 
 FALLBACK = "No guidance is written for this issue type yet; report it with the evidence shown."

@@ -80,6 +80,8 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
         checks = CameraHealthDetector()
         components.detectors.append(checks)
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
+    if config.camera.led_profile is not None and not isinstance(source, SyntheticSource):
+        _load_led_reader(config, components)
     models = config.models
     directory = models_directory(models)
     runtime = _runtime(models)
@@ -104,6 +106,24 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
             components.frame_analysers.append(_guarded(components.models[-1], detector.analyse))
     if components.frame_analysers:
         components.detectors.append(CameraModelFailures())
+
+
+def _load_led_reader(config: AgentConfig, components: MlComponents) -> None:
+    """The watched device's LED reader (model-free); a profile that cannot be used is reported like a model
+    that cannot be loaded, and the agent runs on without it."""
+    from edge_agent.camera.led_profile import ProfileError
+    from edge_agent.detectors.led_rules import load_led_detector
+
+    camera = config.camera
+    path = camera.led_profile
+    try:
+        leds = load_led_detector(path, camera.led_burst, camera.led_occlusion_s)
+    except ProfileError as exc:
+        _failed(components, ModelStatus("led-profile", "led_profile", str(path), False, error=str(exc)))
+        return
+    components.models.append(ModelStatus("led-profile", "led_profile", str(path), True))
+    components.detectors.append(leds)
+    components.frame_analysers.append(_guarded(components.models[-1], leds.analyse))
 
 
 def _guarded(status: ModelStatus, analyse: FrameAnalyser) -> GuardedAnalyser:

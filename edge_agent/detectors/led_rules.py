@@ -1,0 +1,110 @@
+"""The watched device's LEDs as issues: the profile's rules (`PON is off` -> line_down) judged on the LED
+states the camera reads, and `watched_device_occluded` when something stays in front of the device.
+
+`LedDetector.analyse` reads each frame (edge_agent.camera.led_reader) and reports a camera.leds sample: every
+LED's state as flat metrics (led1_on, led1_colour, led1_blinking, led1_confidence, ...) and the rules that hold;
+never the frame. An occluded frame is read not at all: it neither opens nor resolves a rule's issue, and only an
+occlusion lasting `occlusion_s` becomes an issue of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edge_agent.camera.led_profile import LedProfile, load_profile
+from edge_agent.camera.led_reader import Covers, LedReader, LedState
+from edge_agent.model import Finding, MetricValue, Sample, Severity
+
+LEDS_STREAM = "camera.leds"
+OCCLUDED = "watched_device_occluded"
+DEFAULT_OCCLUSION_S = 120.0  # a hand passing in front is not an issue; a box parked there is
+SEVERITY = {"info": Severity.INFO, "warning": Severity.WARNING, "critical": Severity.CRITICAL}
+
+
+class LedDetector:
+    name = "camera.leds"
+    model_name = "led-reader"  # how the collector names it should it ever fail (it is model-free)
+
+    def __init__(self, profile: LedProfile, burst: int = 6, occlusion_s: float = DEFAULT_OCCLUSION_S,
+                 covers: Covers | None = None):
+        self.profile = profile
+        self.reader = LedReader(profile, burst, covers)
+        self.occlusion_s = occlusion_s
+        self._occluded_since: float | None = None
+
+    def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
+        reading = self.reader.read(frame)
+        metrics: dict[str, MetricValue] = {
+            "leds": len(self.profile.leds), "occluded": reading.occluded, "why": reading.why or None,
+            "registration_similarity": round(reading.alignment.similarity, 3),
+            "registration_scale": round(reading.alignment.scale, 3)}
+        if reading.occluded:
+            self._occluded_since = mono if self._occluded_since is None else self._occluded_since
+            metrics["occluded_s"] = round(mono - self._occluded_since, 1)
+            return Sample(LEDS_STREAM, source, metrics, mono, ts)
+        self._occluded_since = None
+        states = self.reader.states()
+        metrics.update(flat_states(states))
+        views = [s.view() for s in states]
+        metrics["rules_holding"] = ",".join(str(n) for n, rule in enumerate(self.profile.rules, 1)
+                                            if rule.condition.holds(views)) or None
+        return Sample(LEDS_STREAM, source, metrics, mono, ts)
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        if sample.stream != LEDS_STREAM:
+            return []
+        m = sample.metrics
+        source = sample.subject
+        if m.get("occluded"):
+            lasting = float(m.get("occluded_s") or 0.0) >= self.occlusion_s
+            evidence = {"source": source, "why": m.get("why"), "occluded_s": m.get("occluded_s"),
+                        "limit_occluded_s": self.occlusion_s,
+                        "registration_similarity": m.get("registration_similarity")}
+            summary = f"camera {source}: the watched device's LEDs are hidden ({m.get('why')})"
+            return [Finding(OCCLUDED, source, lasting, Severity.WARNING, self.name, summary if lasting else "",
+                            evidence)]
+        findings = [Finding(OCCLUDED, source, False, Severity.WARNING, self.name, "", {"source": source})]
+        holding = {int(n) for n in str(m.get("rules_holding") or "").split(",") if n}
+        led_text = describe_states(m, len(self.profile.leds))
+        for issue in dict.fromkeys(rule.issue for rule in self.profile.rules):  # each issue type once, in order
+            rules = [(n, r) for n, r in enumerate(self.profile.rules, 1) if r.issue == issue]
+            held = [(n, r) for n, r in rules if n in holding]
+            rule = held[0][1] if held else rules[0][1]
+            evidence: dict[str, Any] = {"source": source, "rule": rule.when, "leds": led_text,
+                                        "device": self.profile.source or None}
+            summary = f"watched device: {rule.when} -> {issue}" if held else ""
+            findings.append(Finding(issue, source, bool(held), SEVERITY[rule.severity], self.name, summary,
+                                    evidence))
+        return findings
+
+
+def flat_states(states: list[LedState]) -> dict[str, MetricValue]:
+    """Each LED's state as scalar metrics (a sample holds scalars only)."""
+    metrics: dict[str, MetricValue] = {}
+    for s in states:
+        key = f"led{s.index}"
+        metrics.update({f"{key}_name": s.name or None, f"{key}_on": s.on, f"{key}_colour": s.colour,
+                        f"{key}_blinking": s.blinking, f"{key}_confidence": round(s.confidence, 3)})
+    return metrics
+
+
+def describe_states(metrics: Any, count: int) -> str:
+    """'1 PON on green; 2 LOS off; ...' for evidence and guidance."""
+    parts = []
+    for index in range(1, count + 1):
+        key = f"led{index}"
+        if f"{key}_on" not in metrics:
+            continue
+        name = metrics.get(f"{key}_name")
+        state = "blinking" if metrics.get(f"{key}_blinking") else ("on" if metrics.get(f"{key}_on") else "off")
+        colour = metrics.get(f"{key}_colour") if metrics.get(f"{key}_on") else None
+        parts.append(" ".join(str(p) for p in (index, name, state, colour) if p))
+    return "; ".join(parts)
+
+
+def load_led_detector(path: Path, burst: int, occlusion_s: float, covers: Covers | None = None) -> LedDetector:
+    """The detector for [camera] led_profile. Raises ProfileError naming what is wrong with the file."""
+    return LedDetector(load_profile(path), burst, occlusion_s, covers)
