@@ -27,6 +27,17 @@ def start_watch(broker, *args: str) -> subprocess.Popen:
     return watcher
 
 
+def publish_all(broker, messages: list[tuple[str, bytes]]) -> None:
+    """Each message at QoS 1, the broker's PUBACK awaited."""
+    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    publisher.connect(broker.host, broker.port)
+    publisher.loop_start()
+    for topic, payload in messages:
+        publisher.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
+    publisher.disconnect()
+    publisher.loop_stop()
+
+
 def events_of(watcher: subprocess.Popen) -> tuple[list[dict], dict]:
     """The events, and the summary: the last line on stdout, after every event."""
     out, err = watcher.communicate(timeout=60)
@@ -83,13 +94,7 @@ def test_a_watcher_with_a_sqlite_store_keeps_every_message_and_stops_cleanly_on_
     url = f"sqlite://{tmp_path}/fleet.db"
     fleet = build_fleet(devices=8, issues_per_device=3, start_ts=1_700_000_000.0, span_s=3600, seed=12)
     watcher = start_watch(mosquitto, "--store", url, "--duration", "60")
-    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    publisher.connect(mosquitto.host, mosquitto.port)
-    publisher.loop_start()
-    for topic, payload in fleet.messages:
-        publisher.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
-    publisher.disconnect()
-    publisher.loop_stop()
+    publish_all(mosquitto, fleet.messages)
     time.sleep(0.5)
     watcher.terminate()  # SIGTERM: store what arrived, print the summary, exit 0
     events, summary = events_of(watcher)
@@ -114,13 +119,7 @@ def test_a_killed_watcher_with_a_session_gets_what_it_never_stored_when_it_comes
     session = ["--share", "ops", "--store", url, "--session", f"watch-{os.getpid()}", "--duration", "60"]
     first = start_watch(mosquitto, *session)
     os.kill(first.pid, signal.SIGSTOP)
-    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    publisher.connect(mosquitto.host, mosquitto.port)
-    publisher.loop_start()
-    for topic, payload in fleet.messages:
-        publisher.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
-    publisher.disconnect()
-    publisher.loop_stop()
+    publish_all(mosquitto, fleet.messages)
     first.kill()
     first.communicate(timeout=10)
     assert FleetStore(url).counts().messages == 0
