@@ -34,7 +34,8 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .kpi{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:120px}
 .kpi .value{font-size:24px;font-weight:600;display:block}.kpi .label{color:#555;font-size:12px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:3px 8px;border-bottom:1px solid #eee}
-th{font-size:12px;color:#555}td.n{text-align:right}td:first-child{white-space:nowrap}.legend span{margin-right:14px;white-space:nowrap}
+th{font-size:12px;color:#555}td.n{text-align:right}td:first-child{white-space:nowrap}
+.legend span{margin-right:14px;white-space:nowrap}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px}svg text{font:11px system-ui,sans-serif}
 .note{color:#666;font-size:12px}
 """
