@@ -19,7 +19,7 @@ HEALTH_STREAM = "camera.health"
 
 # The measures each issue's evidence shows (besides the thresholds it was judged against).
 EVIDENCE = {
-    health.COVERED: ("flat_fraction", "coarse_flat_fraction", "luma_mean"),
+    health.COVERED: ("flat_fraction", "coarse_flat_fraction", "detail_depth", "luma_mean"),
     health.OUT_OF_FOCUS: ("blur",),
     health.TOO_DARK: ("luma_mean", "bright_fraction"),
     health.OVEREXPOSED: ("clipped_fraction", "shadow_luma", "near_white_ratio"),
@@ -28,7 +28,7 @@ EVIDENCE = {
     health.COLOUR_CAST: ("cast_ratio", "cast_channel"),
 }
 LIMITS = {
-    health.COVERED: ("flat_fraction",), health.OUT_OF_FOCUS: ("blur",), health.TOO_DARK: ("dark_luma",),
+    health.COVERED: ("flat_fraction", "covered_detail_depth"), health.OUT_OF_FOCUS: ("blur",), health.TOO_DARK: ("dark_luma",),
     health.OVEREXPOSED: ("clipped_fraction", "overexposed_near_white"), health.FROZEN: ("frozen_frames",), health.MOVED: ("moved_shift",),
     health.COLOUR_CAST: ("cast_ratio",),
 }

@@ -28,6 +28,34 @@ def test_a_hand_over_the_lens_is_covered():
     assert problems(covered(photo("ont_hg8010h"), colour=(200, 200, 194))) == [health.COVERED]
 
 
+def object_on_a_plain_backdrop(name: str, grey: int = 190) -> np.ndarray:
+    """The photo shrunk into a band across the middle of a plain, evenly lit backdrop (a product shot)."""
+    frame = photo(name)
+    height, width = frame.shape[:2]
+    canvas = np.full_like(frame, grey)
+    band = frame[height // 3: height // 3 + height // 8]
+    canvas[height * 3 // 8 + 2: height * 3 // 8 + 2 + band.shape[0]] = band
+    return noisy(canvas)
+
+
+def test_an_object_in_the_middle_of_a_plain_backdrop_is_not_a_covered_lens():
+    frame = object_on_a_plain_backdrop("jetson_room_2")
+    measures = health.measure(frame)
+    assert measures.flat_fraction >= 0.68 and measures.detail_depth >= 4  # flat, but detail in the middle
+    assert health.judge(measures)[health.COVERED] is False
+    assert health.judge(measures)[health.COLOUR_CAST] is None  # one band's edges do not tell the light's colour
+
+
+def test_what_a_cover_leaves_visible_is_a_strip_along_one_border():
+    flat = np.ones((8, 8), bool)
+    assert health.detail_depth(flat) == 0
+    flat[:, 7] = False  # the right-hand column still shows the scene
+    assert health.detail_depth(flat) == 1
+    flat[:, 7] = True
+    flat[3:5, :] = False  # a band across the middle instead
+    assert health.detail_depth(flat) == 5
+
+
 def test_a_hand_over_a_third_of_the_view_is_not_a_covered_lens():
     assert health.COVERED not in problems(covered(photo("jetson_room_2"), coverage=0.35))
 
