@@ -173,15 +173,15 @@ def _surround_mask() -> np.ndarray:
 
 
 def burst_state(led: LedSpec, history: deque[LedReading]) -> LedState | None:
-    """On if lit in most of the burst, blinking if it changed at least twice; its colour the most frequent
-    lit one."""
+    """On if lit in most of the burst (one odd frame does not flip it), blinking if it changed at least twice;
+    its colour the most frequent lit one."""
     readings = [r for r in history if r.lit is not None]
     if not readings:
         return None
     lit = [bool(r.lit) for r in readings]
     changes = sum(1 for a, b in zip(lit, lit[1:]) if a != b)
     blinking = changes >= 2
-    on = blinking or sum(lit) * 2 > len(lit)
+    on = blinking or sum(lit) * 2 > len(lit) or (sum(lit) * 2 == len(lit) and lit[0])  # a tie keeps the older
     colours = [r.colour for r in readings if r.lit and r.colour]
     colour = max(set(colours), key=colours.count) if on and colours else None
     agreeing = [r.confidence for r in readings if blinking or bool(r.lit) == on]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 COLOURS = ("red", "amber", "yellow", "green", "blue", "white")  # yellow: the same as amber
 STATES = ("on", "off", "blinking", "steady", *COLOURS)
-MAX_CONDITION_CHARS = 300
+MAX_CONDITION_CHARS = 500
 MAX_TERMS = 24  # `SUBJECT is STATE` atoms in one condition
 
 # The issues a rule may raise: each has guidance for the person on site (edge_agent.guidance).

@@ -1,0 +1,74 @@
+"""`edge-agent camera calibrate` and `camera check --profile` on real photos: the technician's round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edge_agent.cli import main
+
+from .led_photos import LED_PHOTOS, labelled_photos, switched_off
+
+RULES = Path(__file__).resolve().parents[3] / "config" / "led-rules"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["camera", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write_png(path: Path, frame: np.ndarray) -> None:
+    import cv2
+
+    cv2.imwrite(str(path), np.ascontiguousarray(frame[..., ::-1]))
+
+
+def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
+    config = tmp_path / "agent.toml"
+    config.write_text("")
+    photo = labelled_photos()["ont_f6005_tim.jpg"]
+    leds = [f"--led={','.join(str(v) for v in box)}:{name.lower()}" for box, name in zip(photo.boxes, photo.names)]
+    profile = tmp_path / "ont.json"
+    code, out, _ = run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
+                       "--out", str(profile), "--rules", str(RULES / "gpon-ont.json"), "--json", *leds)
+    assert code == 0
+    assert [(led["name"], led["on"], led["colour"]) for led in json.loads(out)["leds"]] == [
+        ("power", True, "green"), ("los", False, None), ("pon", True, "green"), ("lan", True, "green")]
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for n in range(3):
+        write_png(frames / f"{n}.png", switched_off(photo.frame(), photo.boxes[2]))
+    code, out, _ = run(capsys, "check", "--config", str(config), "--source", str(frames), "--profile", str(profile),
+                       "--json")
+    report = json.loads(out)
+    assert code == 1 and report["frames"] == 3
+    assert [(led["index"], led["name"], led["on"], led["blinking"]) for led in report["leds"]][2] == (3, "pon", False,
+                                                                                                    False)
+    assert [issue["type"] for issue in report["issues"]] == ["line_down"]
+    assert "fibre" in report["issues"][0]["guidance"]
+
+    code, out, _ = run(capsys, "check", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
+                       "--profile", str(profile))
+    assert code == 0 and "no issue from the watched device's LEDs" in out
+
+
+def test_calibrating_a_device_with_no_lit_led_says_to_give_boxes(tmp_path, capsys):
+    config = tmp_path / "agent.toml"
+    config.write_text("")
+    code, _, err = run(capsys, "calibrate", "--config", str(config), "--source",
+                       str(LED_PHOTOS / "ont_g-010g-d_front.jpg"), "--out", str(tmp_path / "p.json"))
+    assert code == 2 and "--led x,y,w,h" in err and not (tmp_path / "p.json").exists()
+
+
+def test_rules_that_name_leds_the_profile_lacks_are_refused_at_calibration(tmp_path, capsys):
+    config = tmp_path / "agent.toml"
+    config.write_text("")
+    photo = labelled_photos()["ont_f6005_tim.jpg"]
+    code, _, err = run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
+                       "--out", str(tmp_path / "p.json"), "--rules", str(RULES / "dsl-modem.json"),
+                       f"--led={','.join(map(str, photo.boxes[0]))}:power")
+    assert code == 2 and "no LED called 'dsl'" in err
