@@ -30,9 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "unit" / "camera")]
 
+from led_photos import SWITCH, exposed, jpeg, labelled_photos, moved, noisy, occluded, switched_off  # noqa: E402
+
 from edge_agent.camera.led_calibrate import calibrate  # noqa: E402
 from edge_agent.camera.led_reader import LedReader, read_frame  # noqa: E402
-from led_photos import SWITCH, exposed, jpeg, labelled_photos, moved, noisy, occluded, switched_off  # noqa: E402
 
 TUNE = {"hpe_aruba_switch_ports_1GreenAngle.jpg", "hpe_aruba_switch_ports_1Mixed.jpg",
         "hpe_aruba_switch_ports_3Green.jpg", "hpe_aruba_switch_ports_4Mixed.jpg", "ont_f6005_tim.jpg",
@@ -63,7 +64,7 @@ class Score:
             self.errors.append(what)
 
     def states(self, case: str, photo: str, labels: list[str | None], readings, where: str = "") -> None:
-        for label, reading, index in zip(labels, readings, range(1, len(labels) + 1)):
+        for label, reading, index in zip(labels, readings, range(1, len(labels) + 1), strict=True):
             if label is None:
                 continue
             lit, colour = reading
@@ -93,7 +94,7 @@ def main() -> int:
     for f, photo in chosen.items():
         readings = [(led.on, led.colour) for led in profiles[f].leds]
         score.states("calibrate", f, photo.states, readings)
-        for (lit, _), label in zip(readings, photo.states):
+        for (lit, _), label in zip(readings, photo.states, strict=True):
             if label is not None:
                 per_photo[f][0] += lit == (label != "off")
                 per_photo[f][1] += 1
@@ -131,7 +132,7 @@ def main() -> int:
             else:
                 other = frames[second]
                 expected = [(a != "off") != (b != "off") if None not in (a, b) else None
-                            for a, b in zip(photo.states, photos[second].states)]
+                            for a, b in zip(photo.states, photos[second].states, strict=True)]
                 what = f"{first} / {second}"
             reader = LedReader(profiles[first], burst=4)
             for step in range(4):

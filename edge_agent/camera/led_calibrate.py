@@ -62,7 +62,7 @@ def calibrate(frames: Sequence[np.ndarray], leds: Sequence[tuple[Box, str, bool 
     view = grey_view(reference)
     identity = Alignment(1.0, 0.0, 0.0, 1.0, 1.0)
     alignments = [identity] + [register(view, f) for f in frames[1:]]
-    usable = [(as_rgb(f), a) for f, a in zip(frames, alignments) if a.similarity >= MIN_SIMILARITY]
+    usable = [(as_rgb(f), a) for f, a in zip(frames, alignments, strict=True) if a.similarity >= MIN_SIMILARITY]
     grey = reference.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     specs = []
     for index, (box, name, said_lit) in enumerate(boxes, 1):
@@ -88,9 +88,9 @@ def _spec(index: int, name: str, box: Box, looks: list[Look], said_lit: bool | N
     lit_first = lit_absolute(first) if said_lit is None else said_lit
     anchor = Appearance.of(first)
     states = [lit_first] + [is_lit(look, *((anchor, None) if lit_first else (None, anchor)))[0] for look in looks[1:]]
-    lit = [Appearance.of(look) for look, on in zip(looks, states) if on]
-    unlit = [Appearance.of(look) for look, on in zip(looks, states) if not on]
-    colours = [look.colour() for look, on in zip(looks, states) if on]
+    lit = [Appearance.of(look) for look, on in zip(looks, states, strict=True) if on]
+    unlit = [Appearance.of(look) for look, on in zip(looks, states, strict=True) if not on]
+    colours = [look.colour() for look, on in zip(looks, states, strict=True) if on]
     colour = max(set(colours), key=colours.count) if colours else None
     return LedSpec(index, name, box, lit_first, colour, _mean(lit), _mean(unlit), patch)
 

@@ -106,14 +106,14 @@ def _labelled(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     order = np.argsort(labels[ys, xs], kind="stable")
     ys, xs, ids = ys[order], xs[order], labels[ys, xs][order]
     cuts = np.flatnonzero(np.diff(ids)) + 1
-    return list(zip(np.split(ys, cuts), np.split(xs, cuts))) if len(ys) else []
+    return list(zip(np.split(ys, cuts), np.split(xs, cuts), strict=True)) if len(ys) else []
 
 
 def _components_numpy(mask: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     seen = np.zeros_like(mask, bool)
     height, width = mask.shape
     found = []
-    for y, x in zip(*np.nonzero(mask)):
+    for y, x in zip(*np.nonzero(mask), strict=True):
         if seen[y, x]:
             continue
         seen[y, x] = True

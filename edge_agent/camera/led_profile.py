@@ -187,8 +187,8 @@ def _detail(value: Any, where: str, size: tuple[int, int]) -> Detail:
     region = value["region"]
     if not isinstance(region, list) or len(region) != 4:
         raise ProfileError(f"{where}.region: expected [x, y, width, height]")
-    x, y = (_number(v, f"{where}.region", 0, s) for v, s in zip(region[:2], size))
-    w, h = (_number(v, f"{where}.region", 1, s) for v, s in zip(region[2:], size))
+    x, y = (_number(v, f"{where}.region", 0, s) for v, s in zip(region[:2], size, strict=True))
+    w, h = (_number(v, f"{where}.region", 1, s) for v, s in zip(region[2:], size, strict=True))
     if x + w > size[0] + 0.01 or y + h > size[1] + 0.01:
         raise ProfileError(f"{where}.region: reaches outside the {size[0]}x{size[1]} reference frame")
     return Detail((x, y, w, h), _image(value["image"], f"{where}.image", DETAIL_SIDE, minimum=16))
@@ -221,8 +221,8 @@ def _led(item: Any, where: str, number: int, size: tuple[int, int]) -> LedSpec:
     box = item["box"]
     if not isinstance(box, list) or len(box) != 4:
         raise ProfileError(f"{where}.box: expected [x, y, width, height]")
-    x, y = (_number(v, f"{where}.box", 0, s) for v, s in zip(box[:2], size))
-    w, h = (_number(v, f"{where}.box", 1, s) for v, s in zip(box[2:], size))
+    x, y = (_number(v, f"{where}.box", 0, s) for v, s in zip(box[:2], size, strict=True))
+    w, h = (_number(v, f"{where}.box", 1, s) for v, s in zip(box[2:], size, strict=True))
     if x + w > size[0] or y + h > size[1]:
         raise ProfileError(f"{where}.box: reaches outside the {size[0]}x{size[1]} reference frame")
     if not isinstance(item["on"], bool):

@@ -179,7 +179,7 @@ def burst_state(led: LedSpec, history: deque[LedReading]) -> LedState | None:
     if not readings:
         return None
     lit = [bool(r.lit) for r in readings]
-    changes = sum(1 for a, b in zip(lit, lit[1:]) if a != b)
+    changes = sum(1 for a, b in zip(lit, lit[1:], strict=False) if a != b)
     blinking = changes >= 2
     on = blinking or sum(lit) * 2 > len(lit) or (sum(lit) * 2 == len(lit) and lit[0])  # a tie keeps the older
     colours = [r.colour for r in readings if r.lit and r.colour]

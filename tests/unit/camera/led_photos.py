@@ -29,7 +29,7 @@ class LabelledPhoto:
 
     def leds(self) -> list[tuple[tuple[float, float, float, float], str, None]]:
         """The boxes and names as `calibrate` takes them, without saying which is lit."""
-        return [(box, name, None) for box, name in zip(self.boxes, self.names)]
+        return [(box, name, None) for box, name in zip(self.boxes, self.names, strict=True)]
 
 
 def labelled_photos() -> dict[str, LabelledPhoto]:

@@ -30,7 +30,8 @@ def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
     config = tmp_path / "agent.toml"
     config.write_text("")
     photo = labelled_photos()["ont_f6005_tim.jpg"]
-    leds = [f"--led={','.join(str(v) for v in box)}:{name.lower()}" for box, name in zip(photo.boxes, photo.names)]
+    leds = [f"--led={','.join(str(v) for v in box)}:{name.lower()}"
+            for box, name in zip(photo.boxes, photo.names, strict=True)]
     profile = tmp_path / "ont.json"
     code, out, _ = run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
                        "--out", str(profile), "--rules", str(RULES / "gpon-ont.json"), "--json", *leds)

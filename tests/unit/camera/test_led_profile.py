@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+
 import pytest
 
 from edge_agent.camera.led_calibrate import calibrate, parse_led_option
@@ -25,11 +26,11 @@ def test_a_saved_profile_loads_back_the_same(profile, tmp_path):
     path = tmp_path / "p.json"
     save_profile(profile, path)
     loaded = load_profile(path)
-    assert [(l.index, l.name, l.box, l.on, l.colour) for l in loaded.leds] == \
-        [(l.index, l.name, l.box, l.on, l.colour) for l in profile.leds]
-    assert [l.lit and l.lit.colour_excess for l in loaded.leds] == \
-        pytest.approx([l.lit and l.lit.colour_excess for l in profile.leds], abs=1e-3)
-    assert all((a.patch == b.patch).all() for a, b in zip(loaded.leds, profile.leds))
+    assert [(led.index, led.name, led.box, led.on, led.colour) for led in loaded.leds] == \
+        [(led.index, led.name, led.box, led.on, led.colour) for led in profile.leds]
+    assert [led.lit and led.lit.colour_excess for led in loaded.leds] == \
+        pytest.approx([led.lit and led.lit.colour_excess for led in profile.leds], abs=1e-3)
+    assert all((a.patch == b.patch).all() for a, b in zip(loaded.leds, profile.leds, strict=True))
     assert loaded.rules == profile.rules
     assert (loaded.view == profile.view).all() and loaded.detail.region == pytest.approx(profile.detail.region)
     assert [led.name for led in loaded.leds] == ["Power", "LOS", "PON", "LAN"]

@@ -24,7 +24,7 @@ def read(reading):
 
 
 def matches(readings, labels):
-    return all(label is None or reading == label for reading, label in zip(readings, labels))
+    return all(label is None or reading == label for reading, label in zip(readings, labels, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,8 @@ def test_what_a_camera_does_to_the_view_does_not_change_the_reading(profiles, fi
     assert not reading.occluded
     readable = [r if r[0] is not None else None for r in read(reading)]
     assert sum(r is not None for r in readable) >= len(readable) - 1  # one may leave the shifted frame
-    assert matches(readable, [label if r is not None else None for label, r in zip(expected(photo), readable)])
+    labels = [label if r is not None else None for label, r in zip(expected(photo), readable, strict=True)]
+    assert matches(readable, labels)
 
 
 def test_alternating_real_frames_read_as_blinking(profiles):
@@ -127,7 +128,7 @@ def test_lit_leds_are_found_without_boxes(profiles):
     photo = PHOTOS["ont_fg1000r_front.jpg"]
     spots = find_leds(photo.frame())
     centres = [(x + w / 2, y + h / 2) for x, y, w, h in (s.box for s in spots)]
-    lit = [box for box, label in zip(photo.boxes, photo.states) if label not in (None, "off")]
+    lit = [box for box, label in zip(photo.boxes, photo.states, strict=True) if label not in (None, "off")]
     for x, y, w, h in lit:
         assert any(abs(cx - x - w / 2) < w and abs(cy - y - h / 2) < h for cx, cy in centres)
     assert len(spots) <= 4

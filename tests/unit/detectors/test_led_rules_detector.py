@@ -21,8 +21,8 @@ RULES = [{"issue": "line_down", "when": "los is on or pon is off", "severity": "
 @pytest.fixture(scope="module")
 def ont():
     photo = labelled_photos()["ont_f6005_tim.jpg"]
-    profile = calibrate([photo.frame()], [(b, n.lower(), None) for b, n in zip(photo.boxes, photo.names)], RULES,
-                        source="zte-f6005")
+    leds = [(b, n.lower(), None) for b, n in zip(photo.boxes, photo.names, strict=True)]
+    profile = calibrate([photo.frame()], leds, RULES, source="zte-f6005")
     return photo, profile
 
 
