@@ -109,3 +109,15 @@ def test_an_mld_access_point_s_link_sockets_name_their_mld_interface():
     assert mld_link("wlan0") == ("wlan0", None)
     assert mld_link("wlan0_link15") == ("wlan0_link15", None)  # no IEEE 802.11be link ID
     assert mld_link("_link1") == ("_link1", None)
+
+
+@pytest.mark.timeout(30)
+def test_iw_dev_output_no_real_iw_prints_raises_only_parse_error():
+    from edge_agent.wifi import ParseError
+
+    for text in ("phy#0\n" + "x" * 5_000_000 + "\n", "\tInterface wlan0\n\t\ttype " + "A" * 5_000_000 + "\n",
+                 "command failed: No such device (-19)\n"):
+        with pytest.raises(ParseError):
+            parse_dev(text)
+    many = "".join(f"\tInterface w{n}\n\t\ttype AP\n" for n in range(20_000))
+    assert ap_interfaces(list(parse_dev(many))).interfaces == tuple(sorted(f"w{n}" for n in range(20_000)))[:16]
