@@ -30,7 +30,8 @@ class Discovery:
 
 
 def is_interface_name(name: str) -> bool:
-    return bool(INTERFACE_NAME.match(name)) and name not in (".", "..")
+    """A name the agent may pass to iw: an interface name that cannot read as an option ("-h") or a path."""
+    return bool(INTERFACE_NAME.match(name)) and name not in (".", "..") and not name.startswith("-")
 
 
 def ctrl_sockets(ctrl_dir: Path, max_radios: int = MAX_RADIOS, max_entries: int = MAX_DIR_ENTRIES) -> Discovery:

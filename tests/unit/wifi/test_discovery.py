@@ -28,7 +28,7 @@ def sockets():
 
 
 def test_every_interface_socket_counts_and_nothing_else(short_tmp, sockets):
-    for name in ("wlan2", "wlan0", "wlan1", "global", "bad name", "..x", "x" * 16):
+    for name in ("wlan2", "wlan0", "wlan1", "global", "bad name", "..x", "x" * 16, "-h"):
         sockets(short_tmp / name)
     (short_tmp / "wlan3").write_text("not a socket")  # a file named like a radio
     (short_tmp / "wlan4").mkdir()
@@ -36,7 +36,7 @@ def test_every_interface_socket_counts_and_nothing_else(short_tmp, sockets):
     found = ctrl_sockets(short_tmp)
     # "..x" is a valid (if odd) interface name; "global" is hostapd's global socket on OpenWrt
     assert found.interfaces == ("..x", "wlan0", "wlan1", "wlan2")
-    assert any("6 entries" in note for note in found.notes)
+    assert any("7 entries" in note for note in found.notes)  # "-h" would read as an option to iw
 
 
 def test_a_missing_or_unreadable_directory_has_no_radios_and_says_why(tmp_path):
