@@ -70,8 +70,6 @@ def _source(config: AgentConfig, spec: str | None) -> FrameSource | None:
 
 
 def render_check(report: dict[str, Any]) -> str:
-    import textwrap
-
     from edge_agent.views import render_models
 
     lines = [f"camera: {report.get('source') or '-'}"]
@@ -93,12 +91,17 @@ def render_check(report: dict[str, Any]) -> str:
         seen = result.get("label") or result.get("top_label") or "nothing"
         score = result.get("score", result.get("top_score"))
         lines.append(f"{result['detector']}: {seen}" + (f" (score {score:.2f})" if score is not None else ""))
-    for finding in report["findings"]:
-        wrapped = textwrap.fill(finding["guidance"], width=100, initial_indent="  ", subsequent_indent="  ")
-        lines.append(f"\nWhat to do about {finding['type']}:\n{wrapped}")
+    lines += [f"\nWhat to do about {finding['type']}:\n{_wrapped(finding['guidance'])}"
+              for finding in report["findings"]]
     if report["exit_code"] == EX_OK:
         lines.append("set-up looks right")
     return "\n".join(lines)
+
+
+def _wrapped(guidance: str) -> str:
+    import textwrap
+
+    return textwrap.fill(guidance, width=100, initial_indent="  ", subsequent_indent="  ")
 
 
 # Watched-device LED reading: `camera calibrate` and `camera check --profile`.
@@ -192,8 +195,6 @@ def _grab(source: FrameSource | None, count: int) -> tuple[str, list[Any]] | str
 
 
 def render_led_report(report: dict[str, Any]) -> str:
-    import textwrap
-
     lines = [f"camera: {report.get('source') or '-'}"]
     if report.get("camera_error"):
         return "\n".join(lines + [f"  UNAVAILABLE: {report['camera_error']}"])
@@ -211,9 +212,7 @@ def render_led_report(report: dict[str, Any]) -> str:
         lines.append(f"  LED {led['index']} {led['name'] or ''}: {state}"
                      + (f", {led['colour']}" if led["on"] and led["colour"] else "")
                      + f" (confidence {led['confidence']:.2f})")
-    for issue in report["issues"]:
-        wrapped = textwrap.fill(issue["guidance"], width=100, initial_indent="  ", subsequent_indent="  ")
-        lines.append(f"\n{issue['type']}: {issue['summary']}\n{wrapped}")
+    lines += [f"\n{issue['type']}: {issue['summary']}\n{_wrapped(issue['guidance'])}" for issue in report["issues"]]
     if report["exit_code"] == EX_OK:
         lines.append("no issue from the watched device's LEDs")
     return "\n".join(lines)
