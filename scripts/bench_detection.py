@@ -5,12 +5,16 @@ round. Needs root.
 Usage: sudo .venv/bin/python scripts/bench_detection.py [--runs 10] [--interval 1.0] [--episode-s 120]
                                                         [--gap-s 35] [--only NAME ...]
 
-The agent runs in the "cpe" namespace with the shipped default hysteresis and flap damping. Clean faults: each
+The agent runs in the "cpe" namespace with the shipped default hysteresis, flap damping and check pace (DHCP
+and path MTU every 30 s, every 5 s while failing). Clean faults: each
 run waits until everything is healthy, injects the fault, measures the time until the issue is open (from the
 agent's own opened_ts, same host clock), then repairs it and waits for the resolution. Intermittent faults
 (random loss, a flapping link, a host claiming the gateway's address on and off) run one episode of
 --episode-s seconds. For every fault it reports the issue transitions the agent journaled (opened, updated,
 resolved...) of any type from the injection to the resolution: one fault episode should be one issue.
+Clean faults include a lying resolver (a sinkhole answer, IPv4 and IPv6), upstream SERVFAIL, NXDOMAIN for the
+probe name, a stopped DHCP server, and a path MTU black hole two hops away (a 1280-byte hop whose ICMP
+"fragmentation needed" is dropped).
 """
 
 from __future__ import annotations
@@ -47,22 +51,33 @@ enabled = false
 interval_s = {interval}
 resolvers = ["{isp_ip}"]
 dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}"]
+uplink_endpoints = ["{uplink}", "{far_uplink}"]
 """
 
 CPU_PER_ROUND = """
 import json, time, statistics
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes.network import NetworkProbes
+from edge_agent.probes.dhcp import dhcp_probe
+from edge_agent.probes.pmtu import pmtu_probe
+# the background checks are measured on their own below, not inside the rounds' CPU time
 probes = NetworkProbes(ConnectivityCollectorConfig(resolvers=["{isp_ip}"], dns_query="{dns_name}",
-                                                   uplink_endpoints=["{uplink}"]))
+                                                   uplink_endpoints=["{uplink}"], dhcp_check_interval_s=0,
+                                                   pmtu_check_interval_s=0))
 probes.probe()  # warm: imports, sockets
 cpu, wall = [], []
 for _ in range({rounds}):
     c, w = time.process_time(), time.perf_counter()
     probes.probe()
     cpu.append(time.process_time() - c); wall.append(time.perf_counter() - w)
-print(json.dumps({{"cpu_ms": statistics.median(cpu) * 1000, "wall_ms": statistics.median(wall) * 1000}}))
+checks = {{}}
+for name, check in (("dhcp", lambda: dhcp_probe("{interface}", 4.0)), ("pmtu", lambda: pmtu_probe("{far_ip}", 1500, 1.0))):
+    check()
+    c = time.process_time()
+    for _ in range(10):
+        check()
+    checks[name] = (time.process_time() - c) * 100
+print(json.dumps({{"cpu_ms": statistics.median(cpu) * 1000, "wall_ms": statistics.median(wall) * 1000, **checks}}))
 """
 
 
@@ -194,14 +209,16 @@ def main() -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="ea-bench-", dir="/tmp"))
-    bed = PremisesNetwork(root)
+    bed = PremisesNetwork(root, far_end=True, lease_time="2m")
     bed.setup()
     try:
         cpu = json.loads(subprocess.run(
             bed.in_cpe(sys.executable, "-c", CPU_PER_ROUND.format(isp_ip=bed.isp_ip, dns_name=bed.dns_name,
-                                                                  uplink=bed.uplink, rounds=50)),
+                                                                  uplink=bed.uplink, rounds=50, interface=bed.cpe_if,
+                                                                  far_ip=bed.far_ip)),
             capture_output=True, text=True, check=True, cwd=ROOT).stdout)
-        config = CONFIG.format(interval=args.interval, isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink)
+        config = CONFIG.format(interval=args.interval, isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink,
+                               far_uplink=bed.far_uplink)
         daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
         daemon.start()
         faults = [
@@ -209,6 +226,12 @@ def main() -> int:
             ("gateway silent", bed.gateway_silent, bed.gateway_answers, "gateway_unreachable"),
             ("DNS frozen", bed.dns_freeze, bed.dns_thaw, "dns_failure"),
             ("uplink blocked", lambda: bed.tcp_blocked(53), bed.clear_firewall, "uplink_down"),
+            ("DNS sinkhole 0.0.0.0", lambda: bed.dns_lies("0.0.0.0"), bed.dns_truthful, "dns_resolver_lies"),
+            ("DNS sinkhole ::", lambda: bed.dns_lies("::"), bed.dns_truthful, "dns_resolver_lies"),
+            ("DNS SERVFAIL", bed.dns_servfail, bed.dns_truthful, "dns_upstream_failing"),
+            ("DNS NXDOMAIN", bed.dns_nxdomain, bed.dns_truthful, "dns_name_missing"),
+            ("DHCP server stopped", bed.dhcp_stop, bed.dhcp_start, "dhcp_failure"),
+            ("PMTU black hole 1280", bed.pmtu_blackhole, bed.pmtu_repaired, "pmtu_blackhole"),
         ]
         loss_types = ("gateway_packet_loss", "gateway_loss_rising")
         episodes = [
@@ -242,8 +265,10 @@ def main() -> int:
                       f"{resolve_s:.0f} s after the repair")
         finally:
             daemon.stop()
-        print(f"one probe round (ICMP x5, ARP, DNS, TCP): {cpu['cpu_ms']:.2f} ms CPU, {cpu['wall_ms']:.2f} ms wall "
-              "(median of 50, healthy premises)")
+        print(f"one probe round (ICMP x5, ARP, DNS A+AAAA, TCP): {cpu['cpu_ms']:.2f} ms CPU, {cpu['wall_ms']:.2f} ms "
+              "wall (median of 50, healthy premises)")
+        print(f"one DHCP check (DISCOVER, OFFER): {cpu['dhcp']:.2f} ms CPU; one path-MTU check (7 DF echoes to one "
+              f"target): {cpu['pmtu']:.2f} ms CPU (mean of 10; every 30 s each, shipped)")
     finally:
         bed.teardown()
     return 0
