@@ -267,7 +267,7 @@ def main() -> int:
             daemon.stop()
         print(f"one probe round (ICMP x5, ARP, DNS A+AAAA, TCP): {cpu['cpu_ms']:.2f} ms CPU, {cpu['wall_ms']:.2f} ms "
               "wall (median of 50, healthy premises)")
-        print(f"one DHCP check (DISCOVER, OFFER): {cpu['dhcp']:.2f} ms CPU; one path-MTU check (7 DF echoes to one "
+        print(f"one DHCP check (DISCOVER, OFFER): {cpu['dhcp']:.2f} ms CPU; one path-MTU check (8 DF echoes to one "
               f"target): {cpu['pmtu']:.2f} ms CPU (mean of 10; every 30 s each, shipped)")
     finally:
         bed.teardown()
