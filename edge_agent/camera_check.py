@@ -106,7 +106,10 @@ def _wrapped(guidance: str) -> str:
 
 # Watched-device LED reading: `camera calibrate` and `camera check --profile`.
 
-DEFAULT_BURST = 6  # frames read from a live camera or a recording: enough to tell blinking from steady
+# Frames read from a live camera or a recording, this far apart: 16 x 0.15 s covers a slow blink's two edges and
+# samples a fast one at no multiple of its period.
+DEFAULT_BURST = 16
+BURST_INTERVAL_S = 0.15
 MAX_CALIBRATION_FRAMES = 30
 
 
@@ -120,7 +123,7 @@ def led_calibrate(config: AgentConfig, source_spec: str | None, out: Path, leds:
     from edge_agent.camera.led_profile import load_rules_file, profile_to_json, save_profile
 
     boxes = [parse_led_option(text) for text in leds]
-    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)))
+    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)), BURST_INTERVAL_S)
     if isinstance(grabbed, str):
         return {"camera_error": grabbed, "exit_code": EX_CANNOT_CHECK}
     source, captured = grabbed
@@ -137,7 +140,7 @@ def led_calibrate(config: AgentConfig, source_spec: str | None, out: Path, leds:
 
 
 def led_check(config: AgentConfig, source_spec: str | None, profile_path: Path,
-              frames: int = DEFAULT_BURST) -> dict[str, Any]:
+              frames: int = DEFAULT_BURST, interval_s: float = BURST_INTERVAL_S) -> dict[str, Any]:
     """Read the watched device's LEDs over a burst of frames against its profile: every LED's state and the
     issues its rules imply. `exit_code`: 0 no issue, 1 issues (or the device hidden), 2 nothing could be read.
     Raises ProfileError for a profile that cannot be used."""
@@ -145,7 +148,7 @@ def led_check(config: AgentConfig, source_spec: str | None, profile_path: Path,
     from edge_agent.detectors.led_rules import LedDetector
 
     profile = load_profile(profile_path)
-    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)))
+    grabbed = _grab(_led_source(config, source_spec), max(1, min(frames, MAX_CALIBRATION_FRAMES)), interval_s)
     if isinstance(grabbed, str):
         return {"profile": str(profile_path), "camera_error": grabbed, "exit_code": EX_CANNOT_CHECK}
     source, captured = grabbed
@@ -178,13 +181,22 @@ def _led_source(config: AgentConfig, spec: str | None) -> FrameSource | None:
         source_from_config(config.camera, None, config.simulation.seed)
 
 
-def _grab(source: FrameSource | None, count: int) -> tuple[str, list[Any]] | str:
-    """Up to `count` frames (fewer from a single image or a short recording), or why there are none."""
+def _grab(source: FrameSource | None, count: int, interval_s: float = 0.0) -> tuple[str, list[Any]] | str:
+    """Up to `count` frames `interval_s` apart (fewer from a single image or a short recording), or why there are
+    none. A recorded video is sampled at that interval of its own time, a live camera waits between frames;
+    images in a directory are taken one after the other."""
+    import time
+
     if source is None:
         return "no camera found (picamera2 or /dev/video*)"
+    stride, live = _pace(source, interval_s)
     frames: list[Any] = []
     try:
         while len(frames) < count:
+            if frames and live:
+                time.sleep(interval_s)
+            for _ in range(stride - 1 if frames else 0):
+                source.read()
             frames.append(source.read())
     except CameraUnavailable as exc:
         if not frames:
@@ -192,6 +204,26 @@ def _grab(source: FrameSource | None, count: int) -> tuple[str, list[Any]] | str
     finally:
         source.close()
     return source.name, frames
+
+
+def _pace(source: FrameSource, interval_s: float) -> tuple[int, bool]:
+    """(frames to step in a recorded video, whether the source is a live camera)."""
+    from edge_agent.camera.replay import OPENCV_VIDEOS, ReplaySource
+
+    if not isinstance(source, ReplaySource):
+        return 1, interval_s > 0
+    if source.path.suffix.lower() not in (*OPENCV_VIDEOS, ".y4m"):
+        return 1, False
+    fps = 30.0
+    try:
+        import cv2
+
+        capture = cv2.VideoCapture(str(source.path))
+        fps = capture.get(cv2.CAP_PROP_FPS) or fps
+        capture.release()
+    except ImportError:
+        pass
+    return max(1, round(interval_s * min(max(fps, 1.0), 240.0))), False
 
 
 def render_led_report(report: dict[str, Any]) -> str:

@@ -253,7 +253,8 @@ def _parser() -> argparse.ArgumentParser:
     camera_check.add_argument("--profile", type=Path, metavar="PROFILE.json",
                               help="read the watched device's LEDs against this profile (camera calibrate) over a "
                               "burst of frames: each LED's state and the issues its rules imply")
-    camera_check.add_argument("--frames", type=int, default=6, help="frames in the burst (with --profile)")
+    camera_check.add_argument("--frames", type=int, default=16, help="frames in the burst (with --profile; a video "
+                              "or live camera is sampled every 0.15 s, a directory's images are taken in order)")
     camera_check.set_defaults(handler=_cmd_camera_check)
     camera_calibrate = camera_sub.add_parser(
         "calibrate", help="learn the watched device's LED profile from a known-good view: where its LEDs are, "

@@ -73,3 +73,31 @@ def test_rules_that_name_leds_the_profile_lacks_are_refused_at_calibration(tmp_p
                        "--out", str(tmp_path / "p.json"), "--rules", str(RULES / "dsl-modem.json"),
                        f"--led={','.join(map(str, photo.boxes[0]))}:power")
     assert code == 2 and "no LED called 'dsl'" in err
+
+
+def test_a_video_is_sampled_over_time_and_a_blinking_led_is_seen(tmp_path, capsys):
+    """1 s on, 1 s off at 30 frames a second: consecutive frames would all look the same."""
+    import cv2
+
+    config = tmp_path / "agent.toml"
+    config.write_text("")
+    photo = labelled_photos()["ont_f6005_tim.jpg"]
+    leds = [f"--led={','.join(str(v) for v in box)}:{name.lower()}"
+            for box, name in zip(photo.boxes, photo.names, strict=True)]
+    profile = tmp_path / "ont.json"
+    assert run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
+               "--out", str(profile), "--rules", str(RULES / "gpon-ont.json"), *leds)[0] == 0
+    frame = photo.frame()
+    on, off = (np.ascontiguousarray(f[..., ::-1]) for f in (frame, switched_off(frame, photo.boxes[2])))
+    video = tmp_path / "ont.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (frame.shape[1], frame.shape[0]))
+    for n in range(120):
+        writer.write(on if (n // 30) % 2 == 0 else off)
+    writer.release()
+    code, out, _ = run(capsys, "check", "--config", str(config), "--source", str(video), "--profile", str(profile),
+                       "--json")
+    report = json.loads(out)
+    assert report["frames"] == 16
+    assert [(led["name"], led["blinking"]) for led in report["leds"]] == [
+        ("power", False), ("los", False), ("pon", True), ("lan", False)]
+    assert code == 1 and [issue["type"] for issue in report["issues"]] == ["line_down"]
