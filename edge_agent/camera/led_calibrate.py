@@ -92,7 +92,7 @@ def _spec(index: int, name: str, box: Box, looks: list[Look], said_lit: bool | N
     unlit = [Appearance.of(look) for look, on in zip(looks, states, strict=True) if not on]
     colours = [look.colour() for look, on in zip(looks, states, strict=True) if on]
     colour = max(set(colours), key=colours.count) if colours else None
-    return LedSpec(index, name, box, lit_first, colour, _mean(lit), _mean(unlit), patch)
+    return LedSpec(index, name, box, lit_first, colour, _mean(lit), _mean(unlit), patch, first.ring_rgb)
 
 
 def _mean(appearances: list[Appearance]) -> Appearance | None:

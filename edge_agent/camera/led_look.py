@@ -47,6 +47,7 @@ class Look:
     colour_span: float  # ... in grey levels
     core_luma: float
     ring_luma: float
+    ring_rgb: tuple[float, float, float]  # the surroundings' median colour
 
     @property
     def readable(self) -> bool:
@@ -57,8 +58,8 @@ class Look:
             return "white"
         return colour_of_hue(self.hue)
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {k: (None if v is None else round(float(v), 4)) for k, v in self.__dict__.items()}
+    def to_dict(self) -> dict[str, object]:
+        return {k: (v if v is None or isinstance(v, tuple) else round(float(v), 4)) for k, v in self.__dict__.items()}
 
 
 def colour_of_hue(hue: float) -> str:
@@ -125,7 +126,7 @@ def look_at(frame: np.ndarray, box: tuple[float, float, float, float]) -> Look |
     return Look(contrast=(core_luma - ring_luma) / (core_luma + ring_luma + 8.0), chroma=_chroma(core_rgb),
                 ring_chroma=_chroma(ring_rgb), hue=hue, added_chroma=added_chroma,
                 colour_excess=span / float(ring_rgb.max() + RING_FLOOR), colour_span=span, core_luma=core_luma,
-                ring_luma=ring_luma)
+                ring_luma=ring_luma, ring_rgb=(float(ring_rgb[0]), float(ring_rgb[1]), float(ring_rgb[2])))
 
 
 def _chromas(pixels: np.ndarray) -> np.ndarray:

@@ -46,6 +46,7 @@ class LedSpec:
     lit: Appearance | None  # how it looked lit at calibration, if it was seen lit
     unlit: Appearance | None  # ... and unlit
     patch: np.ndarray = field(repr=False, compare=False)  # PATCH_SIDE x PATCH_SIDE grey neighbourhood, uint8
+    surround: tuple[float, float, float] | None = None  # the surroundings' median colour at calibration
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,9 @@ def profile_to_json(profile: LedProfile, created: float | None = None) -> dict[s
         "detail": {"region": [round(v, 2) for v in profile.detail.region], "image": _image_json(profile.detail.image)},
         "leds": [{"index": led.index, "name": led.name, "box": [round(v, 1) for v in led.box], "on": led.on,
                   "colour": led.colour, "lit": _appearance_json(led.lit), "unlit": _appearance_json(led.unlit),
-                  "patch": _image_json(led.patch)} for led in profile.leds],
+                  "patch": _image_json(led.patch),
+                  "surround": None if led.surround is None else [round(v, 1) for v in led.surround]}
+                 for led in profile.leds],
         "rules": [{"issue": r.issue, "when": r.when, "severity": r.severity} for r in profile.rules],
     }
 
@@ -194,6 +197,15 @@ def _detail(value: Any, where: str, size: tuple[int, int]) -> Detail:
     return Detail((x, y, w, h), _image(value["image"], f"{where}.image", DETAIL_SIDE, minimum=16))
 
 
+def _surround(value: Any, where: str) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 3:
+        raise ProfileError(f"{where}: expected [red, green, blue]")
+    red, green, blue = (_number(v, where, 0, 255) for v in value)
+    return red, green, blue
+
+
 def _appearance(value: Any, where: str) -> Appearance | None:
     if value is None:
         return None
@@ -211,7 +223,7 @@ def _led(item: Any, where: str, number: int, size: tuple[int, int]) -> LedSpec:
     from edge_agent.camera.led_rules import COLOURS
 
     _expect_keys(item, where, required={"index", "box", "on", "patch"},
-                 optional={"name", "colour", "lit", "unlit"})
+                 optional={"name", "colour", "lit", "unlit", "surround"})
     if item["index"] != number:
         raise ProfileError(f"{where}.index: expected {number} (LEDs are numbered 1, 2, ... in order)")
     name = item.get("name") or ""
@@ -232,7 +244,8 @@ def _led(item: Any, where: str, number: int, size: tuple[int, int]) -> LedSpec:
         raise ProfileError(f"{where}.colour: {str(colour)[:20]!r} is not one of {', '.join(COLOURS)}")
     return LedSpec(number, name, (x, y, w, h), item["on"], colour,
                    _appearance(item.get("lit"), f"{where}.lit"), _appearance(item.get("unlit"), f"{where}.unlit"),
-                   _image(item["patch"], f"{where}.patch", PATCH_SIDE, minimum=PATCH_SIDE))
+                   _image(item["patch"], f"{where}.patch", PATCH_SIDE, minimum=PATCH_SIDE),
+                   _surround(item.get("surround"), f"{where}.surround"))
 
 
 def _image_json(image: np.ndarray) -> dict[str, Any]:

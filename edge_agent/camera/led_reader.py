@@ -33,6 +33,8 @@ MIN_LOCAL_SIMILARITY = 0.3  # the neighbourhood of an LED correlating less with 
 MAX_LOCAL_CHANGE = 0.25  # ... or, for a plain neighbourhood, differing by more than this (relative)
 PLAIN_NEIGHBOURHOOD = 8.0  # grey-level spread under which a neighbourhood is plain (a white casing)
 MIN_SURROUND_PIXELS = PATCH_SIDE * PATCH_SIDE // 4
+MAX_TINT = 0.04  # chromaticity (r, g, b over their sum) moving more than this: something else is there
+MIN_TINT_LEVEL = 150.0  # r + g + b of the surroundings: darker ones have no reliable hue
 DEFAULT_BURST = 6
 
 
@@ -128,6 +130,11 @@ def read_frame(profile: LedProfile, frame: np.ndarray, covers: Covers | None = N
         if look is None or not look.readable:
             readings.append(_unread(led, box))
             continue
+        tinted = surround_tinted(led, look)
+        if tinted:
+            why = why or f"the surroundings of LED {led.index} ({led.name or 'unnamed'}) changed colour: {tinted}"
+            readings.append(_unread(led, box))
+            continue
         lit, confidence = is_lit(look, led.lit, led.unlit)
         colour = (look.colour() if look.hue is not None or not led.colour else led.colour) if lit else None
         readings.append(LedReading(led.index, led.name, lit, colour, confidence, look, box))
@@ -162,6 +169,18 @@ def neighbourhood_changed(led: LedSpec, grey: np.ndarray, box: Box) -> str:
     if b.std() > 3 * max(a.std(), PLAIN_NEIGHBOURHOOD / 2):
         return f"texture appeared where the casing was plain (spread {b.std():.0f}, was {a.std():.0f})"
     return "" if change <= MAX_LOCAL_CHANGE else f"changed by {change:.0%} (limit {MAX_LOCAL_CHANGE:.0%})"
+
+
+def surround_tinted(led: LedSpec, look: Look) -> str:
+    """Why the plastic right around the LED no longer has its calibrated colour ('' if it has): a finger or a
+    hand over a plain casing keeps its brightness but not its hue. Judged on chromaticity, which a change of
+    exposure leaves alone, and only on surroundings bright enough for their hue to mean something."""
+    if led.surround is None or sum(led.surround) < MIN_TINT_LEVEL or sum(look.ring_rgb) < MIN_TINT_LEVEL:
+        return ""
+    then = np.array(led.surround) / sum(led.surround)
+    now = np.array(look.ring_rgb) / sum(look.ring_rgb)
+    shift = float(np.abs(now - then).max())
+    return "" if shift <= MAX_TINT else f"chromaticity moved {shift:.3f} (limit {MAX_TINT})"
 
 
 def _surround_mask() -> np.ndarray:

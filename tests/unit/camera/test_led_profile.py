@@ -73,6 +73,7 @@ def _mutations():
         ("colour", set_(["leds", 0, "colour"], "purple"), "leds[1].colour"),
         ("on", set_(["leds", 0, "on"], "yes"), "leds[1].on: expected true or false"),
         ("appearance", set_(["leds", 0, "lit"], {"colour_excess": -1, "contrast": 0}), "leds[1].lit.colour_excess"),
+        ("surround", set_(["leds", 0, "surround"], [1, 2, 300]), "leds[1].surround: expected a number from 0"),
         ("patch base64", set_(["leds", 0, "patch", "grey_b64"], "***"), "leds[1].patch.grey_b64: not base64"),
         ("patch size", set_(["leds", 0, "patch", "width"], 30), "leds[1].patch.width"),
         ("view bytes", set_(["view", "grey_b64"], "AAAA"), "view.grey_b64: 3 bytes for a"),

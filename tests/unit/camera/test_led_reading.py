@@ -106,6 +106,14 @@ def test_a_fingertip_over_an_led_marks_the_frame_occluded_and_reads_nothing(prof
     assert [s.frames for s in reader.states()] == [1, 1, 1, 1]  # the occluded frame did not count
 
 
+@pytest.mark.parametrize("led", range(6))
+def test_a_skin_toned_finger_on_a_plain_white_casing_is_seen(profiles, led):
+    """The finger is about as bright as the casing: its hue gives it away."""
+    photo = PHOTOS["ont_fg1000r_front.jpg"]
+    reading = read_frame(profile_of(profiles, photo.file), occluded(photo.frame(), photo.boxes[led]))
+    assert reading.occluded
+
+
 def test_another_view_altogether_is_occluded(profiles):
     reading = read_frame(profile_of(profiles, "ont_f6005_tim.jpg"), PHOTOS["ont_g-010g-p.jpg"].frame())
     assert reading.occluded and "does not match the calibrated one" in reading.why
