@@ -1,6 +1,6 @@
-"""Finding a device's lit LEDs in a known-good frame, for calibration: small spots that are brighter than
-what surrounds them and either strongly coloured or glaring white. Pure numpy (OpenCV's connected components
-when installed, the same result either way).
+"""Finding a device's lit LEDs in a known-good frame, for calibration: small, strongly coloured spots that are
+brighter than what surrounds them, among the brightest things in view, and not part of a larger coloured area.
+Pure numpy (OpenCV's connected components when installed, the same result either way).
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ MAX_AREA_FRACTION = 0.004  # a spot larger than this share of the frame is a lam
 MAX_FOREGROUND = 0.25  # candidate pixels above this share: the scene is not a device with a few lit LEDs
 MIN_COLOUR_CHROMA = 0.4
 MIN_EXCESS = 25.0  # luma above the local background
-MIN_RELATIVE_STRENGTH = 0.3  # a device's lit LEDs are alike; far weaker spots are glints
+EMITTER = 0.8  # a spot's brightest channel against the frame's brightest (99.9th percentile)
+MAX_CROWDING = 0.12  # share of candidate pixels around a spot (3 spot sizes out) beyond which it is no LED
+MIN_RELATIVE_STRENGTH = 0.15  # a device's lit LEDs are alike; far weaker spots are glints
 MERGE = 2  # pixels at FIND_SIDE: parts of one backlit icon are one LED
 
 
@@ -45,20 +47,28 @@ def find_leds(frame: np.ndarray, limit: int = MAX_LEDS) -> list[Spot]:
     chroma = np.where(top > 8, (top - low) / np.maximum(top, 1), 0)
     background = _box_mean(luma, max(7, (max(luma.shape) // 25) | 1))
     excess = luma - background
-    coloured = (chroma >= MIN_COLOUR_CHROMA) & (top >= 90) & (excess >= MIN_EXCESS)
-    glaring = (luma >= 240) & (excess >= 2 * MIN_EXCESS) & (background <= 150)  # white LED on a dark device
-    candidates = coloured | glaring
+    # Coloured spots only: a white LED looks like a glint on metal or a light pipe catching the room's light, so
+    # the technician gives those as boxes (--led x,y,w,h:name:on).
+    candidates = (chroma >= MIN_COLOUR_CHROMA) & (top >= 90) & (excess >= MIN_EXCESS)
     if candidates.mean() > MAX_FOREGROUND:
         raise NoLedsFound("too much of the picture is bright or coloured to pick out LEDs; give the LEDs as "
                           "boxes (--led x,y,w,h[:name])")
     spots = []
     max_area = MAX_AREA_FRACTION * luma.size
+    brightest = float(np.percentile(top, 99.9))
+    counts = np.pad(candidates.astype(np.int32).cumsum(0).cumsum(1), ((1, 0), (1, 0)))
     for ys, xs in _components(candidates, MERGE):
         area = len(ys)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         w, h = x1 - x0, y1 - y0
-        if area < MIN_AREA or area > max_area or max(w, h) > 5 * min(w, h) or area < 0.15 * w * h:
+        # A lit LED's centre is often clipped white inside its coloured glow: count it in for how solid it is.
+        solid = float((candidates[y0:y1, x0:x1] | (luma[y0:y1, x0:x1] >= 230)).mean())
+        if area < MIN_AREA or area > max_area or max(w, h) > 5 * min(w, h) or solid < 0.2:
             continue
+        if np.percentile(top[ys, xs], 98) < EMITTER * brightest:
+            continue  # a lit LED is among the brightest things in view; paint and plastic are not
+        if _crowding(counts, (x0, y0, x1, y1), luma.shape) > MAX_CROWDING:
+            continue  # part of a larger coloured area (a label between its letters, a cable, a screen)
         strength = float(np.mean(excess[ys, xs] * (0.3 + chroma[ys, xs])))
         pad = max(1, round(0.25 * max(w, h)))  # the box holds the glow, the ring the plastic around it
         box = (x0 - pad, y0 - pad, w + 2 * pad, h + 2 * pad)
@@ -70,6 +80,20 @@ def find_leds(frame: np.ndarray, limit: int = MAX_LEDS) -> list[Spot]:
     strongest = sorted((s for s in spots if s.strength >= MIN_RELATIVE_STRENGTH * best), key=lambda s: -s.strength)
     strongest = strongest[:limit]
     return sorted(strongest, key=lambda s: (round(s.box[1] / max(8, s.box[3] * 2)), s.box[0]))
+
+
+def _crowding(counts: np.ndarray, spot: tuple[int, int, int, int], shape: tuple[int, ...]) -> float:
+    """The share of candidate pixels around a spot, its own box left out (`counts`: the integral image)."""
+    x0, y0, x1, y1 = spot
+    reach = 3 * max(x1 - x0, y1 - y0)
+    ax0, ay0 = max(0, x0 - reach), max(0, y0 - reach)
+    ax1, ay1 = min(shape[1], x1 + reach), min(shape[0], y1 + reach)
+
+    def total(a: int, b: int, c: int, d: int) -> int:
+        return int(counts[d, c] - counts[b, c] - counts[d, a] + counts[b, a])
+
+    around = total(ax0, ay0, ax1, ay1) - total(x0, y0, x1, y1)
+    return around / max(1, (ax1 - ax0) * (ay1 - ay0) - (x1 - x0) * (y1 - y0))
 
 
 def _box_mean(values: np.ndarray, size: int) -> np.ndarray:

@@ -132,14 +132,20 @@ def test_an_object_detector_can_say_an_led_is_covered(profiles):
     assert len(covered_boxes) == 4 and covered_boxes[3] == pytest.approx(photo.boxes[3], abs=1.5)
 
 
-def test_lit_leds_are_found_without_boxes(profiles):
-    photo = PHOTOS["ont_fg1000r_front.jpg"]
+@pytest.mark.parametrize("file", ["ont_fg1000r_front.jpg", SWITCH.format("4Mixed"), SWITCH.format("4Green")])
+def test_lit_leds_are_found_without_boxes_and_nothing_else(file):
+    """Green LEDs whose centres clip white, amber ones, and not the chrome port frames' glints nor the label."""
+    photo = PHOTOS[file]
     spots = find_leds(photo.frame())
     centres = [(x + w / 2, y + h / 2) for x, y, w, h in (s.box for s in spots)]
+
+    def near(box, centre):
+        x, y, w, h = box
+        return abs(centre[0] - x - w / 2) < w and abs(centre[1] - y - h / 2) < h
+
     lit = [box for box, label in zip(photo.boxes, photo.states, strict=True) if label not in (None, "off")]
-    for x, y, w, h in lit:
-        assert any(abs(cx - x - w / 2) < w and abs(cy - y - h / 2) < h for cx, cy in centres)
-    assert len(spots) <= 4
+    assert all(any(near(box, c) for c in centres) for box in lit)
+    assert all(any(near(box, c) for box in lit) for c in centres)
 
 
 def test_a_device_with_no_lit_led_asks_for_boxes():
