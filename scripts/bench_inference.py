@@ -8,7 +8,8 @@ Also the real COCO SSD detector from tests/data/models as an operator's model, a
 640x480 frame to a model's input (OpenCV and numpy).
 
 Each runtime runs in its own child process (so RSS is its own). Times are per call: the median over batches
-of the batch mean, one thread, after a warm-up.
+of the batch mean, one thread, after a warm-up. A detector call and the bare invoke it is compared with run in
+alternating batches; their ratio is the median of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -45,6 +46,27 @@ def per_call_us(call, batches: int, calls: int) -> float:
     return statistics.median(means)
 
 
+def paired_us(bare, calls_to_compare: dict, batches: int, calls: int) -> dict:
+    """The bare call and each detector call timed in alternating batches, so that both see the same load from
+    whatever else runs on the machine: median per-call times, and the median of the per-round ratios (which
+    a busy machine disturbs far less than the ratio of two medians taken minutes apart)."""
+    for call in (bare, *calls_to_compare.values()):
+        for _ in range(calls):  # warm-up
+            call()
+    times: dict[str, list[float]] = {"bare": [], **{name: [] for name in calls_to_compare}}
+    for _ in range(batches):
+        for name, call in (("bare", bare), *calls_to_compare.items()):
+            start = time.perf_counter_ns()
+            for _ in range(calls):
+                call()
+            times[name].append((time.perf_counter_ns() - start) / calls / 1000)
+    result = {f"{name}_us": round(statistics.median(values), 1) for name, values in times.items()}
+    for name in calls_to_compare:
+        result[f"{name}_ratio"] = round(statistics.median(
+            [c / b for c, b in zip(times[name], times["bare"], strict=True)]), 3)
+    return result
+
+
 def photo_at(name: str, width: int, height: int):
     from edge_agent.camera.frames import resize
     from edge_agent.camera.replay import ReplaySource
@@ -68,12 +90,10 @@ def ssd_costs(runtime, batches: int, calls: int) -> dict:
     model = detector.model.model
     small, vga = photo_at("jetson_humans_5", 300, 300), photo_at("jetson_humans_5", 640, 480)
     model.interpreter.set_tensor(model.inputs[0].index, detector.model.prepare(small))
-    bare = per_call_us(model.interpreter.invoke, batches, calls)
-    call = per_call_us(lambda: detector.evaluate(detector.analyse(small, "bench", 0.0, 0.0)), batches, calls)
-    from_vga = per_call_us(lambda: detector.evaluate(detector.analyse(vga, "bench", 0.0, 0.0)), batches, calls)
-    return {"bare_invoke_us": round(bare, 1), "detector_call_300x300_us": round(call, 1),
-            "ratio_300x300": round(call / bare, 3), "detector_call_640x480_us": round(from_vga, 1),
-            "ratio_640x480": round(from_vga / bare, 3)}
+    return paired_us(model.interpreter.invoke, {
+        "call_300x300": lambda: detector.evaluate(detector.analyse(small, "bench", 0.0, 0.0)),
+        "call_640x480": lambda: detector.evaluate(detector.analyse(vga, "bench", 0.0, 0.0)),
+    }, batches, calls)
 
 
 def resize_costs(batches: int, calls: int) -> dict:
@@ -138,14 +158,12 @@ def worker(runtime_name: str, batches: int, calls: int, ssd_batches: int, ssd_ca
     large, _ = render_labelled(4, seed=12, size=(192, 144))
     interpreter = vision.classifier.model.interpreter
     interpreter.set_tensor(vision.classifier.model.inputs[0].index, vision.classifier.prepare(frames[0]))
-    bare = per_call_us(interpreter.invoke, batches, calls)
-    call = per_call_us(lambda: vision.evaluate(vision.analyse(frames[0], "bench", 0.0, 0.0)), batches, calls)
-    resized = per_call_us(lambda: vision.evaluate(vision.analyse(large[0], "bench", 0.0, 0.0)), batches, calls // 4)
     vga = resize(large[0], 640, 480)
-    from_vga = per_call_us(lambda: vision.evaluate(vision.analyse(vga, "bench", 0.0, 0.0)), batches, calls // 4)
-    results["vision"] = {"bare_invoke_us": round(bare, 1), "detector_call_us": round(call, 1),
-                         "ratio": round(call / bare, 2), "detector_call_192x144_us": round(resized, 1),
-                         "detector_call_640x480_us": round(from_vga, 1), "ratio_640x480": round(from_vga / bare, 2)}
+    results["vision"] = paired_us(interpreter.invoke, {
+        "call_96x96": lambda: vision.evaluate(vision.analyse(frames[0], "bench", 0.0, 0.0)),
+        "call_192x144": lambda: vision.evaluate(vision.analyse(large[0], "bench", 0.0, 0.0)),
+        "call_640x480": lambda: vision.evaluate(vision.analyse(vga, "bench", 0.0, 0.0)),
+    }, batches, calls // 4)
     results["ssd"] = ssd_costs(runtime, ssd_batches, ssd_calls)
 
     # End to end: a 192x144 Y4M replay → camera collector (decode, resize, model, verdict) → findings.
@@ -188,14 +206,14 @@ def main() -> int:
         print(f"{r['runtime']}:")
         print(f"  window classifier: bare invoke {w['bare_invoke_us']} us, classify {w['classify_us']} us, "
               f"detector call {w['detector_call_us']} us (ratio {w['ratio']})")
-        print(f"  vision model:      bare invoke {v['bare_invoke_us']} us, detector call {v['detector_call_us']} us "
-              f"(ratio {v['ratio']}); from a 192x144 frame {v['detector_call_192x144_us']} us")
-        print(f"  vision model from a 640x480 frame: {v['detector_call_640x480_us']} us "
-              f"(ratio {v['ratio_640x480']})")
+        print(f"  vision model: bare invoke {v['bare_us']} us; detector call from 96x96 {v['call_96x96_us']} us "
+              f"(ratio {v['call_96x96_ratio']}), from 192x144 {v['call_192x144_us']} us "
+              f"(ratio {v['call_192x144_ratio']}), from 640x480 {v['call_640x480_us']} us "
+              f"(ratio {v['call_640x480_ratio']})")
         d = r["ssd"]
-        print(f"  COCO SSD detector: bare invoke {d['bare_invoke_us']} us, detector call at 300x300 "
-              f"{d['detector_call_300x300_us']} us (ratio {d['ratio_300x300']}), from 640x480 "
-              f"{d['detector_call_640x480_us']} us (ratio {d['ratio_640x480']})")
+        print(f"  COCO SSD detector: bare invoke {d['bare_us']} us; detector call from 300x300 "
+              f"{d['call_300x300_us']} us (ratio {d['call_300x300_ratio']}), from 640x480 {d['call_640x480_us']} us "
+              f"(ratio {d['call_640x480_ratio']})")
         print(f"  vision pipeline end to end (192x144 Y4M replay): {r['pipeline_fps']} frames/s")
         print("  resize 640x480: " + ", ".join(f"{k} {v}" for k, v in r["resize"].items()))
         rss = r["rss_mb"]
