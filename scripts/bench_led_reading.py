@@ -7,8 +7,8 @@ Cases, each scored per LED the labels can tell (on/off; the colour of those labe
               state the calibration reads by itself (a lit LED must add coloured light to its surroundings)
   cross       the switch: a profile calibrated on one photo reads each other photo of it (other LED states,
               the camera moved a little between them) - every ordered pair
-  perturbed   each photo read against its own profile after what a camera does: shift, zoom, exposure, sensor
-              noise, JPEG, all of them at once
+  perturbed   each photo read against its own profile after what a camera does: shift, zoom, a turn of 2-3
+              degrees, exposure, sensor noise, JPEG, all of them at once
   blinking    bursts alternating an LED-on and an LED-off version of a frame (two real switch photos, or a photo
               and the same photo with the LED painted out): the LEDs that changed must read blinking, the others
               steady
@@ -44,11 +44,13 @@ PERTURBATIONS = {
     "shift_back": lambda f: moved(f, -0.05, 0.02),
     "zoom_in": lambda f: moved(f, 0.0, 0.0, 1.1),
     "zoom_out": lambda f: moved(f, 0.01, 0.0, 0.9),
+    "turned": lambda f: moved(f, 0.0, 0.0, 1.0, 3.0),
+    "turned_zoomed": lambda f: moved(f, 0.02, 0.0, 0.93, -2.0),
     "darker": lambda f: exposed(f, 0.55),
     "brighter": lambda f: exposed(f, 1.5),
     "noise": lambda f: noisy(f, 6.0, 1),
     "jpeg": lambda f: jpeg(f, 35),
-    "all": lambda f: jpeg(noisy(exposed(moved(f, 0.03, 0.02, 1.06), 0.7), 4.0, 2), 50),
+    "all": lambda f: jpeg(noisy(exposed(moved(f, 0.03, 0.02, 1.06, 1.5), 0.7), 4.0, 2), 50),
 }
 
 

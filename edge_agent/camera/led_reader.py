@@ -25,6 +25,7 @@ from edge_agent.camera.led_rules import LedView
 Box = tuple[float, float, float, float]
 # Does something (a person, a hand, an object) cover this box of the frame? Supplied by an object detector.
 Covers = Callable[[np.ndarray, Box], bool]
+ToFrame = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 MIN_SIMILARITY = 0.5  # aligned views correlating less: the device is hidden or out of view
 MIN_PEAK = 0.06  # a phase-correlation peak lower than this is no match at all
@@ -115,13 +116,17 @@ def read_frame(profile: LedProfile, frame: np.ndarray, covers: Covers | None = N
     grey = frame.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
     alignment = refine(alignment, profile.detail, grey, profile.frame_size, view_size)
     readings, why = [], ""
+
+    def to_frame(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return alignment.point(x, y, profile.frame_size, view_size, frame_size)  # type: ignore[arg-type,return-value]
+
     for led in profile.leds:
         box = alignment.to_frame(led.box, profile.frame_size, view_size, frame_size)
         if covers is not None and covers(frame, box):
             why = why or f"LED {led.index} ({led.name or 'unnamed'}) is covered by an object"
             readings.append(_unread(led, box))
             continue
-        changed = neighbourhood_changed(led, grey, box)
+        changed = neighbourhood_changed(led, grey, to_frame)
         if changed:
             why = why or f"the surroundings of LED {led.index} ({led.name or 'unnamed'}) changed: {changed}"
             readings.append(_unread(led, box))
@@ -141,20 +146,24 @@ def read_frame(profile: LedProfile, frame: np.ndarray, covers: Covers | None = N
     return FrameReading(alignment, tuple(readings), bool(why), why)
 
 
-def neighbourhood_patch(grey: np.ndarray, box: Box) -> tuple[np.ndarray, np.ndarray]:
-    """The LED's neighbourhood resampled to PATCH_SIDE x PATCH_SIDE, and which of it lies inside the frame."""
+def neighbourhood_patch(grey: np.ndarray, box: Box, to_frame: ToFrame | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbourhood of the LED in `box` (reference-frame pixels) resampled to PATCH_SIDE x PATCH_SIDE, and
+    which of it lies inside the frame; `to_frame` maps reference points into this frame (turned, scaled)."""
     x, y, w, h = box
     side = max(w, h) * (1 + 2 * NEIGHBOURHOOD)
     cx, cy = x + w / 2, y + h / 2
     steps = (np.arange(PATCH_SIDE, dtype=np.float32) + 0.5) / PATCH_SIDE - 0.5
     ys, xs = np.meshgrid(cy + steps * side, cx + steps * side, indexing="ij")
-    return sample(grey, xs, ys)
+    if to_frame is not None:
+        xs, ys = to_frame(xs, ys)
+    return sample(grey, np.asarray(xs, np.float32), np.asarray(ys, np.float32))
 
 
-def neighbourhood_changed(led: LedSpec, grey: np.ndarray, box: Box) -> str:
+def neighbourhood_changed(led: LedSpec, grey: np.ndarray, to_frame: ToFrame) -> str:
     """Why the LED's surroundings no longer look like at calibration ('' if they do). The LED itself and its
     glow are left out: only the plastic and whatever is around it count."""
-    now, inside = neighbourhood_patch(grey, box)
+    now, inside = neighbourhood_patch(grey, led.box, to_frame)
     then = led.patch.astype(np.float32)
     keep = _surround_mask() & inside
     if keep.sum() < MIN_SURROUND_PIXELS:  # near the frame's edge: too little left to judge

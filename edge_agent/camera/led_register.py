@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,11 +20,14 @@ MIN_SCALE, MAX_SCALE = 0.8, 1.25
 COARSE_STEPS = 13
 CLEAR_PEAK = 0.25  # a peak this clear at the calibrated scale: only refine around it (a fixed camera, most frames)
 FINE_STEPS = (0.02, 0.01, 0.005)
+ANGLES = (-5.0, -3.0, -1.5, 1.5, 3.0, 5.0)  # degrees tried when neither shift nor scale explain the view
+FINE_ANGLE = 0.75
 
 
 @dataclass(frozen=True)
 class Alignment:
-    """Reference view point q maps to the frame's view at scale * (q - centre) + centre + (dx, dy)."""
+    """Reference view point q maps to the frame's view at scale * rotation(angle) * (q - centre) + centre +
+    (dx, dy)."""
 
     scale: float
     dx: float
@@ -31,23 +35,29 @@ class Alignment:
     peak: float  # phase-correlation peak, 0..1: how sharply one shift stands out
     similarity: float  # correlation of the aligned views, -1..1
     offset: tuple[float, float] = (0.0, 0.0)  # reference-frame pixels, from the fine registration (refine)
+    angle: float = 0.0  # degrees, counter-clockwise in image coordinates
+
+    def view_point(self, x: np.ndarray | float, y: np.ndarray | float, centre: tuple[float, float]
+                   ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """A reference view point mapped into the frame's view."""
+        return _mapped(x, y, centre, self.scale, self.angle, self.dx, self.dy)
 
     def point(self, x: float, y: float, reference_size: tuple[int, int], view_size: tuple[int, int],
               frame_size: tuple[int, int]) -> tuple[float, float]:
         """A point in reference-frame pixels, mapped into the current frame's pixels."""
         (rw, rh), (vw, vh), (fw, fh) = reference_size, view_size, frame_size
         cx, cy = (vw - 1) / 2, (vh - 1) / 2
-        vx, vy = (x + self.offset[0]) * vw / rw, (y + self.offset[1]) * vh / rh
-        return ((self.scale * (vx - cx) + cx + self.dx) * fw / vw,
-                (self.scale * (vy - cy) + cy + self.dy) * fh / vh)
+        vx, vy = self.view_point((x + self.offset[0]) * vw / rw, (y + self.offset[1]) * vh / rh, (cx, cy))
+        return vx * fw / vw, vy * fh / vh  # type: ignore[return-value]  # arrays in, arrays out
 
     def to_frame(self, box: tuple[float, float, float, float], reference_size: tuple[int, int],
                  view_size: tuple[int, int], frame_size: tuple[int, int]) -> tuple[float, float, float, float]:
         """A box in reference-frame pixels, mapped into the current frame's pixels."""
         (rw, rh), (fw, fh) = reference_size, frame_size
         x, y, w, h = box
-        nx, ny = self.point(x, y, reference_size, view_size, frame_size)
-        return nx, ny, w * self.scale * fw / rw, h * self.scale * fh / rh
+        nx, ny = self.point(x + w / 2, y + h / 2, reference_size, view_size, frame_size)  # the centre moves
+        nw, nh = w * self.scale * fw / rw, h * self.scale * fh / rh
+        return float(nx - nw / 2), float(ny - nh / 2), nw, nh
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ def refine(alignment: Alignment, detail: Detail, frame_grey: np.ndarray, referen
     rows, cols = warped.shape
     window = np.outer(np.hanning(rows), np.hanning(cols)).astype(np.float32)
     ref = detail.image.astype(np.float32)
-    _, dx, dy, peak = _try(np.fft.rfft2((ref - ref.mean()) * window), warped, 1.0, window)
+    _, _, dx, dy, peak = _try(np.fft.rfft2((ref - ref.mean()) * window), warped, 1.0, window)
     if peak < MIN_DETAIL_PEAK or max(abs(dx) / cols, abs(dy) / rows) > MAX_DETAIL_SHIFT:
         return alignment
     # The warped detail matches the reference detail moved by (dx, dy): move the boxes by as much.
@@ -129,30 +139,57 @@ def register(reference: np.ndarray, frame: np.ndarray) -> Alignment:
     window = np.outer(np.hanning(height), np.hanning(width)).astype(np.float32)
     ref_spectrum = np.fft.rfft2((ref - ref.mean()) * window)
     best = _try(ref_spectrum, current, 1.0, window)
-    if best[3] < CLEAR_PEAK:  # not simply where it was: search the whole range of scales
-        for scale in np.geomspace(MIN_SCALE, MAX_SCALE, COARSE_STEPS):
-            best = _better(best, _try(ref_spectrum, current, float(scale), window))
+    if best.peak < CLEAR_PEAK:  # not simply where it was: search scales and angles on a half-size copy
+        small_ref, small_current = _half(ref), _half(current)
+        small_window = np.outer(np.hanning(small_ref.shape[0]), np.hanning(small_ref.shape[1])).astype(np.float32)
+        small_spectrum = np.fft.rfft2((small_ref - small_ref.mean()) * small_window)
+        coarse = max((_try(small_spectrum, small_current, float(scale), small_window, angle)
+                      for scale in np.geomspace(MIN_SCALE, MAX_SCALE, COARSE_STEPS) for angle in (0.0, *ANGLES)),
+                     key=_peak)
+        best = max(best, _try(ref_spectrum, current, coarse.scale, window, coarse.angle), key=_peak)
     for step in FINE_STEPS:  # refine the scale around the best, halving the step
-        centre = best[0]
+        centre = best.scale
         for factor in (1 - step, 1 + step):
-            best = _better(best, _try(ref_spectrum, current, centre * factor, window))
-    scale, dx, dy, peak = best
-    alignment = Alignment(scale, dx, dy, peak, 0.0)
-    return Alignment(scale, dx, dy, peak, _similarity(ref, current, alignment))
+            best = max(best, _try(ref_spectrum, current, centre * factor, window, best.angle), key=_peak)
+    if best.angle:
+        for turn in (-FINE_ANGLE, FINE_ANGLE):
+            best = max(best, _try(ref_spectrum, current, best.scale, window, best.angle + turn), key=_peak)
+    alignment = Alignment(best.scale, best.dx, best.dy, best.peak, 0.0, angle=best.angle)
+    return replace(alignment, similarity=_similarity(ref, current, alignment))
 
 
-def _better(best: tuple[float, float, float, float] | None,
-            candidate: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    return candidate if best is None or candidate[3] > best[3] else best
+class Candidate(NamedTuple):
+    scale: float
+    angle: float
+    dx: float
+    dy: float
+    peak: float
 
 
-def _try(ref_spectrum: np.ndarray, current: np.ndarray, scale: float, window: np.ndarray
-         ) -> tuple[float, float, float, float]:
-    """Phase correlation of the reference against the frame sampled at `scale`: (scale, dx, dy, peak)."""
+def _half(image: np.ndarray) -> np.ndarray:
+    """2x2 block means: the coarse search's copy."""
+    height, width = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
+    return image[:height, :width].reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+
+
+def _peak(candidate: Candidate) -> float:
+    return candidate.peak
+
+
+def _mapped(x: np.ndarray | float, y: np.ndarray | float, centre: tuple[float, float], scale: float, angle: float,
+            dx: float, dy: float) -> tuple[np.ndarray | float, np.ndarray | float]:
+    cx, cy = centre
+    cos, sin = math.cos(math.radians(angle)) * scale, math.sin(math.radians(angle)) * scale
+    return cos * (x - cx) - sin * (y - cy) + cx + dx, sin * (x - cx) + cos * (y - cy) + cy + dy
+
+
+def _try(ref_spectrum: np.ndarray, current: np.ndarray, scale: float, window: np.ndarray, angle: float = 0.0
+         ) -> Candidate:
+    """Phase correlation of the reference against the frame sampled at `scale` and `angle`."""
     height, width = current.shape
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    cx, cy = (width - 1) / 2, (height - 1) / 2
-    warped, _ = sample(current, scale * (xs - cx) + cx, scale * (ys - cy) + cy)
+    centre = ((width - 1) / 2, (height - 1) / 2)
+    warped, _ = sample(current, *_mapped(xs, ys, centre, scale, angle, 0.0, 0.0))
     spectrum = np.fft.rfft2((warped - warped.mean()) * window)
     cross = ref_spectrum * np.conj(spectrum)
     cross /= np.maximum(np.abs(cross), 1e-6)
@@ -164,7 +201,8 @@ def _try(ref_spectrum: np.ndarray, current: np.ndarray, scale: float, window: np
     # The peak sits at minus the shift of the warped view (wrapped around the spectrum).
     dy = -((py + sy + height / 2) % height - height / 2)
     dx = -((px + sx + width / 2) % width - width / 2)
-    return scale, scale * dx, scale * dy, peak
+    tx, ty = _mapped(dx, dy, (0.0, 0.0), scale, angle, 0.0, 0.0)  # the shift, turned and scaled with the view
+    return Candidate(scale, angle, float(tx), float(ty), peak)
 
 
 def _subpixel(left: float, centre: float, right: float) -> float:
@@ -188,9 +226,7 @@ def aligned_view(current: np.ndarray, alignment: Alignment) -> tuple[np.ndarray,
     """The frame's view resampled onto the reference view's grid, and which pixels it covers."""
     height, width = current.shape
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-    cx, cy = (width - 1) / 2, (height - 1) / 2
-    return sample(current, alignment.scale * (xs - cx) + cx + alignment.dx,
-                  alignment.scale * (ys - cy) + cy + alignment.dy)
+    return sample(current, *alignment.view_point(xs, ys, ((width - 1) / 2, (height - 1) / 2)))
 
 
 def correlation(a: np.ndarray, b: np.ndarray) -> float:

@@ -47,14 +47,14 @@ def exposed(frame: np.ndarray, gain: float) -> np.ndarray:
     return noisy(np.clip(frame.astype(np.float32) * gain, 0, 255), 1.0)
 
 
-def moved(frame: np.ndarray, dx: float, dy: float, scale: float = 1.0) -> np.ndarray:
-    """The view shifted by (dx, dy) fractions of its width/height and zoomed by `scale` about its centre,
-    edges repeated: the camera nudged or the device pushed back."""
+def moved(frame: np.ndarray, dx: float, dy: float, scale: float = 1.0, angle: float = 0.0) -> np.ndarray:
+    """The view shifted by (dx, dy) fractions of its width/height, zoomed by `scale` and turned by `angle`
+    degrees about its centre, edges repeated: the camera nudged or the device pushed back."""
     import cv2
 
     height, width = frame.shape[:2]
-    matrix = np.float32([[scale, 0, (1 - scale) * width / 2 + dx * width],
-                         [0, scale, (1 - scale) * height / 2 + dy * height]])
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), angle, scale)
+    matrix[:, 2] += (dx * width, dy * height)
     return cv2.warpAffine(frame, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 

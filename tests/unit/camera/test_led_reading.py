@@ -58,8 +58,9 @@ def test_a_profile_reads_other_states_of_the_same_device(profiles, target):
 
 @pytest.mark.parametrize("file", ["ont_f6005_tim.jpg", SWITCH.format("2Mixed"), "ont_g-010g-p.jpg"])
 @pytest.mark.parametrize("perturbation", [
-    lambda f: moved(f, 0.04, -0.03), lambda f: moved(f, 0.0, 0.01, 1.08), lambda f: exposed(f, 0.6),
-    lambda f: jpeg(noisy(f, 5.0), 40)], ids=["shift", "zoom", "darker", "noise+jpeg"])
+    lambda f: moved(f, 0.04, -0.03), lambda f: moved(f, 0.0, 0.01, 1.08), lambda f: moved(f, 0.01, 0.0, 0.95, 3.0),
+    lambda f: exposed(f, 0.6), lambda f: jpeg(noisy(f, 5.0), 40)],
+    ids=["shift", "zoom", "turn", "darker", "noise+jpeg"])
 def test_what_a_camera_does_to_the_view_does_not_change_the_reading(profiles, file, perturbation):
     photo = PHOTOS[file]
     reading = read_frame(profile_of(profiles, file), perturbation(photo.frame()))
