@@ -11,6 +11,7 @@ from edge_agent.camera.factory import source_from_config, source_from_spec
 from edge_agent.collectors.camera import analyser_name
 from edge_agent.config import AgentConfig
 from edge_agent.detectors.camera_health import CameraHealthDetector
+from edge_agent.detectors.led_rules import LEDS_STREAM, describe_states
 from edge_agent.detectors.ml_catalog import MlComponents, load_vision_models
 from edge_agent.guidance import guidance_for
 
@@ -87,6 +88,10 @@ def render_check(report: dict[str, Any]) -> str:
         if result["detector"] == CameraHealthDetector.name:
             problems = [t for t in health.ISSUE_TYPES if result.get(t) is True]
             lines.append(f"{result['detector']}: {', '.join(problems) or 'ok'}")
+            continue
+        if result["detector"] == LEDS_STREAM:  # [camera] led_profile: the watched device's LEDs in this frame
+            seen = describe_states(result, int(result.get("leds") or 0))
+            lines.append(f"{result['detector']}: {seen or 'not readable, ' + str(result.get('why'))}")
             continue
         seen = result.get("label") or result.get("top_label") or "nothing"
         score = result.get("score", result.get("top_score"))

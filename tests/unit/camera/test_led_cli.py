@@ -56,6 +56,11 @@ def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
                        "--profile", str(profile))
     assert code == 0 and "no issue from the watched device's LEDs" in out
 
+    config.write_text(f'[camera]\nled_profile = "{profile}"\n')  # the agent's own reading, in the frame check
+    code, out, _ = run(capsys, "check", "--config", str(config), "--source", str(frames / "0.png"))
+    assert code == 1
+    assert "camera.leds: 1 power on green; 2 los off; 3 pon off; 4 lan on green" in out and "line_down" in out
+
 
 def test_calibrating_a_device_with_no_lit_led_says_to_give_boxes(tmp_path, capsys):
     config = tmp_path / "agent.toml"
