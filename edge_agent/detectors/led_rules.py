@@ -9,6 +9,7 @@ occlusion lasting `occlusion_s` becomes an issue of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from edge_agent.camera.led_profile import LedProfile, load_profile
 from edge_agent.camera.led_reader import Covers, LedReader, LedState
+from edge_agent.ml.custom import Detection
 from edge_agent.model import Finding, MetricValue, Sample, Severity
 
 LEDS_STREAM = "camera.leds"
@@ -108,3 +110,21 @@ def describe_states(metrics: Any, count: int) -> str:
 def load_led_detector(path: Path, burst: int, occlusion_s: float, covers: Covers | None = None) -> LedDetector:
     """The detector for [camera] led_profile. Raises ProfileError naming what is wrong with the file."""
     return LedDetector(load_profile(path), burst, occlusion_s, covers)
+
+
+def covers_from_detector(detect: Callable[[np.ndarray], Sequence[Detection]],
+                         scenery: Sequence[Detection] = (), min_score: float = 0.4) -> Covers:
+    """The reader's `covers` hook from an object detector (e.g. CustomModel.detect of the COCO SSD): an LED is
+    covered when a person, a hand or an object not in the reference view (`scenery`) lies over its box. The
+    detector runs once per frame, however many LEDs are asked about."""
+    from edge_agent.camera.occlusion import occluders_over, pixel_box
+
+    last: list[Any] = [None, []]  # the frame last detected on, its detections
+
+    def covers(frame: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+        if last[0] is not frame:
+            last[0], last[1] = frame, list(detect(frame))
+        region = pixel_box(*box, frame.shape[1], frame.shape[0])
+        return bool(occluders_over(region, last[1], min_score=min_score, scenery=scenery))
+
+    return covers

@@ -90,3 +90,26 @@ def test_a_broken_profile_is_reported_and_the_other_camera_checks_run_on(tmp_pat
     assert status.loaded is False and "not JSON" in status.error and str(path) in status.error
     assert not any(isinstance(d, LedDetector) for d in components.detectors)
     assert components.frame_analysers  # the camera health checks still look at every frame
+
+
+def test_an_object_detector_pauses_reading_through_the_covers_hook(ont):
+    """A person over the LEDs pauses reading; the device itself, seen as a "tv" in the reference view, does not;
+    the detector runs once per frame."""
+    from edge_agent.detectors.led_rules import covers_from_detector
+    from edge_agent.ml.custom import Detection
+
+    photo, profile = ont
+    calls = []
+    device = Detection("tv", 0.8, (0.1, 0.2, 0.9, 0.8))
+    seen: list[Detection] = [device]
+
+    def detect(frame):
+        calls.append(frame)
+        return list(seen)
+
+    detector = LedDetector(profile, burst=3, covers=covers_from_detector(detect, scenery=[device]))
+    assert not detector.analyse(photo.frame(), "cam0", 0.0, 0.0).metrics["occluded"]
+    seen.append(Detection("person", 0.9, (0.0, 0.5, 1.0, 1.0)))  # over the right half: PON and LAN
+    sample = detector.analyse(photo.frame(), "cam0", 1.0, 1.0)
+    assert sample.metrics["occluded"] and "LED 3 (pon) is covered by an object" in sample.metrics["why"]
+    assert len(calls) == 2
