@@ -28,10 +28,10 @@ Each subject runs alone for --warmup seconds (start-up excluded), then is measur
   namespace, a gateway with dnsmasq answering DNS and DHCP in an isp namespace, one veth). The agent runs in
   hardware mode in the cpe namespace and probes the real gateway, resolver and uplink (the broker, in the isp
   namespace behind the gateway, as a cloud broker would be; plain MQTT, the test broker has no TLS); no radio
-  and no camera there, so Wi-Fi and the camera are off. The floor and collectd run in the cpe namespace too (collectd pings the gateway). Afterwards the
-  probe cost is measured on its own: CPU ms per connectivity round (ARP, ICMP echoes, DNS, TCP connect) and per
-  DHCP and path-MTU check, in a process of its own. Needs root; everything started is stopped by PID and the
-  namespaces are removed.
+  and no camera there, so Wi-Fi and the camera are off. The floor and collectd run in the cpe namespace too
+  (collectd pings the gateway). Afterwards the probe cost is measured on its own, in a process of its own: CPU
+  ms per connectivity round (ARP, ICMP echoes, DNS, TCP connect) and per DHCP and path-MTU check. Needs root;
+  everything started is stopped by PID and the namespaces are removed.
 --no-camera turns the simulated camera off (its health checks cost ~10 ms a frame: the agent's own share shows).
 --profile FILE runs the agent under cProfile and writes its statistics there (slower: for the analysis only).
 """
