@@ -109,9 +109,9 @@ class Agent:
         self._work: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._reload_requested = False
         self._home_assistant_state: dict[str, Any] | None = None
+        self._uplink_reachable: dict[str, bool] = {}  # the last uplink probe round, endpoint -> reachable
         self._last_watchdog_real = float("-inf")
         self.exit_code = 0
-        self._uplink_reachable: dict[str, bool] = {}  # the last uplink probe round, endpoint -> reachable
         self.loop_errors: dict[str, int] = {}
         self.commands = AgentCommands(self)
         self.control = ControlServer(
@@ -298,16 +298,14 @@ class Agent:
                       exc_info=self.schedule.tasks[name].consecutive_failures == 1)
             return
         self.schedule.succeeded(name, mono)
-        # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
-        if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
         if self.mqtt is not None:
             self._hint_broker_path(samples)
+        # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
+        if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
         if self.mqtt is not None and self.config.mqtt.home_assistant:
             self._publish_home_assistant_state()
 
-    def _publish_home_assistant_state(self) -> None:
-        """The retained state Home Assistant's entities read; sent only when it changed."""
     def _hint_broker_path(self, samples: list) -> None:
         """The uplink probe sees the broker's path back: the publisher tries now, not after its backoff."""
         reachable = uplink_reachability(samples)
@@ -318,6 +316,8 @@ class Agent:
             self.mqtt.publisher.path_seen_up()
         self._uplink_reachable = reachable
 
+    def _publish_home_assistant_state(self) -> None:
+        """The retained state Home Assistant's entities read; sent only when it changed."""
         open_issues = [i.to_dict() for i in self.tracker.active()]
         state = state_payload(self.pipeline.latest_samples(), open_issues, self.kpis.last_action,
                               self.config.mqtt.home_assistant_client_details)
