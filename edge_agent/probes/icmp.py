@@ -66,9 +66,10 @@ class IcmpProber:
         receiver = self._socket()  # ProbePermissionError (no CAP_NET_RAW) is the caller's to report, not a loss
         try:
             drain(receiver)
+            path = self._path(receiver, address)
             for _ in range(count):
                 self._seq = (self._seq + 1) & 0xFFFF
-                sent[self._seq] = self._send(receiver, address, self._seq)
+                sent[self._seq] = self._send(receiver, address, self._seq, path)
             await_icmp(receiver, timeout_s, take)
         except OSError:
             # Link down or no route between the check and the send: nothing can reach the gateway, which is what
@@ -88,21 +89,34 @@ class IcmpProber:
             self._receiver = icmp_receiver("ICMP probe")
         return self._receiver
 
-    def _send(self, receiver: socket.socket, address: str, seq: int) -> float:
+    def _path(self, receiver: socket.socket, address: str) -> tuple[str, str, bytes] | None:
+        """(interface, source address, MAC) to send this round's echoes on; None: let the kernel route them (no
+        confirmed MAC, or an interface without an IPv4 address)."""
+        mac = self._neighbours.get(address)
+        if mac is None:
+            return None
+        try:
+            interface = route_interface(self._routes(), address)
+        except OSError:
+            return None  # no routing table to read: the kernel still knows the way
+        if interface is None:
+            return None
+        source = interface_address(receiver, interface)
+        return None if source == "0.0.0.0" else (interface, source, mac_bytes(mac))
+
+    def _send(self, receiver: socket.socket, address: str, seq: int, path: tuple[str, str, bytes] | None) -> float:
         """Send one echo; returns when (wall clock) it left."""
         echo = icmp_echo(self._ident, seq)
-        mac = self._neighbours.get(address)
-        interface = route_interface(self._routes(), address) if mac is not None else None
-        source = interface_address(receiver, interface) if interface is not None else "0.0.0.0"
-        if mac is None or interface is None or source == "0.0.0.0":
+        if path is None:
             stamp = time.time()
             receiver.sendto(echo, (address, 0))  # the kernel routes it and resolves the neighbour
             return stamp
+        interface, source, mac = path
         if self._sender is None:
             self._sender = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, 0)
         packet = ipv4(source, address, PROTO_ICMP, echo, ident=seq)
         stamp = time.time()
-        self._sender.sendto(packet, (interface, ETH_P_IP, 0, 0, mac_bytes(mac)))
+        self._sender.sendto(packet, (interface, ETH_P_IP, 0, 0, mac))
         return stamp
 
     def close(self) -> None:
