@@ -37,6 +37,7 @@ class PremisesBackends:
     unavailable: dict[str, str] = field(default_factory=dict)  # collector -> why it is off on these premises
     radio_hardware: RadioHardware | None = None  # what the radio can do, read at start (the meta card's radio)
     radios: Callable[[], list[str]] | None = None  # the radios the wifi collector reads (None: its interface)
+    radios_hardware: Callable[[], list[RadioHardware]] = list  # every radio's, as read so far (the meta card's)
 
 
 def wifi_radios(wifi: WifiCollectorConfig, discover: Callable[[], Discovery],
@@ -77,7 +78,8 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
             radios = wifi_radios(wifi, lambda: Discovery(tuple(premises.radio_names())))
             actions = SimulatedActions(premises, config.remediation, wifi.default_interface)
             backends = PremisesBackends("simulated", premises, premises, notes, actions, camera_scene=premises,
-                                        radio_hardware=premises.hardware(wifi.default_interface), radios=radios)
+                                        radio_hardware=premises.hardware(wifi.default_interface), radios=radios,
+                                        radios_hardware=lambda: [premises.hardware(n) for n in premises.radio_names()])
         backends.simulated_host = host
         return backends
     from edge_agent.probes.network import NetworkProbes
@@ -123,6 +125,7 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
         unavailable=unavailable,
         radio_hardware=hardware,
         radios=radios,
+        radios_hardware=radio.known_hardware if radio is not None else list,
     )
 
 
@@ -155,13 +158,15 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
     radio = HostapdRadio(runtime_dir / "hostapd-sim", runtime_dir, scan_interval_s=wifi.scan_interval_s,
                          run=SimulatedIw(premises))
     radios = wifi_radios(wifi, radio.discover, on_new=radio.hardware)
+    radios()  # every radio's hardware read at the start, as on real hardware
     actions = SimulatedActions(premises, config.remediation, interface)
     actions.channel_mover = ChannelPlanner(radio, config.remediation.channel, clock.monotonic)
     notes = [*notes, "the simulated access point answers as hostapd at "
              f"{', '.join(str(emulator.path) for emulator in emulators)}"]
     return PremisesBackends("simulated", radio, premises, notes, actions, camera_scene=premises,
                             closers=[radio.close, *(e.close for e in emulators), *closers],
-                            radio_hardware=radio.hardware(names[0]), radios=radios)
+                            radio_hardware=radio.hardware(names[0]), radios=radios,
+                            radios_hardware=radio.known_hardware)
 
 
 def restart_hostapd_on_channel(actions, policy, channel: int, interface: str | None = None) -> None:

@@ -133,7 +133,14 @@ def meta_card(agent: RunningAgent) -> dict[str, Any]:
                    for m in agent.ml.models],
         "kpis": agent.kpi_snapshot(),
         "radio": radio_card(agent),
+        "radios": radio_cards(agent),
     }
+
+
+def radio_cards(agent: RunningAgent) -> list[dict[str, Any]]:
+    """Every radio's capabilities, as read so far (a radio discovered later joins at the next connect)."""
+    restart = agent.config.remediation.channel.restart_fallback
+    return [hardware.card(restart) for hardware in agent.backends.radios_hardware()]
 
 
 def radio_card(agent: RunningAgent) -> dict[str, Any] | None:

@@ -200,6 +200,9 @@ class MetaMessage(Envelope):
     kpis: dict[str, Any] = Field(description="detected, resolved, auto_resolved, resolved_before_outage, escalated, "
                                  "flaps_prevented, and actions per name and outcome, since the agent started")
     radio: RadioCard | None = Field(None, description="the Wi-Fi radio's capabilities; null without a radio")
+    radios: list[RadioCard] = Field(
+        default_factory=list, max_length=64,
+        description="every radio's capabilities on a multi-radio gateway, by interface (`radio` is the default one)")
 
 
 class CommandRequest(_Message):

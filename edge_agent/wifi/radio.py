@@ -216,6 +216,10 @@ class HostapdRadio:
             self._hardware[interface] = self._read_hardware(interface)
         return self._hardware[interface]
 
+    def known_hardware(self) -> list[RadioHardware]:
+        """Every radio's hardware read so far, by interface name; never reads (safe on any thread)."""
+        return [self._hardware[name] for name in sorted(dict(self._hardware))]
+
     def phy_capabilities(self, interface: str) -> PhyCapabilities | None:
         """The radio's `iw phy` capabilities as read at start (None: not read, or unreadable)."""
         known = self._hardware.get(interface)

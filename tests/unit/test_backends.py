@@ -197,3 +197,28 @@ def test_the_meta_card_carries_what_the_radio_can_do(tmp_path):
     finally:
         agent.reporter.close()
     assert (radio.bands, radio.channel_switch, radio.switch_method) == (["6GHz"], False, "restart")
+
+
+@pytest.mark.parametrize("hostapd_emulation", [False, True])
+def test_the_meta_card_lists_every_radio_of_a_multi_radio_gateway(tmp_path, hostapd_emulation: bool):
+    from edge_agent.agent.daemon import Agent
+    from edge_agent.agent.status import meta_card
+    from edge_agent.reporting.contract import MetaMessage
+
+    radios = [{"interface": "wlan0", "band": 2.4, "channel": 6},
+              {"interface": "wlan1", "band": 5, "channel": 36, "width_mhz": 40},
+              {"interface": "wlan2", "band": 6, "channel": 37, "width_mhz": 80}]
+    config = AgentConfig.model_validate({
+        "agent": {"state_dir": str(tmp_path / "state")}, "control": {"socket_path": str(tmp_path / "ctl.sock")},
+        "collectors": {"wifi": {"interfaces": "auto"}},
+        "simulation": {"radios": radios, "cycle_s": None, "faults": [], "hostapd_emulation": hostapd_emulation}})
+    agent = Agent(config, None, mode="simulated", clock=ManualClock(), env={})
+    try:
+        card = meta_card(agent)
+        message = agent.envelopes.wrap_presence("edge.meta/1", card, 0.0, 0.0)
+        MetaMessage.model_validate(message)  # the contract holds the list
+    finally:
+        agent.reporter.close()
+    assert [(r["interface"], r["bands"]) for r in card["radios"]] == [
+        ("wlan0", ["2.4GHz"]), ("wlan1", ["5GHz"]), ("wlan2", ["6GHz"])]
+    assert card["radio"]["interface"] == "wlan0"
