@@ -137,7 +137,25 @@ class Authority(_Section):
 
 
 class ChannelPolicy(_Section):
-    allowed_channels: list[int] = Field(default_factory=list, description="empty: every channel of the band")
+    allowed_channels: list[int] = Field(
+        default_factory=list, max_length=256,
+        description="empty: every channel of the band; on a multi-radio gateway a radio uses the numbers that are "
+        "channels of its band, and every channel of its band when none is")
+    allowed_by_band: dict[Literal["2.4GHz", "5GHz", "6GHz"], list[int]] = Field(
+        default_factory=dict, description='per band, e.g. "5GHz" = [36, 40, 44, 48]; over allowed_channels')
+
+    @field_validator("allowed_by_band")
+    @classmethod
+    def _channels_of_their_band(cls, value: dict[str, list[int]]) -> dict[str, list[int]]:
+        from edge_agent.wifi.channels import CHANNELS, Band
+
+        for band, numbers in value.items():
+            wrong = [n for n in numbers if n not in CHANNELS[Band(band)]]
+            if wrong:
+                raise ValueError(f"{band}: {wrong} {'is' if len(wrong) == 1 else 'are'} no channel of that band")
+            if len(numbers) > 256:
+                raise ValueError(f"{band}: at most 256 channels")
+        return value
     allow_dfs: bool = False
     margin: float = Field(0.15, ge=0, le=1, description="a candidate must beat the current channel's score by this")
     min_dwell_s: float = Field(3600.0, ge=0, description="at least this long on a channel before moving again")

@@ -22,6 +22,15 @@ CHANNELS_6GHZ = tuple(range(1, 234, 4))
 DEFAULT_CHANNELS = {Band.GHZ_2_4: CHANNELS_24GHZ, Band.GHZ_5: CHANNELS_5GHZ, Band.GHZ_6: CHANNELS_6GHZ}
 
 
+def allowed_channels(policy: ChannelPolicy, band: Band) -> list[int]:
+    """The channel numbers a radio of `band` may move to: its band's own list, else those of `allowed_channels`
+    that are channels of its band, else all of them (a list written for 2.4 GHz must not freeze the 5 GHz radio)."""
+    if band.value in policy.allowed_by_band:
+        return list(policy.allowed_by_band[band.value])
+    mine = [n for n in policy.allowed_channels if n in DEFAULT_CHANNELS[band]]
+    return mine or list(DEFAULT_CHANNELS[band])
+
+
 class ChannelRadio(Protocol):
     def current_channel(self, interface: str) -> Channel | int | None:
         """The operating channel; a bare number (radios from before bands) is read as
@@ -71,7 +80,7 @@ class ChannelPlanner:
         current = as_channel(reported)
         width = self._width(interface)
         band = current.band
-        allowed = [c for c in self.policy.allowed_channels if isinstance(c, int)] or list(DEFAULT_CHANNELS[band])
+        allowed = allowed_channels(self.policy, band)
         phy = self._phy(interface)
         usable = [c for c in candidates(allowed, band, self.policy.allow_dfs, width)
                   if block_refusal(phy, c, width, self.policy.allow_dfs) is None]
