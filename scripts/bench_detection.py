@@ -71,7 +71,8 @@ for _ in range({rounds}):
     probes.probe()
     cpu.append(time.process_time() - c); wall.append(time.perf_counter() - w)
 checks = {{}}
-for name, check in (("dhcp", lambda: dhcp_probe("{interface}", 4.0)), ("pmtu", lambda: pmtu_probe("{far_ip}", 1500, 1.0))):
+for name, check in (("dhcp", lambda: dhcp_probe("{interface}", 4.0)),
+                    ("pmtu", lambda: pmtu_probe("{far_ip}", 1500, 1.0))):
     check()
     c = time.process_time()
     for _ in range(10):

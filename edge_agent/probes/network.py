@@ -7,8 +7,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from edge_agent.collectors.connectivity import (ConnectivityStatus, DhcpProbe, DnsProbe, GatewayProbe, PmtuProbe,
-                                                UplinkProbe)
+from edge_agent.collectors.connectivity import (
+    ConnectivityStatus,
+    DhcpProbe,
+    DnsProbe,
+    GatewayProbe,
+    PmtuProbe,
+    UplinkProbe,
+)
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import ArpResolver

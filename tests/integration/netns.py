@@ -13,10 +13,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from agent_process import Daemon
 
 AGENT_CONFIG = """
 [agent]
@@ -40,6 +43,45 @@ dns_query = "{dns_name}"
 uplink_endpoints = ["{uplink}"]
 timeout_s = 0.5
 """
+
+
+# The same agent with the shipped hysteresis: [issues] and further [collectors.connectivity] lines are the caller's.
+PROBING_CONFIG = """
+[agent]
+device_id = "{device_id}"
+state_dir = "{{state}}"
+[control]
+socket_path = "{{sock}}"
+[premises]
+mode = "hardware"
+[issues]
+{issues}
+[collectors.system]
+enabled = false
+[collectors.interfaces]
+enabled = false
+[collectors.connectivity]
+interval_s = 1
+resolvers = ["{isp_ip}"]
+dns_query = "{dns_name}"
+uplink_endpoints = {uplinks}
+timeout_s = 0.5
+{connectivity}
+"""
+
+
+@contextmanager
+def running_agent(bed: PremisesNetwork, config_text: str, prefix: str) -> Iterator[Daemon]:
+    """The agent started in the cpe namespace, ready; stopped and its directory removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    daemon = Daemon(root, config_text=config_text, prefix=tuple(bed.in_cpe()))
+    daemon.start()
+    try:
+        daemon.wait_notify("READY=1", timeout_s=15)
+        yield daemon
+    finally:
+        daemon.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
@@ -324,6 +366,14 @@ class PremisesNetwork:
         """An agent in the cpe namespace probing this bed every second; {state} and {sock} are left to fill."""
         return AGENT_CONFIG.format(device_id=device_id, open_after=open_after, isp_ip=self.isp_ip,
                                    dns_name=self.dns_name, uplink=self.uplink)
+
+    def probing_config(self, device_id: str, issues: str = "", connectivity: str = "",
+                       uplinks: tuple[str, ...] | None = None) -> str:
+        """An agent probing this bed every second with the shipped hysteresis; `issues` and `connectivity` are
+        extra lines for those sections; {state} and {sock} are left to fill."""
+        return PROBING_CONFIG.format(device_id=device_id, issues=issues, connectivity=connectivity,
+                                     isp_ip=self.isp_ip, dns_name=self.dns_name,
+                                     uplinks=json.dumps(list(uplinks or (self.uplink,))))
 
     def in_cpe(self, *command: str) -> list[str]:
         return ["ip", "netns", "exec", self.cpe, *command]

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PremisesNetwork, built, can_build_test_bed
+from netns import PremisesNetwork, built, can_build_test_bed, running_agent
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
@@ -26,31 +23,6 @@ CHECK_INTERVAL_S = 2
 # Flap damping off: these faults are sustained, and each episode below is a fault of its own however soon it
 # follows the last (test_intermittent_netns.py covers damping).
 HOLD_DOWN_S = 0
-CONFIG = """
-[agent]
-device_id = "netns-integrity"
-state_dir = "{{state}}"
-[control]
-socket_path = "{{sock}}"
-[premises]
-mode = "hardware"
-[issues]
-hold_down_s = {hold_down}
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["{isp_ip}"]
-dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}", "{far_uplink}"]
-timeout_s = 0.5
-dhcp_check_interval_s = {check}
-dhcp_retry_s = {check}
-pmtu_check_interval_s = {check}
-dhcp_timeout_s = 1
-"""
 
 
 @pytest.fixture(scope="module")
@@ -61,17 +33,12 @@ def bed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def agent(bed):
-    root = Path(tempfile.mkdtemp(prefix="ea-dns-", dir="/tmp"))
-    config = CONFIG.format(isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink, far_uplink=bed.far_uplink,
-                           check=CHECK_INTERVAL_S, hold_down=HOLD_DOWN_S)
-    daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
-    daemon.start()
-    try:
-        daemon.wait_notify("READY=1", timeout_s=15)
+    checks = (f"dhcp_check_interval_s = {CHECK_INTERVAL_S}\ndhcp_retry_s = {CHECK_INTERVAL_S}\n"
+              f"pmtu_check_interval_s = {CHECK_INTERVAL_S}\ndhcp_timeout_s = 1")
+    config = bed.probing_config("netns-integrity", issues=f"hold_down_s = {HOLD_DOWN_S}", connectivity=checks,
+                                uplinks=(bed.uplink, bed.far_uplink))
+    with running_agent(bed, config, "ea-dns-") as daemon:
         yield daemon
-    finally:
-        daemon.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def rounds(daemon: Daemon) -> int:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from edge_agent.collectors.connectivity import (ConnectivityCollector, ConnectivityStatus, DhcpProbe, LeaseState,
-                                                PmtuProbe, status_samples)
+from edge_agent.collectors.connectivity import (
+    ConnectivityCollector,
+    ConnectivityStatus,
+    DhcpProbe,
+    LeaseState,
+    PmtuProbe,
+    status_samples,
+)
 
 OFFER = DhcpProbe("eth0", ok=True, offer_ms=3.0, server="10.0.0.1", offered_address="10.0.0.2", error=None)
 LEASE = LeaseState("eth0", "/var/lib/dhcpcd/eth0.lease", "10.0.0.2", 100.0, 160.0, 205.0, 220.0)

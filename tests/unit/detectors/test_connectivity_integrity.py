@@ -90,7 +90,8 @@ def test_after_the_spoofer_leaves_failures_stay_explained_while_the_host_still_s
 def test_a_dns_fault_of_its_own_during_a_conflict_counts_once_the_host_sends_to_the_real_gateway():
     rules = ConnectivityRules(ConnectivityThresholds())
     run(rules, [gateway(1, [ROUTER, SPOOFER], [SPOOFER])])
-    assert present(run(rules, [gateway(2, [ROUTER, SPOOFER], [ROUTER]), dns(2, "SERVFAIL")])) == {"dns_upstream_failing"}
+    round2 = [gateway(2, [ROUTER, SPOOFER], [ROUTER]), dns(2, "SERVFAIL")]
+    assert present(run(rules, round2)) == {"dns_upstream_failing"}
 
 
 def test_without_a_neighbour_table_a_conflict_excuses_failures_only_briefly():
@@ -111,7 +112,8 @@ def dhcp(metrics: dict, ts: float = 1000.0) -> Sample:
 
 def test_no_offer_counts_only_where_a_dhcp_server_is_expected():
     rules = ConnectivityRules(ConnectivityThresholds())
-    assert present(rules.evaluate(dhcp({"ok": False, "error": "no offer", "server_expected": True}))) == {"dhcp_failure"}
+    missed = dhcp({"ok": False, "error": "no offer", "server_expected": True})
+    assert present(rules.evaluate(missed)) == {"dhcp_failure"}
     [finding] = rules.evaluate(dhcp({"ok": False, "error": "no offer", "server_expected": False}))
     assert not finding.present  # static addresses: no server to miss
 

@@ -11,8 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge_agent.probes.leases import (MAX_LEASE_BYTES, parse_dhclient, parse_dhcpcd, parse_key_value,
-                                      parse_lease_file, read_leases)
+from edge_agent.probes.leases import (
+    MAX_LEASE_BYTES,
+    parse_dhclient,
+    parse_dhcpcd,
+    parse_key_value,
+    parse_lease_file,
+    read_leases,
+)
 
 DHCLIENT = """\
 default-duid "\\000\\001\\000\\001";
@@ -60,7 +66,8 @@ def test_dhclient_obtained_time_is_expiry_minus_lease_time():
 
 
 @pytest.mark.parametrize("text", [DHCLIENT[:120], DHCLIENT[:260], "lease {", "lease { interface \"eth0\"; }",
-                                  "lease { interface \"eth0\"; fixed-address 999.1.1.1; expire 0 2026/13/45 99:99:99; }",
+                                  "lease { interface \"eth0\"; fixed-address 999.1.1.1; "
+                                  "expire 0 2026/13/45 99:99:99; }",
                                   "lease { interface \"" + "x" * 400 + "\"; }", "\x00\xff" * 50])
 def test_dhclient_truncated_or_garbled_files_give_partial_leases_or_none_never_an_error(text):
     for lease in parse_dhclient(text, "x"):
