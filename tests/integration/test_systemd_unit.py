@@ -57,3 +57,11 @@ def test_unit_grants_only_the_network_capabilities_and_watches_the_agent():
     assert settings["AmbientCapabilities"] == "CAP_NET_RAW CAP_NET_ADMIN"
     assert settings["Type"] == "notify" and int(settings["WatchdogSec"]) > 0
     assert settings["User"] == "edge-agent" and settings["NoNewPrivileges"] == "yes"
+
+
+def test_unit_starts_after_hostapd_without_pulling_it_in():
+    """The radios are read at start: at boot the agent must not race hostapd's control sockets into existence."""
+    lines = [line for line in UNIT.read_text().splitlines() if not line.startswith("#")]
+    after = " ".join(line.split("=", 1)[1] for line in lines if line.startswith("After="))
+    pulled = " ".join(line.split("=", 1)[1] for line in lines if line.startswith(("Wants=", "Requires=")))
+    assert "hostapd.service" in after.split() and "hostapd.service" not in pulled.split()
