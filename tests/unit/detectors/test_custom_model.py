@@ -162,3 +162,15 @@ def test_a_detector_answering_nonsense_at_run_time_is_disabled_and_the_health_ch
     assert all(s[0] == "camera.status" and len(s) == 3 and s[2] != "camera.model_failed" for s in streams)
     failed = collector.collect(9.0, 9.0)[1]
     assert failed.metrics["model"] == "broken" and re.search(error, failed.metrics["error"])
+
+
+def test_a_classifier_answering_nan_after_its_test_frame_is_disabled_not_believed(tmp_path):
+    def nan_later(call: int):
+        return [np.array([[0.2, 0.8]])] if call == 0 else [np.array([[np.nan, 0.9]])]
+
+    broken = CustomModelDetector(load_custom_model(custom(tmp_path, labels=("a", "b"), name="broken"),
+                                                   fake_runtime([(1, 2)], nan_later), 1, tmp_path))
+    collector = CameraCollector(2.0, SyntheticSource(StaticScene(SceneState()), (64, 48)), [broken.analyse])
+    status, failed = collector.collect(0.0, 0.0)
+    assert status.metrics["available"] is True
+    assert failed.stream == "camera.model_failed" and "not finite" in failed.metrics["error"]
