@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import random
-import select
 import socket
 import struct
 import time
@@ -18,7 +17,7 @@ import time
 from edge_agent.collectors.connectivity import DhcpProbe
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import interface_mac
-from edge_agent.probes.raw_icmp import ETH_P_IP, drain
+from edge_agent.probes.raw_icmp import ETH_P_IP, await_datagrams, drain
 from edge_agent.probes.wire import DHCP_OFFER, PROTO_UDP, dhcp_discover, ipv4, parse_dhcp_reply, parse_ipv4, udp
 
 SO_ATTACH_FILTER = 26
@@ -59,26 +58,25 @@ def dhcp_probe(interface: str, timeout_s: float) -> DhcpProbe:
                         udp("0.0.0.0", "255.255.255.255", 68, 67, dhcp_discover(mac, xid)))
         sent = time.monotonic()
         sock.sendto(discover, (interface, ETH_P_IP, 0, 0, BROADCAST_MAC))
-        deadline = sent + timeout_s
-        while (remaining := deadline - time.monotonic()) > 0:
-            if not select.select([sock], [], [], remaining)[0]:
-                break
-            try:
-                data = sock.recv(65535)
-            except BlockingIOError:
-                continue
+        answers: list[DhcpProbe] = []
+
+        def take(data: bytes, ancdata: list) -> bool:
             arrived = time.monotonic()
             try:
                 packet = parse_ipv4(data)
                 if packet.proto != PROTO_UDP or len(packet.payload) < 8:
-                    continue
-                sport, dport = struct.unpack_from("!HH", packet.payload)
-                if (sport, dport) != (67, 68):
-                    continue
+                    return False
+                if struct.unpack_from("!HH", packet.payload) != (67, 68):
+                    return False
                 offer = parse_dhcp_reply(packet.payload[8:], xid)
             except ValueError:
-                continue  # another transaction's answer, or garbage
-            return DhcpProbe(interface, ok=offer.message_type == DHCP_OFFER,
-                             offer_ms=round((arrived - sent) * 1000, 2), server=offer.server_id or packet.src,
-                             offered_address=offer.your_address, error=None)
+                return False  # another transaction's answer, or garbage
+            answers.append(DhcpProbe(interface, ok=offer.message_type == DHCP_OFFER,
+                                     offer_ms=round((arrived - sent) * 1000, 2), server=offer.server_id or packet.src,
+                                     offered_address=offer.your_address, error=None))
+            return True
+
+        await_datagrams(sock, timeout_s, take)
+    if answers:
+        return answers[0]
     return DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")

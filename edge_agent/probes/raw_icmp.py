@@ -78,9 +78,8 @@ def drain(sock: socket.socket) -> None:
             return
 
 
-def await_icmp(sock: socket.socket, timeout_s: float, take: Callable[[object, float], bool]) -> None:
-    """Hand each parseable ICMP message to `take` with its arrival time until `take` says all is in, or the
-    timeout. Messages that are not ICMP replies or errors about echoes are skipped."""
+def await_datagrams(sock: socket.socket, timeout_s: float, take: Callable[[bytes, list], bool]) -> None:
+    """Hand each datagram and its ancillary data to `take` until `take` says all is in, or the timeout."""
     deadline = time.monotonic() + timeout_s
     while (remaining := deadline - time.monotonic()) > 0:
         if not select.select([sock], [], [], remaining)[0]:
@@ -89,9 +88,19 @@ def await_icmp(sock: socket.socket, timeout_s: float, take: Callable[[object, fl
             data, ancdata, _, _ = sock.recvmsg(65535, 256)
         except BlockingIOError:
             continue
+        if take(data, ancdata):
+            return
+
+
+def await_icmp(sock: socket.socket, timeout_s: float, take: Callable[[object, float], bool]) -> None:
+    """Hand each parseable ICMP message to `take` with its arrival time until `take` says all is in, or the
+    timeout. Messages that are not ICMP replies or errors about echoes are skipped."""
+
+    def parsed(data: bytes, ancdata: list) -> bool:
         try:
             message = parse_icmp(data)
         except ValueError:
-            continue
-        if take(message, arrival_time(ancdata)):
-            return
+            return False
+        return take(message, arrival_time(ancdata))
+
+    await_datagrams(sock, timeout_s, parsed)
