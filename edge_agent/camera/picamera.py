@@ -47,8 +47,8 @@ class Picamera2Source:
             camera.start()
         except (RuntimeError, IndexError, OSError) as exc:  # no camera attached, or another process holds it
             raise CameraUnavailable(f"the Pi camera {self.camera_num} cannot be started: {exc}") from None
-        # libcamera may align the size asked for; the array is laid out at the size it configured (picamera2
-        # releases before stream_configuration kept the size asked for).
+        # libcamera may align the size asked for; the array is laid out at the size it configured (a picamera2
+        # without stream_configuration leaves the size asked for in use).
         if hasattr(camera, "stream_configuration"):
             self.lores_size = tuple(camera.stream_configuration("lores")["size"])  # type: ignore[assignment]
         return camera
