@@ -140,3 +140,19 @@ def test_a_bad_led_option_is_named():
                           ("1,2,3,4:pon:lit", "'on' or 'off'"), ("nan,2,3,4", "x and y must be")]:
         with pytest.raises(ValueError, match=message):
             parse_led_option(text)
+
+
+@pytest.mark.parametrize("file, names", [
+    ("gpon-ont.json", ["power", "pon", "los", "lan"]), ("dsl-modem.json", ["power", "dsl", "internet"]),
+    ("any-device.json", [])])
+def test_the_example_rules_load_for_the_leds_they_name(file, names):
+    from pathlib import Path
+
+    from edge_agent.camera.led_profile import load_rules_file
+
+    path = Path(__file__).resolve().parents[3] / "config" / "led-rules" / file
+    rules = load_rules_file(path, {name: n for n, name in enumerate(names, 1)})
+    assert rules and all(rule.issue for rule in rules)
+    if names:
+        with pytest.raises(ProfileError, match="no LED called"):
+            load_rules_file(path, {})
