@@ -105,7 +105,7 @@ def resize_costs(batches: int, calls: int) -> dict:
     for target in ((96, 96), (300, 300)):
         for use_opencv in (True, False):
             key = f"{target[0]}x{target[1]}_{'opencv' if use_opencv else 'numpy'}_us"
-            costs[key] = round(per_call_us(lambda: area_resize(vga, *target, use_opencv), batches, calls), 1)
+            costs[key] = round(per_call_us(lambda t=target, cv=use_opencv: area_resize(vga, *t, cv), batches, calls), 1)
     return costs
 
 

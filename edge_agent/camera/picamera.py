@@ -29,7 +29,7 @@ class Picamera2Source:
         (which keep the chroma rows of the YUV420 array whole, two per array row) so that it still covers the
         size asked for, and no larger than the main stream (picamera2 refuses a larger lores)."""
         self.lores_size = tuple(max(16, min(-(-side // 16) * 16, main - main % 16))  # type: ignore[assignment]
-                                for side, main in zip(size, self.size))
+                                for side, main in zip(size, self.size, strict=True))
 
     def _open(self) -> Any:
         try:

@@ -28,9 +28,9 @@ EVIDENCE = {
     health.COLOUR_CAST: ("cast_ratio", "cast_channel"),
 }
 LIMITS = {
-    health.COVERED: ("flat_fraction", "covered_detail_depth"), health.OUT_OF_FOCUS: ("blur",), health.TOO_DARK: ("dark_luma",),
-    health.OVEREXPOSED: ("clipped_fraction", "overexposed_near_white"), health.FROZEN: ("frozen_frames",), health.MOVED: ("moved_shift",),
-    health.COLOUR_CAST: ("cast_ratio",),
+    health.COVERED: ("flat_fraction", "covered_detail_depth"), health.OUT_OF_FOCUS: ("blur",),
+    health.TOO_DARK: ("dark_luma",), health.OVEREXPOSED: ("clipped_fraction", "overexposed_near_white"),
+    health.FROZEN: ("frozen_frames",), health.MOVED: ("moved_shift",), health.COLOUR_CAST: ("cast_ratio",),
 }
 
 

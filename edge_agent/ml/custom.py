@@ -15,7 +15,6 @@ from edge_agent.ml.metadata import ModelLoadError
 from edge_agent.ml.quantise import quantise
 from edge_agent.ml.runtime import Binding, Model, Runtime, op_input_shapes, open_model
 
-
 POSTPROCESS_OP = "TFLite_Detection_PostProcess"
 # First lines of label maps written for the whole score tensor, background column included (TF's labelmap.txt).
 BACKGROUND_LABELS = frozenset({"???", "background", "__background__"})

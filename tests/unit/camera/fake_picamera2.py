@@ -57,7 +57,7 @@ def make_module(scene: np.ndarray, cameras: int = 1, align: int = 1) -> types.Mo
             # picamera2's own checks: lores no larger than main, and YUV on the Pi 4 and earlier (VC4).
             lores = config.get("lores")
             if lores is not None:
-                if any(side > main for side, main in zip(lores["size"], config["main"]["size"])):
+                if any(side > main for side, main in zip(lores["size"], config["main"]["size"], strict=True)):
                     raise RuntimeError("lores stream dimensions may not exceed main stream")
                 if not lores["format"].startswith("YUV"):
                     raise RuntimeError("lores stream must be YUV")
