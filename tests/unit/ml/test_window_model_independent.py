@@ -15,6 +15,7 @@ from edge_agent.ml.classifiers import WindowClassifier
 from edge_agent.ml.independent_windows import generate, steady_loss
 from edge_agent.ml.runtime import load_classifier, select_runtime
 from edge_agent.ml.window_benchmark import out_of_domain_windows, score, time_window
+from edge_agent.ml.window_features import round_row
 
 from .shipped import RUNTIMES, WINDOW_MODEL
 
@@ -83,3 +84,14 @@ def test_fifteen_percent_loss_reads_as_uplink_trouble_not_dns_trouble(interval):
     sure = [p.label for p in verdicts if p.score >= MIN_SCORE]
     assert sure.count("dns_trouble") <= 1, sure
     assert sure.count("uplink_degradation") >= 16, sure
+
+
+def test_an_infinite_reading_from_a_broken_collector_is_named_not_classified():
+    classifier = WindowClassifier(load_classifier(WINDOW_MODEL, select_runtime("tflite-runtime")))
+    samples, _ = independent_windows(5.0)
+    times = [r.t for r in samples[0].rounds]
+    rounds = samples[0].rounds
+    rows = [round_row(r.radio, r.stations, {**r.gateway, "rtt_ms": float("inf")} if i == len(rounds) - 3
+                      else r.gateway, r.dns) for i, r in enumerate(rounds)]
+    prediction = classifier.classify_rounds(times, rows, times[-1])
+    assert prediction.score == 0.0 and "rtt_ms inf is outside" in prediction.unsure
