@@ -18,7 +18,7 @@ from edge_agent.camera.frames import as_rgb
 from edge_agent.camera.led_find import find_leds
 from edge_agent.camera.led_look import Appearance, Look, is_lit, lit_absolute, look_at
 from edge_agent.camera.led_profile import MAX_LEDS, LedProfile, LedSpec, ProfileError, parse_rules
-from edge_agent.camera.led_reader import MIN_SIMILARITY, neighbourhood_patch
+from edge_agent.camera.led_reader import MIN_SIMILARITY, neighbourhood_patch, within_side
 from edge_agent.camera.led_register import Alignment, detail_of, grey_view, register
 
 Box = tuple[float, float, float, float]
@@ -48,16 +48,20 @@ def calibrate(frames: Sequence[np.ndarray], leds: Sequence[tuple[Box, str, bool 
     (ProfileError, NoLedsFound) naming what is wrong."""
     if not frames:
         raise ValueError("calibration needs at least one frame")
-    reference = as_rgb(frames[0])
-    height, width = reference.shape[:2]
+    full = as_rgb(frames[0])
     if leds:
         if len(leds) > MAX_LEDS:
             raise ValueError(f"at most {MAX_LEDS} LEDs")
         for (x, y, w, h), _, _ in leds:
-            if x + w > width or y + h > height:
-                raise ValueError(f"LED box {x:g},{y:g},{w:g},{h:g} reaches outside the {width}x{height} frame")
-        boxes = list(leds)
-    else:
+            if x + w > full.shape[1] or y + h > full.shape[0]:
+                raise ValueError(f"LED box {x:g},{y:g},{w:g},{h:g} reaches outside the {full.shape[1]}x"
+                                 f"{full.shape[0]} frame")
+    reference = within_side(full)  # a phone photo is worked on smaller: the boxes shrink with it
+    height, width = reference.shape[:2]
+    fx, fy = width / full.shape[1], height / full.shape[0]
+    boxes = [((x * fx, y * fy, min(w * fx, width - x * fx), min(h * fy, height - y * fy)), name, lit)
+             for (x, y, w, h), name, lit in leds]
+    if not boxes:
         boxes = [(tuple(float(v) for v in spot.box), "", None) for spot in find_leds(reference)]
     view = grey_view(reference)
     identity = Alignment(1.0, 0.0, 0.0, 1.0, 1.0)

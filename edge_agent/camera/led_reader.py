@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_agent.camera.frames import as_rgb
+from edge_agent.camera.frames import as_rgb, resize
 from edge_agent.camera.led_look import Look, is_lit, look_at
 from edge_agent.camera.led_profile import PATCH_SIDE, LedProfile, LedSpec
 from edge_agent.camera.led_register import Alignment, correlation, refine, register, sample
@@ -37,6 +37,7 @@ MIN_SURROUND_PIXELS = PATCH_SIDE * PATCH_SIDE // 4
 MAX_TINT = 0.04  # chromaticity (r, g, b over their sum) moving more than this: something else is there
 MIN_TINT_LEVEL = 150.0  # r + g + b of the surroundings: darker ones have no reliable hue
 DEFAULT_BURST = 6
+MAX_FRAME_SIDE = 2048
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class LedReader:
 
 
 def read_frame(profile: LedProfile, frame: np.ndarray, covers: Covers | None = None) -> FrameReading:
+    frame = within_side(as_rgb(frame))
     alignment = register(profile.view, frame)
     view_size = (profile.view.shape[1], profile.view.shape[0])
     frame_size = (frame.shape[1], frame.shape[0])
@@ -144,6 +146,16 @@ def read_frame(profile: LedProfile, frame: np.ndarray, covers: Covers | None = N
         colour = (look.colour() if look.hue is not None or not led.colour else led.colour) if lit else None
         readings.append(LedReading(led.index, led.name, lit, colour, confidence, look, box))
     return FrameReading(alignment, tuple(readings), bool(why), why)
+
+
+def within_side(frame: np.ndarray, side: int = MAX_FRAME_SIDE) -> np.ndarray:
+    """The frame, downscaled if its longest side is above `side` (a phone photo: 12 megapixels would cost
+    hundreds of megabytes of float copies, and an LED keeps plenty of pixels at this size)."""
+    height, width = frame.shape[:2]
+    if max(height, width) <= side:
+        return frame
+    factor = side / max(height, width)
+    return resize(frame, max(8, round(width * factor)), max(8, round(height * factor)))
 
 
 def neighbourhood_patch(grey: np.ndarray, box: Box, to_frame: ToFrame | None = None

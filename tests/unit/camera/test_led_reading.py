@@ -152,3 +152,17 @@ def test_lit_leds_are_found_without_boxes_and_nothing_else(file):
 def test_a_device_with_no_lit_led_asks_for_boxes():
     with pytest.raises(NoLedsFound, match="--led x,y,w,h"):
         find_leds(PHOTOS["ont_g-010g-d_front.jpg"].frame())
+
+
+def test_a_phone_sized_photo_is_calibrated_and_read_on_a_smaller_copy():
+    """12 megapixels: boxes given in its own pixels; read back at that size and at the camera's."""
+    import cv2
+
+    photo = PHOTOS["ont_f6005_tim.jpg"]
+    frame = photo.frame()
+    big = cv2.resize(frame, (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    leds = [(tuple(v * 5 for v in box), name, None) for box, name in zip(photo.boxes, photo.names, strict=True)]
+    profile = calibrate([big], leds)
+    assert max(profile.frame_size) == 2048
+    for view in (big, frame):
+        assert matches(read(read_frame(profile, view)), expected(photo))
