@@ -2,7 +2,8 @@
 
 A condition is one line: `SUBJECT is STATE`, joined with `and`, `or`, `not` and parentheses. SUBJECT is an LED's
 name (as written in the profile, any case), `led N` (its 1-based index), `any` or `all`; STATE is `on`, `off`,
-`blinking`, `steady` or a colour (`red`, `green`, `amber`, `blue`, `white`: the LED is lit in that colour).
+`blinking`, `steady` or a colour (`red`, `green`, `amber` or `orange`, `blue`, `white`: the LED is lit in that
+colour).
 Parsed once, when the profile loads, against the profile's LED names, so a typo is an error at load and never
 a silent rule. Pure: no I/O.
 """
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 COLOURS = ("red", "amber", "yellow", "green", "blue", "white")  # yellow: the same as amber
-STATES = ("on", "off", "blinking", "steady", *COLOURS)
+STATES = ("on", "off", "blinking", "steady", "orange", *COLOURS)  # orange: another word for amber
 MAX_CONDITION_CHARS = 500
 MAX_TERMS = 24  # `SUBJECT is STATE` atoms in one condition
 
@@ -89,7 +90,7 @@ def _is(led: LedView, state: str) -> bool:
         return led.blinking
     if state == "steady":
         return not led.blinking
-    if state == "amber":  # cameras see amber/orange LEDs anywhere between red and yellow
+    if state in ("amber", "orange"):  # cameras see amber/orange LEDs anywhere between red and yellow
         return led.on and led.colour in ("amber", "yellow")
     return led.on and led.colour == state
 

@@ -33,6 +33,7 @@ def leds(power=True, pon=True, los=False, lan=True, pon_blinking=False, colours=
     ("power is amber", leds(colours={"power": "amber"}), True),
     ("power is yellow", leds(colours={"power": "amber"}), False),
     ("power is amber", leds(colours={"power": "yellow"}), True),  # cameras do not separate them
+    ("power is orange", leds(colours={"power": "amber"}), True),
     ("los is red", leds(los=False), False),  # an unlit LED has no colour
 ])
 def test_conditions_mean_what_they_say(condition, state, holds):
