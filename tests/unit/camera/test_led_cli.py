@@ -26,7 +26,8 @@ def write_png(path: Path, frame: np.ndarray) -> None:
     cv2.imwrite(str(path), np.ascontiguousarray(frame[..., ::-1]))
 
 
-def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
+def calibrate_ont(tmp_path: Path, capsys) -> tuple[Path, Path, str]:
+    """The ZTE ONT calibrated with its four LEDs named and the GPON rules: (config, profile, the JSON report)."""
     config = tmp_path / "agent.toml"
     config.write_text("")
     photo = labelled_photos()["ont_f6005_tim.jpg"]
@@ -36,6 +37,12 @@ def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
     code, out, _ = run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
                        "--out", str(profile), "--rules", str(RULES / "gpon-ont.json"), "--json", *leds)
     assert code == 0
+    return config, profile, out
+
+
+def test_calibrate_then_check_a_good_and_a_line_down_view(tmp_path, capsys):
+    config, profile, out = calibrate_ont(tmp_path, capsys)
+    photo = labelled_photos()["ont_f6005_tim.jpg"]
     assert [(led["name"], led["on"], led["colour"]) for led in json.loads(out)["leds"]] == [
         ("power", True, "green"), ("los", False, None), ("pon", True, "green"), ("lan", True, "green")]
 
@@ -84,14 +91,8 @@ def test_a_video_is_sampled_over_time_and_a_blinking_led_is_seen(tmp_path, capsy
     """1 s on, 1 s off at 30 frames a second: consecutive frames would all look the same."""
     import cv2
 
-    config = tmp_path / "agent.toml"
-    config.write_text("")
+    config, profile, _ = calibrate_ont(tmp_path, capsys)
     photo = labelled_photos()["ont_f6005_tim.jpg"]
-    leds = [f"--led={','.join(str(v) for v in box)}:{name.lower()}"
-            for box, name in zip(photo.boxes, photo.names, strict=True)]
-    profile = tmp_path / "ont.json"
-    assert run(capsys, "calibrate", "--config", str(config), "--source", str(LED_PHOTOS / photo.file),
-               "--out", str(profile), "--rules", str(RULES / "gpon-ont.json"), *leds)[0] == 0
     frame = photo.frame()
     on, off = (np.ascontiguousarray(f[..., ::-1]) for f in (frame, switched_off(frame, photo.boxes[2])))
     video = tmp_path / "ont.avi"
