@@ -11,7 +11,7 @@ a silent rule. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 COLOURS = ("red", "amber", "yellow", "green", "blue", "white")  # yellow: the same as amber
@@ -129,18 +129,18 @@ class _Parser:
         return self.tokens[self.position - 1]
 
     def expression(self) -> Condition:
-        operands = [self.term()]
-        while self._peek() == "or":
-            self._take()
-            operands.append(self.term())
-        return operands[0] if len(operands) == 1 else Either(tuple(operands))
+        return self._chain("or", self.term, Either)
 
     def term(self) -> Condition:
-        operands = [self.factor()]
-        while self._peek() == "and":
+        return self._chain("and", self.factor, Both)
+
+    def _chain(self, word: str, operand: Callable[[], Condition],
+               combine: Callable[[tuple[Condition, ...]], Condition]) -> Condition:
+        operands = [operand()]
+        while self._peek() == word:
             self._take()
-            operands.append(self.factor())
-        return operands[0] if len(operands) == 1 else Both(tuple(operands))
+            operands.append(operand())
+        return operands[0] if len(operands) == 1 else combine(tuple(operands))
 
     def factor(self) -> Condition:
         self.depth += 1
