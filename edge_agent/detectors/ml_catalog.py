@@ -81,7 +81,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
         components.detectors.append(checks)
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
     if config.camera.led_profile is not None and not isinstance(source, SyntheticSource):
-        _load_led_reader(config, components)
+        _load_led_reader(config, components, source)
     models = config.models
     directory = models_directory(models)
     runtime = _runtime(models)
@@ -108,16 +108,19 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
         components.detectors.append(CameraModelFailures())
 
 
-def _load_led_reader(config: AgentConfig, components: MlComponents) -> None:
+def _load_led_reader(config: AgentConfig, components: MlComponents, source: FrameSource | None) -> None:
     """The watched device's LED reader (model-free); a profile that cannot be used is reported like a model
-    that cannot be loaded, and the agent runs on without it."""
+    that cannot be loaded, and the agent runs on without it. On a live camera it reads a short burst after each
+    frame, to see blinking; a recording replayed is read frame by frame."""
     from edge_agent.camera.led_profile import ProfileError
+    from edge_agent.camera.replay import ReplaySource
     from edge_agent.detectors.led_rules import load_led_detector
 
     camera = config.camera
     path = camera.led_profile
     try:
-        leds = load_led_detector(path, camera.led_burst, camera.led_occlusion_s)
+        live = source if source is not None and not isinstance(source, ReplaySource) else None
+        leds = load_led_detector(path, camera.led_burst, camera.led_occlusion_s, live=live)
     except ProfileError as exc:
         _failed(components, ModelStatus("led-profile", "led_profile", str(path), False, error=str(exc)))
         return

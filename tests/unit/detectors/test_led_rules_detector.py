@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from edge_agent.camera import CameraUnavailable
 from edge_agent.camera.led_calibrate import calibrate
 from edge_agent.camera.led_profile import save_profile
 from edge_agent.config import AgentConfig
@@ -113,3 +114,30 @@ def test_an_object_detector_pauses_reading_through_the_covers_hook(ont):
     sample = detector.analyse(photo.frame(), "cam0", 1.0, 1.0)
     assert sample.metrics["occluded"] and "LED 3 (pon) is covered by an object" in sample.metrics["why"]
     assert len(calls) == 2
+
+
+def test_on_a_live_camera_each_frame_is_followed_by_a_short_burst_that_shows_blinking(ont):
+    """At 0.5 frames a second a 1 Hz blink is caught at the same phase every time: the burst after each frame
+    sees it change."""
+    photo, profile = ont
+    frame, pon_off = photo.frame(), switched_off(photo.frame(), photo.boxes[2])
+
+    class Camera:
+        name = "picamera2"
+        frames = [pon_off, frame, pon_off]
+
+        def read(self):
+            if not self.frames:
+                raise CameraUnavailable("unplugged")
+            return self.frames.pop(0)
+
+        def close(self):
+            pass
+
+    camera, pauses = Camera(), []
+    detector = LedDetector(profile, burst=6, live=camera, sleep=pauses.append)
+    sample = detector.analyse(frame, "picamera2", 0.0, 0.0)
+    assert pauses == [0.15, 0.15, 0.15] and not camera.frames
+    assert sample.metrics["led3_blinking"] is True and sample.metrics["led1_blinking"] is False
+    later = findings(detector, frame, 2.0)  # the camera gives nothing more: the frame in hand is still read
+    assert later["line_down"].present is False  # a blinking PON is lit, not off
