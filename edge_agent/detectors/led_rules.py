@@ -2,7 +2,7 @@
 states the camera reads, and `watched_device_occluded` when something stays in front of the device.
 
 `LedDetector.analyse` reads each frame (edge_agent.camera.led_reader) and reports a camera.leds sample: every
-LED's state as flat metrics (led1_on, led1_colour, led1_blinking, led1_confidence, ...) and the rules that hold;
+LED's state as flat metrics (led1_on, led1_colour, led1_blinking, ..., led_names) and the rules that hold;
 never the frame. An occluded frame is read not at all: it neither opens nor resolves a rule's issue, and only an
 occlusion lasting `occlusion_s` becomes an issue of its own.
 """
@@ -51,8 +51,10 @@ class LedDetector:
         reading = self.reader.read(frame)
         if self.live is not None and not reading.occluded:
             self._follow_up()
+        names = ",".join(led.name for led in self.profile.leds)
         metrics: dict[str, MetricValue] = {
-            "leds": len(self.profile.leds), "occluded": reading.occluded, "why": reading.why or None,
+            "leds": len(self.profile.leds), "led_names": names if names.strip(",") else None,
+            "occluded": reading.occluded, "why": reading.why or None,
             "registration_similarity": round(reading.alignment.similarity, 3),
             "registration_scale": round(reading.alignment.scale, 3)}
         if reading.occluded:
@@ -106,23 +108,24 @@ class LedDetector:
 
 
 def flat_states(states: list[LedState]) -> dict[str, MetricValue]:
-    """Each LED's state as scalar metrics (a sample holds scalars only)."""
+    """Each LED's state as scalar metrics (a sample holds scalars only), three per LED: telemetry keeps 64
+    fields per stream and subject, enough for 18 LEDs."""
     metrics: dict[str, MetricValue] = {}
     for s in states:
         key = f"led{s.index}"
-        metrics.update({f"{key}_name": s.name or None, f"{key}_on": s.on, f"{key}_colour": s.colour,
-                        f"{key}_blinking": s.blinking, f"{key}_confidence": round(s.confidence, 3)})
+        metrics.update({f"{key}_on": s.on, f"{key}_colour": s.colour, f"{key}_blinking": s.blinking})
     return metrics
 
 
 def describe_states(metrics: Any, count: int) -> str:
     """'1 PON on green; 2 LOS off; ...' for evidence and guidance."""
     parts = []
+    names = dict(zip(range(1, count + 1), str(metrics.get("led_names") or "").split(","), strict=False))
     for index in range(1, count + 1):
         key = f"led{index}"
         if f"{key}_on" not in metrics:
             continue
-        name = metrics.get(f"{key}_name")
+        name = names.get(index)
         state = "blinking" if metrics.get(f"{key}_blinking") else ("on" if metrics.get(f"{key}_on") else "off")
         colour = metrics.get(f"{key}_colour") if metrics.get(f"{key}_on") else None
         parts.append(" ".join(str(p) for p in (index, name, state, colour) if p))

@@ -67,8 +67,8 @@ def test_the_sample_reports_each_led_as_flat_metrics(ont):
     photo, profile = ont
     sample = LedDetector(profile).analyse(photo.frame(), "cam0", 0.0, 0.0)
     assert sample.stream == "camera.leds"
-    assert {k: sample.metrics[k] for k in ("led3_name", "led3_on", "led3_colour", "led3_blinking")} == {
-        "led3_name": "pon", "led3_on": True, "led3_colour": "green", "led3_blinking": False}
+    assert {k: sample.metrics[k] for k in ("led_names", "led3_on", "led3_colour", "led3_blinking")} == {
+        "led_names": "power,los,pon,lan", "led3_on": True, "led3_colour": "green", "led3_blinking": False}
     assert all(not isinstance(v, (list, dict)) for v in sample.metrics.values())
 
 
