@@ -17,7 +17,7 @@ from edge_agent.model import Finding, Sample, Severity
 
 DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Severity.CRITICAL}
 # Healthy answers in a row that end a resolver's episode (the shipped resolve_after): the next fault is judged
-# afresh, not named after the last one.
+# afresh, not named after the last one. Also the rounds after which an episode's type is kept (open_after).
 DNS_EPISODE_ENDS_AFTER = 3
 # A private name's answer is known after this many rounds; a different one is accepted after ANSWER_ADOPT_AFTER.
 ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER = 20, 60
@@ -62,11 +62,16 @@ class ConflictAftermath:
 
 @dataclass
 class _DnsEpisode:
-    """One resolver's trouble as one issue: its type is the first verdict of the episode, and changes only when
-    another verdict has held for `quiet_rounds` (a resolver flipping between timeouts and SERVFAIL is one
-    fault, not two issues taking turns)."""
+    """One resolver's trouble as one issue. Its type is the verdict seen most often so far (the first on a tie:
+    one refused query while dnsmasq restarts does not name a lie that follows); once that type has been
+    reported DNS_EPISODE_ENDS_AFTER rounds in a row it is kept, and changes only when another verdict has held
+    for `quiet_rounds` (a resolver flipping between timeouts and SERVFAIL is one fault, not two issues taking
+    turns)."""
 
     lead: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # verdicts of this episode, in order of first sight
+    lead_rounds: int = 0
+    fixed: bool = False
     other_rounds: int = 0
     good_rounds: int = 0
 
@@ -134,7 +139,7 @@ class ConnectivityRules:
                                               AnswerMemory(ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER))
             verdict = memory.judge(name, answers)
         episode = self._dns_episodes.setdefault(sample.subject, _DnsEpisode())
-        lead = self._dns_lead(episode, verdict.issue_type)
+        lead = self._dns_lead(sample.subject, episode, verdict.issue_type)
         evidence = {"ok": verdict.issue_type is None, "rcode": rcode, "name": name, "answers": ", ".join(answers),
                     "verdict": verdict.issue_type or "healthy", "reason": verdict.reason}
         findings = []
@@ -147,16 +152,21 @@ class ConnectivityRules:
             findings += above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name)
         return findings
 
-    def _dns_lead(self, episode: _DnsEpisode, current: str | None) -> str | None:
+    def _dns_lead(self, subject: str, episode: _DnsEpisode, current: str | None) -> str | None:
         quiet = self.t.symptom_quiet_rounds
         if current is None:
             episode.good_rounds += 1
             if episode.good_rounds >= min(quiet, DNS_EPISODE_ENDS_AFTER):
-                episode.lead, episode.other_rounds = None, 0
+                self._dns_episodes[subject] = _DnsEpisode()
             return episode.lead
         episode.good_rounds = 0
-        if episode.lead is None:
-            episode.lead = current
+        episode.counts[current] = episode.counts.get(current, 0) + 1
+        if not episode.fixed:
+            lead = max(episode.counts, key=episode.counts.__getitem__)  # max keeps the first of equals
+            episode.lead_rounds = episode.lead_rounds + 1 if lead == episode.lead else 1
+            episode.lead = lead
+            episode.fixed = episode.lead_rounds >= DNS_EPISODE_ENDS_AFTER
+            return lead
         episode.other_rounds = episode.other_rounds + 1 if current != episode.lead else 0
         if episode.other_rounds >= quiet:
             episode.lead, episode.other_rounds = current, 0  # a different fault now: its own issue

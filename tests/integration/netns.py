@@ -353,6 +353,12 @@ class PremisesNetwork:
         return json.loads(subprocess.run(["ip", "-n", self.spoof, "-j", "link", "show", spoof_if],
                                          capture_output=True, text=True, check=True).stdout)[0]["address"]
 
+    def poison_neighbour(self, mac: str) -> None:
+        """The cpe's neighbour entry for the gateway points at `mac`, as a spoofer's gratuitous ARP makes it (the
+        entry ages and is probed as usual, so the real gateway wins it back once the spoofer is gone)."""
+        run("ip", "-n", self.cpe, "neigh", "replace", self.isp_ip, "lladdr", mac, "dev", self.cpe_if, "nud",
+            "reachable")
+
     def stop_spoofing(self) -> None:
         subprocess.run(["ip", "netns", "del", self.spoof], capture_output=True)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
@@ -34,11 +35,27 @@ def bed(tmp_path_factory):
 @pytest.fixture(scope="module")
 def agent(bed):
     checks = (f"dhcp_check_interval_s = {CHECK_INTERVAL_S}\ndhcp_retry_s = {CHECK_INTERVAL_S}\n"
-              f"pmtu_check_interval_s = {CHECK_INTERVAL_S}\ndhcp_timeout_s = 1")
+              f"pmtu_check_interval_s = {CHECK_INTERVAL_S}\ndhcp_timeout_s = 1\n"
+              f"dhcp_lease_files = [\"{lease_file(bed)}\"]")
     config = bed.probing_config("netns-integrity", issues=f"hold_down_s = {HOLD_DOWN_S}", connectivity=checks,
                                 uplinks=(bed.uplink, bed.far_uplink))
     with running_agent(bed, config, "ea-dns-") as daemon:
         yield daemon
+
+
+def lease_file(bed: PremisesNetwork) -> Path:
+    return bed.workdir / "dhclient.leases"
+
+
+def write_lease(bed: PremisesNetwork, rebind_in_s: float, expire_in_s: float) -> None:
+    """What dhclient writes for the cpe's address (times in UTC), appended as it does at every renewal."""
+    def when(delta: float) -> str:
+        return time.strftime("%w %Y/%m/%d %H:%M:%S", time.gmtime(time.time() + delta))
+
+    with lease_file(bed).open("a") as leases:
+        leases.write(f'lease {{\n  interface "{bed.cpe_if}";\n  fixed-address {bed.cpe_ip};\n'
+                     f"  option dhcp-lease-time 120;\n  renew {when(rebind_in_s - 45)};\n"
+                     f"  rebind {when(rebind_in_s)};\n  expire {when(expire_in_s)};\n}}\n")
 
 
 def rounds(daemon: Daemon) -> int:
@@ -149,7 +166,7 @@ def test_a_path_mtu_black_hole_beyond_the_gateway_is_found_and_clears(bed, agent
 def test_a_spoofer_for_the_gateway_is_one_ip_conflict_with_the_dns_and_uplink_failures_as_evidence(bed, agent):
     wait_for(lambda: not open_issues(agent), timeout_s=30, what="a healthy premises")
     offset = journal_size(agent)
-    bed.spoof_gateway()
+    bed.poison_neighbour(bed.spoof_gateway())
     try:
         wait_for(lambda: issues(agent, "ip_conflict"), timeout_s=10, what="ip_conflict to open")
         time.sleep(5)  # long enough for DNS and TCP failures to open issues of their own, were they not grouped
@@ -158,8 +175,8 @@ def test_a_spoofer_for_the_gateway_is_one_ip_conflict_with_the_dns_and_uplink_fa
         bed.stop_spoofing()
     assert openings_since(agent, offset) == ["ip_conflict"]
     assert [i["type"] for i in open_issues(agent)] == ["ip_conflict"]
-    # The host's neighbour entry followed the spoofer (the kernel takes the ARP replies to the agent's
-    # requests), so its DNS queries and TCP connections failed: evidence of the conflict, not issues of their own.
+    # The host's neighbour entry followed the spoofer (its gratuitous ARP), so its DNS queries and TCP
+    # connections failed: evidence of the conflict, not issues of their own.
     consequences = conflict["evidence"].get("consequences") or {}
     assert consequences and all(k.startswith(("DNS", "uplink")) for k in consequences), conflict["evidence"]
     # Once the host sends to the real gateway again, nothing else opens either.
@@ -173,3 +190,13 @@ def test_a_plausible_but_changed_answer_for_a_local_name_is_a_lie(bed, agent):
                                               "dns_resolver_lies", open_within_s=15)
     assert "10.123.45.67" in issue["evidence"]["answers"] and bed.isp_ip in issue["summary"]
     assert detected_in <= 6 and resolved_in <= 8
+
+
+def test_a_lease_the_client_stopped_renewing_is_a_dhcp_failure_and_its_renewal_resolves_it(bed, agent):
+    # The server still answers DISCOVER: the host's own DHCP client is what stopped renewing (its lease file
+    # says the rebind time has passed, 15 s before expiry).
+    issue, detected_in, resolved_in = episode(agent, lambda: write_lease(bed, rebind_in_s=-10, expire_in_s=15),
+                                              lambda: write_lease(bed, rebind_in_s=100, expire_in_s=120),
+                                              "dhcp_failure", open_within_s=20)
+    assert "rebind" in issue["summary"] and issue["evidence"]["lease"]["address"] == bed.cpe_ip
+    assert detected_in <= 3 * CHECK_INTERVAL_S + 4 and resolved_in <= 2 * CHECK_INTERVAL_S + 3

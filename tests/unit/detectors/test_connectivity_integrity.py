@@ -43,7 +43,7 @@ def test_a_different_fault_that_persists_becomes_its_own_issue():
     rules = ConnectivityRules(ConnectivityThresholds(symptom_quiet_rounds=3))
     rules.evaluate(dns(0, "SERVFAIL"))
     kinds = [present(rules.evaluate(dns(i, "NOERROR", ["0.0.0.0"]))) for i in range(1, 5)]
-    assert kinds == [{"dns_upstream_failing"}, {"dns_upstream_failing"}, {"dns_resolver_lies"}, {"dns_resolver_lies"}]
+    assert kinds == [{"dns_upstream_failing"}, {"dns_resolver_lies"}, {"dns_resolver_lies"}, {"dns_resolver_lies"}]
 
 
 def test_expected_answers_from_the_config_catch_a_plausible_wrong_answer():
@@ -166,3 +166,20 @@ def test_no_offer_in_a_round_whose_gateway_is_unreachable_says_nothing_about_dhc
     down = Sample("connectivity.gateway", "10.0.0.1", {"sent": 10, "received": 0, "loss_pct": 100.0}, 5, 5)
     assert present(rules.evaluate(down)) == {"gateway_unreachable"}
     assert rules.evaluate(dhcp({"ok": False, "error": "no offer", "server_expected": True}, ts=5)) == []
+
+
+def test_one_refused_query_before_a_lie_does_not_name_the_episode():
+    # dnsmasq restarting with a lie: one round nobody listens, then the lie.
+    rules = ConnectivityRules(ConnectivityThresholds())
+    kinds = [present(rules.evaluate(dns(i, rcode, answers)))
+             for i, (rcode, answers) in enumerate([("unreachable", None)] + [("NOERROR", ["0.0.0.0"])] * 5)]
+    assert kinds[0] == kinds[1] == {"dns_failure"}  # not enough rounds for dns_failure to open (shipped: 3)
+    assert kinds[2:] == [{"dns_resolver_lies"}] * 4
+
+
+def test_once_an_episode_is_named_a_different_verdict_must_persist_to_rename_it():
+    rules = ConnectivityRules(ConnectivityThresholds(symptom_quiet_rounds=4))
+    for i in range(3):
+        rules.evaluate(dns(i, "SERVFAIL"))
+    kinds = [present(rules.evaluate(dns(i, "timeout"))) for i in range(3, 8)]
+    assert kinds == [{"dns_upstream_failing"}] * 3 + [{"dns_failure"}] * 2
