@@ -19,6 +19,9 @@ DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Seve
 # Healthy answers in a row that end a resolver's episode (the shipped resolve_after): the next fault is judged
 # afresh, not named after the last one. Also the rounds after which an episode's type is kept (open_after).
 DNS_EPISODE_ENDS_AFTER = 3
+# Rounds another verdict must hold to rename a named episode (at most symptom_quiet_rounds): a resolver that
+# comes back from a restart lying must not wait long to be called a liar.
+DNS_RENAME_AFTER = 5
 # A private name's answer is known after this many rounds; a different one is accepted after ANSWER_ADOPT_AFTER.
 ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER = 20, 60
 # While the host still sends to a MAC that answered for the gateway in a conflict, its DNS and TCP failures are
@@ -65,7 +68,7 @@ class _DnsEpisode:
     """One resolver's trouble as one issue. Its type is the verdict seen most often so far (the first on a tie:
     one refused query while dnsmasq restarts does not name a lie that follows); once that type has been
     reported DNS_EPISODE_ENDS_AFTER rounds in a row it is kept, and changes only when another verdict has held
-    for `quiet_rounds` (a resolver flipping between timeouts and SERVFAIL is one fault, not two issues taking
+    for DNS_RENAME_AFTER rounds (a resolver flipping between timeouts and SERVFAIL is one fault, not two issues taking
     turns)."""
 
     lead: str | None = None
@@ -168,7 +171,7 @@ class ConnectivityRules:
             episode.fixed = episode.lead_rounds >= DNS_EPISODE_ENDS_AFTER
             return lead
         episode.other_rounds = episode.other_rounds + 1 if current != episode.lead else 0
-        if episode.other_rounds >= quiet:
+        if episode.other_rounds >= min(quiet, DNS_RENAME_AFTER):
             episode.lead, episode.other_rounds = current, 0  # a different fault now: its own issue
         return episode.lead
 

@@ -183,3 +183,11 @@ def test_once_an_episode_is_named_a_different_verdict_must_persist_to_rename_it(
         rules.evaluate(dns(i, "SERVFAIL"))
     kinds = [present(rules.evaluate(dns(i, "timeout"))) for i in range(3, 8)]
     assert kinds == [{"dns_upstream_failing"}] * 3 + [{"dns_failure"}] * 2
+
+
+def test_a_resolver_that_was_down_for_a_while_and_comes_back_lying_is_renamed_within_five_rounds():
+    rules = ConnectivityRules(ConnectivityThresholds())  # shipped: symptom_quiet_rounds 10
+    for i in range(4):
+        rules.evaluate(dns(i, "unreachable"))
+    kinds = [present(rules.evaluate(dns(i, "NOERROR", ["0.0.0.0"]))) for i in range(4, 10)]
+    assert kinds == [{"dns_failure"}] * 4 + [{"dns_resolver_lies"}] * 2
