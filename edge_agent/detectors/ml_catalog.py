@@ -80,8 +80,6 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
         checks = CameraHealthDetector()
         components.detectors.append(checks)
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
-    if config.camera.led_profile is not None and not isinstance(source, SyntheticSource):
-        _load_led_reader(config, components, source)
     models = config.models
     directory = models_directory(models)
     runtime = _runtime(models)
@@ -104,23 +102,40 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
             components.camera_inputs.append((model.width, model.height))
             components.detectors.append(detector)
             components.frame_analysers.append(_guarded(components.models[-1], detector.analyse))
+    if config.camera.led_profile is not None and not isinstance(source, SyntheticSource):
+        _load_led_reader(config, components, source, occlusion_detector(components))
     if components.frame_analysers:
         components.detectors.append(CameraModelFailures())
 
 
-def _load_led_reader(config: AgentConfig, components: MlComponents, source: FrameSource | None) -> None:
+def occlusion_detector(components: MlComponents):
+    """The first operator object detector, if any, as "what lies over the watched device": people and hands only.
+    No reference view's detections are kept, and the device itself often reads as an object ("tv"), so an
+    object over the LEDs cannot be told from the device; the model-free checks catch covers of other kinds."""
+    from edge_agent.camera.occlusion import ALWAYS_OCCLUDERS
+
+    for detector in components.detectors:
+        model = getattr(detector, "model", None)
+        if isinstance(detector, CustomModelDetector) and getattr(model.config, "kind", None) == "detector":
+            return lambda frame: [d for d in model.detect(frame) if d.label in ALWAYS_OCCLUDERS]
+    return None
+
+
+def _load_led_reader(config: AgentConfig, components: MlComponents, source: FrameSource | None,
+                     detect=None) -> None:
     """The watched device's LED reader (model-free); a profile that cannot be used is reported like a model
     that cannot be loaded, and the agent runs on without it. On a live camera it reads a short burst after each
     frame, to see blinking; a recording replayed is read frame by frame."""
     from edge_agent.camera.led_profile import ProfileError
     from edge_agent.camera.replay import ReplaySource
-    from edge_agent.detectors.led_rules import load_led_detector
+    from edge_agent.detectors.led_rules import covers_from_detector, load_led_detector
 
     camera = config.camera
     path = camera.led_profile
     try:
         live = source if source is not None and not isinstance(source, ReplaySource) else None
-        leds = load_led_detector(path, camera.led_burst, camera.led_occlusion_s, live=live)
+        covers = None if detect is None else covers_from_detector(detect)
+        leds = load_led_detector(path, camera.led_burst, camera.led_occlusion_s, covers=covers, live=live)
     except ProfileError as exc:
         _failed(components, ModelStatus("led-profile", "led_profile", str(path), False, error=str(exc)))
         return

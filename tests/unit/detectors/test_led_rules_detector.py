@@ -141,3 +141,23 @@ def test_on_a_live_camera_each_frame_is_followed_by_a_short_burst_that_shows_bli
     assert sample.metrics["led3_blinking"] is True and sample.metrics["led1_blinking"] is False
     later = findings(detector, frame, 2.0)  # the camera gives nothing more: the frame in hand is still read
     assert later["line_down"].present is False  # a blinking PON is lit, not off
+
+
+def test_an_operator_object_detector_pauses_led_reading_for_people_and_hands_only():
+    """The device itself often reads as an object (COCO "tv"): only a person or a hand may count as a cover
+    when no reference view's detections were kept, or the device would hide its own LEDs."""
+    from types import SimpleNamespace
+
+    from edge_agent.detectors.custom_model import CustomModelDetector
+    from edge_agent.detectors.ml_catalog import MlComponents, occlusion_detector
+    from edge_agent.ml.custom import Detection
+
+    seen = [Detection("tv", 0.9, (0.0, 0.0, 1.0, 1.0)), Detection("person", 0.8, (0.2, 0.2, 0.6, 0.6))]
+    model = SimpleNamespace(name="coco", config=SimpleNamespace(kind="detector"), detect=lambda frame: seen)
+    components = MlComponents()
+    assert occlusion_detector(components) is None  # no detector: the model-free checks alone
+    components.detectors.append(CustomModelDetector(model))
+    detect = occlusion_detector(components)
+    assert [d.label for d in detect(None)] == ["person"]
+    classifier = SimpleNamespace(name="cls", config=SimpleNamespace(kind="classifier"), detect=None)
+    assert occlusion_detector(MlComponents(detectors=[CustomModelDetector(classifier)])) is None
