@@ -326,9 +326,12 @@ class PremisesNetwork:
     def congested_uplink(self) -> None:
         """Bufferbloat: a slow link (tbf) towards the cpe, kept full by a bulk UDP flow from the isp side, so
         every packet to the cpe (the gateway's echo replies too) waits in a deep queue. The flow (~300 kbit/s)
-        only just exceeds the link, so the queue stays full while few packets are dropped."""
+        only just exceeds the link, so the queue stays full while few packets are dropped. The queue (latency
+        250 ms plus the 4 kB burst at 256 kbit/s) holds replies ~380 ms: far above the 100 ms latency limit, yet
+        clearly inside the tests' 0.5 s probe timeout (with 400 ms the replies took 490-510 ms and counted as lost
+        once the prober timed its wait exactly)."""
         run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_if, "root", "tbf", "rate", "256kbit",
-            "burst", "4kb", "latency", "400ms")
+            "burst", "4kb", "latency", "250ms")
         blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                  f"while True:\n    s.sendto(b'x' * 1000, ('{self.cpe_ip}', 9))\n    time.sleep(0.027)\n")
         self.blaster = subprocess.Popen(["ip", "netns", "exec", self.isp, sys.executable, "-c", blast],
