@@ -21,7 +21,7 @@ from edge_agent.config import AgentConfig
 from edge_agent.exit_codes import EX_NOPERM
 from edge_agent.local_broker import free_port
 from edge_agent.model import Sample
-from edge_agent.reporting.contract import TelemetryMessage
+from edge_agent.reporting.telemetry_records import telemetry_model
 from edge_agent.views import render_status
 
 from ..support import RecordingSink, shared_tmp
@@ -74,7 +74,10 @@ def test_simulated_messages_carry_real_wall_time_as_ts_and_the_simulated_time_as
     for message in messages:
         assert before - 0.001 <= message["ts"] <= after + 0.001
         assert message["sim_ts"] == pytest.approx(clock.wall(), abs=0.001)
-    TelemetryMessage.model_validate(messages[0])
+    telemetry = [m for m in messages if str(m.get("schema", "")).startswith("edge.telemetry/")]
+    assert telemetry
+    for message in telemetry:
+        telemetry_model(message).model_validate(message)
 
 
 def test_hardware_messages_have_no_simulated_time(tmp_path):
@@ -84,6 +87,7 @@ def test_hardware_messages_have_no_simulated_time(tmp_path):
     sink = RecordingSink()
     agent.reporter.sinks = [sink]
     agent.reporter.telemetry(Sample("system", "host", {"cpu_percent": 1.0}, 5.0, 1_700_000_005.0))
+    agent.reporter.close()  # the report window is sent at close
     [(_, message, _)] = sink.published
     assert message["ts"] == 1_700_000_005.0 and "sim_ts" not in message
 
