@@ -82,7 +82,8 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
     models = config.models
     directory = models_directory(models)
-    runtime = _runtime(models)
+    # The interpreter library is loaded only when a camera model is to run.
+    runtime = _runtime(models) if models.vision.enabled or models.custom else "no camera model is enabled"
     if models.vision.enabled:
         path = model_path(directory, models.vision.file)
         classifier = _load(components, "vision", path, runtime,
@@ -169,10 +170,10 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     if not camera.enabled:
         return components
     source = source_from_config(camera, scene, config.simulation.seed)
-    load_vision_models(config, components, source)
-    if source is None:
+    if source is None:  # nothing to analyse: no camera model is loaded either (memory on a camera-less gateway)
         components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
         return components
+    load_vision_models(config, components, source)
     if isinstance(source, Picamera2Source):  # the ISP scales the detection stream to what the models take
         source.ask_detection_size(detection_size((camera.detection_width, camera.detection_height),
                                                  components.camera_inputs))

@@ -4,6 +4,7 @@ agent keeps running either way."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from edge_agent.agent.daemon import Agent
 from edge_agent.agent.status import meta_card, status_report
@@ -32,13 +33,26 @@ def test_with_no_camera_only_the_window_classifier_runs(tmp_path):
     assert [(m.name, m.loaded) for m in components.models] == [("connectivity-window", True)]
 
 
+def test_a_gateway_without_a_camera_loads_no_camera_model_and_no_interpreter_for_them(tmp_path, monkeypatch):
+    import edge_agent.detectors.ml_catalog as catalog
+
+    asked = []
+    monkeypatch.setattr(catalog, "source_from_config", lambda *args: None)  # enabled, but no camera found
+    monkeypatch.setattr(catalog, "_runtime", lambda models: asked.append(models) or "none here")
+    components = build_ml_components(config(tmp_path, models={"window": {"enabled": False},
+                                                              "vision": {"enabled": True}}), scene=None)
+    assert components.models == [] and components.collectors == [] and asked == []
+    assert any("no camera found" in note for note in components.notes)
+
+
 def test_a_missing_model_is_disabled_with_its_reason_and_the_others_still_load(tmp_path, caplog):
     models = tmp_path / "models"
     models.mkdir()
     for path in (WINDOW_MODEL, WINDOW_MODEL.with_suffix(".json")):
         shutil.copy(path, models)
-    components = build_ml_components(config(tmp_path, models={"directory": str(models), "vision": {"enabled": True}}),
-                                     scene=None)
+    photos = Path(__file__).parents[2] / "data" / "photos" / "scenes"  # a camera to run the models on
+    components = build_ml_components(config(tmp_path, models={"directory": str(models), "vision": {"enabled": True}},
+                                            camera={"source": "replay", "path": str(photos)}), scene=None)
     status = {m.kind: m for m in components.models}
     assert status["window"].loaded
     assert not status["vision"].loaded and "not found" in status["vision"].error
