@@ -21,31 +21,8 @@ from pathlib import Path
 
 from agent_process import Daemon
 
-AGENT_CONFIG = """
-[agent]
-device_id = "{device_id}"
-state_dir = "{{state}}"
-[control]
-socket_path = "{{sock}}"
-[premises]
-mode = "hardware"
-[issues]
-open_after = {open_after}
-resolve_after = 2
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["{isp_ip}"]
-dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}"]
-timeout_s = 0.5
-"""
-
-
-# The same agent with the shipped hysteresis: [issues] and further [collectors.connectivity] lines are the caller's.
+# An agent in the cpe namespace probing the bed every second: [issues] and further [collectors.connectivity]
+# lines are the caller's (none: the shipped hysteresis).
 PROBING_CONFIG = """
 [agent]
 device_id = "{device_id}"
@@ -373,8 +350,7 @@ class PremisesNetwork:
 
     def agent_config(self, device_id: str, open_after: int) -> str:
         """An agent in the cpe namespace probing this bed every second; {state} and {sock} are left to fill."""
-        return AGENT_CONFIG.format(device_id=device_id, open_after=open_after, isp_ip=self.isp_ip,
-                                   dns_name=self.dns_name, uplink=self.uplink)
+        return self.probing_config(device_id, issues=f"open_after = {open_after}\nresolve_after = 2")
 
     def probing_config(self, device_id: str, issues: str = "", connectivity: str = "",
                        uplinks: tuple[str, ...] | None = None) -> str:

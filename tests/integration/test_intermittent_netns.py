@@ -24,28 +24,6 @@ pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can
 HOLD_DOWN_S = 8
 RESOLVE_WAIT_S = 45  # generous: the hold-down is at least 8 s, twice the longest gap between drops here
 
-CONFIG = """
-[agent]
-device_id = "netns-intermittent"
-state_dir = "{{state}}"
-[control]
-socket_path = "{{sock}}"
-[premises]
-mode = "hardware"
-[issues]
-hold_down_s = {hold_down_s}
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["{isp_ip}"]
-dns_query = "{dns_name}"
-uplink_endpoints = ["{uplink}"]
-timeout_s = 0.5
-"""
-
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory):
@@ -56,7 +34,7 @@ def bed(tmp_path_factory):
 @pytest.fixture(scope="module")
 def agent(bed):
     root = Path(tempfile.mkdtemp(prefix="ea-int-", dir="/tmp"))
-    config = CONFIG.format(hold_down_s=HOLD_DOWN_S, isp_ip=bed.isp_ip, dns_name=bed.dns_name, uplink=bed.uplink)
+    config = bed.probing_config("netns-intermittent", issues=f"hold_down_s = {HOLD_DOWN_S}")
     daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
     daemon.start()
     try:
