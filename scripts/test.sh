@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite. As root it first installs the Debian packages the integration tests use
-# (mosquitto, dnsmasq, hostapd, iproute2, iptables, openssl) when they are missing; elsewhere those tests skip and say why.
+# (mosquitto, dnsmasq, hostapd, iproute2, iptables, openssl, postgresql, chromium) when they are missing; elsewhere
+# those tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 needed=(mosquitto dnsmasq-base hostapd wpasupplicant iproute2 iptables openssl postgresql chromium)
