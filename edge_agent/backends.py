@@ -6,19 +6,21 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from edge_agent.camera.synthetic import SceneBackend
 from edge_agent.clock import Clock
 from edge_agent.collectors.connectivity import ConnectivityBackend
 from edge_agent.collectors.wifi import RadioBackend
 from edge_agent.config import AgentConfig, WifiCollectorConfig
 from edge_agent.paths import control_socket_path, new_simulation_dir
 from edge_agent.remediation.executor import ActionExecutor
-from edge_agent.sim.actions import SimulatedActions
-from edge_agent.sim.gateway_host import SimulatedGatewayHost
-from edge_agent.sim.premises import SimulatedPremises
 from edge_agent.wifi.discovery import Discovery, RadioSet
 from edge_agent.wifi.hardware import RadioHardware
+
+if TYPE_CHECKING:  # the simulated premises (and numpy) are loaded only when simulating
+    from edge_agent.camera.synthetic import SceneBackend
+    from edge_agent.sim.gateway_host import SimulatedGatewayHost
+    from edge_agent.sim.premises import SimulatedPremises
 
 SYS_CLASS_NET = Path("/sys/class/net")
 
@@ -66,6 +68,10 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
     """`runtime_dir` holds the sockets the Wi-Fi stack binds (hostapd replies there); by default the control
     socket's directory on hardware, and a fresh one of its own for an emulated access point."""
     if mode == "simulated":
+        from edge_agent.sim.actions import SimulatedActions
+        from edge_agent.sim.gateway_host import SimulatedGatewayHost
+        from edge_agent.sim.premises import SimulatedPremises
+
         premises = SimulatedPremises(config.simulation, clock)
         host = SimulatedGatewayHost(config.simulation.seed, clock, config.collectors.wifi.default_interface)
         simulated_camera = config.camera.source in ("auto", "synthetic")
@@ -141,6 +147,7 @@ def wifi_off_reason(hostapd_socket: Path, sys_class_net: Path) -> str:
 def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: Clock, notes: list[str],
                       runtime_dir: Path | None) -> PremisesBackends:
     """The simulated access point behind a hostapd control socket and iw output: the hardware radio code runs."""
+    from edge_agent.sim.actions import SimulatedActions
     from edge_agent.sim.hostapd_emulator import HostapdEmulator, SimulatedIw
     from edge_agent.wifi.channel_action import ChannelPlanner
     from edge_agent.wifi.radio import HostapdRadio

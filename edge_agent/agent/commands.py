@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent.agent.diagnosis import run_diagnosis
 from edge_agent.detectors.catalog import default_detectors
-from edge_agent.detectors.window_classifier import WindowClassifierDetector
 from edge_agent.model import Finding, Sample
 from edge_agent.remediation.engine import RemediationRefused
 from edge_agent.reporting.command_intake import Replier, ReplyTarget
@@ -65,7 +64,7 @@ class AgentCommands:
         mono, ts = agent.clock.monotonic(), agent.clock.wall()
         # The window classifier keeps the last rounds: an extra round would shift its window. The camera
         # detectors judge each sample alone.
-        one_sample = [d for d in agent.ml.detectors if not isinstance(d, WindowClassifierDetector)]
+        one_sample = [d for d in agent.ml.detectors if not getattr(d, "keeps_rounds", False)]
         detectors = default_detectors(agent.config.detectors) + one_sample
 
         def evaluate(samples: list[Sample]) -> list[Finding]:

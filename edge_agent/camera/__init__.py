@@ -5,9 +5,10 @@ which the agent reports as a finding. Frames stay on the device: only what the m
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy only where frames are really handled: a gateway without a camera never loads it
+    import numpy as np
 
 
 class CameraUnavailable(Exception):

@@ -34,6 +34,7 @@ STATION_STALE_S = 30.0  # a station not heard from for this long has left
 
 class WindowClassifierDetector:
     name = "ml.window"
+    keeps_rounds = True  # its verdict depends on the rounds before: a one-off diagnose must not feed it
 
     def __init__(self, classifier: WindowClassifier, every_n_rounds: int, min_score: float):
         from edge_agent.detectors.vision import verdict_severity  # vision imports findings_for from here
