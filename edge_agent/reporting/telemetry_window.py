@@ -49,8 +49,10 @@ def _scalar(value: Any) -> MetricValue:
 
 
 def _significant(number: float) -> float:
-    """Four significant digits: a mean needs no more, and every digit is sent a million times a day."""
-    return float(f"{number:.4g}")
+    """Four significant digits: a mean needs no more, and every digit is sent a million times a day. Near the
+    float limit rounding up would overflow to infinity (not JSON): such a number is kept as it is."""
+    rounded = float(f"{number:.4g}")
+    return rounded if math.isfinite(rounded) else number
 
 
 class _FieldWindow:

@@ -236,6 +236,13 @@ metric = st.one_of(st.none(), st.booleans(), st.integers(min_value=-10 ** 30, ma
                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
 
 
+def test_a_mean_near_the_float_limit_is_not_rounded_up_to_infinity():
+    window = StreamWindow("system", WindowPolicy(60, 600))
+    window.add(sample({"x": 1.7975000000000001e+308}, 0, "system", "a"))
+    body = window.close(60.0)
+    assert "Infinity" not in json.dumps(body) and "inf" not in json.dumps(body)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.dictionaries(st.sampled_from(["x", "y", "z"]), metric)),
                 max_size=30))
