@@ -599,6 +599,10 @@ class ShippedModelConfig(_Section):
 
 
 class WindowModelConfig(ShippedModelConfig):
+    # Off until it passes its independent test (models/README.md: 0.94 accuracy, 4 % confident errors against a
+    # bar of 0.95 and 2 %): its issues are advisory, and leaving it off keeps numpy and the interpreter (~30 MiB)
+    # off a gateway without a camera. Turned on, its issues are informational.
+    enabled: bool = False
     file: str = "connectivity_window.tflite"
     every_n_rounds: int = Field(3, ge=1, le=1000, description="classify the latest window every N probe rounds")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from edge_agent.camera import FrameSource
-from edge_agent.camera.opencv import OpenCVSource
-from edge_agent.camera.picamera import Picamera2Source
-from edge_agent.camera.replay import ReplaySource
-from edge_agent.camera.synthetic import SceneBackend, StaticScene, SyntheticSource
 from edge_agent.config import CameraSection
-from edge_agent.sim.camera_scene import VISION_LABELS, SceneState, state_for_label
+
+# Each source (and numpy with it) is imported when it is chosen: finding no camera costs nothing.
+if TYPE_CHECKING:
+    from edge_agent.camera import FrameSource
+    from edge_agent.camera.synthetic import SceneBackend
 
 SOURCE_SPECS = "synthetic[:LABEL] | picamera2 | v4l2[:DEVICE] | replay:PATH | a file or directory"
 
@@ -21,7 +21,6 @@ def source_from_config(
 ) -> FrameSource | None:
     """The configured source; for `auto`, the simulated premises' scene, else a Pi camera, else the first V4L2
     device, else None (no camera on this gateway: nothing to watch, and nothing to report missing)."""
-    detection_size = (camera.detection_width, camera.detection_height)
     kind = camera.source
     if kind == "auto":
         if scene is not None:
@@ -32,6 +31,17 @@ def source_from_config(
             kind = "v4l2"
         else:
             return None
+    return _source(kind, camera, scene, seed)
+
+
+def _source(kind: str, camera: CameraSection, scene: SceneBackend | None, seed: int) -> FrameSource:
+    from edge_agent.camera.opencv import OpenCVSource
+    from edge_agent.camera.picamera import Picamera2Source
+    from edge_agent.camera.replay import ReplaySource
+    from edge_agent.camera.synthetic import StaticScene, SyntheticSource
+    from edge_agent.sim.camera_scene import SceneState
+
+    detection_size = (camera.detection_width, camera.detection_height)
     if kind == "synthetic":
         return SyntheticSource(scene or StaticScene(SceneState()), detection_size, seed)
     if kind == "picamera2":
@@ -44,6 +54,12 @@ def source_from_config(
 
 def source_from_spec(spec: str, camera: CameraSection, seed: int = 1) -> FrameSource:
     """A technician's --source: see SOURCE_SPECS. Raises ValueError naming what is accepted."""
+    from edge_agent.camera.opencv import OpenCVSource
+    from edge_agent.camera.picamera import Picamera2Source
+    from edge_agent.camera.replay import ReplaySource
+    from edge_agent.camera.synthetic import StaticScene, SyntheticSource
+    from edge_agent.sim.camera_scene import VISION_LABELS, state_for_label
+
     kind, _, argument = spec.partition(":")
     if kind == "synthetic":
         label = argument or "ok"

@@ -9,24 +9,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edge_agent.camera import FrameSource
-from edge_agent.camera.factory import source_from_config
-from edge_agent.camera.frames import detection_size
-from edge_agent.camera.picamera import Picamera2Source
-from edge_agent.camera.synthetic import SceneBackend, SyntheticSource
-from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, GuardedAnalyser, SnapshotPolicy
 from edge_agent.config import AgentConfig, ModelsSection
 from edge_agent.detectors import Detector
-from edge_agent.detectors.camera_health import CameraHealthDetector
-from edge_agent.detectors.custom_model import CustomModelDetector
-from edge_agent.detectors.vision import CameraAvailability, CameraModelFailures, VisionDetector
-from edge_agent.detectors.window_classifier import WindowClassifierDetector
-from edge_agent.ml.classifiers import load_frame_classifier, load_window_classifier
-from edge_agent.ml.custom import load_custom_model
 from edge_agent.ml.metadata import ModelLoadError
-from edge_agent.ml.runtime import Runtime, RuntimeUnavailable, select_runtime
+
+# numpy, the interpreter and the camera stack are imported where a model or a camera is really used: a gateway
+# with no camera and no model enabled never loads them (about 30 MiB of its memory).
+if TYPE_CHECKING:
+    from edge_agent.camera import FrameSource
+    from edge_agent.camera.synthetic import SceneBackend
+    from edge_agent.collectors.camera import CameraCollector, FrameAnalyser, GuardedAnalyser
+    from edge_agent.ml.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +56,18 @@ class MlComponents:
             collector.close()
 
 
+def source_from_config(*args: Any, **kwargs: Any) -> FrameSource | None:
+    from edge_agent.camera.factory import source_from_config as configured_source
+
+    return configured_source(*args, **kwargs)
+
+
+def select_runtime(preference: str) -> Runtime:
+    from edge_agent.ml.runtime import select_runtime as choose
+
+    return choose(preference)
+
+
 def models_directory(config: ModelsSection, env: Mapping[str, str] | None = None) -> Path:
     """[models] directory, else $EDGE_AGENT_MODELS_DIR, else the checkout's models/, else the installed copy."""
     env = os.environ if env is None else env
@@ -76,6 +83,14 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
     """The camera health checks, the vision model and the operator's camera models, as detectors and frame
     analysers, each guarded so that one failing never blinds the others. The health checks judge a real
     camera's picture: the simulated premises' rendered scene has no lens to cover or focus."""
+    from edge_agent.camera.synthetic import SyntheticSource
+    from edge_agent.collectors.camera import GuardedAnalyser
+    from edge_agent.detectors.camera_health import CameraHealthDetector
+    from edge_agent.detectors.custom_model import CustomModelDetector
+    from edge_agent.detectors.vision import CameraModelFailures, VisionDetector
+    from edge_agent.ml.classifiers import load_frame_classifier
+    from edge_agent.ml.custom import load_custom_model
+
     if config.camera.health and not isinstance(source, SyntheticSource):
         checks = CameraHealthDetector()
         components.detectors.append(checks)
@@ -114,6 +129,7 @@ def occlusion_detector(components: MlComponents):
     No reference view's detections are kept, and the device itself often reads as an object ("tv"), so an
     object over the LEDs cannot be told from the device; the model-free checks catch covers of other kinds."""
     from edge_agent.camera.occlusion import ALWAYS_OCCLUDERS
+    from edge_agent.detectors.custom_model import CustomModelDetector
 
     for detector in components.detectors:
         model = getattr(detector, "model", None)
@@ -147,6 +163,7 @@ def _load_led_reader(config: AgentConfig, components: MlComponents, source: Fram
 
 def _guarded(status: ModelStatus, analyse: FrameAnalyser) -> GuardedAnalyser:
     """The analyser, disabled at its first failure; the model's status then says so."""
+    from edge_agent.collectors.camera import GuardedAnalyser
 
     def disable(error: str) -> None:
         status.loaded = False
@@ -159,6 +176,9 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     components = MlComponents()
     models = config.models
     if models.window.enabled:
+        from edge_agent.detectors.window_classifier import WindowClassifierDetector
+        from edge_agent.ml.classifiers import load_window_classifier
+
         path = model_path(models_directory(models), models.window.file)
         runtime = _runtime(models)
         classifier = _load(components, "window", path, runtime,
@@ -173,6 +193,11 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     if source is None:  # nothing to analyse: no camera model is loaded either (memory on a camera-less gateway)
         components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
         return components
+    from edge_agent.camera.frames import detection_size
+    from edge_agent.camera.picamera import Picamera2Source
+    from edge_agent.collectors.camera import CameraCollector, SnapshotPolicy
+    from edge_agent.detectors.vision import CameraAvailability
+
     load_vision_models(config, components, source)
     if isinstance(source, Picamera2Source):  # the ISP scales the detection stream to what the models take
         source.ask_detection_size(detection_size((camera.detection_width, camera.detection_height),
@@ -193,6 +218,8 @@ def model_path(directory: Path, file: str) -> Path:
 
 def _runtime(models: ModelsSection) -> Runtime | str:
     """The interpreter, or why there is none (then every model load fails with that reason)."""
+    from edge_agent.ml.runtime import RuntimeUnavailable
+
     try:
         return select_runtime(models.runtime)
     except RuntimeUnavailable as exc:

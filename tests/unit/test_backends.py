@@ -222,3 +222,28 @@ def test_the_meta_card_lists_every_radio_of_a_multi_radio_gateway(tmp_path, host
     assert [(r["interface"], r["bands"]) for r in card["radios"]] == [
         ("wlan0", ["2.4GHz"]), ("wlan1", ["5GHz"]), ("wlan2", ["6GHz"])]
     assert card["radio"]["interface"] == "wlan0"
+
+
+def test_a_gateway_with_no_camera_and_no_model_never_loads_numpy_or_an_interpreter(tmp_path):
+    """About 30 MiB of a gateway's memory: numpy and the TFLite interpreter load only where a model or a camera
+    needs them (issue 20's memory budget)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if any(Path("/dev").glob("video[0-9]*")):
+        pytest.skip("this machine has a camera: the camera stack would rightly load")
+    script = f"""
+import sys
+from edge_agent.agent.daemon import Agent
+from edge_agent.clock import ManualClock
+from edge_agent.config import AgentConfig
+config = AgentConfig.model_validate({{"agent": {{"state_dir": "{tmp_path}/state"}},
+                                     "control": {{"socket_path": "{tmp_path}/ctl.sock"}}}})
+agent = Agent(config, None, mode="hardware", clock=ManualClock(), env={{}})
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("numpy", "tflite_runtime", "ai_edge_litert", "cv2"))
+print(loaded[:5])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

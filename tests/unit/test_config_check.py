@@ -84,7 +84,7 @@ def test_a_password_in_clear_text_to_another_machine_fails_the_check(tmp_path, c
 
 
 def test_a_missing_model_file_fails_the_check_naming_the_path(tmp_path, capsys):
-    path = write_toml(tmp_path, f"[models]\ndirectory = '{tmp_path}'\n")
+    path = write_toml(tmp_path, f"[models]\ndirectory = '{tmp_path}'\n[models.window]\nenabled = true\n")
     status, lines = check(path, capsys)
     assert status == EX_CONFIG
     assert f"models.window.file = 'connectivity_window.tflite' ({tmp_path}/connectivity_window.tflite): " \
@@ -104,7 +104,8 @@ def test_a_model_without_its_metadata_is_named(tmp_path):
     models = tmp_path / "models"
     shutil.copytree(REPO / "models", models)
     (models / "connectivity_window.json").unlink()
-    [problem] = model_file_problems(AgentConfig.model_validate({"models": {"directory": str(models)}}))
+    [problem] = model_file_problems(AgentConfig.model_validate({"models": {"directory": str(models),
+                                                                           "window": {"enabled": True}}}))
     assert problem.startswith("models.window.file = 'connectivity_window.tflite': metadata file")
 
 

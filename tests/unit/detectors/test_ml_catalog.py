@@ -26,8 +26,14 @@ def test_the_checkout_models_are_found_by_default(tmp_path):
     assert models_directory(config(tmp_path).models, env={"EDGE_AGENT_MODELS_DIR": "/srv/m"}).as_posix() == "/srv/m"
 
 
-def test_with_no_camera_only_the_window_classifier_runs(tmp_path):
+def test_the_window_classifier_is_off_by_default_and_nothing_heavy_loads_without_a_camera(tmp_path):
     components = build_ml_components(config(tmp_path, camera={"enabled": False}), scene=None)
+    assert components.detectors == [] and components.models == []
+
+
+def test_with_no_camera_only_the_window_classifier_runs(tmp_path):
+    components = build_ml_components(config(tmp_path, camera={"enabled": False}, models={"window": {"enabled": True}}),
+                                     scene=None)
     assert [d.name for d in components.detectors] == ["ml.window"]
     assert components.collectors == []
     assert [(m.name, m.loaded) for m in components.models] == [("connectivity-window", True)]
@@ -51,7 +57,8 @@ def test_a_missing_model_is_disabled_with_its_reason_and_the_others_still_load(t
     for path in (WINDOW_MODEL, WINDOW_MODEL.with_suffix(".json")):
         shutil.copy(path, models)
     photos = Path(__file__).parents[2] / "data" / "photos" / "scenes"  # a camera to run the models on
-    components = build_ml_components(config(tmp_path, models={"directory": str(models), "vision": {"enabled": True}},
+    components = build_ml_components(config(tmp_path, models={"directory": str(models), "vision": {"enabled": True},
+                                                              "window": {"enabled": True}},
                                             camera={"source": "replay", "path": str(photos)}), scene=None)
     status = {m.kind: m for m in components.models}
     assert status["window"].loaded
@@ -65,7 +72,8 @@ def test_an_agent_whose_models_are_broken_runs_and_says_so_in_status(tmp_path):
     (broken / "connectivity_window.tflite").write_bytes(b"garbage")
     shutil.copy(WINDOW_MODEL.with_suffix(".json"), broken)
     clock = ManualClock()
-    agent = Agent(config(tmp_path, models={"directory": str(broken)}), None, mode="simulated", clock=clock)
+    agent = Agent(config(tmp_path, models={"directory": str(broken), "window": {"enabled": True}}), None,
+                  mode="simulated", clock=clock)
     for _ in range(3):
         agent.run_due_collectors()
         clock.advance(5)
