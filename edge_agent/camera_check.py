@@ -22,7 +22,9 @@ def camera_check(config: AgentConfig, source_spec: str | None, save: Path | None
     """The report; `exit_code` says healthy (0), set-up problems seen (1), or nothing could be checked (2)."""
     source = _source(config, source_spec)
     components = MlComponents()
-    load_vision_models(config, components, source)
+    # A technician's check judges every frame it reads (a burst, a video), not at the running agent's pace.
+    every_frame = config.model_copy(update={"camera": config.camera.model_copy(update={"health_interval_s": 0.0})})
+    load_vision_models(every_frame, components, source)
     report: dict[str, Any] = {"models": [m.to_dict() for m in components.models], "results": [], "findings": []}
     if source is None:
         return {**report, "source": None, "camera_error": "no camera found (picamera2 or /dev/video*)",

@@ -666,6 +666,8 @@ class CameraSection(_Section):
     detection_width: int = Field(192, ge=16, le=1920)
     detection_height: int = Field(144, ge=16, le=1080)
     health: bool = Field(True, description="model-free checks: covered, focus, exposure, frozen, moved, colour cast")
+    health_interval_s: float = Field(10.0, ge=0, le=3600, description="judge camera health on at most one frame "
+                                     "this often (0: every frame); each judgement costs ~10-15 ms of CPU")
     upload_snapshots: bool = False
     snapshot_width: int = Field(160, ge=16, le=640)
     snapshot_interval_s: float = Field(600.0, ge=10, le=86_400)

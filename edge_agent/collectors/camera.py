@@ -33,7 +33,7 @@ class GuardedAnalyser:
         self.on_failure = on_failure
         self.error: str | None = None
 
-    def __call__(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
+    def __call__(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample | None:
         if self.error is None:
             try:
                 return self.analyse(frame, source, mono, ts)
@@ -89,7 +89,8 @@ class CameraCollector:
         self._was_available = True
         samples = [Sample("camera.status", source,
                           {"available": True, "width": frame.shape[1], "height": frame.shape[0]}, mono, ts)]
-        samples += [analyse(frame, source, mono, ts) for analyse in self.analysers]
+        # An analyser may pass a frame by (None): one that judges at its own, slower pace.
+        samples += [s for s in (analyse(frame, source, mono, ts) for analyse in self.analysers) if s is not None]
         if self.snapshots is not None:
             snapshot = self.snapshots.snapshot(frame, source, mono, ts)
             if snapshot is not None:

@@ -38,13 +38,20 @@ class CameraHealthDetector:
     name = "camera.health"
     model_name = "camera-health"  # how the collector names it should it ever fail (it is model-free)
 
-    def __init__(self, thresholds: health.Thresholds | None = None):
+    def __init__(self, thresholds: health.Thresholds | None = None, interval_s: float = 0.0):
+        """`interval_s`: judge at most one frame this often (a covered or moved camera need not be seen within
+        seconds, and each judgement costs ~10-15 ms of CPU); 0: every frame."""
         self.thresholds = thresholds or health.Thresholds()
+        self.interval_s = interval_s
+        self._last_judged: float | None = None
         self._previous: np.ndarray | None = None
         self._identical = 0
         self.reference: np.ndarray | None = None
 
-    def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample:
+    def analyse(self, frame: np.ndarray, source: str, mono: float, ts: float) -> Sample | None:
+        if self._last_judged is not None and 0 <= mono - self._last_judged < self.interval_s:
+            return None  # not due: no sample, so the issue tracker neither opens nor resolves on this frame
+        self._last_judged = mono
         t = self.thresholds
         working = health.working_copy(frame)
         measures = health.measure_working(working)

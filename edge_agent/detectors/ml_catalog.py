@@ -92,7 +92,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
     from edge_agent.ml.custom import load_custom_model
 
     if config.camera.health and not isinstance(source, SyntheticSource):
-        checks = CameraHealthDetector()
+        checks = CameraHealthDetector(interval_s=config.camera.health_interval_s)
         components.detectors.append(checks)
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
     models = config.models
