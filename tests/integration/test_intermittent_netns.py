@@ -10,14 +10,11 @@ own journal, the probe rounds until detection, and waits for the resolution afte
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PremisesNetwork, built, can_build_test_bed
+from netns import PremisesNetwork, built, can_build_test_bed, running_agent
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
@@ -33,16 +30,9 @@ def bed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def agent(bed):
-    root = Path(tempfile.mkdtemp(prefix="ea-int-", dir="/tmp"))
     config = bed.probing_config("netns-intermittent", issues=f"hold_down_s = {HOLD_DOWN_S}")
-    daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
-    daemon.start()
-    try:
-        daemon.wait_notify("READY=1", timeout_s=15)
+    with running_agent(bed, config, "ea-int-") as daemon:
         yield daemon
-    finally:
-        daemon.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def rounds(daemon: Daemon) -> int:
