@@ -67,8 +67,8 @@ def test_simulated_messages_carry_real_wall_time_as_ts_and_the_simulated_time_as
     agent.reporter.sinks.append(sink)
     before = time.time()
     agent.run_due_collectors()
+    agent.reporter.close()  # telemetry v2: the report window is sent at close, stamped with the real time then
     after = time.time()
-    agent.reporter.close()
     messages = [m for _, m, _ in sink.published]
     assert messages
     for message in messages:
