@@ -47,6 +47,16 @@ timeout_s = 0.5
 """
 
 
+def _veth(*ends: tuple[str, str, str]) -> None:
+    """A veth pair between two namespaces: each end (namespace, interface, address in a /24) set up."""
+    (ns_a, if_a, _), (ns_b, if_b, _) = ends
+    run("ip", "link", "add", if_a, "type", "veth", "peer", "name", if_b)
+    for ns, iface, address in ends:
+        run("ip", "link", "set", iface, "netns", ns)
+        run("ip", "-n", ns, "addr", "add", f"{address}/24", "dev", iface)
+        run("ip", "-n", ns, "link", "set", iface, "up")
+
+
 @contextmanager
 def running_agent(bed: PremisesNetwork, config_text: str, prefix: str) -> Iterator[Daemon]:
     """The agent started in the cpe namespace, ready; stopped and its directory removed afterwards."""
@@ -133,17 +143,13 @@ class PremisesNetwork:
         self.dns_answer: str | None = None
         self.dhcp_enabled = True
         self.helpers: list[subprocess.Popen] = []  # the SERVFAIL upstream, the far TCP service
+
     def setup(self) -> None:
         run("ip", "netns", "add", self.cpe)
         run("ip", "netns", "add", self.isp)
-        run("ip", "link", "add", self.cpe_if, "type", "veth", "peer", "name", self.isp_if)
-        run("ip", "link", "set", self.cpe_if, "netns", self.cpe)
-        run("ip", "link", "set", self.isp_if, "netns", self.isp)
-        run("ip", "-n", self.cpe, "addr", "add", f"{self.cpe_ip}/24", "dev", self.cpe_if)
-        run("ip", "-n", self.isp, "addr", "add", f"{self.isp_ip}/24", "dev", self.isp_if)
-        for ns, iface in ((self.cpe, self.cpe_if), (self.isp, self.isp_if)):
+        _veth((self.cpe, self.cpe_if, self.cpe_ip), (self.isp, self.isp_if, self.isp_ip))
+        for ns in (self.cpe, self.isp):
             run("ip", "-n", ns, "link", "set", "lo", "up")
-            run("ip", "-n", ns, "link", "set", iface, "up")
         run("ip", "-n", self.cpe, "route", "add", "default", "via", self.isp_ip)
         # Inside a namespace getaddrinfo reads /etc/netns/<ns>/resolv.conf; without it lookups hang 10 s.
         resolv = Path("/etc/netns") / self.cpe
@@ -161,13 +167,7 @@ class PremisesNetwork:
     def _setup_far_end(self) -> None:
         """wan: a host two hops away, reached through the isp namespace as a router."""
         run("ip", "netns", "add", self.wan)
-        run("ip", "link", "add", self.isp_wan_if, "type", "veth", "peer", "name", self.wan_if)
-        run("ip", "link", "set", self.isp_wan_if, "netns", self.isp)
-        run("ip", "link", "set", self.wan_if, "netns", self.wan)
-        run("ip", "-n", self.isp, "addr", "add", f"{self.wan_gateway_ip}/24", "dev", self.isp_wan_if)
-        run("ip", "-n", self.wan, "addr", "add", f"{self.far_ip}/24", "dev", self.wan_if)
-        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
-            run("ip", "-n", ns, "link", "set", iface, "up")
+        _veth((self.isp, self.isp_wan_if, self.wan_gateway_ip), (self.wan, self.wan_if, self.far_ip))
         run("ip", "-n", self.wan, "link", "set", "lo", "up")
         run("ip", "-n", self.wan, "route", "add", "default", "via", self.wan_gateway_ip)
         run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.ip_forward=1")
