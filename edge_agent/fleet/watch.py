@@ -126,15 +126,16 @@ def watch(options: WatchOptions, out: TextIO = sys.stdout, now: Callable[[], flo
                     next_table = time.monotonic() + options.refresh_s
         except KeyboardInterrupt:
             pass
+        if options.session is None:
+            # A clean session is dropped at disconnect: stop the flow first, so what the broker already handed
+            # over is taken below instead of being lost with the session.
+            client.unsubscribe(options.topic_filter)
+            time.sleep(0.2)
+        # What already arrived is counted, printed and stored before leaving. (A persistent session keeps its
+        # subscription; what it has not yet received comes next time.)
+        while not inbox.empty():
+            _take(state, writer, inbox.get(), options, out)
         if writer is not None:
-            if options.session is None:
-                # A clean session is dropped at disconnect: stop the flow, then store (and acknowledge) what
-                # already arrived before leaving.
-                client.unsubscribe(options.topic_filter)
-                time.sleep(0.2)
-                while not inbox.empty():
-                    _take(state, writer, inbox.get(), options, out)
-            # A persistent session keeps its subscription, and what is still unacknowledged comes again next time.
             writer.flush()
             state.stored = writer.stored
     finally:

@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -88,28 +89,50 @@ def ghost_will(broker, gateway: Gateway) -> None:
     ghost.socket().close()
 
 
-def watch(broker, *args: str) -> subprocess.Popen:
-    """A watcher, returned once it says it is subscribed (shared subscriptions get no retained messages, so a
-    watcher that subscribed late would miss the births the others saw)."""
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}", "--json",
-         "--duration", "15", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = watcher.stderr.readline()
-    assert line.startswith("edge-agent: watching"), line
-    return watcher
+class Watcher:
+    """A `fleet watch --json` process whose lines are read as they come, so the test can stop it once the fleet
+    has gone quiet instead of at a fixed time (a fixed --duration cut off messages still on their way)."""
+
+    def __init__(self, broker, *args: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}",
+             "--json", "--duration", "180", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Returned once subscribed: shared subscriptions get no retained messages, so a watcher that subscribed
+        # late would miss the births the others saw.
+        line = self.process.stderr.readline()
+        assert line.startswith("edge-agent: watching"), line
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self.reader.start()
+
+    def stop(self) -> tuple[list[dict], dict]:
+        """SIGTERM: the watcher takes what already arrived, prints its summary last and exits 0."""
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.reader.join(timeout=10)
+        assert self.process.returncode == 0, self.process.stderr.read()
+        *events, summary = [json.loads(line) for line in self.lines]
+        return events, summary["summary"]
 
 
-def recording(watcher: subprocess.Popen) -> tuple[list[dict], dict]:
-    out, err = watcher.communicate(timeout=90)
-    assert watcher.returncode == 0, err
-    *events, summary = [json.loads(line) for line in out.splitlines()]  # the summary comes last, on stdout
-    return events, summary["summary"]
+def wait_until_quiet(watchers: list[Watcher], quiet_s: float = 3.0, timeout_s: float = 60.0) -> None:
+    """Until no watcher has printed anything new for `quiet_s`."""
+    deadline = time.monotonic() + timeout_s
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        printed = sum(len(w.lines) for w in watchers)
+        if printed != last:
+            last, since = printed, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the watchers were still printing after {timeout_s:.0f} s")
 
 
 def test_sixty_gateways_watched_split_across_shared_watchers_and_reported(mosquitto, short_tmp: Path):
     replayed = scenario_events(short_tmp / "scenario")
-    watchers = [watch(mosquitto), watch(mosquitto, "--share", "ops"), watch(mosquitto, "--share", "ops")]
+    watchers = [Watcher(mosquitto), Watcher(mosquitto, "--share", "ops"), Watcher(mosquitto, "--share", "ops")]
     gateways = [Gateway(n, short_tmp, mosquitto) for n in range(DEVICES)]
     try:
         for gateway in gateways:
@@ -126,10 +149,14 @@ def test_sixty_gateways_watched_split_across_shared_watchers_and_reported(mosqui
             gateway.publisher.close()  # says offline (shutdown) before it disconnects
         wait_for(lambda: all(g.outbox.stats().queued_events == 0 for g in gateways[STOPPED:]), timeout_s=30,
                  what="every outbox drained")
-        (plain, summary), *shared = [recording(w) for w in watchers]
+        wait_until_quiet(watchers)
+        (plain, summary), *shared = [w.stop() for w in watchers]
     finally:
         for gateway in gateways[STOPPED:]:
             gateway.publisher.close()
+        for watcher in watchers:
+            if watcher.process.poll() is None:  # the test failed before stopping it
+                watcher.process.kill()
 
     assert summary["devices"] == DEVICES and summary["invalid"] == 0 and summary["duplicates"] == 0
     assert (summary["online"], summary["offline"]) == (DEVICES - STOPPED, STOPPED)

@@ -133,3 +133,34 @@ def test_a_killed_watcher_with_a_session_gets_what_it_never_stored_when_it_comes
     _, summary = events_of(again)
     assert store.counts().messages == len(fleet.messages)
     assert summary["stored"] == len(fleet.messages)
+
+
+def test_a_watcher_that_stops_with_a_backlog_still_counts_and_prints_everything_it_received(mosquitto, monkeypatch):
+    import io
+    import threading
+
+    from edge_agent.fleet import watch as watch_module
+    from edge_agent.fleet.connection import BrokerOptions
+
+    taken = watch_module._take
+
+    def slow_take(*args):  # a busy watcher: messages queue up faster than it prints them
+        time.sleep(0.02)
+        taken(*args)
+
+    monkeypatch.setattr(watch_module, "_take", slow_take)
+    out = io.StringIO()
+    options = watch_module.WatchOptions(BrokerOptions(mosquitto.host, mosquitto.port), as_json=True, duration_s=3.0)
+    states = []
+    watcher = threading.Thread(target=lambda: states.append(watch_module.watch(options, out)))
+    watcher.start()
+    time.sleep(1.0)  # subscribed
+    factory = EnvelopeFactory("sim-backlog", "site", lambda: True)
+    messages = [factory.wrap("edge.telemetry/1", {"stream": "system", "subject": "host",
+                                                  "metrics": {"cpu_percent": float(n)}}, 1.0, 1.0) for n in range(200)]
+    publish_all(mosquitto, [("edge/v1/sim-backlog/telemetry/system", json.dumps(m).encode()) for m in messages])
+    watcher.join(timeout=30)
+
+    printed = [json.loads(line)["message"]["id"] for line in out.getvalue().splitlines()]
+    assert sorted(printed) == sorted(m["id"] for m in messages)  # 200 arrived in 1 s; printing them takes 4 s
+    assert states[0].summary()["duplicates"] == 0
