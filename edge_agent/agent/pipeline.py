@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from edge_agent.detectors import Detector
 from edge_agent.issues import IssueTracker
-from edge_agent.model import Event, EventKind, Finding, Sample
+from edge_agent.model import Event, EventKind, Finding, Sample, Severity
 from edge_agent.remediation import RemediationHook
 from edge_agent.reporting.reporter import Reporter
 
@@ -24,6 +24,7 @@ class DetectorHealth:
     consecutive_failures: int = 0
     retry_at: float = 0.0
     last_error: str | None = None
+    held_back: int = 0  # advisory verdicts not opened because a rule issue already explained them
 
 
 class Pipeline:
@@ -58,6 +59,9 @@ class Pipeline:
             for finding in self._findings(sample, mono):
                 if present_findings is not None and finding.present:
                     present_findings.append(finding)
+                if self._explained_by_rule_issue(finding):
+                    self.detector_health[finding.detector].held_back += 1
+                    continue
                 events.extend(self._track(finding, mono, ts))
         return events
 
@@ -75,6 +79,21 @@ class Pipeline:
             else:
                 health.consecutive_failures = 0
         return findings
+
+    def _explained_by_rule_issue(self, finding: Finding) -> bool:
+        """An advisory verdict (info) that would open a new issue while a rule issue from a detector watching the
+        same samples is open: the rule already says what is wrong, and a second issue for one fault is noise. An
+        advisory issue already open keeps its own life."""
+        if not finding.present or finding.severity is not Severity.INFO:
+            return False
+        detector = next((d for d in self.detectors if d.name == finding.detector), None)
+        explained_by = getattr(detector, "explained_by", ())
+        if not explained_by:
+            return False
+        active = self.tracker.active()
+        if any(i.type == finding.type and i.subject == finding.subject for i in active):
+            return False
+        return any(i.detector in explained_by and i.severity is not Severity.INFO for i in active)
 
     def _detector_failed(self, name: str, health: DetectorHealth, exc: Exception, mono: float) -> None:
         health.failures += 1

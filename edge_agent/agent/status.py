@@ -34,7 +34,8 @@ def status_report(agent: RunningAgent) -> dict[str, Any]:
         "remediation": {"kpis": agent.kpi_snapshot(), "default_mode": agent.config.remediation.default_mode},
         "collectors": [task.to_dict(now) for task in list(agent.schedule.tasks.values())],
         "detectors": [
-            {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error}
+            {"name": name, "runs": h.runs, "failures": h.failures, "last_error": h.last_error,
+             **({"held_back": h.held_back} if h.held_back else {})}
             for name, h in list(agent.pipeline.detector_health.items())
         ],
         "reporting": {

@@ -35,6 +35,9 @@ STATION_STALE_S = 30.0  # a station not heard from for this long has left
 class WindowClassifierDetector:
     name = "ml.window"
     keeps_rounds = True  # its verdict depends on the rounds before: a one-off diagnose must not feed it
+    # The rule detectors reading the same radio, station and probe samples: while one of their issues is open, an
+    # advisory verdict about the window is held back (the pipeline counts it) instead of opening a second issue.
+    explained_by = ("rules.connectivity", "rules.wifi", "quality.gateway", "watch.gateway_mac")
 
     def __init__(self, classifier: WindowClassifier, every_n_rounds: int, min_score: float):
         from edge_agent.detectors.vision import verdict_severity  # vision imports findings_for from here

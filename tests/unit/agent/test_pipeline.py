@@ -135,3 +135,42 @@ def test_replacing_detectors_keeps_the_health_of_those_that_stay(reporter):
     pipeline.replace_detectors([BrokenDetector()])
     assert list(pipeline.detector_health) == ["test.broken"]
     assert pipeline.detector_health["test.broken"].failures == 1
+
+
+class AdvisoryWindowModel:
+    """An advisory model verdict about the whole premises, explained by the busy-channel rule's issues."""
+
+    name = "test.model"
+    explained_by = ("test.busy",)
+
+    def evaluate(self, sample: Sample) -> list[Finding]:
+        present = sample.metrics["busy_ratio"] > 0.4
+        return [Finding("ml_interference", "premises", present, Severity.INFO, self.name, "model sees interference")]
+
+
+def opened_types(pipeline: Pipeline, busy: list[float]) -> list[str]:
+    opened = []
+    for t, ratio in enumerate(busy):
+        for event in pipeline.process([radio_sample(ratio, mono=float(t))], mono=float(t), ts=1_700_000_000.0 + t):
+            if event.kind is EventKind.ISSUE and event.change == "opened":
+                opened.append(event.body["type"])
+    return opened
+
+
+def test_an_advisory_verdict_is_held_back_while_a_rule_issue_explains_the_same_samples(reporter):
+    pipeline = make_pipeline(reporter, [BusyChannelDetector(), AdvisoryWindowModel()])
+    assert opened_types(pipeline, [0.1, 0.9, 0.9, 0.9]) == ["wifi_interference"]
+    assert pipeline.detector_health["test.model"].held_back == 3
+
+
+def test_an_advisory_verdict_with_no_rule_issue_open_is_still_raised(reporter):
+    # Busy enough for the model, not for the rule: the model's early signal is what it is for.
+    pipeline = make_pipeline(reporter, [BusyChannelDetector(), AdvisoryWindowModel()])
+    assert opened_types(pipeline, [0.1, 0.5, 0.5]) == ["ml_interference"]
+    assert pipeline.detector_health["test.model"].held_back == 0
+
+
+def test_an_advisory_issue_already_open_is_not_hidden_when_a_rule_issue_opens_later(reporter):
+    pipeline = make_pipeline(reporter, [BusyChannelDetector(), AdvisoryWindowModel()])
+    assert opened_types(pipeline, [0.5, 0.9, 0.9]) == ["ml_interference", "wifi_interference"]
+    assert {i.type for i in pipeline.tracker.active()} == {"ml_interference", "wifi_interference"}
