@@ -15,12 +15,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge_agent.collectors.connectivity import DhcpProbe, LeaseState, PmtuProbe
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, read_leases
+
+if TYPE_CHECKING:
+    from edge_agent.probes.pmtu_ipv6 import Ipv6PathMtu
 
 log = logging.getLogger(__name__)
 # The first checks wait this long after start: a one-round diagnosis never starts one it would not see end.
@@ -89,6 +92,7 @@ class BackgroundChecks:
         self.dhcp = Cadence(config.dhcp_check_interval_s, config.dhcp_retry_s, next_due=first)
         self.pmtu = Cadence(config.pmtu_check_interval_s, config.dhcp_retry_s, next_due=first)
         self._server_seen = False
+        self._ipv6_pmtu: Ipv6PathMtu | None = None
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="check")
 
     def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str]
@@ -141,7 +145,13 @@ class BackgroundChecks:
         targets = [gateway, *(resolve_ipv4(h) for h in self.uplink_hosts), *self.config.pmtu_targets]
         mtu = interface_mtu(interface)
         ipv4 = [t for t in dict.fromkeys(targets) if t is not None and ":" not in t]
-        return tuple(pmtu_probe(target, mtu, max(1.0, self.config.timeout_s)) for target in ipv4)
+        timeout = max(1.0, self.config.timeout_s)
+        if self._ipv6_pmtu is None:
+            from edge_agent.probes.pmtu_ipv6 import Ipv6PathMtu
+
+            self._ipv6_pmtu = Ipv6PathMtu()
+        return (*(pmtu_probe(target, mtu, timeout) for target in ipv4),
+                *self._ipv6_pmtu.check(self.uplink_hosts, self.config.pmtu_targets, timeout))
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,8 +1,10 @@
-"""Raw ICMP sockets for the echo probes (gateway echoes, path-MTU echoes): CAP_NET_RAW, no packet library.
+"""Raw ICMP and ICMPv6 sockets for the echo probes (gateway echoes, path-MTU echoes): CAP_NET_RAW, no packet
+library.
 
-Replies and "fragmentation needed" errors arrive on a raw ICMP socket that the kernel filters down to those two
-types (ICMP_FILTER) and stamps on arrival (SO_TIMESTAMPNS): a round trip is taken from the kernel's receive
-time, not from when Python got round to reading it. Packets are built and parsed by probes/wire.py.
+Replies and "fragmentation needed" errors (ICMPv6: Packet Too Big) arrive on a raw socket that the kernel filters
+down to those types (ICMP_FILTER, ICMP6_FILTER) and stamps on arrival (SO_TIMESTAMPNS): a round trip is taken
+from the kernel's receive time, not from when Python got round to reading it. Packets are built and parsed by
+probes/wire.py and probes/wire6.py.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import struct
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.wire import ICMP_ECHO_REPLY, ICMP_UNREACHABLE, parse_icmp
+from edge_agent.probes.wire6 import ICMP6_ECHO_REPLY, ICMP6_PACKET_TOO_BIG, parse_icmp6
 
 ETH_P_IP = 0x0800
 SOL_RAW, ICMP_FILTER = 255, 1  # a bitmask of ICMP types the kernel drops before they reach the socket
+ICMP6_FILTER = 1  # (level IPPROTO_ICMPV6) 256 bits, one per ICMPv6 type: set means dropped
+# An ICMPv6 error quotes at most 1280 bytes in all; an echo reply is read only as far as its header. Reading no
+# more bounds what one datagram can cost, whatever arrives.
+ICMP6_READ_BYTES = 2048
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _TIMESPEC = struct.Struct("@qq")
 
@@ -61,6 +69,22 @@ def icmp_receiver(what: str) -> socket.socket:
     return sock
 
 
+def icmp6_receiver(what: str) -> socket.socket:
+    """A non-blocking raw ICMPv6 socket that sees only echo replies and Packet Too Big, stamped on arrival.
+    Raises OSError (EAFNOSUPPORT) on a kernel without IPv6."""
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    except PermissionError as exc:
+        raise ProbePermissionError(f"{what} needs CAP_NET_RAW: {exc}") from None
+    blocked = [0xFFFFFFFF] * 8
+    for kind in (ICMP6_ECHO_REPLY, ICMP6_PACKET_TOO_BIG):
+        blocked[kind >> 5] &= ~(1 << (kind & 31))
+    sock.setsockopt(socket.IPPROTO_ICMPV6, ICMP6_FILTER, struct.pack("8I", *blocked))
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    sock.setblocking(False)
+    return sock
+
+
 def arrival_time(ancdata: list) -> float:
     """The kernel's receive time of a datagram (wall clock), or now when the stamp is missing."""
     for level, kind, data in ancdata:
@@ -80,15 +104,22 @@ def drain(sock: socket.socket) -> None:
 
 def await_datagrams(sock: socket.socket, timeout_s: float, take: Callable[[bytes, list], bool]) -> None:
     """Hand each datagram and its ancillary data to `take` until `take` says all is in, or the timeout."""
+    await_from(sock, timeout_s, lambda data, ancdata, _sender: take(data, ancdata))
+
+
+def await_from(sock: socket.socket, timeout_s: float, take: Callable[[bytes, list, Any], bool],
+               read_bytes: int = 65535) -> None:
+    """await_datagrams, with the sender's address too (an ICMPv6 message carries no IP header to read it from);
+    at most `read_bytes` of each datagram are read."""
     deadline = time.monotonic() + timeout_s
     while (remaining := deadline - time.monotonic()) > 0:
         if not select.select([sock], [], [], remaining)[0]:
             return
         try:
-            data, ancdata, _, _ = sock.recvmsg(65535, 256)
+            data, ancdata, _, sender = sock.recvmsg(read_bytes, 256)
         except BlockingIOError:
             continue
-        if take(data, ancdata):
+        if take(data, ancdata, sender):
             return
 
 
@@ -104,3 +135,16 @@ def await_icmp(sock: socket.socket, timeout_s: float, take: Callable[[object, fl
         return take(message, arrival_time(ancdata))
 
     await_datagrams(sock, timeout_s, parsed)
+
+
+def await_icmp6(sock: socket.socket, timeout_s: float, take: Callable[[object, float], bool]) -> None:
+    """await_icmp for a raw ICMPv6 socket: echo replies and Packet Too Big errors about echoes."""
+
+    def parsed(data: bytes, ancdata: list, sender: Any) -> bool:
+        try:
+            message = parse_icmp6(data, sender[0])
+        except (ValueError, TypeError, IndexError):
+            return False
+        return take(message, arrival_time(ancdata))
+
+    await_from(sock, timeout_s, parsed, ICMP6_READ_BYTES)
