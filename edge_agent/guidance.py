@@ -82,11 +82,12 @@ GUIDANCE: dict[str, str] = {
         "problem while the server answers, restart this device's DHCP client."
     ),
     "pmtu_blackhole": (
-        "Full-size packets ({local_mtu} bytes) to {subject} vanish without an error while {largest_ok} bytes get "
-        "through: a path MTU black hole. Pings and small requests work, but downloads, TLS and large messages "
-        "stall. Set the WAN interface's MTU to the size that passes (1492 on PPPoE lines, lower over a tunnel or "
-        "VPN), or turn on TCP MSS clamping on the router (clamp to the path MTU); ask the provider to stop "
-        "filtering ICMP 'fragmentation needed'."
+        "Full-size {family} packets ({local_mtu} bytes) to {subject} vanish without an error while {largest_ok} "
+        "bytes get through: a path MTU black hole. Pings and small requests work, but downloads, TLS and large "
+        "messages stall. Set the WAN interface's MTU to the size that passes (1492 on PPPoE lines, lower over a "
+        "tunnel or VPN; IPv6 tunnels often 1480 or 1280), or turn on TCP MSS clamping on the router for {family} "
+        "(clamp to the path MTU); ask the provider, or whoever runs the firewall on the path, to stop filtering "
+        "{missing_error}."
     ),
     "probe_failed": (
         "The agent cannot run its {subject} probe ({error}). Connectivity is not being watched: grant the "

@@ -181,9 +181,13 @@ class ConnectivityRules:
             return []  # the target answers no echo at all: nothing to judge
         blackhole = verdict == "blackhole"
         largest, mtu = sample.metrics.get("largest_ok"), sample.metrics.get("local_mtu")
-        summary = (f"packets of {mtu} bytes to {sample.subject} vanish without an error while {largest} bytes pass: "
-                   "a path MTU black hole") if blackhole else ""
-        evidence = {"largest_ok": largest, "local_mtu": mtu, "sizes": sample.metrics.get("sizes")}
+        family = "IPv6" if ":" in sample.subject else "IPv4"
+        summary = (f"{family} packets of {mtu} bytes to {sample.subject} vanish without an error while {largest} "
+                   "bytes pass: a path MTU black hole") if blackhole else ""
+        # what the hole swallows: the error a router must send for a packet too big for its next hop
+        missing = "ICMPv6 'packet too big'" if family == "IPv6" else "ICMP 'fragmentation needed'"
+        evidence = {"largest_ok": largest, "local_mtu": mtu, "sizes": sample.metrics.get("sizes"), "family": family,
+                    "missing_error": missing}
         return [Finding("pmtu_blackhole", sample.subject, blackhole, Severity.CRITICAL, self.name, summary, evidence)]
 
     def _uplink(self, sample: Sample) -> list[Finding]:
