@@ -240,6 +240,20 @@ def _parser() -> argparse.ArgumentParser:
     fleet_report.add_argument("--html", metavar="FILE.html", help="also write the report as one self-contained page")
     fleet_report.set_defaults(handler=_cmd_fleet_report)
 
+    fleet_prune = fleet_sub.add_parser(
+        "prune", help="delete what aged out of a fleet store (run daily, e.g. from a timer, beside the watchers)")
+    fleet_prune.add_argument("--store", metavar="URL", required=True, help="the fleet store fleet watch --store writes")
+    fleet_prune.add_argument("--telemetry-days", type=_positive_float, default=30.0,
+                             help="keep telemetry windows this long (default 30)")
+    fleet_prune.add_argument("--ledger-days", type=_positive_float, default=7.0,
+                             help="keep message ids for duplicate detection this long; at least 1 (default 7)")
+    fleet_prune.add_argument("--issues-days", type=_positive_float, default=400.0,
+                             help="keep resolved issues and their actions this long (default 400); open issues "
+                             "are always kept")
+    fleet_prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+    fleet_prune.add_argument("--json", action="store_true", help="the counts as JSON")
+    fleet_prune.set_defaults(handler=_cmd_fleet_prune)
+
     camera = sub.add_parser("camera", help="camera tools for the technician")
     camera_sub = camera.add_subparsers(title="camera commands", metavar="COMMAND")
     camera_check = camera_sub.add_parser(
@@ -724,6 +738,34 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
         print(f"edge-agent: the fleet store failed: {str(exc).strip()}", file=sys.stderr)
         return EX_UNAVAILABLE
     print(json.dumps(kpis, indent=2) if args.json else render_report(kpis))
+    return EX_OK
+
+
+def _cmd_fleet_prune(args: argparse.Namespace) -> int:
+    from edge_agent.fleet.dialect import StoreUrlError, database_errors
+    from edge_agent.fleet.retention import RetentionError, RetentionPolicy
+    from edge_agent.fleet.store import FleetStore
+
+    try:
+        policy = RetentionPolicy(args.telemetry_days, args.ledger_days, args.issues_days)
+        store = FleetStore(args.store, must_exist=True)
+    except (RetentionError, StoreUrlError) as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return EX_USAGE
+    try:
+        result = store.prune(policy.cutoffs(time.time()), dry_run=args.dry_run).to_dict()
+    except database_errors() as exc:
+        print(f"edge-agent: the fleet store failed: {str(exc).strip()}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"dry_run": args.dry_run, "deleted": result}))
+    else:
+        verb = "would delete" if args.dry_run else "deleted"
+        print(f"{verb}: {result['telemetry']} telemetry windows (older than {args.telemetry_days:g} d), "
+              f"{result['messages']} message ids (older than {args.ledger_days:g} d), {result['issues']} resolved "
+              f"issues and {result['actions']} actions (older than {args.issues_days:g} d)")
     return EX_OK
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from edge_agent.fleet import dialect as dialects
 from edge_agent.fleet.outcomes import IssueLife, fold_action, fold_issue
+from edge_agent.fleet.retention import BATCH_ROWS, Cutoffs, PruneResult
 from edge_agent.reporting.telemetry_records import TelemetryRecord, telemetry_records
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RETRIES = 5
 # Message ids claimed per INSERT: a fixed size keeps the statement text the same, so the driver's parsed-query
 # cache hits (a new VALUES length each time was re-parsed, and cost more than the insert).
@@ -52,7 +53,24 @@ def _migrations(d: dialects.Dialect) -> dict[int, list[str]]:
             stream TEXT NOT NULL, subject TEXT NOT NULL, window_start {real} NOT NULL, window_end {real} NOT NULL,
             samples INTEGER NOT NULL, aggregates {json_type} NOT NULL, PRIMARY KEY (message_id, part))""",
         "CREATE INDEX telemetry_device_stream ON telemetry (device_id, stream, window_start)",
+    ], 2: [
+        # What `prune` selects by: without them each batch scans the whole table.
+        "CREATE INDEX messages_stored ON messages (stored_ts)",
+        "CREATE INDEX telemetry_end ON telemetry (window_end)",
+        "CREATE INDEX issues_resolved ON issues (resolved_ts)",
     ]}
+
+# Rows aged out, a batch at a time (`retention`): every `?` but the last is the cutoff, the last the batch size.
+_AGED_OUT = {
+    "telemetry": "(message_id, part) IN (SELECT message_id, part FROM telemetry WHERE window_end < ? LIMIT ?)",
+    "messages": "message_id IN (SELECT message_id FROM messages WHERE stored_ts < ? LIMIT ?)",
+    "issues": "(device_id, issue_id) IN (SELECT device_id, issue_id FROM issues WHERE resolved_ts IS NOT NULL "
+              "AND resolved_ts < ? LIMIT ?)",
+    # An action goes with its issue: only when that issue is gone or aged out too (never while it is open).
+    "actions": "message_id IN (SELECT message_id FROM actions a WHERE a.ts < ? AND NOT EXISTS (SELECT 1 FROM "
+               "issues i WHERE i.device_id = a.device_id AND i.issue_id = a.issue_id AND (i.resolved_ts IS NULL "
+               "OR i.resolved_ts >= ?)) LIMIT ?)",
+}
 
 
 @dataclass(frozen=True)
@@ -205,6 +223,39 @@ class FleetStore:
             cursor.executemany(self._sql(f"INSERT INTO telemetry VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                                          f"{self.dialect.json_param()}) ON CONFLICT DO NOTHING"), rows)
 
+    # retention
+
+    def prune(self, cutoffs: Cutoffs, dry_run: bool = False, batch_rows: int = BATCH_ROWS) -> PruneResult:
+        """Delete what aged out (see `retention`), each batch in its own short transaction so watchers keep
+        writing; with `dry_run`, only count it."""
+        before = {"telemetry": cutoffs.telemetry_before, "messages": cutoffs.ledger_before,
+                  "issues": cutoffs.issues_before, "actions": cutoffs.issues_before}
+        result = PruneResult()
+        for table in ("telemetry", "messages", "issues", "actions"):
+            if dry_run:
+                count = self._aged_out_count(table, before[table])
+            else:
+                count = 0
+                while True:
+                    deleted = self._transaction(lambda cursor, t=table: self._delete_batch(cursor, t, before[t],
+                                                                                           batch_rows))
+                    count += deleted
+                    if deleted < batch_rows:
+                        break
+            setattr(result, table, count)
+        return result
+
+    def _delete_batch(self, cursor: Any, table: str, before: float, batch_rows: int) -> int:
+        cursor.execute(self._sql(f"DELETE FROM {table} WHERE {_AGED_OUT[table]}"),
+                       _aged_out_params(table, before, batch_rows))
+        return cursor.rowcount
+
+    def _aged_out_count(self, table: str, before: float) -> int:
+        cursor = self._db.cursor()
+        cursor.execute(self._sql(f"SELECT COUNT(*) FROM {table} WHERE {_AGED_OUT[table]}"),
+                       _aged_out_params(table, before, 1 << 62))
+        return cursor.fetchone()[0]
+
     # reading
 
     def issue_lives(self, since: float | None = None, until: float | None = None) -> list[IssueLife]:
@@ -267,6 +318,10 @@ class FleetStore:
                     raise
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
+
+
+def _aged_out_params(table: str, before: float, limit: int) -> tuple[float | int, ...]:
+    return (*[before] * (_AGED_OUT[table].count("?") - 1), limit)
 
 
 def _presence_key(status: dict[str, Any]) -> tuple[int, int]:

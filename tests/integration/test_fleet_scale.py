@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from agent_process import wait_for
+from watch_process import WatchProcess, wait_until_quiet
 
 from edge_agent.config import MqttSection
 from edge_agent.fleet.report import build_report, merge_streams
@@ -89,50 +87,9 @@ def ghost_will(broker, gateway: Gateway) -> None:
     ghost.socket().close()
 
 
-class Watcher:
-    """A `fleet watch --json` process whose lines are read as they come, so the test can stop it once the fleet
-    has gone quiet instead of at a fixed time (a fixed --duration cut off messages still on their way)."""
-
-    def __init__(self, broker, *args: str):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}",
-             "--json", "--duration", "180", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # Returned once subscribed: shared subscriptions get no retained messages, so a watcher that subscribed
-        # late would miss the births the others saw.
-        line = self.process.stderr.readline()
-        assert line.startswith("edge-agent: watching"), line
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
-        self.reader.start()
-
-    def stop(self) -> tuple[list[dict], dict]:
-        """SIGTERM: the watcher takes what already arrived, prints its summary last and exits 0."""
-        self.process.terminate()
-        self.process.wait(timeout=60)
-        self.reader.join(timeout=10)
-        assert self.process.returncode == 0, self.process.stderr.read()
-        *events, summary = [json.loads(line) for line in self.lines]
-        return events, summary["summary"]
-
-
-def wait_until_quiet(watchers: list[Watcher], quiet_s: float = 3.0, timeout_s: float = 60.0) -> None:
-    """Until no watcher has printed anything new for `quiet_s`."""
-    deadline = time.monotonic() + timeout_s
-    last, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        printed = sum(len(w.lines) for w in watchers)
-        if printed != last:
-            last, since = printed, time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the watchers were still printing after {timeout_s:.0f} s")
-
-
 def test_sixty_gateways_watched_split_across_shared_watchers_and_reported(mosquitto, short_tmp: Path):
     replayed = scenario_events(short_tmp / "scenario")
-    watchers = [Watcher(mosquitto), Watcher(mosquitto, "--share", "ops"), Watcher(mosquitto, "--share", "ops")]
+    watchers = [WatchProcess(mosquitto), *(WatchProcess(mosquitto, "--share", "ops") for _ in range(2))]
     gateways = [Gateway(n, short_tmp, mosquitto) for n in range(DEVICES)]
     try:
         for gateway in gateways:
@@ -155,8 +112,7 @@ def test_sixty_gateways_watched_split_across_shared_watchers_and_reported(mosqui
         for gateway in gateways[STOPPED:]:
             gateway.publisher.close()
         for watcher in watchers:
-            if watcher.process.poll() is None:  # the test failed before stopping it
-                watcher.process.kill()
+            watcher.kill_if_running()  # the test failed before stopping it
 
     assert summary["devices"] == DEVICES and summary["invalid"] == 0 and summary["duplicates"] == 0
     assert (summary["online"], summary["offline"]) == (DEVICES - STOPPED, STOPPED)

@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from agent_process import wait_for
 from postgres_cluster import PostgresCluster, why_no_postgres
+from watch_process import WatchProcess
 
 from edge_agent.fleet.report import build_report, report_from_store
 from edge_agent.fleet.store import SCHEMA_VERSION, FleetStore
@@ -98,32 +99,27 @@ def test_watchers_starting_together_create_the_schema_once(database: str):
     assert store.schema_version() == SCHEMA_VERSION
 
 
-class Watcher:
-    """`fleet watch --share --json --store URL` in a process; its JSON lines read as they come (a full pipe would
-    stall it), the last one being its summary."""
+def test_prune_on_postgresql_deletes_what_aged_out_and_keeps_open_issues(database: str):
+    from edge_agent.fleet.retention import DAY_S, RetentionPolicy
 
-    def __init__(self, broker, database: str):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "edge_agent", "fleet", "watch", "--broker", f"{broker.host}:{broker.port}",
-             "--share", "store", "--json", "--store", database, "--duration", "60"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.process.stderr.readline()
-        assert line.startswith("edge-agent: watching") and "postgresql" in line, line
-        self.lines: list[str] = []
-        self.reader = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
-        self.reader.start()
-
-    def stop(self) -> dict:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.reader.join(timeout=10)
-        assert self.process.returncode == 0, self.process.stderr.read()
-        return json.loads(self.lines[-1])["summary"]
+    fleet = build_fleet(devices=10, issues_per_device=6, start_ts=T0, span_s=3600, seed=8)
+    store = FleetStore(database, now=lambda: T0 + 3600)
+    store.record(parsed_events(fleet.messages, T0))
+    unresolved = {(life.device_id, life.issue_id) for life in store.issue_lives() if life.resolved_ts is None}
+    cutoffs = RetentionPolicy().cutoffs(T0 + 401 * DAY_S)
+    counted = store.prune(cutoffs, dry_run=True)
+    assert store.prune(cutoffs, batch_rows=9).to_dict() == counted.to_dict()
+    counts = store.counts()
+    assert (counts.telemetry, counts.messages, counts.devices) == (0, 0, 10)
+    assert {(life.device_id, life.issue_id) for life in store.issue_lives()} == unresolved
+    assert counted.issues == fleet.truth.issues - len(unresolved) > 0
+    store.close()
 
 
 def test_two_shared_watchers_fill_one_database_without_loss_or_duplicates(database: str, mosquitto):
     fleet = build_fleet(devices=40, issues_per_device=3, start_ts=T0, span_s=3600, seed=31)
-    watchers = [Watcher(mosquitto, database) for _ in range(2)]
+    watchers = [WatchProcess(mosquitto, "--share", "store", "--store", database) for _ in range(2)]
+    assert all("postgresql" in w.announcement for w in watchers)
     publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     publisher.connect(mosquitto.host, mosquitto.port)
     publisher.loop_start()
@@ -138,7 +134,7 @@ def test_two_shared_watchers_fill_one_database_without_loss_or_duplicates(databa
     finally:
         publisher.disconnect()
         publisher.loop_stop()
-        summaries = [watcher.stop() for watcher in watchers]
+        summaries = [watcher.stop()[1] for watcher in watchers]
     assert all(s["stored"] > 0 for s in summaries), "both watchers should get a share"
     assert sum(s["stored"] for s in summaries) == len(fleet.messages)
 

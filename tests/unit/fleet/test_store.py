@@ -125,11 +125,28 @@ def test_the_schema_is_versioned_and_created_once(url: str, tmp_path: Path):
     store = FleetStore(url)
     assert store.schema_version() == SCHEMA_VERSION
     db = sqlite3.connect(tmp_path / "fleet.db")
-    assert db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+    assert [v for v, in db.execute("SELECT version FROM schema_version")] == list(range(1, SCHEMA_VERSION + 1))
     db.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
     db.commit()
     with pytest.raises(StoreUrlError, match="newer than this tool's"):
         FleetStore(url)
+
+
+def test_a_version_1_store_gains_the_retention_indexes_and_keeps_its_rows(url: str, tmp_path: Path):
+    from edge_agent.fleet.dialect import SQLITE
+    from edge_agent.fleet.store import _migrations
+
+    db = sqlite3.connect(tmp_path / "fleet.db")
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL, applied_ts DOUBLE PRECISION NOT NULL)")
+    for statement in _migrations(SQLITE)[1]:
+        db.execute(statement)
+    db.execute("INSERT INTO schema_version VALUES (1, 0)")
+    db.execute("INSERT INTO devices VALUES ('gw-1', 's', '1', 1, 1, 'connected', 0, 0, 0, 3)")
+    db.commit()
+    store = FleetStore(url)
+    assert store.schema_version() == 2 and store.counts().devices == 1
+    indexes = {name for name, in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"messages_stored", "telemetry_end", "issues_resolved"} <= indexes
 
 
 @pytest.mark.parametrize("bad, message", [
