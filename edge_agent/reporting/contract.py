@@ -103,6 +103,8 @@ class SeriesReport(_Message):
     hist: dict[str, list[int]] = Field(
         default_factory=dict, description="latency fields: samples per bucket, bucket upper bounds (ms) "
         f"{', '.join(map(str, HISTOGRAM_BOUNDS_MS))}, then above; trailing empty buckets left out")
+    dropped_fields: int = Field(0, ge=0, description="field values left out in the window because the subject "
+                                "had more fields than the agent's limit (the first ones seen are kept)")
 
 
 class TelemetryBatch(Envelope):

@@ -120,6 +120,7 @@ class _Series:
     last_sample: float = 0.0
     fields: dict[str, _FieldWindow] = field(default_factory=dict)
     reported: dict[str, _Reported] = field(default_factory=dict)
+    dropped_fields: int = 0  # in the current window: values of fields beyond max_fields
 
 
 class StreamWindow:
@@ -150,6 +151,7 @@ class StreamWindow:
             if window is None:
                 if len(series.fields) >= self.policy.max_fields:
                     self.dropped_fields += 1
+                    series.dropped_fields += 1
                     continue
                 window = series.fields[name] = _FieldWindow()
             window.add(value, name in self.policy.histogram_fields)
@@ -175,6 +177,7 @@ class StreamWindow:
                 reports.append(report)
             series.samples = 0
             series.fields = {}
+            series.dropped_fields = 0
         body: dict[str, Any] | None = None
         if reports or self.dropped_series:
             body = {"stream": self.family, "window_s": round(window_s, 3), "series": reports}
@@ -211,9 +214,11 @@ class StreamWindow:
                     continue
                 values[name] = window.last
                 series.reported[name] = _Reported(False, window.last, mono)
-        if not (stats or values):
+        if not (stats or values or series.dropped_fields):
             return None
         report: dict[str, Any] = {"stream": series.stream, "subject": series.subject, "n": series.samples}
+        if series.dropped_fields:  # what a fleet never sees must at least be counted where it can see it
+            report["dropped_fields"] = series.dropped_fields
         if stats:
             report["stats"] = stats
         if values:

@@ -177,8 +177,20 @@ def test_more_subjects_than_the_limit_are_counted_as_dropped_and_the_rest_report
 def test_more_fields_than_the_limit_are_left_out():
     window = StreamWindow("system", WindowPolicy(max_fields=4))
     window.add(sample({f"f{i}": i for i in range(100)}, 0.0, "system", "host"))
-    assert len(only_series(window.close(120.0))["stats"]) == 4
+    report = only_series(window.close(120.0))
+    assert len(report["stats"]) == 4 and report["dropped_fields"] == 96
     assert window.dropped_fields == 96
+
+
+def test_dropped_fields_are_reported_even_when_the_kept_ones_did_not_move():
+    window = StreamWindow("system", WindowPolicy(60, 900, max_fields=2))
+    window.add(sample({"a": 1.0, "b": 2.0}, 0.0, "system", "host"))
+    window.close(60.0)
+    window.add(sample({"a": 1.0, "b": 2.0, "c": 3.0}, 70.0, "system", "host"))
+    report = only_series(window.close(120.0))
+    assert report["dropped_fields"] == 1 and "stats" not in report
+    window.add(sample({"a": 1.0, "b": 2.0}, 130.0, "system", "host"))
+    assert window.close(180.0) is None  # nothing moved, nothing dropped: nothing to say
 
 
 def test_a_subject_silent_for_twice_the_heartbeat_is_reported_gone_once_and_forgotten():
