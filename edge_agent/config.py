@@ -258,6 +258,12 @@ class WifiCollectorConfig(_CollectorSection):
         return self.interface
 
 
+# A DNS name: labels of 1-63 letters, digits, '-' or '_', dot-separated, 253 characters at most.
+DnsName = Annotated[str, StringConstraints(
+    max_length=253, pattern=r"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}"
+    r"[A-Za-z0-9_])?\.?$")]
+
+
 class ConnectivityCollectorConfig(_CollectorSection):
     interval_s: float = Field(5.0, ge=MIN_COLLECTOR_INTERVAL_S, le=86_400)
     gateway: str = Field("auto", max_length=64, description="the gateway's address, or auto (the default route's)")
@@ -282,13 +288,22 @@ class ConnectivityCollectorConfig(_CollectorSection):
         30.0, ge=0, le=86_400, description="echoes with Don't Fragment of several sizes to the gateway, the "
         "uplink hosts and pmtu_targets this often (a few packets), every dhcp_retry_s while suspect; 0: never")
     pmtu_targets: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=8)
+    dns_reference_resolvers: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=list, max_length=4, description="resolvers the host does not use, asked the consistency "
+        "names beside the host's own to compare their answers (e.g. the provider's, or a public one); never judged")
+    dns_consistency_names: list[DnsName] | None = Field(
+        None, max_length=4, description="public names asked of every resolver to compare their answers; unset: "
+        "dns_query when it is a public name; []: no comparison")
+    dns_consistency_interval_s: float = Field(
+        60.0, ge=0, le=86_400, description="the resolvers are compared this often, where there are at least two "
+        "(the host's and dns_reference_resolvers); 0: never")
 
     @field_validator("gateway", "interface")
     @classmethod
     def _auto_or_value(cls, value: str) -> str:
         return value.strip() or "auto"
 
-    @field_validator("resolvers", "gateway", "pmtu_targets")
+    @field_validator("resolvers", "gateway", "pmtu_targets", "dns_reference_resolvers")
     @classmethod
     def _addresses(cls, value):
         for address in [value] if isinstance(value, str) else value:
@@ -343,6 +358,12 @@ class ConnectivityThresholds(_Section):
         default_factory=list, max_length=32)
     dns_private_answers_ok: bool = Field(False, description="a split-horizon resolver: private answers for "
                                          "public names are expected")
+    dns_disagree_checks: int = Field(
+        3, ge=1, le=100, description="resolver comparisons in a row in which a resolver answers nothing (not even in "
+        "the same /24 or /48) of what the others agree on before it is called a liar")
+    dns_varying_names: list[DnsName] = Field(
+        default_factory=list, max_length=32, description="names (and their subdomains) whose answers legitimately "
+        "differ between resolvers, such as a CDN's that answers by the resolver's location: never compared")
     uplink_connect_ms_max: float = Field(1000.0, gt=0)
     # Trend: the last `trend_window` rounds against the device's own baseline, learned over `trend_warmup` rounds.
     trend_window: int = Field(5, ge=2, le=100)

@@ -98,6 +98,16 @@ class PmtuProbe:
 
 
 @dataclass(frozen=True)
+class DnsComparison:
+    """One public name asked of every resolver at once (the host's and the reference resolvers), to compare."""
+
+    name: str
+    answers: Mapping[str, tuple[str, ...]]  # resolver -> the addresses it answered (those that answered some)
+    failed: Mapping[str, str]  # resolver -> why it gave no address (rcode, timeout)
+    references: tuple[str, ...] = ()  # which of them the host does not use: compared with, never judged
+
+
+@dataclass(frozen=True)
 class ConnectivityStatus:
     gateway: GatewayProbe | None
     dns: tuple[DnsProbe, ...]
@@ -114,6 +124,7 @@ class ConnectivityStatus:
     dhcp: DhcpProbe | None = None
     leases: tuple[LeaseState, ...] = ()
     pmtu: tuple[PmtuProbe, ...] = ()
+    dns_comparisons: tuple[DnsComparison, ...] = ()
 
 
 class ConnectivityBackend(Protocol):
@@ -173,6 +184,10 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
         if status.neighbour_macs:
             metrics["neighbour_macs"] = list(status.neighbour_macs)
         samples.append(Sample("connectivity.gateway", gw.address, metrics, mono, ts))
+    for comparison in status.dns_comparisons:  # before the resolvers' own samples: they are judged with it
+        metrics = {"answers": {r: list(a) for r, a in comparison.answers.items()}, "failed": dict(comparison.failed),
+                   "references": list(comparison.references)}
+        samples.append(Sample("connectivity.dns_comparison", comparison.name, metrics, mono, ts))
     for dns in status.dns:
         metrics = {"ok": dns.ok, "latency_ms": dns.latency_ms, "rcode": dns.rcode}
         if dns.answers:

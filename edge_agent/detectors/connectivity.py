@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from edge_agent.config import ConnectivityThresholds
 from edge_agent.detectors.dhcp_verdict import judge_dhcp
+from edge_agent.detectors.dns_consistency import ResolverAgreement, lie_verdict
 from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
 from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
@@ -89,6 +90,7 @@ class ConnectivityRules:
         self._dns_episodes: dict[str, _DnsEpisode] = {}
         self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
         self._expected = parse_expected(thresholds.dns_expected_answers)
+        self._agreement = ResolverAgreement(thresholds.dns_disagree_checks, thresholds.dns_varying_names)
 
     def evaluate(self, sample: Sample) -> list[Finding]:
         stream = sample.stream
@@ -97,13 +99,16 @@ class ConnectivityRules:
             return self._gateway(sample)
         if stream == "connectivity.dhcp" and sample.mono == self._unreachable_round:
             return []  # no OFFER through a dead link says nothing about the DHCP server
-        if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu") and (
+        if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu",
+                      "connectivity.dns_comparison") and (
                 sample.mono == self._unreachable_round or self._aftermath.explains(sample)):
             # Beyond an unreachable gateway nothing can answer, and while the host's traffic goes to a device
             # claiming the gateway's address nothing answers properly: consequences of gateway_unreachable or
             # ip_conflict, not faults of their own. Undecided for this round, so their issues neither open nor
             # resolve on it.
             return []
+        if stream == "connectivity.dns_comparison":
+            return self._compare_resolvers(sample)
         if stream == "connectivity.dns":
             return self._dns(sample)
         if stream == "connectivity.uplink":
@@ -141,10 +146,16 @@ class ConnectivityRules:
             memory = self._answers.setdefault((sample.subject, name),
                                               AnswerMemory(ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER))
             verdict = memory.judge(name, answers)
+        disagreement = self._agreement.disagreement(sample.subject) if verdict.issue_type is None else None
+        if disagreement is not None:  # the other resolvers agree on something else for a name compared
+            verdict, name, answers = lie_verdict(disagreement), disagreement.name, list(disagreement.answers)
         episode = self._dns_episodes.setdefault(sample.subject, _DnsEpisode())
         lead = self._dns_lead(sample.subject, episode, verdict.issue_type)
         evidence = {"ok": verdict.issue_type is None, "rcode": rcode, "name": name, "answers": ", ".join(answers),
                     "verdict": verdict.issue_type or "healthy", "reason": verdict.reason}
+        if disagreement is not None:
+            evidence["agreed_answers"] = ", ".join(disagreement.agreed)
+            evidence["comparisons"] = disagreement.checks
         findings = []
         for issue_type in DNS_TYPES:
             present = issue_type == lead and verdict.issue_type is not None
@@ -154,6 +165,18 @@ class ConnectivityRules:
         if verdict.issue_type is None and metrics.get("ok"):
             findings += above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name)
         return findings
+
+    def _compare_resolvers(self, sample: Sample) -> list[Finding]:
+        """One comparison of the resolvers' answers for a name: remembered, judged with each resolver's next sample
+        (a finding of its own would contradict that resolver's round verdict)."""
+        answers = sample.metrics.get("answers")
+        if not isinstance(answers, dict):
+            return []
+        clean = {str(r): [a for a in addresses if isinstance(a, str)] for r, addresses in answers.items()
+                 if isinstance(addresses, list)}
+        references = [r for r in sample.metrics.get("references") or [] if isinstance(r, str)]
+        self._agreement.compare(sample.subject, clean, references)
+        return []
 
     def _dns_lead(self, subject: str, episode: _DnsEpisode, current: str | None) -> str | None:
         quiet = self.t.symptom_quiet_rounds

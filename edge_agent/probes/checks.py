@@ -17,8 +17,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge_agent.collectors.connectivity import DhcpProbe, LeaseState, PmtuProbe
+from edge_agent.collectors.connectivity import DhcpProbe, DnsComparison, LeaseState, PmtuProbe
 from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.detectors.dns_verdict import is_public_name
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, read_leases
 
@@ -91,9 +92,13 @@ class BackgroundChecks:
         first = clock() + FIRST_CHECK_AFTER_S
         self.dhcp = Cadence(config.dhcp_check_interval_s, config.dhcp_retry_s, next_due=first)
         self.pmtu = Cadence(config.pmtu_check_interval_s, config.dhcp_retry_s, next_due=first)
+        # at its own pace even while a resolver disagrees: a CDN's answers that one resolver follows a TTL later
+        # must not make N comparisons in a row within seconds
+        interval = config.dns_consistency_interval_s
+        self.dns_compare = Cadence(interval, interval, next_due=first)
         self._server_seen = False
         self._ipv6_pmtu: Ipv6PathMtu | None = None
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="check")
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="check")
 
     def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str]
                 ) -> tuple[DhcpCheck | None, tuple[PmtuProbe, ...]]:
@@ -107,6 +112,19 @@ class BackgroundChecks:
                              and not c.probe.ok and c.probe.server_expected)
         pmtu = self._harvest(self.pmtu, "pmtu", errors, lambda probes: any(p.verdict == "blackhole" for p in probes))
         return dhcp, tuple(pmtu or ())
+
+    def collect_comparisons(self, resolvers: list[str]) -> tuple[DnsComparison, ...]:
+        """The resolvers compared on the consistency names, when a comparison finished since the last round."""
+        from edge_agent.probes.dns import compare_resolvers
+
+        config = self.config
+        names = config.dns_consistency_names
+        if names is None:
+            names = [config.dns_query] if is_public_name(config.dns_query) else []
+        if self.dns_compare.due(self.clock()) and names and len({*resolvers, *config.dns_reference_resolvers}) > 1:
+            self.dns_compare.start(self._pool.submit(compare_resolvers, resolvers, config.dns_reference_resolvers,
+                                                     names, config.timeout_s))
+        return self._harvest(self.dns_compare, "dns comparison", {}, lambda _: False) or ()
 
     def _harvest(self, cadence: Cadence, name: str, errors: dict[str, str], failing: Callable[[Any], bool]) -> Any:
         try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 import socket
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from edge_agent.collectors.connectivity import DnsProbe
+from edge_agent.collectors.connectivity import DnsComparison, DnsProbe
 from edge_agent.probes.dns_wire import encode_query, parse_reply
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -125,3 +127,22 @@ def _deadline(queries: dict[str, _Query], until: float) -> float:
         return until
     grace = max(SECOND_ANSWER_GRACE_S, 4 * (settled.latency_ms or 0) / 1000)
     return min(until, settled.answered_at + grace)
+
+
+def compare_resolvers(resolvers: Sequence[str], references: Sequence[str], names: Sequence[str], timeout_s: float,
+                      port: int = 53) -> tuple[DnsComparison, ...]:
+    """Each name asked of every resolver and reference resolver at the same moment (a CDN's answers rotate:
+    asked minutes apart, honest resolvers differ), for the detector to compare."""
+    sources = list(dict.fromkeys([*resolvers, *references]))
+    if len(sources) < 2 or not names:
+        return ()
+    jobs = [(name, source) for name in names for source in sources]
+    with ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="dns-compare") as pool:
+        probes = list(pool.map(lambda job: dns_probe(job[1], job[0], timeout_s, port), jobs))
+    comparisons = []
+    for name in names:
+        asked = [p for p in probes if p.name == name]
+        comparisons.append(DnsComparison(name, {p.resolver: p.answers for p in asked if p.answers},
+                                         {p.resolver: p.rcode for p in asked if not p.answers},
+                                         tuple(r for r in dict.fromkeys(references) if r not in resolvers)))
+    return tuple(comparisons)

@@ -113,7 +113,8 @@ class NetworkProbes:
                                           errors)
         return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs,
                                   neighbour_macs=neighbours, dhcp=dhcp.probe if dhcp else None,
-                                  leases=dhcp.leases if dhcp else (), pmtu=pmtu)
+                                  leases=dhcp.leases if dhcp else (), pmtu=pmtu,
+                                  dns_comparisons=self._checks.collect_comparisons(resolvers))
 
     def _neighbour_mac(self, route: DefaultRoute | None) -> str | None:
         """The MAC the host's own neighbour table holds for the gateway: where its DNS and TCP traffic goes."""

@@ -1,0 +1,115 @@
+"""Whether the resolvers agree on a public name: one that, comparison after comparison, answers nothing of what the
+others agree on is lying. Pure: each comparison's answers in, per resolver a disagreement (or none) out.
+
+CDNs give different resolvers different addresses, so agreement is loose: two answers agree when they share an
+address or only an IPv4 /24 or IPv6 /48 (the smallest prefixes announced on the Internet). A resolver is compared
+only with answers at least two sources agreed on (now, or in the last MEMORY_CHECKS comparisons), so two
+resolvers that never agreed accuse neither: with no majority and no history there is no telling which one is
+right, and a CDN that answers each resolver from a different place looks just like that.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter, deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from edge_agent.detectors.dns_verdict import LIES, DnsVerdict, is_public_name
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+V4_PREFIX, V6_PREFIX = 24, 48
+# Answers agreed on stay known this many comparisons: a CDN's rotation that one resolver follows a TTL later
+# than another is no lie.
+MEMORY_CHECKS = 10
+
+
+def answer_network(address: str) -> Network | None:
+    """The /24 (IPv4) or /48 (IPv6) an answer is in; None for what is not an address."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = V4_PREFIX if parsed.version == 4 else V6_PREFIX
+    return ipaddress.ip_network((parsed, prefix), strict=False)
+
+
+def networks(answers: Sequence[str]) -> frozenset[Network]:
+    return frozenset(n for n in map(answer_network, answers) if n is not None)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A resolver's answer for `name` that shares nothing with what the other sources agree on."""
+
+    name: str
+    answers: tuple[str, ...]
+    agreed: tuple[str, ...]  # the others' answers that at least two sources agree on
+    checks: int  # comparisons in a row
+
+
+@dataclass
+class NameAgreement:
+    """One name across the sources, comparison after comparison."""
+
+    name: str
+    memory: deque[frozenset[Network]] = field(default_factory=lambda: deque(maxlen=MEMORY_CHECKS))
+    streaks: dict[str, Disagreement] = field(default_factory=dict)
+
+    def compare(self, answers: Mapping[str, Sequence[str]], judged: Collection[str]) -> None:
+        """One comparison: `answers` of every source that answered with addresses; `judged` are the sources a
+        verdict is kept for (the host's resolvers, not the references). A source that did not answer keeps its
+        streak (a timeout is no agreement, and another issue already); one with nothing agreed to compare with
+        loses it (no evidence either way)."""
+        nets = {source: networks(a) for source, a in answers.items() if networks(a)}
+        remembered = frozenset().union(*self.memory)
+        agreed_now = frozenset(n for n, count in Counter(n for s in nets.values() for n in s).items() if count > 1)
+        for source in judged:
+            if source not in nets:
+                continue
+            own = nets[source]
+            others = {s: n for s, n in nets.items() if s != source}
+            families = {n.version for n in own}
+            agreed = [a for s in others for a in answers[s]
+                      if (net := answer_network(a)) in (agreed_now | remembered) and net.version in families]
+            if own & frozenset().union(*others.values()) or own & remembered or not agreed:
+                self.streaks.pop(source, None)
+                continue
+            before = self.streaks.get(source)
+            self.streaks[source] = Disagreement(self.name, tuple(answers[source]), tuple(dict.fromkeys(agreed)),
+                                                (before.checks if before else 0) + 1)
+        self.memory.append(agreed_now)
+
+
+class ResolverAgreement:
+    """Every compared name; which host resolver has disagreed `disagree_after` comparisons in a row."""
+
+    def __init__(self, disagree_after: int, varying: Sequence[str] = ()):
+        self.disagree_after = disagree_after
+        self.varying = tuple(v.lower().strip(".") for v in varying)
+        self._names: dict[str, NameAgreement] = {}
+
+    def comparable(self, name: str) -> bool:
+        lowered = name.lower().rstrip(".")
+        varies = any(lowered == v or lowered.endswith("." + v) for v in self.varying)
+        return is_public_name(name) and not varies
+
+    def compare(self, name: str, answers: Mapping[str, Sequence[str]], references: Collection[str]) -> None:
+        if not self.comparable(name):
+            return
+        agreement = self._names.setdefault(name.lower().rstrip("."), NameAgreement(name))
+        agreement.compare(answers, [s for s in answers if s not in references])
+
+    def disagreement(self, resolver: str) -> Disagreement | None:
+        """The longest-standing disagreement of `resolver` that has held long enough to call it a lie."""
+        held = [a.streaks[resolver] for a in self._names.values() if resolver in a.streaks]
+        lie = max(held, key=lambda d: d.checks, default=None)
+        return lie if lie is not None and lie.checks >= self.disagree_after else None
+
+
+def lie_verdict(disagreement: Disagreement) -> DnsVerdict:
+    d = disagreement
+    return DnsVerdict(LIES, f"it answers {', '.join(d.answers)} where the other resolvers agree on "
+                            f"{', '.join(d.agreed)}, not even in the same /24 or /48, {d.checks} comparisons in a row")
