@@ -111,13 +111,21 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
                             else wifi.default_interface, radios=radios)
     hardware = None
     notes: list[str] = list(radios.notes)
+    radio_present = has_wifi_hardware(sys_class_net or SYS_CLASS_NET)
     if served:
         notes.append(f"Wi-Fi from hostapd at {', '.join(str(wifi.hostapd_ctrl_dir / name) for name in served)}")
         hardware = radio.hardware(served[0])  # the meta card's radio: the first one served
-        actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
-        actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
+    elif wifi.enabled and radio_present:
+        # A radio whose hostapd is not running (yet): read it anyway. Until its control socket appears it reads
+        # unavailable, so a hostapd that failed at boot is an issue (wifi_radio_down, whose ladder restarts
+        # hostapd) rather than Wi-Fi left unwatched until the agent restarts; then it is read in full.
+        notes.append(f"waiting for hostapd: no control socket in {wifi.hostapd_ctrl_dir} yet; the radio reads "
+                     "unavailable until hostapd serves it")
     else:
         radio = None
+    if radio is not None:
+        actions.channel_mover = ChannelPlanner(radio, channel, clock.monotonic)
+        actions.hostapd_control = lambda name: HostapdControl(wifi.hostapd_ctrl_dir, name, local_dir=local_dir)
     unavailable: dict[str, str] = {}
     if radio is None and wifi.enabled:
         unavailable["wifi"] = wifi_off_reason(hostapd_socket, sys_class_net or SYS_CLASS_NET)

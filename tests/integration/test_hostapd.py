@@ -294,3 +294,27 @@ def test_the_agent_finds_and_reads_every_hostapd_of_a_multi_radio_gateway(two_ra
         assert later[two_radios.ports[1]].get("available", True) is not False
     finally:
         radio.close()
+
+
+def test_a_radio_named_before_its_hostapd_starts_reads_unavailable_then_in_full(short_tmp):
+    # Boot order on a real gateway is not guaranteed (hostapd may fail, then be restarted): the radio is read
+    # from the start, so the agent sees Wi-Fi down, and picks hostapd up once it serves.
+    from edge_agent.collectors.wifi import WifiCollector
+    from edge_agent.wifi.radio import HostapdRadio
+
+    def no_iw(argv: list[str]) -> str:
+        raise OSError("a wired port has no iw data")
+
+    bed = WiredAccessPoint(short_tmp)
+    radio = HostapdRadio(bed.ctrl, short_tmp, run=no_iw)
+    collector = WifiCollector(5.0, [bed.ap_if], radio)
+    try:
+        [before] = [s for s in collector.collect(0.0, 0.0) if s.stream == "wifi.radio"]
+        assert before.metrics["available"] is False and str(bed.ctrl) in before.metrics["error"]
+        bed.setup()  # hostapd starts now
+        [after] = [s for s in collector.collect(5.0, 5.0) if s.stream == "wifi.radio"]
+        assert after.metrics.get("available", True) is not False, after.metrics
+        assert after.metrics["station_count"] == 0  # read from the real hostapd's station list
+    finally:
+        radio.close()
+        bed.teardown()

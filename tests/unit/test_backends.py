@@ -11,6 +11,7 @@ from edge_agent.backends import has_wifi_hardware, premises_mode, select_backend
 from edge_agent.cli import EX_ISSUES_FOUND, EX_OK, main
 from edge_agent.clock import ManualClock
 from edge_agent.collectors.catalog import build_collectors
+from edge_agent.collectors.wifi import WifiCollector
 from edge_agent.config import AgentConfig
 from edge_agent.paths import SERVICE_RUNTIME_DIR
 from edge_agent.probes.network import NetworkProbes
@@ -93,12 +94,18 @@ def test_a_wired_only_gateway_runs_on_hardware_with_wifi_off_for_want_of_a_radio
     assert backends.simulated_host is None  # system and interfaces read this machine
 
 
-def test_a_radio_without_hostapd_says_where_the_control_socket_was_expected(tmp_path):
+def test_a_radio_whose_hostapd_is_not_running_at_start_is_still_read_and_reads_unavailable(tmp_path):
+    # A hostapd that failed at boot must be an issue, not Wi-Fi left unwatched until the agent restarts.
     radio = sys_class_net(tmp_path / "net", eth0=None, wlan0="phy80211")
     config = AgentConfig.model_validate({"collectors": {"wifi": {"hostapd_ctrl_dir": str(tmp_path)}}})
     backends = select_backends(config, ManualClock(), "hardware", sys_class_net=radio)
-    assert backends.unavailable == {"wifi": f"no hostapd control socket at {tmp_path / 'wlan0'} "
-                                            "(is hostapd running with ctrl_interface there?)"}
+    assert backends.unavailable == {}
+    assert isinstance(backends.radio, HostapdRadio) and backends.radios() == ["wlan0"]
+    assert any(note.startswith(f"waiting for hostapd: no control socket in {tmp_path}") for note in backends.notes)
+    collector = WifiCollector(10.0, backends.radios, backends.radio)
+    [sample] = collector.collect(0.0, 1.0)
+    assert (sample.stream, sample.subject, sample.metrics["available"]) == ("wifi.radio", "wlan0", False)
+    assert str(tmp_path / "wlan0") in sample.metrics["error"]
 
 
 def test_a_disabled_wifi_collector_is_not_reported_unavailable(tmp_path):
