@@ -14,7 +14,7 @@ from edge_agent.collectors.wifi import RadioBackend
 from edge_agent.config import AgentConfig, WifiCollectorConfig
 from edge_agent.paths import control_socket_path, new_simulation_dir
 from edge_agent.remediation.executor import ActionExecutor
-from edge_agent.wifi.discovery import Discovery, RadioSet
+from edge_agent.wifi.discovery import Discovery, RadioSet, hostapd_configured
 from edge_agent.wifi.hardware import RadioHardware
 
 if TYPE_CHECKING:  # the simulated premises (and numpy) are loaded only when simulating
@@ -111,11 +111,10 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
                             else wifi.default_interface, radios=radios)
     hardware = None
     notes: list[str] = list(radios.notes)
-    radio_present = has_wifi_hardware(sys_class_net or SYS_CLASS_NET)
     if served:
         notes.append(f"Wi-Fi from hostapd at {', '.join(str(wifi.hostapd_ctrl_dir / name) for name in served)}")
         hardware = radio.hardware(served[0])  # the meta card's radio: the first one served
-    elif wifi.enabled and radio_present:
+    elif wifi.enabled and hostapd_meant_to_serve(wifi, radios(), sys_class_net or SYS_CLASS_NET):
         # A radio whose hostapd is not running (yet): read it anyway. Until its control socket appears it reads
         # unavailable, so a hostapd that failed at boot is an issue (wifi_radio_down, whose ladder restarts
         # hostapd) rather than Wi-Fi left unwatched until the agent restarts; then it is read in full.
@@ -141,6 +140,15 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
         radios=radios,
         radios_hardware=radio.known_hardware if radio is not None else list,
     )
+
+
+def hostapd_meant_to_serve(wifi: WifiCollectorConfig, radios: list[str], sys_class_net: Path) -> bool:
+    """A radio is there and hostapd is meant to serve it, though it does not now: hostapd ran this boot (its
+    control directory, on /run, exists) or its configuration names one of the radios. A Wi-Fi chip used as a
+    client (a hub on the home Wi-Fi, no hostapd) is neither: no issue, and hostapd is never started on it."""
+    if not has_wifi_hardware(sys_class_net):
+        return False
+    return wifi.hostapd_ctrl_dir.is_dir() or bool(hostapd_configured(wifi.hostapd_conf_dir) & set(radios))
 
 
 def wifi_off_reason(hostapd_socket: Path, sys_class_net: Path) -> str:

@@ -238,6 +238,9 @@ class WifiCollectorConfig(_CollectorSection):
         '"wlan2"]); "auto": every hostapd control socket in hostapd_ctrl_dir (at most 16), else every AP '
         "interface `iw dev` lists; not set: `interface` alone")
     hostapd_ctrl_dir: AbsolutePath = Path("/run/hostapd")
+    hostapd_conf_dir: AbsolutePath = Field(
+        Path("/etc/hostapd"), description="where hostapd's configuration lives: a radio an `interface=` line there "
+        "names is meant to be served, so it is watched (and hostapd restarted) even when hostapd is not running")
     scan_interval_s: float = Field(900.0, ge=60, le=86_400)
 
     @field_validator("interfaces")

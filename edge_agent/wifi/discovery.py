@@ -127,3 +127,34 @@ def mld_link(name: str) -> tuple[str, int | None]:
     if match is None or int(match["link_id"]) > 14:
         return name, None
     return match["netdev"], int(match["link_id"])
+
+
+MAX_CONF_FILES = 32
+MAX_CONF_BYTES = 64 * 1024
+
+
+def interfaces_in_hostapd_conf(text: str) -> set[str]:
+    """The interfaces a hostapd configuration serves: its `interface=` and `bss=` lines."""
+    names = set()
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key in ("interface", "bss") and is_interface_name(value.strip()):
+            names.add(value.strip())
+    return names
+
+
+def hostapd_configured(conf_dir: Path) -> set[str]:
+    """The interfaces the `*.conf` files in `conf_dir` have hostapd serve (a bounded read: at most MAX_CONF_FILES
+    files, MAX_CONF_BYTES of each); none when the directory is missing or unreadable."""
+    names: set[str] = set()
+    try:
+        files = sorted(conf_dir.glob("*.conf"))[:MAX_CONF_FILES]
+    except OSError:
+        return names
+    for path in files:
+        try:
+            with path.open("rb") as f:
+                names |= interfaces_in_hostapd_conf(f.read(MAX_CONF_BYTES).decode("utf-8", "replace"))
+        except OSError:
+            continue
+    return names

@@ -108,6 +108,39 @@ def test_a_radio_whose_hostapd_is_not_running_at_start_is_still_read_and_reads_u
     assert str(tmp_path / "wlan0") in sample.metrics["error"]
 
 
+def wifi_config(ctrl_dir: Path, conf_dir: Path) -> AgentConfig:
+    return AgentConfig.model_validate({"collectors": {"wifi": {"hostapd_ctrl_dir": str(ctrl_dir),
+                                                               "hostapd_conf_dir": str(conf_dir)}}})
+
+
+def test_a_wifi_chip_used_as_a_client_with_no_hostapd_anywhere_is_left_alone(tmp_path):
+    # A hub on the home Wi-Fi: no hostapd ran this boot and none is configured. Reading it as an access point
+    # would raise wifi_radio_down and start hostapd on the hub's own uplink.
+    radio = sys_class_net(tmp_path / "net", eth0=None, wlan0="phy80211")
+    config = wifi_config(tmp_path / "run-hostapd", tmp_path / "etc-hostapd")
+    backends = select_backends(config, ManualClock(), "hardware", sys_class_net=radio)
+    assert backends.radio is None
+    assert backends.unavailable["wifi"].startswith(f"no hostapd control socket at {tmp_path / 'run-hostapd'}")
+
+
+def test_a_radio_hostapd_is_configured_to_serve_is_watched_before_hostapd_ever_ran(tmp_path):
+    radio = sys_class_net(tmp_path / "net", eth0=None, wlan0="phy80211")
+    (tmp_path / "etc-hostapd").mkdir()
+    (tmp_path / "etc-hostapd" / "hostapd.conf").write_text("# home\ninterface=wlan0\nssid=home\n")
+    config = wifi_config(tmp_path / "run-hostapd", tmp_path / "etc-hostapd")
+    backends = select_backends(config, ManualClock(), "hardware", sys_class_net=radio)
+    assert isinstance(backends.radio, HostapdRadio) and backends.unavailable == {}
+
+
+def test_the_interfaces_a_hostapd_configuration_serves_are_read_from_its_interface_and_bss_lines():
+    from edge_agent.wifi.discovery import interfaces_in_hostapd_conf
+
+    text = ("#interface=wlan9\ninterface=wlan1\n interface = wlan0\nbss=wlan1-guest\nssid=interface=wlan3\n"
+            "interface=-rf\ninterface=../../x\nbss=\x00\n")
+    # Commented out, a value of another key, spaces hostapd itself would not accept, or no interface's name: none.
+    assert interfaces_in_hostapd_conf(text) == {"wlan1", "wlan1-guest"}
+
+
 def test_a_disabled_wifi_collector_is_not_reported_unavailable(tmp_path):
     config = AgentConfig.model_validate({"collectors": {"wifi": {"enabled": False}}})
     backends = select_backends(config, ManualClock(), "hardware", sys_class_net=sys_class_net(tmp_path))
