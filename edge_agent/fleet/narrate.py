@@ -63,7 +63,7 @@ class Narrator:
             self.sampled.add(stream)
             shown = ", ".join(f"{k} {v}" for k, v in list(metrics.items())[:5] if v is not None)
             lines.append(f"sampled    {stream} {subject}: {shown}")
-        return "\n".join(lines) or None
+        return f"\n{'':12}".join(lines) or None  # a window's later series under the first, not at the margin
 
     def _issue(self, m: dict[str, Any]) -> str | None:
         change = m["change"]

@@ -55,3 +55,14 @@ def test_a_contract_v2_window_is_narrated_by_its_first_series_of_each_stream():
     first = n.line(event("telemetry/wifi", 100.0, **window))
     assert first == "     0.0 s  sampled    wifi.radio wlan0: ssid home, busy_ratio 0.12"
     assert n.line(event("telemetry/wifi", 160.0, **window)) is None  # the same stream again
+
+
+def test_a_window_with_two_narrated_streams_puts_the_second_under_the_first():
+    n = Narrator()
+    window = {"stream": "connectivity", "window_s": 60.0, "series": [
+        {"stream": "connectivity.gateway", "subject": "gw", "n": 12, "stats": {"rtt_ms": [1.0, 1.5, 2.0, 1.5, 12]}},
+        {"stream": "connectivity.dns", "subject": "gw", "n": 12, "values": {"rcode": "NOERROR"}},
+    ]}
+    assert n.line(event("telemetry/connectivity", 100.0, **window)).split("\n") == [
+        "     0.0 s  sampled    connectivity.gateway gw: rtt_ms 1.5",
+        "            sampled    connectivity.dns gw: rcode NOERROR"]
