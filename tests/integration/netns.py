@@ -117,6 +117,16 @@ while True:
 """
 
 
+# A service beyond the gateway on IPv4 and IPv6 at once (an uplink endpoint with an A and an AAAA record).
+DUAL_STACK_SERVICE = """
+import socket, sys
+s = socket.create_server(("", int(sys.argv[1])), family=socket.AF_INET6, dualstack_ipv6=True)
+while True:
+    s.accept()[0].close()
+"""
+DUAL_STACK_PORT = 8444
+
+
 class PremisesNetwork:
     def __init__(self, workdir: Path, far_end: bool = False, lease_time: str = "1h"):
         """`far_end`: also a "wan" namespace beyond the gateway (routed through isp) with a TCP service, for
@@ -347,6 +357,76 @@ class PremisesNetwork:
         # A real router that changes its MAC announces it (gratuitous ARP); without that the cpe kernel keeps the
         # old entry for a while, and the next test's DNS and TCP probes would go to a MAC nobody has.
         run("ip", "-n", self.cpe, "neigh", "flush", "dev", self.cpe_if)
+
+    # IPv6 and more resolvers, for the tests that need them (none of the above uses them).
+    def add_ipv6(self) -> None:
+        """ULA addresses on both links of a far-end bed (without duplicate address detection: usable at once),
+        IPv6 default routes through the isp namespace, and the name far6.test in the cpe's hosts file for the far
+        host's IPv4 and IPv6 addresses, with a service on both at DUAL_STACK_PORT (an uplink with an AAAA)."""
+        assert self.far_end, "IPv6 is added to a bed with a far end"
+        a, b = (int(part) for part in self.prefix.split(".")[1:])
+        self.isp_ip6, self.cpe_ip6 = f"fdea:{a:x}:{b:x}::1", f"fdea:{a:x}:{b:x}::2"
+        self.wan_gateway_ip6, self.far_ip6 = f"fdea:{a:x}:{b:x}:1::1", f"fdea:{a:x}:{b:x}:1::2"
+        for ns, iface, address in ((self.cpe, self.cpe_if, self.cpe_ip6), (self.isp, self.isp_if, self.isp_ip6),
+                                   (self.isp, self.isp_wan_if, self.wan_gateway_ip6),
+                                   (self.wan, self.wan_if, self.far_ip6)):
+            run("ip", "-n", ns, "-6", "addr", "add", f"{address}/64", "dev", iface, "nodad")
+        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        run("ip", "-n", self.cpe, "-6", "route", "add", "default", "via", self.isp_ip6)
+        run("ip", "-n", self.wan, "-6", "route", "add", "default", "via", self.wan_gateway_ip6)
+        hosts = Path("/etc/netns") / self.cpe / "hosts"
+        hosts.write_text(f"127.0.0.1 localhost\n{self.far_ip} far6.test\n{self.far_ip6} far6.test\n")
+        self.far6_uplink = f"far6.test:{DUAL_STACK_PORT}"
+        self._start_helper(self.wan, DUAL_STACK_SERVICE, str(DUAL_STACK_PORT))
+
+    def pmtu6_blackhole(self, mtu: int = 1280, too_big_dropped: bool = True) -> None:
+        """The hop from the gateway towards the far end carries only `mtu` bytes; with `too_big_dropped` the
+        gateway's ICMPv6 Packet Too Big never leaves it (an IPv6 black hole), else it does (a lower path MTU that
+        path MTU discovery copes with). IPv4 on that hop keeps its "fragmentation needed"."""
+        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
+            run("ip", "-n", ns, "link", "set", iface, "mtu", str(mtu))
+        self._too_big_dropped = too_big_dropped
+        if too_big_dropped:
+            run("ip", "netns", "exec", self.isp, "ip6tables", "-A", "OUTPUT", "-p", "icmpv6", "--icmpv6-type",
+                "packet-too-big", "-j", "DROP")
+
+    def pmtu6_repaired(self) -> None:
+        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
+            run("ip", "-n", ns, "link", "set", iface, "mtu", "1500")
+        if getattr(self, "_too_big_dropped", False):
+            run("ip", "netns", "exec", self.isp, "ip6tables", "-D", "OUTPUT", "-p", "icmpv6", "--icmpv6-type",
+                "packet-too-big", "-j", "DROP")
+            self._too_big_dropped = False
+
+    def start_resolver(self, host: int, answers: dict[str, list[str]]) -> str:
+        """A resolver of its own beyond the gateway (in the far end's subnet, as a provider's resolver is; not in
+        isp, where the bed's dnsmasq binds every new address): a dnsmasq answering each name with its addresses
+        (REFUSED for any other name). Started again for the same host, it answers the new addresses. Returns its
+        address."""
+        assert self.far_end, "the resolvers live in the far end"
+        address = f"{self.far_ip.rsplit('.', 1)[0]}.{host}"
+        previous = getattr(self, "resolvers", {}).get(address)
+        if previous is None:
+            run("ip", "-n", self.wan, "addr", "add", f"{address}/24", "dev", self.wan_if)
+        else:
+            previous.terminate()
+            previous.wait(timeout=5)
+            self.helpers.remove(previous)
+        records = [f"--address=/{name}/{a}" for name, addresses in answers.items() for a in addresses]
+        resolver = subprocess.Popen(
+            ["ip", "netns", "exec", self.wan, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+             f"--listen-address={address}", "--bind-interfaces", "--no-resolv", "--no-hosts", *records,
+             "--pid-file=", f"--log-facility={self.workdir / f'dnsmasq-{host}.log'}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(resolver)
+        self.resolvers = {**getattr(self, "resolvers", {}), address: resolver}
+        deadline = time.monotonic() + 5
+        listening = ["ip", "netns", "exec", self.wan, "ss", "-lnu", "sport = :53"]
+        while f"{address}:53" not in subprocess.run(listening, capture_output=True, text=True).stdout:
+            if resolver.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the resolver at {address} did not start listening")
+            time.sleep(0.05)
+        return address
 
     def agent_config(self, device_id: str, open_after: int) -> str:
         """An agent in the cpe namespace probing this bed every second; {state} and {sock} are left to fill."""
