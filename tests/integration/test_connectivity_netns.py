@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
+from detection import applied, detection
 from netns import PremisesNetwork, built, can_build_test_bed
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
 OPEN_AFTER = 2
+PROBE_INTERVAL_S = 1  # PremisesNetwork.agent_config
 
 
 @pytest.fixture(scope="module")
@@ -140,16 +142,16 @@ def open_issues(daemon: Daemon) -> list[dict]:
 
 
 def detect_and_resolve(daemon: Daemon, inject, repair, issue_type: str, max_rounds: int) -> dict:
-    """Inject, wait for `issue_type` to open within `max_rounds` probe rounds, repair, wait for it to resolve."""
-    runs_before = connectivity_runs(daemon)
-    inject()
+    """Inject, wait for `issue_type` to open within `max_rounds` probe rounds (counted from the agent's own record
+    of the issue, see detection.py), repair, wait for it to resolve."""
+    injected = applied(inject)
     try:
         [issue] = wait_for(lambda: [i for i in open_issues(daemon) if i["type"] == issue_type],
                            timeout_s=max_rounds * 3 + 5, what=f"{issue_type} to open")
-        rounds = connectivity_runs(daemon) - runs_before
     finally:
         repair()
-    assert rounds <= max_rounds, f"{issue_type} took {rounds} probe rounds to open"
+    found = detection(issue, injected, PROBE_INTERVAL_S)
+    assert found.rounds <= max_rounds, f"{issue_type} took {found}"
 
     def resolved():
         return [i for i in daemon.ask_json("issues")

@@ -4,7 +4,8 @@ One agent in the "cpe" namespace probes a real gateway every second with the shi
 short hold-down (8 s) so that an intermittent issue's resolution fits in a test. In turn: a healthy soak (no
 issue at all), a host claiming the gateway's address that comes and goes (ARP conflict), random loss on the
 gateway's ICMP, and a link that flaps. Each test counts the issues and their "opened" events in the agent's
-own journal, the probe rounds until detection, and waits for the resolution after the repair.
+own journal, the probe rounds until detection (from the agent's record of the issue: detection.py), and waits
+for the resolution after the repair.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import time
 
 import pytest
 from agent_process import Daemon, wait_for
+from detection import detection
 from netns import PremisesNetwork, built, can_build_test_bed, running_agent
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
 HOLD_DOWN_S = 8
+PROBE_INTERVAL_S = 1  # PremisesNetwork.probing_config
 RESOLVE_WAIT_S = 45  # generous: the hold-down is at least 8 s, twice the longest gap between drops here
 
 
@@ -71,11 +74,10 @@ def test_a_healthy_soak_opens_no_issue_at_all(agent):
 
 def test_a_host_claiming_the_gateways_address_on_and_off_is_one_ip_conflict_that_resolves(bed, agent):
     wait_healthy(agent)
-    before = rounds(agent)
     spoofer = bed.spoof_gateway()
+    spoofing = time.time()
     try:
         [conflict] = wait_for(lambda: issues(agent, "ip_conflict"), timeout_s=10, what="ip_conflict to open")
-        detected_in = rounds(agent) - before
         for _ in range(2):  # on 4 s, off 4 s, twice more
             time.sleep(4)
             bed.stop_spoofing()
@@ -84,7 +86,8 @@ def test_a_host_claiming_the_gateways_address_on_and_off_is_one_ip_conflict_that
         time.sleep(3)
     finally:
         bed.stop_spoofing()
-    assert detected_in <= 2, f"ip_conflict took {detected_in} probe rounds"
+    found = detection(conflict, spoofing, PROBE_INTERVAL_S)
+    assert found.rounds <= 2, f"ip_conflict took {found}"
     assert spoofer in conflict["evidence"]["macs"] and conflict["severity"] == "critical"
     assert [i["issue_id"] for i in issues(agent, "ip_conflict")] == [conflict["issue_id"]]
     assert journal_changes(agent, "ip_conflict").count("opened") == 1
@@ -98,17 +101,17 @@ def test_random_loss_on_the_gateway_is_one_issue_for_the_whole_episode(bed, agen
     wait_healthy(agent)
     loss_types = ("gateway_packet_loss", "gateway_loss_rising")
     known = {i["issue_id"] for i in issues(agent, *loss_types)}
-    before = rounds(agent)
     bed.icmp_loss(0.3)
+    lossy = time.time()
     try:
         opened = wait_for(lambda: [i for i in issues(agent, *loss_types) if i["issue_id"] not in known],
                           timeout_s=40, what="a loss issue to open")
-        detected_in = rounds(agent) - before
         wait_rounds(agent, 8)  # the fault goes on: it must stay one open issue
         during = [i for i in issues(agent, *loss_types) if i["issue_id"] not in known]
     finally:
         bed.clear_firewall()
-    assert detected_in <= 25, f"loss took {detected_in} probe rounds to open"
+    found = detection(opened[0], lossy, PROBE_INTERVAL_S)
+    assert found.rounds <= 25, f"loss took {found}"
     assert [i["issue_id"] for i in during] == [opened[0]["issue_id"]] and during[0]["state"] != "resolved"
     assert during[0]["evidence"]["sent"] >= 10
     assert issues(agent, "gateway_unreachable") == []
