@@ -324,7 +324,9 @@ class MqttPublisher:
             _write_session(self._session_file, self.session)
         except OSError as exc:  # a full disk must not keep the device off the broker: the counter lives in memory
             log.error("MQTT session counter %s not saved (%s)", self._session_file, exc)
-        # paho resends its own unacknowledged messages; everything else still in the outbox goes again, in order.
+        # Everything still in the outbox goes again, in order; paho's own copies of what the last connection left
+        # unacknowledged do not (see _forget_unacknowledged).
+        self._forget_unacknowledged()
         self._inflight.clear()
         self._unproven.clear()
         self._last_sent_id = 0
@@ -341,6 +343,23 @@ class MqttPublisher:
                                                    self.config.home_assistant_prefix, __version__):
                 client.publish(topic, json.dumps(config), qos=1, retain=True)
         self.connected.set()
+
+    def _forget_unacknowledged(self) -> None:
+        """Drop paho's copies of the publishes earlier connections left unacknowledged, which it would send again.
+
+        Ours are all in the outbox, which sends them again itself, and presence belongs to the session that sent
+        it. paho's copies were one more duplicate of each pending event per broken connection, all sent together
+        once the path worked (an event delivered 9 times after 8 connections lost to a path-MTU black hole), and
+        an older session's retained "online" arriving after the newest one. paho has no public call for this."""
+        lock = getattr(self.client, "_out_message_mutex", None)
+        pending = getattr(self.client, "_out_messages", None)
+        if lock is None or not hasattr(pending, "clear"):
+            log.warning("MQTT: this paho version keeps its unacknowledged publishes; expect duplicates after a "
+                        "broken connection")
+            return
+        with lock:
+            pending.clear()
+            self.client._inflight_messages = 0
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         if self.on_command is None:
