@@ -263,11 +263,15 @@ class PremisesNetwork:
         self.dhcp_enabled = True
         self._restart_dns()
 
-    def pmtu_blackhole(self, mtu: int = 1280) -> None:
+    def pmtu_blackhole(self, mtu: int = 1280, far_host_mtu: int | None = None) -> None:
         """The hop from the gateway towards the far end carries only `mtu` bytes, and the gateway's ICMP
-        "fragmentation needed" never leaves it: full-size packets to the far end vanish without a word."""
-        for ns, iface in ((self.isp, self.isp_wan_if), (self.wan, self.wan_if)):
-            run("ip", "-n", ns, "link", "set", iface, "mtu", str(mtu))
+        "fragmentation needed" never leaves it: full-size packets to the far end vanish without a word.
+
+        `far_host_mtu`: the far host's own MTU, `mtu` unless given. With the small one the far host offers a small
+        MSS, so TCP connections opened during the fault get through; with 1500 it offers a full one, as a host
+        beyond a narrow hop in the middle of a real path does, and every TCP connection's full segments vanish."""
+        for ns, iface, size in ((self.isp, self.isp_wan_if, mtu), (self.wan, self.wan_if, far_host_mtu or mtu)):
+            run("ip", "-n", ns, "link", "set", iface, "mtu", str(size))
         run("ip", "netns", "exec", self.isp, "iptables", "-A", "OUTPUT", "-p", "icmp", "--icmp-type",
             "fragmentation-needed", "-j", "DROP")
 
@@ -309,6 +313,16 @@ class PremisesNetwork:
 
     def clear_firewall(self) -> None:
         run("ip", "netns", "exec", self.isp, "iptables", "-F", "INPUT")
+
+    def far_port_blocked(self, port: int) -> None:
+        """The gateway's firewall drops every packet towards TCP `port` of the far end: an open connection's
+        segments and every new SYN vanish without a word."""
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "FORWARD", "-p", "tcp", "-d", self.far_ip,
+            "--dport", str(port), "-j", "DROP")
+
+    def far_port_open(self, port: int) -> None:
+        run("ip", "netns", "exec", self.isp, "iptables", "-D", "FORWARD", "-p", "tcp", "-d", self.far_ip,
+            "--dport", str(port), "-j", "DROP")
 
     def congested_uplink(self) -> None:
         """Bufferbloat: a slow link (tbf) towards the cpe, kept full by a bulk UDP flow from the isp side, so
