@@ -45,7 +45,7 @@ def test_an_event_left_unacknowledged_by_broken_connections_arrives_once(mosquit
         proxy.blackhole.set()  # what the publisher writes from now on vanishes, as in a path-MTU black hole
         sink.publish("event/issue", envelopes.wrap("edge.issue/1", {"n": 1}, time.time(), 0.0), True)
         for broken in range(1, BROKEN_CONNECTIONS + 1):
-            wait_for(lambda: proxy.swallowed_bytes > 0 and publisher.written >= broken, timeout_s=10,
+            wait_for(lambda n=broken: proxy.swallowed_bytes > 0 and publisher.written >= n, timeout_s=10,
                      what="the event written into a connection that swallows it")
             proxy.cut()
             wait_for(lambda n=broken: publisher.connects > n, timeout_s=10, what="the next connection")
