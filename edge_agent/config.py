@@ -368,6 +368,8 @@ class ConnectivityThresholds(_Section):
         default_factory=list, max_length=32, description="names (and their subdomains) whose answers legitimately "
         "differ between resolvers, such as a CDN's that answers by the resolver's location: never compared")
     uplink_connect_ms_max: float = Field(1000.0, gt=0)
+    # An uplink whose connections fail on and off more often than this (with the loss confidence) is unreliable.
+    uplink_failure_pct_max: float = Field(10.0, gt=0, le=100)
     # Trend: the last `trend_window` rounds against the device's own baseline, learned over `trend_warmup` rounds.
     trend_window: int = Field(5, ge=2, le=100)
     trend_warmup: int = Field(10, ge=2, le=10_000)

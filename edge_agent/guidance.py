@@ -72,6 +72,11 @@ GUIDANCE: dict[str, str] = {
         "No connection can be opened to {subject} ({error}). The internet connection or the service is down; "
         "check the modem's internet light and the provider's status page."
     ),
+    "uplink_unreliable": (
+        "Connections to {subject} fail on and off ({failed} of the last {attempts}), while the gateway answers: "
+        "packets are lost beyond it, on the provider's line or in a queue kept full by a large transfer. Check the "
+        "modem's line statistics and whether something saturates the uplink; ask the provider if it persists."
+    ),
     "uplink_slow": (
         "Connecting to {subject} takes {connect_ms} ms (limit {limit} ms). The uplink is congested or the "
         "provider has trouble; check for large transfers on the network."

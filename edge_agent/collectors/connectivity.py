@@ -20,6 +20,8 @@ class GatewayProbe:
     received: int
     rtt_ms_median: float | None
     jitter_ms: float | None
+    # round trips of the previous burst's echoes whose replies came in during this one, after their timeout
+    late_rtts_ms: tuple[float, ...] = ()
 
     @property
     def loss_pct(self) -> float:

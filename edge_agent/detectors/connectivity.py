@@ -13,6 +13,7 @@ from edge_agent.config import ConnectivityThresholds
 from edge_agent.detectors.dhcp_verdict import judge_dhcp
 from edge_agent.detectors.dns_consistency import ResolverAgreement, lie_verdict
 from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
+from edge_agent.detectors.estimators import ReachRecord, z_for
 from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
 
@@ -30,6 +31,9 @@ ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER = 20, 60
 CONFLICT_AFTERMATH_S = 15.0
 # With the neighbour table as proof, still at most this long after the last conflicting round.
 CONFLICT_AFTERMATH_MAX_S = 120.0
+# An uplink endpoint's failure rate is judged over its last UPLINK_WINDOW attempts, needs UPLINK_MIN_ATTEMPTS
+# to say anything, and is clear at once when the last UPLINK_RECENT all connected.
+UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS = 40, 20, 10
 
 
 @dataclass
@@ -90,6 +94,8 @@ class ConnectivityRules:
         self._dns_episodes: dict[str, _DnsEpisode] = {}
         self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
         self._expected = parse_expected(thresholds.dns_expected_answers)
+        self._reach: dict[str, ReachRecord] = {}  # uplink endpoint -> its recent connection attempts
+        self._z = z_for(thresholds.loss_confidence)
         self._agreement = ResolverAgreement(thresholds.dns_disagree_checks, thresholds.dns_varying_names)
 
     def evaluate(self, sample: Sample) -> list[Finding]:
@@ -214,9 +220,27 @@ class ConnectivityRules:
         return [Finding("pmtu_blackhole", sample.subject, blackhole, Severity.CRITICAL, self.name, summary, evidence)]
 
     def _uplink(self, sample: Sample) -> list[Finding]:
-        findings = _ok_finding(sample, "uplink_down", self.name, Severity.CRITICAL, "error",
-                               "no TCP connection to {subject}")
-        if sample.metrics.get("ok"):
+        if sample.metrics.get("ok") is None:
+            return []
+        ok = bool(sample.metrics["ok"])
+        record = self._reach.setdefault(sample.subject, ReachRecord(UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS))
+        limit = self.t.uplink_failure_pct_max
+        verdict = record.add(ok, limit / 100, self._z)
+        error = sample.metrics.get("error")
+        evidence = {"ok": ok, "error": error, "failed": verdict.failed, "attempts": verdict.attempts,
+                    "in_a_row": verdict.run, "limit": limit}
+        # Down only when every attempt fails since a clean spell: connections that fail on and off (a lossy
+        # path, a full queue) are an unreliable uplink, a warning, not an outage to restart things for.
+        findings = [Finding("uplink_down", sample.subject, verdict.down, Severity.CRITICAL, self.name,
+                            f"no TCP connection to {sample.subject}" + (f": {error}" if error else "")
+                            if verdict.down else "", evidence)]
+        if verdict.unreliable is not None:
+            rate = round(100 * verdict.failed / verdict.attempts, 1) if verdict.attempts else 0.0
+            summary = (f"{verdict.failed} of the last {verdict.attempts} connections to {sample.subject} failed "
+                       f"({rate} %), limit {limit:g} %") if verdict.unreliable else ""
+            findings.append(Finding("uplink_unreliable", sample.subject, verdict.unreliable, Severity.WARNING,
+                                    self.name, summary, {**evidence, "failure_pct": rate}))
+        if ok:
             findings += above_limit(sample, "connect_ms", self.t.uplink_connect_ms_max, "uplink_slow", self.name)
         return findings
 

@@ -154,3 +154,71 @@ class RobustBaseline:
 
     def mean(self) -> float:
         return statistics.fmean(self._values) if self._values else 0.0
+
+
+@dataclass(frozen=True)
+class ReachVerdict:
+    """One connection attempt judged with those before it: `down` (every attempt fails since a clean spell),
+    and whether attempts fail too often for the line to be called healthy (`unreliable`: True, False, or None
+    when the window cannot tell yet)."""
+
+    down: bool
+    unreliable: bool | None
+    failed: int
+    attempts: int
+    run: int  # failed attempts in a row, ending now
+
+
+class ReachRecord:
+    """An endpoint's recent connection attempts, to tell an outage from a line that fails on and off.
+
+    An outage is a run of failures that begins after a clean spell (fewer than `scattered` failures in the
+    window before it, an earlier outage counting as one) or lasts `long_run` attempts. A run that begins while failures are scattered through the
+    window is more of the same unreliability, however long it happens to be by chance: it counts towards the
+    failure rate, judged with its confidence bound, and is not an outage. The failures of an outage that lasted
+    `outage_rounds` are left out of the rate: the outage is its own issue, and must not leave an unreliable line
+    behind once it is over; a shorter run was a blip, and counts."""
+
+    def __init__(self, size: int, recent: int, min_attempts: int, scattered: int = 2, long_run: int = 10,
+                 min_failed: int = 3, outage_rounds: int = 3):
+        self.recent, self.min_attempts, self.scattered = recent, min_attempts, scattered
+        self.long_run, self.min_failed, self.outage_rounds = long_run, min_failed, outage_rounds
+        self._outcomes: deque[bool] = deque(maxlen=size)  # True: connected; outages left out
+        # Every attempt, as the failures it counts for: 1 a failure (the first of an outage too), 0 otherwise.
+        self._failures: deque[int] = deque(maxlen=size)
+        self._run = 0
+        self._outage = False
+
+    def add(self, ok: bool, limit: float, z: float) -> ReachVerdict:
+        if ok:
+            if not (self._outage and self._run >= self.outage_rounds):
+                self._outcomes.extend([False] * self._run)
+            else:
+                for back in range(1, min(self._run, len(self._failures))):
+                    self._failures[-back] = 0  # the outage was one event
+            self._failures.append(0)
+            self._outcomes.append(True)
+            self._run, self._outage = 0, False
+        else:
+            if self._run == 0:
+                self._outage = sum(self._failures) < self.scattered  # decided as the run begins
+            self._failures.append(1)
+            self._run += 1
+            self._outage = self._outage or self._run >= self.long_run
+        return self._verdict(ok, limit, z)
+
+    def _verdict(self, ok: bool, limit: float, z: float) -> ReachVerdict:
+        pending = 0 if self._outage else self._run
+        failed = self._outcomes.count(False) + pending
+        attempts = len(self._outcomes) + pending
+        recent = list(self._outcomes)[-self.recent:]
+        low, high = wilson_interval(failed, attempts, z)
+        if self._run == 0 and len(recent) >= self.recent and all(recent):
+            unreliable: bool | None = False  # a repair shows at once, without waiting for the window to turn over
+        elif attempts < self.min_attempts:
+            unreliable = None
+        elif low > limit and failed >= self.min_failed:
+            unreliable = True
+        else:
+            unreliable = False if high <= limit else None
+        return ReachVerdict(not ok and self._outage, unreliable, failed, attempts, self._run)

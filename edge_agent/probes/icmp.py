@@ -31,6 +31,10 @@ def routable(address: str) -> bool:
     return True
 
 
+# How long a burst first reads the replies already queued (late ones from the burst before) before it drains.
+QUEUED_READ_S = 0.002
+
+
 class IcmpProber:
     """ICMP echo bursts to the gateway, on raw sockets reused between rounds."""
 
@@ -41,6 +45,9 @@ class IcmpProber:
         self._ident = os.getpid() & 0xFFFF
         self._seq = 0
         self._neighbours: dict[str, str] = {}
+        # The last burst's unanswered echoes (seq -> when sent): a reply to one during the next burst is late,
+        # not lost; a gateway whose replies only come after the timeout is slow, not unreachable.
+        self._unanswered: dict[int, float] = {}
 
     def use_neighbour(self, address: str, mac: str | None) -> None:
         """Send this round's echoes to `mac` (just confirmed by ARP); None: let the kernel resolve the neighbour."""
@@ -56,25 +63,36 @@ class IcmpProber:
             return GatewayProbe(address, sent=count, received=0, rtt_ms_median=None, jitter_ms=None)
         sent: dict[int, float] = {}
         rtts: dict[int, float] = {}
+        earlier, self._unanswered = self._unanswered, {}
+        late: dict[int, float] = {}
 
         def take(message, arrived: float) -> bool:
-            if (message.type == ICMP_ECHO_REPLY and message.ident == self._ident and message.src == address
-                    and message.seq in sent and message.seq not in rtts):
+            if message.type != ICMP_ECHO_REPLY or message.ident != self._ident or message.src != address:
+                return False
+            if message.seq in sent and message.seq not in rtts:
                 rtts[message.seq] = round((arrived - sent[message.seq]) * 1000, 3)
+            elif message.seq in earlier and message.seq not in late:
+                late[message.seq] = round((arrived - earlier[message.seq]) * 1000, 3)
             return len(rtts) == len(sent)
 
         receiver = self._socket()  # ProbePermissionError (no CAP_NET_RAW) is the caller's to report, not a loss
         try:
+            await_icmp(receiver, QUEUED_READ_S, take)  # late replies already queued
             drain(receiver)
             path = self._path(receiver, address)
             for _ in range(count):
                 self._seq = (self._seq + 1) & 0xFFFF
                 sent[self._seq] = self._send(receiver, address, self._seq, path)
             await_icmp(receiver, timeout_s, take)
+            if rtts and len(rtts) < len(sent) and max(rtts.values()) > timeout_s * 500:
+                # Echoes of one burst come back together: when those answered took over half the timeout,
+                # the rest are slow, not lost. Half a timeout more for them.
+                await_icmp(receiver, timeout_s / 2, take)
         except OSError:
             # Link down or no route between the check and the send: nothing can reach the gateway, which is what
             # this probe measures. Fresh sockets next round.
             self.close()
+        self._unanswered = {seq: stamp for seq, stamp in sent.items() if seq not in rtts}
         answered = sorted(rtts.values())
         return GatewayProbe(
             address=address,
@@ -82,6 +100,7 @@ class IcmpProber:
             received=len(answered),
             rtt_ms_median=round(statistics.median(answered), 3) if answered else None,
             jitter_ms=round(statistics.pstdev(answered), 3) if len(answered) > 1 else None,
+            late_rtts_ms=tuple(sorted(late.values())),
         )
 
     def _socket(self) -> socket.socket:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import statistics
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -150,8 +151,13 @@ class NetworkProbes:
 
     def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
         """A second burst, half a timeout long, before calling the gateway unreachable: one lost burst may be a
-        blip, two in a row are an outage. This is what lets the issue open after a single round."""
+        blip, two in a row are an outage. This is what lets the issue open after a single round. Replies to
+        the first burst that come in meanwhile say the gateway is there and slow: the round is theirs."""
         second = self._icmp.ping(address, self.config.pings_per_round, self.config.timeout_s / 2)
+        late = second.late_rtts_ms
+        if late:
+            return GatewayProbe(address, first.sent, len(late), round(statistics.median(late), 3),
+                                round(statistics.pstdev(late), 3) if len(late) > 1 else None)
         if second.received:
             return second
         return GatewayProbe(address, first.sent + second.sent, 0, None, None)

@@ -117,6 +117,87 @@ while True:
 """
 
 
+# A gateway that answers ICMP echo late: the kernel's own replies are off (icmp_echo_ignore_all) and this one
+# sends each reply argv[1] ms after the request arrived (there is no netem here: TESTBED.md).
+LATE_ECHO = """
+import heapq, select, socket, sys, time
+delay = float(sys.argv[1]) / 1000
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+def checksum(data):
+    data += bytes(len(data) % 2)
+    total = sum(int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2))
+    total = (total >> 16) + (total & 0xFFFF)
+    return ~(total + (total >> 16)) & 0xFFFF
+pending = []
+while True:
+    wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
+    if select.select([s], [], [], wait)[0]:
+        data, (source, _) = s.recvfrom(65535)
+        icmp = data[(data[0] & 15) * 4:]
+        if icmp[:1] == b"\\x08":
+            body = b"\\x00\\x00\\x00\\x00" + icmp[4:]
+            reply = body[:2] + checksum(body).to_bytes(2, "big") + body[4:]
+            heapq.heappush(pending, (time.monotonic() + delay, reply, source))
+    while pending and pending[0][0] <= time.monotonic():
+        _, reply, target = heapq.heappop(pending)
+        s.sendto(reply, (target, 0))
+"""
+
+# An upstream resolver for the probe name: A answered with argv[3] after argv[4] seconds (TTL 0: dnsmasq asks
+# again every time, as for a name not in its cache); AAAA answered SERVFAIL when argv[5] is "aaaa-servfail", else
+# NOERROR without records.
+SHAPED_UPSTREAM = """
+import heapq, select, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+address, delay, mode = socket.inet_aton(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+pending = []
+while True:
+    wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
+    if select.select([s], [], [], wait)[0]:
+        data, peer = s.recvfrom(4096)
+        end = 12
+        while end < len(data) and data[end]:
+            end += data[end] + 1
+        question = data[12:end + 5]
+        qtype = int.from_bytes(data[end + 1:end + 3], "big")
+        rcode = 2 if qtype == 28 and mode == "aaaa-servfail" else 0
+        answers = b"\\xc0\\x0c\\x00\\x01\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x04" + address if qtype == 1 else b""
+        flags = 0x8000 | (data[2] & 0x01) << 8 | 0x0080 | rcode
+        reply = (data[:2] + flags.to_bytes(2, "big") + b"\\x00\\x01" + (1 if answers else 0).to_bytes(2, "big")
+                 + bytes(4) + question + answers)
+        heapq.heappush(pending, (time.monotonic() + delay, reply, peer))
+    while pending and pending[0][0] <= time.monotonic():
+        _, reply, peer = heapq.heappop(pending)
+        s.sendto(reply, peer)
+"""
+SHAPED_PORT = 5398
+
+# A receiver that reads and discards whatever a bulk TCP sender sends it.
+TCP_SINK = """
+import socket, sys, threading
+s = socket.create_server((sys.argv[1], int(sys.argv[2])))
+def drain(c):
+    while c.recv(65536):
+        pass
+while True:
+    threading.Thread(target=drain, args=(s.accept()[0],), daemon=True).start()
+"""
+# A bulk TCP sender: as fast as the link takes it, for ever.
+TCP_BULK = """
+import socket, sys, time
+chunk = bytes(65536)
+while True:
+    try:
+        with socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5) as c:
+            while True:
+                c.sendall(chunk)
+    except OSError:
+        time.sleep(0.5)
+"""
+BULK_PORT = 5001
+
+
 # A service beyond the gateway on IPv4 and IPv6 at once (an uplink endpoint with an A and an AAAA record).
 DUAL_STACK_SERVICE = """
 import socket, sys
@@ -153,6 +234,10 @@ class PremisesNetwork:
         self.dns_answer: str | None = None
         self.dhcp_enabled = True
         self.helpers: list[subprocess.Popen] = []  # the SERVFAIL upstream, the far TCP service
+        # What the fault variants started (their repairs stop them), and whether the DHCP pool is used up.
+        self.late_echoer = self.path_blaster = self.shaped_upstream = None
+        self.bulk: list[subprocess.Popen] = []
+        self.dhcp_pool_full = False
 
     def setup(self) -> None:
         run("ip", "netns", "add", self.cpe)
@@ -192,7 +277,11 @@ class PremisesNetwork:
         return ["ip", "netns", "exec", self.isp, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
                 f"--interface={self.isp_if}", "--bind-interfaces", f"--listen-address={self.isp_ip}",
                 "--no-resolv", "--no-hosts", *self._probe_name_answer(), "--local=/test/",
-                *([f"--dhcp-range={self.prefix}.100,{self.prefix}.150,{self.lease_time}"] if self.dhcp_enabled else []),
+                *([f"--dhcp-range={self.prefix}.100,{self.prefix}.150,{self.lease_time}"] if self.dhcp_enabled
+                  and not self.dhcp_pool_full else []),
+                *([f"--dhcp-range={self.prefix}.100,{self.prefix}.100,{self.lease_time}",
+                   f"--dhcp-host=02:00:00:00:00:01,{self.prefix}.100"] if self.dhcp_pool_full
+                  else []),
                 "--no-ping", f"--dhcp-leasefile={self.workdir / 'leases'}",
                 f"--log-facility={self.workdir / 'dnsmasq.log'}", "--log-dhcp", "--pid-file="]
 
@@ -201,6 +290,8 @@ class PremisesNetwork:
             return [f"--address=/{self.dns_name}/{self.isp_ip}"]
         if self.dns_answer == "servfail":
             return [f"--server=/{self.dns_name}/127.0.0.1#{SERVFAIL_PORT}"]
+        if self.dns_answer == "shaped":
+            return [f"--server=/{self.dns_name}/127.0.0.1#{SHAPED_PORT}"]
         if self.dns_answer == "nxdomain":
             return [f"--address=/{self.dns_name}/"]  # no address: NXDOMAIN
         return [f"--address=/{self.dns_name}/{self.dns_answer}"]
@@ -371,6 +462,90 @@ class PremisesNetwork:
         # A real router that changes its MAC announces it (gratuitous ARP); without that the cpe kernel keeps the
         # old entry for a while, and the next test's DNS and TCP probes would go to a MAC nobody has.
         run("ip", "-n", self.cpe, "neigh", "flush", "dev", self.cpe_if)
+
+    # Fault variants (scripts/bench_fault_variants.py, test_fault_variants_netns.py): each with its repair.
+    def late_echo(self, delay_ms: float) -> None:
+        """The gateway answers pings `delay_ms` late (its DNS and TCP answers stay prompt)."""
+        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
+        self.late_echoer = self._spawn(self.isp, LATE_ECHO, str(delay_ms))
+
+    def prompt_echo(self) -> None:
+        self._stop(self.late_echoer)
+        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=0")
+
+    def path_loss(self, probability: float) -> None:
+        """Random loss beyond the gateway: this share of everything towards the far end is dropped."""
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "FORWARD", "-d", self.far_ip, "-m", "statistic",
+            "--mode", "random", "--probability", str(probability), "-j", "DROP")
+
+    def host_loss(self, probability: float) -> None:
+        """Random loss of everything the cpe sends the gateway (pings, DNS, TCP)."""
+        run("ip", "netns", "exec", self.isp, "iptables", "-A", "INPUT", "-s", self.cpe_ip, "-m", "statistic",
+            "--mode", "random", "--probability", str(probability), "-j", "DROP")
+
+    def clear_path_loss(self) -> None:
+        run("ip", "netns", "exec", self.isp, "iptables", "-F", "FORWARD")
+
+    def queued_path(self, latency_ms: int, rate_kbit: int = 1000) -> None:
+        """A full queue on the hop to the far end: a tbf of `latency_ms` kept full by a flow ~5 % above its rate,
+        so packets to the far end wait ~latency_ms (and a few are dropped, as in any full queue)."""
+        run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_wan_if, "root", "tbf", "rate",
+            f"{rate_kbit}kbit", "burst", "10kb", "latency", f"{latency_ms}ms")
+        gap = 8 * 1000 / (rate_kbit * 1000 * 1.05)
+        blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nwhile True:\n"
+                 f"    s.sendto(b'x' * 1000, ('{self.far_ip}', 9))\n    time.sleep({gap:.5f})\n")
+        self.path_blaster = self._spawn(self.isp, blast)
+
+    def unqueued_path(self) -> None:
+        self._stop(self.path_blaster)
+        run("tc", "-n", self.isp, "qdisc", "del", "dev", self.isp_wan_if, "root")
+
+    def bulk_download(self, rate_kbit: int = 4000, queue_ms: int = 200) -> None:
+        """Heavy legitimate traffic: a bulk TCP transfer from the gateway side to the cpe fills a shaped link
+        (tbf of `rate_kbit`, a queue of up to `queue_ms`), as a big download does (bufferbloat)."""
+        run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_if, "root", "tbf", "rate", f"{rate_kbit}kbit",
+            "burst", "16kb", "latency", f"{queue_ms}ms")
+        self.bulk = [self._spawn(self.cpe, TCP_SINK, self.cpe_ip, str(BULK_PORT))]
+        time.sleep(0.3)
+        self.bulk.append(self._spawn(self.isp, TCP_BULK, self.cpe_ip, str(BULK_PORT)))
+
+    def bulk_done(self) -> None:
+        for process in self.bulk:
+            self._stop(process)
+        self.bulk = []
+        run("tc", "-n", self.isp, "qdisc", "del", "dev", self.isp_if, "root")
+
+    def dns_shaped(self, delay_s: float = 0.0, aaaa_servfail: bool = False) -> None:
+        """The resolver forwards the probe name to an upstream that answers the truth after `delay_s`, and
+        SERVFAIL to AAAA queries when `aaaa_servfail`."""
+        self.shaped_upstream = self._spawn(self.isp, SHAPED_UPSTREAM, "127.0.0.1", str(SHAPED_PORT), self.isp_ip,
+                                           str(delay_s), "aaaa-servfail" if aaaa_servfail else "plain")
+        self.dns_answer = "shaped"
+        self._restart_dns()
+
+    def dns_unshaped(self) -> None:
+        self._stop(self.shaped_upstream)
+        self.dns_truthful()
+
+    def dhcp_exhausted(self) -> None:
+        """The DHCP server runs but has no address to give: its one-address pool is reserved for another host."""
+        self.dhcp_pool_full = True
+        self._restart_dns()
+
+    def dhcp_pool_freed(self) -> None:
+        self.dhcp_pool_full = False
+        self._restart_dns()
+
+    def _spawn(self, ns: str, program: str, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", program, *args],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(process)
+        return process
+
+    def _stop(self, process: subprocess.Popen | None) -> None:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
 
     # IPv6 and more resolvers, for the tests that need them (none of the above uses them).
     def add_ipv6(self) -> None:
