@@ -3,9 +3,11 @@ others agree on is lying. Pure: each comparison's answers in, per resolver a dis
 
 CDNs give different resolvers different addresses, so agreement is loose: two answers agree when they share an
 address or only an IPv4 /24 or IPv6 /48 (the smallest prefixes announced on the Internet). A resolver is compared
-only with answers at least two sources agreed on (now, or in the last MEMORY_CHECKS comparisons), so two
-resolvers that never agreed accuse neither: with no majority and no history there is no telling which one is
-right, and a CDN that answers each resolver from a different place looks just like that.
+only with answers at least two sources agreed on (now, or in the last MEMORY_CHECKS comparisons), and only once
+it has agreed itself: what is caught is a resolver that starts lying. One that has differed from the start
+accuses no one and is not accused: a CDN that answers each resolver from a different place (two of the
+provider's resolvers and a public one across the country) looks just like that, and with two resolvers and no
+history there is no telling which one is right.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class NameAgreement:
     name: str
     memory: deque[frozenset[Network]] = field(default_factory=lambda: deque(maxlen=MEMORY_CHECKS))
     streaks: dict[str, Disagreement] = field(default_factory=dict)
+    agreed_before: set[str] = field(default_factory=set)  # sources that have shared an answer with the others
 
     def compare(self, answers: Mapping[str, Sequence[str]], judged: Collection[str]) -> None:
         """One comparison: `answers` of every source that answered with addresses; `judged` are the sources a
@@ -74,7 +77,11 @@ class NameAgreement:
             families = {n.version for n in own}
             agreed = [a for s in others for a in answers[s]
                       if (net := answer_network(a)) in (agreed_now | remembered) and net.version in families]
-            if own & frozenset().union(*others.values()) or own & remembered or not agreed:
+            if own & frozenset().union(*others.values()) or own & remembered:
+                self.agreed_before.add(source)
+                self.streaks.pop(source, None)
+                continue
+            if not agreed or source not in self.agreed_before:
                 self.streaks.pop(source, None)
                 continue
             before = self.streaks.get(source)

@@ -56,10 +56,18 @@ def test_two_resolvers_that_never_agreed_accuse_neither():
     assert agree.disagreement(A) is None and agree.disagreement(B) is None
 
 
-def test_a_majority_names_the_liar_from_the_first_comparisons():
+def test_of_three_the_one_that_leaves_the_majority_is_the_liar():
     agree = agreement(after=3)
+    compare(agree, 2, {A: TRUE, B: TRUE, C: TRUE})
     compare(agree, 3, {A: TRUE, B: LIE, C: TRUE})
     assert agree.disagreement(B) is not None and agree.disagreement(A) is None and agree.disagreement(C) is None
+
+
+def test_one_that_has_differed_from_the_start_is_not_accused_even_by_a_majority():
+    # Two of the provider's resolvers and a public one far away: a CDN answers the far one from another place.
+    agree = agreement(after=1)
+    compare(agree, 20, {A: TRUE, C: ["23.45.67.99"], B: ["104.16.5.5"]})
+    assert agree.disagreement(B) is None
 
 
 def test_other_addresses_in_the_same_slash_24_or_48_and_overlapping_sets_agree():
