@@ -35,6 +35,7 @@ LOSS = ("gateway_packet_loss", "gateway_loss_rising")
 LATENCY = ("gateway_high_latency", "gateway_latency_rising", "gateway_high_jitter")
 UPLINK = ("uplink_down", "uplink_slow", "uplink_unreliable")
 DECIDED = ("attempted", "skipped", "pending", "deferred")
+AFTER_REPAIR_S = 30.0  # how long past the repair a variant is still watched
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Row:
     resolved_s: float | None  # None: still open when the wait ended
     actions: Counter
     verdict: str
+    after_repair: list[str]  # types opened after the repair
 
 
 def measure(daemon: Daemon, root: Path, variant: Variant, seconds: float, resolve_wait_s: float) -> Row:
@@ -149,16 +151,21 @@ def measure(daemon: Daemon, root: Path, variant: Variant, seconds: float, resolv
         settled: float | None = time.time() - repaired
     except AssertionError:
         settled = None
+    # Past the repair for a while: an issue that opens now (a repair taken for a fault) is this variant's too.
+    time.sleep(max(0.0, repaired + AFTER_REPAIR_S - time.time()))
+    if settled is not None and not bench.healthy(daemon):
+        settled = None
     events = journal_since(root, offset)
     issues = [e for e in events if e["topic"] == "event/issue"]
     opened = Counter(e["type"] for e in issues if e["change"] == "opened")
+    late = sorted({e["type"] for e in issues if e["change"] == "opened" and e["opened_ts"] > repaired + 2})
     first = min((e["opened_ts"] - started for e in issues if e["change"] == "opened"), default=None)
     resolved = [e["resolved_ts"] for e in issues if e["change"] == "resolved" and e.get("resolved_ts")]
     resolved_s = None if settled is None else max(0.0, max(resolved, default=repaired) - repaired)
     critical = any(e["severity"] == "critical" for e in issues)
     # Remediation decided: attempted, or what a dry-run (the shipped default mode) would have done.
     actions = Counter(e["name"] for e in events if e["topic"] == "event/action" and e["outcome"] in DECIDED)
-    row = Row(variant.name, opened, len(issues), critical, first, resolved_s, actions, "")
+    row = Row(variant.name, opened, len(issues), critical, first, resolved_s, actions, "", late)
     row.verdict = judge(row, variant.expect)
     return row
 
@@ -180,6 +187,8 @@ def judge(row: Row, expect: Expect) -> str:
         problems.append("remediation per flap")
     if row.resolved_s is None:
         problems.append("not resolved")
+    if row.after_repair:
+        problems.append("opened after the repair: " + ",".join(row.after_repair))
     return "ok" if not problems else "FAIL: " + "; ".join(problems)
 
 

@@ -466,8 +466,9 @@ class PremisesNetwork:
     # Fault variants (scripts/bench_fault_variants.py, test_fault_variants_netns.py): each with its repair.
     def late_echo(self, delay_ms: float) -> None:
         """The gateway answers pings `delay_ms` late (its DNS and TCP answers stay prompt)."""
-        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
         self.late_echoer = self._spawn(self.isp, LATE_ECHO, str(delay_ms))
+        time.sleep(1.0)  # the late replier listens before the kernel stops answering: no echo goes unanswered
+        run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
 
     def prompt_echo(self) -> None:
         self._stop(self.late_echoer)
@@ -488,12 +489,15 @@ class PremisesNetwork:
 
     def queued_path(self, latency_ms: int, rate_kbit: int = 1000) -> None:
         """A full queue on the hop to the far end: a tbf of `latency_ms` kept full by a flow ~5 % above its rate,
-        so packets to the far end wait ~latency_ms (and a few are dropped, as in any full queue)."""
+        so packets to the far end wait ~latency_ms (and a few are dropped, as in any full queue). The flow sends
+        full-size packets, as bulk transfers do (small ones would leave a byte-limited queue room for small packets
+        only), paced by the clock rather than by sleeps, which a busy machine stretches."""
         run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_wan_if, "root", "tbf", "rate",
             f"{rate_kbit}kbit", "burst", "10kb", "latency", f"{latency_ms}ms")
-        gap = 8 * 1000 / (rate_kbit * 1000 * 1.05)
-        blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nwhile True:\n"
-                 f"    s.sendto(b'x' * 1000, ('{self.far_ip}', 9))\n    time.sleep({gap:.5f})\n")
+        per_s = rate_kbit * 1000 * 1.05 / (8 * 1500)
+        blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nstart, sent = "
+                 f"time.monotonic(), 0\nwhile True:\n    while sent < (time.monotonic() - start) * {per_s:.3f}:\n"
+                 f"        s.sendto(b'x' * 1472, ('{self.far_ip}', 9))\n        sent += 1\n    time.sleep(0.005)\n")
         self.path_blaster = self._spawn(self.isp, blast)
 
     def unqueued_path(self) -> None:
