@@ -67,7 +67,9 @@ class FarBroker:
         self._wait_listening()
         self._spawn(sys.executable, "-c", RECORDER, self.host, str(self.port), "edge/v1/#", str(self.recording))
         deadline = time.monotonic() + 10
-        while "fleet-recorder" not in self.log() and time.monotonic() < deadline:
+        while "fleet-recorder" not in self.log():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the fleet's recorder did not connect to {self.endpoint}")
             time.sleep(0.05)
 
     def _spawn(self, *command: str) -> None:
