@@ -20,6 +20,8 @@ from edge_agent.model import Finding, Sample, Severity
 
 LATENCY_GROUP = ("gateway_high_latency", "gateway_latency_rising", "gateway_high_jitter")
 LOSS_GROUP = ("gateway_packet_loss", "gateway_loss_rising")
+# Rounds after a group turns present in which its name may still change (the shipped open_after less one).
+LEAD_SETTLE_ROUNDS = 2
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,23 @@ class SymptomGroup:
     quiet_rounds: int
     lead: str | None = None
     quiet: int = 0
+    settling: int = 0  # rounds left in which a lead that was no clear name may still give way to one
 
     def findings(self, subject: str, symptoms: Sequence[Symptom], detector: str) -> list[Finding]:
         present = [s for s in symptoms if s.state]
         if self.lead is None and present:
-            self.lead = next((s.type for s in present if s.named), None) or next(
-                (s.type for s in symptoms if s.named and s.state is not False), present[0].type)
+            named = next((s.type for s in present if s.named), None)
+            self.lead = named or next((s.type for s in symptoms if s.named and s.state is not False),
+                                      present[0].type)
+            self.settling = 0 if named else LEAD_SETTLE_ROUNDS
             self.quiet = 0
+        elif self.settling and present:
+            # A trend noticed first at a fault's onset (it has the lower limit) gives way to the absolute
+            # symptom once that is clear, before the issue can have opened: 40 % loss is packet loss.
+            self.settling -= 1
+            named = next((s.type for s in present if s.named and s.type != self.lead), None)
+            if named is not None:
+                self.lead, self.settling = named, 0
         if self.lead is None:
             return [_finding(s, subject, False, detector) for s in symptoms if s.state is False]
         lead = next(s for s in symptoms if s.type == self.lead)
