@@ -100,7 +100,7 @@ def variants(bed: PremisesNetwork) -> list[Variant]:
         Variant("link flaps 1 s/10 s", bench.flapping(bed, 1, 10), Expect(("gateway_unreachable",))),
         Variant("link flaps 5 s/30 s", bench.flapping(bed, 5, 30), Expect(("gateway_unreachable",))),
         Variant("bursty loss 50 % 5 s/10 s", cycling(lambda: bed.host_loss(0.5), bed.clear_firewall, 5, 10),
-                Expect(LOSS, (*LOSS, "dns_failure", *UPLINK), critical_ok=False, remediation_ok=False)),
+                Expect(LOSS, (*LOSS, "dns_failure", "dns_slow", *UPLINK), critical_ok=False, remediation_ok=False)),
         Variant("DNS answers 127.0.0.1", steady(lambda: bed.dns_lies("127.0.0.1"), bed.dns_truthful),
                 Expect(("dns_resolver_lies",))),
         Variant("DNS answers private 10.99.7.7", steady(lambda: bed.dns_lies("10.99.7.7"), bed.dns_truthful),

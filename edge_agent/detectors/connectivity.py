@@ -34,6 +34,8 @@ CONFLICT_AFTERMATH_MAX_S = 120.0
 # An uplink endpoint's failure rate is judged over its last UPLINK_WINDOW attempts, needs UPLINK_MIN_ATTEMPTS
 # to say anything, and is clear at once when the last UPLINK_RECENT all connected.
 UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS = 40, 20, 10
+# A resolver leaving more of its queries than this unanswered (the rest answered) is slow (judged like the uplink).
+DNS_UNANSWERED_PCT_MAX = 10.0
 
 
 @dataclass
@@ -95,6 +97,7 @@ class ConnectivityRules:
         self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
         self._expected = parse_expected(thresholds.dns_expected_answers)
         self._reach: dict[str, ReachRecord] = {}  # uplink endpoint -> its recent connection attempts
+        self._dns_reach: dict[str, ReachRecord] = {}  # resolver -> which of its recent queries were answered
         self._z = z_for(thresholds.loss_confidence)
         self._agreement = ResolverAgreement(thresholds.dns_disagree_checks, thresholds.dns_varying_names)
 
@@ -168,9 +171,31 @@ class ConnectivityRules:
             summary = f"resolver {sample.subject} for {name or 'the probe name'}: {verdict.reason}" if present else ""
             findings.append(Finding(issue_type, sample.subject, present, DNS_SEVERITY.get(issue_type, Severity.WARNING),
                                     self.name, summary, evidence))
-        if verdict.issue_type is None and metrics.get("ok"):
-            findings += above_limit(sample, "latency_ms", self.t.dns_latency_ms_max, "dns_slow", self.name)
-        return findings
+        return findings + self._dns_slow(sample, rcode == "timeout", verdict.issue_type is None)
+
+    def _dns_slow(self, sample: Sample, timed_out: bool, healthy: bool) -> list[Finding]:
+        """Slow: answers over the latency limit, or queries left unanswered within the timeout on and off while
+        others are answered (a resolver that answers in more than the timeout does exactly that: the probe
+        gives up, and a later query is answered at once from the reply to the earlier one)."""
+        record = self._dns_reach.setdefault(sample.subject,
+                                            ReachRecord(UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS))
+        unanswered = record.add(not timed_out, DNS_UNANSWERED_PCT_MAX / 100, self._z)
+        limit = self.t.dns_latency_ms_max
+        latency = sample.metrics.get("latency_ms")
+        over = latency > limit if healthy and sample.metrics.get("ok") and isinstance(latency, (int, float)) else None
+        if unanswered.unreliable is None and over is None:
+            return []
+        evidence = {"latency_ms": latency, "limit": limit, "unanswered": unanswered.failed,
+                    "queries": unanswered.attempts}
+        if unanswered.unreliable:
+            summary = (f"resolver {sample.subject} left {unanswered.failed} of the last {unanswered.attempts} "
+                       "queries unanswered within the probe's timeout, and answered the others")
+        elif over:
+            summary = f"latency_ms on {sample.subject} is {latency}, limit {limit}"
+        else:
+            summary = ""
+        return [Finding("dns_slow", sample.subject, bool(unanswered.unreliable or over), Severity.WARNING,
+                        self.name, summary, evidence)]
 
     def _compare_resolvers(self, sample: Sample) -> list[Finding]:
         """One comparison of the resolvers' answers for a name: remembered, judged with each resolver's next sample

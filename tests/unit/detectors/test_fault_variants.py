@@ -198,3 +198,30 @@ def test_heavy_loss_is_one_issue_named_packet_loss_even_when_its_trend_shows_fir
 def quality_sample(received: int) -> Sample:
     metrics = {"sent": 5, "received": received, "rtt_ms": 0.3 if received else None, "jitter_ms": 0.05}
     return Sample("connectivity.gateway", "10.0.0.1", metrics, 1.0, 1.0)
+
+
+def dns(timed_out: bool, mono: float, latency_ms: float = 3.0) -> Sample:
+    metrics = ({"ok": False, "latency_ms": None, "rcode": "timeout", "name": "probe.test"} if timed_out else
+               {"ok": True, "latency_ms": latency_ms, "rcode": "NOERROR", "answers": ["10.0.0.1"], "name": "probe.test"})
+    return Sample("connectivity.dns", "10.0.0.1", metrics, mono, 1_700_000_000.0 + mono)
+
+
+def test_a_resolver_answering_after_the_timeout_is_one_dns_slow_warning_not_a_failure():
+    # Answers take longer than the probe waits: one query times out, the next is answered at once from the
+    # reply to the earlier one (a forwarding resolver joins the two), and so on.
+    rules, tracker = ConnectivityRules(ConnectivityThresholds()), IssueTracker(open_after=3, resolve_after=3)
+    events = []
+    pattern = [False] * 30 + [True, False] * 40 + [True, True, False] * 10 + [False] * 40
+    for i, timed_out in enumerate(pattern):
+        for finding in rules.evaluate(dns(timed_out, float(i), latency_ms=300.0)):
+            events += tracker.observe(finding, float(i), 1_700_000_000.0 + i)
+    assert [(e.change, e.body["type"], e.body["severity"]) for e in events] == [
+        ("opened", "dns_slow", "warning"), ("resolved", "dns_slow", "warning")]
+    assert "unanswered within the probe's timeout" in events[0].body["summary"]
+    assert events[1].mono - 140 <= 25  # resolved soon after the answers come in time again
+
+
+def test_a_slow_answer_is_still_dns_slow_by_its_latency():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    [slow] = [f for f in rules.evaluate(dns(False, 1.0, latency_ms=800.0)) if f.type == "dns_slow"]
+    assert slow.present and slow.evidence["latency_ms"] == 800.0
