@@ -94,7 +94,8 @@ def variants(bed: PremisesNetwork) -> list[Variant]:
         grid.append(Variant(f"gateway +{delay} ms", steady(lambda d=delay: bed.late_echo(d), bed.prompt_echo),
                             Expect(needed, LATENCY, critical_ok=False, remediation_ok=False)))
     for delay, needed in ((80, ()), (300, ()), (1000, UPLINK)):
-        grid.append(Variant(f"uplink +{delay} ms (queue)", steady(lambda d=delay: bed.queued_path(d), bed.unqueued_path),
+        queued = steady(lambda d=delay: bed.queued_path(d), bed.unqueued_path)
+        grid.append(Variant(f"uplink +{delay} ms (queue)", queued,
                             Expect(needed, UPLINK, critical_ok=False, remediation_ok=False)))
     grid += [
         Variant("link flaps 1 s/10 s", bench.flapping(bed, 1, 10), Expect(("gateway_unreachable",))),
@@ -112,7 +113,8 @@ def variants(bed: PremisesNetwork) -> list[Variant]:
         Variant("DNS answers in 1.5 s", steady(lambda: bed.dns_shaped(delay_s=1.5), bed.dns_unshaped),
                 Expect(("dns_slow",), ("dns_slow",), critical_ok=False, remediation_ok=False)),
         Variant("ARP spoof 5 s on/20 s off", bench.conflicting(bed, 5, 20), Expect(("ip_conflict",))),
-        Variant("DHCP pool exhausted", steady(bed.dhcp_exhausted, bed.dhcp_pool_freed), Expect(("dhcp_failure",))),
+        Variant("DHCP pool exhausted", steady(bed.dhcp_exhausted, lambda: bed.dhcp_exhausted(False)),
+                Expect(("dhcp_failure",))),
         Variant("bulk download, shaped link", steady(bed.bulk_download, bed.bulk_done),
                 Expect((), (*LATENCY, *LOSS), critical_ok=False, remediation_ok=False)),
     ]

@@ -173,11 +173,11 @@ class ReachRecord:
     """An endpoint's recent connection attempts, to tell an outage from a line that fails on and off.
 
     An outage is a run of failures that begins after a clean spell (fewer than `scattered` failures in the
-    window before it, an earlier outage counting as one) or lasts `long_run` attempts. A run that begins while failures are scattered through the
-    window is more of the same unreliability, however long it happens to be by chance: it counts towards the
-    failure rate, judged with its confidence bound, and is not an outage. The failures of an outage that lasted
-    `outage_rounds` are left out of the rate: the outage is its own issue, and must not leave an unreliable line
-    behind once it is over; a shorter run was a blip, and counts."""
+    window before it, an earlier outage counting as one) or lasts `long_run` attempts. A run that begins while
+    failures are scattered through the window is more of the same unreliability, however long it happens to be
+    by chance: it counts towards the failure rate, judged with its confidence bound, and is not an outage. The
+    failures of an outage that lasted `outage_rounds` are left out of the rate: the outage is its own issue, and
+    must not leave an unreliable line behind once it is over; a shorter run was a blip, and counts."""
 
     def __init__(self, size: int, recent: int, min_attempts: int, scattered: int = 2, long_run: int = 10,
                  min_failed: int = 3, outage_rounds: int = 3):

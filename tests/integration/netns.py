@@ -255,9 +255,11 @@ class PremisesNetwork:
             self._setup_far_end()
         self.start_dns()
 
-    def _start_helper(self, ns: str, program: str, *args: str) -> None:
-        self.helpers.append(subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", program, *args],
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    def _start_helper(self, ns: str, program: str, *args: str) -> subprocess.Popen:
+        process = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", program, *args],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(process)
+        return process
 
     def _setup_far_end(self) -> None:
         """wan: a host two hops away, reached through the isp namespace as a router."""
@@ -466,7 +468,7 @@ class PremisesNetwork:
     # Fault variants (scripts/bench_fault_variants.py, test_fault_variants_netns.py): each with its repair.
     def late_echo(self, delay_ms: float) -> None:
         """The gateway answers pings `delay_ms` late (its DNS and TCP answers stay prompt)."""
-        self.late_echoer = self._spawn(self.isp, LATE_ECHO, str(delay_ms))
+        self.late_echoer = self._start_helper(self.isp, LATE_ECHO, str(delay_ms))
         time.sleep(1.0)  # the late replier listens before the kernel stops answering: no echo goes unanswered
         run("ip", "netns", "exec", self.isp, "sysctl", "-qw", "net.ipv4.icmp_echo_ignore_all=1")
 
@@ -498,7 +500,7 @@ class PremisesNetwork:
         blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nstart, sent = "
                  f"time.monotonic(), 0\nwhile True:\n    while sent < (time.monotonic() - start) * {per_s:.3f}:\n"
                  f"        s.sendto(b'x' * 1472, ('{self.far_ip}', 9))\n        sent += 1\n    time.sleep(0.005)\n")
-        self.path_blaster = self._spawn(self.isp, blast)
+        self.path_blaster = self._start_helper(self.isp, blast)
 
     def unqueued_path(self) -> None:
         self._stop(self.path_blaster)
@@ -509,9 +511,9 @@ class PremisesNetwork:
         (tbf of `rate_kbit`, a queue of up to `queue_ms`), as a big download does (bufferbloat)."""
         run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_if, "root", "tbf", "rate", f"{rate_kbit}kbit",
             "burst", "16kb", "latency", f"{queue_ms}ms")
-        self.bulk = [self._spawn(self.cpe, TCP_SINK, self.cpe_ip, str(BULK_PORT))]
+        self.bulk = [self._start_helper(self.cpe, TCP_SINK, self.cpe_ip, str(BULK_PORT))]
         time.sleep(0.3)
-        self.bulk.append(self._spawn(self.isp, TCP_BULK, self.cpe_ip, str(BULK_PORT)))
+        self.bulk.append(self._start_helper(self.isp, TCP_BULK, self.cpe_ip, str(BULK_PORT)))
 
     def bulk_done(self) -> None:
         for process in self.bulk:
@@ -522,8 +524,9 @@ class PremisesNetwork:
     def dns_shaped(self, delay_s: float = 0.0, aaaa_servfail: bool = False) -> None:
         """The resolver forwards the probe name to an upstream that answers the truth after `delay_s`, and
         SERVFAIL to AAAA queries when `aaaa_servfail`."""
-        self.shaped_upstream = self._spawn(self.isp, SHAPED_UPSTREAM, "127.0.0.1", str(SHAPED_PORT), self.isp_ip,
-                                           str(delay_s), "aaaa-servfail" if aaaa_servfail else "plain")
+        self.shaped_upstream = self._start_helper(self.isp, SHAPED_UPSTREAM, "127.0.0.1", str(SHAPED_PORT),
+                                                  self.isp_ip, str(delay_s),
+                                                  "aaaa-servfail" if aaaa_servfail else "plain")
         self.dns_answer = "shaped"
         self._restart_dns()
 
@@ -531,20 +534,11 @@ class PremisesNetwork:
         self._stop(self.shaped_upstream)
         self.dns_truthful()
 
-    def dhcp_exhausted(self) -> None:
-        """The DHCP server runs but has no address to give: its one-address pool is reserved for another host."""
-        self.dhcp_pool_full = True
+    def dhcp_exhausted(self, exhausted: bool = True) -> None:
+        """The DHCP server runs but has no address to give: its one-address pool is reserved for another host
+        (False: its pool back)."""
+        self.dhcp_pool_full = exhausted
         self._restart_dns()
-
-    def dhcp_pool_freed(self) -> None:
-        self.dhcp_pool_full = False
-        self._restart_dns()
-
-    def _spawn(self, ns: str, program: str, *args: str) -> subprocess.Popen:
-        process = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", program, *args],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.helpers.append(process)
-        return process
 
     def _stop(self, process: subprocess.Popen | None) -> None:
         if process is not None and process.poll() is None:

@@ -201,8 +201,11 @@ def quality_sample(received: int) -> Sample:
 
 
 def dns(timed_out: bool, mono: float, latency_ms: float = 3.0) -> Sample:
-    metrics = ({"ok": False, "latency_ms": None, "rcode": "timeout", "name": "probe.test"} if timed_out else
-               {"ok": True, "latency_ms": latency_ms, "rcode": "NOERROR", "answers": ["10.0.0.1"], "name": "probe.test"})
+    if timed_out:
+        metrics = {"ok": False, "latency_ms": None, "rcode": "timeout", "name": "probe.test"}
+    else:
+        metrics = {"ok": True, "latency_ms": latency_ms, "rcode": "NOERROR", "answers": ["10.0.0.1"],
+                   "name": "probe.test"}
     return Sample("connectivity.dns", "10.0.0.1", metrics, mono, 1_700_000_000.0 + mono)
 
 
