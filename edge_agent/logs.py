@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Mapping
@@ -64,8 +63,10 @@ def configure_logging(
     stream.setFormatter(stream_formatter(log_format, env))
     root.addHandler(stream)
     if log_file is not None:
+        from logging.handlers import RotatingFileHandler  # only for a log file: the journal needs none of it
+
         # Bounded: flash on a gateway is small and wears out; the journal is the primary log.
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = RotatingFileHandler(
             log_file, maxBytes=log_file_max_bytes, backupCount=log_file_backups
         )
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent.config import AgentConfig, ModelsSection
 from edge_agent.detectors import Detector
-from edge_agent.ml.metadata import ModelLoadError
 
 # numpy, the interpreter and the camera stack are imported where a model or a camera is really used: a gateway
 # with no camera and no model enabled never loads them (about 30 MiB of its memory).
@@ -86,10 +85,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
     from edge_agent.camera.synthetic import SyntheticSource
     from edge_agent.collectors.camera import GuardedAnalyser
     from edge_agent.detectors.camera_health import CameraHealthDetector
-    from edge_agent.detectors.custom_model import CustomModelDetector
     from edge_agent.detectors.vision import CameraModelFailures, VisionDetector
-    from edge_agent.ml.classifiers import load_frame_classifier
-    from edge_agent.ml.custom import load_custom_model
 
     if config.camera.health and not isinstance(source, SyntheticSource):
         checks = CameraHealthDetector(interval_s=config.camera.health_interval_s)
@@ -100,6 +96,8 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
     # The interpreter library is loaded only when a camera model is to run.
     runtime = _runtime(models) if models.vision.enabled or models.custom else "no camera model is enabled"
     if models.vision.enabled:
+        from edge_agent.ml.classifiers import load_frame_classifier
+
         path = model_path(directory, models.vision.file)
         classifier = _load(components, "vision", path, runtime,
                            lambda: load_frame_classifier(path, runtime, models.num_threads))
@@ -108,6 +106,9 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
             components.camera_inputs.append((classifier.width, classifier.height))
             components.detectors.append(vision)
             components.frame_analysers.append(_guarded(components.models[-1], vision.analyse))
+    if models.custom:
+        from edge_agent.detectors.custom_model import CustomModelDetector
+        from edge_agent.ml.custom import load_custom_model
     for custom in models.custom:
         path = model_path(directory, str(custom.path))
         model = _load(components, custom.kind, path, runtime,
@@ -228,6 +229,8 @@ def _runtime(models: ModelsSection) -> Runtime | str:
 
 def _load(components: MlComponents, kind: str, path: Path, runtime: Runtime | str, load: Callable[[], Any],
           name: str | None = None) -> Any:
+    from edge_agent.ml.metadata import ModelLoadError
+
     name = name or path.stem
     if isinstance(runtime, str):
         return _failed(components, ModelStatus(name, kind, str(path), False, error=runtime))

@@ -10,13 +10,15 @@ a passed independent test (metrics.independent_test.passed).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edge_agent.detectors.window_classifier import findings_for
-from edge_agent.ml.classifiers import FrameClassifier
 from edge_agent.model import Finding, Sample, Severity
+
+if TYPE_CHECKING:  # the classifiers (and the interpreter) load only where the vision model is enabled
+    from edge_agent.ml.classifiers import FrameClassifier
 
 ISSUE_TYPES = {
     "led_red": "gateway_led_red",

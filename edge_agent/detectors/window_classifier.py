@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from edge_agent.ml.classifiers import Prediction, WindowClassifier
 from edge_agent.ml.window_features import round_row
 from edge_agent.model import Finding, Sample, Severity
+
+if TYPE_CHECKING:  # the classifiers (and the interpreter) load only where a model is enabled
+    from edge_agent.ml.classifiers import Prediction, WindowClassifier
 
 # Issue type per label; "healthy" raises none.
 ISSUE_TYPES = {

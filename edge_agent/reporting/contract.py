@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge_agent.reporting.metric_values import HISTOGRAM_BOUNDS_MS
+
 MetricValue = float | int | str | bool | None
 
 ISSUE_CHANGES = ("opened", "updated", "remediating", "verifying", "resolved", "escalated")
@@ -80,8 +82,6 @@ class TelemetryMessage(Envelope):
 
 
 NumberValue = bool | int | float
-# Upper bounds of the latency histogram's buckets in milliseconds; the last bucket holds everything above.
-HISTOGRAM_BOUNDS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 
 
 class SeriesReport(_Message):

@@ -7,7 +7,6 @@ validated message dicts in, records out (validate first with `telemetry_model`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from pydantic import BaseModel
 from edge_agent.reporting.contract import MetricValue, NumberValue, TelemetryBatch, TelemetryMessage
 from edge_agent.reporting.envelope import SCHEMA_TELEMETRY as SCHEMA_TELEMETRY_V1
 from edge_agent.reporting.envelope import SCHEMA_TELEMETRY_V2
+from edge_agent.reporting.metric_values import as_number
 
 TELEMETRY_MODELS: dict[str, type[BaseModel]] = {SCHEMA_TELEMETRY_V1: TelemetryMessage,
                                                 SCHEMA_TELEMETRY_V2: TelemetryBatch}
@@ -29,18 +29,6 @@ def telemetry_model(body: Any) -> type[BaseModel]:
     validation with v1's error, as before v2 existed."""
     schema = body.get("schema") if isinstance(body, dict) else None
     return TELEMETRY_MODELS.get(schema, TelemetryMessage) if isinstance(schema, str) else TelemetryMessage
-
-
-def as_number(value: Any) -> float | None:
-    """A metric value as a float for aggregation, or None when it is not a finite number (text, null, NaN,
-    infinity, an integer beyond a float's range). true/false count as 1/0."""
-    if not isinstance(value, bool | int | float):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

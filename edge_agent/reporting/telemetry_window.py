@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.model import MetricValue, Sample
-from edge_agent.reporting.contract import HISTOGRAM_BOUNDS_MS
-from edge_agent.reporting.telemetry_records import as_number
+from edge_agent.reporting.metric_values import HISTOGRAM_BOUNDS_MS, as_number
 
 MAX_TEXT = 256  # a text value longer than this is cut: one runaway string must not swell every report
 
