@@ -35,19 +35,22 @@ def source_from_config(
 
 
 def _source(kind: str, camera: CameraSection, scene: SceneBackend | None, seed: int) -> FrameSource:
-    from edge_agent.camera.opencv import OpenCVSource
-    from edge_agent.camera.picamera import Picamera2Source
-    from edge_agent.camera.replay import ReplaySource
-    from edge_agent.camera.synthetic import StaticScene, SyntheticSource
-    from edge_agent.sim.camera_scene import SceneState
-
     detection_size = (camera.detection_width, camera.detection_height)
     if kind == "synthetic":
+        from edge_agent.camera.synthetic import StaticScene, SyntheticSource
+        from edge_agent.sim.camera_scene import SceneState
+
         return SyntheticSource(scene or StaticScene(SceneState()), detection_size, seed)
     if kind == "picamera2":
+        from edge_agent.camera.picamera import Picamera2Source
+
         return Picamera2Source((camera.width, camera.height), detection_size)
     if kind == "v4l2":
+        from edge_agent.camera.opencv import OpenCVSource
+
         return OpenCVSource(camera.device, (camera.width, camera.height))
+    from edge_agent.camera.replay import ReplaySource
+
     assert camera.path is not None  # the config validator requires it for replay
     return ReplaySource(camera.path, camera.loop)
 

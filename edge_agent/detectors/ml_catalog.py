@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,12 +83,11 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
     """The camera health checks, the vision model and the operator's camera models, as detectors and frame
     analysers, each guarded so that one failing never blinds the others. The health checks judge a real
     camera's picture: the simulated premises' rendered scene has no lens to cover or focus."""
-    from edge_agent.camera.synthetic import SyntheticSource
     from edge_agent.collectors.camera import GuardedAnalyser
     from edge_agent.detectors.camera_health import CameraHealthDetector
     from edge_agent.detectors.vision import CameraModelFailures, VisionDetector
 
-    if config.camera.health and not isinstance(source, SyntheticSource):
+    if config.camera.health and not _made_by(source, "edge_agent.camera.synthetic", "SyntheticSource"):
         checks = CameraHealthDetector(interval_s=config.camera.health_interval_s)
         components.detectors.append(checks)
         components.frame_analysers.append(GuardedAnalyser(checks.model_name, checks.analyse))
@@ -119,7 +119,7 @@ def load_vision_models(config: AgentConfig, components: MlComponents, source: Fr
             components.camera_inputs.append((model.width, model.height))
             components.detectors.append(detector)
             components.frame_analysers.append(_guarded(components.models[-1], detector.analyse))
-    if config.camera.led_profile is not None and not isinstance(source, SyntheticSource):
+    if config.camera.led_profile is not None and not _made_by(source, "edge_agent.camera.synthetic", "SyntheticSource"):
         _load_led_reader(config, components, source, occlusion_detector(components))
     if components.frame_analysers:
         components.detectors.append(CameraModelFailures())
@@ -195,12 +195,12 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
         components.notes.append("no camera found (picamera2 or /dev/video*): the camera collector is off")
         return components
     from edge_agent.camera.frames import detection_size
-    from edge_agent.camera.picamera import Picamera2Source
     from edge_agent.collectors.camera import CameraCollector, SnapshotPolicy
     from edge_agent.detectors.vision import CameraAvailability
 
     load_vision_models(config, components, source)
-    if isinstance(source, Picamera2Source):  # the ISP scales the detection stream to what the models take
+    # the ISP scales a Pi camera's detection stream to what the models take
+    if _made_by(source, "edge_agent.camera.picamera", "Picamera2Source"):
         source.ask_detection_size(detection_size((camera.detection_width, camera.detection_height),
                                                  components.camera_inputs))
     snapshots = SnapshotPolicy(camera.snapshot_width, camera.snapshot_interval_s) if camera.upload_snapshots else None
@@ -209,6 +209,13 @@ def build_ml_components(config: AgentConfig, scene: SceneBackend | None) -> MlCo
     components.notes.append(f"camera {source.name}, {camera.fps:g} frames/s, frames stay on the device"
                             + ("; downscaled snapshots are uploaded" if snapshots else ""))
     return components
+
+
+def _made_by(source: object, module: str, name: str) -> bool:
+    """Whether the source is of that class, asked without importing its module: a module never loaded made no
+    source (a Pi camera's gateway loads neither the simulated scene nor OpenCV's wrapper to ask)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(source, getattr(loaded, name))
 
 
 def model_path(directory: Path, file: str) -> Path:

@@ -72,15 +72,7 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.timeout(150)
 def test_the_simulated_agent_with_a_camera_at_default_settings_imports_only_what_it_runs(tmp_path):
-    import numpy as np
-
-    from edge_agent.camera.formats import write_y4m
-    from edge_agent.sim.camera_scene import SceneState, random_conditions, random_layout, render
-
-    rng = np.random.default_rng(3)
-    layout = random_layout(rng)
-    write_y4m(tmp_path / "camera.y4m", [render(layout, SceneState(), random_conditions(rng), (192, 144), rng)
-                                        for _ in range(3)])
+    _write_replay(tmp_path / "camera.y4m")
     config = tmp_path / "agent.toml"
     config.write_text(f"""
 [agent]
@@ -111,9 +103,27 @@ tls = false
     assert _loaded(modules, NOT_AT_DEFAULT_SETTINGS) == []
 
 
-def test_the_agent_in_hardware_mode_at_default_settings_imports_only_what_it_runs(tmp_path):
+def _write_replay(path: Path) -> None:
+    import numpy as np
+
+    from edge_agent.camera.formats import write_y4m
+    from edge_agent.sim.camera_scene import SceneState, random_conditions, random_layout, render
+
+    rng = np.random.default_rng(3)
+    layout = random_layout(rng)
+    write_y4m(path, [render(layout, SceneState(), random_conditions(rng), (192, 144), rng) for _ in range(3)])
+
+
+@pytest.mark.parametrize("camera", [False, True], ids=["no camera", "a camera"])
+def test_the_agent_in_hardware_mode_at_default_settings_imports_only_what_it_runs(tmp_path, camera):
+    """A real gateway: with a camera it loads numpy and the health checks, never the simulated premises, the
+    synthetic scene or the other camera kinds' wrappers (a replayed recording stands for the camera here)."""
     if any(Path("/dev").glob("video[0-9]*")):
         pytest.skip("this machine has a camera: the camera stack (OpenCV for a V4L2 device) would rightly load")
+    camera_config = ""
+    if camera:
+        _write_replay(tmp_path / "camera.y4m")
+        camera_config = f', "camera": {{"source": "replay", "path": "{tmp_path}/camera.y4m"}}'
     script = f"""
 import sys
 from edge_agent.agent.daemon import Agent
@@ -122,7 +132,7 @@ from edge_agent.config import AgentConfig
 config = AgentConfig.model_validate({{"agent": {{"state_dir": "{tmp_path}/state"}},
                                      "control": {{"socket_path": "{tmp_path}/ctl.sock"}},
                                      "mqtt": {{"enabled": True, "host": "127.0.0.1", "port": {_closed_port()},
-                                              "tls": False}}}})
+                                              "tls": False}}{camera_config}}})
 agent = Agent(config, None, mode="hardware", clock=ManualClock(), env={{}})
 print(" ".join(sorted(sys.modules)))
 """
@@ -131,4 +141,6 @@ print(" ".join(sorted(sys.modules)))
     assert done.returncode == 0, done.stderr
     modules = set(done.stdout.split())
     assert "edge_agent.reporting.telemetry_window" in modules  # contract v2's report windows are built
+    assert ("edge_agent.collectors.camera" in modules) == camera  # the camera path ran exactly when configured
     assert _loaded(modules, NOT_AT_DEFAULT_SETTINGS) == []
+    assert _loaded(modules, ("edge_agent.sim", "edge_agent.camera.synthetic", "edge_agent.camera.picamera")) == []
