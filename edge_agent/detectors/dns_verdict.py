@@ -139,8 +139,13 @@ class AnswerMemory:
             self.known, self.strange = self.known | current, 0
             self.rounds += 1
             return DnsVerdict(None, "")
-        if self.rounds < self.learn_rounds or self.strange + 1 >= self.adopt_after:
-            self.known, self.rounds, self.strange = current, 1, 0  # too new to know, or a host that moved
+        if self.rounds < self.learn_rounds:
+            self.known, self.rounds, self.strange = current, 1, 0  # too new to know
+            return DnsVerdict(None, "")
+        if self.strange + 1 >= self.adopt_after:
+            # A host that moved, or a lie that lasted: the new answer is accepted, and the old one stays known,
+            # so that its return (the repair of a lie) is not called a lie in turn.
+            self.known, self.rounds, self.strange = self.known | current, 1, 0
             return DnsVerdict(None, "")
         self.strange += 1
         return DnsVerdict(LIES, f"it answers {', '.join(sorted(current))} where it answered "

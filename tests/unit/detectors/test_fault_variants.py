@@ -12,6 +12,7 @@ import pytest
 from edge_agent.collectors.connectivity import GatewayProbe
 from edge_agent.config import ConnectivityCollectorConfig, ConnectivityThresholds
 from edge_agent.detectors.connectivity import ConnectivityRules
+from edge_agent.detectors.dns_verdict import LIES, AnswerMemory
 from edge_agent.detectors.estimators import ReachRecord, z_for
 from edge_agent.detectors.gateway_quality import GatewayQuality
 from edge_agent.issues import IssueTracker
@@ -228,3 +229,12 @@ def test_a_slow_answer_is_still_dns_slow_by_its_latency():
     rules = ConnectivityRules(ConnectivityThresholds())
     [slow] = [f for f in rules.evaluate(dns(False, 1.0, latency_ms=800.0)) if f.type == "dns_slow"]
     assert slow.present and slow.evidence["latency_ms"] == 800.0
+
+
+def test_the_true_answer_back_after_a_lie_that_was_adopted_is_not_called_a_lie():
+    memory = AnswerMemory(learn_rounds=5, adopt_after=4)
+    for _ in range(10):
+        assert memory.judge("probe.test", ["10.1.1.1"]).issue_type is None
+    # the lie lasts: adopted after four rounds, and then held for more than the learning rounds
+    assert [memory.judge("probe.test", ["10.66.6.6"]).issue_type for _ in range(12)] == [LIES] * 3 + [None] * 9
+    assert [memory.judge("probe.test", ["10.1.1.1"]).issue_type for _ in range(3)] == [None, None, None]
