@@ -40,7 +40,7 @@ from edge_agent.remediation.engine import RemediationEngine, RemediationRefused
 from edge_agent.reporting.envelope import EnvelopeFactory
 from edge_agent.reporting.home_assistant import STATE_TOPIC, state_payload
 from edge_agent.reporting.journal import EventJournal
-from edge_agent.reporting.path_health import broker_path_back, uplink_reachability
+from edge_agent.reporting.path_health import broker_path_back, ipv4_black_hole_open, uplink_reachability
 from edge_agent.reporting.reporter import LogSink, Reporter
 from edge_agent.reporting.telemetry_window import telemetry_windows
 from edge_agent.timesync import clock_synced
@@ -303,6 +303,8 @@ class Agent:
         # Samples carry the time they were taken; issue changes the time they were decided (after slow probes).
         if self.pipeline.process(samples, self.clock.monotonic(), self.clock.wall()):
             self.notifier.status(self._status_line())  # `systemctl status` shows the open-issue count
+            if self.mqtt is not None:
+                self.mqtt.publisher.let_routers_fragment(ipv4_black_hole_open(self.tracker.active()))
         if self.mqtt is not None and self.config.mqtt.home_assistant:
             self._publish_home_assistant_state()
 

@@ -30,6 +30,7 @@ from typing import Any
 from edge_agent import __version__
 from edge_agent.config import MqttSection
 from edge_agent.reporting.envelope import SCHEMA_META, SCHEMA_STATUS, EnvelopeFactory
+from edge_agent.reporting.fragmentation import IP_PMTUDISC_DONT, path_mtu_mode, set_path_mtu_mode
 from edge_agent.reporting.home_assistant import discovery_configs
 from edge_agent.reporting.outbox import Outbox
 from edge_agent.reporting.path_health import PathHealthMonitor, PathVerdict
@@ -105,6 +106,8 @@ class MqttPublisher:
         self._inflight: dict[int, _InFlight] = {}  # paho mid -> what its PUBACK settles; oldest first
         self._unproven: list[tuple[int, float]] = []  # QoS 0 outbox ids written on this connection, and when
         self._path_back = threading.Event()
+        self.routers_fragment = False  # a path-MTU black hole is open: the broker connection goes without DF
+        self._path_mtu_default: int | None = None  # the kernel's mode for a new socket, to go back to
         self._acked: list[int] = []
         self._acked_lock = threading.Lock()
         self._last_sent_id = 0
@@ -139,6 +142,7 @@ class MqttPublisher:
         client.on_disconnect = _contained(self, "on_disconnect", self._on_disconnect)
         client.on_publish = _contained(self, "on_publish", self._on_publish)
         client.on_message = _contained(self, "on_message", self._on_message)
+        client.on_socket_open = _contained(self, "on_socket_open", self._on_socket_open)
         self._connect_properties = Properties(PacketTypes.CONNECT)
         self._connect_properties.SessionExpiryInterval = SESSION_EXPIRY_S
         self._connect_properties.MaximumPacketSize = MAX_INBOUND_PACKET_BYTES
@@ -181,6 +185,32 @@ class MqttPublisher:
         if not self.connected.is_set():
             self._path_back.set()
             self._wake.set()
+
+    def let_routers_fragment(self, allowed: bool) -> None:
+        """While a path-MTU black hole is open, the connection to the broker goes without Don't Fragment (IPv4):
+        the narrow hop fragments the segments it would drop unannounced, so the reports, the black hole's own
+        among them, get through instead of stalling the connection. Set back once the hole is gone: fragments
+        cost more, and some firewalls drop them. Applies to the live connection at once, and to every new one."""
+        if allowed == self.routers_fragment:
+            return
+        self.routers_fragment = allowed
+        log.warning("a path-MTU black hole is %s: the broker connection %s", "open" if allowed else "gone",
+                    "lets routers fragment its packets" if allowed else "sets Don't Fragment again")
+        sock = self.client.socket()
+        if sock is not None:
+            self._apply_path_mtu_mode(sock)
+
+    def _on_socket_open(self, client: Any, userdata: Any, sock: Any) -> None:
+        if self._path_mtu_default is None:
+            self._path_mtu_default = path_mtu_mode(sock)
+        if self.routers_fragment:
+            self._apply_path_mtu_mode(sock)
+
+    def _apply_path_mtu_mode(self, sock: Any) -> None:
+        if self.routers_fragment:
+            set_path_mtu_mode(sock, IP_PMTUDISC_DONT)
+        elif self._path_mtu_default is not None:
+            set_path_mtu_mode(sock, self._path_mtu_default)
 
     def path_verdict(self) -> PathVerdict:
         return self.path.verdict(time.monotonic())

@@ -13,6 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 WINDOW_S = 300.0  # the recent past a verdict looks at
 STORM_LOSSES = 3  # this many lost connections within the window is a reconnect storm, not a blip
@@ -136,3 +137,10 @@ def broker_path_back(before: Mapping[str, bool], now: Mapping[str, bool], broker
     if broker in now:
         return now[broker] and before.get(broker) is False
     return bool(before) and not any(before.values()) and any(now.values())
+
+
+def ipv4_black_hole_open(issues: Iterable[Any]) -> bool:
+    """Whether an IPv4 path-MTU black hole is open among the active issues (the tracker's Issue objects): the
+    broker connection then lets routers fragment (fragmentation.py). Any target's hole counts, as the way to the
+    broker usually shares the narrow hop (the WAN link)."""
+    return any(issue.type == "pmtu_blackhole" and issue.evidence.get("family", "IPv4") == "IPv4" for issue in issues)

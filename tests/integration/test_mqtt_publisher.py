@@ -59,3 +59,29 @@ def test_telemetry_beyond_the_inflight_window_and_a_broker_restart_never_stall_t
         publisher.close()
         watcher.loop_stop()
         watcher.disconnect()
+
+
+def test_while_a_black_hole_is_open_the_broker_connection_lets_routers_fragment_then_sets_df_again(
+        mosquitto, short_tmp: Path):
+    from edge_agent.reporting.fragmentation import IP_PMTUDISC_DONT, path_mtu_mode
+
+    publisher = MqttPublisher(MqttSection(enabled=True, host=mosquitto.host, port=mosquitto.port),
+                              EnvelopeFactory("df-gw", "site", lambda: True),
+                              Outbox(short_tmp / "outbox.sqlite", 5_000_000, "normal"),
+                              lambda: (time.monotonic(), time.time()), short_tmp / "session", meta=dict)
+    publisher.start()
+    try:
+        wait_for(publisher.connected.is_set, timeout_s=10, what="the publisher to connect")
+        default = path_mtu_mode(publisher.client.socket())
+        assert default is not None and default != IP_PMTUDISC_DONT  # Linux TCP sets DF: it wants path MTU discovery
+        publisher.let_routers_fragment(True)  # on the live connection at once
+        assert path_mtu_mode(publisher.client.socket()) == IP_PMTUDISC_DONT
+        mosquitto.stop()
+        wait_for(lambda: not publisher.connected.is_set(), timeout_s=10, what="the connection to drop")
+        mosquitto.start()
+        wait_for(publisher.connected.is_set, timeout_s=30, what="the publisher to reconnect")
+        assert path_mtu_mode(publisher.client.socket()) == IP_PMTUDISC_DONT  # and on every new one
+        publisher.let_routers_fragment(False)
+        assert path_mtu_mode(publisher.client.socket()) == default
+    finally:
+        publisher.close()
