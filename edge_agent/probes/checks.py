@@ -106,7 +106,7 @@ class BackgroundChecks:
         now = self.clock()
         if interface is not None and self.dhcp.due(now):
             self.dhcp.start(self._pool.submit(self._dhcp_check, interface))
-        if gateway is not None and interface is not None and self.pmtu.due(now):
+        if self.pmtu.due(now):  # without an IPv4 route, IPv6 alone (an IPv6-only host)
             self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface))
         dhcp = self._harvest(self.dhcp, "dhcp", errors, lambda c: c.error is None and c.probe is not None
                              and not c.probe.ok and c.probe.server_expected)
@@ -157,12 +157,15 @@ class BackgroundChecks:
     def pmtu_now(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
         return self._pmtu_check(gateway, interface)
 
-    def _pmtu_check(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
+    def _pmtu_check(self, gateway: str | None, interface: str | None) -> tuple[PmtuProbe, ...]:
         from edge_agent.probes.pmtu import interface_mtu, pmtu_probe
 
-        targets = [gateway, *(resolve_ipv4(h) for h in self.uplink_hosts), *self.config.pmtu_targets]
-        mtu = interface_mtu(interface)
-        ipv4 = [t for t in dict.fromkeys(targets) if t is not None and ":" not in t]
+        ipv4: list[str] = []
+        mtu = 0
+        if gateway is not None and interface is not None:  # IPv4 needs the IPv4 route's interface for its MTU
+            targets = [gateway, *(resolve_ipv4(h) for h in self.uplink_hosts), *self.config.pmtu_targets]
+            ipv4 = [t for t in dict.fromkeys(targets) if t is not None and ":" not in t]
+            mtu = interface_mtu(interface)
         timeout = max(1.0, self.config.timeout_s)
         if self._ipv6_pmtu is None:
             from edge_agent.probes.pmtu_ipv6 import Ipv6PathMtu

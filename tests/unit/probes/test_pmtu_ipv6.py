@@ -109,6 +109,26 @@ def test_the_background_check_probes_both_families(monkeypatch):
                                           "fd00:1::9"]
 
 
+def test_a_host_without_an_ipv4_route_still_checks_its_ipv6_paths(monkeypatch):
+    fake = FakeProbes()
+    fake.routes = ON_LINK + DEFAULT
+    monkeypatch.setattr(pmtu_ipv6, "Ipv6PathMtu", fake.check)
+
+    def no_ipv4(*args):
+        raise AssertionError("an IPv4 probe without an IPv4 route")
+
+    monkeypatch.setattr("edge_agent.probes.pmtu.pmtu_probe", no_ipv4)
+    monkeypatch.setattr("edge_agent.probes.pmtu.interface_mtu", no_ipv4)
+    background = BackgroundChecks(ConnectivityCollectorConfig(pmtu_check_interval_s=1), ["[2001:db8::5]:8883"])
+    try:
+        assert [p.target for p in background.pmtu_now(None, None)] == ["fe80::1", "2001:db8::5"]
+        background.pmtu.next_due = 0.0
+        background.collect(None, None, {})  # the background check starts without an IPv4 gateway too
+        assert background.pmtu.job is not None or background.pmtu.next_due > 0.0, "no check started"
+    finally:
+        background.close()
+
+
 def test_ipv6_sizes_start_at_the_ipv6_minimum_and_include_tunnel_sizes():
     assert probe_sizes(1500, PATH_SIZES_V6) == [96, 1280, 1400, 1480, 1492, 1500]
     assert probe_sizes(1280, PATH_SIZES_V6) == [96, 1280]
