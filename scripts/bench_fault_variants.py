@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -248,6 +249,7 @@ def main() -> int:
             daemon.stop()
     finally:
         bed.teardown()
+        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
