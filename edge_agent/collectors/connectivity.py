@@ -82,6 +82,7 @@ class PmtuProbe:
     local_mtu: int
     # size -> "ok", "lost" or "too big (mtu N)"
     results: Mapping[int, str]
+    reference_rtt_ms: float | None = None  # the smallest echo's round trip: a loaded path shows in it
 
     @property
     def verdict(self) -> str:
@@ -204,7 +205,8 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
         samples.append(dhcp_sample(status.dhcp, status.leases, mono, ts))
     for pmtu in status.pmtu:
         metrics = {"verdict": pmtu.verdict, "largest_ok": pmtu.largest_ok, "local_mtu": pmtu.local_mtu,
-                   "sizes": {str(size): result for size, result in sorted(pmtu.results.items())}}
+                   "sizes": {str(size): result for size, result in sorted(pmtu.results.items())},
+                   "reference_rtt_ms": pmtu.reference_rtt_ms}
         samples.append(Sample("connectivity.pmtu", pmtu.target, metrics, mono, ts))
     for probe, error in status.probe_errors.items():
         samples.append(Sample("connectivity.probe", probe, {"ok": False, "error": error}, mono, ts))

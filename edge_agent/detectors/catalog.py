@@ -6,8 +6,8 @@ from edge_agent.config import DetectorsSection
 from edge_agent.detectors import Detector
 from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch
 from edge_agent.detectors.gateway_quality import GatewayQuality
-from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
 from edge_agent.detectors.reporting_path import ReportingPathRules
+from edge_agent.detectors.rules import InterfaceRules, SystemRules, WifiRules
 from edge_agent.detectors.storage import StorageRules
 
 

@@ -14,6 +14,7 @@ from edge_agent.detectors.dhcp_verdict import judge_dhcp
 from edge_agent.detectors.dns_consistency import ResolverAgreement, lie_verdict
 from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
 from edge_agent.detectors.estimators import ReachRecord, z_for
+from edge_agent.detectors.pmtu_verdict import ReferenceRtts, black_hole_judgeable
 from edge_agent.detectors.rules import above_limit
 from edge_agent.model import Finding, Sample, Severity
 
@@ -100,6 +101,7 @@ class ConnectivityRules:
         self._dns_reach: dict[str, ReachRecord] = {}  # resolver -> which of its recent queries were answered
         self._z = z_for(thresholds.loss_confidence)
         self._agreement = ResolverAgreement(thresholds.dns_disagree_checks, thresholds.dns_varying_names)
+        self._pmtu_rtts: dict[str, ReferenceRtts] = {}  # path-MTU target -> its reference echoes' round trips
 
     def evaluate(self, sample: Sample) -> list[Finding]:
         stream = sample.stream
@@ -233,6 +235,11 @@ class ConnectivityRules:
         verdict = sample.metrics.get("verdict")
         if verdict not in ("ok", "blackhole"):
             return []  # the target answers no echo at all: nothing to judge
+        reference_rtt = sample.metrics.get("reference_rtt_ms")
+        history = self._pmtu_rtts.setdefault(sample.subject, ReferenceRtts())
+        judgeable, _ = black_hole_judgeable(history, sample.mono, reference_rtt)
+        if verdict == "blackhole" and not judgeable:
+            return []  # a loaded path (or one seen first now) drops big packets too: undecided, not a black hole
         blackhole = verdict == "blackhole"
         largest, mtu = sample.metrics.get("largest_ok"), sample.metrics.get("local_mtu")
         family = "IPv6" if ":" in sample.subject else "IPv4"
@@ -241,7 +248,7 @@ class ConnectivityRules:
         # what the hole swallows: the error a router must send for a packet too big for its next hop
         missing = "ICMPv6 'packet too big'" if family == "IPv6" else "ICMP 'fragmentation needed'"
         evidence = {"largest_ok": largest, "local_mtu": mtu, "sizes": sample.metrics.get("sizes"), "family": family,
-                    "missing_error": missing}
+                    "missing_error": missing, "reference_rtt_ms": reference_rtt}
         return [Finding("pmtu_blackhole", sample.subject, blackhole, Severity.CRITICAL, self.name, summary, evidence)]
 
     def _uplink(self, sample: Sample) -> list[Finding]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,9 +66,16 @@ class _Outcomes:
         self.sizes = sizes
         self.size_of = dict(enumerate(echo_schedule(sizes, local_mtu)))
         self.answered: dict[int, str] = {}
+        self.sent_at: dict[int, float] = {}  # seq -> wall clock, as the kernel stamps arrivals
+        self.reference_rtt_ms: float | None = None
 
-    def answer(self, seq: int) -> None:
+    def sent(self, seq: int) -> None:
+        self.sent_at[seq] = time.time()
+
+    def answer(self, seq: int, arrived: float) -> None:
         self.answered[self.size_of[seq]] = "ok"
+        if self.size_of[seq] == self.sizes[0] and seq in self.sent_at and self.reference_rtt_ms is None:
+            self.reference_rtt_ms = round(max(0.0, arrived - self.sent_at[seq]) * 1000, 2)
 
     def refuse(self, seq: int, mtu: int | None) -> None:
         if self.answered.get(self.size_of[seq]) != "ok":
@@ -78,13 +86,14 @@ class _Outcomes:
         return len(self.answered) == len(self.sizes)
 
     def probe(self, target: str, local_mtu: int) -> PmtuProbe:
-        return PmtuProbe(target, local_mtu, classify(self.sizes, self.answered))
+        return PmtuProbe(target, local_mtu, classify(self.sizes, self.answered), self.reference_rtt_ms)
 
 
 def _send_all(outcomes: _Outcomes, send: Callable[[int, int], None]) -> str | None:
     """Every echo sent; the local error that stopped it (EMSGSIZE: the interface cannot send this size)."""
     try:
         for seq, size in outcomes.size_of.items():
+            outcomes.sent(seq)
             send(seq, size)
     except OSError as exc:
         return f"error: {exc.strerror or exc}"
@@ -103,7 +112,7 @@ def pmtu_probe(target: str, local_mtu: int, timeout_s: float) -> PmtuProbe:
         if message.ident != ident or message.seq not in outcomes.size_of:
             return False
         if message.type == ICMP_ECHO_REPLY and message.src == target:
-            outcomes.answer(message.seq)
+            outcomes.answer(message.seq, arrived)
         elif message.type == ICMP_UNREACHABLE and message.code == ICMP_FRAG_NEEDED:
             outcomes.refuse(message.seq, message.next_hop_mtu)
         return outcomes.complete()
@@ -134,7 +143,7 @@ def pmtu6_probe(target: str, local_mtu: int, timeout_s: float, interface: str | 
         if message.ident != ident or message.seq not in outcomes.size_of:
             return False
         if message.type == ICMP6_ECHO_REPLY and message.src == str(address):
-            outcomes.answer(message.seq)
+            outcomes.answer(message.seq, arrived)
         elif message.type == ICMP6_PACKET_TOO_BIG and message.quoted_dst == str(address):
             outcomes.refuse(message.seq, message.mtu)
         return outcomes.complete()

@@ -90,3 +90,28 @@ def test_a_gateway_answering_after_the_probe_timeout_is_slow_not_unreachable(bed
     assert len(journal(agent, "event/action")) == before_actions  # nothing to restart for a slow gateway
     wait_for(lambda: [i for i in issues(agent, "gateway_high_latency") if i["issue_id"] == slow["issue_id"]
                       and i["state"] == "resolved"], timeout_s=30, what="gateway_high_latency to resolve")
+
+
+def test_a_full_queue_beyond_the_gateway_drops_big_echoes_but_is_no_path_mtu_black_hole(bed):
+    # A byte-limited queue kept full (a saturated uplink) has room for a small echo long before it has room for
+    # a full-size one: the path-MTU check's big echoes vanish as in a black hole. The small reference echo waits
+    # in the same queue, though, and a black hole delays nothing: a loaded path is never judged.
+    config = bed.probing_config("netns-queue", connectivity="pmtu_check_interval_s = 2", uplinks=(bed.far_uplink,))
+    with running_agent(bed, config, "ea-vq-") as agent:
+        def far_check() -> dict | None:
+            return next((s["metrics"] for s in agent.ask_json("status")["latest"]
+                         if s["stream"] == "connectivity.pmtu" and s["subject"] == bed.far_ip), None)
+
+        wait_for(lambda: (far_check() or {}).get("verdict") == "ok", timeout_s=30, what="a clean path-MTU check")
+        bed.queued_path(300)
+        verdicts = []
+        try:
+            for _ in range(30):  # about 15 checks through the full queue
+                time.sleep(1.0)
+                check = far_check()
+                verdicts.append((check or {}).get("verdict"))
+        finally:
+            bed.unqueued_path()
+        black_holes = issues(agent, "pmtu_blackhole")
+    assert "blackhole" in verdicts, f"the queue never looked like a black hole: {verdicts}"
+    assert black_holes == [], black_holes

@@ -35,7 +35,7 @@ def test_a_pmtu_check_is_one_sample_per_target_with_its_verdict():
     [sample] = status_samples(ConnectivityStatus(None, (), pmtu=(BLACKHOLE,)), 1.0, 1.0)
     assert (sample.stream, sample.subject) == ("connectivity.pmtu", "203.0.113.9")
     assert sample.metrics == {"verdict": "blackhole", "largest_ok": 1280, "local_mtu": 1500,
-                              "sizes": {"96": "ok", "1280": "ok", "1500": "lost"}}
+                              "sizes": {"96": "ok", "1280": "ok", "1500": "lost"}, "reference_rtt_ms": None}
 
 
 class Backend:

@@ -137,14 +137,31 @@ def test_a_dhcp_sample_with_neither_probe_nor_lease_says_nothing():
     assert ConnectivityRules(ConnectivityThresholds()).evaluate(dhcp({})) == []
 
 
-def pmtu(verdict: str) -> Sample:
+def pmtu(verdict: str, mono: float = 1, reference_rtt_ms: float = 2.0) -> Sample:
     return Sample("connectivity.pmtu", "203.0.113.9", {"verdict": verdict, "largest_ok": 1280, "local_mtu": 1500,
-                                                        "sizes": {"96": "ok", "1280": "ok", "1500": "lost"}}, 1, 1)
+                                                        "sizes": {"96": "ok", "1280": "ok", "1500": "lost"},
+                                                        "reference_rtt_ms": reference_rtt_ms}, mono, mono)
 
 
 def test_a_path_mtu_black_hole_is_reported_with_the_size_that_passes():
-    [finding] = ConnectivityRules(ConnectivityThresholds()).evaluate(pmtu("blackhole"))
+    rules = ConnectivityRules(ConnectivityThresholds())
+    rules.evaluate(pmtu("ok", mono=0))  # the path seen once before, unloaded
+    [finding] = rules.evaluate(pmtu("blackhole", mono=30, reference_rtt_ms=2.4))
     assert (finding.type, finding.present, finding.evidence["largest_ok"]) == ("pmtu_blackhole", True, 1280)
+    assert finding.evidence["reference_rtt_ms"] == 2.4
+
+
+def test_big_echoes_lost_on_a_loaded_path_are_no_black_hole_and_a_slow_first_check_waits_for_a_second():
+    rules = ConnectivityRules(ConnectivityThresholds())
+    # nothing to compare a slow reference echo with yet: a far path, or a queued one
+    assert rules.evaluate(pmtu("blackhole", mono=0, reference_rtt_ms=40.0)) == []
+    rules.evaluate(pmtu("ok", mono=1, reference_rtt_ms=2.0))
+    # A full queue delays the small reference echo too (and drops full-size packets far more often)
+    assert rules.evaluate(pmtu("blackhole", mono=5, reference_rtt_ms=85.0)) == []
+    [ok] = rules.evaluate(pmtu("ok", mono=10, reference_rtt_ms=90.0))  # a good check still resolves
+    assert not ok.present
+    [hole] = rules.evaluate(pmtu("blackhole", mono=15, reference_rtt_ms=12.0))  # within 3 x 2 ms + 20 ms
+    assert hole.present
 
 
 def test_a_target_that_answers_no_echo_gives_no_pmtu_verdict():

@@ -159,6 +159,7 @@ def test_real_echoes_of_every_size_come_back_over_loopback():
     probe = pmtu6_probe("::1", 1500, timeout_s=2.0)
     assert probe.results == {size: "ok" for size in (96, 1280, 1400, 1480, 1492, 1500)}
     assert probe.verdict == "ok" and probe.target == "::1"
+    assert probe.reference_rtt_ms is not None and 0.0 <= probe.reference_rtt_ms < 1000.0
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="raw ICMPv6 sockets need root (CAP_NET_RAW)")
