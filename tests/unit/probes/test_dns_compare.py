@@ -4,37 +4,20 @@ only where there are two to compare, and handed to the detector before the resol
 from __future__ import annotations
 
 import socket
-import threading
 
 import pytest
-from scapy.layers.dns import DNS, DNSRR
 
 from edge_agent.collectors.connectivity import ConnectivityStatus, DnsComparison, DnsProbe, status_samples
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes.checks import BackgroundChecks
 from edge_agent.probes.dns import compare_resolvers
 
+from .dns_stand_in import Resolver
 
-class StandIn:
+
+def stand_in(address: str, port: int, addresses: list[str]) -> Resolver:
     """A resolver on a loopback address of its own answering A queries with `addresses` (none: REFUSED)."""
-
-    def __init__(self, address: str, port: int, addresses: list[str]):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((address, port))
-        self.addresses = addresses
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except OSError:
-                return
-            query = DNS(data)
-            qtype = query.qd[0].qtype
-            answers = [DNSRR(rrname=query.qd[0].qname, type="A", rdata=a) for a in self.addresses] if qtype == 1 else []
-            reply = DNS(id=query.id, qr=1, rd=1, ra=1, rcode=0 if self.addresses else 5, qd=query.qd, an=answers)
-            self.sock.sendto(bytes(reply), peer)
+    return Resolver(records={"A": addresses}, rcode=0 if addresses else 5, address=address, port=port)
 
 
 @pytest.fixture
@@ -45,8 +28,8 @@ def port():
 
 
 def test_every_name_is_asked_of_every_resolver_and_reference(port):
-    servers = [StandIn("127.0.0.2", port, ["23.45.67.10"]), StandIn("127.0.0.3", port, ["45.33.10.10"]),
-               StandIn("127.0.0.4", port, [])]
+    servers = [stand_in("127.0.0.2", port, ["23.45.67.10"]), stand_in("127.0.0.3", port, ["45.33.10.10"]),
+               stand_in("127.0.0.4", port, [])]
     try:
         [first, second] = compare_resolvers(["127.0.0.2", "127.0.0.3"], ["127.0.0.4", "127.0.0.2"],
                                             ["cdn.example.net", "www.example.org"], 1.0, port)
