@@ -24,6 +24,7 @@ if [ ! -f "$spec_dir/package/schemas/3.0.0-without-\$id.json" ] && command -v np
     (cd "$spec_dir" && npm pack --silent @asyncapi/specs@6.11.1 >/dev/null && tar xzf asyncapi-specs-6.11.1.tgz) \
         || echo "could not fetch @asyncapi/specs; the AsyncAPI validation test will skip"
 fi
-# Two workers, each test file on one of them (a file's namespace bed or broker is set up once); `-n 0` in the
+# Four workers on two cores, each test file on one of them (a file's namespace bed or broker is set up once):
+# most integration tests wait on real daemons, brokers and namespaces, not on the CPU. `-n 0` in the
 # arguments runs everything in this process instead.
-exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+exec .venv/bin/python -m pytest -n 4 --dist loadfile "$@"
