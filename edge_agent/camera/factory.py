@@ -57,23 +57,22 @@ def _source(kind: str, camera: CameraSection, scene: SceneBackend | None, seed: 
 
 def source_from_spec(spec: str, camera: CameraSection, seed: int = 1) -> FrameSource:
     """A technician's --source: see SOURCE_SPECS. Raises ValueError naming what is accepted."""
-    from edge_agent.camera.opencv import OpenCVSource
-    from edge_agent.camera.picamera import Picamera2Source
-    from edge_agent.camera.replay import ReplaySource
-    from edge_agent.camera.synthetic import StaticScene, SyntheticSource
-    from edge_agent.sim.camera_scene import VISION_LABELS, state_for_label
-
     kind, _, argument = spec.partition(":")
     if kind == "synthetic":
+        from edge_agent.camera.synthetic import StaticScene, SyntheticSource
+        from edge_agent.sim.camera_scene import VISION_LABELS, state_for_label
+
         label = argument or "ok"
         if label not in VISION_LABELS:
             raise ValueError(f"synthetic:{label}: the scene can show {', '.join(VISION_LABELS)}")
         return SyntheticSource(StaticScene(state_for_label(label, _rng(seed))),
                                (camera.detection_width, camera.detection_height), seed)
     if kind == "picamera2":
-        return Picamera2Source((camera.width, camera.height), (camera.detection_width, camera.detection_height))
+        return _source(kind, camera, None, seed)
     if kind == "v4l2":
-        return OpenCVSource(argument or camera.device, (camera.width, camera.height))
+        return _source(kind, camera.model_copy(update={"device": argument or camera.device}), None, seed)
+    from edge_agent.camera.replay import ReplaySource
+
     if kind == "replay" and argument:
         return ReplaySource(Path(argument), loop=False)
     if Path(spec).exists():
