@@ -11,6 +11,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from agent_process import Daemon
+from watch_process import WatchProcess, wait_for_lines
 
 from edge_agent.reporting.envelope import EnvelopeFactory
 
@@ -48,14 +49,18 @@ def events_of(watcher: subprocess.Popen) -> tuple[list[dict], dict]:
 
 
 def test_watch_shows_a_live_agent_online_with_its_issue(short_tmp: Path, mosquitto):
-    watcher = start_watch(mosquitto, "--duration", "12")
-    time.sleep(0.5)  # subscribed before the agent is born
+    watcher = WatchProcess(mosquitto)  # subscribed before the agent is born
     daemon = Daemon(short_tmp, f'\n[mqtt]\nenabled = true\nhost = "{mosquitto.host}"\nport = {mosquitto.port}\n')
     daemon.start()
     try:
-        events, summary = events_of(watcher)
+        deadline = time.monotonic() + 60
+        while not any('"wifi_interference"' in line for line in watcher.lines):
+            assert time.monotonic() < deadline, "no wifi_interference event in 60 s"
+            time.sleep(0.2)
+        events, summary = watcher.stop()
     finally:
         daemon.stop()
+        watcher.kill_if_running()
     kinds = {(e["kind"], e["message"].get("state") or e["message"].get("change")) for e in events}
     assert ("status", "online") in kinds
     assert any(e["kind"] == "event" and e["message"]["type"] == "wifi_interference" for e in events)
@@ -63,24 +68,23 @@ def test_watch_shows_a_live_agent_online_with_its_issue(short_tmp: Path, mosquit
 
 
 def test_two_shared_watchers_split_the_messages_without_duplicates(mosquitto):
-    watchers = [start_watch(mosquitto, "--share", "fleet", "--duration", "6") for _ in range(2)]
-    time.sleep(1.0)
-    publisher = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    publisher.connect(mosquitto.host, mosquitto.port)
-    publisher.loop_start()
-    sent = []
-    for device in range(10):
-        factory = EnvelopeFactory(f"sim-{device:02d}", "site", lambda: True)
-        for n in range(20):
-            body = {"stream": "system", "subject": "host", "metrics": {"cpu_percent": float(n)}}
-            message = factory.wrap("edge.telemetry/1", body, 1.0, 1.0)
-            sent.append(message["id"])
-            publisher.publish(f"edge/v1/sim-{device:02d}/telemetry/system", json.dumps(message), qos=1)
-    time.sleep(1.0)
-    publisher.disconnect()
-    publisher.loop_stop()
-
-    seen = [[e["message"]["id"] for e in events_of(w)[0]] for w in watchers]
+    watchers = [WatchProcess(mosquitto, "--share", "fleet") for _ in range(2)]
+    try:
+        sent = []
+        messages = []
+        for device in range(10):
+            factory = EnvelopeFactory(f"sim-{device:02d}", "site", lambda: True)
+            for n in range(20):
+                body = {"stream": "system", "subject": "host", "metrics": {"cpu_percent": float(n)}}
+                message = factory.wrap("edge.telemetry/1", body, 1.0, 1.0)
+                sent.append(message["id"])
+                messages.append((f"edge/v1/sim-{device:02d}/telemetry/system", json.dumps(message).encode()))
+        publish_all(mosquitto, messages)
+        wait_for_lines(watchers, len(sent))
+        seen = [[e["message"]["id"] for e in w.stop()[0]] for w in watchers]
+    finally:
+        for w in watchers:
+            w.kill_if_running()
     assert all(seen), "both watchers should get a share"
     assert not set(seen[0]) & set(seen[1])
     assert sorted(seen[0] + seen[1]) == sorted(sent)
@@ -93,11 +97,13 @@ def test_a_watcher_with_a_sqlite_store_keeps_every_message_and_stops_cleanly_on_
 
     url = f"sqlite://{tmp_path}/fleet.db"
     fleet = build_fleet(devices=8, issues_per_device=3, start_ts=1_700_000_000.0, span_s=3600, seed=12)
-    watcher = start_watch(mosquitto, "--store", url, "--duration", "60")
-    publish_all(mosquitto, fleet.messages)
-    time.sleep(0.5)
-    watcher.terminate()  # SIGTERM: store what arrived, print the summary, exit 0
-    events, summary = events_of(watcher)
+    watcher = WatchProcess(mosquitto, "--store", url)
+    try:
+        publish_all(mosquitto, fleet.messages)
+        wait_for_lines([watcher], len(fleet.messages))  # printed at arrival; the store commits in batches
+        events, summary = watcher.stop()  # SIGTERM: store what arrived, print the summary, exit 0
+    finally:
+        watcher.kill_if_running()
     assert summary["stored"] == len(fleet.messages) == len(events)
     assert FleetStore(url).counts().messages == len(fleet.messages)
     kpis = report_from_store(url).kpis()
@@ -135,9 +141,13 @@ def test_a_killed_watcher_with_a_session_gets_what_it_never_stored_when_it_comes
     assert summary["stored"] == len(fleet.messages)
 
 
-def test_a_watcher_that_stops_with_a_backlog_still_counts_and_prints_everything_it_received(mosquitto, monkeypatch):
+def test_a_watcher_that_stops_with_a_backlog_still_counts_and_prints_everything_it_received(mosquitto, monkeypatch,
+                                                                                           capsys):
+    """Stopped while 200 messages that already arrived wait behind a slow printer: all 200 are printed."""
     import io
+    import queue
     import threading
+    import types
 
     from edge_agent.fleet import watch as watch_module
     from edge_agent.fleet.connection import BrokerOptions
@@ -148,19 +158,38 @@ def test_a_watcher_that_stops_with_a_backlog_still_counts_and_prints_everything_
         time.sleep(0.02)
         taken(*args)
 
+    arrived = []
+
+    class CountingInbox(queue.SimpleQueue):
+        def put(self, item, *args, **kwargs):
+            super().put(item, *args, **kwargs)
+            arrived.append(item)
+
+    stop = threading.Event()
     monkeypatch.setattr(watch_module, "_take", slow_take)
+    monkeypatch.setattr(watch_module, "queue", types.SimpleNamespace(SimpleQueue=CountingInbox, Empty=queue.Empty))
+    monkeypatch.setattr(watch_module, "_stop_on_sigterm", lambda: stop)
     out = io.StringIO()
-    options = watch_module.WatchOptions(BrokerOptions(mosquitto.host, mosquitto.port), as_json=True, duration_s=3.0)
+    options = watch_module.WatchOptions(BrokerOptions(mosquitto.host, mosquitto.port), as_json=True, duration_s=120)
     states = []
     watcher = threading.Thread(target=lambda: states.append(watch_module.watch(options, out)))
     watcher.start()
-    time.sleep(1.0)  # subscribed
+    deadline = time.monotonic() + 30
+    while "edge-agent: watching" not in capsys.readouterr().err:  # subscribed
+        assert time.monotonic() < deadline, "the watcher never subscribed"
+        time.sleep(0.05)
     factory = EnvelopeFactory("sim-backlog", "site", lambda: True)
     messages = [factory.wrap("edge.telemetry/1", {"stream": "system", "subject": "host",
                                                   "metrics": {"cpu_percent": float(n)}}, 1.0, 1.0) for n in range(200)]
     publish_all(mosquitto, [("edge/v1/sim-backlog/telemetry/system", json.dumps(m).encode()) for m in messages])
+    while len(arrived) < len(messages):
+        assert time.monotonic() < deadline + 30, f"{len(arrived)} of {len(messages)} arrived"
+        time.sleep(0.05)
+    backlog = len(messages) - len(out.getvalue().splitlines())
+    stop.set()
     watcher.join(timeout=30)
 
     printed = [json.loads(line)["message"]["id"] for line in out.getvalue().splitlines()]
-    assert sorted(printed) == sorted(m["id"] for m in messages)  # 200 arrived in 1 s; printing them takes 4 s
+    assert backlog > 0, "the watcher kept up: nothing was waiting when it stopped"
+    assert sorted(printed) == sorted(m["id"] for m in messages)
     assert states[0].summary()["duplicates"] == 0

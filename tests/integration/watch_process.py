@@ -53,3 +53,13 @@ def wait_until_quiet(watchers: list[WatchProcess], quiet_s: float = 3.0, timeout
             return
         time.sleep(0.2)
     raise AssertionError(f"the watchers were still printing after {timeout_s:.0f} s")
+
+
+def wait_for_lines(watchers: list[WatchProcess], count: int, timeout_s: float = 60.0) -> None:
+    """Until the watchers together have printed `count` lines: every message that was sent has arrived, however
+    slowly a loaded machine delivers it."""
+    deadline = time.monotonic() + timeout_s
+    while sum(len(w.lines) for w in watchers) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{sum(len(w.lines) for w in watchers)} of {count} lines after {timeout_s:.0f} s")
+        time.sleep(0.1)
