@@ -54,6 +54,7 @@ def camera_check(config: AgentConfig, source_spec: str | None, save: Path | None
                         "guidance": guidance_for(finding.type, finding.subject, finding.evidence)})
     report["models"] = [m.to_dict() for m in components.models]  # after the frame: a model may have failed on it
     if not components.frame_analysers:
+        report["nothing_checked"] = _why_nothing_checked(config, source.name, bool(report["models"]))
         report["exit_code"] = EX_CANNOT_CHECK
     else:
         report["exit_code"] = EX_ISSUES_FOUND if report["findings"] else EX_OK
@@ -72,6 +73,16 @@ def _source(config: AgentConfig, spec: str | None) -> FrameSource | None:
     return source_from_config(config.camera, scene, config.simulation.seed)
 
 
+def _why_nothing_checked(config: AgentConfig, source_name: str, models_listed: bool) -> str:
+    """Why no check judged the frame, and what turns one on: a technician must not be left with a bare exit 2."""
+    health = ("the synthetic camera has no lens for the health checks to judge" if source_name == "synthetic"
+              else "camera health checks are off ([camera] health = false)")
+    if models_listed:
+        return f"{health}, and no camera model loaded (see the table above)"
+    return (f"{health}, and no camera model is enabled (`[models.vision] enabled = true` or `[[models.custom]]` "
+            "in the config; a checkout's config/demo.toml enables the vision model)")
+
+
 def render_check(report: dict[str, Any]) -> str:
     from edge_agent.views import render_models
 
@@ -83,6 +94,8 @@ def render_check(report: dict[str, Any]) -> str:
                      + (f", saved to {report['saved']}" if report.get("saved") else ""))
     if report["models"]:
         lines += ["", render_models(report["models"])]
+    if report.get("nothing_checked"):
+        lines.append(f"  nothing judged this frame: {report['nothing_checked']}")
     for result in report["results"]:
         if result.get("error"):
             lines.append(f"{result['detector']}: DISABLED, {result['error']}")

@@ -475,13 +475,39 @@ def _ask(
     except AgentNotRunning as exc:
         if quiet_if_not_running:
             return None
-        print(f"edge-agent: {exc}", file=sys.stderr)
+        print(f"edge-agent: {exc}: {_START_HINT}", file=sys.stderr)
         raise _Exit(EX_UNAVAILABLE) from None
     except ControlError as exc:
         if isinstance(exc, reraise):
             raise
+        if isinstance(exc, NotPermitted):
+            print(f"edge-agent: {exc}{_join_group_hint(socket_path)}", file=sys.stderr)
+            raise _Exit(EX_NOPERM) from None
         print(f"edge-agent: {exc}", file=sys.stderr)
-        raise _Exit(EX_NOPERM if isinstance(exc, NotPermitted) else EX_UNAVAILABLE) from None
+        raise _Exit(EX_UNAVAILABLE) from None
+
+
+# What a technician does next when no agent answers: the installed unit, or the socket a hand-started run logged.
+_START_HINT = ("start it with `sudo systemctl start edge-agent` (why it stopped: `journalctl -u edge-agent`), "
+               "or give --socket the path an agent started by hand logged")
+
+
+def _join_group_hint(socket_path: Path) -> str:
+    """The group that may use the socket (or its directory, when even that is closed to us) and how to join it;
+    nothing when the socket is open to us and the agent itself said no (reload and remediate are for admins)."""
+    import grp
+
+    if os.access(socket_path, os.R_OK | os.W_OK):
+        return ""
+    for path in (socket_path, socket_path.parent):
+        try:
+            gid = path.stat().st_gid
+            group = grp.getgrgid(gid).gr_name
+        except (OSError, KeyError):
+            continue
+        if gid != 0:
+            return f" (group {group}: `sudo usermod -aG {group} $USER`, then log in again)"
+    return ""
 
 
 def _socket_from_config(path: Path | None) -> Path:
@@ -492,8 +518,10 @@ def _socket_from_config(path: Path | None) -> Path:
     try:
         return control_socket_path(load_config(path))
     except ConfigError as exc:
-        print(f"edge-agent: warning: {exc.source} has errors (see `edge-agent config check`); "
-              "using only its [control] section", file=sys.stderr)
+        more = f" and {len(exc.problems) - 1} more" if len(exc.problems) > 1 else ""
+        print(f"edge-agent: warning: {exc.source}: {exc.problems[0] if exc.problems else 'invalid'}{more} "
+              f"(`edge-agent config check {exc.source}` lists them); the socket comes from its [control] section "
+              "if readable, else the default", file=sys.stderr)
     try:
         control = ControlSection.model_validate((read_toml(path) if path else {}).get("control", {}))
     except (ConfigError, ValueError):

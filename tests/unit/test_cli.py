@@ -88,6 +88,11 @@ def exit_status(argv: list[str]) -> int:
     return main(argv)
 
 
+def says_how_to_start_the_agent(line: str) -> bool:
+    """The way out a technician needs: the installed unit, or the socket of an agent started by hand."""
+    return "systemctl start edge-agent" in line and "--socket" in line
+
+
 def write_toml(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "edge-agent.toml"
     path.write_text(text)
@@ -140,7 +145,8 @@ def test_status_when_the_agent_is_not_running_says_so_in_one_line_without_traceb
     path = short_tmp / "absent.sock"
     exit_status(["status", "--socket", str(path)])
     captured = capsys.readouterr()
-    assert captured.err == f"edge-agent: the agent is not running (no control socket at {path})\n"
+    assert captured.err.startswith(f"edge-agent: the agent is not running (no control socket at {path}): ")
+    assert says_how_to_start_the_agent(only_line(captured.err))
     assert captured.out == ""
 
 
@@ -294,7 +300,9 @@ def test_a_socket_nobody_listens_on_is_reported_as_such(short_tmp, capsys):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as dead:
         dead.bind(str(stale))
     assert exit_status(["issues", "--socket", str(stale)]) == EX_UNAVAILABLE
-    assert only_line(capsys.readouterr().err) == f"edge-agent: the agent is not running (nothing listens on {stale})"
+    line = only_line(capsys.readouterr().err)
+    assert line.startswith(f"edge-agent: the agent is not running (nothing listens on {stale}): ")
+    assert says_how_to_start_the_agent(line)
 
 
 def answer_once(path: Path, reply: dict[str, Any]) -> threading.Thread:

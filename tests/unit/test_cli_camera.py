@@ -46,6 +46,21 @@ def test_a_camera_that_is_not_there_exits_2_and_says_why(capsys):
     assert "UNAVAILABLE" in out and "/dev/video99" in out
 
 
+def test_a_frame_no_check_can_judge_exits_2_saying_what_turns_a_model_on(capsys):
+    code, out = check(capsys, "--source", "synthetic:led_red")  # the default config: no model, no lens to judge
+    assert code == 2
+    assert "nothing judged this frame" in out and "[models.vision] enabled = true" in out
+
+
+def test_a_real_photo_with_health_checks_off_and_no_model_names_the_key_that_turned_them_off(capsys, tmp_path):
+    config = tmp_path / "no-health.toml"
+    config.write_text("[camera]\nhealth = false\n")
+    code, out = check(capsys, "--config", str(config), "--source", str(PHOTOS / "devices" / "ont_hg8010h.jpg"),
+                      "--json")
+    assert code == 2
+    assert "[camera] health = false" in json.loads(out)["nothing_checked"]
+
+
 def test_the_frame_is_saved_only_when_asked(capsys, tmp_path, vision_config):
     code, _ = check(capsys, "--config", vision_config, "--source", "synthetic:ok",
                     "--save", str(tmp_path / "frame.ppm"))
