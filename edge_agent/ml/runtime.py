@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,8 @@ from edge_agent.ml.metadata import ModelLoadError, ModelMetadata, TensorSpec, lo
 from edge_agent.ml.quantise import dequantise
 
 RUNTIME_NAMES = ("tflite-runtime", "litert")
+# The agent runs in 128 MiB (the unit's MemoryMax); camera models are a few MiB.
+MAX_MODEL_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -133,19 +137,52 @@ def op_input_shapes(model: Model, op_name: str) -> list[tuple[int, ...]] | None:
 
 
 def open_model(
-    path: Path, runtime: Runtime, num_threads: int = 1, name: str | None = None, model_class: type[Model] = Model
+    path: Path, runtime: Runtime, num_threads: int = 1, name: str | None = None, model_class: type[Model] = Model,
+    content: bytes | None = None,
 ) -> Model:
-    """Load any .tflite file; raises ModelLoadError for a missing or unreadable one."""
+    """Load any .tflite file (or `content`, the bytes already read from `path`); raises ModelLoadError for a
+    missing, unreadable or corrupt one.
+
+    The interpreter gets the bytes, not the path: from a path it maps the file, and a model copied over in place
+    (`cp` truncates first) would then crash the agent with SIGBUS at its next frame. A real runtime opens the
+    bytes in a child process first (edge_agent.ml.model_trial): a corrupt file crashes that one, not the agent."""
     name = name or path.stem
-    if not path.is_file():
-        raise ModelLoadError(name, f"model file {path} not found")
+    if content is None:
+        content = read_model_file(path, name)
+    if runtime.name in RUNTIME_NAMES:
+        from edge_agent.ml.model_trial import crash_in_trial
+
+        problem = crash_in_trial(path, hashlib.sha256(content).hexdigest(), runtime.name, runtime.version)
+        if problem is not None:
+            raise ModelLoadError(name, f"{path}: {problem}")
     try:
-        interpreter = runtime.interpreter_class(model_path=str(path), num_threads=num_threads)
+        interpreter = runtime.interpreter_class(model_content=content, num_threads=num_threads)
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(name, f"{runtime.name} {runtime.version} cannot load {path}: {reason}") from None
     return model_class(name, path, interpreter, runtime, num_threads)
+
+
+def read_model_file(path: Path, name: str) -> bytes:
+    """The model's bytes, read once (what is checked is what is loaded); ModelLoadError naming what is wrong."""
+    try:
+        # Non-blocking open: a FIFO in the model's place must not stall the agent until someone writes to it.
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ModelLoadError(name, f"model file {path} is not a regular file")
+            if info.st_size > MAX_MODEL_BYTES:
+                raise ModelLoadError(name, f"model file {path} is {info.st_size} bytes; at most "
+                                           f"{MAX_MODEL_BYTES} are loaded")
+            content = f.read(MAX_MODEL_BYTES + 1)
+    except FileNotFoundError:
+        raise ModelLoadError(name, f"model file {path} not found") from None
+    except OSError as exc:
+        raise ModelLoadError(name, f"model file {path} cannot be read: {exc.strerror or exc}") from None
+    if len(content) > MAX_MODEL_BYTES:  # it grew while being read
+        raise ModelLoadError(name, f"model file {path} is larger than {MAX_MODEL_BYTES} bytes")
+    return content
 
 
 class ClassifierModel(Model):
@@ -171,14 +208,13 @@ def load_classifier(path: Path, runtime: Runtime, num_threads: int = 1) -> Class
     """Load a project model and check it is the one its metadata describes; ModelLoadError otherwise."""
     metadata = load_metadata(metadata_path_for(path))
     name = metadata.name
-    if not path.is_file():
-        raise ModelLoadError(name, f"model file {path} not found")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    content = read_model_file(path, name)
+    digest = hashlib.sha256(content).hexdigest()
     if digest != metadata.sha256:
         raise ModelLoadError(name, f"{path} is not the file its metadata describes (sha256 {digest[:12]}…, "
                                    f"expected {metadata.sha256[:12]}…): corrupt or replaced")
     _check_runtime_version(metadata, runtime)
-    model = open_model(path, runtime, num_threads, name, ClassifierModel)
+    model = open_model(path, runtime, num_threads, name, ClassifierModel, content)
     model.metadata = metadata
     problems = _tensor_problems(model, metadata)
     if problems:

@@ -20,7 +20,7 @@ def fake_runtime(output_shapes: Sequence[tuple[int, ...]], outputs: Outputs | No
     an exception `outputs` raises comes out of invoke(), as a real interpreter's does."""
 
     class FakeInterpreter:
-        def __init__(self, model_path: str, num_threads: int = 1):
+        def __init__(self, model_content: bytes, num_threads: int = 1):
             self.calls = -1
             self.tensors: list[np.ndarray] = []
 
