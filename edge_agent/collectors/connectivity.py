@@ -46,6 +46,10 @@ class UplinkProbe:
     ok: bool
     connect_ms: float | None
     error: str | None
+    rtt_ms: float | None = None  # TCP's own round trip for this connection (Linux TCP_INFO)
+    # The previous round's attempt, given up on at its timeout, that connected since: how long it took
+    late_connect_ms: float | None = None
+    late_rtt_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,8 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
             "jitter_ms": gw.jitter_ms,
             "mac": status.gateway_mac,
         }
+        if gw.late_rtts_ms:
+            metrics["late_replies"] = len(gw.late_rtts_ms)
         if len(status.gateway_macs) > 1:
             metrics["macs"] = list(status.gateway_macs)
         if status.neighbour_macs:
@@ -200,6 +206,9 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
         samples.append(Sample("connectivity.dns", dns.resolver, metrics, mono, ts))
     for uplink in status.uplinks:
         metrics = {"ok": uplink.ok, "connect_ms": uplink.connect_ms, "error": uplink.error}
+        optional = {"rtt_ms": uplink.rtt_ms, "late_connect_ms": uplink.late_connect_ms,
+                    "late_rtt_ms": uplink.late_rtt_ms}
+        metrics.update((key, value) for key, value in optional.items() if value is not None)
         samples.append(Sample("connectivity.uplink", uplink.endpoint, metrics, mono, ts))
     if status.dhcp is not None or status.leases:
         samples.append(dhcp_sample(status.dhcp, status.leases, mono, ts))

@@ -15,7 +15,7 @@ from edge_agent.detectors.dns_consistency import ResolverAgreement, lie_verdict
 from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
 from edge_agent.detectors.estimators import ReachRecord, z_for
 from edge_agent.detectors.pmtu_verdict import ReferenceRtts, black_hole_judgeable
-from edge_agent.detectors.rules import above_limit
+from edge_agent.detectors.rules import above_limit, finite_number
 from edge_agent.model import Finding, Sample, Severity
 
 DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Severity.CRITICAL}
@@ -35,6 +35,9 @@ CONFLICT_AFTERMATH_MAX_S = 120.0
 # An uplink endpoint's failure rate is judged over its last UPLINK_WINDOW attempts, needs UPLINK_MIN_ATTEMPTS
 # to say anything, and is clear at once when the last UPLINK_RECENT all connected.
 UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS = 40, 20, 10
+# A connection that took this much longer than TCP's own round trip waited for a resent SYN (Linux resends the
+# first after 1 s): the first was lost. One that took its round trip was a slow path.
+RESENT_SYN_MS = 500.0
 # A resolver leaving more of its queries than this unanswered (the rest answered) is slow (judged like the uplink).
 DNS_UNANSWERED_PCT_MAX = 10.0
 
@@ -256,16 +259,23 @@ class ConnectivityRules:
             return []
         ok = bool(sample.metrics["ok"])
         record = self._reach.setdefault(sample.subject, ReachRecord(UPLINK_WINDOW, UPLINK_RECENT, UPLINK_MIN_ATTEMPTS))
+        late = late_connection(sample.metrics)
+        if late is not None:
+            record.answered_late(failed_all_the_same=late.resent_syn)
         limit = self.t.uplink_failure_pct_max
         verdict = record.add(ok, limit / 100, self._z)
         error = sample.metrics.get("error")
         evidence = {"ok": ok, "error": error, "failed": verdict.failed, "attempts": verdict.attempts,
                     "in_a_row": verdict.run, "limit": limit}
+        if late is not None:
+            evidence |= {"late_connect_ms": late.connect_ms, "late_resent_syn": late.resent_syn}
         # Down only when every attempt fails since a clean spell: connections that fail on and off (a lossy
-        # path, a full queue) are an unreliable uplink, a warning, not an outage to restart things for.
-        findings = [Finding("uplink_down", sample.subject, verdict.down, Severity.CRITICAL, self.name,
+        # path, a full queue) are an unreliable uplink, a warning, not an outage to restart things for. And
+        # never in a round that learnt the endpoint answered the attempt before: this one is most likely late too.
+        down = verdict.down and late is None
+        findings = [Finding("uplink_down", sample.subject, down, Severity.CRITICAL, self.name,
                             f"no TCP connection to {sample.subject}" + (f": {error}" if error else "")
-                            if verdict.down else "", evidence)]
+                            if down else "", evidence)]
         if verdict.unreliable is not None:
             rate = round(100 * verdict.failed / verdict.attempts, 1) if verdict.attempts else 0.0
             summary = (f"{verdict.failed} of the last {verdict.attempts} connections to {sample.subject} failed "
@@ -274,7 +284,32 @@ class ConnectivityRules:
                                     self.name, summary, {**evidence, "failure_pct": rate}))
         if ok:
             findings += above_limit(sample, "connect_ms", self.t.uplink_connect_ms_max, "uplink_slow", self.name)
+        elif late is not None and not late.resent_syn:
+            findings.append(self._late_is_slow(sample.subject, late.connect_ms))
         return findings
+
+    def _late_is_slow(self, subject: str, connect_ms: float) -> Finding:
+        limit = self.t.uplink_connect_ms_max
+        present = connect_ms > limit
+        summary = (f"connections to {subject} take {connect_ms:.0f} ms, longer than the probe waits; limit "
+                   f"{limit:g} ms") if present else ""
+        return Finding("uplink_slow", subject, present, Severity.WARNING, self.name, summary,
+                       {"connect_ms": connect_ms, "limit": limit, "late": True})
+
+
+@dataclass(frozen=True)
+class LateConnection:
+    connect_ms: float
+    resent_syn: bool  # it waited for a resent SYN: the first was lost, the path itself may be fast
+
+
+def late_connection(metrics: dict) -> LateConnection | None:
+    """The previous round's attempt that connected after its timeout, from this round's sample."""
+    late, rtt = finite_number(metrics.get("late_connect_ms")), finite_number(metrics.get("late_rtt_ms"))
+    if late is None:
+        return None
+    # Without TCP's round trip (not Linux) the wait cannot be split: the connection took that long, a slow path.
+    return LateConnection(late, rtt is not None and late - rtt >= RESENT_SYN_MS)
 
 
 def _ok_finding(

@@ -6,17 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from edge_agent.detectors.rules import finite_number
 from edge_agent.model import Finding, Sample, Severity
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def lease_problem(lease: Mapping[str, Any], now: float) -> str | None:
     """Why the lease is in trouble, or None. A client renews from T1 on; a lease still not renewed at its
     rebind time (T2) means the server has not answered the client for a good part of the lease."""
-    expire, rebind = _number(lease.get("expire_ts")), _number(lease.get("rebind_ts"))
+    expire, rebind = finite_number(lease.get("expire_ts")), finite_number(lease.get("rebind_ts"))
     address = lease.get("address") or "the address"
     if expire is not None and now >= expire:
         return f"the lease on {address} expired {now - expire:.0f} s ago and was not renewed"
@@ -45,7 +42,7 @@ def judge_dhcp(sample: Sample, detector: str) -> list[Finding]:
                 "server": metrics.get("server"), "server_expected": expected}
     if lease is not None:
         evidence["lease"] = dict(lease)
-        expire = _number(lease.get("expire_ts"))
+        expire = finite_number(lease.get("expire_ts"))
         evidence["lease_expires_in_s"] = round(expire - sample.ts) if expire is not None else None
     return [Finding("dhcp_failure", sample.subject, bool(reasons), Severity.CRITICAL, detector, "; ".join(reasons),
                     evidence)]

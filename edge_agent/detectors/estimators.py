@@ -69,6 +69,12 @@ class LossWindow:
     def clear(self) -> None:
         self._rounds.clear()
 
+    def answered_late(self, replies: int) -> None:
+        """`replies` to the newest round's probes came after its timeout: they were slow, not lost."""
+        if self._rounds and replies > 0:
+            sent, lost = self._rounds[-1]
+            self._rounds[-1] = (sent, max(0, lost - replies))
+
     def counts(self, probes: int | None = None) -> tuple[int, int]:
         """(lost, sent) over the newest rounds holding at least `probes` probes (all of them by default)."""
         lost = sent = 0
@@ -206,6 +212,20 @@ class ReachRecord:
             self._run += 1
             self._outage = self._outage or self._run >= self.long_run
         return self._verdict(ok, limit, z)
+
+    def answered_late(self, failed_all_the_same: bool) -> None:
+        """The last failed attempt connected after all, after its round had given up on it: the endpoint
+        answers, so the run of failures ending there was no outage. A path slower than the timeout made it a
+        success; a lost SYN answered on its resend (`failed_all_the_same`) leaves it a failure of a lossy line."""
+        if self._run == 0:
+            return
+        if not failed_all_the_same:
+            self._failures[-1] = 0
+            self._run -= 1
+        self._outcomes.extend([False] * self._run)
+        if not failed_all_the_same:
+            self._outcomes.append(True)
+        self._run, self._outage = 0, False
 
     def _verdict(self, ok: bool, limit: float, z: float) -> ReachVerdict:
         pending = 0 if self._outage else self._run

@@ -104,6 +104,7 @@ class _Gateway:
     rtt: RobustBaseline
     loss_rate: RobustBaseline
     recent_rtt: deque = field(default_factory=deque)
+    last_in_window: bool = False  # whether the newest round's probes are the window's newest
 
 
 class GatewayQuality:
@@ -134,6 +135,11 @@ class GatewayQuality:
         if not isinstance(sent, int) or not isinstance(received, int) or sent <= 0:
             return []
         state = self._gateway(sample.subject)
+        late = sample.metrics.get("late_replies")
+        if state.last_in_window and isinstance(late, int) and not isinstance(late, bool):
+            # Echoes of the round before answered after its timeout: a gateway that slow is slow, not lossy.
+            state.window.answered_late(late)
+        state.last_in_window = received != 0
         if received == 0:
             # Unreachable is its own issue; a lost round here would only echo it as loss afterwards.
             state.rtt.offer(0.0, suspicious=True)

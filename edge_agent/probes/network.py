@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import statistics
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +24,7 @@ from edge_agent.probes.checks import BackgroundChecks
 from edge_agent.probes.dns import dns_probe
 from edge_agent.probes.icmp import IcmpProber
 from edge_agent.probes.routes import DefaultRoute, parse_default_route, parse_nameservers
-from edge_agent.probes.tcp import tcp_connect_probe
+from edge_agent.probes.tcp import UplinkAttempts
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class NetworkProbes:
         # The gateway, the resolvers and the endpoints wait for their answers side by side.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
         self._checks = BackgroundChecks(config, self.uplinks)
+        self._uplink_attempts = UplinkAttempts(self.uplinks)
 
     def _route(self) -> DefaultRoute | None:
         """The configured gateway and interface, completed from the routing table where set to auto.
@@ -102,12 +104,13 @@ class NetworkProbes:
             errors["dns"] = "no resolver configured and none in /etc/resolv.conf"
         timeout = self.config.timeout_s
         neighbours_before = self._neighbour_mac(route)
+        started = time.monotonic()
         gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
-        uplink_jobs = [self._pool.submit(tcp_connect_probe, e, timeout) for e in self.uplinks]
+        uplink_jobs = self._uplink_attempts.start(timeout)
         gateway, macs = gateway_job.result() if gateway_job else (None, ())
         dns: list[DnsProbe] = [job.result() for job in dns_jobs]
-        uplinks: list[UplinkProbe] = [job.result() for job in uplink_jobs]
+        uplinks: list[UplinkProbe] = self._uplink_attempts.collect(uplink_jobs, started + timeout + 0.05)
         mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
         neighbours = tuple(dict.fromkeys(m for m in (neighbours_before, self._neighbour_mac(route)) if m))
         dhcp, pmtu = self._checks.collect(route.gateway if route else None, route.interface if route else None,
@@ -185,6 +188,7 @@ class NetworkProbes:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+        self._uplink_attempts.close()
         self._checks.close()
         self._icmp.close()
         self._arp.close()

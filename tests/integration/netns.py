@@ -497,8 +497,9 @@ class PremisesNetwork:
         run("tc", "-n", self.isp, "qdisc", "add", "dev", self.isp_wan_if, "root", "tbf", "rate",
             f"{rate_kbit}kbit", "burst", "10kb", "latency", f"{latency_ms}ms")
         per_s = rate_kbit * 1000 * 1.05 / (8 * 1500)
+        fill = int(rate_kbit * 1000 / 8 * latency_ms / 1000 / 1500)  # the queue's worth first: full at once
         blast = (f"import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nstart, sent = "
-                 f"time.monotonic(), 0\nwhile True:\n    while sent < (time.monotonic() - start) * {per_s:.3f}:\n"
+                 f"time.monotonic(), -{fill}\nwhile True:\n    while sent < (time.monotonic() - start) * {per_s:.3f}:\n"
                  f"        s.sendto(b'x' * 1472, ('{self.far_ip}', 9))\n        sent += 1\n    time.sleep(0.005)\n")
         self.path_blaster = self._start_helper(self.isp, blast)
 

@@ -2,8 +2,9 @@
 
 One agent in the "cpe" namespace probes a real gateway and a TCP service two hops away every second, with the
 shipped hysteresis (the bed's 0.5 s probe timeout). In turn: heavy random loss beyond the gateway (connections to
-the far end fail on and off: an unreliable uplink, a warning, not a critical outage and not a storm), and a
-gateway that answers pings after the probe's timeout (slow, not unreachable, and nothing to remediate).
+the far end fail on and off: an unreliable uplink, a warning, not a critical outage and not a storm), a
+gateway that answers pings after the probe's timeout (slow, not unreachable, and nothing to remediate), and a
+path beyond it slower than the probe's timeout (a slow uplink, not a down one).
 """
 
 from __future__ import annotations
@@ -90,6 +91,27 @@ def test_a_gateway_answering_after_the_probe_timeout_is_slow_not_unreachable(bed
     assert len(journal(agent, "event/action")) == before_actions  # nothing to restart for a slow gateway
     wait_for(lambda: [i for i in issues(agent, "gateway_high_latency") if i["issue_id"] == slow["issue_id"]
                       and i["state"] == "resolved"], timeout_s=30, what="gateway_high_latency to resolve")
+
+
+def test_a_path_slower_than_the_probe_timeout_beyond_the_gateway_is_slow_not_down(bed, agent):
+    # A full second of queueing towards the far end: every connection takes longer than the probe waits (0.5 s)
+    # and connects a little later. That is a slow uplink (a warning with the real time), not an outage.
+    wait_healthy(agent)
+    known = {i["issue_id"] for i in issues(agent)}
+    before_actions = len(journal(agent, "event/action"))
+    bed.queued_path(1000)
+    try:
+        [slow] = wait_for(lambda: [i for i in issues(agent, "uplink_slow") if i["issue_id"] not in known],
+                          timeout_s=30, what="uplink_slow to open")
+        time.sleep(8)
+        during = [i for i in issues(agent) if i["issue_id"] not in known]
+    finally:
+        bed.unqueued_path()
+    assert slow["evidence"]["late"] and slow["evidence"]["connect_ms"] > 900, slow["evidence"]
+    assert [i["type"] for i in during] == ["uplink_slow"], [(i["type"], i["summary"]) for i in during]
+    assert len(journal(agent, "event/action")) == before_actions
+    wait_for(lambda: [i for i in issues(agent, "uplink_slow") if i["issue_id"] == slow["issue_id"]
+                      and i["state"] == "resolved"], timeout_s=30, what="uplink_slow to resolve")
 
 
 def test_a_full_queue_beyond_the_gateway_drops_big_echoes_but_is_no_path_mtu_black_hole(bed):
