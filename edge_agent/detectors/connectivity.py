@@ -25,8 +25,9 @@ DNS_EPISODE_ENDS_AFTER = 3
 # Rounds another verdict must hold to rename a named episode (at most symptom_quiet_rounds): a resolver that
 # comes back from a restart lying must not wait long to be called a liar.
 DNS_RENAME_AFTER = 5
-# A private name's answer is known after this many rounds; a different one is accepted after ANSWER_ADOPT_AFTER.
-ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER = 20, 60
+# A private name's answer is known after this many rounds; a different one is accepted after ANSWER_ADOPT_AFTER
+# rounds and ANSWER_ADOPT_AFTER_S seconds, whichever is later.
+ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER, ANSWER_ADOPT_AFTER_S = 20, 60, 900.0
 # While the host still sends to a MAC that answered for the gateway in a conflict, its DNS and TCP failures are
 # the conflict's doing; without a neighbour table to tell, for this long after the last conflicting round.
 CONFLICT_AFTERMATH_S = 15.0
@@ -158,8 +159,9 @@ class ConnectivityRules:
         verdict = judge(rcode, answers, name, self._expected, self.t.dns_private_answers_ok)
         if verdict.issue_type is None and not self._expected:
             memory = self._answers.setdefault((sample.subject, name),
-                                              AnswerMemory(ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER))
-            verdict = memory.judge(name, answers)
+                                              AnswerMemory(ANSWER_LEARN_ROUNDS, ANSWER_ADOPT_AFTER,
+                                                           ANSWER_ADOPT_AFTER_S))
+            verdict = memory.judge(name, answers, sample.mono)
         disagreement = self._agreement.disagreement(sample.subject) if verdict.issue_type is None else None
         if disagreement is not None:  # the other resolvers agree on something else for a name compared
             verdict, name, answers = lie_verdict(disagreement), disagreement.name, list(disagreement.answers)

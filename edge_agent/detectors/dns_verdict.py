@@ -122,16 +122,19 @@ class AnswerMemory:
     """What a resolver has answered for a private name (a .test, .lan, single-label name: one host, no CDN).
 
     A name that resolved to the same addresses for `learn_rounds` and now resolves to entirely different ones
-    is answered wrongly, until the new answer has held for `adopt_after` rounds (a host that really moved).
-    Public names are left alone: their addresses rotate legitimately."""
+    is answered wrongly, until the new answer has held for `adopt_after` rounds and `adopt_after_s` seconds (a
+    host that really moved): counted in time as well, so that a lie is not accepted within a minute where the
+    probes run every second. Public names are left alone: their addresses rotate legitimately."""
 
     learn_rounds: int
     adopt_after: int
+    adopt_after_s: float = 0.0
     known: frozenset[str] = frozenset()
     rounds: int = 0
     strange: int = 0
+    strange_since: float | None = None
 
-    def judge(self, name: str | None, answers: Sequence[str]) -> DnsVerdict:
+    def judge(self, name: str | None, answers: Sequence[str], mono: float = 0.0) -> DnsVerdict:
         current = frozenset(answers)
         if not current or name is None or is_public_name(name):
             return DnsVerdict(None, "")
@@ -142,7 +145,10 @@ class AnswerMemory:
         if self.rounds < self.learn_rounds:
             self.known, self.rounds, self.strange = current, 1, 0  # too new to know
             return DnsVerdict(None, "")
-        if self.strange + 1 >= self.adopt_after:
+        if self.strange == 0:
+            self.strange_since = mono
+        held_s = mono - (self.strange_since if self.strange_since is not None else mono)
+        if self.strange + 1 >= self.adopt_after and held_s >= self.adopt_after_s:
             # A host that moved, or a lie that lasted: the new answer is accepted, and the old one stays known,
             # so that its return (the repair of a lie) is not called a lie in turn.
             self.known, self.rounds, self.strange = self.known | current, 1, 0

@@ -82,6 +82,19 @@ def test_a_private_name_answered_differently_after_a_stable_spell_is_a_lie_until
     assert memory.judge("probe.test", ["10.66.6.6"]).issue_type is None
 
 
+def test_a_lie_on_fast_probes_is_not_adopted_before_its_time_has_passed_too():
+    from edge_agent.detectors.dns_verdict import AnswerMemory
+
+    memory = AnswerMemory(learn_rounds=5, adopt_after=4, adopt_after_s=900.0)
+    for second in range(5):
+        memory.judge("probe.test", ["10.1.1.1"], float(second))
+    # a round a second: four rounds are long past at 60 s, fifteen minutes are not
+    verdicts = {second: memory.judge("probe.test", ["10.66.6.6"], float(second)).issue_type
+                for second in range(5, 905)}
+    assert set(verdicts.values()) == {LIES}
+    assert memory.judge("probe.test", ["10.66.6.6"], 905.0).issue_type is None  # held 900 s: a host that moved
+
+
 def test_answers_are_not_judged_by_history_for_public_names_or_before_they_are_learned():
     from edge_agent.detectors.dns_verdict import AnswerMemory
 
