@@ -4,6 +4,8 @@ low-resolution stream gives it, and a small PNG writer for snapshots. Pure apart
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -17,6 +19,38 @@ from edge_agent.camera.frames import FrameError, as_rgb
 # No camera we read has more pixels a side; a header claiming more is corrupt or hostile, and believing it would
 # allocate gigabytes before the truncation is noticed.
 MAX_FRAME_SIDE = 8192
+# Nor more pixels: 48 MiB as RGB, and the conversions hold a few float copies; past it one frame alone outgrows
+# the agent's 128 MiB (the unit's MemoryMax), and the OOM killer would end the agent at every start.
+MAX_FRAME_PIXELS = 4096 * 4096
+MAX_HEADER_LINE = 64 * 1024  # a Y4M header or FRAME line (real ones are under 100 bytes); longer is not Y4M
+MAX_STACK_BYTES = 64 * 1024 * 1024  # a .npy file is read whole
+
+
+def check_frame_size(width: int, height: int, path: Path) -> None:
+    """FrameError when a header declares more pixels than a frame may have."""
+    if width < 1 or height < 1 or max(width, height) > MAX_FRAME_SIDE or width * height > MAX_FRAME_PIXELS:
+        raise FrameError(f"{path}: declares {width}x{height} pixels; frames are read up to {MAX_FRAME_SIDE} a "
+                         f"side and {MAX_FRAME_PIXELS} in all")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """The file, open for reading, if it is a regular file: a FIFO would block the camera until someone writes
+    to it, and a device such as /dev/zero (a symlink in a replay directory) never ends."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        raise FrameError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    f = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise FrameError(f"{path}: not a regular file")
+    return f
+
+
+def read_regular(path: Path, max_bytes: int) -> bytes:
+    """At most `max_bytes` of a regular file (see open_regular)."""
+    with open_regular(path) as f:
+        return f.read(max_bytes)
 
 
 def _dimension(value: bytes | str, what: str, path: Path) -> int:
@@ -78,19 +112,22 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 1) -> None:
 
 def read_y4m(path: Path) -> Iterator[np.ndarray]:
     """The frames of a Y4M file, as RGB. Only 4:2:0 chroma (the common case) is read."""
-    with path.open("rb") as f:
-        header = f.readline()
+    with open_regular(path) as f:
+        header = f.readline(MAX_HEADER_LINE)
         if not header.startswith(b"YUV4MPEG2 "):
             raise FrameError(f"{path} is not a Y4M file (no YUV4MPEG2 header)")
+        if not header.endswith(b"\n"):
+            raise FrameError(f"{path}: Y4M header line longer than {MAX_HEADER_LINE} bytes")
         params = {token[:1]: token[1:] for token in header.decode("ascii", "replace").split()[1:]}
         width, height = _dimension(params.get("W", ""), "width", path), _dimension(params.get("H", ""), "height", path)
         chroma = params.get("C", "420jpeg")
         if not chroma.startswith("420") or width < 2 or height < 2:
             raise FrameError(f"{path}: only 4:2:0 Y4M is read, got C{chroma} {width}x{height}")
+        check_frame_size(width, height, path)
         full_range = "XCOLORRANGE=FULL" in header.decode("ascii", "replace")
         frame_bytes = width * height + 2 * (width // 2) * (height // 2)
         while True:
-            marker = f.readline()
+            marker = f.readline(MAX_HEADER_LINE)
             if not marker:
                 return
             if not marker.startswith(b"FRAME"):
@@ -108,7 +145,7 @@ def _read_exactly(f: BinaryIO, size: int, path: Path) -> bytes:
 
 def read_pnm(path: Path) -> np.ndarray:
     """A binary PGM (P5) or PPM (P6) image with 8-bit samples, as RGB."""
-    data = path.read_bytes()
+    data = read_regular(path, MAX_HEADER_LINE + 3 * MAX_FRAME_PIXELS + 1)
     tokens, offset = [], 0
     while len(tokens) < 4:
         while offset < len(data) and data[offset:offset + 1].isspace():
@@ -129,6 +166,7 @@ def read_pnm(path: Path) -> np.ndarray:
     if magic not in (b"P5", b"P6") or maxval != b"255":
         raise FrameError(f"{path}: only 8-bit binary PGM/PPM (P5/P6) is read, got {magic[:8]!r} maxval {maxval[:8]!r}")
     width, height = _dimension(tokens[1], "width", path), _dimension(tokens[2], "height", path)
+    check_frame_size(width, height, path)
     channels = 3 if magic == b"P6" else 1
     if len(data) < offset + 1 + width * height * channels:
         raise FrameError(f"{path}: truncated PNM image ({len(data) - offset - 1} of {width * height * channels} bytes)")
@@ -143,10 +181,16 @@ def write_ppm(path: Path, frame: np.ndarray) -> None:
 
 def read_npy_frames(path: Path) -> list[np.ndarray]:
     """One frame (height, width, 3) or a stack (count, height, width, 3) saved with numpy.save."""
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise FrameError(f"{path}: not a NumPy array file ({exc})") from None
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_STACK_BYTES:
+            raise FrameError(f"{path}: {size} bytes; a .npy stack is read up to {MAX_STACK_BYTES}")
+        try:
+            array = np.load(f, allow_pickle=False)
+        except (OSError, ValueError, MemoryError) as exc:  # MemoryError: a header declaring a vast shape
+            raise FrameError(f"{path}: not a NumPy array file ({str(exc)[:200]})") from None
+    if array.ndim not in (2, 3, 4):
+        raise FrameError(f"{path}: an array of shape {array.shape} is neither a frame nor a stack of frames")
     frames = [array] if array.ndim in (2, 3) else list(array)
     return [as_rgb(frame) for frame in frames]
 

@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from edge_agent.camera import CameraUnavailable
-from edge_agent.camera.formats import read_npy_frames, read_pnm, read_y4m
+from edge_agent.camera.formats import check_frame_size, read_npy_frames, read_pnm, read_regular, read_y4m
 from edge_agent.camera.frames import FrameError, as_rgb
+from edge_agent.camera.image_header import encoded_image_size
 from edge_agent.camera.opencv import OpenCVSource
 
 NATIVE_IMAGES = {".ppm": read_pnm, ".pgm": read_pnm, ".pnm": read_pnm}
 OPENCV_IMAGES = {".png", ".jpg", ".jpeg", ".bmp"}
 OPENCV_VIDEOS = {".avi", ".mp4", ".mkv", ".mov", ".mjpeg"}
+MAX_ENCODED_BYTES = 32 * 1024 * 1024  # a compressed image; the largest frame we read is 48 MiB raw
 
 
 class ReplaySource:
@@ -85,7 +87,12 @@ def _image_frames(path: Path) -> list[np.ndarray]:
         except ImportError:
             raise FrameError(f"{path}: reading {suffix} needs OpenCV (pip install opencv-python-headless); "
                              ".ppm and .npy need nothing") from None
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        # The size its header declares is checked before OpenCV decodes the very same bytes (decoders believe it).
+        data = read_regular(path, MAX_ENCODED_BYTES + 1)
+        if len(data) > MAX_ENCODED_BYTES:
+            raise FrameError(f"{path}: larger than {MAX_ENCODED_BYTES} bytes; no frame we read is that large")
+        check_frame_size(*encoded_image_size(data, path), path)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise FrameError(f"{path}: OpenCV cannot decode it")
         return [as_rgb(np.ascontiguousarray(image[..., ::-1]))]

@@ -110,3 +110,57 @@ def test_a_pnm_file_that_is_corrupt_or_hostile_is_a_frame_error(tmp_path, data):
     path.write_bytes(data)
     with pytest.raises(FrameError):
         read_pnm(path)
+
+
+def test_a_pnm_declaring_more_pixels_than_a_frame_may_have_is_refused(tmp_path):
+    path = tmp_path / "big.ppm"
+    path.write_bytes(b"P6\n8192 8192\n255\n" + b"\x00" * 64)  # each side allowed; 64 Mpixel in all is not
+    with pytest.raises(FrameError, match="declares 8192x8192 pixels"):
+        read_pnm(path)
+
+
+def test_a_y4m_declaring_more_pixels_than_a_frame_may_have_is_refused(tmp_path):
+    path = tmp_path / "big.y4m"
+    path.write_bytes(b"YUV4MPEG2 W8192 H8192 C420jpeg\nFRAME\n" + b"\x00" * 64)
+    with pytest.raises(FrameError, match="declares 8192x8192 pixels"):
+        list(read_y4m(path))
+
+
+@pytest.mark.timeout(10)
+def test_a_y4m_header_without_an_end_is_refused_without_reading_the_whole_file(tmp_path):
+    path = tmp_path / "endless.y4m"
+    path.write_bytes(b"YUV4MPEG2 W64 H48 " + b"X" * 100_000)
+    with pytest.raises(FrameError, match="header line longer than 65536 bytes"):
+        list(read_y4m(path))
+
+
+def test_a_npy_header_declaring_a_vast_stack_is_a_frame_error_not_a_memory_error(tmp_path):
+    from numpy.lib import format as npy_format
+
+    path = tmp_path / "lie.npy"
+    with path.open("wb") as f:
+        npy_format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False,
+                                              "shape": (100_000, 4096, 4096, 3)})
+        f.write(b"\x00" * 100)
+    with pytest.raises(FrameError, match="not a NumPy array file"):
+        read_npy_frames(path)
+
+
+def test_a_npy_of_five_dimensions_is_refused_naming_its_shape(tmp_path):
+    np.save(tmp_path / "odd.npy", np.zeros((2, 2, 8, 8, 3), np.uint8))
+    with pytest.raises(FrameError, match=r"shape \(2, 2, 8, 8, 3\)"):
+        read_npy_frames(tmp_path / "odd.npy")
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("reader, name", [(read_pnm, "f.ppm"), (read_npy_frames, "f.npy"),
+                                          (lambda p: list(read_y4m(p)), "f.y4m")])
+def test_a_fifo_or_a_device_in_place_of_a_frame_file_is_refused_without_blocking(tmp_path, reader, name):
+    import os
+
+    os.mkfifo(tmp_path / name)
+    with pytest.raises(FrameError, match="not a regular file"):
+        reader(tmp_path / name)
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    with pytest.raises(FrameError, match="not a regular file"):
+        reader(tmp_path / "zero")

@@ -214,3 +214,27 @@ def test_the_pi_detection_stream_grows_to_the_largest_camera_models_input(tmp_pa
     assert collector.source.lores_size == (400, 304)  # 192x144 configured, scaled to cover 300x300
     assert collector.collect(0.0, 0.0)[0].metrics["width"] == 400
     components.close()
+
+
+def test_a_png_declaring_a_vast_size_in_a_replay_is_refused_before_it_is_decoded(tmp_path):
+    from .test_image_header import png_declaring
+
+    (tmp_path / "bomb.png").write_bytes(png_declaring(20000, 20000))
+    with pytest.raises(CameraUnavailable, match="bomb.png: declares 20000x20000 pixels"):
+        ReplaySource(tmp_path).read()
+
+
+def test_a_replay_image_whose_content_is_another_format_than_its_suffix_says_is_refused(tmp_path):
+    (tmp_path / "frame.png").write_bytes(b"GIF89a" + b"\0" * 64)
+    with pytest.raises(CameraUnavailable, match="frame.png: not a PNG, JPEG or BMP image"):
+        ReplaySource(tmp_path).read()
+
+
+def test_a_png_in_a_replay_is_read_as_rgb(tmp_path):
+    import cv2
+
+    bgr = np.zeros((16, 24, 3), np.uint8)
+    bgr[..., 0] = 200  # blue in OpenCV's order
+    cv2.imwrite(str(tmp_path / "a.png"), bgr)
+    frame = ReplaySource(tmp_path).read()
+    assert frame.shape == (16, 24, 3) and frame[0, 0].tolist() == [0, 0, 200]
