@@ -9,9 +9,11 @@
 #                         systemctl is not called then)
 #          --source DIR   the edge-agent checkout to install (default: the one this script is in)
 #          --pip-arg ARG  extra argument for pip (repeatable), e.g. --pip-arg --no-index --pip-arg --find-links=DIR
+#          --extra NAME   install an optional part too (repeatable): opencv (USB/V4L2 cameras, video files),
+#                         litert (LiteRT beside tflite-runtime on Python 3.11)
 #
 # Layout: program in /opt/edge-agent/venv (made with --system-site-packages, so Raspberry Pi OS's
-# python3-picamera2 is visible), config in /etc/edge-agent (config/edge-agent.toml: real premises, remediation
+# python3-picamera2 is visible), the command linked as /usr/local/bin/edge-agent, config in /etc/edge-agent (config/edge-agent.toml: real premises, remediation
 # in dry-run, device_id from the machine; never config/demo.toml; a changed config is never overwritten),
 # state in /var/lib/edge-agent, unit in /etc/systemd/system, polkit rule in /etc/polkit-1/rules.d.
 set -euo pipefail
@@ -21,14 +23,16 @@ source_dir=$(cd "$(dirname "$0")/.." && pwd)
 action=install
 purge=0
 pip_args=()
+extras=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --root) root=$2; shift 2 ;;
         --source) source_dir=$2; shift 2 ;;
         --pip-arg) pip_args+=("$2"); shift 2 ;;
+        --extra) extras+=("$2"); shift 2 ;;
         --uninstall) action=uninstall; shift ;;
         --purge) purge=1; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
     esac
 done
@@ -40,6 +44,8 @@ etc="$root/etc/edge-agent"
 state="$root/var/lib/edge-agent"
 unit="$root/etc/systemd/system/edge-agent.service"
 polkit="$root/etc/polkit-1/rules.d/50-edge-agent.rules"
+command_link="$root/usr/local/bin/edge-agent"
+program=/opt/edge-agent/venv/bin/edge-agent   # as the installed system sees it (the link's target)
 on_this_system() { [ -z "$root" ]; }   # --root / or none: the running system, where systemctl applies
 say() { echo "edge-agent install: $*"; }
 
@@ -73,12 +79,25 @@ install_program() {
     if [ ! -x "$opt/venv/bin/python" ]; then
         python3 -m venv --system-site-packages "$opt/venv"
     fi
-    "$opt/venv/bin/python" -m pip install --quiet --upgrade "${pip_args[@]}" "$source_dir" 2>&1 \
+    local spec="$source_dir"
+    if [ ${#extras[@]} -gt 0 ]; then spec="$source_dir[$(IFS=,; echo "${extras[*]}")]"; fi
+    "$opt/venv/bin/python" -m pip install --quiet --upgrade "${pip_args[@]}" "$spec" 2>&1 \
         | grep -v '^WARNING: Location' || true
     "$opt/venv/bin/edge-agent" --version >/dev/null
     cp "$source_dir/README.md" "$opt/README.md"
     rm -rf "$opt/models" && cp -r "$source_dir/models" "$opt/models"  # the on-device models and their metadata
-    say "installed $("$opt/venv/bin/edge-agent" --version) in $opt/venv"
+    say "installed $("$opt/venv/bin/edge-agent" --version)${extras:+ with ${extras[*]}} in $opt/venv"
+    link_command
+}
+
+link_command() {
+    # `edge-agent` on PATH, sudo's included (its secure_path has /usr/local/bin); never over someone else's file.
+    mkdir -p "$(dirname "$command_link")"
+    if [ ! -e "$command_link" ] && [ ! -L "$command_link" ]; then
+        ln -s "$program" "$command_link"
+    elif [ "$(readlink "$command_link")" != "$program" ]; then
+        say "left $command_link alone (not ours); the command is $program"
+    fi
 }
 
 install_config() {
@@ -121,6 +140,7 @@ install_unit() {
 uninstall() {
     systemctl_if_live disable --now edge-agent.service || true
     rm -f "$unit" "$polkit"
+    if [ "$(readlink "$command_link" 2>/dev/null)" = "$program" ]; then rm -f "$command_link"; fi
     systemctl_if_live daemon-reload
     rm -rf "$opt"
     say "removed the program and the unit"
@@ -153,6 +173,7 @@ cat <<EOF
 edge-agent install: done. Check it with
     systemctl status edge-agent          # running, and its STATUS line (open issues)
     journalctl -u edge-agent -f          # its log
-    sudo -u edge-agent /opt/edge-agent/venv/bin/edge-agent status   # or as a member of group edge-agent
-Edit /etc/edge-agent/edge-agent.toml (device_id, [mqtt]) and run: systemctl reload edge-agent
+    sudo edge-agent status               # or as a member of group edge-agent, without sudo
+Edit /etc/edge-agent/edge-agent.toml (device_id, [mqtt]), then
+    sudo edge-agent config check /etc/edge-agent/edge-agent.toml && sudo systemctl reload edge-agent
 EOF

@@ -62,6 +62,8 @@ def test_install_lays_out_program_config_state_unit_and_account(fake_root: Path)
         (REPO / "systemd/edge-agent.service").read_text()
     assert (fake_root / "etc/polkit-1/rules.d/50-edge-agent.rules").exists()
     assert "systemctl status edge-agent" in out
+    # `sudo edge-agent …` as the README says: the command is on PATH, pointing where the installed system has it.
+    assert os.readlink(fake_root / "usr/local/bin/edge-agent") == "/opt/edge-agent/venv/bin/edge-agent"
 
 
 def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: Path):
@@ -110,6 +112,7 @@ def test_uninstall_keeps_config_and_state_and_purge_removes_everything(fake_root
     install(fake_root, "--uninstall")
     assert not (fake_root / "opt/edge-agent").exists()
     assert not (fake_root / "etc/systemd/system/edge-agent.service").exists()
+    assert not (fake_root / "usr/local/bin/edge-agent").is_symlink()
     assert (fake_root / "var/lib/edge-agent/outbox.sqlite").read_bytes() == b"queued events"
     assert (fake_root / "etc/edge-agent/edge-agent.toml").exists()
     assert account(fake_root, "passwd") is not None
@@ -117,6 +120,17 @@ def test_uninstall_keeps_config_and_state_and_purge_removes_everything(fake_root
     install(fake_root, "--uninstall", "--purge")
     assert not (fake_root / "var/lib/edge-agent").exists() and not (fake_root / "etc/edge-agent").exists()
     assert account(fake_root, "passwd") is None and account(fake_root, "group") is None
+
+
+def test_an_edge_agent_command_that_is_not_ours_is_left_alone(fake_root: Path):
+    theirs = fake_root / "usr/local/bin/edge-agent"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("#!/bin/sh\necho someone else's\n")
+    out = install(fake_root)
+    assert theirs.read_text() == "#!/bin/sh\necho someone else's\n"
+    assert f"left {theirs} alone" in out.stdout
+    install(fake_root, "--uninstall")
+    assert theirs.exists()
 
 
 def test_purge_without_uninstall_is_refused(fake_root: Path):
