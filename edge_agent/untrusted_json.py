@@ -2,8 +2,10 @@
 
 `json.loads` alone is not safe here: nesting a few thousand levels deep raises RecursionError (not ValueError),
 `NaN`, `Infinity` and `1e400` become floats no deadline or limit can compare sensibly, and a digit run longer
-than Python's int-string limit raises a ValueError from deep inside the parser. Every one of those is turned into
-`UntrustedJsonError` with a message that names the problem, and the depth is checked before parsing, in linear time.
+than Python's int-string limit raises a ValueError from deep inside the parser, and a key given twice silently
+takes its last value (`{"request": "status", "request": "reload"}` reads as a status request to a person or a log
+but runs a reload). Every one of those is turned into `UntrustedJsonError` with a message that names the problem,
+and the depth is checked before parsing, in linear time.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ def loads_untrusted(payload: bytes, max_bytes: int, max_depth: int = DEFAULT_MAX
     except UnicodeDecodeError as exc:
         raise UntrustedJsonError(f"not UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
     except UntrustedJsonError:
         raise
     except (ValueError, RecursionError) as exc:  # RecursionError cannot happen after the depth check; belt and braces
@@ -56,6 +59,15 @@ def nesting_depth(payload: bytes) -> int:
         else:
             depth = max(0, depth - 1)
     return deepest
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise UntrustedJsonError(f"key {twice[:40]!r} appears more than once in an object")
+    return obj
 
 
 def _refuse_constant(name: str) -> Any:

@@ -50,6 +50,21 @@ def test_an_integer_longer_than_pythons_digit_limit_is_a_clear_error():
         loads_untrusted(b'{"n": ' + b"9" * 5000 + b"}", LIMIT)
 
 
+@pytest.mark.parametrize("payload", [
+    b'{"request": "status", "request": "reload"}',
+    b'{"request": "status", "args": {"issue": "a", "issue": "b"}}',
+    b'[{"x": 1}, {"y": 1, "y": 1}]',
+])
+def test_a_key_given_twice_is_refused_naming_it_not_resolved_to_its_last_value(payload):
+    with pytest.raises(UntrustedJsonError, match="key '(request|issue|y)' appears more than once"):
+        loads_untrusted(payload, LIMIT)
+
+
+def test_equal_keys_in_different_objects_are_fine():
+    assert loads_untrusted(b'{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}', LIMIT) == {
+        "a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}
+
+
 def test_non_utf8_bytes_are_refused_with_the_offset():
     with pytest.raises(UntrustedJsonError, match="not UTF-8 \\(byte 10\\)"):
         loads_untrusted(b'{"name": "\xff"}', LIMIT)

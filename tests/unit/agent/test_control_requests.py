@@ -65,6 +65,14 @@ def test_a_line_this_agent_does_not_accept_is_answered_with_an_error_naming_why(
     assert named in response["error"]
 
 
+def test_a_request_naming_itself_twice_runs_neither(router):
+    calls = []
+    router.admin_handlers = {"reload": lambda args: calls.append(args)}
+    response = ask(router, b'{"request": "actions", "request": "reload"}', ADMIN)
+    assert response == {"ok": False, "error": "bad request: key 'request' appears more than once in an object"}
+    assert calls == []
+
+
 def test_nesting_just_within_the_limit_reaches_the_request_check(router):
     levels = MAX_REQUEST_DEPTH - 2  # inside the request object and its args object
     value = "[" * levels + "]" * levels
