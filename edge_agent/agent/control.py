@@ -32,7 +32,7 @@ from edge_agent.agent.control_requests import (
 )
 
 __all__ = ["MAX_REQUEST_BYTES", "AgentNotRunning", "ControlError", "ControlServer", "NotPermitted", "RefusedByAgent",
-           "RequestRefused", "peer_allowed", "request", "socket_in_use"]
+           "RequestRefused", "group_as_listed_now", "own_group_name", "peer_allowed", "request", "socket_in_use"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,28 @@ def peer_allowed(peer_uid: int, peer_gid: int, own_uid: int, group: grp.struct_g
         return pwd.getpwuid(peer_uid).pw_name in group.gr_mem
     except KeyError:
         return False
+
+
+def group_as_listed_now(group: grp.struct_group | None) -> grp.struct_group | None:
+    """The group's members as the system lists them now: a technician added while the agent runs (as the README
+    says to, after installing) must not need an agent restart. A deleted group has no members."""
+    if group is None:
+        return None
+    try:
+        return grp.getgrgid(group.gr_gid)
+    except KeyError:
+        return None
+
+
+def own_group_name(egid: int) -> str | None:
+    """The agent's own group, unless it is root's: under the installed unit that is edge-agent, whose members the
+    socket's mode (0660, the agent's group) already lets connect and the docs send to the CLI."""
+    if egid == 0:
+        return None
+    try:
+        return grp.getgrgid(egid).gr_name
+    except KeyError:
+        return None
 
 
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
@@ -168,10 +190,10 @@ class ControlServer:
         """The peer's credentials, or None when it may not use the socket at all."""
         pid, uid, gid = peer_credentials(conn)
         own_uid = os.geteuid()
-        if not peer_allowed(uid, gid, own_uid, self.group):
+        if not peer_allowed(uid, gid, own_uid, group_as_listed_now(self.group)):
             self.note(logging.WARNING, "control socket: refused pid %d uid %d gid %d", pid, uid, gid)
             return None
-        return Peer(pid, uid, gid, is_admin=peer_allowed(uid, gid, own_uid, self.admin_group))
+        return Peer(pid, uid, gid, is_admin=peer_allowed(uid, gid, own_uid, group_as_listed_now(self.admin_group)))
 
     def _answer_requests(self) -> None:
         while True:

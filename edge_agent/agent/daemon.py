@@ -16,7 +16,7 @@ from typing import Any
 
 from edge_agent import __version__
 from edge_agent.agent.commands import AgentCommands
-from edge_agent.agent.control import ControlServer, RequestRefused
+from edge_agent.agent.control import ControlServer, RequestRefused, own_group_name
 from edge_agent.agent.control_requests import Peer
 from edge_agent.agent.notify import SystemdNotifier
 from edge_agent.agent.pipeline import Pipeline
@@ -118,7 +118,7 @@ class Agent:
             self.socket_path,
             {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control,
              "actions": self._actions},
-            config.control.group,
+            config.control.group or own_group_name(os.getegid()),
             admin_handlers={"reload": self._reload_from_control},
             admin_group_name=config.control.admin_group,
             peer_handlers={"remediate": self._remediate_from_control},

@@ -492,3 +492,28 @@ def test_a_refused_peer_is_told_so_before_it_sends_anything(handlers):
         client = run_as_nobody(SILENT_CLIENT_AS_NOBODY, str(served.path))
     assert client.returncode == 0, client.stderr
     assert json.loads(client.stdout) == {"ok": False, "error": REFUSED_ERROR, "denied": True}
+
+
+# Who the installed agent lets in: its own group by default, with members as /etc/group lists them now.
+
+
+def test_a_member_added_to_the_group_while_the_agent_runs_is_let_in(monkeypatch, handlers):
+    server = ControlServer(Path("/nonexistent/ctl.sock"), handlers)
+    server.group = agent_group()  # as it was when the agent started: nobody listed
+    monkeypatch.setattr(control.grp, "getgrgid", lambda gid: agent_group("nobody") if gid == AGENT_GID else None)
+    monkeypatch.setattr(control.pwd, "getpwuid", lambda uid: pwd.struct_passwd(
+        ("nobody", "x", NOBODY_UID, NOBODY_UID, "", "/", "/bin/false")))
+    monkeypatch.setattr(control, "peer_credentials", lambda conn: (4321, NOBODY_UID, NOBODY_UID))
+    assert server._peer(None) is not None
+
+
+def test_the_agent_running_as_root_lets_in_no_group_by_default():
+    assert control.own_group_name(0) is None
+
+
+def test_the_agent_under_its_own_group_lets_that_group_in_by_default():
+    try:
+        users = grp.getgrnam("users")
+    except KeyError:
+        pytest.skip("no 'users' group on this machine")
+    assert control.own_group_name(users.gr_gid) == "users"
