@@ -355,7 +355,12 @@ def _config_path(args: argparse.Namespace) -> Path | None:
         return args.config
     if os.environ.get("EDGE_AGENT_CONFIG"):
         return Path(os.environ["EDGE_AGENT_CONFIG"])
-    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+    try:
+        return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None
+    except PermissionError:  # /etc/edge-agent is the agent's group's: the technician is not (yet) in it
+        _say(f"permission denied on {DEFAULT_CONFIG_PATH}: run as root or as a member of the agent's group"
+             f"{_join_group_hint(DEFAULT_CONFIG_PATH)}")
+        raise _Exit(EX_NOPERM) from None
 
 
 def _load(path: Path | None, check_secrets: bool = False):

@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,16 @@ def test_a_technician_outside_the_agents_group_is_told_which_group_to_join():
     assert cli.returncode == EX_NOPERM, cli.stderr
     assert f"permission denied on {path}" in cli.stderr
     assert "group users" in cli.stderr and "usermod -aG users" in cli.stderr
+
+
+@pytest.mark.parametrize("command", [["status"], ["diagnose"], ["camera", "check"]])
+def test_an_installed_config_the_technician_may_not_read_says_who_may(command, monkeypatch, capsys):
+    class Unreadable(type(Path())):
+        def exists(self, *args, **kwargs) -> bool:
+            raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr("edge_agent.config.DEFAULT_CONFIG_PATH", Unreadable("/etc/edge-agent/edge-agent.toml"))
+    assert main(command) == EX_NOPERM
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("edge-agent: permission denied on /etc/edge-agent/edge-agent.toml: ")
+    assert "member of the agent's group" in line
