@@ -960,7 +960,22 @@ def startup_problems(
     could read, and (with MQTT on) TLS files it could not use."""
     from edge_agent.tls import tls_file_problems  # it builds on MqttSection, defined here
 
-    problems = secret_file_problems(config, config_path, env)
+    problems = secret_file_problems(config, config_path, env) + _missing_group_problems(config.control)
     if config.mqtt.enabled:
         problems += tls_file_problems(config.mqtt)
     return list(dict.fromkeys(problems))  # a missing key file is named by both checks
+
+
+def _missing_group_problems(control: ControlSection) -> list[str]:
+    """A socket group this machine does not have: the control socket could not be opened to it."""
+    import grp
+
+    problems = []
+    for key, name in (("group", control.group), ("admin_group", control.admin_group)):
+        try:
+            if name:
+                grp.getgrnam(name)
+        except KeyError:
+            problems.append(f"control.{key} = {name!r}: no such group on this machine "
+                            f"(create it with `groupadd --system {name}`, or remove the key)")
+    return problems

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.cli import main
-from edge_agent.exit_codes import EX_NOPERM, EX_OK
+from edge_agent.exit_codes import EX_CONFIG, EX_NOPERM, EX_OK
 
 from .support import short_socket_dir
 from .test_cli_socket_trust import TECHNICIAN_UID, python_for
@@ -77,3 +77,14 @@ def test_an_installed_config_the_technician_may_not_read_says_who_may(command, m
     line = capsys.readouterr().err.strip()
     assert line.startswith("edge-agent: permission denied on /etc/edge-agent/edge-agent.toml: ")
     assert "member of the agent's group" in line
+
+
+@pytest.mark.parametrize("key", ["group", "admin_group"])
+def test_a_socket_group_this_machine_lacks_is_one_config_error_for_check_and_run(key, tmp_path, capsys):
+    config = tmp_path / "edge-agent.toml"
+    config.write_text(f"[agent]\nstate_dir = '{tmp_path / 'state'}'\n[control]\n{key} = 'no-such-group-7'\n")
+    assert main(["config", "check", str(config)]) == EX_CONFIG
+    assert main(["run", "--simulate", "--config", str(config)]) == EX_CONFIG
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"edge-agent: config error in {config}: control.{key} = 'no-such-group-7': no such group on "
+                     "this machine (create it with `groupadd --system no-such-group-7`, or remove the key)"] * 2
