@@ -47,6 +47,7 @@ class UplinkProbe:
     connect_ms: float | None
     error: str | None
     rtt_ms: float | None = None  # TCP's own round trip for this connection (Linux TCP_INFO)
+    address: str | None = None  # the address connected to
     # The previous round's attempt, given up on at its timeout, that connected since: how long it took
     late_connect_ms: float | None = None
     late_rtt_ms: float | None = None
@@ -132,6 +133,8 @@ class ConnectivityStatus:
     leases: tuple[LeaseState, ...] = ()
     pmtu: tuple[PmtuProbe, ...] = ()
     dns_comparisons: tuple[DnsComparison, ...] = ()
+    # endpoints connected to this round through the gateway: it forwards, whatever it says to pings
+    forwarded: int = 0
 
 
 class ConnectivityBackend(Protocol):
@@ -188,6 +191,8 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
         }
         if gw.late_rtts_ms:
             metrics["late_replies"] = len(gw.late_rtts_ms)
+        if status.forwarded:
+            metrics["forwarded"] = status.forwarded
         if len(status.gateway_macs) > 1:
             metrics["macs"] = list(status.gateway_macs)
         if status.neighbour_macs:

@@ -97,6 +97,7 @@ class ConnectivityRules:
     def __init__(self, thresholds: ConnectivityThresholds):
         self.t = thresholds
         self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
+        self._echoed: set[str] = set()  # gateways that have answered a ping since the agent started
         self._aftermath = ConflictAftermath()
         self._dns_episodes: dict[str, _DnsEpisode] = {}
         self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
@@ -139,13 +140,27 @@ class ConnectivityRules:
 
     def _gateway(self, sample: Sample) -> list[Finding]:
         received, loss = sample.metrics.get("received"), sample.metrics.get("loss_pct")
-        unreachable = received == 0 if received is not None else loss == 100.0
+        silent = received == 0 if received is not None else loss == 100.0
         sent = sample.metrics.get("sent")
-        summary = f"gateway {sample.subject} answered none of {sent or 'the'} probes" if unreachable else ""
-        self._unreachable_round = sample.mono if unreachable else None
+        evidence = {"sent": sent, "received": received}
+        if not silent:
+            self._echoed.add(sample.subject)
+        forwarded = finite_number(sample.metrics.get("forwarded")) or 0
+        self._unreachable_round = None
+        if silent and forwarded:
+            # Connections through it got through this round: up and forwarding, only not answering pings (a
+            # filter, or a router too busy for ICMP). Not unreachable.
+            return [Finding("gateway_unreachable", sample.subject, False, Severity.CRITICAL, self.name, "",
+                            {**evidence, "forwarded": int(forwarded)})]
+        if silent and sample.subject not in self._echoed and sample.metrics.get("mac"):
+            # It answers ARP and has never answered a ping since the agent started: its silence says nothing.
+            # The DNS and uplink probes tell whether traffic gets through; undecided here.
+            return []
+        self._unreachable_round = sample.mono if silent else None
+        summary = f"gateway {sample.subject} answered none of {sent or 'the'} probes" if silent else ""
         # loss, latency and jitter: GatewayQuality
-        return [Finding("gateway_unreachable", sample.subject, unreachable, Severity.CRITICAL, self.name,
-                        summary, {"sent": sent, "received": received})]
+        return [Finding("gateway_unreachable", sample.subject, silent, Severity.CRITICAL, self.name,
+                        summary, evidence)]
 
     def _dns(self, sample: Sample) -> list[Finding]:
         if sample.metrics.get("ok") is None:

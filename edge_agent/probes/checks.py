@@ -100,11 +100,12 @@ class BackgroundChecks:
         self._ipv6_pmtu: Ipv6PathMtu | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="check")
 
-    def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str]
+    def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str], dhcp: bool = True
                 ) -> tuple[DhcpCheck | None, tuple[PmtuProbe, ...]]:
-        """What finished since the last round, after starting what is due now."""
+        """What finished since the last round, after starting what is due now (DHCP only where `dhcp`: a link
+        that has it)."""
         now = self.clock()
-        if interface is not None and self.dhcp.due(now):
+        if interface is not None and dhcp and self.dhcp.due(now):
             self.dhcp.start(self._pool.submit(self._dhcp_check, interface))
         if self.pmtu.due(now):  # without an IPv4 route, IPv6 alone (an IPv6-only host)
             self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface))
@@ -154,7 +155,7 @@ class BackgroundChecks:
         self._server_seen |= probe.ok
         return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases)), leases)
 
-    def pmtu_now(self, gateway: str, interface: str) -> tuple[PmtuProbe, ...]:
+    def pmtu_now(self, gateway: str | None, interface: str) -> tuple[PmtuProbe, ...]:
         return self._pmtu_check(gateway, interface)
 
     def _pmtu_check(self, gateway: str | None, interface: str | None) -> tuple[PmtuProbe, ...]:

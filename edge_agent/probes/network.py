@@ -23,7 +23,8 @@ from edge_agent.probes.arp import ArpResolver
 from edge_agent.probes.checks import BackgroundChecks
 from edge_agent.probes.dns import dns_probe
 from edge_agent.probes.icmp import IcmpProber
-from edge_agent.probes.routes import DefaultRoute, parse_default_route, parse_nameservers
+from edge_agent.probes.links import has_neighbours, point_to_point_peer
+from edge_agent.probes.routes import DefaultRoute, is_on_link, parse_default_route, parse_nameservers
 from edge_agent.probes.tcp import UplinkAttempts
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class NetworkProbes:
         self._icmp = IcmpProber()
         self._arp = ArpResolver()
         self._last_route: DefaultRoute | None = None
+        self._logged_no_gateway: str | None = None
         self._last_mac: str | None = None
         # The gateway, the resolvers and the endpoints wait for their answers side by side.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
@@ -71,7 +73,8 @@ class NetworkProbes:
         """The configured gateway and interface, completed from the routing table where set to auto.
 
         A link going down deletes the default route: keep probing the last known gateway, so the outage
-        shows as an unreachable gateway rather than as a configuration problem.
+        shows as an unreachable gateway rather than as a configuration problem. A default route with no next
+        hop (PPPoE, WireGuard, a tunnel) has the link's peer as its gateway, or none at all.
         """
         try:
             route = parse_default_route(self._read("/proc/net/route")) or self._last_route
@@ -79,8 +82,14 @@ class NetworkProbes:
             route = self._last_route
         gateway = self.config.gateway if self.config.gateway != "auto" else (route.gateway if route else None)
         interface = self.config.interface if self.config.interface != "auto" else (route.interface if route else None)
-        if gateway is None or interface is None:
+        if interface is None or (gateway is None and route is None):
             return None
+        if gateway is None:
+            gateway = point_to_point_peer(interface)
+            if gateway is None and self._logged_no_gateway != interface:
+                log.info("the default route leaves by %s, a link with no gateway address: the gateway is not "
+                         "probed; DNS and the uplink are", interface)
+                self._logged_no_gateway = interface
         self._last_route = DefaultRoute(interface, gateway)
         return self._last_route
 
@@ -105,7 +114,7 @@ class NetworkProbes:
         timeout = self.config.timeout_s
         neighbours_before = self._neighbour_mac(route)
         started = time.monotonic()
-        gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route else None
+        gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route and route.gateway else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
         uplink_jobs = self._uplink_attempts.start(timeout)
         gateway, macs = gateway_job.result() if gateway_job else (None, ())
@@ -114,15 +123,28 @@ class NetworkProbes:
         mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
         neighbours = tuple(dict.fromkeys(m for m in (neighbours_before, self._neighbour_mac(route)) if m))
         dhcp, pmtu = self._checks.collect(route.gateway if route else None, route.interface if route else None,
-                                          errors)
+                                          errors, dhcp=route is not None and has_neighbours(route.interface))
         return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs,
                                   neighbour_macs=neighbours, dhcp=dhcp.probe if dhcp else None,
                                   leases=dhcp.leases if dhcp else (), pmtu=pmtu,
-                                  dns_comparisons=self._checks.collect_comparisons(resolvers))
+                                  dns_comparisons=self._checks.collect_comparisons(resolvers),
+                                  forwarded=self._forwarded(route, uplinks))
+
+    def _forwarded(self, route: DefaultRoute | None, uplinks: list[UplinkProbe]) -> int:
+        """How many endpoints this round connected to through the gateway (beyond it, or on it): proof that it
+        is up and forwarding, whatever its answer to pings."""
+        if route is None or route.gateway is None:
+            return 0
+        try:
+            routes = self._read("/proc/net/route")
+        except OSError:
+            return 0
+        return sum(1 for u in uplinks if u.ok and u.address is not None and ":" not in u.address
+                   and (u.address == route.gateway or not is_on_link(routes, u.address)))
 
     def _neighbour_mac(self, route: DefaultRoute | None) -> str | None:
         """The MAC the host's own neighbour table holds for the gateway: where its DNS and TCP traffic goes."""
-        if route is None:
+        if route is None or route.gateway is None:
             return None
         try:
             return parse_neighbour(self._read("/proc/net/arp"), route.gateway, route.interface)
@@ -133,14 +155,20 @@ class NetworkProbes:
         self, route: DefaultRoute, errors: dict[str, str]
     ) -> tuple[GatewayProbe | None, tuple[str, ...]]:
         timeout = self.config.timeout_s
+        assert route.gateway is not None
+        macs: tuple[str, ...] = ()
         try:
-            # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
-            answer = self._arp.ask(route.gateway, route.interface, timeout / 2)
-            # ICMP goes to a MAC this round's ARP just confirmed, never to a cached one (a spoofer that left,
-            # a replaced router): the one known from earlier rounds while it still answers, else the first.
-            mac = self._last_mac if self._last_mac in answer.macs else answer.mac
-            self._icmp.use_neighbour(route.gateway, mac)
-            self._last_mac = mac or self._last_mac
+            if has_neighbours(route.interface):
+                # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
+                answer = self._arp.ask(route.gateway, route.interface, timeout / 2)
+                # ICMP goes to a MAC this round's ARP just confirmed, never to a cached one (a spoofer that left,
+                # a replaced router): the one known from earlier rounds while it still answers, else the first.
+                mac = self._last_mac if self._last_mac in answer.macs else answer.mac
+                self._icmp.use_neighbour(route.gateway, mac)
+                self._last_mac = mac or self._last_mac
+                macs = answer.macs
+            else:  # a point-to-point link (PPPoE) has no MACs: the kernel sends to its peer
+                self._icmp.use_neighbour(route.gateway, None)
             gateway = self._icmp.ping(route.gateway, self.config.pings_per_round, timeout)
             if gateway.received == 0:
                 gateway = self._confirm_unreachable(route.gateway, gateway)
@@ -150,7 +178,7 @@ class NetworkProbes:
         except OSError as exc:
             errors["gateway"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
             return None, ()
-        return gateway, answer.macs
+        return gateway, macs
 
     def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
         """A second burst, half a timeout long, before calling the gateway unreachable: one lost burst may be a
@@ -169,8 +197,8 @@ class NetworkProbes:
         from edge_agent.probes.dhcp import dhcp_probe
 
         route = self._route()
-        if route is None:
-            return None
+        if route is None or not has_neighbours(route.interface):
+            return None  # PPPoE, WireGuard and tunnels get their addresses without DHCP
         try:
             return dhcp_probe(route.interface, timeout_s=max(2.0, self.config.timeout_s))
         except ProbePermissionError:

@@ -30,11 +30,12 @@ def tcp_connect_probe(endpoint: str, timeout_s: float) -> UplinkProbe:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s) as connection:
             elapsed = round((time.monotonic() - start) * 1000, 2)
             rtt = tcp_rtt_ms(connection)
+            address = connection.getpeername()[0]
     except TimeoutError:
         return UplinkProbe(endpoint, ok=False, connect_ms=None, error="timeout")
     except OSError as exc:
         return UplinkProbe(endpoint, ok=False, connect_ms=None, error=exc.strerror or str(exc))
-    return UplinkProbe(endpoint, ok=True, connect_ms=elapsed, error=None, rtt_ms=rtt)
+    return UplinkProbe(endpoint, ok=True, connect_ms=elapsed, error=None, rtt_ms=rtt, address=address)
 
 
 def tcp_rtt_ms(connection: socket.socket) -> float | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from edge_agent.probes.links import has_neighbours
 from edge_agent.probes.routes import parse_default_route
 from edge_agent.remediation.authority import SAFE_TARGET
 from edge_agent.remediation.executor import ActionResult, CommandOutcome, run_argv
@@ -82,6 +83,8 @@ class SystemActions:
                 return "no interface named and no default route to take one from"
             if not SAFE_TARGET.match(name):
                 return f"interface {name[:64]!r} is not a plain name: refused"
+            if ref.name == "renew_dhcp" and not has_neighbours(name, self.sys_class_net):
+                return f"{name} is a point-to-point link (PPPoE, a tunnel): it gets no address by DHCP"
         return None
 
     def radio(self, ref: ActionRef) -> str:

@@ -146,3 +146,37 @@ def test_late_replies_never_make_a_round_better_than_all_answered():
     for i, metrics in enumerate([{"sent": 5, "received": 1}, {"sent": 5, "received": 5, "late_replies": 10**9}]):
         quality.evaluate(Sample("connectivity.gateway", "10.0.0.1", {**metrics, "rtt_ms": 5.0}, float(i), float(i)))
     assert quality._state["10.0.0.1"].window.counts() == (0, 10)
+
+
+def gateway_sample(i: int, received: int, **extra) -> Sample:
+    metrics = {"sent": 5, "received": received, "rtt_ms": 1.0 if received else None, "mac": "02:00:00:00:00:01",
+               **extra}
+    return Sample("connectivity.gateway", "10.0.0.1", metrics, float(i), 1_700_000_000.0 + i)
+
+
+def unreachable_findings(samples: list[Sample]) -> list[bool | None]:
+    """Per round: gateway_unreachable present, absent, or None when the round left it undecided."""
+    rules = ConnectivityRules(ConnectivityThresholds())
+    out = []
+    for sample in samples:
+        found = [f.present for f in rules.evaluate(sample) if f.type == "gateway_unreachable"]
+        out.append(found[0] if found else None)
+    return out
+
+
+def test_a_gateway_silent_to_pings_while_connections_go_through_it_is_not_unreachable():
+    assert unreachable_findings([gateway_sample(i, 0, forwarded=1) for i in range(5)]) == [False] * 5
+    # also when it used to answer: forwarding is the proof
+    assert unreachable_findings([gateway_sample(0, 5), gateway_sample(1, 0, forwarded=2)]) == [False, False]
+
+
+def test_a_gateway_that_never_answered_a_ping_is_left_undecided_not_unreachable():
+    assert unreachable_findings([gateway_sample(i, 0) for i in range(5)]) == [None] * 5
+
+
+def test_a_gateway_that_answered_before_and_now_passes_nothing_is_unreachable():
+    assert unreachable_findings([gateway_sample(0, 5), gateway_sample(1, 0), gateway_sample(2, 0)]) == \
+        [False, True, True]
+    # without ARP's answer (mac) silence is unreachable from the first round, as before
+    silent = Sample("connectivity.gateway", "10.0.0.1", {"sent": 5, "received": 0}, 0.0, 1.0)
+    assert unreachable_findings([silent]) == [True]

@@ -34,3 +34,26 @@ def test_nameservers_in_order_with_comments_and_scoped_ipv6():
     text = "# generated\nsearch lan\nnameserver 192.168.1.1\nnameserver fe80::1%eth0 # link-local\n" \
            "nameserver not-an-ip\noptions edns0\n"
     assert parse_nameservers(text) == ["192.168.1.1", "fe80::1"]
+
+
+# Recorded on this project's test machine (Linux 6.x, Debian 12): a namespace whose default route is
+# "default dev p2p0" over a TUN device with "addr add 100.64.9.2 peer 100.64.9.1", as PPPoE's ppp0 looks.
+POINT_TO_POINT_ROUTE = """Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+p2p0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0
+p2p0\t01094064\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0
+"""
+
+
+def test_a_default_route_without_a_next_hop_has_no_gateway_address():
+    assert parse_default_route(POINT_TO_POINT_ROUTE) == DefaultRoute("p2p0", None)
+
+
+def test_addresses_on_a_connected_network_or_a_host_route_are_on_link_and_the_rest_go_through_the_gateway():
+    from edge_agent.probes.routes import is_on_link
+
+    assert is_on_link(PROC_NET_ROUTE, "192.168.1.77")
+    assert not is_on_link(PROC_NET_ROUTE, "192.168.3.1")
+    assert not is_on_link(PROC_NET_ROUTE, "8.8.8.8")  # the default route is no connected network
+    assert is_on_link(POINT_TO_POINT_ROUTE, "100.64.9.1")
+    assert not is_on_link(POINT_TO_POINT_ROUTE, "100.64.9.3")
+    assert not is_on_link(PROC_NET_ROUTE, "not an address")

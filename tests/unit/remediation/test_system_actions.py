@@ -71,6 +71,16 @@ def test_renew_dhcp_fills_in_the_interface_and_checks_for_an_address(tmp_path):
     assert result.ok and "holds IPv4 address" in result.detail
 
 
+def test_renew_dhcp_is_refused_on_a_point_to_point_link_which_has_no_dhcp(tmp_path):
+    (tmp_path / "ppp0").mkdir()
+    (tmp_path / "ppp0" / "type").write_text("512\n")  # ARPHRD_PPP
+    (tmp_path / "ppp0" / "flags").write_text("0x10d1\n")  # UP, POINTOPOINT, NOARP, ...
+    runner = RecordingRunner()
+    result = actions(runner, tmp_path, commands={"interface": "ppp0"}).run(parse_ref("renew_dhcp"), 10)
+    assert runner.calls == [] and not result.ok
+    assert "ppp0 is a point-to-point link" in result.detail
+
+
 def test_bounce_interface_takes_the_link_down_and_up_and_reads_its_flags(tmp_path):
     (tmp_path / "eth1").mkdir()
     (tmp_path / "eth1" / "flags").write_text("0x1003\n")
