@@ -5,7 +5,6 @@ low-resolution stream gives it, and a small PNG writer for snapshots. Pure apart
 from __future__ import annotations
 
 import os
-import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from edge_agent import untrusted_files
 from edge_agent.camera.frames import FrameError, as_rgb
 
 # No camera we read has more pixels a side; a header claiming more is corrupt or hostile, and believing it would
@@ -37,14 +37,9 @@ def open_regular(path: Path) -> BinaryIO:
     """The file, open for reading, if it is a regular file: a FIFO would block the camera until someone writes
     to it, and a device such as /dev/zero (a symlink in a replay directory) never ends."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        return untrusted_files.open_regular(path)
     except OSError as exc:
-        raise FrameError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    f = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        f.close()
-        raise FrameError(f"{path}: not a regular file")
-    return f
+        raise FrameError(f"{path}: {exc.strerror or exc}") from None
 
 
 def read_regular(path: Path, max_bytes: int) -> bytes:

@@ -19,6 +19,7 @@ import numpy as np
 from edge_agent.camera.led_look import Appearance
 from edge_agent.camera.led_register import DETAIL_SIDE, Detail
 from edge_agent.camera.led_rules import RULE_ISSUE_TYPES, Condition, RuleError, parse_condition
+from edge_agent.untrusted_files import open_regular
 from edge_agent.untrusted_json import UntrustedJsonError, loads_untrusted
 
 FORMAT = "edge-agent-led-profile"
@@ -150,7 +151,7 @@ def save_profile(profile: LedProfile, path: Path, created: float | None = None) 
 
 def _read_json(path: Path) -> Any:
     try:
-        with path.open("rb") as f:
+        with open_regular(path) as f:  # a FIFO or a device in its place is refused, never waited on
             payload = f.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read it ({exc.strerror or exc})") from None

@@ -3,13 +3,16 @@ answers, how it was trained and how well it did on held-out data. Read and valid
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from edge_agent.untrusted_files import read_bounded
+from edge_agent.untrusted_json import UntrustedJsonError, loads_untrusted
+
 METADATA_SCHEMA_VERSION = 1
+MAX_METADATA_BYTES = 1024 * 1024  # the shipped files are under 8 KiB
 
 
 class ModelLoadError(Exception):
@@ -63,10 +66,10 @@ def metadata_path_for(model_path: Path) -> Path:
 def load_metadata(path: Path) -> ModelMetadata:
     name = path.stem
     try:
-        raw = json.loads(path.read_text())
+        raw = loads_untrusted(read_bounded(path, MAX_METADATA_BYTES), MAX_METADATA_BYTES)
     except FileNotFoundError:
         raise ModelLoadError(name, f"metadata file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UntrustedJsonError) as exc:
         raise ModelLoadError(name, f"metadata file {path} is not readable JSON: {exc}") from None
     try:
         return ModelMetadata.model_validate(raw)

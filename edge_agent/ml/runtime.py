@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import numpy as np
 
 from edge_agent.ml.metadata import ModelLoadError, ModelMetadata, TensorSpec, load_metadata, metadata_path_for
 from edge_agent.ml.quantise import dequantise
+from edge_agent.untrusted_files import UnsafeFileError, read_bounded
 
 RUNTIME_NAMES = ("tflite-runtime", "litert")
 # The agent runs in 128 MiB (the unit's MemoryMax); camera models are a few MiB.
@@ -167,22 +166,13 @@ def open_model(
 def read_model_file(path: Path, name: str) -> bytes:
     """The model's bytes, read once (what is checked is what is loaded); ModelLoadError naming what is wrong."""
     try:
-        # Non-blocking open: a FIFO in the model's place must not stall the agent until someone writes to it.
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ModelLoadError(name, f"model file {path} is not a regular file")
-            if info.st_size > MAX_MODEL_BYTES:
-                raise ModelLoadError(name, f"model file {path} is {info.st_size} bytes; at most "
-                                           f"{MAX_MODEL_BYTES} are loaded")
-            content = f.read(MAX_MODEL_BYTES + 1)
+        return read_bounded(path, MAX_MODEL_BYTES)
     except FileNotFoundError:
         raise ModelLoadError(name, f"model file {path} not found") from None
+    except UnsafeFileError as exc:
+        raise ModelLoadError(name, f"model file {path}: {exc}") from None
     except OSError as exc:
         raise ModelLoadError(name, f"model file {path} cannot be read: {exc.strerror or exc}") from None
-    if len(content) > MAX_MODEL_BYTES:  # it grew while being read
-        raise ModelLoadError(name, f"model file {path} is larger than {MAX_MODEL_BYTES} bytes")
-    return content
 
 
 class ClassifierModel(Model):

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import logging
 import os
+import stat
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from edge_agent.untrusted_files import UnsafeFileError, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +78,18 @@ class EventJournal:
             os.replace(self.path, self.path.with_name(self.path.name + ".1"))
         data = line.encode()
         # One write(2) of the whole line with O_APPEND: a full disk or a kill leaves at most a torn last line.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # O_NONBLOCK: a FIFO in the journal's place fails at once (ENXIO) instead of stalling the agent's loop.
         try:
-            before = os.fstat(fd).st_size
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:
+                raise UnsafeFileError("not a regular file (a FIFO)") from None
+            raise
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):  # a FIFO with a reader, a device: not a journal anyone can read
+                raise UnsafeFileError("not a regular file")
+            before = info.st_size
             try:
                 written = os.write(fd, data)
                 if written != len(data):
@@ -110,7 +123,11 @@ class EventJournal:
         entries = []
         for path in (self.path.with_name(self.path.name + ".1"), self.path):
             if path.exists():
-                with path.open(encoding="utf-8", errors="replace") as f:
+                try:
+                    raw = open_regular(path)
+                except UnsafeFileError as exc:
+                    raise UnsafeFileError(f"journal {path}: {exc}") from None
+                with io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as f:
                     for line in f:
                         try:
                             entries.append(json.loads(line))

@@ -34,6 +34,7 @@ from edge_agent.reporting.fragmentation import IP_PMTUDISC_DONT, path_mtu_mode, 
 from edge_agent.reporting.home_assistant import discovery_configs
 from edge_agent.reporting.outbox import Outbox
 from edge_agent.reporting.path_health import PathHealthMonitor, PathVerdict
+from edge_agent.untrusted_files import read_bounded
 
 log = logging.getLogger(__name__)
 
@@ -473,9 +474,12 @@ def _contained(publisher: MqttPublisher, name: str, callback: Callable[..., None
     return run
 
 
+MAX_SESSION_BYTES = 64  # the counter is one decimal number
+
+
 def _read_session(path: Path) -> int:
     try:
-        return int(path.read_text().strip() or 0)
+        return int(read_bounded(path, MAX_SESSION_BYTES).decode("ascii").strip() or 0)
     except FileNotFoundError:
         return 0
     except (ValueError, OSError) as exc:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_agent.untrusted_files import open_regular
+
 # Linux interface names: at most 15 bytes, no '/', ':' or whitespace; the agent keeps to the portable subset.
 INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 MAX_RADIOS = 16  # tri-band gateways have three radios; a few more for guest BSSs and mesh backhaul
@@ -153,7 +155,7 @@ def hostapd_configured(conf_dir: Path) -> set[str]:
         return names
     for path in files:
         try:
-            with path.open("rb") as f:
+            with open_regular(path) as f:  # a FIFO named *.conf must not stall the start
                 names |= interfaces_in_hostapd_conf(f.read(MAX_CONF_BYTES).decode("utf-8", "replace"))
         except OSError:
             continue

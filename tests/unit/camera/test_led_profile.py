@@ -156,3 +156,12 @@ def test_the_example_rules_load_for_the_leds_they_name(file, names):
     if names:
         with pytest.raises(ProfileError, match="no LED called"):
             load_rules_file(path, {})
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_named_as_the_profile_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "p.json")
+    with pytest.raises(ProfileError, match="not a regular file"):
+        load_profile(tmp_path / "p.json")

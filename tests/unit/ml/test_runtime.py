@@ -69,6 +69,30 @@ def test_metadata_that_is_not_json_is_named(tmp_path):
         load_classifier(model, select_runtime("tflite-runtime"))
 
 
+@pytest.mark.parametrize("content, named", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested 100000 levels deep"),
+    (b'{"labels": ["ok"], "version": NaN}', "NaN is not a number"),
+    (b'{"labels": ["ok"], "labels": ["ok", "down"]}', "key 'labels' appears more than once"),
+    (b"\xff\xfe{", "not UTF-8"),
+])
+def test_hostile_metadata_is_a_load_error_naming_the_problem(tmp_path, content, named):
+    model = copy_model(WINDOW_MODEL, tmp_path)
+    model.with_suffix(".json").write_bytes(content)
+    with pytest.raises(ModelLoadError, match=f"not readable JSON: {named}"):
+        load_classifier(model, select_runtime("tflite-runtime"))
+
+
+@pytest.mark.timeout(10)
+def test_metadata_that_is_a_fifo_is_refused_without_waiting(tmp_path):
+    import os
+
+    model = copy_model(WINDOW_MODEL, tmp_path)
+    model.with_suffix(".json").unlink()
+    os.mkfifo(model.with_suffix(".json"))
+    with pytest.raises(ModelLoadError, match="not readable JSON: not a regular file"):
+        load_classifier(model, select_runtime("tflite-runtime"))
+
+
 def test_metadata_with_a_missing_key_names_the_key(tmp_path):
     model = copy_model(WINDOW_MODEL, tmp_path)
     edit_metadata(model, lambda m: m.pop("labels"))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from edge_agent.reporting.journal import EventJournal
 
@@ -137,3 +140,27 @@ def test_the_recovery_probe_writes_and_removes_a_scratch_file(tmp_path):
     assert _writable(tmp_path / "events.jsonl.probe") is True
     assert list(tmp_path.iterdir()) == []
     assert _writable(tmp_path / "missing-dir" / "x.probe") is False
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_in_the_journals_place_costs_the_line_not_the_agents_loop(tmp_path):
+    os.mkfifo(tmp_path / "events.jsonl")
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal.publish("event/issue", message(1), durable=True)
+    assert journal.lost_lines == 1
+    assert "not a regular file (a FIFO)" in journal.failing
+
+
+@pytest.mark.timeout(10)
+def test_a_journal_symlinked_to_a_device_is_failing_not_silently_swallowing_lines(tmp_path):
+    (tmp_path / "events.jsonl").symlink_to("/dev/null")
+    journal = EventJournal(tmp_path / "events.jsonl", max_bytes=10_000)
+    journal.publish("event/issue", message(1), durable=True)
+    assert journal.lost_lines == 1 and journal.failing == "not a regular file"
+
+
+@pytest.mark.timeout(10)
+def test_reading_a_journal_that_is_a_fifo_is_an_error_not_a_hang(tmp_path):
+    os.mkfifo(tmp_path / "events.jsonl")
+    with pytest.raises(OSError, match="journal .*events.jsonl: not a regular file"):
+        EventJournal(tmp_path / "events.jsonl", max_bytes=10_000).read()

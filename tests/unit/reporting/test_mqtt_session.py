@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from edge_agent.reporting.mqtt import _read_session, _write_session
 
@@ -23,3 +26,10 @@ def test_an_unreadable_counter_starts_from_zero(tmp_path: Path):
     path = tmp_path / "mqtt_session"
     path.mkdir()  # reading it fails with an OSError other than "not found"
     assert _read_session(path) == 0
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_in_the_counters_place_does_not_stall_the_start(tmp_path: Path, caplog):
+    os.mkfifo(tmp_path / "mqtt_session")
+    assert _read_session(tmp_path / "mqtt_session") == 0
+    assert "not a regular file" in caplog.text

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from edge_agent.wifi.discovery import MAX_DIR_ENTRIES, Discovery, RadioSet, ap_interfaces, ctrl_sockets
+from edge_agent.wifi.discovery import (
+    MAX_DIR_ENTRIES,
+    Discovery,
+    RadioSet,
+    ap_interfaces,
+    ctrl_sockets,
+    hostapd_configured,
+)
 from edge_agent.wifi.iw import parse_dev
 
 
@@ -121,3 +128,10 @@ def test_iw_dev_output_no_real_iw_prints_raises_only_parse_error():
             parse_dev(text)
     many = "".join(f"\tInterface w{n}\n\t\ttype AP\n" for n in range(20_000))
     assert ap_interfaces(list(parse_dev(many))).interfaces == tuple(sorted(f"w{n}" for n in range(20_000)))[:16]
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_among_hostapds_config_files_is_skipped_without_stalling_the_start(tmp_path):
+    os.mkfifo(tmp_path / "a.conf")
+    (tmp_path / "b.conf").write_text("interface=wlan1\n")
+    assert hostapd_configured(tmp_path) == {"wlan1"}
