@@ -81,6 +81,14 @@ GUIDANCE: dict[str, str] = {
         "Connecting to {subject} takes {connect_ms} ms (limit {limit} ms). The uplink is congested or the "
         "provider has trouble; check for large transfers on the network."
     ),
+    "dhcp_rogue_server": (
+        "A second DHCP server answers on {subject}: {rogue_offers}. Devices that take its offer get a wrong "
+        "address, gateway or DNS server and lose the Internet, or have their traffic sent through that device. "
+        "Find it by its MAC ({rogue_macs}: the router's client list, or the switch's port table) and turn its "
+        "DHCP server off: a second router plugged in LAN port to LAN port goes on its WAN port or into access "
+        "point (bridge) mode; a Raspberry Pi, NAS or Pi-hole running dnsmasq gets DHCP disabled. Then restart "
+        "the devices that got addresses from it. Nothing is changed automatically."
+    ),
     "dhcp_failure": (
         "DHCP on {subject} is failing ({reason}): this device loses its address when its lease runs out, and new "
         "devices get none. Restart the router's DHCP service or the router itself; if the lease is the "

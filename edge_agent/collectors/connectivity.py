@@ -64,6 +64,12 @@ class DhcpProbe:
     # whether a missing OFFER is a fault: a server answered before, or the host holds a lease (a network of
     # static addresses has no DHCP server to miss)
     server_expected: bool = True
+    # every server that answered this DISCOVER, one mapping each (server, macs, sources, offered_address, routers,
+    # dns_servers, offers): two or more is a second DHCP server on the segment
+    servers: tuple[Mapping[str, object], ...] = ()
+    unlisted_offers: int = 0  # offers past the cap on servers listed (a flood of forged OFFERs)
+    lease_server: str | None = None  # the server that gave the host its current lease (its lease file says)
+    gateway: str | None = None  # the host's default gateway when the DISCOVER went out
 
 
 @dataclass(frozen=True)
@@ -235,6 +241,10 @@ def dhcp_sample(probe: DhcpProbe | None, leases: tuple[LeaseState, ...], mono: f
         metrics = {"ok": probe.ok, "offer_ms": probe.offer_ms, "server": probe.server,
                    "offered_address": probe.offered_address, "error": probe.error,
                    "server_expected": probe.server_expected}
+        optional = {"servers": [dict(server) for server in probe.servers] or None,
+                    "unlisted_offers": probe.unlisted_offers or None, "lease_server": probe.lease_server,
+                    "gateway": probe.gateway}
+        metrics.update((key, value) for key, value in optional.items() if value is not None)
     interface = probe.interface if probe is not None else leases[0].interface
     lease = next((lease for lease in leases if lease.interface == interface), None)
     if lease is not None:

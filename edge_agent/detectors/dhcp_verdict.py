@@ -1,5 +1,6 @@
-"""What one DHCP check says: a server that no longer answers DISCOVER, or a lease the host's client has not
-renewed in time. Pure: a `connectivity.dhcp` sample in, the `dhcp_failure` finding out."""
+"""What one DHCP check says: a server that no longer answers DISCOVER, a lease the host's client has not
+renewed in time, or a second server answering on the segment. Pure: a `connectivity.dhcp` sample in, the
+`dhcp_failure` and `dhcp_rogue_server` findings out."""
 
 from __future__ import annotations
 
@@ -45,4 +46,77 @@ def judge_dhcp(sample: Sample, detector: str) -> list[Finding]:
         expire = finite_number(lease.get("expire_ts"))
         evidence["lease_expires_in_s"] = round(expire - sample.ts) if expire is not None else None
     return [Finding("dhcp_failure", sample.subject, bool(reasons), Severity.CRITICAL, detector, "; ".join(reasons),
-                    evidence)]
+                    evidence), *judge_rogue(sample, detector)]
+
+
+def _servers(metrics: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    servers = metrics.get("servers")
+    if not isinstance(servers, list):
+        return []
+    return [s for s in servers if isinstance(s, Mapping) and isinstance(s.get("server"), str)]
+
+
+def _addresses(server: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = server.get(key)
+    return tuple(a for a in value if isinstance(a, str)) if isinstance(value, list) else ()
+
+
+def legitimate_server(servers: list[Mapping[str, Any]], lease_server: Any, gateway: Any
+                      ) -> tuple[Mapping[str, Any] | None, str | None]:
+    """Which answering server is the network's own, and why: the one that gave this host its lease, else the
+    only one offering this host's gateway as the router; else none is known."""
+    for server in servers:
+        if lease_server is not None and server["server"] == lease_server:
+            return server, "gave this host its lease"
+    offering_gateway = [s for s in servers if gateway is not None and gateway in _addresses(s, "routers")]
+    if len(offering_gateway) == 1:
+        return offering_gateway[0], f"offers this host's gateway {gateway} as the router"
+    return None, None
+
+
+def describe_server(server: Mapping[str, Any]) -> str:
+    """`10.0.0.9 (MAC 02:..; offers 10.0.0.150, router 10.0.0.9, DNS 10.0.0.9)`: who it is and what it hands out."""
+    details = []
+    if macs := _addresses(server, "macs"):
+        details.append("MAC " + ", ".join(macs))
+    if isinstance(server.get("offered_address"), str):
+        details.append(f"offers {server['offered_address']}")
+    details.append("router " + (", ".join(_addresses(server, "routers")) or "none"))
+    details.append("DNS " + (", ".join(_addresses(server, "dns_servers")) or "none"))
+    return f"{server['server']} ({'; '.join(details)})"
+
+
+def judge_rogue(sample: Sample, detector: str) -> list[Finding]:
+    """More than one DHCP server answered the same DISCOVER: `dhcp_rogue_server`. Servers are told apart by
+    their server identifier (the probe groups them), so one server answering twice, or through several relays,
+    is one server. A check without any OFFER says nothing either way."""
+    servers = _servers(sample.metrics)
+    if not servers:
+        return []
+    legitimate, because = legitimate_server(servers, sample.metrics.get("lease_server"),
+                                            sample.metrics.get("gateway"))
+    others = [s for s in servers if s is not legitimate]
+    rogue = len(servers) > 1
+    # What clients are handed decides the harm: a router or DNS server unlike the network's own sends the
+    # clients that take it nowhere (or through someone else); the same router and DNS from overlapping pools
+    # "only" risks two devices given one address.
+    reference = legitimate or servers[0]
+    misleading = [s for s in servers if (_addresses(s, "routers"), _addresses(s, "dns_servers"))
+                  != (_addresses(reference, "routers"), _addresses(reference, "dns_servers"))]
+    severity = Severity.CRITICAL if misleading else Severity.WARNING
+    evidence = {"servers": len(servers), "legitimate": legitimate["server"] if legitimate else None,
+                "legitimate_because": because, "rogue": ", ".join(s["server"] for s in others) if rogue else None,
+                "rogue_macs": ", ".join(m for s in others for m in _addresses(s, "macs")) if rogue else None,
+                "rogue_offers": "; ".join(describe_server(s) for s in others) if rogue else None,
+                "answering": [dict(s) for s in servers],
+                "lease_server": sample.metrics.get("lease_server"), "gateway": sample.metrics.get("gateway")}
+    if isinstance(sample.metrics.get("unlisted_offers"), int):
+        evidence["unlisted_offers"] = sample.metrics["unlisted_offers"]
+    summary = ""
+    if rogue and legitimate is not None:
+        summary = (f"{len(servers)} DHCP servers answer on {sample.subject}: {legitimate['server']} {because}; "
+                   f"also {evidence['rogue_offers']}")
+    elif rogue:
+        summary = (f"{len(servers)} DHCP servers answer on {sample.subject}, none known to be the network's own: "
+                   f"{evidence['rogue_offers']}")
+    return [Finding("dhcp_rogue_server", sample.subject, rogue, severity, detector, summary, evidence)]

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from edge_agent.collectors.connectivity import DhcpProbe, DnsComparison, LeaseSt
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.detectors.dns_verdict import is_public_name
 from edge_agent.probes import ProbePermissionError
-from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, read_leases
+from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, lease_server, read_leases
 
 if TYPE_CHECKING:
     from edge_agent.probes.pmtu_ipv6 import Ipv6PathMtu
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # The first checks wait this long after start: a one-round diagnosis never starts one it would not see end.
 FIRST_CHECK_AFTER_S = 2.0
+# After a check that saw a second DHCP server, this many checks come at the retry pace (unless every one of them
+# sees it): a rogue that answers only now and then is seen again before its issue could resolve, so it stays one.
+ROGUE_FOLLOW_UP_CHECKS = 6
 
 
 @dataclass
@@ -97,6 +101,7 @@ class BackgroundChecks:
         interval = config.dns_consistency_interval_s
         self.dns_compare = Cadence(interval, interval, next_due=first)
         self._server_seen = False
+        self._rogue_seen: deque[bool] = deque(maxlen=ROGUE_FOLLOW_UP_CHECKS)  # two servers in the last checks?
         self._ipv6_pmtu: Ipv6PathMtu | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="check")
 
@@ -106,11 +111,11 @@ class BackgroundChecks:
         that has it)."""
         now = self.clock()
         if interface is not None and dhcp and self.dhcp.due(now):
-            self.dhcp.start(self._pool.submit(self._dhcp_check, interface))
+            self.dhcp.start(self._pool.submit(self._dhcp_check, interface, gateway))
         if self.pmtu.due(now):  # without an IPv4 route, IPv6 alone (an IPv6-only host)
             self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface))
         dhcp = self._harvest(self.dhcp, "dhcp", errors, lambda c: c.error is None and c.probe is not None
-                             and not c.probe.ok and c.probe.server_expected)
+                             and (not c.probe.ok and c.probe.server_expected or self._rogue_unsettled()))
         pmtu = self._harvest(self.pmtu, "pmtu", errors, lambda probes: any(p.verdict == "blackhole" for p in probes))
         return dhcp, tuple(pmtu or ())
 
@@ -141,19 +146,31 @@ class BackgroundChecks:
             errors[name] = result.error
         return result
 
-    def _dhcp_check(self, interface: str) -> DhcpCheck:
+    def _rogue_unsettled(self) -> bool:
+        """A second DHCP server seen lately, but not in every one of the last checks: check again soon, to
+        confirm it or to see it gone (one that answers every time is checked at the usual pace)."""
+        return any(self._rogue_seen) and not (len(self._rogue_seen) == self._rogue_seen.maxlen
+                                               and all(self._rogue_seen))
+
+    def _dhcp_check(self, interface: str, gateway: str | None = None) -> DhcpCheck:
         from edge_agent.probes.dhcp import dhcp_probe
 
         patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS
         leases = held_leases(read_leases(patterns, interface), interface_address(interface))
+        timeout = self.config.dhcp_timeout_s
         try:
-            probe = dhcp_probe(interface, timeout_s=self.config.dhcp_timeout_s)
+            # in the background, listen the whole timeout: a second server that pings before it offers answers
+            # seconds after the first
+            probe = dhcp_probe(interface, timeout_s=timeout, listen_after_offer_s=timeout)
         except ProbePermissionError as exc:
             return DhcpCheck(None, leases, str(exc))
         except OSError as exc:
             probe = DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error=str(exc))
         self._server_seen |= probe.ok
-        return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases)), leases)
+        self._rogue_seen.append(len(probe.servers) > 1)
+        return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases),
+                                             lease_server=lease_server(leases[0]) if leases else None,
+                                             gateway=gateway), leases)
 
     def pmtu_now(self, gateway: str | None, interface: str) -> tuple[PmtuProbe, ...]:
         return self._pmtu_check(gateway, interface)

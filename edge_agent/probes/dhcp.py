@@ -4,21 +4,28 @@ demand (diagnose), never inside a probe round.
 Only DISCOVER is sent and the OFFER is never requested, so no lease is taken and the gateway's address stays.
 It goes out on a packet socket (CAP_NET_RAW), built by probes/wire.py; the socket sees only UDP to port 68 (a
 classic BPF filter in the kernel): a busy link's other traffic is never copied to the agent while it waits.
+
+After the first OFFER the probe keeps listening a little longer and tallies every OFFER to its DISCOVER by
+server: a second server answering is a rogue DHCP server on the segment. What it keeps is capped, whatever a
+flood of forged OFFERs sends.
 """
 
 from __future__ import annotations
 
 import ctypes
 import random
+import select
 import socket
 import struct
 import time
+from dataclasses import dataclass, field
 
 from edge_agent.collectors.connectivity import DhcpProbe
 from edge_agent.probes import ProbePermissionError
-from edge_agent.probes.arp import interface_mac
-from edge_agent.probes.raw_icmp import ETH_P_IP, await_datagrams, drain
-from edge_agent.probes.wire import DHCP_OFFER, PROTO_UDP, dhcp_discover, ipv4, parse_dhcp_reply, parse_ipv4, udp
+from edge_agent.probes.arp import interface_mac, mac_text
+from edge_agent.probes.raw_icmp import ETH_P_IP, drain
+from edge_agent.probes.wire import (DHCP_OFFER, PROTO_UDP, DhcpOffer, dhcp_discover, ipv4, parse_dhcp_reply,
+                                    parse_ipv4, udp)
 
 SO_ATTACH_FILTER = 26
 BROADCAST_MAC = b"\xff" * 6
@@ -42,13 +49,51 @@ def attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]])
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)  # the kernel copies the program
 
 
-def dhcp_probe(interface: str, timeout_s: float) -> DhcpProbe:
+# What one DISCOVER's answers may cost: servers listed, MACs and source addresses per server, replies read.
+MAX_SERVERS, MAX_ADDRESSES_PER_SERVER, MAX_REPLIES = 8, 4, 256
+# How long to listen for other servers after the first OFFER, on demand (diagnose waits for it)
+LISTEN_AFTER_OFFER_S = 1.0
+PACKET_OUTGOING = 4  # a packet socket's pkttype for what this host sent
+
+
+@dataclass
+class OfferTally:
+    """Every OFFER to one DISCOVER, grouped by server: its server identifier (option 54), else the address it
+    came from. A relay forwards its server's identifier, so one server behind several relays is one server;
+    and a server that answers twice is counted twice, not listed twice."""
+
+    servers: dict[str, dict] = field(default_factory=dict)
+    unlisted: int = 0  # offers from servers past MAX_SERVERS
+
+    def add(self, offer: DhcpOffer, source: str, mac: str | None, offer_ms: float) -> None:
+        key = offer.server_id or source
+        server = self.servers.get(key)
+        if server is None:
+            if len(self.servers) >= MAX_SERVERS:
+                self.unlisted += 1
+                return
+            server = self.servers[key] = {
+                "server": key, "offered_address": offer.your_address, "routers": list(offer.routers),
+                "dns_servers": list(offer.dns_servers), "macs": [], "sources": [], "offers": 0,
+                "offer_ms": offer_ms}
+        server["offers"] += 1
+        for name, value in (("macs", mac), ("sources", source)):
+            if value is not None and value not in server[name] and len(server[name]) < MAX_ADDRESSES_PER_SERVER:
+                server[name].append(value)
+
+    def listed(self) -> tuple[dict, ...]:
+        return tuple(self.servers.values())
+
+
+def dhcp_probe(interface: str, timeout_s: float, listen_after_offer_s: float = LISTEN_AFTER_OFFER_S) -> DhcpProbe:
+    """DISCOVER, then every OFFER until `listen_after_offer_s` after the first one (never past `timeout_s`)."""
     mac = interface_mac(interface)
     xid = random.randrange(1, 2**32)
     try:
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
     except PermissionError as exc:
         raise ProbePermissionError(f"DHCP probe needs CAP_NET_RAW: {exc}") from None
+    tally = OfferTally()
     with sock:
         attach_filter(sock, _UDP_TO_68)
         sock.bind((interface, ETH_P_IP))
@@ -58,25 +103,43 @@ def dhcp_probe(interface: str, timeout_s: float) -> DhcpProbe:
                         udp("0.0.0.0", "255.255.255.255", 68, 67, dhcp_discover(mac, xid)))
         sent = time.monotonic()
         sock.sendto(discover, (interface, ETH_P_IP, 0, 0, BROADCAST_MAC))
-        answers: list[DhcpProbe] = []
-
-        def take(data: bytes, ancdata: list) -> bool:
-            arrived = time.monotonic()
+        deadline = sent + timeout_s
+        for _ in range(MAX_REPLIES):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+                break
             try:
-                packet = parse_ipv4(data)
-                if packet.proto != PROTO_UDP or len(packet.payload) < 8:
-                    return False
-                if struct.unpack_from("!HH", packet.payload) != (67, 68):
-                    return False
-                offer = parse_dhcp_reply(packet.payload[8:], xid)
-            except ValueError:
-                return False  # another transaction's answer, or garbage
-            answers.append(DhcpProbe(interface, ok=offer.message_type == DHCP_OFFER,
-                                     offer_ms=round((arrived - sent) * 1000, 2), server=offer.server_id or packet.src,
-                                     offered_address=offer.your_address, error=None))
-            return True
+                data, sender = sock.recvfrom(65535)
+            except BlockingIOError:
+                continue
+            arrived = time.monotonic()
+            answer = offer_in(data, xid)
+            if answer is None or sender[2] == PACKET_OUTGOING:
+                continue
+            offer, source = answer
+            if not tally.servers:
+                deadline = min(deadline, arrived + listen_after_offer_s)
+            tally.add(offer, source, mac_text(sender[4][:6]) if len(sender[4]) >= 6 else None,
+                      round((arrived - sent) * 1000, 2))
+    servers = tally.listed()
+    if not servers:
+        return DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
+    first = servers[0]
+    return DhcpProbe(interface, ok=True, offer_ms=first["offer_ms"], server=first["server"],
+                     offered_address=first["offered_address"], error=None, servers=servers,
+                     unlisted_offers=tally.unlisted)
 
-        await_datagrams(sock, timeout_s, take)
-    if answers:
-        return answers[0]
-    return DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
+
+def offer_in(data: bytes, xid: int) -> tuple[DhcpOffer, str] | None:
+    """The OFFER to transaction `xid` in an IPv4 packet, and the address it came from; None for anything else
+    (another transaction's answer, another message type, garbage)."""
+    try:
+        packet = parse_ipv4(data)
+        if packet.proto != PROTO_UDP or len(packet.payload) < 8:
+            return None
+        if struct.unpack_from("!HH", packet.payload) != (67, 68):
+            return None
+        offer = parse_dhcp_reply(packet.payload[8:], xid)
+    except ValueError:
+        return None
+    return (offer, packet.src) if offer.message_type == DHCP_OFFER else None

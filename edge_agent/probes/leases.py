@@ -106,6 +106,21 @@ def parse_key_value(text: str, interface: str, source: str, obtained_ts: float) 
 
 def parse_dhcpcd(data: bytes, interface: str, source: str, obtained_ts: float) -> LeaseState | None:
     """dhcpcd's lease: the server's DHCP message as received (BOOTP header, magic cookie, options)."""
+    options = _dhcpcd_options(data)
+    if options is None:
+        return None
+
+    def duration(code: int) -> float | None:
+        value = options.get(code)
+        return float(int.from_bytes(value, "big")) if value is not None and len(value) == 4 else None
+
+    address = str(ipaddress.IPv4Address(data[16:20]))
+    renew, rebind, expire = _relative(obtained_ts, duration(51), duration(58), duration(59))
+    return LeaseState(interface, source, address, obtained_ts, renew, rebind, expire)
+
+
+def _dhcpcd_options(data: bytes) -> dict[int, bytes] | None:
+    """The options of the DHCP message dhcpcd saved; None if it is not one."""
     if len(data) < BOOTP_HEADER + len(MAGIC_COOKIE) or data[BOOTP_HEADER:BOOTP_HEADER + 4] != MAGIC_COOKIE:
         return None
     options: dict[int, bytes] = {}
@@ -121,14 +136,42 @@ def parse_dhcpcd(data: bytes, interface: str, source: str, obtained_ts: float) -
             break  # truncated: keep what was read
         options.setdefault(code, data[at + 2:at + 2 + data[at + 1]])
         at += 2 + data[at + 1]
+    return options
 
-    def duration(code: int) -> float | None:
-        value = options.get(code)
-        return float(int.from_bytes(value, "big")) if value is not None and len(value) == 4 else None
 
-    address = str(ipaddress.IPv4Address(data[16:20]))
-    renew, rebind, expire = _relative(obtained_ts, duration(51), duration(58), duration(59))
-    return LeaseState(interface, source, address, obtained_ts, renew, rebind, expire)
+def parse_lease_server(data: bytes, interface: str) -> str | None:
+    """Which DHCP server gave the lease in this file (its server identifier), for `interface`; None if the
+    file does not say. dhclient: the interface's newest block; dhcpcd: option 54 of the saved message;
+    systemd-networkd and NetworkManager's internal client: SERVER_ADDRESS."""
+    if b"lease {" in data or b"lease{" in data:
+        server = None
+        for block in _BLOCK.findall(data.decode("utf-8", "replace")):
+            fields = {key: value.strip().strip('"') for _, key, value in _STATEMENT.findall(block)}
+            if fields.get("interface") == interface:
+                server = _address(fields.get("dhcp-server-identifier"))
+        return server
+    options = _dhcpcd_options(data)
+    if options is not None:
+        value = options.get(54, b"")
+        return str(ipaddress.IPv4Address(value)) if len(value) == 4 else None
+    for line in data.decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "SERVER_ADDRESS":
+            return _address(value)
+    return None
+
+
+def lease_server(lease: LeaseState) -> str | None:
+    """The server behind a lease read_leases found, from its file (read again: a few KB, once per check)."""
+    path = Path(lease.source)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_LEASE_BYTES:
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_LEASE_BYTES)
+    except OSError:
+        return None
+    return parse_lease_server(data, lease.interface)
 
 
 def _interface_of(path: Path, index_names: Callable[[int], str | None]) -> str | None:

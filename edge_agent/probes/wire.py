@@ -113,11 +113,18 @@ def dhcp_discover(mac: bytes, xid: int) -> bytes:
     return bootp + DHCP_MAGIC + bytes([53, 1, DHCP_DISCOVER, 255])
 
 
+# Routers (option 3) and DNS servers (option 6) kept per offer: enough to show what a server hands out, and a
+# forged option listing 63 addresses costs no more than this.
+MAX_OPTION_ADDRESSES = 4
+
+
 @dataclass(frozen=True)
 class DhcpOffer:
     message_type: int | None
     your_address: str
     server_id: str | None
+    routers: tuple[str, ...] = ()  # option 3, in the server's order
+    dns_servers: tuple[str, ...] = ()  # option 6
 
 
 def parse_dhcp_reply(payload: bytes, xid: int) -> DhcpOffer:
@@ -133,7 +140,16 @@ def parse_dhcp_reply(payload: bytes, xid: int) -> DhcpOffer:
     message_type = options.get(53, b"")
     server = options.get(54, b"")
     return DhcpOffer(message_type[0] if len(message_type) == 1 else None, socket.inet_ntoa(yiaddr),
-                     socket.inet_ntoa(server) if len(server) == 4 else None)
+                     socket.inet_ntoa(server) if len(server) == 4 else None,
+                     _addresses(options.get(3, b"")), _addresses(options.get(6, b"")))
+
+
+def _addresses(value: bytes) -> tuple[str, ...]:
+    """An option holding IPv4 addresses; one whose length is not a multiple of 4 is malformed and reads as none."""
+    if len(value) % 4:
+        return ()
+    count = min(len(value) // 4, MAX_OPTION_ADDRESSES)
+    return tuple(socket.inet_ntoa(value[i * 4:i * 4 + 4]) for i in range(count))
 
 
 def _dhcp_options(data: bytes) -> dict[int, bytes]:

@@ -29,7 +29,7 @@ def discovers(monkeypatch):
     """Replaces the real DISCOVER: each call takes the next answer from `answers` and is counted."""
     state = {"answers": [], "sent": 0}
 
-    def fake(interface, timeout_s):
+    def fake(interface, timeout_s, listen_after_offer_s=None):
         state["sent"] += 1
         return offer(state["answers"].pop(0) if state["answers"] else True)
 

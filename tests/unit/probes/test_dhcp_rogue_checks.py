@@ -1,0 +1,89 @@
+"""The background DHCP check and a second server: what it hands over (the lease's server, the gateway), how long
+it listens, and its pace while a rogue comes and goes."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_agent.collectors.connectivity import DhcpProbe, LeaseState
+from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.probes import checks
+from edge_agent.probes.checks import ROGUE_FOLLOW_UP_CHECKS, BackgroundChecks
+
+OWN = {"server": "10.0.0.1", "offered_address": "10.0.0.2", "routers": ["10.0.0.1"], "dns_servers": [],
+       "macs": ["02:00:00:00:00:01"], "sources": ["10.0.0.1"], "offers": 1, "offer_ms": 2.0}
+ROGUE = {**OWN, "server": "10.0.0.99", "macs": ["02:00:00:00:00:99"], "sources": ["10.0.0.99"]}
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def discovers(monkeypatch, tmp_path):
+    """The real DISCOVER replaced: each call answers with the next list of servers (True: the rogue too)."""
+    state = {"rogue": [], "sent": [], "calls": []}
+    lease_file = tmp_path / "dhcpcd-eth0.lease"
+    lease_file.write_text("ADDRESS=10.0.0.2\nSERVER_ADDRESS=10.0.0.1\nLIFETIME=600\n")
+
+    def fake(interface, timeout_s, listen_after_offer_s=1.0):
+        state["calls"].append((timeout_s, listen_after_offer_s))
+        rogue = state["rogue"].pop(0) if state["rogue"] else False
+        servers = (OWN, ROGUE) if rogue else (OWN,)
+        return DhcpProbe(interface, ok=True, offer_ms=2.0, server="10.0.0.1", offered_address="10.0.0.2",
+                         error=None, servers=servers)
+
+    lease = LeaseState("eth0", str(lease_file), "10.0.0.2", 100.0, 400.0, 625.0, 700.0)
+    monkeypatch.setattr("edge_agent.probes.dhcp.dhcp_probe", fake)
+    monkeypatch.setattr(checks, "read_leases", lambda patterns, interface: [lease])
+    monkeypatch.setattr(checks, "interface_address", lambda interface: "10.0.0.2")
+    return state
+
+
+def rounds(background: BackgroundChecks, clock: Clock, seconds: int) -> list:
+    handed = []
+    for _ in range(seconds):
+        dhcp, _ = background.collect("10.0.0.1", "eth0", {})
+        if dhcp is not None:
+            handed.append((clock.now, dhcp))
+        if background.dhcp.job is not None:
+            background.dhcp.job.result(timeout=5)
+        clock.now += 1
+    return handed
+
+
+def test_a_check_hands_over_the_lease_server_and_the_gateway_and_listens_its_whole_timeout(discovers):
+    clock = Clock()
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_timeout_s=3, pmtu_check_interval_s=0)
+    [(_, check)] = rounds(BackgroundChecks(config, [], clock), clock, 5)
+    assert (check.probe.lease_server, check.probe.gateway) == ("10.0.0.1", "10.0.0.1")
+    assert discovers["calls"] == [(3.0, 3.0)]
+
+
+def gaps(handed: list) -> list[float]:
+    """Seconds between one check's result and the next one's."""
+    times = [t for t, _ in handed]
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def test_a_rogue_seen_brings_the_next_checks_sooner_until_it_has_stayed_away(discovers):
+    clock = Clock()
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0)
+    discovers["rogue"] = [False, True]
+    handed = rounds(BackgroundChecks(config, [], clock), clock, 120)
+    # clean, then the rogue: every 5 s while it was seen in the last checks, then 30 s apart again (a result is
+    # handed over in the round after it finished: one second more)
+    assert gaps(handed)[:ROGUE_FOLLOW_UP_CHECKS + 2] == [31.0, *[6.0] * ROGUE_FOLLOW_UP_CHECKS, 31.0]
+
+
+def test_a_rogue_that_answers_every_time_is_checked_at_the_usual_pace_once_confirmed(discovers):
+    clock = Clock()
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0)
+    discovers["rogue"] = [True] * 20
+    handed = rounds(BackgroundChecks(config, [], clock), clock, 120)
+    # 5 s apart until ROGUE_FOLLOW_UP_CHECKS in a row saw it, then 30 s apart
+    assert gaps(handed)[:ROGUE_FOLLOW_UP_CHECKS] == [*[6.0] * (ROGUE_FOLLOW_UP_CHECKS - 1), 31.0]
