@@ -222,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     fleet_cmd.add_argument("command", help="ping, diagnose, get_issues, set_log_level, remediate")
     fleet_cmd.add_argument("args", nargs="*", metavar="KEY=VALUE", help="the command's arguments")
     _add_broker_options(fleet_cmd)
-    fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0)
+    fleet_cmd.add_argument("--timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                           help="how long to wait for the final reply (default 30)")
     fleet_cmd.add_argument("--json", action="store_true", help="each reply as one JSON line")
     fleet_cmd.set_defaults(handler=_cmd_fleet_cmd)
 
@@ -819,7 +820,9 @@ def _cmd_fleet_cmd(args: argparse.Namespace) -> int:
             print(json.dumps(reply) if args.json else render_reply(args.command, reply), flush=True)
             final = reply["state"]
     except TimeoutError as exc:
-        print(f"edge-agent: {exc}", file=sys.stderr)
+        # Most often a device id that is not online (or a typo): the fleet view lists who is.
+        print(f"edge-agent: {exc}; `edge-agent fleet watch --broker {args.broker}` shows which devices are online",
+              file=sys.stderr)
         return EX_UNAVAILABLE
     except OSError as exc:
         print(f"edge-agent: cannot reach the broker at {args.broker}: {exc.strerror or exc}", file=sys.stderr)

@@ -156,3 +156,13 @@ def test_bad_remediate_arguments_are_rejected(fleet, args, reason):
     client.send("remediate", request(args=args))
     _, body, _ = client.replies_until({"rejected", "succeeded", "failed"})[-1]
     assert body["state"] == "rejected" and reason in body["reason"]
+
+
+def test_fleet_cmd_to_a_device_that_never_answers_says_how_to_see_who_is_online(mosquitto):
+    cli = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "fleet", "cmd", "no-such-gw", "ping",
+         "--broker", f"{mosquitto.host}:{mosquitto.port}", "--timeout", "1"],
+        capture_output=True, text=True, timeout=30)
+    assert cli.returncode == 69
+    assert "no final reply from no-such-gw within 1 s" in cli.stderr
+    assert f"edge-agent fleet watch --broker {mosquitto.host}:{mosquitto.port}" in cli.stderr
