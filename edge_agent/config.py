@@ -157,10 +157,22 @@ class PremisesSection(_Section):
 GROUP_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"
 
 
+UNIX_SOCKET_PATH_MAX = 107  # bytes in sockaddr_un.sun_path, less its terminating NUL (Linux)
+
+
 class ControlSection(_Section):
     socket_path: AbsolutePath | None = None
     group: str | None = Field(None, pattern=GROUP_NAME)
     admin_group: str | None = Field(None, pattern=GROUP_NAME)
+
+    @field_validator("socket_path")
+    @classmethod
+    def _fits_a_socket_address(cls, value: Path | None) -> Path | None:
+        # Longer passes every path check and fails only at bind(), with "AF_UNIX path too long" naming no key.
+        size = len(str(value).encode("utf-8", "surrogateescape")) if value is not None else 0
+        if size > UNIX_SOCKET_PATH_MAX:
+            raise ValueError(f"is {size} bytes long; a Unix socket's path holds at most {UNIX_SOCKET_PATH_MAX}")
+        return value
 
 
 class Hysteresis(_Section):

@@ -349,6 +349,15 @@ def test_a_path_with_a_nul_character_is_refused(tmp_path):
     assert problem.startswith("agent.log_file = '/var/log/a\\x00b': must not contain a NUL character")
 
 
+def test_a_control_socket_path_longer_than_a_socket_address_holds_is_refused_naming_the_key(tmp_path):
+    long_path = "/run/" + "a" * 103  # 108 bytes: one more than sun_path holds with its NUL
+    [problem] = problems_in(write_toml(tmp_path, f"[control]\nsocket_path = '{long_path}'\n"))
+    assert problem.startswith("control.socket_path = ")
+    assert "108 bytes long; a Unix socket's path holds at most 107" in problem
+    fits = load_config(write_toml(tmp_path, f"[control]\nsocket_path = '{long_path[:-1]}'\n"), {})
+    assert str(fits.control.socket_path) == long_path[:-1]
+
+
 def test_a_disk_path_must_be_absolute(tmp_path):
     [problem] = problems_in(write_toml(tmp_path, "[collectors.system]\ndisk_paths = ['/', 'data']\n"))
     assert problem.startswith("collectors.system.disk_paths.1 = 'data': must be an absolute path")
