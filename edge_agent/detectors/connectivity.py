@@ -15,7 +15,7 @@ from edge_agent.detectors.dns_consistency import ResolverAgreement, lie_verdict
 from edge_agent.detectors.dns_verdict import DNS_TYPES, DOWN, LIES, UPSTREAM, AnswerMemory, judge, parse_expected
 from edge_agent.detectors.estimators import ReachRecord, z_for
 from edge_agent.detectors.pmtu_verdict import ReferenceRtts, black_hole_judgeable
-from edge_agent.detectors.rules import above_limit, finite_number
+from edge_agent.detectors.rules import finite_number
 from edge_agent.model import Finding, Sample, Severity
 
 DNS_SEVERITY = {DOWN: Severity.CRITICAL, UPSTREAM: Severity.CRITICAL, LIES: Severity.CRITICAL}
@@ -280,7 +280,10 @@ class ConnectivityRules:
         if late is not None:
             record.answered_late(failed_all_the_same=late.resent_syn)
         limit = self.t.uplink_failure_pct_max
-        verdict = record.add(ok, limit / 100, self._z)
+        connect_ms = finite_number(sample.metrics.get("connect_ms"))
+        rtt_ms = finite_number(sample.metrics.get("rtt_ms"))
+        resent = ok and resent_syn(connect_ms, rtt_ms)
+        verdict = record.add(ok, limit / 100, self._z, resent=resent)
         error = sample.metrics.get("error")
         evidence = {"ok": ok, "error": error, "failed": verdict.failed, "attempts": verdict.attempts,
                     "in_a_row": verdict.run, "limit": limit}
@@ -299,19 +302,21 @@ class ConnectivityRules:
                        f"({rate} %), limit {limit:g} %") if verdict.unreliable else ""
             findings.append(Finding("uplink_unreliable", sample.subject, verdict.unreliable, Severity.WARNING,
                                     self.name, summary, {**evidence, "failure_pct": rate}))
-        if ok:
-            findings += above_limit(sample, "connect_ms", self.t.uplink_connect_ms_max, "uplink_slow", self.name)
+        if ok and connect_ms is not None:
+            # A connection that waited for a resent SYN says the path lost one, not how fast it is: TCP's own
+            # round trip does.
+            findings.append(self._slow(sample.subject, rtt_ms if resent and rtt_ms is not None else connect_ms))
         elif late is not None and not late.resent_syn:
-            findings.append(self._late_is_slow(sample.subject, late.connect_ms))
+            findings.append(self._slow(sample.subject, late.connect_ms, late=True))
         return findings
 
-    def _late_is_slow(self, subject: str, connect_ms: float) -> Finding:
+    def _slow(self, subject: str, connect_ms: float, late: bool = False) -> Finding:
         limit = self.t.uplink_connect_ms_max
         present = connect_ms > limit
-        summary = (f"connections to {subject} take {connect_ms:.0f} ms, longer than the probe waits; limit "
-                   f"{limit:g} ms") if present else ""
+        waits = ", longer than the probe waits" if late else ""
+        summary = f"connections to {subject} take {connect_ms:.0f} ms{waits}; limit {limit:g} ms" if present else ""
         return Finding("uplink_slow", subject, present, Severity.WARNING, self.name, summary,
-                       {"connect_ms": connect_ms, "limit": limit, "late": True})
+                       {"connect_ms": connect_ms, "limit": limit, "late": late})
 
 
 @dataclass(frozen=True)
@@ -322,11 +327,16 @@ class LateConnection:
 
 def late_connection(metrics: dict) -> LateConnection | None:
     """The previous round's attempt that connected after its timeout, from this round's sample."""
-    late, rtt = finite_number(metrics.get("late_connect_ms")), finite_number(metrics.get("late_rtt_ms"))
+    late = finite_number(metrics.get("late_connect_ms"))
     if late is None:
         return None
-    # Without TCP's round trip (not Linux) the wait cannot be split: the connection took that long, a slow path.
-    return LateConnection(late, rtt is not None and late - rtt >= RESENT_SYN_MS)
+    return LateConnection(late, resent_syn(late, finite_number(metrics.get("late_rtt_ms"))))
+
+
+def resent_syn(connect_ms: float | None, rtt_ms: float | None) -> bool:
+    """Whether a connection waited for a resent SYN. Without TCP's round trip (not Linux) the wait cannot be
+    split: the connection took that long, a slow path."""
+    return connect_ms is not None and rtt_ms is not None and connect_ms - rtt_ms >= RESENT_SYN_MS
 
 
 def _ok_finding(

@@ -195,7 +195,13 @@ class ReachRecord:
         self._run = 0
         self._outage = False
 
-    def add(self, ok: bool, limit: float, z: float) -> ReachVerdict:
+    def add(self, ok: bool, limit: float, z: float, resent: bool = False) -> ReachVerdict:
+        """One attempt. `resent`: it connected, but only on a resent SYN (the first was lost): a failure for the
+        rate of a lossy line, never part of an outage."""
+        if resent:
+            self.add(False, limit, z)
+            self.answered_late(failed_all_the_same=True)
+            return self._verdict(True, limit, z)
         if ok:
             if not (self._outage and self._run >= self.outage_rounds):
                 self._outcomes.extend([False] * self._run)

@@ -73,7 +73,8 @@ class IcmpProber:
                 rtts[message.seq] = round((arrived - sent[message.seq]) * 1000, 3)
             elif message.seq in earlier and message.seq not in late:
                 late[message.seq] = round((arrived - earlier[message.seq]) * 1000, 3)
-            return len(rtts) == len(sent)
+            # Done when this burst is all answered; before it is sent, never: every queued late reply is read.
+            return bool(sent) and len(rtts) == len(sent)
 
         receiver = self._socket()  # ProbePermissionError (no CAP_NET_RAW) is the caller's to report, not a loss
         try:

@@ -154,6 +154,17 @@ def test_replies_to_an_unanswered_burst_during_the_confirming_one_make_the_gatew
     assert (finding.type, finding.present) == ("gateway_unreachable", False)
 
 
+def test_every_late_reply_already_queued_when_the_next_burst_starts_is_read_not_only_the_first(wire):
+    # The replies to an unanswered burst come in at its timeout: queued by the time the confirming burst reads
+    # what is waiting, before it sends. All five count; the rest used to be drained as stale after the first.
+    prober, _ = wire([[], [], [(seq, 1.0) for seq in range(1, 6)], []])
+    network = NetworkProbes(ConnectivityCollectorConfig(dhcp_check_interval_s=0, pmtu_check_interval_s=0),
+                            read=lambda path: "")
+    network._icmp = prober
+    confirmed = network._confirm_unreachable("10.0.0.1", prober.ping("10.0.0.1", 5, 1.0))
+    assert (confirmed.sent, confirmed.received) == (5, 5)
+
+
 def test_a_silent_gateway_is_still_unreachable_after_the_confirming_burst(wire):
     prober, _ = wire([])
     network = NetworkProbes(ConnectivityCollectorConfig(dhcp_check_interval_s=0, pmtu_check_interval_s=0),

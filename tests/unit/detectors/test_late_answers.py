@@ -80,6 +80,27 @@ def test_lost_syns_answered_on_their_resend_are_an_unreliable_line_not_a_slow_on
     assert [t for t, _ in events] == ["uplink_unreliable"], events
 
 
+def test_a_connection_made_in_time_on_a_resent_syn_is_a_lost_packet_not_a_slow_path():
+    """A probe that waits long enough (or is read late) sees the resent SYN connect in about 1 s: that is loss."""
+    rules, tracker = ConnectivityRules(ConnectivityThresholds()), IssueTracker(open_after=3, resolve_after=3)
+    rng, events = random.Random(5), []
+    for i in range(150):
+        resent = 30 <= i < 130 and rng.random() < 0.5
+        metrics = {"ok": True, "connect_ms": 1006.0 if resent else 3.0, "rtt_ms": 2.5, "error": None}
+        sample = Sample("connectivity.uplink", "broker:8883", metrics, float(i), 1_700_000_000.0 + i)
+        for finding in rules.evaluate(sample):
+            events += tracker.observe(finding, sample.mono, sample.ts)
+    assert [e.body["type"] for e in events if e.change == "opened"] == ["uplink_unreliable"]
+
+
+def test_a_slow_path_seen_in_time_is_judged_by_its_connection_time():
+    rules = ConnectivityRules(ConnectivityThresholds(uplink_connect_ms_max=300.0))
+    metrics = {"ok": True, "connect_ms": 420.0, "rtt_ms": 415.0, "error": None}
+    findings = rules.evaluate(Sample("connectivity.uplink", "b:1", metrics, 0.0, 0.0))
+    [slow] = [f for f in findings if f.type == "uplink_slow"]
+    assert slow.present and slow.evidence == {"connect_ms": 420.0, "limit": 300.0, "late": False}
+
+
 def test_heavy_syn_loss_rarely_opens_an_outage_at_its_onset():
     """At 40 % loss the first attempts fail three in a row after a clean spell 6 % of the time per start; most
     of those failures are answered on the SYN's resend, which says the endpoint is there. Without the late
