@@ -18,14 +18,23 @@ import select
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge_agent.collectors.connectivity import DhcpProbe
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.arp import interface_mac, mac_text
 from edge_agent.probes.raw_icmp import ETH_P_IP, drain
-from edge_agent.probes.wire import (DHCP_OFFER, PROTO_UDP, DhcpOffer, dhcp_discover, ipv4, parse_dhcp_reply,
-                                    parse_ipv4, udp)
+from edge_agent.probes.wire import (
+    DHCP_OFFER,
+    PROTO_UDP,
+    DhcpOffer,
+    dhcp_discover,
+    ipv4,
+    parse_dhcp_reply,
+    parse_ipv4,
+    udp,
+)
 
 SO_ATTACH_FILTER = 26
 BROADCAST_MAC = b"\xff" * 6
@@ -49,8 +58,9 @@ def attach_filter(sock: socket.socket, program: list[tuple[int, int, int, int]])
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)  # the kernel copies the program
 
 
-# What one DISCOVER's answers may cost: servers listed, MACs and source addresses per server, replies read.
-MAX_SERVERS, MAX_ADDRESSES_PER_SERVER, MAX_REPLIES = 8, 4, 256
+# What one DISCOVER's answers may cost: servers listed, MACs and source addresses per server, and OFFERs taken
+# (a flood of forged ones ends the check early with what it has; other traffic never does).
+MAX_SERVERS, MAX_ADDRESSES_PER_SERVER, MAX_OFFERS = 8, 4, 256
 # How long to listen for other servers after the first OFFER, on demand (diagnose waits for it)
 LISTEN_AFTER_OFFER_S = 1.0
 PACKET_OUTGOING = 4  # a packet socket's pkttype for what this host sent
@@ -85,6 +95,10 @@ class OfferTally:
         return tuple(self.servers.values())
 
 
+# A datagram read within the time left (None: none came): its bytes and the packet socket's sender address.
+Receive = Callable[[float], "tuple[bytes, tuple] | None"]
+
+
 def dhcp_probe(interface: str, timeout_s: float, listen_after_offer_s: float = LISTEN_AFTER_OFFER_S) -> DhcpProbe:
     """DISCOVER, then every OFFER until `listen_after_offer_s` after the first one (never past `timeout_s`)."""
     mac = interface_mac(interface)
@@ -93,7 +107,16 @@ def dhcp_probe(interface: str, timeout_s: float, listen_after_offer_s: float = L
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
     except PermissionError as exc:
         raise ProbePermissionError(f"DHCP probe needs CAP_NET_RAW: {exc}") from None
-    tally = OfferTally()
+
+    def receive(wait_s: float) -> tuple[bytes, tuple] | None:
+        until = time.monotonic() + wait_s
+        while (left := until - time.monotonic()) > 0 and select.select([sock], [], [], left)[0]:
+            try:
+                return sock.recvfrom(65535)
+            except BlockingIOError:
+                continue
+        return None
+
     with sock:
         attach_filter(sock, _UDP_TO_68)
         sock.bind((interface, ETH_P_IP))
@@ -103,24 +126,7 @@ def dhcp_probe(interface: str, timeout_s: float, listen_after_offer_s: float = L
                         udp("0.0.0.0", "255.255.255.255", 68, 67, dhcp_discover(mac, xid)))
         sent = time.monotonic()
         sock.sendto(discover, (interface, ETH_P_IP, 0, 0, BROADCAST_MAC))
-        deadline = sent + timeout_s
-        for _ in range(MAX_REPLIES):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
-                break
-            try:
-                data, sender = sock.recvfrom(65535)
-            except BlockingIOError:
-                continue
-            arrived = time.monotonic()
-            answer = offer_in(data, xid)
-            if answer is None or sender[2] == PACKET_OUTGOING:
-                continue
-            offer, source = answer
-            if not tally.servers:
-                deadline = min(deadline, arrived + listen_after_offer_s)
-            tally.add(offer, source, mac_text(sender[4][:6]) if len(sender[4]) >= 6 else None,
-                      round((arrived - sent) * 1000, 2))
+        tally = collect_offers(receive, xid, sent, timeout_s, listen_after_offer_s)
     servers = tally.listed()
     if not servers:
         return DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error="no offer")
@@ -128,6 +134,31 @@ def dhcp_probe(interface: str, timeout_s: float, listen_after_offer_s: float = L
     return DhcpProbe(interface, ok=True, offer_ms=first["offer_ms"], server=first["server"],
                      offered_address=first["offered_address"], error=None, servers=servers,
                      unlisted_offers=tally.unlisted)
+
+
+def collect_offers(receive: Receive, xid: int, sent: float, timeout_s: float, listen_after_offer_s: float,
+                   clock: Callable[[], float] = time.monotonic) -> OfferTally:
+    """Every OFFER to `xid` that arrives by `timeout_s` after `sent` and within `listen_after_offer_s` of the
+    first one, at most MAX_OFFERS of them."""
+    tally = OfferTally()
+    deadline = sent + timeout_s
+    offers = 0
+    while offers < MAX_OFFERS and (remaining := deadline - clock()) > 0:
+        datagram = receive(remaining)
+        if datagram is None:
+            break
+        arrived = clock()
+        data, sender = datagram
+        answer = offer_in(data, xid) if sender[2] != PACKET_OUTGOING else None
+        if answer is None:
+            continue
+        offers += 1
+        if offers == 1:
+            deadline = min(deadline, arrived + listen_after_offer_s)
+        offer, source = answer
+        tally.add(offer, source, mac_text(sender[4][:6]) if len(sender[4]) >= 6 else None,
+                  round((arrived - sent) * 1000, 2))
+    return tally
 
 
 def offer_in(data: bytes, xid: int) -> tuple[DhcpOffer, str] | None:

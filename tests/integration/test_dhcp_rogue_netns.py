@@ -4,8 +4,8 @@ the real one. The running agent opens one `dhcp_rogue_server` naming it, and res
 healthy bed, with one server, opens nothing.
 
 One bed and one agent for the file; the DHCP check runs every second here (30 s shipped) and listens 0.5 s for
-OFFERs (4 s shipped), so an episode takes seconds. The host's lease file names the real server, so the agent knows which of
-the two is legitimate.
+OFFERs (4 s shipped), so an episode takes seconds. The host's lease file names the real server, so the agent
+knows which of the two is legitimate.
 """
 
 from __future__ import annotations

@@ -9,14 +9,22 @@ from hypothesis import strategies as st
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, UDP
 
-from edge_agent.probes.dhcp import MAX_ADDRESSES_PER_SERVER, MAX_SERVERS, OfferTally, offer_in
+from edge_agent.probes.dhcp import (
+    MAX_ADDRESSES_PER_SERVER,
+    MAX_OFFERS,
+    MAX_SERVERS,
+    OfferTally,
+    collect_offers,
+    offer_in,
+)
 from edge_agent.probes.wire import MAX_OPTION_ADDRESSES, parse_dhcp_reply
 
 XID = 0x1234ABCD
 
 
-def offer_packet(source: str, server_id: str | None, yiaddr: str = "10.9.0.150", router: str | list[str] | None = None,
-                 dns: str | list[str] | None = None, xid: int = XID, message_type: str = "offer", giaddr: str = "0.0.0.0") -> bytes:
+def offer_packet(source: str, server_id: str | None, yiaddr: str = "10.9.0.150",
+                 router: str | list[str] | None = None, dns: str | list[str] | None = None, xid: int = XID,
+                 message_type: str = "offer", giaddr: str = "0.0.0.0") -> bytes:
     """An OFFER as a server (or a relay, at `source`) sends it, built by scapy, not by the code under test."""
     options: list = [("message-type", message_type)]
     if server_id is not None:
@@ -127,3 +135,55 @@ def test_a_flood_of_forged_offers_keeps_a_bounded_tally():
     flooded = result.servers["10.7.0.1"]  # 41 offers from as many forged MACs and addresses
     assert flooded["offers"] == 41
     assert len(flooded["macs"]) == len(flooded["sources"]) == MAX_ADDRESSES_PER_SERVER
+
+
+class Wire:
+    """Datagrams arriving at given times (seconds after the DISCOVER), read through collect_offers' receive."""
+
+    def __init__(self, arrivals: list[tuple[float, bytes, str]]):
+        self.now = 0.0
+        self.arrivals = sorted(arrivals, key=lambda a: a[0])
+
+    def clock(self) -> float:
+        return self.now
+
+    def receive(self, wait_s: float):
+        if not self.arrivals or self.arrivals[0][0] > self.now + wait_s:
+            self.now += wait_s
+            return None
+        at, data, mac = self.arrivals.pop(0)
+        self.now = max(self.now, at)
+        return data, ("eth0", 0x0800, 0, 1, bytes.fromhex(mac.replace(":", "")))
+
+
+def test_offers_are_taken_until_the_window_after_the_first_closes():
+    wire = Wire([(0.02, offer_packet("10.9.0.1", "10.9.0.1"), "02:00:00:00:00:01"),
+                 (0.50, offer_packet("10.9.0.99", "10.9.0.99"), "02:00:00:00:00:99"),
+                 (1.50, offer_packet("10.9.0.98", "10.9.0.98"), "02:00:00:00:00:98")])
+    tally = collect_offers(wire.receive, XID, 0.0, 4.0, 1.0, wire.clock)
+    assert [s["server"] for s in tally.listed()] == ["10.9.0.1", "10.9.0.99"]
+    assert wire.now == pytest.approx(1.02)  # listened 1 s after the first offer, not the whole 4 s
+
+
+def test_the_window_never_runs_past_the_timeout():
+    wire = Wire([(3.5, offer_packet("10.9.0.1", "10.9.0.1"), "02:00:00:00:00:01"),
+                 (4.2, offer_packet("10.9.0.99", "10.9.0.99"), "02:00:00:00:00:99")])
+    tally = collect_offers(wire.receive, XID, 0.0, 4.0, 4.0, wire.clock)
+    assert [s["server"] for s in tally.listed()] == ["10.9.0.1"] and wire.now == pytest.approx(4.0)
+
+
+def test_other_traffic_to_port_68_neither_counts_nor_opens_the_window():
+    others = [(0.01 * i, offer_packet("10.9.0.7", "10.9.0.7", xid=XID + 1), "02:00:00:00:00:07")
+              for i in range(1, 300)]
+    wire = Wire([*others, (3.9, offer_packet("10.9.0.1", "10.9.0.1"), "02:00:00:00:00:01")])
+    tally = collect_offers(wire.receive, XID, 0.0, 4.0, 1.0, wire.clock)
+    assert [s["server"] for s in tally.listed()] == ["10.9.0.1"]
+
+
+def test_a_flood_of_forged_offers_ends_the_check_at_the_cap():
+    flood = [(0.001 * i, offer_packet(f"10.8.{i // 250}.{i % 250 + 1}", f"10.8.{i // 250}.{i % 250 + 1}"),
+              "02:00:00:00:00:66") for i in range(MAX_OFFERS + 50)]
+    wire = Wire(flood)
+    tally = collect_offers(wire.receive, XID, 0.0, 4.0, 4.0, wire.clock)
+    assert len(wire.arrivals) == 50  # the rest never read
+    assert len(tally.listed()) == MAX_SERVERS and tally.unlisted == MAX_OFFERS - MAX_SERVERS

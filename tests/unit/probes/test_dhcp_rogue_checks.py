@@ -67,7 +67,7 @@ def test_a_check_hands_over_the_lease_server_and_the_gateway_and_listens_its_who
 def gaps(handed: list) -> list[float]:
     """Seconds between one check's result and the next one's."""
     times = [t for t, _ in handed]
-    return [b - a for a, b in zip(times, times[1:])]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
 def test_a_rogue_seen_brings_the_next_checks_sooner_until_it_has_stayed_away(discovers):
