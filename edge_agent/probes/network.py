@@ -23,8 +23,10 @@ from edge_agent.probes.arp import ArpResolver
 from edge_agent.probes.checks import BackgroundChecks
 from edge_agent.probes.dns import dns_probe
 from edge_agent.probes.icmp import IcmpProber
+from edge_agent.probes.icmp6 import ping6
 from edge_agent.probes.links import has_neighbours, point_to_point_peer
 from edge_agent.probes.routes import DefaultRoute, is_on_link, parse_default_route, parse_nameservers
+from edge_agent.probes.routes6 import Route6, default_route6, parse_ipv6_routes
 from edge_agent.probes.tcp import UplinkAttempts
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,8 @@ class NetworkProbes:
         every probe waits for its timeout, and in sequence those waits would add up to a late detection."""
         errors: dict[str, str] = {}
         route = self._route()
-        if route is None:
+        router6 = self._router6() if route is None else None  # an IPv6-only host: its IPv6 gateway
+        if route is None and router6 is None:
             errors["gateway"] = "no default route and no gateway configured"
         resolvers = self._resolvers()
         if not resolvers:
@@ -114,7 +117,10 @@ class NetworkProbes:
         timeout = self.config.timeout_s
         neighbours_before = self._neighbour_mac(route)
         started = time.monotonic()
-        gateway_job = self._pool.submit(self._probe_gateway, route, errors) if route and route.gateway else None
+        if route is not None and route.gateway is not None:
+            gateway_job = self._pool.submit(self._probe_gateway, route, errors)
+        else:
+            gateway_job = self._pool.submit(self._probe_gateway6, router6, errors) if router6 else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
         uplink_jobs = self._uplink_attempts.start(timeout)
         gateway, macs = gateway_job.result() if gateway_job else (None, ())
@@ -179,6 +185,24 @@ class NetworkProbes:
             errors["gateway"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
             return None, ()
         return gateway, macs
+
+    def _router6(self) -> Route6 | None:
+        if self.config.gateway != "auto":
+            return None
+        try:
+            return default_route6(parse_ipv6_routes(self._read("/proc/net/ipv6_route")))
+        except OSError:
+            return None  # a kernel without IPv6
+
+    def _probe_gateway6(self, route: Route6, errors: dict[str, str]) -> tuple[GatewayProbe | None, tuple[str, ...]]:
+        assert route.next_hop is not None
+        try:
+            return ping6(route.next_hop, route.interface, self.config.pings_per_round, self.config.timeout_s), ()
+        except ProbePermissionError as exc:
+            errors["gateway"] = str(exc)
+        except OSError as exc:
+            errors["gateway"] = f"cannot send on {route.interface}: {exc.strerror or exc}"
+        return None, ()
 
     def _confirm_unreachable(self, address: str, first: GatewayProbe) -> GatewayProbe:
         """A second burst, half a timeout long, before calling the gateway unreachable: one lost burst may be a

@@ -7,7 +7,6 @@ import socket
 import struct
 from dataclasses import dataclass
 
-
 RTF_UP, RTF_GATEWAY = 0x1, 0x2
 
 
