@@ -765,9 +765,12 @@ def _cmd_fleet_report(args: argparse.Namespace) -> int:
     except StoreUrlError as exc:
         print(f"edge-agent: --store: {exc}", file=sys.stderr)
         return EX_USAGE
-    except (ReportInputError, OSError) as exc:
+    except ReportInputError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
-        return EX_NOINPUT if isinstance(exc, OSError) else EX_DATAERR
+        return EX_DATAERR
+    except OSError as exc:
+        print(f"edge-agent: cannot read {_os_error(exc)}", file=sys.stderr)
+        return EX_NOINPUT
     except database_errors() as exc:
         print(f"edge-agent: the fleet store failed: {str(exc).strip()}", file=sys.stderr)
         return EX_UNAVAILABLE

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.cli import main
-from edge_agent.exit_codes import EX_OK, EX_USAGE
+from edge_agent.exit_codes import EX_NOINPUT, EX_OK, EX_USAGE
 from edge_agent.fleet.store import FleetStore
 from edge_agent.fleet.synthetic import build_fleet, parsed_events
 
@@ -56,3 +56,9 @@ def test_a_wrong_source_is_one_clear_line_and_a_usage_error(argv: list[str], mes
     assert main(argv) == EX_USAGE
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_recording_that_is_not_there_is_named_in_words_and_ex_noinput(tmp_path: Path, capsys):
+    missing = tmp_path / "events.jsonl"
+    assert main(["fleet", "report", str(missing)]) == EX_NOINPUT
+    assert capsys.readouterr().err == f"edge-agent: cannot read {missing}: No such file or directory\n"
