@@ -10,30 +10,25 @@ from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import checks
 from edge_agent.probes.checks import ROGUE_FOLLOW_UP_CHECKS, BackgroundChecks
 
+from .test_checks import Clock, rounds
+
 OWN = {"server": "10.0.0.1", "offered_address": "10.0.0.2", "routers": ["10.0.0.1"], "dns_servers": [],
        "macs": ["02:00:00:00:00:01"], "sources": ["10.0.0.1"], "offers": 1, "offer_ms": 2.0}
 ROGUE = {**OWN, "server": "10.0.0.99", "macs": ["02:00:00:00:00:99"], "sources": ["10.0.0.99"]}
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def discovers(monkeypatch, tmp_path):
-    """The real DISCOVER replaced: each call answers with the next list of servers (True: the rogue too)."""
-    state = {"rogue": [], "sent": [], "calls": []}
+    """The real DISCOVER replaced: each call answers with the next entry of `rogue` (True: the rogue answers
+    too) and records when it was sent and how long it listens."""
+    state = {"rogue": [], "sent_at": [], "windows": [], "clock": Clock()}
     lease_file = tmp_path / "dhcpcd-eth0.lease"
     lease_file.write_text("ADDRESS=10.0.0.2\nSERVER_ADDRESS=10.0.0.1\nLIFETIME=600\n")
 
     def fake(interface, timeout_s, listen_after_offer_s=1.0):
-        state["calls"].append((timeout_s, listen_after_offer_s))
-        rogue = state["rogue"].pop(0) if state["rogue"] else False
-        servers = (OWN, ROGUE) if rogue else (OWN,)
+        state["sent_at"].append(state["clock"].now)
+        state["windows"].append((timeout_s, listen_after_offer_s))
+        servers = (OWN, ROGUE) if (state["rogue"].pop(0) if state["rogue"] else False) else (OWN,)
         return DhcpProbe(interface, ok=True, offer_ms=2.0, server="10.0.0.1", offered_address="10.0.0.2",
                          error=None, servers=servers)
 
@@ -44,46 +39,32 @@ def discovers(monkeypatch, tmp_path):
     return state
 
 
-def rounds(background: BackgroundChecks, clock: Clock, seconds: int) -> list:
-    handed = []
-    for _ in range(seconds):
-        dhcp, _ = background.collect("10.0.0.1", "eth0", {})
-        if dhcp is not None:
-            handed.append((clock.now, dhcp))
-        if background.dhcp.job is not None:
-            background.dhcp.job.result(timeout=5)
-        clock.now += 1
-    return handed
-
-
-def test_a_check_hands_over_the_lease_server_and_the_gateway_and_listens_its_whole_timeout(discovers):
-    clock = Clock()
-    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_timeout_s=3, pmtu_check_interval_s=0)
-    [(_, check)] = rounds(BackgroundChecks(config, [], clock), clock, 5)
-    assert (check.probe.lease_server, check.probe.gateway) == ("10.0.0.1", "10.0.0.1")
-    assert discovers["calls"] == [(3.0, 3.0)]
-
-
-def gaps(handed: list) -> list[float]:
-    """Seconds between one check's result and the next one's."""
-    times = [t for t, _ in handed]
+def gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in zip(times, times[1:], strict=False)]
 
 
+def test_a_check_hands_over_the_lease_server_and_the_gateway_and_listens_its_whole_timeout(discovers):
+    clock = discovers["clock"]
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_timeout_s=3, pmtu_check_interval_s=0)
+    [check] = rounds(BackgroundChecks(config, [], clock), clock, 5)
+    assert (check.probe.lease_server, check.probe.gateway) == ("10.0.0.1", "10.0.0.1")
+    assert discovers["windows"] == [(3.0, 3.0)]
+
+
 def test_a_rogue_seen_brings_the_next_checks_sooner_until_it_has_stayed_away(discovers):
-    clock = Clock()
+    clock = discovers["clock"]
     config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0)
     discovers["rogue"] = [False, True]
-    handed = rounds(BackgroundChecks(config, [], clock), clock, 120)
-    # clean, then the rogue: every 5 s while it was seen in the last checks, then 30 s apart again (a result is
-    # handed over in the round after it finished: one second more)
-    assert gaps(handed)[:ROGUE_FOLLOW_UP_CHECKS + 2] == [31.0, *[6.0] * ROGUE_FOLLOW_UP_CHECKS, 31.0]
+    rounds(BackgroundChecks(config, [], clock), clock, 120)
+    # clean, then the rogue: the next ones 5 s apart while it was seen in the last checks, then 30 s apart again
+    # (a check's result is handed over in the round after it finished: one second more)
+    assert gaps(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS + 2] == [31.0, *[6.0] * ROGUE_FOLLOW_UP_CHECKS, 31.0]
 
 
 def test_a_rogue_that_answers_every_time_is_checked_at_the_usual_pace_once_confirmed(discovers):
-    clock = Clock()
+    clock = discovers["clock"]
     config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0)
     discovers["rogue"] = [True] * 20
-    handed = rounds(BackgroundChecks(config, [], clock), clock, 120)
+    rounds(BackgroundChecks(config, [], clock), clock, 120)
     # 5 s apart until ROGUE_FOLLOW_UP_CHECKS in a row saw it, then 30 s apart
-    assert gaps(handed)[:ROGUE_FOLLOW_UP_CHECKS] == [*[6.0] * (ROGUE_FOLLOW_UP_CHECKS - 1), 31.0]
+    assert gaps(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS] == [*[6.0] * (ROGUE_FOLLOW_UP_CHECKS - 1), 31.0]
