@@ -70,7 +70,11 @@ def _watchdog_interval(env: Mapping[str, str]) -> float | None:
     if not usec or (pid and pid != str(os.getpid())):
         return None
     try:
-        return int(usec) / 2 / 1_000_000
+        microseconds = int(usec)
     except ValueError:
-        log.warning("ignoring WATCHDOG_USEC=%r: not a whole number", usec)
+        log.warning("ignoring WATCHDOG_USEC=%r: not a whole number", usec[:40])
         return None
+    if microseconds <= 0:  # an interval of 0 would have the main loop ping without pause, at 100 % of a core
+        log.warning("ignoring WATCHDOG_USEC=%r: not a positive number of microseconds", usec[:40])
+        return None
+    return microseconds / 2 / 1_000_000

@@ -138,3 +138,9 @@ def test_a_notify_socket_nobody_reads_never_blocks_the_agent(short_tmp):
     finally:
         notifier.close()
         listener.close()
+
+
+@pytest.mark.parametrize("usec", ["0", "-5", "-3000000"])
+def test_a_watchdog_interval_that_is_not_positive_is_ignored_not_a_busy_loop(usec, caplog):
+    assert SystemdNotifier({"WATCHDOG_USEC": usec}).watchdog_interval_s is None
+    assert "not a positive number of microseconds" in caplog.text
