@@ -64,7 +64,8 @@ def connect(url: str, must_exist: bool = False) -> tuple[Dialect, Any]:
         try:
             import psycopg
         except ImportError:
-            raise StoreUrlError("a PostgreSQL store needs psycopg: pip install 'edge-agent[fleet]'") from None
+            raise StoreUrlError("a PostgreSQL store needs psycopg: install the fleet extra into the venv edge-agent "
+                                "runs from (in a checkout: pip install '.[fleet]')") from None
         try:
             return POSTGRES, psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:

@@ -228,7 +228,8 @@ def write_chart(kpis: dict[str, Any], path: str) -> None:
     try:
         import matplotlib
     except ImportError:
-        raise ReportInputError("--chart needs matplotlib: pip install 'edge-agent[report]'") from None
+        raise ReportInputError("--chart needs matplotlib: install the report extra into the venv edge-agent runs "
+                               "from (in a checkout: pip install '.[report]')") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,9 @@ def test_a_recording_that_is_not_there_is_named_in_words_and_ex_noinput(tmp_path
     missing = tmp_path / "events.jsonl"
     assert main(["fleet", "report", str(missing)]) == EX_NOINPUT
     assert capsys.readouterr().err == f"edge-agent: cannot read {missing}: No such file or directory\n"
+
+
+def test_a_postgresql_store_without_psycopg_says_how_to_install_it_from_the_checkout(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as after a gateway's plain install
+    assert main(["fleet", "report", "--store", "postgresql://fleet@db/fleet"]) == EX_USAGE
+    assert "pip install '.[fleet]'" in capsys.readouterr().err
