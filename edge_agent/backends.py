@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the simulated premises (and numpy) are loaded only when sim
     from edge_agent.sim.premises import SimulatedPremises
 
 SYS_CLASS_NET = Path("/sys/class/net")
+MAX_HOSTAPD_CONF_BYTES = 1024 * 1024  # a real one is a few KiB; it is read whole to change one line
 
 
 @dataclass
@@ -195,17 +196,19 @@ def _emulated_hostapd(config: AgentConfig, premises: SimulatedPremises, clock: C
 def restart_hostapd_on_channel(actions, policy, channel: int, interface: str | None = None) -> None:
     """The CSA fallback: write the new channel into hostapd.conf and restart hostapd (raises OSError). The
     configured hostapd.conf is one radio's: it is never rewritten for another radio (its `interface=` line)."""
+    from edge_agent.atomic_file import replace_contents
     from edge_agent.remediation.refs import ActionRef
+    from edge_agent.untrusted_files import read_bounded
     from edge_agent.wifi.channel_action import rewrite_hostapd_channel
     from edge_agent.wifi.hostapd_conf import conf_interface
 
     conf = policy.hostapd_conf
-    text = conf.read_text()
+    text = read_bounded(conf, MAX_HOSTAPD_CONF_BYTES).decode("utf-8", "surrogateescape")
     configured = conf_interface(text)
     if interface is not None and configured is not None and configured != interface:
         raise OSError(f"{conf} configures {configured}, not {interface}: the restart fallback would move the "
                       "wrong radio")
-    conf.write_text(rewrite_hostapd_channel(text, channel))
+    replace_contents(conf, rewrite_hostapd_channel(text, channel).encode("utf-8", "surrogateescape"))
     result = actions.run(ActionRef("restart_service", policy.hostapd_service), timeout_s=30.0)
     if not result.ok:
         raise OSError(result.detail)

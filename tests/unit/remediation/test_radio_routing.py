@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,47 @@ def test_the_radios_to_read_keep_the_single_interface_form():
     for bad in ([], ["wlan0", "wlan0"], ["wlan0;reboot"], [f"w{n}" for n in range(17)], "all"):
         with pytest.raises(ValueError):
             WifiCollectorConfig(interfaces=bad)
+
+
+@pytest.mark.timeout(30)
+def test_a_disk_that_fills_during_the_rewrite_leaves_hostapd_conf_whole(tmp_path: Path):
+    conf = tmp_path / "hostapd.conf"
+    original = "# " + "x" * 300 + "\ninterface=wlan0\nhw_mode=g\nchannel=6\n"
+    conf.write_text(original)
+    # RLIMIT_FSIZE stands in for a full disk: no file of this process may grow past 100 bytes (Python ignores
+    # SIGXFSZ, so the write fails with EFBIG as it would with ENOSPC).
+    result = subprocess.run([sys.executable, "-c", f"""
+import resource
+from pathlib import Path
+from edge_agent.backends import restart_hostapd_on_channel
+from edge_agent.remediation.executor import ActionResult
+from edge_agent.remediation.settings import RemediationSection
+
+class Restarts:
+    def run(self, ref, timeout_s):
+        return ActionResult(True, "restarted")
+
+policy = RemediationSection.model_validate({{"channel": {{"hostapd_conf": {str(conf)!r}}}}}).channel
+resource.setrlimit(resource.RLIMIT_FSIZE, (100, resource.RLIM_INFINITY))
+try:
+    restart_hostapd_on_channel(Restarts(), policy, 11, "wlan0")
+except OSError as exc:
+    print("refused:", exc)
+"""], capture_output=True, text=True, timeout=30)
+    assert "refused:" in result.stdout, result.stderr
+    assert conf.read_text() == original
+    assert [p.name for p in tmp_path.iterdir()] == ["hostapd.conf"]  # no temporary file left behind
+
+
+def test_the_rewrite_keeps_the_files_mode(tmp_path: Path):
+    conf = tmp_path / "hostapd.conf"
+    conf.write_text("interface=wlan0\nchannel=6\n")
+    conf.chmod(0o640)
+    policy = RemediationSection.model_validate({"channel": {"hostapd_conf": str(conf)}}).channel
+
+    class Restarts:
+        def run(self, ref, timeout_s):
+            return ActionResult(True, "restarted")
+
+    restart_hostapd_on_channel(Restarts(), policy, 11, "wlan0")
+    assert "channel=11" in conf.read_text() and conf.stat().st_mode & 0o777 == 0o640
