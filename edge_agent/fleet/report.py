@@ -155,7 +155,11 @@ def report_from_store(url: str, since: float | None = None, until: float | None 
 def read_events(stream: TextIO, source: str) -> list[dict[str, Any]]:
     """JSON lines as `fleet watch --json` writes them; a bad line is an error naming the line."""
     events = []
-    for number, line in enumerate(stream, start=1):
+    # Each line is read bounded: iterating over the stream would first hold a line of any length (a file
+    # without a newline, /dev/zero) in memory, and only then learn it was too long.
+    for number, line in enumerate(iter(lambda: stream.readline(FLEET_MESSAGE_BYTES + 1), ""), start=1):
+        if len(line) > FLEET_MESSAGE_BYTES:
+            raise ReportInputError(f"{source}:{number}: a line longer than {FLEET_MESSAGE_BYTES} characters")
         if not line.strip():
             continue
         try:

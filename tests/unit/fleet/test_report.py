@@ -135,3 +135,19 @@ def test_a_hostile_recorded_line_is_an_error_naming_the_line_not_a_traceback(lin
     with pytest.raises(ReportInputError, match="^rec.jsonl:2: not JSON"):
         read_events(io.StringIO('{"message": {"id": "x"}, "topic": "t", "device_id": "d"}\n' + line + "\n"),
                     "rec.jsonl")
+
+
+class EndlessLine(io.TextIOBase):
+    """A recording whose first line never ends (a file without a newline, /dev/zero)."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> str:
+        assert size >= 0, "a line was read without a bound"
+        return "a" * size
+
+
+def test_a_line_that_never_ends_is_an_error_naming_the_line_not_read_whole():
+    with pytest.raises(ReportInputError, match=r"^rec.jsonl:1: a line longer than 1048576 characters"):
+        read_events(EndlessLine(), "rec.jsonl")
