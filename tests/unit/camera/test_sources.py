@@ -238,3 +238,13 @@ def test_a_png_in_a_replay_is_read_as_rgb(tmp_path):
     cv2.imwrite(str(tmp_path / "a.png"), bgr)
     frame = ReplaySource(tmp_path).read()
     assert frame.shape == (16, 24, 3) and frame[0, 0].tolist() == [0, 0, 200]
+
+
+def test_a_replay_directory_of_more_entries_than_the_cap_is_refused_naming_the_cap(tmp_path, monkeypatch):
+    monkeypatch.setattr("edge_agent.camera.replay.MAX_REPLAY_ENTRIES", 5)
+    for n in range(6):
+        write_ppm(tmp_path / f"{n}.ppm", np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(CameraUnavailable, match="holds more than 5 entries"):
+        ReplaySource(tmp_path).read()
+    (tmp_path / "5.ppm").unlink()
+    assert ReplaySource(tmp_path).read().shape == (8, 8, 3)
