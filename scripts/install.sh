@@ -164,6 +164,15 @@ if [ "$action" = uninstall ]; then
     uninstall
     exit 0
 fi
+# Before anything is created: a Python too old or without venv would fail later in pip's or venv's words.
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "install.sh: edge-agent needs Python 3.11 or later; python3: $(python3 -V 2>/dev/null || echo not found)" >&2
+    exit 69
+fi
+if [ ! -x "$opt/venv/bin/python" ] && ! python3 -c 'import ensurepip' 2>/dev/null; then
+    echo "install.sh: python3 cannot create a venv: sudo apt-get install python3-venv" >&2
+    exit 69
+fi
 ensure_account
 install_program
 install_config
