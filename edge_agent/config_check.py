@@ -51,9 +51,29 @@ def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = Non
     if config.camera.enabled:
         for index, custom in enumerate(models.custom):
             path = model_path(directory, str(custom.path))
+            where = f"models.custom.{index}.path = '{custom.path}'"
             problem = _tflite_problem(f"models.custom.{index}.path", str(custom.path), path)
+            problem = problem or _model_trial_problem(where, path, models.runtime)
             problems += [problem] if problem else []
     return problems
+
+
+def _model_trial_problem(where: str, path: Path, runtime_preference: str) -> str | None:
+    """What opening an operator's model in a test process shows: a corrupt file that would crash an interpreter
+    (the agent refuses it at load; the check says so first). No runtime here: the agent's load names that."""
+    import hashlib
+
+    from edge_agent.ml.metadata import ModelLoadError
+    from edge_agent.ml.model_trial import crash_in_trial
+    from edge_agent.ml.runtime import RuntimeUnavailable, read_model_file, select_runtime
+
+    try:
+        runtime = select_runtime(runtime_preference)
+        content = read_model_file(path, path.stem)
+    except (RuntimeUnavailable, ModelLoadError) as exc:
+        return f"{where}: {exc.reason}" if isinstance(exc, ModelLoadError) else None
+    problem = crash_in_trial(path, hashlib.sha256(content).hexdigest(), runtime.name, runtime.version)
+    return f"{where}: {problem}" if problem else None
 
 
 def _camera_problems(config: AgentConfig) -> list[str]:

@@ -121,6 +121,18 @@ def test_a_missing_custom_model_is_named(tmp_path):
     assert model_file_problems(config) == ["models.custom.0.path = '/nonexistent/smoke.tflite': file not found"]
 
 
+@pytest.mark.timeout(120)
+def test_a_custom_model_that_would_crash_the_interpreter_is_named(tmp_path):
+    content = bytearray((REPO / "tests" / "data" / "models" / "tiny_classifier.tflite").read_bytes())
+    content[1210] = 0x75  # the byte tests/unit/ml/test_model_trial.py corrupts: tflite-runtime dies with SIGSEGV
+    model = tmp_path / "shelf.tflite"
+    model.write_bytes(bytes(content))
+    custom = {"name": "shelf", "path": str(model), "kind": "classifier", "labels": ["empty", "full"]}
+    config = AgentConfig.model_validate({"models": {"runtime": "tflite-runtime", "custom": [custom]}})
+    [problem] = model_file_problems(config)
+    assert problem.startswith(f"models.custom.0.path = '{model}': ") and "corrupt" in problem
+
+
 def test_a_missing_replay_source_fails_the_check(tmp_path, capsys):
     path = write_toml(tmp_path, "[camera]\nsource = 'replay'\npath = '/nonexistent/replay.y4m'\n")
     status, [line] = check(path, capsys)
