@@ -6,5 +6,7 @@
 # demo's own config, never the production one:  .venv/bin/edge-agent run --simulate --config config/demo.toml
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# pip is silent here: say why the first run takes a while before the demo's own output starts.
+[ -x .venv/bin/edge-agent ] || echo "demo: first run: installing edge-agent into .venv (a minute or two)" >&2
 scripts/setup-venv.sh >/dev/null
 exec .venv/bin/edge-agent demo "$@"
