@@ -192,9 +192,11 @@ def _default_per_type() -> dict[str, Hysteresis]:
         # answer is proof enough that the server or the path is back.
         "dhcp_failure": Hysteresis(open_after=2, resolve_after=1),
         "pmtu_blackhole": Hysteresis(open_after=2, resolve_after=1),
-        # Two servers answering one DISCOVER is the proof; a rogue that answers only now and then must miss
-        # three checks in a row (at the retry pace, probes/checks.py) before its issue resolves.
-        "dhcp_rogue_server": Hysteresis(open_after=1, resolve_after=3),
+        # Two servers answering one DISCOVER is the proof. Two checks without the rogue resolve it: at the pace
+        # of checks after a sighting (about 10 s apart, probes/checks.py) that is within hold_down_s of its last
+        # OFFER, so a rogue answering only now and then is reopened as intermittent, not a new issue (with three,
+        # every return after the resolution came too late for that and opened another one).
+        "dhcp_rogue_server": Hysteresis(open_after=1, resolve_after=2),
         # Judged over the last minutes by the publisher already (reporting/path_health.py).
         "reporting_degraded": Hysteresis(open_after=1, resolve_after=2),
     }

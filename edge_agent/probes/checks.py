@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # The first checks wait this long after start: a one-round diagnosis never starts one it would not see end.
 FIRST_CHECK_AFTER_S = 2.0
 # After a check that saw a second DHCP server, this many checks come at the retry pace (unless every one of them
-# sees it): a rogue that answers only now and then is seen again before its issue could resolve, so it stays one.
+# sees it): a rogue that answers only now and then is seen again within the issue's hold-down, so it stays one
+# (intermittent) issue, and one that left is resolved within a few checks.
 ROGUE_FOLLOW_UP_CHECKS = 6
 
 
