@@ -135,6 +135,9 @@ install_unit() {
     systemctl_if_live daemon-reload
     systemctl_if_live enable --now edge-agent.service
     systemctl_if_live restart edge-agent.service   # an upgrade runs the new code
+    if on_this_system && [ ! -d /run/systemd/system ]; then
+        say "systemd is not running here (a container or chroot): the unit is installed but not started"
+    fi
 }
 
 uninstall() {
