@@ -304,6 +304,9 @@ class ConnectivityCollectorConfig(_CollectorSection):
     dhcp_lease_files: list[Annotated[str, StringConstraints(max_length=256)]] | None = Field(
         None, max_length=16, description="globs of the DHCP client's lease files; unset: the usual places of "
         "dhclient, dhcpcd, systemd-networkd and NetworkManager")
+    dhcp_known_servers: list[Annotated[str, StringConstraints(max_length=17)]] = Field(
+        default_factory=list, max_length=8, description="DHCP servers that may answer beside the network's own "
+        "(a failover pair), by server address or MAC address; any other second server is dhcp_rogue_server")
     pmtu_check_interval_s: float = Field(
         30.0, ge=0, le=86_400, description="echoes with Don't Fragment of several sizes to the gateway, the "
         "uplink hosts and pmtu_targets this often (a few packets), every dhcp_retry_s while suspect; 0: never")
@@ -330,6 +333,21 @@ class ConnectivityCollectorConfig(_CollectorSection):
             if address != "auto":
                 ipaddress.ip_address(address)  # ValueError names the bad address
         return value
+
+    @field_validator("dhcp_known_servers")
+    @classmethod
+    def _server_or_mac(cls, servers: list[str]) -> list[str]:
+        known = []
+        for server in servers:
+            if re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", server):
+                known.append(server.lower())
+                continue
+            try:
+                known.append(str(ipaddress.IPv4Address(server)))
+            except ValueError:
+                raise ValueError(f"{server!r} is neither an IPv4 address nor a MAC address (aa:bb:cc:dd:ee:ff)"
+                                 ) from None
+        return known
 
     @field_validator("uplink_endpoints")
     @classmethod

@@ -64,13 +64,17 @@ def _addresses(server: Mapping[str, Any], key: str) -> tuple[str, ...]:
 def legitimate_server(servers: list[Mapping[str, Any]], lease_server: Any, gateway: Any
                       ) -> tuple[Mapping[str, Any] | None, str | None]:
     """Which answering server is the network's own, and why: the one that gave this host its lease, else the
-    only one offering this host's gateway as the router; else none is known."""
+    only one offering this host's gateway as the router, else the first one the operator listed as known; else
+    none is known."""
     for server in servers:
         if lease_server is not None and server["server"] == lease_server:
             return server, "gave this host its lease"
     offering_gateway = [s for s in servers if gateway is not None and gateway in _addresses(s, "routers")]
     if len(offering_gateway) == 1:
         return offering_gateway[0], f"offers this host's gateway {gateway} as the router"
+    known = [s for s in servers if s.get("known") is True]
+    if known:
+        return known[0], "is listed in dhcp_known_servers"
     return None, None
 
 
@@ -89,19 +93,21 @@ def describe_server(server: Mapping[str, Any]) -> str:
 def judge_rogue(sample: Sample, detector: str) -> list[Finding]:
     """More than one DHCP server answered the same DISCOVER: `dhcp_rogue_server`. Servers are told apart by
     their server identifier (the probe groups them), so one server answering twice, or through several relays,
-    is one server. A check without any OFFER says nothing either way."""
+    is one server; servers marked known (dhcp_known_servers) never count. A check without any OFFER says nothing
+    either way."""
     servers = _servers(sample.metrics)
     if not servers:
         return []
     legitimate, because = legitimate_server(servers, sample.metrics.get("lease_server"),
                                             sample.metrics.get("gateway"))
-    others = [s for s in servers if s is not legitimate]
-    rogue = len(servers) > 1
+    # a failover partner listed in dhcp_known_servers may answer too
+    others = [s for s in servers if s is not legitimate and s.get("known") is not True]
+    rogue = len(servers) > 1 and bool(others)
     # What clients are handed decides the harm: a router or DNS server unlike the network's own sends the
     # clients that take it nowhere (or through someone else); the same router and DNS from overlapping pools
     # "only" risks two devices given one address.
     reference = legitimate or servers[0]
-    misleading = [s for s in servers if (_addresses(s, "routers"), _addresses(s, "dns_servers"))
+    misleading = [s for s in others if (_addresses(s, "routers"), _addresses(s, "dns_servers"))
                   != (_addresses(reference, "routers"), _addresses(reference, "dns_servers"))]
     severity = Severity.CRITICAL if misleading else Severity.WARNING
     evidence = {"servers": len(servers), "legitimate": legitimate["server"] if legitimate else None,

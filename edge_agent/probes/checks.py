@@ -154,7 +154,7 @@ class BackgroundChecks:
                                                and all(self._rogue_seen))
 
     def _dhcp_check(self, interface: str, gateway: str | None = None) -> DhcpCheck:
-        from edge_agent.probes.dhcp import dhcp_probe
+        from edge_agent.probes.dhcp import dhcp_probe, mark_known
 
         patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS
         leases = held_leases(read_leases(patterns, interface), interface_address(interface))
@@ -171,7 +171,9 @@ class BackgroundChecks:
         self._rogue_seen.append(len(probe.servers) > 1)
         return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases),
                                              lease_server=lease_server(leases[0]) if leases else None,
-                                             gateway=gateway), leases)
+                                             gateway=gateway,
+                                             servers=mark_known(probe.servers, self.config.dhcp_known_servers)),
+                         leases)
 
     def pmtu_now(self, gateway: str | None, interface: str) -> tuple[PmtuProbe, ...]:
         return self._pmtu_check(gateway, interface)

@@ -18,7 +18,7 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from edge_agent.collectors.connectivity import DhcpProbe
@@ -93,6 +93,13 @@ class OfferTally:
 
     def listed(self) -> tuple[dict, ...]:
         return tuple(self.servers.values())
+
+
+def mark_known(servers: tuple[dict, ...], known: Collection[str]) -> tuple[dict, ...]:
+    """The servers, those named in `known` (by server address or by a MAC they answered from) marked so: a
+    failover partner the operator listed is not a rogue."""
+    return tuple({**server, "known": True} if server["server"] in known or any(m in known for m in server["macs"])
+                 else server for server in servers)
 
 
 # A datagram read within the time left (None: none came): its bytes and the packet socket's sender address.

@@ -3,13 +3,15 @@ the probe tallies them), with the legitimate server told apart by the host's lea
 
 from __future__ import annotations
 
+import dataclasses
+
 from edge_agent.collectors.connectivity import DhcpProbe, dhcp_sample
 from edge_agent.config import IssuesSection
 from edge_agent.detectors.dhcp_verdict import judge_dhcp
 from edge_agent.guidance import guidance_for
 from edge_agent.issues import IssueTracker
 from edge_agent.model import Finding, Sample, Severity
-from edge_agent.probes.dhcp import OfferTally
+from edge_agent.probes.dhcp import OfferTally, mark_known
 from edge_agent.probes.wire import DhcpOffer
 
 OWN = ("10.9.0.1", "02:00:00:00:00:01", DhcpOffer(2, "10.9.0.150", "10.9.0.1", ("10.9.0.1",), ("10.9.0.1",)))
@@ -88,6 +90,21 @@ def test_with_nothing_to_tell_them_apart_every_server_is_named_and_none_called_l
 def test_a_rogue_handing_out_another_router_is_critical_and_a_duplicate_of_the_own_settings_a_warning():
     assert rogue_finding(check(OWN, ROGUE, lease_server="10.9.0.1")).severity is Severity.CRITICAL
     assert rogue_finding(check(OWN, TWIN, lease_server="10.9.0.1")).severity is Severity.WARNING
+
+
+def test_a_failover_partner_listed_as_known_is_not_a_rogue_but_a_third_server_is():
+    partner = check(OWN, TWIN, lease_server="10.9.0.1")
+    known = dataclasses.replace(partner, servers=mark_known(partner.servers, ["02:00:00:00:00:02"]))
+    assert rogue_finding(known).present is False
+    three = check(OWN, TWIN, ROGUE, lease_server="10.9.0.1")
+    finding = rogue_finding(dataclasses.replace(three, servers=mark_known(three.servers, ["10.9.0.2"])))
+    assert (finding.present, finding.evidence["rogue"]) == (True, "192.168.1.1")
+
+
+def test_with_no_lease_and_no_gateway_a_known_server_is_the_reference():
+    probe = check(ROGUE, OWN, lease_server=None, gateway=None)
+    finding = rogue_finding(dataclasses.replace(probe, servers=mark_known(probe.servers, ["10.9.0.1"])))
+    assert (finding.evidence["legitimate"], finding.evidence["rogue"]) == ("10.9.0.1", "192.168.1.1")
 
 
 def test_a_check_without_any_offer_says_nothing_about_a_second_server():

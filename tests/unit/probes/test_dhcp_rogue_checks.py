@@ -4,6 +4,7 @@ it listens, and its pace while a rogue comes and goes."""
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from edge_agent.collectors.connectivity import DhcpProbe, LeaseState
 from edge_agent.config import ConnectivityCollectorConfig
@@ -68,3 +69,19 @@ def test_a_rogue_that_answers_every_time_is_checked_at_the_usual_pace_once_confi
     rounds(BackgroundChecks(config, [], clock), clock, 120)
     # 5 s apart until ROGUE_FOLLOW_UP_CHECKS in a row saw it, then 30 s apart
     assert gaps(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS] == [*[6.0] * (ROGUE_FOLLOW_UP_CHECKS - 1), 31.0]
+
+
+def test_a_server_listed_in_dhcp_known_servers_is_handed_over_marked_known(discovers):
+    clock = discovers["clock"]
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, pmtu_check_interval_s=0,
+                                         dhcp_known_servers=["02:00:00:00:00:99"])
+    discovers["rogue"] = [True]
+    [check] = rounds(BackgroundChecks(config, [], clock), clock, 5)
+    assert [s.get("known", False) for s in check.probe.servers] == [False, True]
+
+
+def test_dhcp_known_servers_take_addresses_and_macs_and_name_anything_else():
+    config = ConnectivityCollectorConfig(dhcp_known_servers=["10.0.0.2", "02:AB:00:00:00:99"])
+    assert config.dhcp_known_servers == ["10.0.0.2", "02:ab:00:00:00:99"]
+    with pytest.raises(ValidationError, match="'router' is neither an IPv4 address nor a MAC address"):
+        ConnectivityCollectorConfig(dhcp_known_servers=["router"])
