@@ -24,7 +24,8 @@ def run_diagnosis(
     failures: dict[str, str] = {}
     for name, collector in collectors.items():
         try:
-            samples.extend(collector.collect(mono, ts))
+            # A one-off round waits for slow connections: it has no next round to report them late.
+            samples.extend(getattr(collector, "collect_settled", collector.collect)(mono, ts))
             # DHCP and the path MTU are checked now, not left to the running agent's slower background pace
             # (a DISCOVER or a burst of full-size echoes every round would be noise on the customer's LAN).
             for on_demand in ("collect_dhcp", "collect_pmtu"):

@@ -162,6 +162,12 @@ class ConnectivityCollector:
     def collect(self, mono: float, ts: float) -> list[Sample]:
         return status_samples(self.backend.probe(), mono, ts)
 
+    def collect_settled(self, mono: float, ts: float) -> list[Sample]:
+        """One round for a diagnosis: connections slower than the probe timeout are waited for, where the
+        backend can (a one-off round has no next one to report them late)."""
+        settled = getattr(self.backend, "probe_settled", None)
+        return status_samples(settled() if settled else self.backend.probe(), mono, ts)
+
     def collect_pmtu(self, mono: float, ts: float) -> list[Sample]:
         """A path-MTU check now (diagnose), where the backend has one."""
         check = getattr(self.backend, "pmtu", None)

@@ -27,7 +27,7 @@ from edge_agent.probes.icmp6 import ping6
 from edge_agent.probes.links import has_neighbours, point_to_point_peer
 from edge_agent.probes.routes import DefaultRoute, is_on_link, parse_default_route, parse_nameservers
 from edge_agent.probes.routes6 import Route6, default_route6, parse_ipv6_routes
-from edge_agent.probes.tcp import UplinkAttempts
+from edge_agent.probes.tcp import LATE_CONNECT_S, UplinkAttempts
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,12 @@ class NetworkProbes:
         except OSError:
             return []
 
-    def probe(self) -> ConnectivityStatus:
+    def probe_settled(self) -> ConnectivityStatus:
+        """One round whose uplink attempts are waited for to the end (a diagnosis: there is no next round to
+        report a late connection)."""
+        return self.probe(settle=True)
+
+    def probe(self, settle: bool = False) -> ConnectivityStatus:
         """One round. The gateway, each resolver and each endpoint are probed at the same time: in an outage
         every probe waits for its timeout, and in sequence those waits would add up to a late detection."""
         errors: dict[str, str] = {}
@@ -125,7 +130,8 @@ class NetworkProbes:
         uplink_jobs = self._uplink_attempts.start(timeout)
         gateway, macs = gateway_job.result() if gateway_job else (None, ())
         dns: list[DnsProbe] = [job.result() for job in dns_jobs]
-        uplinks: list[UplinkProbe] = self._uplink_attempts.collect(uplink_jobs, started + timeout + 0.05)
+        allowance = timeout + (LATE_CONNECT_S if settle else 0.0)
+        uplinks: list[UplinkProbe] = self._uplink_attempts.collect(uplink_jobs, started + allowance + 0.05)
         mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
         neighbours = tuple(dict.fromkeys(m for m in (neighbours_before, self._neighbour_mac(route)) if m))
         dhcp, pmtu = self._checks.collect(route.gateway if route else None, route.interface if route else None,
