@@ -24,6 +24,7 @@ from edge_agent.agent.control_requests import (
     Handler,
     Peer,
     PeerHandler,
+    PeerRates,
     RequestRefused,
     RequestRouter,
     ThrottledLog,
@@ -46,6 +47,8 @@ DRAIN_DEADLINE_S = 1.0  # after an early answer (refused, too large): time for t
 DRAIN_LIMIT_BYTES = 4 * MAX_REQUEST_BYTES
 RECV_BYTES = 16 * 1024
 BUSY_ERROR = "busy: too many control connections open, try again"
+RATE_ERROR = "busy: too many requests from this user, try again"
+RATE_PAUSE_S = 0.5  # how long a request past its user's rate waits for its "busy" answer
 REFUSED_ERROR = "permission denied: not root, the agent's user or its group"
 
 
@@ -158,7 +161,7 @@ class ControlServer:
             # Only when it differs: under systemd the socket already has the service's group, and chown is
             # outside the unit's system-call allow list.
             os.chown(self.path, -1, self.group.gr_gid)
-        self._reader = _ConnectionReader(listener, self._slots, self._peer, self._work.put, self.note)
+        self._reader = _ConnectionReader(listener, self._slots, self._peer, self._work.put, self.note, PeerRates())
         self._threads = [threading.Thread(target=self._reader.run, name="control", daemon=True)]
         self._threads += [threading.Thread(target=self._answer_requests, name=f"control-{n}", daemon=True)
                           for n in range(WORKERS)]
@@ -225,6 +228,8 @@ class _Connection:
         self.received = bytearray()
         self.drained = 0
         self.draining = peer is None  # answered already (refused): only waiting for the client to finish sending
+        self.paused_reply: bytes | None = None  # told only when its deadline comes (a user asking too often)
+        self.reading = True  # registered with the selector
 
 
 class _ConnectionReader:
@@ -232,9 +237,12 @@ class _ConnectionReader:
 
     def __init__(self, listener: socket.socket, slots: threading.BoundedSemaphore,
                  check_peer: Callable[[socket.socket], Peer | None],
-                 submit: Callable[[tuple[socket.socket, bytes, Peer]], None], note: ThrottledLog):
-        """`slots` counts open connections, shared with the workers that close the ones they answered."""
+                 submit: Callable[[tuple[socket.socket, bytes, Peer]], None], note: ThrottledLog,
+                 rates: PeerRates | None = None):
+        """`slots` counts open connections, shared with the workers that close the ones they answered; `rates`
+        bounds how often the read-only users may ask (the admins are not limited)."""
         self.listener = listener
+        self.rates = rates or PeerRates()
         self.check_peer = check_peer
         self.submit = submit
         self.note = note
@@ -335,7 +343,11 @@ class _ConnectionReader:
         if conn.draining:
             conn.drained += len(data)
             if not data or b"\n" in data or conn.drained > DRAIN_LIMIT_BYTES:
-                self._close(conn)
+                if conn.paused_reply is None:
+                    self._close(conn)
+                else:  # its pause is not over: wait for the deadline without reading
+                    self.selector.unregister(conn.sock)
+                    conn.reading = False
             return
         newline = data.find(b"\n")  # only the new bytes: a client dribbling its request costs no rescans
         if newline >= 0:
@@ -350,9 +362,17 @@ class _ConnectionReader:
             self._answer_and_drain(conn, f"request larger than {MAX_REQUEST_BYTES} bytes")
 
     def _hand_over(self, conn: _Connection, line: bytes) -> None:
+        assert conn.peer is not None
+        if not conn.peer.is_admin and not self.rates.admit(conn.peer.uid):
+            # Told "busy" by the reader after a pause, without a worker: answered at once, a client asking in a
+            # loop still cost the agent a third of a core in accepts and replies; paused, it asks once a pause.
+            self.note(logging.WARNING, "control socket: uid %d asks too often; told it to retry", conn.peer.uid)
+            conn.draining = True
+            conn.paused_reply = reply_line(error_reply(RATE_ERROR, busy=True))
+            conn.deadline = time.monotonic() + RATE_PAUSE_S
+            return
         self.selector.unregister(conn.sock)
         del self._connections[conn.sock]
-        assert conn.peer is not None
         self.submit((conn.sock, line, conn.peer))
 
     def _answer_and_drain(self, conn: _Connection, error: str) -> None:
@@ -363,13 +383,17 @@ class _ConnectionReader:
 
     def _expire(self, now: float) -> None:
         for conn in [c for c in self._connections.values() if c.deadline <= now]:
-            if not conn.draining:
+            if conn.paused_reply is not None:
+                _send_quietly(conn.sock, conn.paused_reply)
+                _discard_unread(conn.sock)
+            elif not conn.draining:
                 _send_quietly(conn.sock, reply_line(error_reply(
                     f"no complete request line within {READ_DEADLINE_S:g} s")))
             self._close(conn)
 
     def _close(self, conn: _Connection) -> None:
-        self.selector.unregister(conn.sock)
+        if conn.reading:
+            self.selector.unregister(conn.sock)
         del self._connections[conn.sock]
         self.release(conn.sock)
 

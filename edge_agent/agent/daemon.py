@@ -20,6 +20,7 @@ from edge_agent.agent.control import ControlServer, RequestRefused, own_group_na
 from edge_agent.agent.control_requests import Peer
 from edge_agent.agent.notify import SystemdNotifier
 from edge_agent.agent.pipeline import Pipeline
+from edge_agent.agent.recent_result import RecentResult
 from edge_agent.agent.schedule import Schedule
 from edge_agent.agent.status import health_stats, meta_card, status_report
 from edge_agent.backends import premises_mode, select_backends
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 # Sections whose changes need a restart: they hold identities, open files and sockets.
 RESTART_ONLY_SECTIONS = ("agent", "control", "reporting", "mqtt", "commands", "premises", "simulation")
 DIAGNOSE_TIMEOUT_S = 30.0
+# A control-socket diagnosis answers every request for this long after it ends (agent/recent_result.py): short
+# enough that a technician re-running it after a fix gets a fresh one.
+DIAGNOSIS_REUSE_S = 2.0
 RESTART_ONLY_SECTIONS += ("models", "camera")  # models and the camera are loaded and opened once, at start
 
 
@@ -114,6 +118,7 @@ class Agent:
         self.exit_code = 0
         self.loop_errors: dict[str, int] = {}
         self.commands = AgentCommands(self)
+        self._recent_diagnosis = RecentResult(DIAGNOSIS_REUSE_S)
         self.control = ControlServer(
             self.socket_path,
             {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control,
@@ -422,7 +427,12 @@ class Agent:
     def _diagnose_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
         # Read-only: the control socket does not say whether its caller is an admin, and a diagnosis that opened
         # issues could set remediation going on a group member's say-so.
-        return self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S)
+        report = self._recent_diagnosis.get(
+            lambda: self.run_in_loop(lambda: self.commands.diagnose(args)).result(timeout=DIAGNOSE_TIMEOUT_S),
+            wait_s=DIAGNOSE_TIMEOUT_S)
+        if "age_s" in report:
+            report["source"] = f"{report['source']}, shared with a request {report['age_s']:g} s ago"
+        return report
 
     def _reload_from_control(self, args: Mapping[str, Any]) -> dict[str, Any]:
         applied = self.run_in_loop(self.reload).result(timeout=DIAGNOSE_TIMEOUT_S)

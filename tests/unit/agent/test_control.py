@@ -517,3 +517,41 @@ def test_the_agent_under_its_own_group_lets_that_group_in_by_default():
     except KeyError:
         pytest.skip("no 'users' group on this machine")
     assert control.own_group_name(users.gr_gid) == "users"
+
+
+# How often a user who may only read may ask.
+
+
+def ask_raw(path: Path, line: bytes) -> dict[str, Any]:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(5)
+        client.connect(str(path))
+        client.sendall(line)
+        return json.loads(read_until_closed(client))
+
+
+@pytest.mark.parametrize("is_admin", [False, True])
+def test_a_read_only_user_asking_in_a_loop_is_told_busy_past_its_rate_and_an_admin_never_is(
+        monkeypatch, sock_path, handlers, is_admin):
+    now = [0.0]
+    rates = control.PeerRates(clock=lambda: now[0])
+    monkeypatch.setattr(control, "PeerRates", lambda: rates)
+    monkeypatch.setattr(control, "RATE_PAUSE_S", 0.2)
+    server = ControlServer(sock_path, handlers)
+    monkeypatch.setattr(server, "_peer", lambda conn: control.Peer(4321, 1234, 1234, is_admin=is_admin))
+    server.start()
+    try:
+        answers = [ask_raw(sock_path, b'{"request": "status"}\n') for _ in range(30)]
+        assert answers == [{"ok": True, "result": STATUS}] * 30  # the burst
+        started = time.monotonic()
+        beyond = [ask_raw(sock_path, b'{"request": "status"}\n') for _ in range(5)]
+        if is_admin:
+            assert beyond == [{"ok": True, "result": STATUS}] * 5
+            return
+        assert beyond == [{"ok": False, "error": control.RATE_ERROR, "busy": True}] * 5
+        assert time.monotonic() - started >= 5 * 0.2  # each told only after the pause: a loop asks at its pace
+        assert len(handlers.calls) == 30  # the refused ones never reached a handler
+        now[0] += 1.0  # a second later, ten more
+        assert request(sock_path, "status") == STATUS
+    finally:
+        server.stop()

@@ -12,6 +12,7 @@ import pytest
 from edge_agent.agent.control_requests import (
     MAX_REQUEST_DEPTH,
     Peer,
+    PeerRates,
     RequestRefused,
     RequestRouter,
     ThrottledLog,
@@ -162,3 +163,24 @@ def test_a_flood_of_bad_requests_logs_at_most_the_burst(router, caplog):
         for _ in range(500):
             ask(router, b"\x00garbage")
     assert len(caplog.records) == router.note.burst
+
+
+def test_each_user_has_its_own_rate_that_refills_with_time():
+    now = [0.0]
+    rates = PeerRates(per_s=2.0, burst=3.0, clock=lambda: now[0])
+    assert [rates.admit(1000) for _ in range(4)] == [True, True, True, False]
+    assert rates.admit(1001)  # another user is not held back by the first
+    now[0] += 1.0
+    assert [rates.admit(1000) for _ in range(3)] == [True, True, False]
+
+
+def test_users_past_the_table_size_displace_only_the_idle_ones():
+    now = [0.0]
+    rates = PeerRates(per_s=1.0, burst=2.0, max_users=2, clock=lambda: now[0])
+    rates.admit(1), rates.admit(1), rates.admit(2)
+    assert not rates.admit(1)  # user 1 spent its burst
+    now[0] += 0.5
+    assert rates.admit(3)  # the table is full; nobody is idle yet, so user 1's debt is kept
+    assert not rates.admit(1)
+    now[0] += 10
+    assert rates.admit(4) and len(rates._buckets) <= 3
