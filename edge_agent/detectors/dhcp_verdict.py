@@ -78,6 +78,14 @@ def legitimate_server(servers: list[Mapping[str, Any]], lease_server: Any, gatew
     return None, None
 
 
+def rogue_servers(servers: list[Mapping[str, Any]], legitimate: Mapping[str, Any] | None
+                  ) -> list[Mapping[str, Any]]:
+    """The servers that should not be answering: all but the legitimate one and those listed as known (a
+    failover partner); none where only one server answered."""
+    others = [s for s in servers if s is not legitimate and s.get("known") is not True]
+    return others if len(servers) > 1 else []
+
+
 def describe_server(server: Mapping[str, Any]) -> str:
     """`10.0.0.9 (MAC 02:..; offers 10.0.0.150, router 10.0.0.9, DNS 10.0.0.9)`: who it is and what it hands out."""
     details = []
@@ -100,9 +108,8 @@ def judge_rogue(sample: Sample, detector: str) -> list[Finding]:
         return []
     legitimate, because = legitimate_server(servers, sample.metrics.get("lease_server"),
                                             sample.metrics.get("gateway"))
-    # a failover partner listed in dhcp_known_servers may answer too
-    others = [s for s in servers if s is not legitimate and s.get("known") is not True]
-    rogue = len(servers) > 1 and bool(others)
+    others = rogue_servers(servers, legitimate)
+    rogue = bool(others)
     # What clients are handed decides the harm: a router or DNS server unlike the network's own sends the
     # clients that take it nowhere (or through someone else); the same router and DNS from overlapping pools
     # "only" risks two devices given one address.

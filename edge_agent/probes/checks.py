@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from edge_agent.collectors.connectivity import DhcpProbe, DnsComparison, LeaseState, PmtuProbe
 from edge_agent.config import ConnectivityCollectorConfig
+from edge_agent.detectors.dhcp_verdict import legitimate_server, rogue_servers
 from edge_agent.detectors.dns_verdict import is_public_name
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, lease_server, read_leases
@@ -154,10 +155,9 @@ class BackgroundChecks:
                                                and all(self._rogue_seen))
 
     def _dhcp_check(self, interface: str, gateway: str | None = None) -> DhcpCheck:
-        from edge_agent.probes.dhcp import dhcp_probe, mark_known
+        from edge_agent.probes.dhcp import dhcp_probe
 
-        patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS
-        leases = held_leases(read_leases(patterns, interface), interface_address(interface))
+        leases = self._held_leases(interface)
         timeout = self.config.dhcp_timeout_s
         try:
             # in the background, listen the whole timeout: a second server that pings before it offers answers
@@ -168,12 +168,27 @@ class BackgroundChecks:
         except OSError as exc:
             probe = DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error=str(exc))
         self._server_seen |= probe.ok
-        self._rogue_seen.append(len(probe.servers) > 1)
-        return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases),
-                                             lease_server=lease_server(leases[0]) if leases else None,
-                                             gateway=gateway,
-                                             servers=mark_known(probe.servers, self.config.dhcp_known_servers)),
-                         leases)
+        probe = self._with_dhcp_context(probe, leases, gateway)
+        servers = list(probe.servers)
+        self._rogue_seen.append(bool(rogue_servers(servers, legitimate_server(servers, probe.lease_server,
+                                                                              gateway)[0])))
+        return DhcpCheck(dataclasses.replace(probe, server_expected=self._server_seen or bool(leases)), leases)
+
+    def dhcp_context(self, probe: DhcpProbe, interface: str, gateway: str | None) -> DhcpProbe:
+        """An on-demand DHCP probe (diagnose) with what the background check adds to tell its servers apart:
+        the server of the host's lease, the gateway, and the servers listed as known."""
+        return self._with_dhcp_context(probe, self._held_leases(interface), gateway)
+
+    def _held_leases(self, interface: str) -> tuple[LeaseState, ...]:
+        patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS
+        return held_leases(read_leases(patterns, interface), interface_address(interface))
+
+    def _with_dhcp_context(self, probe: DhcpProbe, leases: tuple[LeaseState, ...], gateway: str | None
+                           ) -> DhcpProbe:
+        from edge_agent.probes.dhcp import mark_known
+
+        return dataclasses.replace(probe, lease_server=lease_server(leases[0]) if leases else None, gateway=gateway,
+                                   servers=mark_known(probe.servers, self.config.dhcp_known_servers))
 
     def pmtu_now(self, gateway: str | None, interface: str) -> tuple[PmtuProbe, ...]:
         return self._pmtu_check(gateway, interface)

@@ -40,8 +40,11 @@ def discovers(monkeypatch, tmp_path):
     return state
 
 
-def gaps(times: list[float]) -> list[float]:
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+def paces(times: list[float]) -> list[str]:
+    """Each gap between DISCOVERs: "retry" (dhcp_retry_s, 5 s) or "interval" (30 s). A check's result is handed
+    over in the round it finished or the next one (the worker thread races the round): one second either way."""
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    return ["retry" if 5 <= gap <= 6 else "interval" if 30 <= gap <= 31 else str(gap) for gap in gaps]
 
 
 def test_a_check_hands_over_the_lease_server_and_the_gateway_and_listens_its_whole_timeout(discovers):
@@ -58,8 +61,8 @@ def test_a_rogue_seen_brings_the_next_checks_sooner_until_it_has_stayed_away(dis
     discovers["rogue"] = [False, True]
     rounds(BackgroundChecks(config, [], clock), clock, 120)
     # clean, then the rogue: the next ones 5 s apart while it was seen in the last checks, then 30 s apart again
-    # (a check's result is handed over in the round after it finished: one second more)
-    assert gaps(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS + 2] == [31.0, *[6.0] * ROGUE_FOLLOW_UP_CHECKS, 31.0]
+    assert paces(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS + 2] == [
+        "interval", *["retry"] * ROGUE_FOLLOW_UP_CHECKS, "interval"]
 
 
 def test_a_rogue_that_answers_every_time_is_checked_at_the_usual_pace_once_confirmed(discovers):
@@ -68,7 +71,8 @@ def test_a_rogue_that_answers_every_time_is_checked_at_the_usual_pace_once_confi
     discovers["rogue"] = [True] * 20
     rounds(BackgroundChecks(config, [], clock), clock, 120)
     # 5 s apart until ROGUE_FOLLOW_UP_CHECKS in a row saw it, then 30 s apart
-    assert gaps(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS] == [*[6.0] * (ROGUE_FOLLOW_UP_CHECKS - 1), 31.0]
+    assert paces(discovers["sent_at"])[:ROGUE_FOLLOW_UP_CHECKS] == [*["retry"] * (ROGUE_FOLLOW_UP_CHECKS - 1),
+                                                                    "interval"]
 
 
 def test_a_server_listed_in_dhcp_known_servers_is_handed_over_marked_known(discovers):
@@ -85,3 +89,21 @@ def test_dhcp_known_servers_take_addresses_and_macs_and_name_anything_else():
     assert config.dhcp_known_servers == ["10.0.0.2", "02:ab:00:00:00:99"]
     with pytest.raises(ValidationError, match="'router' is neither an IPv4 address nor a MAC address"):
         ConnectivityCollectorConfig(dhcp_known_servers=["router"])
+
+
+def test_a_known_partner_answering_every_time_keeps_the_usual_pace(discovers):
+    clock = discovers["clock"]
+    config = ConnectivityCollectorConfig(dhcp_check_interval_s=30, dhcp_retry_s=5, pmtu_check_interval_s=0,
+                                         dhcp_known_servers=["10.0.0.99"])
+    discovers["rogue"] = [True] * 5
+    rounds(BackgroundChecks(config, [], clock), clock, 100)
+    assert paces(discovers["sent_at"]) == ["interval"] * 3
+
+
+def test_an_on_demand_probe_gets_the_same_context_as_the_background_check(discovers):
+    config = ConnectivityCollectorConfig(dhcp_known_servers=["10.0.0.99"])
+    probe = DhcpProbe("eth0", ok=True, offer_ms=2.0, server="10.0.0.1", offered_address="10.0.0.2", error=None,
+                      servers=(OWN, ROGUE))
+    with_context = BackgroundChecks(config, [], Clock()).dhcp_context(probe, "eth0", "10.0.0.1")
+    assert (with_context.lease_server, with_context.gateway) == ("10.0.0.1", "10.0.0.1")
+    assert [s.get("known", False) for s in with_context.servers] == [False, True]
