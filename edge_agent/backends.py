@@ -108,8 +108,11 @@ def select_backends(config: AgentConfig, clock: Clock, mode: str, runtime_dir: P
     radios = wifi_radios(wifi, radio.discover, on_new=radio.hardware)
     served = [name for name in radios() if (wifi.hostapd_ctrl_dir / name).exists()]
     hostapd_socket = wifi.hostapd_ctrl_dir / (served[0] if served else wifi.default_interface)
+    from edge_agent.probes.leases import lease_holder  # hardware only
+
     actions = SystemActions(config.remediation, served[0] if wifi.interfaces == "auto" and served
-                            else wifi.default_interface, radios=radios)
+                            else wifi.default_interface, radios=radios,
+                            holds_lease=lease_holder(config.collectors.connectivity.dhcp_lease_files))
     hardware = None
     notes: list[str] = list(radios.notes)
     if served:

@@ -237,3 +237,10 @@ def interface_address(interface: str) -> str | None:
         except OSError:
             return None
     return socket.inet_ntoa(reply[20:24])
+
+
+def lease_holder(patterns: Iterable[str] | None) -> Callable[[str], bool]:
+    """Whether a DHCP client holds (or held) a lease on an interface, by its lease files (`patterns`; None: the
+    usual places): where none does, the address is static and there is nothing to renew."""
+    globs = tuple(patterns) if patterns is not None else DEFAULT_LEASE_GLOBS
+    return lambda interface: bool(read_leases(globs, interface))

@@ -50,7 +50,10 @@ class SystemActions:
         runner: Runner = run_argv,
         sys_class_net: Path = Path("/sys/class/net"),
         radios: Callable[[], list[str]] | None = None,
+        holds_lease: Callable[[str], bool] | None = None,
     ):
+        """`holds_lease(interface)`: whether a DHCP client holds a lease there (renew_dhcp is refused where none
+        does); None: not checked."""
         self.settings = settings
         self.wifi_interface = wifi_interface
         # The gateway's radios (several on a dual- or tri-band gateway); the default radio alone without.
@@ -59,6 +62,7 @@ class SystemActions:
         self.channel_mover = channel_mover
         self.runner = runner
         self.sys_class_net = sys_class_net
+        self.holds_lease = holds_lease
 
     def update_settings(self, settings: RemediationSection) -> None:
         self.settings = settings
@@ -85,6 +89,11 @@ class SystemActions:
                 return f"interface {name[:64]!r} is not a plain name: refused"
             if ref.name == "renew_dhcp" and not has_neighbours(name, self.sys_class_net):
                 return f"{name} is a point-to-point link (PPPoE, a tunnel): it gets no address by DHCP"
+            if ref.name == "renew_dhcp" and self.holds_lease is not None and not self.holds_lease(name):
+                # Asked to renew an interface it does not serve, a DHCP client may start there and replace a
+                # static address: do no harm.
+                return (f"{name} holds no DHCP lease (a static address, or lease files outside "
+                        "[collectors.connectivity] dhcp_lease_files): not renewed")
         return None
 
     def radio(self, ref: ActionRef) -> str:

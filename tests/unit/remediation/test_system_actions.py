@@ -81,6 +81,26 @@ def test_renew_dhcp_is_refused_on_a_point_to_point_link_which_has_no_dhcp(tmp_pa
     assert "ppp0 is a point-to-point link" in result.detail
 
 
+def test_renew_dhcp_is_refused_where_no_dhcp_client_holds_a_lease(tmp_path):
+    """dhcpcd --rebind on an interface it does not serve starts a client there: a static address could go."""
+    runner = RecordingRunner()
+    actions_ = SystemActions(RemediationSection.model_validate({"commands": {"interface": "eth0"}}), "wlan0",
+                             runner=runner, sys_class_net=tmp_path, holds_lease=lambda interface: False)
+    result = actions_.run(parse_ref("renew_dhcp"), 10)
+    assert runner.calls == [] and not result.ok and "eth0 holds no DHCP lease" in result.detail
+    leased = SystemActions(RemediationSection.model_validate({"commands": {"interface": "eth0"}}), "wlan0",
+                           runner=runner, sys_class_net=tmp_path, holds_lease=lambda interface: interface == "eth0")
+    assert leased.run(parse_ref("renew_dhcp"), 10) is not None and runner.calls[0][0] == "dhcpcd"
+
+
+def test_the_lease_holder_reads_the_dhcp_clients_lease_files(tmp_path):
+    from edge_agent.probes.leases import lease_holder
+
+    (tmp_path / "dhcpcd-eth0.lease").write_text("ADDRESS=10.0.0.2\nSERVER_ADDRESS=10.0.0.1\nLIFETIME=600\n")
+    holds = lease_holder([str(tmp_path / "*.lease")])
+    assert holds("eth0") and not holds("eth1")
+
+
 def test_bounce_interface_takes_the_link_down_and_up_and_reads_its_flags(tmp_path):
     (tmp_path / "eth1").mkdir()
     (tmp_path / "eth1" / "flags").write_text("0x1003\n")
