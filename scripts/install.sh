@@ -103,14 +103,22 @@ link_command() {
 install_config() {
     mkdir -p "$etc"
     local shipped="$source_dir/config/edge-agent.toml"   # the production file; config/demo.toml is the demo's
+    local previous="$opt/edge-agent.toml.shipped"         # the default the last install wrote
     if [ ! -e "$etc/edge-agent.toml" ]; then
         install -m 0640 "$shipped" "$etc/edge-agent.toml"
         say "wrote $etc/edge-agent.toml"
-    elif ! cmp -s "$shipped" "$etc/edge-agent.toml"; then
+    elif cmp -s "$shipped" "$etc/edge-agent.toml"; then
+        :
+    elif [ -f "$previous" ] && cmp -s "$previous" "$etc/edge-agent.toml"; then
+        # The last default, never edited: an upgrade brings the new one rather than a .dist nobody asked for.
+        install -m 0640 "$shipped" "$etc/edge-agent.toml"
+        say "updated $etc/edge-agent.toml to the new default (it was the old default, unchanged)"
+    else
         # Never overwrite what an operator changed: leave the new default beside it.
         install -m 0640 "$shipped" "$etc/edge-agent.toml.dist"
         say "kept your $etc/edge-agent.toml; the new default is edge-agent.toml.dist"
     fi
+    install -m 0644 "$shipped" "$previous"
     chown "root:$(owner_ids | cut -d: -f2)" "$etc" "$etc/edge-agent.toml"
     chmod 0750 "$etc"
     mkdir -p "$state"

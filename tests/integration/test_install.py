@@ -83,6 +83,18 @@ def test_a_second_install_changes_nothing_and_keeps_a_changed_config(fake_root: 
             if line.startswith("edge-agent:")] == [account(fake_root, "passwd")]
 
 
+def test_an_upgrade_replaces_the_old_default_config_nobody_changed(fake_root: Path):
+    install(fake_root)
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    old_default = "# the default an older version shipped\n" + config.read_text()
+    config.write_text(old_default)  # as the older install left it ...
+    (fake_root / "opt/edge-agent/edge-agent.toml.shipped").write_text(old_default)  # ... and remembered it
+    out = install(fake_root).stdout
+    assert config.read_text() == (REPO / "config/edge-agent.toml").read_text()
+    assert not (fake_root / "etc/edge-agent/edge-agent.toml.dist").exists()
+    assert "updated" in out and "kept your" not in out
+
+
 def test_the_installed_config_is_the_production_one_and_passes_config_check_without_a_warning(fake_root: Path):
     install(fake_root)
     config = fake_root / "etc/edge-agent/edge-agent.toml"
