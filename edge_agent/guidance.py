@@ -82,8 +82,9 @@ GUIDANCE: dict[str, str] = {
         "provider has trouble; check for large transfers on the network."
     ),
     "dhcp_rogue_server": (
-        "A second DHCP server answers on {subject}: {rogue_offers}. Devices that take its offer get a wrong "
-        "address, gateway or DNS server and lose the Internet, or have their traffic sent through that device. "
+        "A second DHCP server answers on {subject}: {rogue_offers} (the network's own: {own}). Devices that take "
+        "its offer get a wrong address, gateway or DNS server and lose the Internet, or have their traffic sent "
+        "through that device. "
         "Find it by its MAC ({rogue_macs}: the router's client list, or the switch's port table) and turn its "
         "DHCP server off: a second router plugged in LAN port to LAN port goes on its WAN port or into access "
         "point (bridge) mode; a Raspberry Pi, NAS or Pi-hole running dnsmasq gets DHCP disabled. Then restart "

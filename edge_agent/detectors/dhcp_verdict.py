@@ -118,11 +118,13 @@ def judge_rogue(sample: Sample, detector: str) -> list[Finding]:
                   != (_addresses(reference, "routers"), _addresses(reference, "dns_servers"))]
     severity = Severity.CRITICAL if misleading else Severity.WARNING
     evidence = {"servers": len(servers), "legitimate": legitimate["server"] if legitimate else None,
-                "legitimate_because": because, "rogue": ", ".join(s["server"] for s in others) if rogue else None,
-                "rogue_macs": ", ".join(m for s in others for m in _addresses(s, "macs")) if rogue else None,
-                "rogue_offers": "; ".join(describe_server(s) for s in others) if rogue else None,
-                "answering": [dict(s) for s in servers],
+                "legitimate_because": because, "answering": [dict(s) for s in servers],
                 "lease_server": sample.metrics.get("lease_server"), "gateway": sample.metrics.get("gateway")}
+    if rogue:  # for the summary and the guidance: who the others are and what they hand out
+        own = f"{legitimate['server']}, which {because}" if legitimate else "not known, one of those named"
+        evidence |= {"own": own, "rogue": ", ".join(s["server"] for s in others),
+                     "rogue_macs": ", ".join(m for s in others for m in _addresses(s, "macs")),
+                     "rogue_offers": "; ".join(describe_server(s) for s in others)}
     if isinstance(sample.metrics.get("unlisted_offers"), int):
         evidence["unlisted_offers"] = sample.metrics["unlisted_offers"]
     summary = ""

@@ -126,6 +126,7 @@ def test_guidance_names_the_other_server_its_mac_and_what_it_offers():
     finding = rogue_finding(check(OWN, ROGUE, lease_server="10.9.0.1"))
     text = guidance_for(finding.type, finding.subject, finding.evidence)
     assert "02:00:00:00:00:99" in text and "192.168.1.50" in text and "?" not in text
+    assert "the network's own: 10.9.0.1, which gave this host its lease" in text
 
 
 def shipped_tracker() -> IssueTracker:
@@ -160,3 +161,9 @@ def test_a_rogue_that_answers_only_now_and_then_is_one_issue_not_a_storm():
     seen = [True, False, True, True, False, False, True, True, False, False, False, True, False, True, True, True]
     events = run_checks(shipped_tracker(), seen + [False] * 20, every_s=FOLLOW_UP_S)
     assert events.count("opened") == 1 and events[-1] == "resolved"
+
+
+def test_guidance_says_when_the_networks_own_server_is_not_known():
+    finding = rogue_finding(check(ROGUE, OWN, lease_server=None, gateway=None))
+    text = guidance_for(finding.type, finding.subject, finding.evidence)
+    assert "the network's own: not known" in text and "?" not in text
