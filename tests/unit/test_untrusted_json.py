@@ -28,6 +28,26 @@ def test_nesting_at_the_limit_is_parsed():
     assert loads_untrusted(deep(6), LIMIT, max_depth=8)["args"]["a"] == [[[[[[]]]]]]
 
 
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("payload", [
+    b'"' + b'\\"' * 32_000,  # a string that never closes, made of escaped quotes: 31 s of regex before
+    b'{"request": "status", "args": {"x": "' + b'\\"' * 32_000,
+    b'"' * 65_000,
+])
+def test_the_depth_scan_of_an_unterminated_string_of_escaped_quotes_is_linear(payload):
+    assert nesting_depth(payload) <= 2
+    with pytest.raises(UntrustedJsonError, match="not JSON"):
+        loads_untrusted(payload, 100_000)
+
+
+def test_brackets_after_a_string_that_never_closes_are_inside_it_for_the_parser_too():
+    # Counted or not, the parser stops at the unterminated string before it could recurse into them.
+    payload = b'["' + b"[" * 5000
+    assert nesting_depth(payload) == 1
+    with pytest.raises(UntrustedJsonError, match="Unterminated string"):
+        loads_untrusted(payload, LIMIT, max_depth=4)
+
+
 def test_brackets_inside_strings_do_not_count_as_nesting():
     payload = json.dumps({"text": "[[[[{{{{" * 100, "q": 'a \\" [[[ "'}).encode()
     assert nesting_depth(payload) == 1
