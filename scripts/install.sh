@@ -85,6 +85,7 @@ install_program() {
         | grep -v '^WARNING: Location' || true
     "$opt/venv/bin/edge-agent" --version >/dev/null
     cp "$source_dir/README.md" "$opt/README.md"
+    cp "$source_dir/systemd/README.md" "$opt/systemd-README.md"   # the unit's Documentation= names both
     rm -rf "$opt/models" && cp -r "$source_dir/models" "$opt/models"  # the on-device models and their metadata
     say "installed $("$opt/venv/bin/edge-agent" --version)${extras:+ with ${extras[*]}} in $opt/venv"
     link_command

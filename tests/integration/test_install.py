@@ -62,6 +62,10 @@ def test_install_lays_out_program_config_state_unit_and_account(fake_root: Path)
         (REPO / "systemd/edge-agent.service").read_text()
     assert (fake_root / "etc/polkit-1/rules.d/50-edge-agent.rules").exists()
     assert "systemctl status edge-agent" in out
+    documentation = next(line for line in (REPO / "systemd/edge-agent.service").read_text().splitlines()
+                         if line.startswith("Documentation="))
+    for uri in documentation.removeprefix("Documentation=").split():  # what `systemctl status` shows as Docs
+        assert (fake_root / uri.removeprefix("file:///")).is_file(), uri
     # `sudo edge-agent …` as the README says: the command is on PATH, pointing where the installed system has it.
     assert os.readlink(fake_root / "usr/local/bin/edge-agent") == "/opt/edge-agent/venv/bin/edge-agent"
 
