@@ -57,7 +57,10 @@ def _dhclient_time(value: str) -> float | None:
 def parse_dhclient(text: str, source: str) -> list[LeaseState]:
     """The newest lease per interface in an ISC dhclient lease file (later blocks supersede earlier ones)."""
     newest: dict[str, LeaseState] = {}
-    for block in _BLOCK.findall(text):
+    # Only up to the last "}": a "lease {" with no "}" after it (a truncated or garbled file) made the lazy block
+    # pattern scan to the end from each one, quadratic (256 KiB of them: minutes holding the GIL). With a "}"
+    # after every start, the blocks found never overlap and each byte is read once.
+    for block in _BLOCK.findall(text, 0, text.rfind("}") + 1):
         fields = {key: value.strip().strip('"') for _, key, value in _STATEMENT.findall(block)}
         interface = fields.get("interface")
         if not interface or len(interface) > 15:

@@ -127,3 +127,13 @@ def test_read_leases_finds_the_interface_in_each_clients_naming_and_skips_huge_f
     found = read_leases([str(tmp_path / "*")], "eth0", index_names=lambda index: {2: "eth0"}.get(index))
     assert sorted(lease.address for lease in found) == ["10.0.0.5", "10.0.0.6", "192.168.1.23"]
     assert read_leases([str(tmp_path / "*")], "eth9", index_names=lambda index: None) == []
+
+
+@pytest.mark.timeout(5)
+@pytest.mark.parametrize("text", [
+    "lease {" * 36_000,  # 256 KiB of blocks that never close: minutes of regex before
+    "lease { interface \"eth0\"; }\n" + "lease {" * 36_000,
+])
+def test_dhclient_blocks_that_never_close_are_read_in_linear_time(text):
+    leases = parse_dhclient(text, "x")
+    assert [lease.interface for lease in leases] == (["eth0"] if "eth0" in text else [])
