@@ -80,9 +80,11 @@ def legitimate_server(servers: list[Mapping[str, Any]], lease_server: Any, gatew
 
 def rogue_servers(servers: list[Mapping[str, Any]], legitimate: Mapping[str, Any] | None
                   ) -> list[Mapping[str, Any]]:
-    """The servers that should not be answering: all but the legitimate one and those listed as known (a
-    failover partner); none where only one server answered."""
-    others = [s for s in servers if s is not legitimate and s.get("known") is not True]
+    """The servers that should not be answering: all but the legitimate one, those listed as known (a failover
+    partner) and those heard only through a relay (servers the operator of the network beyond it runs, such as
+    a provider's redundant pair: a rogue on this segment answers directly); none where only one server answered."""
+    others = [s for s in servers if s is not legitimate and s.get("known") is not True
+              and s.get("direct") is not False]
     return others if len(servers) > 1 else []
 
 
@@ -91,6 +93,8 @@ def describe_server(server: Mapping[str, Any]) -> str:
     details = []
     if macs := _addresses(server, "macs"):
         details.append("MAC " + ", ".join(macs))
+    if relays := _addresses(server, "relays"):
+        details.append("via relay " + ", ".join(relays))
     if isinstance(server.get("offered_address"), str):
         details.append(f"offers {server['offered_address']}")
     details.append("router " + (", ".join(_addresses(server, "routers")) or "none"))

@@ -70,7 +70,8 @@ PACKET_OUTGOING = 4  # a packet socket's pkttype for what this host sent
 class OfferTally:
     """Every OFFER to one DISCOVER, grouped by server: its server identifier (option 54), else the address it
     came from. A relay forwards its server's identifier, so one server behind several relays is one server;
-    and a server that answers twice is counted twice, not listed twice."""
+    and a server that answers twice is counted twice, not listed twice. Whether a server answered directly (on
+    this segment) or only through relays (its own network beyond them) is kept too."""
 
     servers: dict[str, dict] = field(default_factory=dict)
     unlisted: int = 0  # offers from servers past MAX_SERVERS
@@ -84,10 +85,11 @@ class OfferTally:
                 return
             server = self.servers[key] = {
                 "server": key, "offered_address": offer.your_address, "routers": list(offer.routers),
-                "dns_servers": list(offer.dns_servers), "macs": [], "sources": [], "offers": 0,
-                "offer_ms": offer_ms}
+                "dns_servers": list(offer.dns_servers), "macs": [], "sources": [], "relays": [], "direct": False,
+                "offers": 0, "offer_ms": offer_ms}
         server["offers"] += 1
-        for name, value in (("macs", mac), ("sources", source)):
+        server["direct"] = server["direct"] or offer.relay is None
+        for name, value in (("macs", mac), ("sources", source), ("relays", offer.relay)):
             if value is not None and value not in server[name] and len(server[name]) < MAX_ADDRESSES_PER_SERVER:
                 server[name].append(value)
 

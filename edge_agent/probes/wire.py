@@ -125,13 +125,14 @@ class DhcpOffer:
     server_id: str | None
     routers: tuple[str, ...] = ()  # option 3, in the server's order
     dns_servers: tuple[str, ...] = ()  # option 6
+    relay: str | None = None  # giaddr: the relay agent that forwarded the server's answer, if one did
 
 
 def parse_dhcp_reply(payload: bytes, xid: int) -> DhcpOffer:
     """A BOOTP reply to transaction `xid` (a UDP payload from port 67); ValueError for anything else."""
     if len(payload) < _BOOTP.size + 4:
         raise ValueError("too short for BOOTP")
-    op, _, _, _, their_xid, _, _, _, yiaddr, _, _, _, _, _ = _BOOTP.unpack_from(payload)
+    op, _, _, _, their_xid, _, _, _, yiaddr, _, giaddr, _, _, _ = _BOOTP.unpack_from(payload)
     if op != 2 or their_xid != xid:
         raise ValueError("not a reply to this transaction")
     if payload[_BOOTP.size:_BOOTP.size + 4] != DHCP_MAGIC:
@@ -141,7 +142,8 @@ def parse_dhcp_reply(payload: bytes, xid: int) -> DhcpOffer:
     server = options.get(54, b"")
     return DhcpOffer(message_type[0] if len(message_type) == 1 else None, socket.inet_ntoa(yiaddr),
                      socket.inet_ntoa(server) if len(server) == 4 else None,
-                     _addresses(options.get(3, b"")), _addresses(options.get(6, b"")))
+                     _addresses(options.get(3, b"")), _addresses(options.get(6, b"")),
+                     socket.inet_ntoa(giaddr) if giaddr != b"\x00" * 4 else None)
 
 
 def _addresses(value: bytes) -> tuple[str, ...]:

@@ -59,6 +59,24 @@ def test_one_server_answering_through_two_relays_is_not_a_rogue():
     assert rogue_finding(probe).present is False
 
 
+def test_a_providers_redundant_servers_heard_only_through_its_relay_are_not_a_rogue():
+    # the provider's relay (a CMTS, say) forwards the OFFERs of both of its servers: neither is on this segment
+    first = DhcpOffer(2, "100.64.0.10", "100.64.9.1", ("100.64.0.1",), ("100.64.9.53",), relay="100.64.0.1")
+    second = DhcpOffer(2, "100.64.0.11", "100.64.9.2", ("100.64.0.1",), ("100.64.9.53",), relay="100.64.0.1")
+    relay = ("100.64.0.1", "02:00:00:00:00:c1")
+    probe = check((*relay, first), (*relay, second), lease_server="100.64.9.1", gateway="100.64.0.1")
+    assert rogue_finding(probe).present is False
+
+
+def test_a_rogue_answering_directly_beside_a_relayed_server_is_named():
+    relayed = DhcpOffer(2, "100.64.0.10", "100.64.9.1", ("100.64.0.1",), ("100.64.9.53",), relay="100.64.0.1")
+    probe = check(("100.64.0.1", "02:00:00:00:00:c1", relayed), ROGUE, lease_server="100.64.9.1",
+                  gateway="100.64.0.1")
+    finding = rogue_finding(probe)
+    assert (finding.present, finding.evidence["legitimate"], finding.evidence["rogue"]) == (
+        True, "100.64.9.1", "192.168.1.1")
+
+
 def test_two_servers_are_a_rogue_and_the_lease_names_the_legitimate_one():
     finding = rogue_finding(check(ROGUE, OWN, lease_server="10.9.0.1"))
     assert finding.present is True and finding.subject == "eth0"

@@ -102,13 +102,27 @@ def test_one_server_answering_twice_is_one_server_with_two_offers():
     assert (server["server"], server["offers"], server["macs"]) == ("10.9.0.1", 2, ["02:00:00:00:00:01"])
 
 
-def test_one_server_behind_two_relays_is_one_server():
+def test_one_server_behind_two_relays_is_one_server_heard_only_through_them():
     result = tally((offer_packet("10.9.0.2", "10.8.0.1", giaddr="10.9.0.2"), "02:00:00:00:00:02"),
                    (offer_packet("10.9.0.3", "10.8.0.1", giaddr="10.9.0.3"), "02:00:00:00:00:03"))
     [server] = result.listed()
     assert server["server"] == "10.8.0.1"
     assert server["sources"] == ["10.9.0.2", "10.9.0.3"]
     assert server["macs"] == ["02:00:00:00:00:02", "02:00:00:00:00:03"]
+    assert (server["relays"], server["direct"]) == (["10.9.0.2", "10.9.0.3"], False)
+
+
+def test_a_server_heard_directly_once_is_on_the_segment():
+    result = tally((offer_packet("10.9.0.2", "10.9.0.1", giaddr="10.9.0.2"), "02:00:00:00:00:02"),
+                   (offer_packet("10.9.0.1", "10.9.0.1"), "02:00:00:00:00:01"))
+    [server] = result.listed()
+    assert server["direct"] is True
+
+
+def test_the_relay_address_is_read_and_none_without_one():
+    assert parse_dhcp_reply(bootp_payload(offer_packet("10.9.0.2", "10.8.0.1", giaddr="10.9.0.2")), XID).relay \
+        == "10.9.0.2"
+    assert parse_dhcp_reply(bootp_payload(offer_packet("10.9.0.1", "10.9.0.1")), XID).relay is None
 
 
 def test_two_servers_are_two_entries_in_the_order_they_answered():
