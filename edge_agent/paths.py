@@ -147,10 +147,13 @@ def make_private(path: Path) -> None:
 def ensure_runtime_dir(path: Path, uid: int | None = None) -> None:
     """Create the control socket's directory (0755 whatever the umask) once the part that exists is trusted;
     raises UnsafeDirectory when it is not."""
-    existing = path
+    existing, first_new = path, path
     while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    _refuse_untrusted(existing, uid)  # before creating anything inside someone else's directory
+        existing, first_new = existing.parent, existing
+    # Before creating anything inside someone else's directory. The chain is checked down to the directory about
+    # to be made, so a sticky /tmp above it is trusted as it is for the socket itself (a non-root agent without
+    # XDG_RUNTIME_DIR makes its own /tmp/edge-agent-UID; before, /tmp as the last part was refused).
+    _refuse_untrusted(first_new, uid)
     _make_dirs(path, RUNTIME_DIR_MODE)
     _refuse_untrusted(path, uid)
 

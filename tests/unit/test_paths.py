@@ -180,6 +180,14 @@ def test_the_agent_refuses_a_spoofed_runtime_directory_and_creates_nothing_insid
         assert list(spoofed.iterdir()) == []
 
 
+def test_a_runtime_directory_is_made_in_a_sticky_shared_temporary_directory():
+    # A non-root agent without XDG_RUNTIME_DIR: its socket goes to /tmp/edge-agent-UID/edge-agent.
+    with shared_tmp() as shared:
+        runtime = shared / f"edge-agent-{os.geteuid()}" / "edge-agent"
+        ensure_runtime_dir(runtime)
+        assert runtime.is_dir() and runtime.parent.stat().st_uid == os.geteuid()
+
+
 def test_the_runtime_directory_is_made_0755_under_umask_000_and_its_parents_too(tmp_path):
     runtime = tmp_path / "x" / "edge-agent"
     with umask(0):
