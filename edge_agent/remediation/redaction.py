@@ -13,18 +13,22 @@ OUTPUT_LIMIT = 200  # characters of output kept per command: enough for the erro
 REDACTED = "<redacted>"
 MIN_SECRET_LEN = 4  # shorter values would blank ordinary words
 
-# key=value, key: value, --key value, "key": "value" for keys that name a secret
-_SECRET_KEY = r"[\w.-]*(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)[\w.-]*"
+# key=value, key: value, --key value, "key": "value" for keys that name a secret. Every pattern is linear in the
+# output: a key starts only where a word starts, is checked for a secret's name by a look-ahead within that word,
+# and is taken whole, never given back. A key that could start anywhere in a word ([\w.-]*password[\w.-]*) was
+# retried from each character: 16 KB of one word in an action's output held the GIL for 24 s (1 MiB may come).
+_SECRET_NAME = r"(?:pass(?:word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)"
+_SECRET_KEY = rf"(?<![\w.-])(?=[\w.-]*?{_SECRET_NAME})[\w.-]++"
 _ASSIGNMENT = re.compile(
     rf"""(?ix)
     (?P<key>["']?{_SECRET_KEY}["']?)
-    (?P<sep>\s*[=:]\s*)
-    (?P<value>"[^"]*"|'[^']*'|[^\s,;&"']+)
+    (?P<sep>\s*+[=:]\s*+)
+    (?P<value>"[^"]*+"|'[^']*+'|[^\s,;&"']++)
     """
 )
-_OPTION = re.compile(rf"(?i)(?P<key>--?{_SECRET_KEY})(?P<sep>=|\s+)(?P<value>\S+)")
-_HTTP_AUTH = re.compile(r"(?i)\b(?P<key>bearer|basic)(?P<sep>\s+)(?P<value>[A-Za-z0-9._~+/=-]{6,})")
-_URL_USERINFO = re.compile(r"(?i)(?P<scheme>\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
+_OPTION = re.compile(rf"(?i)(?<![\w.-])(?P<key>--?+(?=[\w.-]*?{_SECRET_NAME})[\w.-]*+)(?P<sep>=|\s++)(?P<value>\S++)")
+_HTTP_AUTH = re.compile(r"(?i)\b(?P<key>bearer|basic)(?P<sep>\s++)(?P<value>[A-Za-z0-9._~+/=-]{6,}+)")
+_URL_USERINFO = re.compile(r"(?i)(?P<scheme>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+://)[^/\s:@]++:[^/\s@]++@")
 SECRET_ENV_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|SECRET|TOKEN|KEY|CREDENTIAL)")
 
 

@@ -41,3 +41,27 @@ def test_output_is_redacted_before_it_is_cut_so_no_half_secret_survives():
 def test_a_command_line_is_one_redacted_string():
     assert redact_argv(["/usr/bin/modem", "--password", "hunter22", "reset"]) == \
         "/usr/bin/modem --password <redacted> reset"
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ("foo=password=hunter22", "foo=password=<redacted>"),  # a key that names no secret does not hide the next
+    ("db.password: 'x' and api_key=abc", "db.password: <redacted> and api_key=<redacted>"),
+    ("---password hunter22", "---password <redacted>"),
+    ("see http://host/path and https://u:p@host/", "see http://host/path and https://<redacted>@host/"),
+])
+def test_keys_are_whole_words_wherever_they_sit(text, kept):
+    assert redact(text) == kept
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("output", [
+    "a" * 200_000,  # one long word: 16 KB of it took 24 s before
+    "-" * 200_000,  # a separator line
+    "a." * 100_000,
+    "a-" * 100_000,
+    "a+" * 100_000,
+    'password="' + "a" * 200_000,
+    "token=" * 30_000,
+])
+def test_redacting_a_long_output_takes_time_linear_in_its_length(output):
+    assert len(short_output(output)) <= 200
