@@ -93,13 +93,15 @@ def group_as_listed_now(group: grp.struct_group | None) -> grp.struct_group | No
         return None
 
 
-def own_group_name(egid: int) -> str | None:
-    """The agent's own group, unless it is root's: under the installed unit that is edge-agent, whose members the
-    socket's mode (0660, the agent's group) already lets connect and the docs send to the CLI."""
+def own_group_name(euid: int, egid: int) -> str | None:
+    """The agent's own group when it is its user's personal group (same name), not root's: under the installed
+    unit that is edge-agent, whose members the socket's mode (0660, the agent's group) already lets connect and
+    the docs send to the CLI. A shared primary group (`users` for everyone) is never let in by default."""
     if egid == 0:
         return None
     try:
-        return grp.getgrgid(egid).gr_name
+        group = grp.getgrgid(egid).gr_name
+        return group if pwd.getpwuid(euid).pw_name == group else None
     except KeyError:
         return None
 

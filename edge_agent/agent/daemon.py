@@ -123,7 +123,7 @@ class Agent:
             self.socket_path,
             {"status": self._status, "issues": self._issues, "diagnose": self._diagnose_from_control,
              "actions": self._actions},
-            config.control.group or own_group_name(os.getegid()),
+            config.control.group or own_group_name(os.geteuid(), os.getegid()),
             admin_handlers={"reload": self._reload_from_control},
             admin_group_name=config.control.admin_group,
             peer_handlers={"remediate": self._remediate_from_control},

@@ -508,15 +508,21 @@ def test_a_member_added_to_the_group_while_the_agent_runs_is_let_in(monkeypatch,
 
 
 def test_the_agent_running_as_root_lets_in_no_group_by_default():
-    assert control.own_group_name(0) is None
+    assert control.own_group_name(0, 0) is None
 
 
-def test_the_agent_under_its_own_group_lets_that_group_in_by_default():
-    try:
-        users = grp.getgrnam("users")
-    except KeyError:
-        pytest.skip("no 'users' group on this machine")
-    assert control.own_group_name(users.gr_gid) == "users"
+def test_the_agent_under_its_users_personal_group_lets_that_group_in_by_default(monkeypatch):
+    monkeypatch.setattr(control.grp, "getgrgid", lambda gid: grp.struct_group(("edge-agent", "x", gid, [])))
+    monkeypatch.setattr(control.pwd, "getpwuid", lambda uid: pwd.struct_passwd(
+        ("edge-agent", "x", uid, AGENT_GID, "", "/var/lib/edge-agent", "/usr/sbin/nologin")))
+    assert control.own_group_name(AGENT_UID, AGENT_GID) == "edge-agent"
+
+
+def test_a_shared_primary_group_is_not_let_in_by_default(monkeypatch):
+    monkeypatch.setattr(control.grp, "getgrgid", lambda gid: grp.struct_group(("users", "x", gid, [])))
+    monkeypatch.setattr(control.pwd, "getpwuid", lambda uid: pwd.struct_passwd(
+        ("alice", "x", uid, 100, "", "/home/alice", "/bin/sh")))
+    assert control.own_group_name(1000, 100) is None
 
 
 # How often a user who may only read may ask.
