@@ -36,6 +36,7 @@ def test_a_model_that_crashes_the_interpreter_is_refused_and_the_agent_process_l
     corrupt = tmp_path / "corrupt.tflite"
     corrupt.write_bytes(bytes(content))
     result = run_python(f"""
+from pathlib import Path
 from edge_agent.ml.metadata import ModelLoadError
 from edge_agent.ml.runtime import open_model, select_runtime
 try:
@@ -54,6 +55,7 @@ def test_a_model_copied_over_in_place_while_loaded_does_not_crash_the_next_frame
     result = run_python(f"""
 import os
 import numpy as np
+from pathlib import Path
 from edge_agent.ml.runtime import open_model, select_runtime
 model = open_model(Path({str(model)!r}), select_runtime("tflite-runtime"))
 frame = np.zeros(model.inputs[0].shape, model.inputs[0].dtype)
