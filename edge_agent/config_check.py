@@ -21,7 +21,16 @@ def named_file_problems(config: AgentConfig, env: Mapping[str, str] | None = Non
     """One line per file the config names that is missing, unreadable or not the kind its key needs."""
     from edge_agent.tls import tls_file_problems
 
-    return tls_file_problems(config.mqtt) + model_file_problems(config, env) + _camera_problems(config)
+    return (tls_file_problems(config.mqtt) + model_file_problems(config, env) + _camera_problems(config)
+            + _log_file_problems(config))
+
+
+def _log_file_problems(config: AgentConfig) -> list[str]:
+    from edge_agent.logs import log_file_problem
+
+    path = config.agent.log_file
+    problem = log_file_problem(path) if path is not None else None
+    return [f"agent.log_file = '{path}': {problem}"] if problem else []
 
 
 def model_file_problems(config: AgentConfig, env: Mapping[str, str] | None = None) -> list[str]:

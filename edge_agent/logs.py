@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,18 @@ def stream_formatter(log_format: str, env: Mapping[str, str]) -> logging.Formatt
     return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def log_file_problem(path: Path) -> str | None:
+    """Why `path` cannot take the agent's log: something other than a regular file is there. Opening a FIFO
+    for writing waits for a reader, so the agent hung at start, before logging a line."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None  # created at the first line
+    except OSError as exc:
+        return f"cannot be used ({exc.strerror or exc})"
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
 def configure_logging(
     level: str,
     log_format: str = "auto",
@@ -64,6 +77,10 @@ def configure_logging(
     root.addHandler(stream)
     if log_file is not None:
         from logging.handlers import RotatingFileHandler  # only for a log file: the journal needs none of it
+
+        problem = log_file_problem(log_file)
+        if problem is not None:
+            raise OSError(f"agent.log_file = '{log_file}': {problem}")
 
         # Bounded: flash on a gateway is small and wears out; the journal is the primary log.
         file_handler = RotatingFileHandler(

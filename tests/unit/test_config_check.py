@@ -133,6 +133,17 @@ def test_a_custom_model_that_would_crash_the_interpreter_is_named(tmp_path):
     assert problem.startswith(f"models.custom.0.path = '{model}': ") and "corrupt" in problem
 
 
+@pytest.mark.timeout(20)
+def test_a_log_file_that_is_not_a_regular_file_fails_the_check(tmp_path, capsys):
+    import os
+
+    os.mkfifo(tmp_path / "agent.log")
+    path = write_toml(tmp_path, f"[agent]\nlog_file = '{tmp_path / 'agent.log'}'\n")
+    status, lines = check(path, capsys)
+    assert status == EX_CONFIG
+    assert lines[-1].endswith(f"agent.log_file = '{tmp_path / 'agent.log'}': not a regular file")
+
+
 def test_a_missing_replay_source_fails_the_check(tmp_path, capsys):
     path = write_toml(tmp_path, "[camera]\nsource = 'replay'\npath = '/nonexistent/replay.y4m'\n")
     status, [line] = check(path, capsys)

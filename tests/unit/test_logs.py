@@ -46,3 +46,20 @@ def test_the_optional_log_file_is_bounded(tmp_path):
         for handler in root.handlers:
             handler.close()
         root.handlers[:], root.level = saved
+
+
+@pytest.mark.timeout(10)
+def test_a_fifo_as_the_log_file_is_refused_naming_it_not_waited_on(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "agent.log")
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    try:
+        with pytest.raises(OSError, match=r"agent.log_file = '.*agent.log': not a regular file"):
+            configure_logging("info", log_file=tmp_path / "agent.log")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
