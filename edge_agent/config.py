@@ -197,6 +197,8 @@ def _default_per_type() -> dict[str, Hysteresis]:
         # OFFER, so a rogue answering only now and then is reopened as intermittent, not a new issue (with three,
         # every return after the resolution came too late for that and opened another one).
         "dhcp_rogue_server": Hysteresis(open_after=1, resolve_after=2),
+        # Another device answering for the host's own address is the proof; one sample per check (30 s apart).
+        "address_conflict": Hysteresis(open_after=1, resolve_after=2),
         # Judged over the last minutes by the publisher already (reporting/path_health.py).
         "reporting_degraded": Hysteresis(open_after=1, resolve_after=2),
     }
@@ -311,6 +313,9 @@ class ConnectivityCollectorConfig(_CollectorSection):
         30.0, ge=0, le=86_400, description="echoes with Don't Fragment of several sizes to the gateway, the "
         "uplink hosts and pmtu_targets this often (a few packets), every dhcp_retry_s while suspect; 0: never")
     pmtu_targets: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list, max_length=8)
+    address_check_interval_s: float = Field(
+        30.0, ge=0, le=86_400, description="asks who else holds this host's own IPv4 address this often (one ARP "
+        "probe from 0.0.0.0, as RFC 5227 does): an answer is another device using it, address_conflict; 0: never")
     dns_reference_resolvers: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
         default_factory=list, max_length=4, description="resolvers the host does not use, asked the consistency "
         "names beside the host's own to compare their answers (e.g. the provider's, or a public one); never judged")

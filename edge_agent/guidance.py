@@ -62,6 +62,12 @@ GUIDANCE: dict[str, str] = {
         "nothing is wrong (the new one is accepted after {adopt_after} rounds); otherwise a device on the "
         "network may be impersonating the router: check what is plugged in."
     ),
+    "address_conflict": (
+        "Another device ({macs}) answers for this gateway's own address {subject} on {interface}: two devices "
+        "share one address, and traffic meant for this one goes astray. Find the device with that MAC (the "
+        "router's client list, or unplug devices one by one) and give it another address; check for a static "
+        "address set inside the DHCP range."
+    ),
     "ip_conflict": (
         "Two devices answer for the gateway's address {subject} at once ({macs}; the gateway is known as "
         "{known_mac}): an address conflict or an ARP spoofer, and traffic may go to the wrong one. Find the "

@@ -41,6 +41,15 @@ class DnsProbe:
 
 
 @dataclass(frozen=True)
+class AddressProbe:
+    """Who else answers ARP for the host's own address: any MAC here is another device using it."""
+
+    interface: str
+    address: str
+    macs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class UplinkProbe:
     endpoint: str  # "host:port"
     ok: bool
@@ -141,6 +150,7 @@ class ConnectivityStatus:
     dns_comparisons: tuple[DnsComparison, ...] = ()
     # endpoints connected to this round through the gateway: it forwards, whatever it says to pings
     forwarded: int = 0
+    own_address: AddressProbe | None = None  # a background check of the host's own address, when one finished
 
 
 class ConnectivityBackend(Protocol):
@@ -227,6 +237,10 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
                     "late_rtt_ms": uplink.late_rtt_ms}
         metrics.update((key, value) for key, value in optional.items() if value is not None)
         samples.append(Sample("connectivity.uplink", uplink.endpoint, metrics, mono, ts))
+    if status.own_address is not None:
+        own = status.own_address
+        samples.append(Sample("connectivity.address", own.address,
+                              {"interface": own.interface, "macs": list(own.macs)}, mono, ts))
     if status.dhcp is not None or status.leases:
         samples.append(dhcp_sample(status.dhcp, status.leases, mono, ts))
     for pmtu in status.pmtu:

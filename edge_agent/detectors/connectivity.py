@@ -98,6 +98,7 @@ class ConnectivityRules:
         self.t = thresholds
         self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
         self._echoed: set[str] = set()  # gateways that have answered a ping since the agent started
+        self._filtering: set[str] = set()  # gateways seen forwarding that have never answered a ping
         self._aftermath = ConflictAftermath()
         self._dns_episodes: dict[str, _DnsEpisode] = {}
         self._answers: dict[tuple[str, str | None], AnswerMemory] = {}
@@ -113,6 +114,8 @@ class ConnectivityRules:
         if stream == "connectivity.gateway":
             self._aftermath.gateway(sample)
             return self._gateway(sample)
+        if stream == "connectivity.address":
+            return self._own_address(sample)
         if stream == "connectivity.dhcp" and sample.mono == self._unreachable_round:
             return []  # no OFFER through a dead link says nothing about the DHCP server
         if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu",
@@ -145,22 +148,34 @@ class ConnectivityRules:
         evidence = {"sent": sent, "received": received}
         if not silent:
             self._echoed.add(sample.subject)
+            self._filtering.discard(sample.subject)
         forwarded = finite_number(sample.metrics.get("forwarded")) or 0
         self._unreachable_round = None
         if silent and forwarded:
             # Connections through it got through this round: up and forwarding, only not answering pings (a
             # filter, or a router too busy for ICMP). Not unreachable.
+            if sample.subject not in self._echoed:
+                self._filtering.add(sample.subject)
             return [Finding("gateway_unreachable", sample.subject, False, Severity.CRITICAL, self.name, "",
                             {**evidence, "forwarded": int(forwarded)})]
-        if silent and sample.subject not in self._echoed and sample.metrics.get("mac"):
-            # It answers ARP and has never answered a ping since the agent started: its silence says nothing.
-            # The DNS and uplink probes tell whether traffic gets through; undecided here.
+        if silent and sample.subject in self._filtering:
+            # It has forwarded while never answering a ping: its silence says nothing. The DNS and uplink
+            # probes tell whether traffic gets through; undecided here.
             return []
         self._unreachable_round = sample.mono if silent else None
         summary = f"gateway {sample.subject} answered none of {sent or 'the'} probes" if silent else ""
         # loss, latency and jitter: GatewayQuality
         return [Finding("gateway_unreachable", sample.subject, silent, Severity.CRITICAL, self.name,
                         summary, evidence)]
+
+    def _own_address(self, sample: Sample) -> list[Finding]:
+        """Another device answering ARP for the host's own address (probes/own_address.py)."""
+        macs = [m for m in sample.metrics.get("macs") or [] if isinstance(m, str)][:8]
+        interface = sample.metrics.get("interface") if isinstance(sample.metrics.get("interface"), str) else None
+        summary = (f"another device ({', '.join(macs)}) answers for this gateway's own address {sample.subject}"
+                   + (f" on {interface}" if interface else "")) if macs else ""
+        return [Finding("address_conflict", sample.subject, bool(macs), Severity.CRITICAL, self.name, summary,
+                        {"macs": ", ".join(macs), "interface": interface})]
 
     def _dns(self, sample: Sample) -> list[Finding]:
         if sample.metrics.get("ok") is None:

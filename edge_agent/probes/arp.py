@@ -96,12 +96,15 @@ class ArpResolver:
         """The first MAC that answers for `address` on `interface`, or None when nobody answered."""
         return self.ask(address, interface, timeout_s).mac
 
-    def ask(self, address: str, interface: str, timeout_s: float) -> ArpAnswer:
-        """Every MAC that answers one who-has for `address` on `interface` within `timeout_s`."""
+    def ask(self, address: str, interface: str, timeout_s: float, from_nowhere: bool = False) -> ArpAnswer:
+        """Every MAC that answers one who-has for `address` on `interface` within `timeout_s`. `from_nowhere`:
+        asked from 0.0.0.0 (an RFC 5227 probe), so that asking for the host's own address teaches nobody
+        anything and only another holder of it answers."""
         try:
             sock = self._socket(interface)
             drain(sock)
-            our_mac, our_ip = interface_mac(interface), interface_address(sock, interface)
+            our_mac = interface_mac(interface)
+            our_ip = "0.0.0.0" if from_nowhere else interface_address(sock, interface)
             sent = time.monotonic()
             sock.send(build_request(our_mac, our_ip, address))
             return collect(sock, address, our_mac, our_ip, sent, timeout_s)

@@ -25,6 +25,7 @@ from edge_agent.probes.dns import dns_probe
 from edge_agent.probes.icmp import IcmpProber
 from edge_agent.probes.icmp6 import ping6
 from edge_agent.probes.links import has_neighbours, point_to_point_peer
+from edge_agent.probes.own_address import OwnAddressCheck
 from edge_agent.probes.routes import DefaultRoute, is_on_link, parse_default_route, parse_nameservers
 from edge_agent.probes.routes6 import Route6, default_route6, parse_ipv6_routes
 from edge_agent.probes.tcp import LATE_CONNECT_S, UplinkAttempts
@@ -70,6 +71,7 @@ class NetworkProbes:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
         self._checks = BackgroundChecks(config, self.uplinks)
         self._uplink_attempts = UplinkAttempts(self.uplinks)
+        self._own_address = OwnAddressCheck(config.address_check_interval_s, self._pool)
 
     def _route(self) -> DefaultRoute | None:
         """The configured gateway and interface, completed from the routing table where set to auto.
@@ -140,7 +142,9 @@ class NetworkProbes:
                                   neighbour_macs=neighbours, dhcp=dhcp.probe if dhcp else None,
                                   leases=dhcp.leases if dhcp else (), pmtu=pmtu,
                                   dns_comparisons=self._checks.collect_comparisons(resolvers),
-                                  forwarded=self._forwarded(route, uplinks))
+                                  forwarded=self._forwarded(route, uplinks),
+                                  own_address=self._own_address.collect(
+                                      route.interface if route and has_neighbours(route.interface) else None))
 
     def _forwarded(self, route: DefaultRoute | None, uplinks: list[UplinkProbe]) -> int:
         """How many endpoints this round connected to through the gateway (beyond it, or on it): proof that it
@@ -230,7 +234,8 @@ class NetworkProbes:
         if route is None or not has_neighbours(route.interface):
             return None  # PPPoE, WireGuard and tunnels get their addresses without DHCP
         try:
-            return dhcp_probe(route.interface, timeout_s=max(2.0, self.config.timeout_s))
+            probe = dhcp_probe(route.interface, timeout_s=max(2.0, self.config.timeout_s))
+            return self._checks.dhcp_context(probe, route.interface, route.gateway)
         except ProbePermissionError:
             raise
         except OSError as exc:
@@ -247,6 +252,7 @@ class NetworkProbes:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
         self._uplink_attempts.close()
+        self._own_address.close()
         self._checks.close()
         self._icmp.close()
         self._arp.close()

@@ -439,13 +439,18 @@ class PremisesNetwork:
         run("tc", "-n", self.isp, "qdisc", "del", "dev", self.isp_if, "root")
 
     def spoof_gateway(self) -> str:
-        """A second host on the gateway's segment claiming the gateway's address (a macvlan on the isp side of the
-        link, in a namespace of its own): it answers ARP for the gateway with its own MAC. Returns that MAC."""
+        """A second host on the gateway's segment claiming the gateway's address: it answers ARP for the gateway
+        with its own MAC. Returns that MAC."""
+        return self.claim_address(self.isp_ip)
+
+    def claim_address(self, address: str) -> str:
+        """A second host on the segment holding `address` (a macvlan on the isp side of the link, in a namespace
+        of its own): it answers ARP for it with its own MAC. Returns that MAC. stop_spoofing() removes it."""
         spoof_if = f"vs{self.cpe[5:]}"
         run("ip", "netns", "add", self.spoof)
         run("ip", "-n", self.isp, "link", "add", spoof_if, "link", self.isp_if, "type", "macvlan", "mode", "bridge")
         run("ip", "-n", self.isp, "link", "set", spoof_if, "netns", self.spoof)
-        run("ip", "-n", self.spoof, "addr", "add", f"{self.isp_ip}/24", "dev", spoof_if)
+        run("ip", "-n", self.spoof, "addr", "add", f"{address}/24", "dev", spoof_if)
         run("ip", "-n", self.spoof, "link", "set", spoof_if, "up")
         return json.loads(subprocess.run(["ip", "-n", self.spoof, "-j", "link", "show", spoof_if],
                                          capture_output=True, text=True, check=True).stdout)[0]["address"]
