@@ -7,7 +7,6 @@ Imported only where models run: numpy and the interpreter cost tens of milliseco
 from __future__ import annotations
 
 import hashlib
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,11 @@ import numpy as np
 
 from edge_agent.ml.metadata import ModelLoadError, ModelMetadata, TensorSpec, load_metadata, metadata_path_for
 from edge_agent.ml.quantise import dequantise
+from edge_agent.ml.runtime_import import RUNTIME_NAMES, Runtime, import_runtime
 from edge_agent.untrusted_files import UnsafeFileError, read_bounded
 
-RUNTIME_NAMES = ("tflite-runtime", "litert")
 # The agent runs in 128 MiB (the unit's MemoryMax); camera models are a few MiB.
 MAX_MODEL_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Runtime:
-    name: str
-    version: str
-    interpreter_class: Any
 
 
 class RuntimeUnavailable(Exception):
@@ -43,7 +35,7 @@ def select_runtime(preference: str = "auto") -> Runtime:
     failures = []
     for name in order:
         try:
-            return _import_runtime(name)
+            return import_runtime(name)
         except ImportError as exc:
             failures.append(f"{name}: {exc}")
     raise RuntimeUnavailable("no TFLite runtime can be imported (" + "; ".join(failures) + ")")
@@ -53,22 +45,11 @@ def available_runtimes() -> list[str]:
     found = []
     for name in RUNTIME_NAMES:
         try:
-            _import_runtime(name)
+            import_runtime(name)
         except ImportError:
             continue
         found.append(name)
     return found
-
-
-def _import_runtime(name: str) -> Runtime:
-    # The packages' own __version__, not importlib.metadata: that pulls in the email parser (~1.5 MiB resident).
-    if name == "litert":
-        module = importlib.import_module("ai_edge_litert.interpreter")
-        return Runtime(name, importlib.import_module("ai_edge_litert").__version__, module.Interpreter)
-    if name == "tflite-runtime":
-        module = importlib.import_module("tflite_runtime.interpreter")
-        return Runtime(name, importlib.import_module("tflite_runtime").__version__, module.Interpreter)
-    raise ValueError(f"unknown TFLite runtime {name!r}; expected one of {', '.join(RUNTIME_NAMES)} or auto")
 
 
 @dataclass(frozen=True)
