@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from edge_agent.camera import CameraUnavailable
+from edge_agent.camera.formats import check_frame_size
+from edge_agent.camera.frames import FrameError
 
 
 class OpenCVSource:
@@ -38,6 +40,15 @@ class OpenCVSource:
         if self.size is not None and _is_device(self.device):
             capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.size[0])
             capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size[1])
+        # The size the stream declares, known at open and before any frame is decoded: a 2 MiB MJPEG file of one
+        # 12000x12000 frame took 1.5 GB to read. A device may say 0 until it streams.
+        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if width and height:
+            try:
+                check_frame_size(width, height, Path(self.device))
+            except FrameError as exc:
+                capture.release()
+                raise CameraUnavailable(str(exc)) from None
         return capture
 
     def read(self) -> np.ndarray:

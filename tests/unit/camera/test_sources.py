@@ -248,3 +248,14 @@ def test_a_replay_directory_of_more_entries_than_the_cap_is_refused_naming_the_c
         ReplaySource(tmp_path).read()
     (tmp_path / "5.ppm").unlink()
     assert ReplaySource(tmp_path).read().shape == (8, 8, 3)
+
+
+def test_a_video_declaring_frames_larger_than_a_frame_may_be_is_refused_before_a_frame_is_decoded(
+        tmp_path, monkeypatch):
+    import cv2
+
+    monkeypatch.setattr("edge_agent.camera.formats.MAX_FRAME_PIXELS", 100 * 100)  # a small bomb for the test
+    ok, jpeg = cv2.imencode(".jpg", np.zeros((200, 200, 3), np.uint8))
+    (tmp_path / "one.mjpeg").write_bytes(jpeg.tobytes())
+    with pytest.raises(CameraUnavailable, match="one.mjpeg: declares 200x200 pixels"):
+        ReplaySource(tmp_path / "one.mjpeg").read()
