@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 from edge_agent.config import InterfaceThresholds, SystemThresholds, WifiThresholds
 from edge_agent.model import Finding, Sample, Severity
+from edge_agent.reporting.metric_values import as_number
 
 
 def finite_number(value: object) -> float | None:
     """A metric as a float, or None when it is no finite number (text, null, true/false, NaN, infinity, an
     integer beyond a float's range): a hostile or broken sample never reaches the arithmetic."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
+    return None if isinstance(value, bool) else as_number(value)
 
 
 def above_limit(

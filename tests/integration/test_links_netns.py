@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PremisesNetwork, built, can_build_test_bed, run, running_agent
+from netns import PROBING_CONFIG, PremisesNetwork, built, can_build_test_bed, run, running_agent
 
 pytestmark = pytest.mark.skipif(can_build_test_bed() is not None, reason=str(can_build_test_bed()))
 
@@ -60,26 +60,8 @@ while True:
                         + reply))
 """
 
-CONFIG = """
-[agent]
-device_id = "p2p-gw"
-state_dir = "{state}"
-[control]
-socket_path = "{sock}"
-[premises]
-mode = "hardware"
-[collectors.system]
-enabled = false
-[collectors.interfaces]
-enabled = false
-[collectors.connectivity]
-interval_s = 1
-resolvers = ["%s"]
-dns_query = "probe.test"
-uplink_endpoints = []
-timeout_s = 0.5
-dhcp_check_interval_s = 5
-""" % PEER
+CONFIG = PROBING_CONFIG.format(device_id="p2p-gw", issues="", isp_ip=PEER, dns_name="probe.test", uplinks="[]",
+                               connectivity="dhcp_check_interval_s = 5")
 
 
 class PointToPoint:
