@@ -19,9 +19,10 @@ from edge_agent.camera.frames import FrameError, as_rgb
 # No camera we read has more pixels a side; a header claiming more is corrupt or hostile, and believing it would
 # allocate gigabytes before the truncation is noticed.
 MAX_FRAME_SIDE = 8192
-# Nor more pixels: 48 MiB as RGB, and the conversions hold a few float copies; past it one frame alone outgrows
-# the agent's 128 MiB (the unit's MemoryMax), and the OOM killer would end the agent at every start.
-MAX_FRAME_PIXELS = 4096 * 4096
+# Nor more pixels than 4K UHD: 24 MiB as RGB. Much past it one frame and its copies outgrow the agent's 128 MiB
+# (the unit's MemoryMax), and the OOM killer would end the agent at every start.
+MAX_FRAME_PIXELS = 3840 * 2160
+CONVERSION_BAND_ROWS = 64  # even, so that each band starts on a chroma row
 MAX_HEADER_LINE = 64 * 1024  # a Y4M header or FRAME line (real ones are under 100 bytes); longer is not Y4M
 MAX_STACK_BYTES = 64 * 1024 * 1024  # a .npy file is read whole
 
@@ -57,19 +58,31 @@ def _dimension(value: bytes | str, what: str, path: Path) -> int:
 
 
 def i420_to_rgb(planes: np.ndarray, width: int, height: int, full_range: bool = True) -> np.ndarray:
-    """Planar YUV 4:2:0 (a Y plane, then U and V at half resolution; picamera2's YUV420 array of shape
-    (height * 3 / 2, width) is the same bytes) → RGB uint8, BT.601."""
+    """Planar YUV 4:2:0 (a Y plane, then U and V at half resolution, rounded up for an odd size; picamera2's
+    YUV420 array of shape (height * 3 / 2, width) is the same bytes) → RGB uint8, BT.601."""
     flat = np.ascontiguousarray(planes).reshape(-1)
-    luma_size, chroma_size = width * height, (width // 2) * (height // 2)
+    chroma_width, chroma_height = (width + 1) // 2, (height + 1) // 2
+    luma_size, chroma_size = width * height, chroma_width * chroma_height
     if flat.size < luma_size + 2 * chroma_size:
         raise FrameError(f"a {width}x{height} YUV 4:2:0 frame needs {luma_size + 2 * chroma_size} bytes, "
                          f"got {flat.size}")
-    y = flat[:luma_size].reshape(height, width).astype(np.float32)
-    u = flat[luma_size:luma_size + chroma_size].reshape(height // 2, width // 2).astype(np.float32) - 128
-    v = flat[luma_size + chroma_size:luma_size + 2 * chroma_size].reshape(height // 2, width // 2)
-    v = v.astype(np.float32) - 128
-    u = u.repeat(2, axis=0).repeat(2, axis=1)
-    v = v.repeat(2, axis=0).repeat(2, axis=1)
+    y = flat[:luma_size].reshape(height, width)
+    u = flat[luma_size:luma_size + chroma_size].reshape(chroma_height, chroma_width)
+    v = flat[luma_size + chroma_size:luma_size + 2 * chroma_size].reshape(chroma_height, chroma_width)
+    rgb = np.empty((height, width, 3), np.uint8)
+    # In bands of rows: the float arithmetic holds about 40 bytes a pixel, 860 MB for a whole 4096x4096 frame.
+    for top in range(0, height, CONVERSION_BAND_ROWS):
+        bottom = min(height, top + CONVERSION_BAND_ROWS)
+        rgb[top:bottom] = _i420_band_to_rgb(y[top:bottom], u[top // 2:(bottom + 1) // 2],
+                                            v[top // 2:(bottom + 1) // 2], full_range)
+    return rgb
+
+
+def _i420_band_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray, full_range: bool) -> np.ndarray:
+    rows, width = y.shape
+    y = y.astype(np.float32)
+    u = u.astype(np.float32).repeat(2, axis=0).repeat(2, axis=1)[:rows, :width] - 128
+    v = v.astype(np.float32).repeat(2, axis=0).repeat(2, axis=1)[:rows, :width] - 128
     if not full_range:  # studio swing: Y 16-235, chroma 16-240
         y = (y - 16) * (255 / 219)
         u, v = u * (255 / 224), v * (255 / 224)
@@ -120,7 +133,7 @@ def read_y4m(path: Path) -> Iterator[np.ndarray]:
             raise FrameError(f"{path}: only 4:2:0 Y4M is read, got C{chroma} {width}x{height}")
         check_frame_size(width, height, path)
         full_range = "XCOLORRANGE=FULL" in header.decode("ascii", "replace")
-        frame_bytes = width * height + 2 * (width // 2) * (height // 2)
+        frame_bytes = width * height + 2 * ((width + 1) // 2) * ((height + 1) // 2)
         while True:
             marker = f.readline(MAX_HEADER_LINE)
             if not marker:

@@ -164,3 +164,35 @@ def test_a_fifo_or_a_device_in_place_of_a_frame_file_is_refused_without_blocking
     (tmp_path / "zero").symlink_to("/dev/zero")
     with pytest.raises(FrameError, match="not a regular file"):
         reader(tmp_path / "zero")
+
+
+def test_a_y4m_of_odd_size_reads_with_its_chroma_rounded_up(tmp_path):
+    width, height = 33, 25
+    path = tmp_path / "odd.y4m"
+    chroma = 2 * ((width + 1) // 2) * ((height + 1) // 2)
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} C420jpeg\n".encode() + b"FRAME\n"
+                     + b"\x80" * (width * height + chroma))
+    [frame] = list(read_y4m(path))
+    assert frame.shape == (25, 33, 3) and np.all(frame == 130)
+
+
+def test_the_conversion_works_band_by_band_and_gives_the_whole_frames_result(monkeypatch):
+    frame = gradient(32, 24)
+    planes = np.frombuffer(rgb_to_i420(frame), np.uint8)
+    whole = i420_to_rgb(planes, 32, 24)
+    monkeypatch.setattr("edge_agent.camera.formats.CONVERSION_BAND_ROWS", 4)
+    assert np.array_equal(i420_to_rgb(planes, 32, 24), whole)
+
+
+def test_a_4k_frame_is_converted_without_float_copies_of_the_whole_frame():
+    import tracemalloc
+
+    width, height = 3840, 2160
+    planes = np.full(width * height * 3 // 2, 128, np.uint8)
+    tracemalloc.start()
+    try:
+        i420_to_rgb(planes, width, height)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * width * height * 3  # the RGB result and one band's work; whole-frame floats were 14 times it
