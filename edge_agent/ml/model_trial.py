@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 TRIAL_TIMEOUT_S = 60.0  # importing the runtime on a Pi takes seconds; a model that hangs the interpreter must not
 TRIAL_OUTPUT_BYTES = 16 * 1024
 EXIT_CHANGED = 3  # the file is no longer the bytes the agent read: it changed while being checked
-EXIT_INVALID = 4  # LiteRT's verifier refused the flatbuffer; stderr says why
+EXIT_INVALID = 4  # LiteRT's verifier refused the flatbuffer
 
 # (runtime, version, sha256) of the models that survived a trial in this process: a reload tries each once.
 _survived: set[tuple[str, str, str]] = set()
