@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -96,6 +97,14 @@ class WalLimits:
     database_bytes: int
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def wal_limits(max_bytes: int, page_size: int = 4096) -> WalLimits:
     # SQLite's default checkpoint is every 1000 pages (4 MiB): on a small disk the WAL alone filled it.
     wal_bytes = min(4 * 1024 * 1024, max(4 * page_size, max_bytes // 16))
@@ -138,6 +147,7 @@ class Outbox:
         self._tickets: dict[int, int] = {}  # renumbered id -> the id put() returned
         self._failing: str | None = None
         self._retry_at = 0.0
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file the open database is
         with self._lock:
             self._try_open()
 
@@ -161,6 +171,7 @@ class Outbox:
             self._storage_failed("open", exc)
             return
         self._db = db
+        self._identity = _file_identity(self.path)
         self._renumber_held_after(last)
         self._next_id = max(self._next_id, last + 1)
 
@@ -207,6 +218,27 @@ class Outbox:
             db.close()
             raise
         return db
+
+    def _restore_if_replaced(self) -> None:
+        """The file removed or replaced while open (a cleanup of the state directory, a restored backup): the open
+        database still holds every queued message, but in a file no restart would find. It is written back to its
+        path from the open connection (VACUUM INTO: the same ids, so nothing in flight is confused), whatever took
+        the path moved aside, and the outbox reopened there."""
+        if self._db is None or _file_identity(self.path) == self._identity:
+            return
+        log.error("outbox %s was removed or replaced while the agent had it open: writing its %d queued bytes "
+                  "back there", self.path, self._bytes)
+        try:
+            if self.path.exists() or self.path.is_symlink():
+                self.path.rename(self.path.with_name(f"{self.path.name}.replaced-{int(time.time())}"))
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db.execute("VACUUM INTO ?", (str(self.path),))
+        except STORAGE_ERRORS as exc:
+            self._storage_failed("restore", exc)
+            return
+        self._db.close()  # the last connection to the old file: its write-ahead log goes with it
+        self._db = None
+        self._try_open()
 
     # Storage health.
     def _storage_failed(self, doing: str, exc: BaseException) -> None:
@@ -258,6 +290,7 @@ class Outbox:
         telemetry was refused (no room, or no disk) or an event was dropped because even the memory queue is full."""
         with self._lock:
             self._retry()
+            self._restore_if_replaced()
             message = QueuedMessage(self._next_id, kind, topic, payload, qos, retain, correlation)
             self._next_id += 1
             if self._db is not None and not self._held and self._retry_due():
@@ -384,6 +417,7 @@ class Outbox:
         """The oldest messages with id > after_id, in order: from disk and from the memory queue."""
         with self._lock:
             self._retry()
+            self._restore_if_replaced()
             stored = self._peek_disk(after_id, limit)
             held = [m for m in self._held.values() if m.id > after_id][:limit]
         return sorted(stored + held, key=lambda m: m.id)[:limit]
@@ -459,6 +493,7 @@ class Outbox:
 
     def stats(self) -> OutboxStats:
         with self._lock:
+            self._restore_if_replaced()  # every status request and report window asks: a removed file is soon found
             counts: dict[str, int] = {}
             disk_bytes = 0
             if self._db is not None:

@@ -285,3 +285,34 @@ def test_a_database_found_corrupt_while_running_is_moved_aside_and_the_event_kep
     box.close()
     assert box.stats().corrupt_files_moved == 1
     assert [m.payload for m in Outbox(path, max_bytes=1_000_000).peek()] == [b"e"]
+
+
+@pytest.mark.parametrize("change", ["removed", "replaced", "directory removed"])
+def test_an_outbox_file_removed_or_replaced_while_open_is_written_back_and_loses_nothing(tmp_path: Path, change):
+    path = tmp_path / "state" / "outbox.sqlite"
+    box = Outbox(path, max_bytes=1_000_000)
+    before = [box.put("event", "event/issue", f"e{i}".encode(), qos=1) for i in range(3)]
+    box.delete(before[:1])  # acknowledged: stays gone
+    if change == "removed":
+        path.unlink()
+    elif change == "replaced":
+        path.unlink()
+        path.write_bytes(b"not the outbox")
+    else:
+        shutil.rmtree(path.parent)
+    after = box.put("event", "event/issue", b"e3", qos=1)
+    box.close()
+    reopened = Outbox(path, max_bytes=1_000_000)
+    assert [(m.id, m.payload) for m in reopened.peek()] == [(before[1], b"e1"), (before[2], b"e2"), (after, b"e3")]
+    if change == "replaced":
+        assert [p.read_bytes() for p in path.parent.glob("outbox.sqlite.replaced-*")] == [b"not the outbox"]
+
+
+def test_a_removed_outbox_is_written_back_when_asked_for_its_state_too(tmp_path: Path):
+    path = tmp_path / "outbox.sqlite"
+    box = Outbox(path, max_bytes=1_000_000)
+    box.put("event", "event/issue", b"e0", qos=1)
+    path.unlink()
+    assert box.stats().queued_events == 1  # no new message needed: the agent's status and reports ask this
+    assert path.exists()
+    box.close()
