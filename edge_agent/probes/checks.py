@@ -39,18 +39,20 @@ ROGUE_FOLLOW_UP_CHECKS = 6
 
 @dataclass
 class Cadence:
-    """When a periodic check is due: every `interval_s`, every `retry_s` after one that found a fault."""
+    """When a periodic check is due: every `interval_s`, every `retry_s` after one that found a fault, counted
+    from the start of the one before (a check that listens for seconds does not stretch the pace)."""
 
     interval_s: float
     retry_s: float
     next_due: float = 0.0
     job: Future | None = None
+    started: float | None = None
 
     def due(self, now: float) -> bool:
         return self.interval_s > 0 and self.job is None and now >= self.next_due
 
-    def start(self, job: Future) -> None:
-        self.job = job
+    def start(self, job: Future, now: float | None = None) -> None:
+        self.job, self.started = job, now
 
     def harvest(self, now: float, failing: Callable[[Any], bool]) -> Any | None:
         """The finished job's result (None while it runs); schedules the next one."""
@@ -58,7 +60,8 @@ class Cadence:
             return None
         job, self.job = self.job, None
         result = job.result()
-        self.next_due = now + (min(self.retry_s, self.interval_s) if failing(result) else self.interval_s)
+        pause = min(self.retry_s, self.interval_s) if failing(result) else self.interval_s
+        self.next_due = (self.started if self.started is not None else now) + pause
         return result
 
 
@@ -113,9 +116,9 @@ class BackgroundChecks:
         that has it)."""
         now = self.clock()
         if interface is not None and dhcp and self.dhcp.due(now):
-            self.dhcp.start(self._pool.submit(self._dhcp_check, interface, gateway))
+            self.dhcp.start(self._pool.submit(self._dhcp_check, interface, gateway), now)
         if self.pmtu.due(now):  # without an IPv4 route, IPv6 alone (an IPv6-only host)
-            self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface))
+            self.pmtu.start(self._pool.submit(self._pmtu_check, gateway, interface), now)
         dhcp = self._harvest(self.dhcp, "dhcp", errors, lambda c: c.error is None and c.probe is not None
                              and (not c.probe.ok and c.probe.server_expected or self._rogue_unsettled()))
         pmtu = self._harvest(self.pmtu, "pmtu", errors, lambda probes: any(p.verdict == "blackhole" for p in probes))
@@ -129,9 +132,10 @@ class BackgroundChecks:
         names = config.dns_consistency_names
         if names is None:
             names = [config.dns_query] if is_public_name(config.dns_query) else []
-        if self.dns_compare.due(self.clock()) and names and len({*resolvers, *config.dns_reference_resolvers}) > 1:
+        now = self.clock()
+        if self.dns_compare.due(now) and names and len({*resolvers, *config.dns_reference_resolvers}) > 1:
             self.dns_compare.start(self._pool.submit(compare_resolvers, resolvers, config.dns_reference_resolvers,
-                                                     names, config.timeout_s))
+                                                     names, config.timeout_s), now)
         return self._harvest(self.dns_compare, "dns comparison", {}, lambda _: False) or ()
 
     def _harvest(self, cadence: Cadence, name: str, errors: dict[str, str], failing: Callable[[Any], bool]) -> Any:

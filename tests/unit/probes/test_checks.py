@@ -116,3 +116,21 @@ def test_probe_sizes_stay_within_the_local_mtu_and_include_a_small_reference():
     assert probe_sizes(1500) == [96, 576, 1280, 1400, 1492, 1500]
     assert probe_sizes(1280) == [96, 576, 1280]
     assert probe_sizes(9000) == [96, 576, 1280, 1400, 1492, 9000]
+
+
+def test_a_check_that_listens_for_seconds_does_not_stretch_the_pace():
+    from concurrent.futures import Future
+
+    from edge_agent.probes.checks import Cadence
+
+    cadence = Cadence(interval_s=30.0, retry_s=5.0)
+    job: Future = Future()
+    cadence.start(job, now=100.0)
+    job.set_result("clean")
+    cadence.harvest(104.5, failing=lambda result: False)  # it listened 4 s, handed over half a second later
+    assert cadence.next_due == 130.0
+    job = Future()
+    cadence.start(job, now=130.0)
+    job.set_result("failing")
+    cadence.harvest(134.5, failing=lambda result: True)
+    assert cadence.next_due == 135.0
