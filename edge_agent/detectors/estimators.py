@@ -93,17 +93,19 @@ class LossWindow:
             lost += round_lost
         return lost, sent
 
-    def verdict(self, limit: float, z: float) -> LossVerdict:
-        """Above `limit` (a rate, 0..1) when the whole window's lower bound is; below when its upper bound is,
-        or when the recent probes alone are clearly below it (a repair shows at once, without waiting for
-        the lossy rounds to leave the window)."""
+    def verdict(self, limit: float, z: float, clear_below: float | None = None) -> LossVerdict:
+        """Above `limit` (a rate, 0..1) when the whole window's lower bound is; below when its upper bound is
+        under `clear_below` (default: the limit), or when the recent probes alone are clearly under it (a repair
+        shows at once, without waiting for the lossy rounds to leave the window). A lower all-clear than the
+        limit, once an issue is open, is a hysteresis band: loss hovering at the limit holds its one issue."""
         lost, sent = self.counts()
         low, high = wilson_interval(lost, sent, z)
         if sent < self.min_probes:
             return LossVerdict(None, lost, sent, low, high)
+        clear = limit if clear_below is None else min(limit, clear_below)
         recent_lost, recent_sent = self.counts(self.recent)
-        recent_clear = recent_sent >= self.recent and wilson_interval(recent_lost, recent_sent, z)[1] <= limit
-        if recent_clear or high <= limit:
+        recent_clear = recent_sent >= self.recent and wilson_interval(recent_lost, recent_sent, z)[1] <= clear
+        if recent_clear or high <= clear:
             return LossVerdict(False, lost, sent, low, high)
         if sum(1 for _, round_lost in self._rounds if round_lost) < self.min_lossy_rounds:
             return LossVerdict(None, lost, sent, low, high)

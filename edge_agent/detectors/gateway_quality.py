@@ -22,6 +22,9 @@ LATENCY_GROUP = ("gateway_high_latency", "gateway_latency_rising", "gateway_high
 LOSS_GROUP = ("gateway_packet_loss", "gateway_loss_rising")
 # Rounds after a group turns present in which its name may still change (the shipped open_after less one).
 LEAD_SETTLE_ROUNDS = 2
+# Once loss has an issue, the all-clear needs the rate sure to be under this share of its limit: loss hovering
+# at the limit (10 % against 10 %) otherwise cleared and reopened, two issues in one two-minute episode of eight.
+LOSS_CLEAR_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,7 @@ class GatewayQuality:
 
     def _packet_loss(self, subject: str, state: _Gateway) -> Symptom:
         limit = self.t.gateway_loss_pct_max
-        verdict = state.window.verdict(limit / 100, self.z)
+        verdict = state.window.verdict(limit / 100, self.z, self._clear_below(state, limit))
         evidence = {"loss_pct": verdict.rate_pct, "limit": limit, "lost": verdict.lost, "sent": verdict.sent,
                     "confidence_pct": [round(100 * verdict.low, 1), round(100 * verdict.high, 1)]}
         summary = f"gateway {subject} lost {verdict.lost} of the last {verdict.sent} probes ({verdict.rate_pct} %), " \
@@ -207,10 +210,15 @@ class GatewayQuality:
         named = verdict.sent >= self.t.loss_min_probes and verdict.rate_pct > limit and verdict.above is not False
         return Symptom("gateway_packet_loss", verdict.above, named, summary, evidence)
 
+    @staticmethod
+    def _clear_below(state: _Gateway, limit_pct: float) -> float | None:
+        """The all-clear's bound (a rate) while the loss group has an issue; None (the limit itself) before."""
+        return LOSS_CLEAR_SHARE * limit_pct / 100 if state.loss.lead is not None else None
+
     def _loss_rising(self, subject: str, state: _Gateway) -> Symptom:
         normal = 100 * state.loss_rate.mean()
         limit = normal + self.t.trend_loss_delta_pct
-        verdict = state.window.verdict(limit / 100, self.z)
+        verdict = state.window.verdict(limit / 100, self.z, self._clear_below(state, limit))
         rising = verdict.above if state.loss_rate.ready else None
         evidence = {"recent_loss_pct": verdict.rate_pct, "baseline_loss_pct": round(normal, 1),
                     "trend_limit_pct": round(limit, 1), "lost": verdict.lost, "sent": verdict.sent,

@@ -222,6 +222,23 @@ def test_loss_at_half_the_limit_is_rarely_called_over_it():
     assert wrongly_called <= 14, wrongly_called
 
 
+def test_loss_hovering_at_the_limit_keeps_its_one_issue():
+    """10 % loss against the 10 % limit for two minutes: once an issue is open, the all-clear needs the rate sure
+    to be under three quarters of the limit. With the limit itself as the all-clear, 46 of 300 episodes cleared
+    mid-fault and opened a second issue after the hold-down; now 16."""
+    storms = 0
+    for seed in range(300):
+        rng = random.Random(seed)
+        detector = GatewayQuality(ConnectivityThresholds())
+        tracker = IssueTracker(open_after=3, resolve_after=3, hold_down_s=30)
+        lossy = [quality_sample(max(1, 5 - sum(rng.random() < 0.1 for _ in range(5)))) for _ in range(120)]
+        opened = [e for i, sample in enumerate([quality_sample(5)] * 60 + lossy + [quality_sample(5)] * 60)
+                  for finding in detector.evaluate(sample)
+                  for e in tracker.observe(finding, float(i), 1_700_000_000.0 + i) if e.change == "opened"]
+        storms += len(opened) > 1
+    assert storms <= 24, storms
+
+
 def quality_sample(received: int) -> Sample:
     metrics = {"sent": 5, "received": received, "rtt_ms": 0.3 if received else None, "jitter_ms": 0.05}
     return Sample("connectivity.gateway", "10.0.0.1", metrics, 1.0, 1.0)
