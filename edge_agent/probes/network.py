@@ -29,12 +29,15 @@ from edge_agent.probes.own_address import OwnAddressCheck
 from edge_agent.probes.routes import DefaultRoute, is_on_link, parse_default_route, parse_nameservers
 from edge_agent.probes.routes6 import Route6, default_route6, parse_ipv6_routes
 from edge_agent.probes.tcp import LATE_CONNECT_S, UplinkAttempts
+from edge_agent.untrusted_files import read_bounded
 
 log = logging.getLogger(__name__)
 
 
 def read_text(path: str) -> str:
-    return Path(path).read_text()
+    """A file the probes read each round (/etc/resolv.conf, /proc/net/...): a regular file of at most 1 MiB, so a
+    FIFO or a vast file in place of resolv.conf is an OSError for the caller, never a hang or a bloat."""
+    return read_bounded(Path(path), 1 << 20).decode(errors="replace")
 
 
 def parse_neighbour(proc_net_arp: str, address: str, interface: str) -> str | None:

@@ -57,3 +57,21 @@ def test_addresses_on_a_connected_network_or_a_host_route_are_on_link_and_the_re
     assert is_on_link(POINT_TO_POINT_ROUTE, "100.64.9.1")
     assert not is_on_link(POINT_TO_POINT_ROUTE, "100.64.9.3")
     assert not is_on_link(PROC_NET_ROUTE, "not an address")
+
+
+def test_a_fifo_or_a_vast_file_in_place_of_resolv_conf_is_an_error_not_a_hang(tmp_path):
+    import os
+
+    import pytest
+
+    from edge_agent.probes.network import read_text
+
+    fifo = tmp_path / "resolv.conf"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        read_text(str(fifo))  # nobody writes to it: an open that blocked would hang the test
+    vast = tmp_path / "vast.conf"
+    vast.write_bytes(b"nameserver 10.0.0.1\n" * 60_000)
+    with pytest.raises(OSError, match="at most"):
+        read_text(str(vast))
+    assert read_text("/proc/net/route").startswith("Iface")  # the kernel's files (size 0) read whole
