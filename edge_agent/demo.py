@@ -80,7 +80,7 @@ def run_demo(scenario_name: str = "demo", speed: float = 10.0, out: TextIO = sys
                 "agent": {"device_id": "demo-gw", "site_id": "demo-site"},
                 "mqtt": {"enabled": True, "host": "127.0.0.1", "port": port},
                 # 5 s report windows: the demo's few minutes show telemetry arriving, not only events, and the
-                # first window reaches the fleet well before the first fault (10 s in) is detected.
+                # first windows reach the fleet well before the first fault (25 s in) is detected.
                 "reporting": {"outbox_sync": "normal", "agent_health_interval_s": 30, "report_interval_s": 5},
             })
             _headline(scenario, speed, broker, out)

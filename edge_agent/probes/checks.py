@@ -24,6 +24,7 @@ from edge_agent.detectors.dhcp_verdict import legitimate_server, rogue_servers
 from edge_agent.detectors.dns_verdict import is_public_name
 from edge_agent.probes import ProbePermissionError
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, lease_server, read_leases
+from edge_agent.probes.links import carrier_state
 
 if TYPE_CHECKING:
     from edge_agent.probes.pmtu_ipv6 import Ipv6PathMtu
@@ -163,6 +164,7 @@ class BackgroundChecks:
 
         leases = self._held_leases(interface)
         timeout = self.config.dhcp_timeout_s
+        carrier, changes = carrier_state(interface)
         try:
             # in the background, listen the whole timeout: a second server that pings before it offers answers
             # seconds after the first
@@ -171,6 +173,10 @@ class BackgroundChecks:
             return DhcpCheck(None, leases, str(exc))
         except OSError as exc:
             probe = DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None, error=str(exc))
+        if not probe.ok and (carrier is False or carrier_state(interface)[1] != changes):
+            # The link was down or flapped while the DISCOVER waited: no OFFER says nothing about the server
+            # (a link down is gateway_unreachable's); the leases are still judged.
+            return DhcpCheck(None, leases)
         self._server_seen |= probe.ok
         probe = self._with_dhcp_context(probe, leases, gateway)
         servers = list(probe.servers)

@@ -47,3 +47,11 @@ def point_to_point_peer(interface: str) -> str | None:
             return None
     # An address given without a peer reads back as its own peer.
     return None if peer in ("0.0.0.0", local) else peer
+
+
+def carrier_state(interface: str, sys_class_net: Path = SYS_CLASS_NET) -> tuple[bool | None, int | None]:
+    """Whether the link has carrier now, and how often it has gained or lost it since boot (None: unknown). A
+    check whose count moved while it ran saw the link flap: its silence says nothing about the far end."""
+    carrier = _sys_number(interface, "carrier", 10, sys_class_net)
+    return (None if carrier is None else carrier == 1,
+            _sys_number(interface, "carrier_changes", 10, sys_class_net))

@@ -119,7 +119,12 @@ def rogue_issues(daemon: Daemon) -> list[dict]:
 
 
 def issue_events(daemon: Daemon) -> list[dict]:
-    with (daemon.root / "state" / "events.jsonl").open("rb") as journal:
+    """The rogue issue's events as journaled (none yet: the journal is written just after the tracker moves, and
+    only once there is something to write)."""
+    path = daemon.root / "state" / "events.jsonl"
+    if not path.exists():
+        return []
+    with path.open("rb") as journal:
         events = [json.loads(line) for line in journal.read().splitlines() if line.strip()]
     return [e for e in events if e["topic"] == "event/issue" and e["type"] == "dhcp_rogue_server"]
 
@@ -148,7 +153,8 @@ def test_a_second_dhcp_server_is_one_issue_naming_it_and_resolves_when_it_goes(b
     rogue.stop()
     wait_for(lambda: [i for i in rogue_issues(agent) if i["issue_id"] == issue["issue_id"]
                       and i["state"] == "resolved"], timeout_s=20, what="dhcp_rogue_server to resolve")
-    assert [e["change"] for e in issue_events(agent)] == ["opened", "resolved"]
+    wait_for(lambda: [e["change"] for e in issue_events(agent)] == ["opened", "resolved"], timeout_s=10,
+             what="the journal to hold the opening and the resolution")
 
 
 def test_a_rogue_that_answers_only_now_and_then_is_one_issue(bed, agent, rogue):
@@ -163,10 +169,17 @@ def test_a_rogue_that_answers_only_now_and_then_is_one_issue(bed, agent, rogue):
         wait_for(lambda: [i for i in rogue_issues(agent) if i["state"] != "resolved"], timeout_s=20,
                  what="the rogue seen")
         rogue.silence()
-        time.sleep(5)
+        # Clean checks until the issue would resolve (2 in a row), however slowly a loaded machine runs them:
+        # the rogue's return after that is a drop of the intermittent issue.
+        silent_since, seen = time.time(), []
+        wait_for(lambda since=silent_since, seen=seen: seen.append(latest_dhcp_ts(agent))
+                 or len({t for t in seen if t > since}) >= 3,
+                 timeout_s=20, what="clean DHCP checks after the rogue fell silent")
+    wait_for(lambda: issue_events(agent)[before:], timeout_s=10, what="the rogue's events in the journal")
     events = issue_events(agent)[before:]
     # one issue (the last test's, if its episode is still within the hold-down: then it is reopened, not opened)
     assert len({e["issue_id"] for e in events}) == 1, events
     assert "opened" not in [e["change"] for e in events[1:]], [e["change"] for e in events]
     [issue] = [i for i in rogue_issues(agent) if i["state"] != "resolved"]
-    assert issue["evidence"]["intermittent"]["drops"] >= 3
+    # the second and third spells are drops; the first is one too when it reopened the last test's issue
+    assert issue["evidence"]["intermittent"]["drops"] >= 2

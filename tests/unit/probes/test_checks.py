@@ -134,3 +134,23 @@ def test_a_check_that_listens_for_seconds_does_not_stretch_the_pace():
     job.set_result("failing")
     cadence.harvest(134.5, failing=lambda result: True)
     assert cadence.next_due == 135.0
+
+
+def test_no_offer_while_the_link_flapped_is_not_judged(monkeypatch, tmp_path):
+    from edge_agent.collectors.connectivity import DhcpProbe
+    from edge_agent.config import ConnectivityCollectorConfig
+    from edge_agent.probes import checks, links
+    from edge_agent.probes.checks import BackgroundChecks
+
+    changes = iter([4, 6])  # the carrier was lost and regained while the DISCOVER waited
+    monkeypatch.setattr(checks, "carrier_state", lambda interface: (True, next(changes)))
+    monkeypatch.setattr("edge_agent.probes.dhcp.dhcp_probe", lambda interface, timeout_s, listen_after_offer_s:
+                        DhcpProbe(interface, ok=False, offer_ms=None, server=None, offered_address=None,
+                                  error="no offer"))
+    monkeypatch.setattr(checks, "read_leases", lambda patterns, interface: [])
+    monkeypatch.setattr(checks, "interface_address", lambda interface: None)
+    background = BackgroundChecks(ConnectivityCollectorConfig(pmtu_check_interval_s=0), [])
+    assert background._dhcp_check("eth0").probe is None
+    changes = iter([6, 6])  # a steady link: the silence counts
+    assert background._dhcp_check("eth0").probe.ok is False
+    assert links.carrier_state("no-such-interface", tmp_path) == (None, None)
