@@ -19,11 +19,20 @@ BROKEN_CONNECTIONS = 3
 class SessionsThatSwallow(TcpProxy):
     """While `blackhole` is set, each new connection's first write (its CONNECT) still passes, so the broker
     accepts the session, and everything the client publishes on it vanishes: a path-MTU black hole, which lets
-    small packets through and loses large ones."""
+    small packets through and loses large ones. A connection swallows for as long as it lives: clearing the
+    blackhole heals only the connections that come after (a write slipping through in the moment between the
+    clear and the cut would be a true duplicate of the test's making)."""
 
     def __init__(self, target_host: str, target_port: int):
         self._greeted: set = set()
+        self._swallowing: set = set()
         super().__init__(target_host, target_port)
+
+    def _accept(self) -> None:
+        known = set(self._clients)
+        super()._accept()
+        if self.blackhole.is_set():
+            self._swallowing |= self._clients - known
 
     def _pump(self, sock) -> None:
         if sock in self._clients and sock not in self._greeted:
@@ -32,6 +41,19 @@ class SessionsThatSwallow(TcpProxy):
             if data:
                 self._pairs[sock].sendall(data)
                 return
+        if sock in self._clients and self.blackhole.is_set():
+            self._swallowing.add(sock)
+        if sock in self._swallowing and sock in self._clients:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._swallowing.discard(sock)
+                self._drop(sock)
+            else:
+                self.swallowed_bytes += len(data)
+            return
         super()._pump(sock)
 
 
