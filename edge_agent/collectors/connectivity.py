@@ -79,6 +79,8 @@ class DhcpProbe:
     unlisted_offers: int = 0  # offers past the cap on servers listed (a flood of forged OFFERs)
     lease_server: str | None = None  # the server that gave the host its current lease (its lease file says)
     gateway: str | None = None  # the host's default gateway when the DISCOVER went out
+    # on demand: no DHCP client holds a lease here and no server has ever answered (likely a static address)
+    no_lease: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ def dhcp_sample(probe: DhcpProbe | None, leases: tuple[LeaseState, ...], mono: f
                    "server_expected": probe.server_expected}
         optional = {"servers": [dict(server) for server in probe.servers] or None,
                     "unlisted_offers": probe.unlisted_offers or None, "lease_server": probe.lease_server,
-                    "gateway": probe.gateway}
+                    "gateway": probe.gateway, "no_lease": probe.no_lease or None}
         metrics.update((key, value) for key, value in optional.items() if value is not None)
     interface = probe.interface if probe is not None else leases[0].interface
     lease = next((lease for lease in leases if lease.interface == interface), None)

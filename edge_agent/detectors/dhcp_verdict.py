@@ -32,9 +32,13 @@ def judge_dhcp(sample: Sample, detector: str) -> list[Finding]:
     expected = metrics.get("server_expected", True)
     lease = metrics.get("lease") if isinstance(metrics.get("lease"), Mapping) else None
     reasons = []
+    # On demand with no lease held and no server ever seen, the host likely has a static address: a warning.
+    static_likely = ok is False and metrics.get("no_lease") is True
     if ok is False and expected:
         reasons.append(f"no DHCP server answered a DISCOVER on {sample.subject}"
-                       + (f": {metrics['error']}" if metrics.get("error") else ""))
+                       + (f": {metrics['error']}" if metrics.get("error") else "")
+                       + ("; this host holds no DHCP lease: expected if its address is static" if static_likely
+                          else ""))
     if lease is not None and (problem := lease_problem(lease, sample.ts)) is not None:
         reasons.append(problem)
     if ok is None and lease is None:
@@ -45,7 +49,8 @@ def judge_dhcp(sample: Sample, detector: str) -> list[Finding]:
         evidence["lease"] = dict(lease)
         expire = finite_number(lease.get("expire_ts"))
         evidence["lease_expires_in_s"] = round(expire - sample.ts) if expire is not None else None
-    return [Finding("dhcp_failure", sample.subject, bool(reasons), Severity.CRITICAL, detector, "; ".join(reasons),
+    severity = Severity.WARNING if static_likely and lease is None else Severity.CRITICAL
+    return [Finding("dhcp_failure", sample.subject, bool(reasons), severity, detector, "; ".join(reasons),
                     evidence), *judge_rogue(sample, detector)]
 
 

@@ -187,7 +187,9 @@ class BackgroundChecks:
     def dhcp_context(self, probe: DhcpProbe, interface: str, gateway: str | None) -> DhcpProbe:
         """An on-demand DHCP probe (diagnose) with what the background check adds to tell its servers apart:
         the server of the host's lease, the gateway, and the servers listed as known."""
-        return self._with_dhcp_context(probe, self._held_leases(interface), gateway)
+        leases = self._held_leases(interface)
+        return dataclasses.replace(self._with_dhcp_context(probe, leases, gateway),
+                                   no_lease=not leases and not self._server_seen)
 
     def _held_leases(self, interface: str) -> tuple[LeaseState, ...]:
         patterns = self.config.dhcp_lease_files if self.config.dhcp_lease_files is not None else DEFAULT_LEASE_GLOBS

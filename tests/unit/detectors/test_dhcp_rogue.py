@@ -185,3 +185,17 @@ def test_guidance_says_when_the_networks_own_server_is_not_known():
     finding = rogue_finding(check(ROGUE, OWN, lease_server=None, gateway=None))
     text = guidance_for(finding.type, finding.subject, finding.evidence)
     assert "the network's own: not known" in text and "?" not in text
+
+
+def test_no_offer_on_demand_where_no_lease_is_held_is_a_warning_that_says_why():
+    from edge_agent.detectors.dhcp_verdict import judge_dhcp
+    from edge_agent.model import Sample
+
+    metrics = {"ok": False, "offer_ms": None, "server": None, "offered_address": None, "error": "no offer",
+               "server_expected": True}
+    [static] = [f for f in judge_dhcp(Sample("connectivity.dhcp", "eth0", {**metrics, "no_lease": True}, 1.0, 1.0),
+                                      "rules") if f.type == "dhcp_failure"]
+    assert static.present and static.severity.value == "warning" and "static" in static.summary
+    [leased] = [f for f in judge_dhcp(Sample("connectivity.dhcp", "eth0", metrics, 1.0, 1.0), "rules")
+                if f.type == "dhcp_failure"]
+    assert leased.present and leased.severity.value == "critical"
