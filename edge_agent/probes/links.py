@@ -8,10 +8,12 @@ import socket
 import struct
 from pathlib import Path
 
+from edge_agent.probes.leases import interface_address
+
 ARPHRD_ETHER = 1  # /sys/class/net/<if>/type of Ethernet and Wi-Fi (and veth, bridges, VLANs)
 IFF_POINTOPOINT = 0x10
 IFF_NOARP = 0x80
-SIOCGIFADDR, SIOCGIFDSTADDR = 0x8915, 0x8917  # an interface's own address, a point-to-point link's peer
+SIOCGIFDSTADDR = 0x8917  # a point-to-point link's peer address
 
 
 SYS_CLASS_NET = Path("/sys/class/net")
@@ -38,15 +40,14 @@ def point_to_point_peer(interface: str) -> str | None:
     flags = _sys_number(interface, "flags", 16)
     if flags is None or not flags & IFF_POINTOPOINT:
         return None
-    request = struct.pack("256s", interface.encode()[:15])
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         try:
-            peer = socket.inet_ntoa(fcntl.ioctl(sock.fileno(), SIOCGIFDSTADDR, request)[20:24])
-            local = socket.inet_ntoa(fcntl.ioctl(sock.fileno(), SIOCGIFADDR, request)[20:24])
+            reply = fcntl.ioctl(sock.fileno(), SIOCGIFDSTADDR, struct.pack("256s", interface.encode()[:15]))
         except OSError:
             return None
+    peer = socket.inet_ntoa(reply[20:24])
     # An address given without a peer reads back as its own peer.
-    return None if peer in ("0.0.0.0", local) else peer
+    return None if peer in ("0.0.0.0", interface_address(interface)) else peer
 
 
 def carrier_state(interface: str, sys_class_net: Path = SYS_CLASS_NET) -> tuple[bool | None, int | None]:

@@ -69,6 +69,7 @@ class NetworkProbes:
         self._arp = ArpResolver()
         self._last_route: DefaultRoute | None = None
         self._logged_no_gateway: str | None = None
+        self._routes_text = ""  # /proc/net/route as this round's _route() read it
         self._last_mac: str | None = None
         # The gateway, the resolvers and the endpoints wait for their answers side by side.
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="probe")
@@ -84,8 +85,10 @@ class NetworkProbes:
         hop (PPPoE, WireGuard, a tunnel) has the link's peer as its gateway, or none at all.
         """
         try:
-            route = parse_default_route(self._read("/proc/net/route")) or self._last_route
+            self._routes_text = self._read("/proc/net/route")
+            route = parse_default_route(self._routes_text) or self._last_route
         except OSError:
+            self._routes_text = ""
             route = self._last_route
         gateway = self.config.gateway if self.config.gateway != "auto" else (route.gateway if route else None)
         interface = self.config.interface if self.config.interface != "auto" else (route.interface if route else None)
@@ -125,10 +128,11 @@ class NetworkProbes:
         if not resolvers:
             errors["dns"] = "no resolver configured and none in /etc/resolv.conf"
         timeout = self.config.timeout_s
+        ethernet = route is not None and has_neighbours(route.interface)  # ARP, DHCP and a MAC to watch
         neighbours_before = self._neighbour_mac(route)
         started = time.monotonic()
         if route is not None and route.gateway is not None:
-            gateway_job = self._pool.submit(self._probe_gateway, route, errors)
+            gateway_job = self._pool.submit(self._probe_gateway, route, ethernet, errors)
         else:
             gateway_job = self._pool.submit(self._probe_gateway6, router6, errors) if router6 else None
         dns_jobs = [self._pool.submit(dns_probe, r, self.config.dns_query, timeout) for r in resolvers]
@@ -140,26 +144,21 @@ class NetworkProbes:
         mac = self._last_mac if self._last_mac in macs else (macs[0] if macs else None)
         neighbours = tuple(dict.fromkeys(m for m in (neighbours_before, self._neighbour_mac(route)) if m))
         dhcp, pmtu = self._checks.collect(route.gateway if route else None, route.interface if route else None,
-                                          errors, dhcp=route is not None and has_neighbours(route.interface))
+                                          errors, dhcp=ethernet)
         return ConnectivityStatus(gateway, tuple(dns), mac, tuple(uplinks), errors, gateway_macs=macs,
                                   neighbour_macs=neighbours, dhcp=dhcp.probe if dhcp else None,
                                   leases=dhcp.leases if dhcp else (), pmtu=pmtu,
                                   dns_comparisons=self._checks.collect_comparisons(resolvers),
                                   forwarded=self._forwarded(route, uplinks),
-                                  own_address=self._own_address.collect(
-                                      route.interface if route and has_neighbours(route.interface) else None))
+                                  own_address=self._own_address.collect(route.interface if ethernet else None))
 
     def _forwarded(self, route: DefaultRoute | None, uplinks: list[UplinkProbe]) -> int:
         """How many endpoints this round connected to through the gateway (beyond it, or on it): proof that it
         is up and forwarding, whatever its answer to pings."""
         if route is None or route.gateway is None:
             return 0
-        try:
-            routes = self._read("/proc/net/route")
-        except OSError:
-            return 0
         return sum(1 for u in uplinks if u.ok and u.address is not None and ":" not in u.address
-                   and (u.address == route.gateway or not is_on_link(routes, u.address)))
+                   and (u.address == route.gateway or not is_on_link(self._routes_text, u.address)))
 
     def _neighbour_mac(self, route: DefaultRoute | None) -> str | None:
         """The MAC the host's own neighbour table holds for the gateway: where its DNS and TCP traffic goes."""
@@ -171,13 +170,13 @@ class NetworkProbes:
             return None
 
     def _probe_gateway(
-        self, route: DefaultRoute, errors: dict[str, str]
+        self, route: DefaultRoute, ethernet: bool, errors: dict[str, str]
     ) -> tuple[GatewayProbe | None, tuple[str, ...]]:
         timeout = self.config.timeout_s
         assert route.gateway is not None
         macs: tuple[str, ...] = ()
         try:
-            if has_neighbours(route.interface):
+            if ethernet:
                 # ARP first and every round: who owns the gateway's address matters even when ICMP is filtered.
                 answer = self._arp.ask(route.gateway, route.interface, timeout / 2)
                 # ICMP goes to a MAC this round's ARP just confirmed, never to a cached one (a spoofer that left,

@@ -6,34 +6,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 
 from edge_agent.collectors.connectivity import AddressProbe
 from edge_agent.probes.arp import ArpResolver
+from edge_agent.probes.checks import FIRST_CHECK_AFTER_S, Cadence
 from edge_agent.probes.leases import interface_address
 
-FIRST_CHECK_AFTER_S = 2.0
 ANSWER_WAIT_S = 1.0  # a holder of the address answers within milliseconds; silence is the normal outcome
 
 
 class OwnAddressCheck:
     def __init__(self, interval_s: float, pool: Executor, clock: Callable[[], float] = time.monotonic):
-        self.interval_s = interval_s
         self._pool = pool
         self._clock = clock
         self._arp = ArpResolver()  # its own socket: the gateway's ARP runs at the same time
-        self._next = clock() + FIRST_CHECK_AFTER_S
-        self._running: Future | None = None
+        self._cadence = Cadence(interval_s, interval_s, next_due=clock() + FIRST_CHECK_AFTER_S)
 
     def collect(self, interface: str | None) -> AddressProbe | None:
         """The check that finished since the last call, after starting one if due."""
-        finished = None
-        if self._running is not None and self._running.done():
-            finished, self._running = self._running.result(), None
         now = self._clock()
-        if self.interval_s and interface is not None and self._running is None and now >= self._next:
-            self._next = now + self.interval_s
-            self._running = self._pool.submit(self.check, interface)
+        finished = self._cadence.harvest(now, failing=lambda _: False)
+        if interface is not None and self._cadence.due(now):
+            self._cadence.start(self._pool.submit(self.check, interface), now)
         return finished
 
     def check(self, interface: str) -> AddressProbe | None:

@@ -27,8 +27,8 @@ def test_checks_start_when_due_are_handed_over_once_and_never_overlap():
         for _ in range(70):
             clock.now += 1.0
             results.append(check.collect("eth0"))
-            if check._running is not None:
-                check._running.result()  # the worker finishes within the round
+            if check._cadence.job is not None:
+                check._cadence.job.result()  # the worker finishes within the round
     assert [round(t - 100) for t in started] == [2, 32, 62]
     assert [r.address for r in results if r is not None] == ["10.0.0.2"] * 3
 
@@ -39,7 +39,7 @@ def test_no_interval_or_no_interface_means_no_check():
         for interval, interface in ((0.0, "eth0"), (30.0, None)):
             check = OwnAddressCheck(interval, pool, clock)
             clock.now += 100
-            assert check.collect(interface) is None and check._running is None
+            assert check.collect(interface) is None and check._cadence.job is None
 
 
 def test_an_answer_for_the_hosts_own_address_is_a_critical_address_conflict():
