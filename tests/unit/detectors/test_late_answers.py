@@ -204,3 +204,14 @@ def test_a_gateway_that_answered_before_and_now_passes_nothing_is_unreachable():
     # without ARP's answer (mac) silence is unreachable from the first round, as before
     silent = Sample("connectivity.gateway", "10.0.0.1", {"sent": 5, "received": 0}, 0.0, 1.0)
     assert unreachable_findings([silent]) == [True]
+
+
+def test_hostile_late_and_forwarding_metrics_are_ignored_not_trusted():
+    """A replayed or broken sample: text, NaN, infinity, true, a number past a float's range."""
+    rules = ConnectivityRules(ConnectivityThresholds())
+    for bad in ("1080", float("nan"), float("inf"), True, 10**400, None, [1]):
+        metrics = {"ok": False, "connect_ms": None, "error": "timeout", "late_connect_ms": bad, "late_rtt_ms": bad}
+        findings = rules.evaluate(Sample("connectivity.uplink", "b:1", metrics, 0.0, 0.0))
+        assert not [f for f in findings if f.type == "uplink_slow"], bad  # no late answer was read
+        silent = gateway_sample(0, 0, forwarded=bad)
+        assert unreachable_findings([silent]) == [True], bad  # no forwarding was read
