@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 from pathlib import Path
 
@@ -25,10 +26,21 @@ from edge_agent.issues import IssueTracker  # noqa: E402
 from edge_agent.model import Sample  # noqa: E402
 
 
-def opened(detector, samples: list[Sample]) -> list[str]:
+def changes(detector, samples: list[Sample]) -> list[tuple[str, str, float]]:
+    """Every issue event of the episode: (change, type, mono)."""
     tracker = IssueTracker(open_after=3, resolve_after=3, hold_down_s=30)
-    return [e.body["type"] for s in samples for f in detector.evaluate(s)
-            for e in tracker.observe(f, s.mono, s.ts) if e.change == "opened"]
+    return [(e.change, e.body["type"], s.mono) for s in samples for f in detector.evaluate(s)
+            for e in tracker.observe(f, s.mono, s.ts)]
+
+
+def opened(detector, samples: list[Sample]) -> list[str]:
+    return [kind for change, kind, _ in changes(detector, samples) if change == "opened"]
+
+
+def repair_rounds(events: list[tuple[str, str, float]], repaired_at: float) -> float | None:
+    """Rounds from the repair to the all-clear of the issue still open then (None: nothing was open)."""
+    after = [mono for change, _, mono in events if change == "resolved" and mono >= repaired_at]
+    return after[0] - repaired_at + 1 if after else None
 
 
 def gateway_episode(rate: float, seed: int) -> list[Sample]:
@@ -41,11 +53,14 @@ def gateway_episode(rate: float, seed: int) -> list[Sample]:
     return samples
 
 
+UPLINK_REPAIRED_AT = 300
+
+
 def uplink_episode(rate: float, seed: int) -> list[Sample]:
     rng = random.Random(seed)
     samples = []
     for i in range(360):
-        failed = 60 <= i < 300 and rng.random() < rate
+        failed = 60 <= i < UPLINK_REPAIRED_AT and rng.random() < rate
         metrics = {"ok": not failed, "connect_ms": None if failed else 20.0, "error": "timeout" if failed else None}
         samples.append(Sample("connectivity.uplink", "broker:8883", metrics, float(i), float(i)))
     return samples
@@ -63,10 +78,16 @@ def main() -> int:
         runs = [opened(GatewayQuality(t), gateway_episode(rate, seed)) for seed in range(n)]
         print(f"| gateway loss | {rate:.0%} | {sum('gateway_packet_loss' in r for r in runs) / n:.1%} | "
               f"{sum(bool(r) for r in runs) / n:.1%} | {sum(len(r) > 1 for r in runs) / n:.1%} |")
-    for rate in (0.10, 0.15, 0.20):
-        runs = [opened(ConnectivityRules(t), uplink_episode(rate, seed)) for seed in range(n)]
-        print(f"| uplink failures | {rate:.0%} | – | {sum(bool(r) for r in runs) / n:.1%} | "
-              f"{sum(len(r) > 1 for r in runs) / n:.1%} |")
+    print("\n| fault | rate | any issue | `uplink_unreliable` opened twice | `uplink_down` at the onset besides | "
+          "rounds from repair to all-clear (median, max) |\n|---|---|---|---|---|---|")
+    for rate in (0.10, 0.15, 0.20, 0.25, 0.40, 0.60):
+        runs = [changes(ConnectivityRules(t), uplink_episode(rate, seed)) for seed in range(n)]
+        kinds = [[kind for change, kind, _ in r if change == "opened"] for r in runs]
+        repairs = [d for d in (repair_rounds(r, UPLINK_REPAIRED_AT) for r in runs) if d is not None]
+        latency = f"{statistics.median(repairs):.0f}, {max(repairs):.0f}" if repairs else "–"
+        print(f"| uplink failures | {rate:.0%} | {sum(bool(k) for k in kinds) / n:.1%} | "
+              f"{sum(k.count('uplink_unreliable') > 1 for k in kinds) / n:.1%} | "
+              f"{sum('uplink_down' in k for k in kinds) / n:.1%} | {latency} |")
     return 0
 
 

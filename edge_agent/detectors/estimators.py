@@ -198,13 +198,22 @@ class ReachRecord:
     failures are scattered through the window is more of the same unreliability, however long it happens to be
     by chance: it counts towards the failure rate, judged with its confidence bound, and is not an outage. The
     failures of an outage that lasted `outage_rounds` are left out of the rate: the outage is its own issue, and
-    must not leave an unreliable line behind once it is over; a shorter run was a blip, and counts."""
+    must not leave an unreliable line behind once it is over; a shorter run was a blip, and counts.
+
+    Once the line is called unreliable, its all-clear is a run of clean attempts too long to be luck at the
+    failure rate the episode has shown (`repair_evidence`): a line failing 40 % of the time shows a repair in a
+    dozen attempts, one failing 15 % needs over forty, since twenty clean in a row come by chance every few
+    minutes there and would end the issue mid-fault, only for it to open again."""
 
     def __init__(self, size: int, recent: int, min_attempts: int, scattered: int = 2, long_run: int = 10,
-                 min_failed: int = 3, outage_rounds: int = 3):
+                 min_failed: int = 3, outage_rounds: int = 3, repair_evidence: float = 0.001):
         self.recent, self.min_attempts, self.scattered = recent, min_attempts, scattered
         self.long_run, self.min_failed, self.outage_rounds = long_run, min_failed, outage_rounds
+        self.repair_evidence = repair_evidence
         self._outcomes: deque[bool] = deque(maxlen=size)  # True: connected; outages left out
+        self._episode: list[int] | None = None  # [failed, attempts] since the line was called unreliable
+        self._clean = 0  # connected attempts in a row, ending now
+        self._after_repair = False  # no attempt has failed since an episode's all-clear
         # Every attempt, as the failures it counts for: 1 a failure (the first of an outage too), 0 otherwise.
         self._failures: deque[int] = deque(maxlen=size)
         self._run = 0
@@ -219,16 +228,18 @@ class ReachRecord:
             return self._verdict(True, limit, z)
         if ok:
             if not (self._outage and self._run >= self.outage_rounds):
-                self._outcomes.extend([False] * self._run)
+                self._record([False] * self._run)
             else:
                 for back in range(1, min(self._run, len(self._failures))):
                     self._failures[-back] = 0  # the outage was one event
             self._failures.append(0)
-            self._outcomes.append(True)
+            self._record([True])
             self._run, self._outage = 0, False
         else:
+            self._clean, self._after_repair = 0, False
             if self._run == 0:
-                self._outage = sum(self._failures) < self.scattered  # decided as the run begins
+                # decided as the run begins; on a line known to fail on and off, only a long run is an outage
+                self._outage = self._episode is None and sum(self._failures) < self.scattered
             self._failures.append(1)
             self._run += 1
             self._outage = self._outage or self._run >= self.long_run
@@ -243,10 +254,31 @@ class ReachRecord:
         if not failed_all_the_same:
             self._failures[-1] = 0
             self._run -= 1
-        self._outcomes.extend([False] * self._run)
-        if not failed_all_the_same:
-            self._outcomes.append(True)
+        self._record([False] * self._run + ([] if failed_all_the_same else [True]))
         self._run, self._outage = 0, False
+
+    def _record(self, outcomes: list[bool]) -> None:
+        for ok in outcomes:
+            self._outcomes.append(ok)
+            self._clean = self._clean + 1 if ok else 0
+            if self._episode is not None:
+                self._episode[0] += not ok
+                self._episode[1] += 1
+
+    def _forget_before_repair(self) -> None:
+        """After a repair the failures before it no longer count for the rate: the window keeps only the clean run
+        since. (The outage test still sees them: a run soon after is more likely the fault back than an outage.)"""
+        kept = min(self._clean, len(self._outcomes))
+        self._outcomes = deque([True] * kept, maxlen=self._outcomes.maxlen)
+
+    def _repaired(self) -> bool:
+        """Whether the clean run ending now is too long to be luck at the episode's failure rate before it."""
+        if self._run or self._episode is None:
+            return False
+        failed, attempts = self._episode[0], self._episode[1] - self._clean
+        rate = failed / attempts if attempts else 1.0
+        needed = self.recent if rate <= 0 else math.ceil(math.log(self.repair_evidence) / math.log1p(-min(rate, 0.99)))
+        return self._clean >= max(self.min_attempts, needed)
 
     def _verdict(self, ok: bool, limit: float, z: float) -> ReachVerdict:
         pending = 0 if self._outage else self._run
@@ -254,12 +286,20 @@ class ReachRecord:
         attempts = len(self._outcomes) + pending
         recent = list(self._outcomes)[-self.recent:]
         low, high = wilson_interval(failed, attempts, z)
-        if self._run == 0 and len(recent) >= self.recent and all(recent):
-            unreliable: bool | None = False  # a repair shows at once, without waiting for the window to turn over
+        if self._episode is not None:
+            # a repair shows without waiting for the window to turn over, and only a repair ends the episode
+            unreliable: bool | None = False if self._repaired() else (True if low > limit else None)
+        elif self._run == 0 and (self._after_repair or len(recent) >= self.recent and all(recent)):
+            unreliable = False
         elif attempts < self.min_attempts:
             unreliable = None
         elif low > limit and failed >= self.min_failed:
             unreliable = True
         else:
             unreliable = False if high <= limit else None
+        if unreliable and self._episode is None:
+            self._episode = [self._outcomes.count(False), len(self._outcomes)]  # the run still failing counts when it ends
+        elif unreliable is False and self._episode is not None:
+            self._episode, self._after_repair = None, True
+            self._forget_before_repair()
         return ReachVerdict(not ok and self._outage, unreliable, failed, attempts, self._run)

@@ -57,7 +57,24 @@ def test_connections_failing_on_and_off_are_one_unreliable_uplink_warning_not_an
     # the time): then one short uplink_down at the onset, never again once failures are known to be scattered.
     assert [o["type"] for o in opened if o["type"] != "uplink_unreliable"] in ([], ["uplink_down"])
     assert not [e for e in events if e.body["type"] == "uplink_down" and e.mono > 60]
-    assert events[-1].change == "resolved" and events[-1].mono <= 150 + 25  # soon after the repair
+    # Soon after the repair: the clean run that shows it is shorter the more often the line failed.
+    assert events[-1].change == "resolved" and events[-1].mono <= 150 + {0.25: 35, 0.4: 25}[rate]
+
+
+@pytest.mark.parametrize("rate", [0.15, 0.2])
+def test_connections_failing_a_little_past_the_limit_for_four_minutes_are_one_issue_not_two(rate):
+    """At 1.5 to 2 times the limit, twenty clean attempts in a row come by chance every few minutes: taken as a
+    repair, they ended the issue mid-fault and it opened again (8 of these 40 episodes at 15 % did so before the
+    all-clear asked for a clean run too long to be luck at the episode's own failure rate)."""
+    opened_twice, never = [], []
+    for seed in range(40):
+        events = run_uplink([True] * 30 + lossy(rate, 240, seed) + [True] * 80)
+        opened = [e.mono for e in events if e.body["type"] == "uplink_unreliable" and e.change == "opened"]
+        reopened = [e for e in events if e.body["type"] == "uplink_unreliable" and e.change == "updated"]
+        (never if not opened else opened_twice if len(opened) > 1 or reopened else []).append(seed)
+        assert not events or events[-1].change == "resolved"
+    assert len(opened_twice) <= 1, opened_twice
+    assert len(never) <= 2, never
 
 
 @pytest.mark.parametrize("seed", range(6))
