@@ -325,6 +325,11 @@ class ConnectivityCollectorConfig(_CollectorSection):
     dns_consistency_interval_s: float = Field(
         60.0, ge=0, le=86_400, description="the resolvers are compared this often, where there are at least two "
         "(the host's and dns_reference_resolvers); 0: never")
+    dns_certificate_check: bool = Field(
+        True, description="where a host resolver's answer for a consistency name shares no address with the other "
+        "resolvers', one TLS handshake to port 443 of each (the name as SNI, the host's trusted CAs) tells which "
+        "holds the name's certificate, so a resolver lying from its first answer is caught; remembered an hour; "
+        "false: never")
 
     @field_validator("gateway", "interface")
     @classmethod

@@ -130,6 +130,9 @@ class DnsComparison:
     answers: Mapping[str, tuple[str, ...]]  # resolver -> the addresses it answered (those that answered some)
     failed: Mapping[str, str]  # resolver -> why it gave no address (rcode, timeout)
     references: tuple[str, ...] = ()  # which of them the host does not use: compared with, never judged
+    # host resolver -> whether its answer, sharing no address with the others', holds the name's certificate
+    # (probes/certificates.py: address, control, control_result, result, detail)
+    certificates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ def status_samples(status: ConnectivityStatus, mono: float, ts: float) -> list[S
     for comparison in status.dns_comparisons:  # before the resolvers' own samples: they are judged with it
         metrics = {"answers": {r: list(a) for r, a in comparison.answers.items()}, "failed": dict(comparison.failed),
                    "references": list(comparison.references)}
+        if comparison.certificates:
+            metrics["certificates"] = {r: dict(c) for r, c in comparison.certificates.items()}
         samples.append(Sample("connectivity.dns_comparison", comparison.name, metrics, mono, ts))
     for dns in status.dns:
         metrics = {"ok": dns.ok, "latency_ms": dns.latency_ms, "rcode": dns.rcode}

@@ -243,7 +243,9 @@ class ConnectivityRules:
         clean = {str(r): [a for a in addresses if isinstance(a, str)] for r, addresses in answers.items()
                  if isinstance(addresses, list)}
         references = [r for r in sample.metrics.get("references") or [] if isinstance(r, str)]
-        self._agreement.compare(sample.subject, clean, references)
+        certificates = sample.metrics.get("certificates")
+        self._agreement.compare(sample.subject, clean, references,
+                                certificates if isinstance(certificates, dict) else None)
         return []
 
     def _dns_lead(self, subject: str, episode: _DnsEpisode, current: str | None) -> str | None:

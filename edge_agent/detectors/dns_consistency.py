@@ -5,9 +5,12 @@ CDNs give different resolvers different addresses, so agreement is loose: two an
 address or only an IPv4 /24 or IPv6 /48 (the smallest prefixes announced on the Internet). A resolver is compared
 only with answers at least two sources agreed on (now, or in the last MEMORY_CHECKS comparisons), and only once
 it has agreed itself: what is caught is a resolver that starts lying. One that has differed from the start
-accuses no one and is not accused: a CDN that answers each resolver from a different place (two of the
-provider's resolvers and a public one across the country) looks just like that, and with two resolvers and no
-history there is no telling which one is right.
+accuses no one and is not accused on the answers alone: a CDN that answers each resolver from a different place
+(two of the provider's resolvers and a public one across the country) looks just like that, and with two
+resolvers and no history there is no telling which one is right. The certificates tell (probes/certificates.py):
+an address that presents no valid certificate for the name, where the others' address does, is a lie from the
+first answer; one that holds the name's certificate is no lie, however far from the others' it is. An address
+that refuses the connection proves nothing either way (a CDN's edge may be down).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from edge_agent.detectors.dns_verdict import LIES, DnsVerdict, is_public_name
+from edge_agent.probes.certificates import NO_TLS, REJECTED, VALID
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 V4_PREFIX, V6_PREFIX = 24, 48
@@ -48,8 +52,9 @@ class Disagreement:
 
     name: str
     answers: tuple[str, ...]
-    agreed: tuple[str, ...]  # the others' answers that at least two sources agree on
+    agreed: tuple[str, ...]  # the others' answers that at least two sources agree on (or the one vouched for)
     checks: int  # comparisons in a row
+    certificate: str = ""  # why the answer's certificate failed where the others' held, when that is the proof
 
 
 @dataclass
@@ -61,11 +66,13 @@ class NameAgreement:
     streaks: dict[str, Disagreement] = field(default_factory=dict)
     agreed_before: set[str] = field(default_factory=set)  # sources that have shared an answer with the others
 
-    def compare(self, answers: Mapping[str, Sequence[str]], judged: Collection[str]) -> None:
+    def compare(self, answers: Mapping[str, Sequence[str]], judged: Collection[str],
+                certificates: Mapping[str, Mapping[str, str]] | None = None) -> None:
         """One comparison: `answers` of every source that answered with addresses; `judged` are the sources a
-        verdict is kept for (the host's resolvers, not the references). A source that did not answer keeps its
-        streak (a timeout is no agreement, and another issue already); one with nothing agreed to compare with
-        loses it (no evidence either way)."""
+        verdict is kept for (the host's resolvers, not the references); `certificates` what the probe learnt of
+        a judged source's answer (probes/certificates.py). A source that did not answer keeps its streak (a
+        timeout is no agreement, and another issue already); one with nothing agreed to compare with loses it
+        (no evidence either way)."""
         nets = {source: networks(a) for source, a in answers.items() if networks(a)}
         remembered = frozenset().union(*self.memory)
         agreed_now = frozenset(n for n, count in Counter(n for s in nets.values() for n in s).items() if count > 1)
@@ -73,6 +80,10 @@ class NameAgreement:
             if source not in nets:
                 continue
             own = nets[source]
+            vouched = _certificate_proof(certificates, source, answers[source])
+            if vouched is not None:
+                self._certified(source, answers[source], *vouched)
+                continue
             others = {s: n for s, n in nets.items() if s != source}
             families = {n.version for n in own}
             agreed = [a for s in others for a in answers[s]
@@ -89,6 +100,33 @@ class NameAgreement:
                                                 (before.checks if before else 0) + 1)
         self.memory.append(agreed_now)
 
+    def _certified(self, source: str, answers: Sequence[str], valid: bool, control: str, detail: str) -> None:
+        if valid:
+            self.streaks.pop(source, None)  # the address holds the name's certificate: no lie
+            return
+        before = self.streaks.get(source)
+        self.streaks[source] = Disagreement(self.name, tuple(answers), (control,),
+                                            (before.checks if before else 0) + 1, detail or "no valid certificate")
+
+
+def _certificate_proof(certificates: Mapping[str, Mapping[str, str]] | None, source: str,
+                       answers: Sequence[str]) -> tuple[bool, str, str] | None:
+    """(holds the name's certificate, the control address, why not) when the probe's check of this answer
+    decides; None when there was none, it proved nothing, or the others' address failed too (a path that
+    intercepts TLS, or a name without HTTPS)."""
+    check = (certificates or {}).get(source)
+    if not isinstance(check, Mapping) or check.get("address") not in answers:
+        return None
+    control, result = check.get("control"), check.get("result")
+    if check.get("control_result") != VALID or not isinstance(control, str):
+        return None
+    if result == VALID:
+        return True, control, ""
+    if result in (REJECTED, NO_TLS):
+        detail = check.get("detail")
+        return False, control, f"{result}: {detail}" if isinstance(detail, str) and detail else result
+    return None
+
 
 class ResolverAgreement:
     """Every compared name; which host resolver has disagreed `disagree_after` comparisons in a row."""
@@ -103,11 +141,12 @@ class ResolverAgreement:
         varies = any(lowered == v or lowered.endswith("." + v) for v in self.varying)
         return is_public_name(name) and not varies
 
-    def compare(self, name: str, answers: Mapping[str, Sequence[str]], references: Collection[str]) -> None:
+    def compare(self, name: str, answers: Mapping[str, Sequence[str]], references: Collection[str],
+                certificates: Mapping[str, Mapping[str, str]] | None = None) -> None:
         if not self.comparable(name):
             return
         agreement = self._names.setdefault(name.lower().rstrip("."), NameAgreement(name))
-        agreement.compare(answers, [s for s in answers if s not in references])
+        agreement.compare(answers, [s for s in answers if s not in references], certificates)
 
     def disagreement(self, resolver: str) -> Disagreement | None:
         """The longest-standing disagreement of `resolver` that has held long enough to call it a lie."""
@@ -118,5 +157,9 @@ class ResolverAgreement:
 
 def lie_verdict(disagreement: Disagreement) -> DnsVerdict:
     d = disagreement
+    if d.certificate:
+        return DnsVerdict(LIES, f"it answers {', '.join(d.answers)} for {d.name}, which presents no valid "
+                                f"certificate for the name ({d.certificate}) where the other resolvers' "
+                                f"{', '.join(d.agreed)} does, {d.checks} comparisons in a row")
     return DnsVerdict(LIES, f"it answers {', '.join(d.answers)} where the other resolvers agree on "
                             f"{', '.join(d.agreed)}, not even in the same /24 or /48, {d.checks} comparisons in a row")

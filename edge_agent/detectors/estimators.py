@@ -278,7 +278,8 @@ class ReachRecord:
         failed, attempts = self._episode[0], self._episode[1] - self._clean
         rate = failed / attempts if attempts else 1.0
         needed = self.recent if rate <= 0 else math.ceil(math.log(self.repair_evidence) / math.log1p(-min(rate, 0.99)))
-        return self._clean >= max(self.min_attempts, needed)
+        # at most three quick all-clears' worth: a line that has since become almost clean is not held open
+        return self._clean >= min(max(self.min_attempts, needed), 3 * self.recent)
 
     def _verdict(self, ok: bool, limit: float, z: float) -> ReachVerdict:
         pending = 0 if self._outage else self._run
@@ -298,7 +299,8 @@ class ReachRecord:
         else:
             unreliable = False if high <= limit else None
         if unreliable and self._episode is None:
-            self._episode = [self._outcomes.count(False), len(self._outcomes)]  # the run still failing counts when it ends
+            # the run still failing counts when it ends
+            self._episode = [self._outcomes.count(False), len(self._outcomes)]
         elif unreliable is False and self._episode is not None:
             self._episode, self._after_repair = None, True
             self._forget_before_repair()

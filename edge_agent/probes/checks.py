@@ -23,6 +23,7 @@ from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.detectors.dhcp_verdict import legitimate_server, rogue_servers
 from edge_agent.detectors.dns_verdict import is_public_name
 from edge_agent.probes import ProbePermissionError
+from edge_agent.probes.certificates import CertificateMemory, check_certificate
 from edge_agent.probes.leases import DEFAULT_LEASE_GLOBS, interface_address, lease_server, read_leases
 from edge_agent.probes.links import carrier_state
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # The first checks wait this long after start: a one-round diagnosis never starts one it would not see end.
 FIRST_CHECK_AFTER_S = 2.0
+# A TLS handshake over a home uplink, certificate chain and all.
+CERTIFICATE_TIMEOUT_S = 3.0
 # After a check that saw a second DHCP server, this many checks come at the retry pace (unless every one of them
 # sees it): a rogue that answers only now and then is seen again within the issue's hold-down, so it stays one
 # (intermittent) issue, and one that left is resolved within a few checks.
@@ -110,6 +113,9 @@ class BackgroundChecks:
         self._rogue_seen: deque[bool] = deque(maxlen=ROGUE_FOLLOW_UP_CHECKS)  # two servers in the last checks?
         self._ipv6_pmtu: Ipv6PathMtu | None = None
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="check")
+        self._certificates = CertificateMemory(
+            lambda address, name: check_certificate(address, name, CERTIFICATE_TIMEOUT_S)) \
+            if config.dns_certificate_check else None
 
     def collect(self, gateway: str | None, interface: str | None, errors: dict[str, str], dhcp: bool = True
                 ) -> tuple[DhcpCheck | None, tuple[PmtuProbe, ...]]:
@@ -136,7 +142,7 @@ class BackgroundChecks:
         now = self.clock()
         if self.dns_compare.due(now) and names and len({*resolvers, *config.dns_reference_resolvers}) > 1:
             self.dns_compare.start(self._pool.submit(compare_resolvers, resolvers, config.dns_reference_resolvers,
-                                                     names, config.timeout_s), now)
+                                                     names, config.timeout_s, certificates=self._certificates), now)
         return self._harvest(self.dns_compare, "dns comparison", {}, lambda _: False) or ()
 
     def _harvest(self, cadence: Cadence, name: str, errors: dict[str, str], failing: Callable[[Any], bool]) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge_agent.collectors.connectivity import DnsComparison, DnsProbe
+from edge_agent.probes.certificates import CertificateMemory, vouch_disagreements
 from edge_agent.probes.dns_wire import encode_query, parse_reply
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -130,9 +131,10 @@ def _deadline(queries: dict[str, _Query], until: float) -> float:
 
 
 def compare_resolvers(resolvers: Sequence[str], references: Sequence[str], names: Sequence[str], timeout_s: float,
-                      port: int = 53) -> tuple[DnsComparison, ...]:
+                      port: int = 53, certificates: CertificateMemory | None = None) -> tuple[DnsComparison, ...]:
     """Each name asked of every resolver and reference resolver at the same moment (a CDN's answers rotate:
-    asked minutes apart, honest resolvers differ), for the detector to compare."""
+    asked minutes apart, honest resolvers differ), for the detector to compare; where a host resolver's answer
+    shares no address with the others', whether it holds the name's certificate (with `certificates`)."""
     sources = list(dict.fromkeys([*resolvers, *references]))
     if len(sources) < 2 or not names:
         return ()
@@ -142,7 +144,9 @@ def compare_resolvers(resolvers: Sequence[str], references: Sequence[str], names
     comparisons = []
     for name in names:
         asked = [p for p in probes if p.name == name]
-        comparisons.append(DnsComparison(name, {p.resolver: p.answers for p in asked if p.answers},
-                                         {p.resolver: p.rcode for p in asked if not p.answers},
-                                         tuple(r for r in dict.fromkeys(references) if r not in resolvers)))
+        answers = {p.resolver: p.answers for p in asked if p.answers}
+        vouched = vouch_disagreements(name, answers, [r for r in resolvers if r in answers], certificates) \
+            if certificates is not None else {}
+        comparisons.append(DnsComparison(name, answers, {p.resolver: p.rcode for p in asked if not p.answers},
+                                         tuple(r for r in dict.fromkeys(references) if r not in resolvers), vouched))
     return tuple(comparisons)

@@ -201,3 +201,64 @@ def test_the_comparison_is_judged_with_the_same_rounds_resolver_sample_not_a_rou
     rules.evaluate(comparison({A: TRUE, B: LIE}))
     [lie] = [f for f in rules.evaluate(dns(B, 2.0)) if f.type == "dns_resolver_lies"]
     assert lie.present and ipaddress.ip_address(lie.evidence["answers"]) == ipaddress.ip_address(LIE[0])
+
+
+def certified(address: str, result: str, control: str = TRUE[0], control_result: str = "valid",
+              detail: str = "") -> dict:
+    return {"address": address, "control": control, "control_result": control_result, "result": result,
+            "detail": detail}
+
+
+def test_a_resolver_whose_first_answer_holds_no_certificate_for_the_name_is_a_liar_without_history():
+    # The same two resolvers that accuse neither on the answers alone: the certificate tells which one is right.
+    agree = agreement(after=3)
+    proof = {B: certified(LIE[0], "rejected", detail="Hostname mismatch, certificate is not valid for 'x'")}
+    for _ in range(2):
+        agree.compare(NAME, {A: TRUE, B: LIE}, (), proof)
+    assert agree.disagreement(B) is None  # the streak still counts comparisons
+    agree.compare(NAME, {A: TRUE, B: LIE}, (), proof)
+    lie = agree.disagreement(B)
+    assert lie is not None and lie.checks == 3 and lie.agreed == tuple(TRUE) and "Hostname mismatch" in lie.certificate
+    assert agree.disagreement(A) is None
+    # the answer moves to an address holding the certificate (a repair): no lie any more
+    agree.compare(NAME, {A: TRUE, B: ["23.45.99.1"]}, (), {B: certified("23.45.99.1", "valid")})
+    assert agree.disagreement(B) is None
+
+
+def test_an_answer_far_from_the_others_that_holds_the_certificate_is_no_lie_even_after_agreeing_before():
+    agree = agreement(after=1)
+    compare(agree, 2, {A: TRUE, B: TRUE})
+    for _ in range(5):  # B moves to another provider's network, as a CDN's traffic steering may
+        agree.compare(NAME, {A: TRUE, B: LIE}, (), {B: certified(LIE[0], "valid")})
+    assert agree.disagreement(B) is None
+
+
+def test_a_certificate_check_that_proves_nothing_leaves_the_answers_to_decide():
+    for check in (certified(LIE[0], "refused"),  # an edge may be down
+                  certified(LIE[0], "no_answer"),
+                  certified(LIE[0], "rejected", control_result="rejected"),  # the path intercepts TLS: both fail
+                  certified(LIE[0], "rejected", control_result="no_answer"),  # a name without HTTPS
+                  certified("45.33.99.99", "rejected"),  # not the address answered now
+                  {"address": LIE[0], "result": "rejected"},  # no control at all
+                  {"address": [LIE[0]], "control": 5, "control_result": "valid", "result": "rejected"}):
+        agree = agreement(after=1)
+        for _ in range(5):
+            agree.compare(NAME, {A: TRUE, B: LIE}, (), {B: check})
+        assert agree.disagreement(B) is None, check
+
+
+def test_a_certified_lie_reads_as_such_and_hostile_certificate_metrics_are_ignored():
+    rules = ConnectivityRules(ConnectivityThresholds(dns_disagree_checks=2))
+    proof = {B: certified(LIE[0], "no_tls", detail="wrong version number")}
+    for i in range(2):
+        rules.evaluate(Sample("connectivity.dns_comparison", NAME,
+                              {"answers": {A: TRUE, B: LIE}, "references": [A], "certificates": proof},
+                              float(i), float(i)))
+    [finding] = [f for f in rules.evaluate(Sample("connectivity.dns", B, {"ok": True, "latency_ms": 3.0,
+                                                                         "rcode": "NOERROR", "answers": LIE,
+                                                                         "name": NAME}, 3.0, 3.0))
+                 if f.type == "dns_resolver_lies"]
+    assert finding.present and "no valid certificate" in finding.summary and "wrong version number" in finding.summary
+    for hostile in ("x", 5, [proof], {B: "valid"}, {B: {"address": None}}, {B: {**proof[B], "detail": ["x"]}}):
+        rules.evaluate(Sample("connectivity.dns_comparison", NAME,
+                              {"answers": {A: TRUE, B: LIE}, "references": [A], "certificates": hostile}, 9.0, 9.0))

@@ -58,7 +58,7 @@ class Clock:
 def asked(monkeypatch):
     calls = []
 
-    def fake(resolvers, references, names, timeout_s):
+    def fake(resolvers, references, names, timeout_s, certificates=None):
         calls.append((tuple(resolvers), tuple(references), tuple(names)))
         return (DnsComparison(names[0], {}, {}),)
 
