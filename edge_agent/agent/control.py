@@ -46,6 +46,9 @@ WRITE_TIMEOUT_S = 5.0  # for the whole reply: a client that never reads it is dr
 DRAIN_DEADLINE_S = 1.0  # after an early answer (refused, too large): time for the client to finish sending
 DRAIN_LIMIT_BYTES = 4 * MAX_REQUEST_BYTES
 RECV_BYTES = 16 * 1024
+# The client's bound on one reply line: far above the largest real one (a full audit log, a diagnose), far
+# below what would hurt the technician's machine when something else listens on the socket.
+MAX_REPLY_BYTES = 64 * 2**20
 BUSY_ERROR = "busy: too many control connections open, try again"
 RATE_ERROR = "busy: too many requests from this user, try again"
 RATE_PAUSE_S = 0.5  # how long a request past its user's rate waits for its "busy" answer
@@ -503,7 +506,7 @@ def _exchange(path: Path, name: str, args: Mapping[str, Any] | None, timeout_s: 
         except BrokenPipeError:
             pass  # the agent may have answered and closed already: its reply says why
         with sock.makefile("rb") as reader:
-            line = reader.readline()
+            line = reader.readline(MAX_REPLY_BYTES + 1)
     except FileNotFoundError:
         raise AgentNotRunning(f"the agent is not running (no control socket at {path})") from None
     except ConnectionRefusedError:
@@ -520,6 +523,9 @@ def _exchange(path: Path, name: str, args: Mapping[str, Any] | None, timeout_s: 
         sock.close()
     if not line:
         raise ControlError(f"the agent closed the connection on {path} without answering")
+    if len(line) > MAX_REPLY_BYTES:
+        raise ControlError(f"the answer on {path} is longer than {MAX_REPLY_BYTES:,} bytes: not read (what "
+                           "listens there is not the agent, or its reply is broken)")
     try:
         response = json.loads(line)
     except ValueError:

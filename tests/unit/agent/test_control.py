@@ -220,6 +220,28 @@ def test_client_gives_up_when_the_agent_does_not_answer(sock_path):
             request(sock_path, "status", timeout_s=0.2)
 
 
+def test_client_refuses_an_endless_reply_line_with_a_clear_error_instead_of_reading_it_all(sock_path, monkeypatch):
+    # Whatever listens on the socket (not the agent, or an agent gone wrong) must not make the technician's CLI
+    # read without end: the line is bounded, and the error says so.
+    monkeypatch.setattr(control, "MAX_REPLY_BYTES", 64 * 1024)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as flooder:
+        flooder.bind(str(sock_path))
+        flooder.listen(1)
+
+        def flood():
+            conn, _ = flooder.accept()
+            with conn:
+                try:
+                    for _ in range(64):  # 4 MiB without a newline, 64 times the bound
+                        conn.sendall(b"x" * 65536)
+                except OSError:
+                    pass  # the client stopped reading: what the bound is for
+
+        threading.Thread(target=flood, daemon=True).start()
+        with pytest.raises(ControlError, match="longer than 65,536 bytes: not read"):
+            request(sock_path, "status", timeout_s=5)
+
+
 # peer_allowed: who may use the socket, as a pure function of the peer's credentials.
 AGENT_UID = 995
 AGENT_GID = 4242
