@@ -97,6 +97,7 @@ class ConnectivityRules:
     def __init__(self, thresholds: ConnectivityThresholds):
         self.t = thresholds
         self._unreachable_round: float | None = None  # mono of the last round the gateway did not answer
+        self._lossy_round: float | None = None  # mono of the last round the gateway lost some of its pings
         self._echoed: set[str] = set()  # gateways that have answered a ping since the agent started
         self._filtering: set[str] = set()  # gateways seen forwarding that have never answered a ping
         self._aftermath = ConflictAftermath()
@@ -126,6 +127,11 @@ class ConnectivityRules:
             # ip_conflict, not faults of their own. Undecided for this round, so their issues neither open nor
             # resolve on it.
             return []
+        if stream == "connectivity.dns" and sample.mono == self._lossy_round and \
+                sample.metrics.get("rcode") == "timeout":
+            # The first hop lost pings in this very round: it may as well have lost both tries of the query. A
+            # resolver that is down fails in the rounds without loss too; one behind a lossy link is the loss's.
+            return []
         if stream == "connectivity.dns_comparison":
             return self._compare_resolvers(sample)
         if stream == "connectivity.dns":
@@ -145,6 +151,9 @@ class ConnectivityRules:
         received, loss = sample.metrics.get("received"), sample.metrics.get("loss_pct")
         silent = received == 0 if received is not None else loss == 100.0
         sent = sample.metrics.get("sent")
+        lossy = finite_number(loss) is not None and finite_number(loss) > 0 or (
+            isinstance(sent, int) and isinstance(received, int) and received < sent)
+        self._lossy_round = sample.mono if lossy and not silent else None
         evidence = {"sent": sent, "received": received}
         if not silent:
             self._echoed.add(sample.subject)

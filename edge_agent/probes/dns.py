@@ -79,8 +79,11 @@ def _result(resolver: str, name: str, a: _Query, aaaa: _Query) -> DnsProbe:
     if addresses:
         # An address in either family is an answer: some resolvers say NXDOMAIN to the family they lack.
         return DnsProbe(resolver, ok=True, latency_ms=latency_ms, rcode="NOERROR", answers=addresses, name=name)
-    primary = answered[0]  # the A answer when there is one
-    rcode = primary.rcode()
+    if a.reply is None:
+        # Only the AAAA query was answered, without an address: some resolvers say NXDOMAIN or SERVFAIL to the
+        # family a name lacks, so that decides nothing, and the A query went unanswered (lost, on a lossy line).
+        return DnsProbe(resolver, ok=False, latency_ms=None, rcode="timeout", name=name)
+    rcode = a.rcode()
     return DnsProbe(resolver, ok=False, latency_ms=latency_ms, rcode="NODATA" if rcode == "NOERROR" else rcode,
                     name=name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from edge_agent.config import ConnectivityThresholds
 from edge_agent.detectors.connectivity import ConnectivityRules, GatewayMacWatch
+from edge_agent.issues import IssueTracker
 from edge_agent.model import Sample
 
 RULES = ConnectivityRules(ConnectivityThresholds())
@@ -130,5 +131,27 @@ def test_dns_and_uplink_failing_behind_an_unreachable_gateway_are_not_issues_of_
 def test_dns_and_uplink_failing_while_the_gateway_answers_are_issues():
     rules = ConnectivityRules(ConnectivityThresholds())
     rules.evaluate(round_of(1.0, received=0)[0])  # an earlier round's outage does not excuse this round
-    findings = [f for sample in round_of(2.0, received=5) for f in rules.evaluate(sample)]
+    findings = [f for sample in round_of(2.0, received=10) for f in rules.evaluate(sample)]
     assert {f.type for f in findings if f.present} == {"dns_failure", "uplink_down"}
+
+
+def test_a_dns_timeout_in_a_round_whose_gateway_lost_pings_is_undecided_but_a_dead_resolver_still_opens():
+    # Bursts of 50 % loss on the first hop lose both tries of a query now and then: three such rounds in a row
+    # opened dns_failure (whose ladder restarts the resolver) beside the loss issue in the namespace bed.
+    rules = ConnectivityRules(ConnectivityThresholds())
+    lossy = [f for sample in round_of(1.0, received=6) for f in rules.evaluate(sample)]
+    assert not [f for f in lossy if f.type == "dns_failure"], "the loss explains the unanswered query"
+    assert ("uplink_down", True) in [(f.type, f.present) for f in lossy]  # the uplink is judged as before
+    # A resolver that answers with an error is judged whatever the loss: that is an answer.
+    servfail = Sample("connectivity.dns", "10.0.0.1", {"ok": False, "latency_ms": 3.0, "rcode": "SERVFAIL"}, 1.0, 1.0)
+    assert any(f.present for f in rules.evaluate(servfail))
+    # A dead resolver behind a lossy link: the rounds without loss still say so.
+    rules = ConnectivityRules(ConnectivityThresholds())
+    tracker = IssueTracker(open_after=3, resolve_after=3)
+    events = []
+    for i in range(12):
+        for sample in round_of(float(i), received=10 if i % 2 else 7):
+            for finding in rules.evaluate(sample):
+                if finding.type == "dns_failure":
+                    events += tracker.observe(finding, float(i), float(i))
+    assert [e.change for e in events] == ["opened"] and events[0].mono <= 6

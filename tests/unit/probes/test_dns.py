@@ -76,6 +76,17 @@ def test_no_address_in_either_family_is_nodata(resolver):
     assert dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port).rcode == "NODATA"
 
 
+@pytest.mark.parametrize("resolver", [{"lose": ("A",), "rcodes": {"AAAA": 3}}, {"lose": ("A",), "rcodes": {"AAAA": 2}},
+                                      {"lose": ("A",)}], indirect=True)
+def test_an_a_query_lost_twice_beside_an_aaaa_answer_without_address_is_a_timeout_not_that_answers_rcode(resolver):
+    # On a lossy line both A queries may be lost while the AAAA one gets through; a resolver that says NXDOMAIN
+    # (or SERVFAIL, or nothing) to the family a name lacks must not make that a missing name: in the namespace
+    # bed's bursty loss it opened a critical dns_name_missing for a name that resolves.
+    result = dns_probe("127.0.0.1", "probe.test", timeout_s=0.5, port=resolver.port)
+    assert (result.ok, result.rcode, result.answers, result.latency_ms) == (False, "timeout", (), None)
+    assert resolver.by_type == {"A": 2, "AAAA": 1}
+
+
 @pytest.mark.parametrize(("resolver", "rcode"), [({"rcode": 2}, "SERVFAIL"), ({"rcode": 3}, "NXDOMAIN"),
                                                 ({"rcode": 5}, "REFUSED")], indirect=["resolver"])
 def test_an_error_answer_keeps_its_rcode(resolver, rcode):
