@@ -122,6 +122,12 @@ class PmtuProbe:
         return max((size for size, result in self.results.items() if result == "ok"), default=None)
 
 
+# What a certificate check of a DNS answer found (probes/certificates.py makes it, the detector reads it): the
+# address holds a valid certificate for the name, presents one not valid for it, speaks no TLS on 443, refuses
+# the connection, or does not answer in time.
+VALID, REJECTED, NO_TLS, REFUSED, NO_ANSWER = "valid", "rejected", "no_tls", "refused", "no_answer"
+
+
 @dataclass(frozen=True)
 class DnsComparison:
     """One public name asked of every resolver at once (the host's and the reference resolvers), to compare."""

@@ -20,8 +20,8 @@ from collections import Counter, deque
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from edge_agent.collectors.connectivity import NO_TLS, REJECTED, VALID
 from edge_agent.detectors.dns_verdict import LIES, DnsVerdict, is_public_name
-from edge_agent.probes.certificates import NO_TLS, REJECTED, VALID
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 V4_PREFIX, V6_PREFIX = 24, 48

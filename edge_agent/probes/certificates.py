@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from edge_agent.collectors.connectivity import NO_ANSWER, NO_TLS, REFUSED, REJECTED, VALID
+
 HTTPS_PORT = 443
-VALID, REJECTED, NO_TLS, REFUSED, NO_ANSWER = "valid", "rejected", "no_tls", "refused", "no_answer"
 REMEMBER_S = 3600.0
 REMEMBERED_MAX = 64
 CHECKS_PER_COMPARISON = 4
