@@ -155,3 +155,13 @@ def test_a_dns_timeout_in_a_round_whose_gateway_lost_pings_is_undecided_but_a_de
                 if finding.type == "dns_failure":
                     events += tracker.observe(finding, float(i), float(i))
     assert [e.change for e in events] == ["opened"] and events[0].mono <= 6
+
+
+def test_hostile_gateway_loss_metrics_neither_crash_nor_excuse_a_dns_timeout():
+    for hostile in ({"sent": "10", "received": "5", "loss_pct": "50"}, {"sent": 10, "received": 10, "loss_pct": "NaN"},
+                    {"sent": None, "received": None, "loss_pct": float("nan")}, {"loss_pct": float("-inf")},
+                    {"sent": 10, "received": 10, "loss_pct": [50]}):
+        rules = ConnectivityRules(ConnectivityThresholds())
+        rules.evaluate(Sample("connectivity.gateway", "10.0.0.1", {"rtt_ms": 1.0, **hostile}, 1.0, 1.0))
+        dns = Sample("connectivity.dns", "10.0.0.1", {"ok": False, "latency_ms": None, "rcode": "timeout"}, 1.0, 1.0)
+        assert ("dns_failure", True) in [(f.type, f.present) for f in rules.evaluate(dns)], hostile
