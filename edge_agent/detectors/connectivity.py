@@ -119,19 +119,8 @@ class ConnectivityRules:
             return self._own_address(sample)
         if stream == "connectivity.dhcp" and sample.mono == self._unreachable_round:
             return []  # no OFFER through a dead link says nothing about the DHCP server
-        if stream in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu",
-                      "connectivity.dns_comparison") and (
-                sample.mono == self._unreachable_round or self._aftermath.explains(sample)):
-            # Beyond an unreachable gateway nothing can answer, and while the host's traffic goes to a device
-            # claiming the gateway's address nothing answers properly: consequences of gateway_unreachable or
-            # ip_conflict, not faults of their own. Undecided for this round, so their issues neither open nor
-            # resolve on it.
-            return []
-        if stream == "connectivity.dns" and sample.mono == self._lossy_round and \
-                sample.metrics.get("rcode") == "timeout":
-            # The first hop lost pings in this very round: it may as well have lost both tries of the query. A
-            # resolver that is down fails in the rounds without loss too; one behind a lossy link is the loss's.
-            return []
+        if self._first_hop_explains(sample):
+            return []  # undecided for this round: its issues neither open nor resolve on it
         if stream == "connectivity.dns_comparison":
             return self._compare_resolvers(sample)
         if stream == "connectivity.dns":
@@ -147,11 +136,26 @@ class ConnectivityRules:
                                "the {subject} probe cannot run")
         return []
 
+    def _first_hop_explains(self, sample: Sample) -> bool:
+        """Whether this round's result beyond the gateway is a consequence of the first hop, not a fault of its
+        own. Beyond an unreachable gateway nothing can answer; while the host's traffic goes to a device claiming
+        the gateway's address nothing answers properly (gateway_unreachable, ip_conflict). And a query left
+        unanswered in a round whose gateway lost pings may well have lost both its tries there: a resolver that
+        is down fails in the rounds without loss too."""
+        stream = sample.stream
+        if stream not in ("connectivity.dns", "connectivity.uplink", "connectivity.pmtu",
+                          "connectivity.dns_comparison"):
+            return False
+        if sample.mono == self._unreachable_round or self._aftermath.explains(sample):
+            return True
+        return stream == "connectivity.dns" and sample.mono == self._lossy_round and \
+            sample.metrics.get("rcode") == "timeout"
+
     def _gateway(self, sample: Sample) -> list[Finding]:
         received, loss = sample.metrics.get("received"), sample.metrics.get("loss_pct")
         silent = received == 0 if received is not None else loss == 100.0
         sent = sample.metrics.get("sent")
-        lossy = finite_number(loss) is not None and finite_number(loss) > 0 or (
+        lossy = (finite_number(loss) or 0) > 0 or (
             isinstance(sent, int) and isinstance(received, int) and received < sent)
         self._lossy_round = sample.mono if lossy and not silent else None
         evidence = {"sent": sent, "received": received}
