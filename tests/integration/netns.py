@@ -47,6 +47,32 @@ timeout_s = 0.5
 """
 
 
+# Connectivity of an agent with two resolvers of its own to compare on one name, at test pace.
+TWO_RESOLVERS = """[collectors.connectivity]
+interval_s = 1
+timeout_s = 0.5
+resolvers = ["{first}", "{second}"]
+dns_query = "{name}"
+uplink_endpoints = ["{uplink}"]
+dhcp_check_interval_s = 0
+pmtu_check_interval_s = {pmtu}
+dhcp_retry_s = {retry}
+dns_consistency_interval_s = {compare}
+[detectors.connectivity]
+dns_disagree_checks = {disagree}
+"""
+
+
+def two_resolver_config(device_id: str, first: str, second: str, name: str, uplink: str, compare_s: float,
+                        disagree: int, pmtu_s: float = 0) -> str:
+    """The bed's probing agent (state, control socket, hardware premises, no system collectors) asking `name`
+    of two resolvers and comparing them every `compare_s`; path MTU checked every `pmtu_s` (0: never)."""
+    preamble = PROBING_CONFIG.split("[collectors.connectivity]")[0].format(device_id=device_id,
+                                                                         issues="hold_down_s = 0")
+    return preamble + TWO_RESOLVERS.format(first=first, second=second, name=name, uplink=uplink, pmtu=pmtu_s,
+                                           retry=pmtu_s or 5, compare=compare_s, disagree=disagree)
+
+
 def _veth(*ends: tuple[str, str, str]) -> None:
     """A veth pair between two namespaces: each end (namespace, interface, address in a /24) set up."""
     (ns_a, if_a, _), (ns_b, if_b, _) = ends

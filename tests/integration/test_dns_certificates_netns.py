@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PROBING_CONFIG, PremisesNetwork, built, can_build_test_bed, run
+from netns import PremisesNetwork, built, can_build_test_bed, run, two_resolver_config
 from pki import Pki
 
 REASON = can_build_test_bed()
@@ -44,19 +44,6 @@ while True:
     threading.Thread(target=one, args=(conn,), daemon=True).start()
 """
 
-CONNECTIVITY = """[collectors.connectivity]
-interval_s = 1
-timeout_s = 0.5
-resolvers = ["{first}", "{second}"]
-dns_query = "{cdn}"
-uplink_endpoints = ["{uplink}"]
-dhcp_check_interval_s = 0
-pmtu_check_interval_s = 0
-dns_consistency_interval_s = 1
-[detectors.connectivity]
-dns_disagree_checks = {disagree}
-"""
-
 
 def serve_tls(bed: PremisesNetwork, pki: Pki, address: str, certificate_name: str) -> None:
     """A TLS server at `address` (another network, routed to the far host) presenting a certificate for
@@ -83,10 +70,7 @@ def bed(tmp_path_factory):
 
 
 def start_agent(bed: PremisesNetwork) -> tuple[Daemon, Path]:
-    preamble = PROBING_CONFIG.split("[collectors.connectivity]")[0].format(device_id="netns-certs",
-                                                                         issues="hold_down_s = 0")
-    config = preamble + CONNECTIVITY.format(first=bed.first, second=bed.second, cdn=CDN, uplink=bed.far_uplink,
-                                            disagree=DISAGREE_CHECKS)
+    config = two_resolver_config("netns-certs", bed.first, bed.second, CDN, bed.far_uplink, 1, DISAGREE_CHECKS)
     root = Path(tempfile.mkdtemp(prefix="ea-certs-", dir="/tmp"))
     daemon = Daemon(root, config_text=config, prefix=tuple(bed.in_cpe()))
     daemon.extra_env = {"SSL_CERT_FILE": str(bed.pki.ca_cert)}

@@ -16,7 +16,7 @@ import time
 
 import pytest
 from agent_process import Daemon, wait_for
-from netns import PROBING_CONFIG, PremisesNetwork, built, can_build_test_bed, running_agent
+from netns import PremisesNetwork, built, can_build_test_bed, running_agent, two_resolver_config
 
 REASON = can_build_test_bed() or (None if shutil.which("ip6tables") else "needs ip6tables")
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -31,22 +31,6 @@ FIRST_ANSWERS, SECOND_ANSWERS = ["23.45.67.10"], ["23.45.67.10", "23.45.67.20"]
 ROTATED = ["23.45.67.30", "23.45.67.31"]
 LIE = "45.33.10.10"
 
-# The bed's probing agent (state, control socket, hardware premises, no system collectors), with connectivity
-# of its own: the two resolvers, the CDN name, the dual-stack uplink, and the checks at test pace.
-CONNECTIVITY = """[collectors.connectivity]
-interval_s = 1
-timeout_s = 0.5
-resolvers = ["{first}", "{second}"]
-dns_query = "{cdn}"
-uplink_endpoints = ["{uplink}"]
-dhcp_check_interval_s = 0
-pmtu_check_interval_s = {check}
-dhcp_retry_s = {check}
-dns_consistency_interval_s = {compare}
-[detectors.connectivity]
-dns_disagree_checks = {disagree}
-"""
-
 
 @pytest.fixture(scope="module")
 def bed(tmp_path_factory):
@@ -59,11 +43,9 @@ def bed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def agent(bed):
-    preamble = PROBING_CONFIG.split("[collectors.connectivity]")[0].format(device_id="netns-ipv6",
-                                                                         issues="hold_down_s = 0")
-    config = preamble + CONNECTIVITY.format(first=bed.first, second=bed.second, cdn=CDN, uplink=bed.far6_uplink,
-                                            check=CHECK_INTERVAL_S, compare=COMPARE_INTERVAL_S,
-                                            disagree=DISAGREE_CHECKS)
+    # the dual-stack uplink, and the path MTU checked at test pace
+    config = two_resolver_config("netns-ipv6", bed.first, bed.second, CDN, bed.far6_uplink, COMPARE_INTERVAL_S,
+                                 DISAGREE_CHECKS, pmtu_s=CHECK_INTERVAL_S)
     with running_agent(bed, config, "ea-ipv6-") as daemon:
         yield daemon
 
