@@ -15,20 +15,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
+from edge_agent.remediation.refs import parse_ref
+from edge_agent.remediation.settings import RemediationSection
+from edge_agent.schema import (
     BeforeValidator,
-    ConfigDict,
     Field,
+    Record,
     SecretStr,
     StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
-
-from edge_agent.remediation.refs import parse_ref
-from edge_agent.remediation.settings import RemediationSection
 from edge_agent.wifi.channels import Band, Channel, blocks, legacy_channel
 
 # The config file format. A change that renames or reshapes keys bumps it and adds a step to MIGRATIONS,
@@ -71,12 +69,12 @@ class ConfigError(Exception):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class _Section(Record):
+    """Frozen, refuses unknown keys and numbers that are not finite (edge_agent.schema)."""
 
 
 def _path_text(value: Any) -> Any:
-    """A path as text; anything else is left for pydantic's own type error."""
+    """A path as text; anything else is left for the type check's own error."""
     return str(value) if isinstance(value, PurePath) else value
 
 
@@ -925,7 +923,7 @@ def _one_line(text: str, limit: int = MAX_PROBLEM_CHARS) -> str:
 
 
 def _describe(err: Mapping[str, Any]) -> str:
-    """Turn one pydantic error into 'key = value: what was expected', on one line of bounded length."""
+    """Turn one validation error into 'key = value: what was expected', on one line of bounded length."""
     key = _key_text(err["loc"])
     if err["type"] == "extra_forbidden":
         allowed = _allowed_keys(err["loc"][:-1])
@@ -942,7 +940,7 @@ def _describe(err: Mapping[str, Any]) -> str:
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = AgentConfig
+    model: type[Record] = AgentConfig
     for part in loc:
         if isinstance(part, int):
             continue
@@ -955,9 +953,9 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(model.model_fields)
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The BaseModel class in an annotation such as `Section` or `list[Section]`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+def _model_in(annotation: Any) -> type[Record] | None:
+    """The Record class in an annotation such as `Section` or `list[Section]`."""
+    if isinstance(annotation, type) and issubclass(annotation, Record):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
         found = _model_in(arg)

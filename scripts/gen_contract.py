@@ -20,6 +20,7 @@ from edge_agent import __version__
 from edge_agent.reporting.commands import COMMAND_ARGS, MAX_COMMAND_BYTES, MAX_COMMAND_DEPTH
 from edge_agent.reporting.contract import CONTRACT_MESSAGES, json_schema
 from edge_agent.reporting.mqtt import MAX_INBOUND_PACKET_BYTES
+from edge_agent.schema import json_schema as record_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = ROOT / "docs" / "schemas"
@@ -138,7 +139,7 @@ def component_schemas() -> dict[str, Any]:
         components.update(schema.pop("$defs", {}))
         components[name] = schema
     for command, model in COMMAND_ARGS.items():
-        components[f"{command}_args"] = model.model_json_schema(mode="serialization")
+        components[f"{command}_args"] = record_json_schema(model)
     return components
 
 

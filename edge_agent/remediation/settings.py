@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from edge_agent.remediation.refs import ACTION_SPECS, TARGET_NAME, ActionRef, parse_ref
+from edge_agent.schema import AfterValidator, Field, Record, field_validator, model_validator
 
 Mode = Literal["off", "dry-run", "auto", "approval"]
 RequestMode = Literal["off", "dry-run", "auto"]
@@ -17,8 +16,8 @@ TargetName = Annotated[str, Field(pattern=TARGET_NAME)]
 QUIET_HOURS = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d))?$")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Section(Record):
+    """Frozen and refuses unknown keys (edge_agent.schema)."""
 
 
 def _argv(value: list[str]) -> list[str]:

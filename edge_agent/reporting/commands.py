@@ -13,9 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
 from edge_agent.reporting.request_ledger import RequestLedger
+from edge_agent.schema import Field, Record, ValidationError, model_validator
 from edge_agent.untrusted_json import UntrustedJsonError, loads_untrusted
 
 log = logging.getLogger(__name__)
@@ -29,8 +28,8 @@ REMEMBER_WITHOUT_EXPIRY_S = 24 * 3600
 REMEMBER_AT_MOST_S = 7 * 24 * 3600
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Args(Record):
+    """Refuses unknown arguments (edge_agent.schema)."""
 
 
 class PingArgs(_Args):

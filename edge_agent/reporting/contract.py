@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge_agent.reporting.metric_values import HISTOGRAM_BOUNDS_MS
+from edge_agent.schema import Record
+from edge_agent.schema import json_schema as record_json_schema
 
 MetricValue = float | int | str | bool | None
 
@@ -260,7 +262,11 @@ CONTRACT_MESSAGES: dict[str, type[BaseModel]] = {
 }
 
 
-def json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(by_alias=True, mode="serialization")
+def json_schema(model: type[BaseModel] | type[Record]) -> dict[str, Any]:
+    """The standalone JSON Schema of a contract message (pydantic) or of a command's arguments (a Record)."""
+    if issubclass(model, Record):
+        schema = record_json_schema(model)
+    else:
+        schema = model.model_json_schema(by_alias=True, mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

@@ -9,17 +9,16 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
 from edge_agent.config import FaultConfig, SimulatedRadio, SimulationSection
 from edge_agent.remediation.refs import parse_ref
+from edge_agent.schema import Field, Record, ValidationError, field_validator, model_validator
 
 SHIPPED_DIR = Path(__file__).with_name("scenarios")
 ACTION_STEP = re.compile(r"^(?P<ref>[^=]+)=(?P<outcome>[a-z_]+)$")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(Record):
+    """Frozen and refuses unknown keys (edge_agent.schema)."""
 
 
 class Expectation(_Model):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from edge_agent.schema import ValidationError
 
 from edge_agent.config import AgentConfig, AgentSection, ConfigError, load_config, read_toml, secret_file_problems
 

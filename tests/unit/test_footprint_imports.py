@@ -17,6 +17,8 @@ CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the child runs this check
 
 # Loaded only where it is used; never by an agent at default settings, with or without a camera.
 NOT_AT_DEFAULT_SETTINGS = (
+    "pydantic",  # ~12 MiB with its compiled schemas: the agent's records are edge_agent.schema's
+    "pydantic_core",
     "edge_agent.reporting.contract",  # the contract's pydantic models: schemas, tests and fleet consumers only
     "edge_agent.reporting.telemetry_records",  # the consumer's view of telemetry
     "edge_agent.fleet",  # the fleet side

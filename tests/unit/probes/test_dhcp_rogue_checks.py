@@ -4,7 +4,7 @@ it listens, and its pace while a rogue comes and goes."""
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from edge_agent.schema import ValidationError
 
 from edge_agent.collectors.connectivity import DhcpProbe, LeaseState
 from edge_agent.config import ConnectivityCollectorConfig

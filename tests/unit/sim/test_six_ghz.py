@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from edge_agent.schema import ValidationError
 
 from edge_agent.backends import select_backends
 from edge_agent.clock import ManualClock
