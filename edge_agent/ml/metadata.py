@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
+from edge_agent.schema import Field, Record, ValidationError, field_validator
 from edge_agent.untrusted_files import read_bounded
 from edge_agent.untrusted_json import UntrustedJsonError, loads_untrusted
 
@@ -24,8 +23,8 @@ class ModelLoadError(Exception):
         super().__init__(f"model {model}: {reason}")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Record):
+    """Frozen and refuses unknown keys (edge_agent.schema)."""
 
 
 class TensorSpec(_Strict):

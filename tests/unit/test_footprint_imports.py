@@ -146,3 +146,33 @@ print(" ".join(sorted(sys.modules)))
     assert ("edge_agent.collectors.camera" in modules) == camera  # the camera path ran exactly when configured
     assert _loaded(modules, NOT_AT_DEFAULT_SETTINGS) == []
     assert _loaded(modules, ("edge_agent.sim", "edge_agent.camera.synthetic", "edge_agent.camera.picamera")) == []
+
+
+# The fleet side and the contract's message models are pydantic's (the demo runs a fleet manager's view beside
+# its agent); nothing the agent process runs is.
+FLEET_SIDE = ("edge_agent.fleet", "edge_agent.reporting.contract", "edge_agent.reporting.telemetry_records",
+              "edge_agent.demo")
+
+IMPORT_EVERY_AGENT_MODULE = """
+import importlib, pkgutil, sys
+import edge_agent
+fleet_side = tuple(sys.argv[1:])
+for module in pkgutil.walk_packages(edge_agent.__path__, "edge_agent."):
+    if module.name.startswith(fleet_side) or module.name.endswith("__main__"):
+        continue
+    try:
+        importlib.import_module(module.name)
+    except ImportError as exc:  # an optional library this machine lacks (picamera2): its module cannot load
+        print("unavailable", module.name, exc, file=sys.stderr)
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_no_module_of_the_agent_process_imports_pydantic_whatever_the_settings():
+    """Models on, a custom model, scenarios, the CLI: every path of the agent validates with edge_agent.schema."""
+    done = subprocess.run([sys.executable, "-c", IMPORT_EVERY_AGENT_MODULE, *FLEET_SIDE], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT, env=CHILD_ENV)
+    assert done.returncode == 0, done.stderr
+    modules = set(done.stdout.split())
+    assert {"edge_agent.ml.metadata", "edge_agent.config", "edge_agent.sim.scenario", "edge_agent.cli"} <= modules
+    assert _loaded(modules, ("pydantic", "pydantic_core")) == []
