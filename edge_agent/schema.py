@@ -15,6 +15,7 @@ number or a boolean: a quoted "5" is a mistake worth naming.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import re
@@ -79,7 +80,10 @@ class FieldInfo:
         return self.default is _MISSING and self.default_factory is None
 
     def default_value(self) -> Any:
-        return self.default_factory() if self.default_factory is not None else self.default
+        if self.default_factory is not None:
+            return self.default_factory()
+        # A list or table written as a plain default would otherwise be one object shared by every record.
+        return copy.deepcopy(self.default) if isinstance(self.default, (list, dict)) else self.default
 
 
 def Field(default: Any = _MISSING, *, default_factory: Callable[[], Any] | None = None,  # noqa: N802

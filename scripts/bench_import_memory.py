@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Where the agent's resident memory goes before it does anything: RSS added by importing each library it loads
-and by building its config models, each measured in a fresh interpreter (so one's cost is not hidden in another's).
+and by building its config records, each measured in a fresh interpreter (so one's cost is not hidden in another's).
 
 Usage: .venv/bin/python scripts/bench_import_memory.py [--runs 3]
 
@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # (label, statements run after the previous rows' statements)
 STEPS = [
-    ("pydantic", "import pydantic"),
-    ("the config models (edge_agent.config, validated once)",
+    ("the config records (edge_agent.config with edge_agent.schema, validated once)",
      "import edge_agent.config as c; c.AgentConfig.model_validate({})"),
     ("numpy", "import numpy"),
     ("paho-mqtt and psutil", "import paho.mqtt.client, psutil"),

@@ -288,3 +288,15 @@ def test_the_json_schema_of_a_flat_record_describes_its_fields():
     assert schema["properties"]["name"] == {"maxLength": 8, "minLength": 1, "pattern": "^[a-z]+$",
                                             "title": "Name", "type": "string"}
     assert schema["properties"]["mode"]["anyOf"] == [{"type": "boolean"}, {"enum": ["auto"], "type": "string"}]
+
+
+class Shared(Record):
+    items: list[str] = []
+    table: dict[str, int] = {}
+
+
+def test_a_plain_list_or_table_default_is_each_records_own():
+    first, second = Shared(), Shared()
+    first.items.append("x")
+    first.table["x"] = 1
+    assert second.items == [] and second.table == {} and Shared().items == []
