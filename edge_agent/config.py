@@ -799,6 +799,10 @@ def validate_config(raw: dict[str, Any], source: str) -> AgentConfig:
         config = AgentConfig.model_validate(raw)
     except ValidationError as exc:
         problems += [_describe(err) for err in exc.errors() if _key_text(err["loc"]) not in non_finite]
+    except (TypeError, AttributeError, LookupError, RecursionError) as exc:
+        # A validator that met a shape it did not foresee: still one line and exit 78, never a traceback.
+        problems.append(_one_line(f"the file could not be checked ({type(exc).__name__}: {exc}); "
+                                  "compare its tables with config/edge-agent.toml"))
     if problems:
         raise ConfigError(source, problems)
     return config

@@ -185,7 +185,10 @@ _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdi
 
 def _short_repr(value: Any) -> str:
     """The value as the error shows it: bounded in depth and length, however deep or long the input."""
-    return _SHORT.repr(value)
+    try:
+        return _SHORT.repr(value)
+    except Exception:  # noqa: BLE001 — an int past 4300 digits has no text; a hostile __repr__ may raise
+        return f"<a {type(value).__name__} that cannot be shown>"
 
 
 Errors = list[dict[str, Any]]
@@ -255,12 +258,33 @@ _PATTERNS: dict[str, re.Pattern[str]] = {}
 
 
 def _compiled(pattern: str) -> re.Pattern[str]:
-    # A final `$` would also match before a trailing newline in Python's re: "wlan0\n" is no interface name.
     compiled = _PATTERNS.get(pattern)
     if compiled is None:
-        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
-        compiled = _PATTERNS[pattern] = re.compile(anchored)
+        compiled = _PATTERNS[pattern] = re.compile(_end_means_end(pattern))
     return compiled
+
+
+def _end_means_end(pattern: str) -> str:
+    """The pattern with each `$` that anchors (not escaped, not in a [class]) as `\\Z`: Python's `$` also matches
+    before a trailing newline, and "wlan0\\n" is no interface name."""
+    out, escaped, class_start = [], False, None  # class_start: where the open [class]'s members begin
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif class_start is not None:
+            if char == "^" and index == class_start:
+                class_start += 1  # [^...]: the members begin after the caret
+            elif char == "]" and index > class_start:
+                class_start = None  # a `]` first in the class (`[]a]`) is a member, not the end
+        elif char == "[":
+            class_start = index + 1
+        elif char == "$":
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 class _ScalarCheck(_Check):
@@ -291,7 +315,7 @@ class _ScalarCheck(_Check):
         if kind is type(None):
             return None if value is None else _fail(errors, "none_required", loc, "Input should be None", value)
         if kind is str:
-            if not isinstance(value, str):
+            if not isinstance(value, str) or not _encodable(value):
                 return _fail(errors, "string_type", loc, "Input should be a valid string", value)
             if _length(value, len(value), "String", c, loc, errors) is _FAILED:
                 return _FAILED
@@ -304,7 +328,7 @@ class _ScalarCheck(_Check):
                 return Path(value)
             return _fail(errors, "path_type", loc, "Input should be a valid path", value)
         # SecretStr
-        if not isinstance(value, (str, SecretStr)):
+        if not isinstance(value, (str, SecretStr)) or (isinstance(value, str) and not _encodable(value)):
             return _fail(errors, "string_type", loc, "Input should be a valid string", value)
         secret = value if isinstance(value, SecretStr) else SecretStr(value)
         size = len(secret.get_secret_value())
@@ -319,6 +343,9 @@ class _ScalarCheck(_Check):
             if not value.is_integer():
                 return _fail(errors, "int_from_float", loc,
                              "Input should be a valid integer, got a number with a fractional part", value)
+            if abs(value) >= 2 ** 63:  # 1e300 is no count of anything: as pydantic, no whole floats past 64 bits
+                return _fail(errors, "int_parsing_size", loc, "Input should be a valid integer, this float is "
+                             "past 64 bits", value)
             value = int(value)
         return _bounds(value, c, loc, errors)
 
@@ -334,6 +361,15 @@ class _ScalarCheck(_Check):
         if c.max_length is not None:
             schema["maxLength"] = c.max_length
         return dict(sorted(schema.items()))
+
+
+def _encodable(text: str) -> bool:
+    """False for text with a lone surrogate (JSON's "\\ud800"): no UTF-8 holds it, so a later write would fail."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _EXPECTED = {bool: "a valid boolean", int: "a valid integer", float: "a valid number", str: "a valid string",
@@ -479,8 +515,14 @@ def _apply(funcs: list[Callable[[Any], Any]], value: Any, loc: tuple[Any, ...], 
         try:
             value = func(value)
         except (ValueError, AssertionError) as exc:
-            return _fail(errors, "value_error", loc, f"Value error, {exc}", value)
+            return _refused_by_validator(exc, loc, errors, value)
     return value
+
+
+def _refused_by_validator(exc: ValueError | AssertionError, loc: tuple[Any, ...], errors: Errors, value: Any) -> Any:
+    if isinstance(exc, AssertionError):
+        return _fail(errors, "assertion_error", loc, f"Assertion failed, {exc}", value)
+    return _fail(errors, "value_error", loc, f"Value error, {exc}", value)
 
 
 def _check_for(annotation: Any, constraints: Constraints = Constraints()) -> _Check:
@@ -595,7 +637,7 @@ class Record(metaclass=_RecordType):
             try:
                 getattr(self, name)()
             except (ValueError, AssertionError) as exc:
-                _fail(errors, "value_error", loc, f"Value error, {exc}", dict(data))
+                _refused_by_validator(exc, loc, errors, dict(data))
                 return False
         return True
 

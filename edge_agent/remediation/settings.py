@@ -190,8 +190,11 @@ class RemediationSection(_Section):
             return data
         data = dict(data)
         manual_mode = data.pop("manual_mode")
-        authority = dict(data.get("authority") or {})
-        cli = dict(authority.get("cli") or {})
+        authority = data.get("authority") or {}
+        cli = (authority.get("cli") or {}) if isinstance(authority, dict) else None
+        if not isinstance(cli, dict):
+            raise ValueError("manual_mode moves into authority.cli, so authority and authority.cli must be tables")
+        authority, cli = dict(authority), dict(cli)
         if "mode" in cli:
             raise ValueError("manual_mode and authority.cli.mode both set: keep authority.cli.mode only")
         cli["mode"] = manual_mode

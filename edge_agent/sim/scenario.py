@@ -5,11 +5,10 @@ must not) happen. Scenarios are TOML files; the shipped ones live in edge_agent/
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from edge_agent.config import FaultConfig, SimulatedRadio, SimulationSection
+from edge_agent.config import ConfigError, FaultConfig, SimulatedRadio, SimulationSection, read_toml
 from edge_agent.remediation.refs import parse_ref
 from edge_agent.schema import Field, Record, ValidationError, field_validator, model_validator
 
@@ -88,12 +87,9 @@ class ScenarioError(Exception):
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        with path.open("rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        raw = read_toml(path)  # bounded in size and depth, UTF-8 checked: as the agent reads its config
+    except ConfigError as exc:
+        raise ScenarioError(f"{path}: {'; '.join(exc.problems)}") from None
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

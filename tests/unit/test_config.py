@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from edge_agent.schema import ValidationError
 
 from edge_agent.config import AgentConfig, AgentSection, ConfigError, load_config, read_toml, secret_file_problems
+from edge_agent.schema import ValidationError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -538,3 +538,18 @@ def test_fuzz_any_bytes_give_a_config_or_a_config_error(tmp_path, data):
 def test_fuzz_any_structure_under_the_real_section_names_gives_a_config_or_a_config_error(tmp_path, tables):
     text = "".join(f"{name} = {toml_literal(body)}\n" for name, body in tables.items())
     load_only_config_error(write_toml(tmp_path, text))
+
+
+@pytest.mark.parametrize("authority", ["5", "[1]", "{ cli = 3 }", "'x'"])
+def test_an_older_manual_mode_beside_an_authority_of_the_wrong_shape_is_one_clear_problem(tmp_path, authority):
+    [problem] = problems_in(write_toml(tmp_path, f"[remediation]\nmanual_mode = 'auto'\nauthority = {authority}\n"))
+    assert problem.startswith("remediation: ") and "authority and authority.cli must be tables" in problem
+
+
+def test_a_validator_that_meets_an_unforeseen_shape_still_gives_one_problem_line(tmp_path, monkeypatch):
+    def unforeseen(data):
+        raise TypeError("'int' object is not iterable")
+
+    monkeypatch.setattr(AgentConfig, "model_validate", unforeseen)
+    [problem] = problems_in(write_toml(tmp_path, "[issues]\nopen_after = 2\n"))
+    assert problem.startswith("the file could not be checked (TypeError: 'int' object is not iterable)")

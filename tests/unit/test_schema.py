@@ -300,3 +300,27 @@ def test_a_plain_list_or_table_default_is_each_records_own():
     first.items.append("x")
     first.table["x"] = 1
     assert second.items == [] and second.table == {} and Shared().items == []
+
+
+@pytest.mark.parametrize("pattern", [r"^a$|^b$", r"^(a$|b$)", r"^a\\$", r"^[$]a$", r"^[]$]a$"])
+def test_an_anchoring_dollar_anywhere_in_a_pattern_refuses_a_trailing_newline(pattern):
+    class Patterned(Record):
+        value: str = Field("", pattern=pattern)
+
+    accepted = "a\\" if pattern.endswith(r"\\$") else ("$a" if "[" in pattern else "a")
+    assert Patterned.model_validate({"value": accepted}).value == accepted
+    with pytest.raises(ValidationError, match="should match pattern"):
+        Patterned.model_validate({"value": accepted + "\n"})
+
+
+def test_a_value_that_cannot_be_shown_still_gives_a_validation_error():
+    with pytest.raises(ValidationError) as caught:
+        Outer.model_validate({"name": "a", "inner": {"count": 10 ** 5000}})  # no text past 4300 digits
+    assert "cannot be shown" in str(caught.value)
+    assert caught.value.errors()[0]["msg"] == "Input should be less than or equal to 10"
+
+
+def test_text_with_a_lone_surrogate_is_no_text():
+    assert problems({"name": "a\ud800"}) == [(("name",), "Input should be a valid string")]
+    assert problems({"name": "a", "path": "/x", "secret": "\udcff"}) == [
+        (("secret",), "Input should be a valid string")]

@@ -1,7 +1,7 @@
 """edge_agent.schema against pydantic v2, the library it replaced in the agent: for the same JSON-like input the
 two accept and refuse alike, keep equal values and name the same keys, apart from the few places where schema is
 stricter on purpose (see `_stricter_on_purpose`). Each record shape is written once and built with each library.
-Where the two differ and should not, a test below marked xfail names the gap until schema.py closes it."""
+The gaps it found are closed; the cases at the end keep them closed."""
 
 import math
 import sys
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import pydantic
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge_agent import schema
@@ -249,9 +249,19 @@ def _stricter_on_purpose(error: dict[str, Any]) -> bool:
         return isinstance(value, str) or _zero_or_one(value)
     if kind == "finite_number":  # nan and inf are refused, and so is an int too large for a float
         return _not_finite(value)
+    if kind == "string_type":  # a lone surrogate ("\\ud800" in JSON) is no text, even where nothing bounds it
+        return isinstance(value, str) and not _utf8(value)
     if kind == "union_type":  # one of those met in a union, as `tls: bool | Literal["auto"] = 1`
         return isinstance(value, (str, bool)) or _zero_or_one(value) or _not_finite(value)
     return False
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _zero_or_one(value: Any) -> bool:
@@ -310,21 +320,6 @@ def _pydantic_quirk(error: dict[str, Any]) -> bool:
     return _union_length_bound(error) and isinstance(error["input"], str)
 
 
-def _known_gap(error: dict[str, Any]) -> bool:
-    """A pydantic error schema.py does not reproduce yet: each has an xfail test at the end; remove it here once
-    schema.py closes it."""
-    kind, value = error["type"], error["input"]
-    # A whole float past 64 bits for an int: pydantic refuses 1e20, schema keeps 10**20.
-    whole_float_past_64_bits = kind == "int_parsing_size" and isinstance(value, float)
-    # A lone surrogate ("\ud800" in JSON) in a text with a length or a pattern: pydantic refuses it as no text.
-    lone_surrogate = kind == "string_unicode"
-    return whole_float_past_64_bits or lone_surrogate
-
-
-def _meets_known_gap(shape: Shape, data: Any) -> bool:
-    return any(_known_gap(error) for error in _outcome(shape.theirs, data).errors)
-
-
 def _beyond_64_bits(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 2 ** 63
 
@@ -377,13 +372,11 @@ def _compare(shape: Shape, data: Any) -> None:
 def test_schema_decides_like_pydantic_except_where_stricter_on_purpose(name, data):
     shape = SHAPES[name]
     value = data.draw(shape.inputs, label="input")
-    assume(not _meets_known_gap(shape, value))
     _compare(shape, value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Known gaps: where schema differs from pydantic and should not. Each case asserts pydantic's decision and fails
-# until schema.py closes the gap; then drop its xfail mark (and its clause in `_known_gap`).
+# Gaps the differential test found and schema.py closed: each case is decided as pydantic decides it.
 
 
 def _asserting(lib: _Library) -> type:
@@ -408,10 +401,10 @@ def _patterns(lib: _Library) -> type:
     return Patterns
 
 
-def _gap(declare: Callable[[_Library], type], data: dict[str, Any], reason: str) -> Any:
+def _gap(declare: Callable[[_Library], type], data: dict[str, Any], what: str) -> Any:
+    """`what`: the gap, as found."""
     shape = Shape(declare(OURS), declare(THEIRS), st.nothing())
-    return pytest.param(shape, data, marks=pytest.mark.xfail(strict=True, reason=reason),
-                        id=f"{declare.__name__.strip('_')}-{'-'.join(data)}")
+    return pytest.param(shape, data, id=f"{declare.__name__.strip('_')}-{'-'.join(data)}")
 
 
 @pytest.mark.parametrize("shape, data", [
@@ -430,5 +423,5 @@ def _gap(declare: Callable[[_Library], type], data: dict[str, Any], reason: str)
     _gap(_patterns, {"backslash": "a\\\n"}, "a pattern ending in an escaped backslash and `$` is taken for one "
          "ending in a literal `$`, so its `$` still matches before a trailing newline"),
 ])
-def test_a_known_gap_decides_like_pydantic(shape, data):
+def test_a_closed_gap_stays_closed(shape, data):
     _compare(shape, data)

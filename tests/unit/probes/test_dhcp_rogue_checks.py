@@ -4,12 +4,12 @@ it listens, and its pace while a rogue comes and goes."""
 from __future__ import annotations
 
 import pytest
-from edge_agent.schema import ValidationError
 
 from edge_agent.collectors.connectivity import DhcpProbe, LeaseState
 from edge_agent.config import ConnectivityCollectorConfig
 from edge_agent.probes import checks
 from edge_agent.probes.checks import ROGUE_FOLLOW_UP_CHECKS, BackgroundChecks
+from edge_agent.schema import ValidationError
 
 from .test_checks import Clock, rounds
 

@@ -93,3 +93,15 @@ def test_a_bad_scenario_file_names_the_problem(tmp_path: Path):
         load_scenario(path)
     with pytest.raises(ScenarioError, match="no scenario 'nope'; shipped: .*dns-hang-restart"):
         find_scenario("nope")
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"name = 'x'\nagent = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested more than"),
+    (b"name = '\xff'\n", "not UTF-8"),
+    (b"name = 'x'\nname = 'y'\n", "not valid TOML"),
+])
+def test_a_scenario_file_that_is_not_our_toml_is_a_scenario_error_naming_why(tmp_path, content, problem):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError, match=problem):
+        load_scenario(path)

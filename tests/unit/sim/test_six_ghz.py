@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from edge_agent.schema import ValidationError
 
 from edge_agent.backends import select_backends
 from edge_agent.clock import ManualClock
 from edge_agent.config import AgentConfig, FaultConfig, SimulationSection
 from edge_agent.remediation.settings import ChannelPolicy
 from edge_agent.reporting.contract import RadioCard
+from edge_agent.schema import ValidationError
 from edge_agent.sim.hostapd_emulator import HostapdEmulator, SimulatedIw
 from edge_agent.sim.premises import SimulatedPremises
 from edge_agent.sim.scenario import ScenarioError, load_scenario

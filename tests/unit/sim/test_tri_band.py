@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from edge_agent.schema import ValidationError
 
 from edge_agent.backends import select_backends
 from edge_agent.clock import ManualClock
 from edge_agent.collectors.wifi import WifiCollector
 from edge_agent.config import AgentConfig, FaultConfig, SimulatedRadio, SimulationSection
 from edge_agent.remediation.refs import ActionRef
+from edge_agent.schema import ValidationError
 from edge_agent.sim.premises import SimulatedPremises
 from edge_agent.sim.runner import judge, run_scenario
 from edge_agent.sim.scenario import find_scenario, load_scenario
