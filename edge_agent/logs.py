@@ -15,11 +15,28 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from edge_agent.output import terminal_safe
+
 # syslog priorities, as sd-daemon(3) prefixes expect them
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 
 
-class JournalFormatter(logging.Formatter):
+# Besides what a terminal obeys (output.terminal_safe), what would end the line: a newline, and the Unicode line
+# and paragraph separators some log viewers break at.
+_LINE_BREAKS = {0x0a: "\\n", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+class OneLineFormatter(logging.Formatter):
+    """Text lines whose message cannot start another line. Messages quote what others sent (a cloud command's
+    keys, a DHCP server's host name, an SSID): with a newline and `<0>` a sender could otherwise write a line
+    of its own into the journal, at any priority. A traceback still follows on lines of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 — logging's name
+        record.message = terminal_safe(record.message).translate(_LINE_BREAKS)
+        return super().formatMessage(record)
+
+
+class JournalFormatter(OneLineFormatter):
     def format(self, record: logging.LogRecord) -> str:
         priority = _PRIORITY.get(record.levelno, 6)
         return f"<{priority}>{record.name}: {super().format(record)}"
@@ -40,12 +57,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+TEXT_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def stream_formatter(log_format: str, env: Mapping[str, str]) -> logging.Formatter:
     if log_format == "json":
         return JsonFormatter()
     if log_format == "journal" or (log_format == "auto" and env.get("JOURNAL_STREAM")):
         return JournalFormatter("%(message)s")
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return OneLineFormatter(TEXT_LINE)
 
 
 def log_file_problem(path: Path) -> str | None:
@@ -86,6 +106,6 @@ def configure_logging(
         file_handler = RotatingFileHandler(
             log_file, maxBytes=log_file_max_bytes, backupCount=log_file_backups
         )
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        file_handler.setFormatter(OneLineFormatter(TEXT_LINE))
         root.addHandler(file_handler)
     root.setLevel(level.upper())

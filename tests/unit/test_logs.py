@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
@@ -63,3 +64,40 @@ def test_a_fifo_as_the_log_file_is_refused_naming_it_not_waited_on(tmp_path):
             root.removeHandler(handler)
         for handler in handlers:
             root.addHandler(handler)
+
+
+FORGED = "command x rejected: unknown fields: a\n<0>edge_agent: FORGED emergency\r\x1b[2J\u2028end"
+
+
+@pytest.mark.parametrize("log_format, env", [("journal", {}), ("text", {}), ("json", {}),
+                                             ("auto", {"JOURNAL_STREAM": "8:1"})])
+def test_a_message_quoting_what_a_sender_wrote_stays_one_line_in_every_format(log_format, env):
+    """A cloud command's keys, a DHCP host name or an SSID end up in messages: none may start a line of its own
+    (under systemd a line starting `<0>` is an emergency from the agent)."""
+    line = stream_formatter(log_format, env).format(record(logging.WARNING, FORGED))
+    assert len(line.splitlines()) == 1 and "\x1b" not in line
+    assert "FORGED emergency" in line  # escaped, not dropped: the technician still sees what was sent
+    if log_format != "json":
+        assert "a\\n<0>edge_agent: FORGED" in line
+
+
+def test_a_traceback_still_follows_on_lines_of_its_own():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.LogRecord("edge_agent", logging.ERROR, __file__, 1, "failed:\n%s", ("x",), sys.exc_info())
+    lines = JournalFormatter("%(message)s").format(failed).splitlines()
+    assert lines[0] == "<3>edge_agent: failed:\\nx" and lines[-1] == "ValueError: boom"
+
+
+def test_the_log_file_gets_one_line_per_message(tmp_path):
+    path = tmp_path / "agent.log"
+    configure_logging("info", "text", log_file=path, env={})
+    try:
+        logging.getLogger("edge_agent.test").warning(FORGED)
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+    finally:
+        configure_logging("info", "text", env={})
+    [line] = path.read_text().splitlines()
+    assert "FORGED emergency" in line
