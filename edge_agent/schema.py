@@ -192,9 +192,10 @@ def _short_repr(value: Any) -> str:
 
 
 Errors = list[dict[str, Any]]
+Loc = tuple[Any, ...]  # the key path to a value: field names, list indexes, table keys
 
 
-def _fail(errors: Errors, kind: str, loc: tuple[Any, ...], msg: str, value: Any) -> Any:
+def _fail(errors: Errors, kind: str, loc: Loc, msg: str, value: Any) -> Any:
     errors.append({"type": kind, "loc": loc, "msg": msg, "input": value})
     return _FAILED
 
@@ -216,7 +217,7 @@ class _Check:
 
     expected = "a valid value"
 
-    def run(self, value: Any, loc: tuple[Any, ...], errors: Errors, outer: Constraints | None) -> Any:
+    def run(self, value: Any, loc: Loc, errors: Errors, outer: Constraints | None) -> Any:
         raise NotImplementedError
 
     def describe_schema(self, outer: Constraints | None) -> dict[str, Any]:
@@ -228,7 +229,7 @@ class _AnyCheck(_Check):
         return value
 
 
-def _bounds(value: float, c: Constraints, loc: tuple[Any, ...], errors: Errors) -> Any:
+def _bounds(value: float, c: Constraints, loc: Loc, errors: Errors) -> Any:
     tests = (("ge", "greater_than_equal", "greater than or equal to", lambda b: value >= b),
              ("gt", "greater_than", "greater than", lambda b: value > b),
              ("le", "less_than_equal", "less than or equal to", lambda b: value <= b),
@@ -240,7 +241,7 @@ def _bounds(value: float, c: Constraints, loc: tuple[Any, ...], errors: Errors) 
     return value
 
 
-def _length(value: Any, size: int, noun: str, c: Constraints, loc: tuple[Any, ...], errors: Errors) -> Any:
+def _length(value: Any, size: int, noun: str, c: Constraints, loc: Loc, errors: Errors) -> Any:
     """`noun` is String, List or Dictionary; the wording is pydantic's, which operators may already know."""
     def amount(n: int) -> str:
         unit = "character" if noun == "String" else "item"
@@ -292,62 +293,10 @@ class _ScalarCheck(_Check):
         self.kind = kind
         self.constraints = constraints
         self.expected = _EXPECTED[kind]
+        self.parse = _PARSERS[kind]
 
     def run(self, value, loc, errors, outer):
-        c = self.constraints.over(outer)
-        kind = self.kind
-        if kind is bool:
-            return value if isinstance(value, bool) else _fail(errors, "bool_type", loc, "Input should be a valid "
-                                                               "boolean", value)
-        if kind is int:
-            return self._integer(value, c, loc, errors)
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return _fail(errors, "float_type", loc, "Input should be a valid number", value)
-            if isinstance(value, float) and not math.isfinite(value):
-                return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
-            if _bounds(value, c, loc, errors) is _FAILED:  # a huge int is compared exactly, not as a float
-                return _FAILED
-            try:
-                return float(value)
-            except OverflowError:
-                return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
-        if kind is type(None):
-            return None if value is None else _fail(errors, "none_required", loc, "Input should be None", value)
-        if kind is str:
-            if not isinstance(value, str) or not _encodable(value):
-                return _fail(errors, "string_type", loc, "Input should be a valid string", value)
-            if _length(value, len(value), "String", c, loc, errors) is _FAILED:
-                return _FAILED
-            if c.pattern is not None and not _compiled(c.pattern).search(value):
-                return _fail(errors, "string_pattern_mismatch", loc, f"String should match pattern '{c.pattern}'",
-                             value)
-            return value
-        if kind is Path:
-            if isinstance(value, (str, PurePath)):
-                return Path(value)
-            return _fail(errors, "path_type", loc, "Input should be a valid path", value)
-        # SecretStr
-        if not isinstance(value, (str, SecretStr)) or (isinstance(value, str) and not _encodable(value)):
-            return _fail(errors, "string_type", loc, "Input should be a valid string", value)
-        secret = value if isinstance(value, SecretStr) else SecretStr(value)
-        size = len(secret.get_secret_value())
-        return secret if _length(value, size, "String", c, loc, errors) is not _FAILED else _FAILED
-
-    def _integer(self, value: Any, c: Constraints, loc: tuple[Any, ...], errors: Errors) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return _fail(errors, "int_type", loc, "Input should be a valid integer", value)
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
-            if not value.is_integer():
-                return _fail(errors, "int_from_float", loc,
-                             "Input should be a valid integer, got a number with a fractional part", value)
-            if abs(value) >= 2 ** 63:  # 1e300 is no count of anything: as pydantic, no whole floats past 64 bits
-                return _fail(errors, "int_parsing_size", loc, "Input should be a valid integer, this float is "
-                             "past 64 bits", value)
-            value = int(value)
-        return _bounds(value, c, loc, errors)
+        return self.parse(value, self.constraints.over(outer), loc, errors)
 
     def describe_schema(self, outer):
         c = self.constraints.over(outer)
@@ -361,6 +310,72 @@ class _ScalarCheck(_Check):
         if c.max_length is not None:
             schema["maxLength"] = c.max_length
         return dict(sorted(schema.items()))
+
+
+def _boolean(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, bool):
+        return value
+    return _fail(errors, "bool_type", loc, "Input should be a valid boolean", value)
+
+
+def _integer(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _fail(errors, "int_type", loc, "Input should be a valid integer", value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
+        if not value.is_integer():
+            return _fail(errors, "int_from_float", loc,
+                         "Input should be a valid integer, got a number with a fractional part", value)
+        if abs(value) >= 2 ** 63:  # 1e300 is no count of anything: as pydantic, no whole floats past 64 bits
+            return _fail(errors, "int_parsing_size", loc, "Input should be a valid integer, this float is past 64 "
+                         "bits", value)
+        value = int(value)
+    return _bounds(value, c, loc, errors)
+
+
+def _number(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _fail(errors, "float_type", loc, "Input should be a valid number", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
+    if _bounds(value, c, loc, errors) is _FAILED:  # a huge int is compared exactly, not as a float
+        return _FAILED
+    try:
+        return float(value)
+    except OverflowError:
+        return _fail(errors, "finite_number", loc, "Input should be a finite number", value)
+
+
+def _text(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if not isinstance(value, str) or not _encodable(value):
+        return _fail(errors, "string_type", loc, "Input should be a valid string", value)
+    if _length(value, len(value), "String", c, loc, errors) is _FAILED:
+        return _FAILED
+    if c.pattern is not None and not _compiled(c.pattern).search(value):
+        return _fail(errors, "string_pattern_mismatch", loc, f"String should match pattern '{c.pattern}'", value)
+    return value
+
+
+def _secret(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    checked = _text(value, replace(c, pattern=None), loc, errors)
+    return SecretStr(checked) if checked is not _FAILED else _FAILED
+
+
+def _path(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    if isinstance(value, (str, PurePath)):
+        return Path(value)
+    return _fail(errors, "path_type", loc, "Input should be a valid path", value)
+
+
+def _none(value: Any, c: Constraints, loc: Loc, errors: Errors) -> Any:
+    return None if value is None else _fail(errors, "none_required", loc, "Input should be None", value)
+
+
+_PARSERS: dict[type, Callable[[Any, Constraints, Loc, Errors], Any]] = {
+    bool: _boolean, int: _integer, float: _number, str: _text, SecretStr: _secret, Path: _path, type(None): _none}
 
 
 def _encodable(text: str) -> bool:
@@ -384,6 +399,8 @@ class _LiteralCheck(_Check):
         self.expected = _either([repr(o) if isinstance(o, str) else str(o) for o in options])
 
     def run(self, value, loc, errors, outer):
+        if isinstance(value, str) and not _encodable(value):
+            return _fail(errors, "string_type", loc, "Input should be a valid string", value)
         for option in self.options:
             same_kind = (isinstance(option, str) == isinstance(value, str)
                          and isinstance(option, bool) == isinstance(value, bool))
@@ -487,7 +504,7 @@ _TYPE_ERRORS = {"bool_type", "int_type", "float_type", "string_type", "path_type
                 "literal_error", "list_type", "dict_type", "model_type"}
 
 
-def _type_error_only(found: Errors, loc: tuple[Any, ...]) -> bool:
+def _type_error_only(found: Errors, loc: Loc) -> bool:
     return len(found) == 1 and found[0]["loc"] == loc and found[0]["type"] in _TYPE_ERRORS
 
 
@@ -510,7 +527,7 @@ class _ValidatedCheck(_Check):
         return self.inner.describe_schema(outer)
 
 
-def _apply(funcs: list[Callable[[Any], Any]], value: Any, loc: tuple[Any, ...], errors: Errors) -> Any:
+def _apply(funcs: list[Callable[[Any], Any]], value: Any, loc: Loc, errors: Errors) -> Any:
     for func in funcs:
         try:
             value = func(value)
@@ -519,7 +536,7 @@ def _apply(funcs: list[Callable[[Any], Any]], value: Any, loc: tuple[Any, ...], 
     return value
 
 
-def _refused_by_validator(exc: ValueError | AssertionError, loc: tuple[Any, ...], errors: Errors, value: Any) -> Any:
+def _refused_by_validator(exc: ValueError | AssertionError, loc: Loc, errors: Errors, value: Any) -> Any:
     if isinstance(exc, AssertionError):
         return _fail(errors, "assertion_error", loc, f"Assertion failed, {exc}", value)
     return _fail(errors, "value_error", loc, f"Value error, {exc}", value)
@@ -594,14 +611,14 @@ class Record(metaclass=_RecordType):
         return record
 
     @classmethod
-    def _from_data(cls, data: Any, loc: tuple[Any, ...], errors: Errors) -> Any:
+    def _from_data(cls, data: Any, loc: Loc, errors: Errors) -> Any:
         record = cls.__new__(cls)
         return record if record._fill(data, loc, errors) else _FAILED
 
-    def _fill(self, data: Any, loc: tuple[Any, ...], errors: Errors) -> bool:
+    def _fill(self, data: Any, loc: Loc, errors: Errors) -> bool:
+        """Checks `data` into this record's fields; False (with `errors` added) when anything is wrong."""
         cls = type(self)
-        fields, field_validators, before_record, after_record = cls._resolved()
-        before = len(errors)
+        fields, _, before_record, after_record = cls._resolved()
         for name in before_record:
             data = _apply([getattr(cls, name)], data, loc, errors)
             if data is _FAILED:
@@ -610,6 +627,24 @@ class Record(metaclass=_RecordType):
             _fail(errors, "model_type", loc, f"Input should be a valid dictionary or instance of {cls.__name__}",
                   data)
             return False
+        values = cls._field_values(data, loc, errors)
+        if values is _FAILED:
+            return False
+        given = frozenset(key for key in data if key in fields)
+        object.__setattr__(self, "__dict__", {**values, "model_fields_set": given})
+        for name in after_record:  # only once every field is valid: a record validator may rely on each
+            try:
+                getattr(self, name)()
+            except (ValueError, AssertionError) as exc:
+                _refused_by_validator(exc, loc, errors, dict(data))
+                return False
+        return True
+
+    @classmethod
+    def _field_values(cls, data: Mapping[Any, Any], loc: Loc, errors: Errors) -> Any:
+        """Each field's checked value or default, or _FAILED with every problem of `data` in `errors`."""
+        fields, field_validators, _, _ = cls._resolved()
+        before = len(errors)
         for key in data:
             if key not in fields:
                 _fail(errors, "extra_forbidden", (*loc, key), "Extra inputs are not permitted", data[key])
@@ -618,28 +653,17 @@ class Record(metaclass=_RecordType):
             if name not in data:
                 if info.required:
                     _fail(errors, "missing", (*loc, name), "Field required", dict(data))
-                else:
-                    values[name] = info.default_value()
+                values[name] = None if info.required else info.default_value()
                 continue
             value_loc = (*loc, name)
-            validators = field_validators.get(name, ([], []))
-            value = _apply([getattr(cls, v) for v in validators[0]], data[name], value_loc, errors)
+            run_before, run_after = field_validators.get(name, ([], []))
+            value = _apply([getattr(cls, v) for v in run_before], data[name], value_loc, errors)
             if value is not _FAILED:
-                value = info.check.run(value, value_loc, errors, None)
+                value = info.check.run(value, value_loc, errors, None)  # type: ignore[union-attr]
             if value is not _FAILED:
-                value = _apply([getattr(cls, v) for v in validators[1]], value, value_loc, errors)
+                value = _apply([getattr(cls, v) for v in run_after], value, value_loc, errors)
             values[name] = value
-        if len(errors) > before:
-            return False
-        object.__setattr__(self, "__dict__", {**values, "model_fields_set": frozenset(k for k in data
-                                                                                        if k in fields)})
-        for name in after_record:
-            try:
-                getattr(self, name)()
-            except (ValueError, AssertionError) as exc:
-                _refused_by_validator(exc, loc, errors, dict(data))
-                return False
-        return True
+        return _FAILED if len(errors) > before else values
 
     @classmethod
     def _resolved(cls) -> tuple[dict[str, FieldInfo], dict[str, tuple[list[str], list[str]]], list[str], list[str]]:
