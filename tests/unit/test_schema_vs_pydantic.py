@@ -251,18 +251,10 @@ def _stricter_on_purpose(error: dict[str, Any]) -> bool:
     if kind == "finite_number":  # nan and inf are refused, and so is an int too large for a float
         return _not_finite(value)
     if kind == "string_type":  # a lone surrogate ("\\ud800" in JSON) is no text, even where nothing bounds it
-        return isinstance(value, str) and not _utf8(value)
+        return isinstance(value, str) and not schema._encodable(value)
     if kind == "union_type":  # one of those met in a union, as `tls: bool | Literal["auto"] = 1`
         return isinstance(value, (str, bool)) or _zero_or_one(value) or _not_finite(value)
     return False
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _zero_or_one(value: Any) -> bool:
