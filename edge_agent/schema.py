@@ -171,7 +171,8 @@ class ValidationError(ValueError):
         self._errors = errors
         lines = [f"{len(errors)} validation error{'s' if len(errors) != 1 else ''} for {title}"]
         for error in errors:
-            lines.append(".".join(map(str, error["loc"])) or "<top level>")
+            lines.append(".".join(_short_repr(part) if not isinstance(part, (str, int)) or len(str(part)) > 60
+                                  else str(part) for part in error["loc"]) or "<top level>")
             lines.append(f"  {error['msg']} [type={error['type']}, input_value={_short_repr(error['input'])}]")
         super().__init__("\n".join(lines))
 

@@ -324,3 +324,9 @@ def test_text_with_a_lone_surrogate_is_no_text():
     assert problems({"name": "a\ud800"}) == [(("name",), "Input should be a valid string")]
     assert problems({"name": "a", "path": "/x", "secret": "\udcff"}) == [
         (("secret",), "Input should be a valid string")]
+
+
+def test_the_message_of_an_error_stays_short_however_long_the_key():
+    with pytest.raises(ValidationError) as caught:
+        Outer.model_validate({"name": "a", "k" * 1_000_000: 1})
+    assert len(str(caught.value)) < 1000 and caught.value.errors()[0]["loc"] == ("k" * 1_000_000,)
