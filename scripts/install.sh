@@ -127,6 +127,24 @@ install_config() {
     chmod 0750 "$state"
 }
 
+refuse_an_upgrade_that_breaks_the_config() {
+    # An upgrade whose agent would refuse the kept config would stop a working gateway at the restart. Check the
+    # file with the new code before anything changes; refuse only where the installed agent still accepts it
+    # (a config that is already wrong is said below, as before).
+    [ -x "$opt/venv/bin/edge-agent" ] && [ -f "$etc/edge-agent.toml" ] || return 0
+    local status=0
+    PYTHONPATH="$source_dir" EDGE_AGENT_MODELS_DIR="$source_dir/models" "$opt/venv/bin/python" -m edge_agent \
+        config check "$etc/edge-agent.toml" >/dev/null || status=$?
+    [ "$status" = 78 ] || return 0   # valid, or the new code cannot run in the old venv: pip decides below
+    if EDGE_AGENT_MODELS_DIR="$opt/models" "$opt/venv/bin/edge-agent" config check "$etc/edge-agent.toml" \
+            >/dev/null 2>&1; then
+        echo "install.sh: the new edge-agent would refuse $etc/edge-agent.toml (the problems above), which the" \
+             "installed one runs with: nothing was changed and the running agent keeps going. Fix the file," \
+             "then run install.sh again." >&2
+        exit 78
+    fi
+}
+
 check_config() {
     # An upgrade may bound what an older agent accepted: say so now rather than at the restart.
     if EDGE_AGENT_MODELS_DIR="$opt/models" "$opt/venv/bin/edge-agent" config check "$etc/edge-agent.toml" \
@@ -185,6 +203,7 @@ if [ ! -x "$opt/venv/bin/python" ] && ! python3 -c 'import ensurepip' 2>/dev/nul
     echo "install.sh: python3 cannot create a venv: sudo apt-get install python3-venv" >&2
     exit 69
 fi
+refuse_an_upgrade_that_breaks_the_config
 ensure_account
 install_program
 install_config

@@ -122,6 +122,23 @@ def test_an_upgrade_says_when_the_kept_config_no_longer_passes_the_check(fake_ro
     assert "control.socket_path" in out.stderr and "has the problems above" in out.stdout
 
 
+def test_an_upgrade_whose_agent_would_refuse_the_config_the_running_one_accepts_changes_nothing(fake_root: Path):
+    """A stricter check in a new version must not stop a working gateway at the upgrade's restart."""
+    install(fake_root)
+    config = fake_root / "etc/edge-agent/edge-agent.toml"
+    config.write_text(config.read_text().replace('# socket_path = "/run/edge-agent/control.sock"', 'socket_path = ""'))
+    installed = fake_root / "opt/edge-agent/venv/bin/edge-agent"
+    installed.write_text("#!/bin/sh\nexit 0\n")  # the installed agent, an older one that accepts this file
+    before = {path: path.read_bytes() for path in (installed, config)}
+
+    result = subprocess.run(["bash", str(INSTALL), "--root", str(fake_root), "--pip-arg", "--no-deps"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 78, result.stdout + result.stderr
+    assert "control.socket_path" in result.stderr and "nothing was changed" in result.stderr
+    assert {path: path.read_bytes() for path in before} == before  # neither the program nor the config touched
+    assert not (fake_root / "etc/edge-agent/edge-agent.toml.dist").exists()
+
+
 def test_uninstall_keeps_config_and_state_and_purge_removes_everything(fake_root: Path):
     install(fake_root)
     (fake_root / "var/lib/edge-agent/outbox.sqlite").write_bytes(b"queued events")
