@@ -47,10 +47,8 @@ class Constraints:
     max_length: int | None = None
     pattern: str | None = None
 
-    def over(self, outer: Constraints | None) -> Constraints:
-        """These constraints, with the ones `outer` sets taking their place."""
-        if outer is None:
-            return self
+    def over(self, outer: Constraints) -> Constraints:
+        """These constraints, with the ones `outer` (the field's, or an enclosing Annotated's) sets in their place."""
         return replace(self, **{name: getattr(outer, name) for name in _CONSTRAINT_NAMES
                                 if getattr(outer, name) is not None})
 
@@ -136,11 +134,6 @@ class SecretStr:
         return f"SecretStr('{self}')"
 
 
-def ConfigDict(**settings: Any) -> dict[str, Any]:  # noqa: N802
-    """Kept for symmetry with pydantic: every record here is frozen and refuses unknown keys."""
-    return settings
-
-
 @dataclass(frozen=True)
 class _ValidatorDeclaration:
     func: Any  # a classmethod, or a plain function for record validators that run on the record
@@ -218,15 +211,15 @@ class _Check:
 
     expected = "a valid value"
 
-    def run(self, value: Any, loc: Loc, errors: Errors, outer: Constraints | None) -> Any:
+    def run(self, value: Any, loc: Loc, errors: Errors) -> Any:
         raise NotImplementedError
 
-    def describe_schema(self, outer: Constraints | None) -> dict[str, Any]:
+    def describe_schema(self) -> dict[str, Any]:
         return {}
 
 
 class _AnyCheck(_Check):
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         return value
 
 
@@ -296,11 +289,11 @@ class _ScalarCheck(_Check):
         self.expected = _EXPECTED[kind]
         self.parse = _PARSERS[kind]
 
-    def run(self, value, loc, errors, outer):
-        return self.parse(value, self.constraints.over(outer), loc, errors)
+    def run(self, value, loc, errors):
+        return self.parse(value, self.constraints, loc, errors)
 
-    def describe_schema(self, outer):
-        c = self.constraints.over(outer)
+    def describe_schema(self):
+        c = self.constraints
         schema: dict[str, Any] = {"type": _JSON_TYPES[self.kind]} if self.kind in _JSON_TYPES else {}
         for name, key in (("ge", "minimum"), ("gt", "exclusiveMinimum"), ("le", "maximum"),
                           ("lt", "exclusiveMaximum"), ("pattern", "pattern")):
@@ -399,7 +392,7 @@ class _LiteralCheck(_Check):
         self.options = options
         self.expected = _either([repr(o) if isinstance(o, str) else str(o) for o in options])
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         if isinstance(value, str) and not _encodable(value):
             return _fail(errors, "string_type", loc, "Input should be a valid string", value)
         for option in self.options:
@@ -409,7 +402,7 @@ class _LiteralCheck(_Check):
                 return option
         return _fail(errors, "literal_error", loc, f"Input should be {self.expected}", value)
 
-    def describe_schema(self, outer):
+    def describe_schema(self):
         schema: dict[str, Any] = {"enum": list(self.options)}
         if all(isinstance(o, str) for o in self.options):
             schema["type"] = "string"
@@ -423,13 +416,13 @@ class _ListCheck(_Check):
         self.item = item
         self.constraints = constraints
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         if not isinstance(value, (list, tuple)):
             return _fail(errors, "list_type", loc, "Input should be a valid list", value)
-        if _length(value, len(value), "List", self.constraints.over(outer), loc, errors) is _FAILED:
+        if _length(value, len(value), "List", self.constraints, loc, errors) is _FAILED:
             return _FAILED  # before the items: a list far too long is refused without walking it
         before = len(errors)
-        items = [self.item.run(item, (*loc, index), errors, None) for index, item in enumerate(value)]
+        items = [self.item.run(item, (*loc, index), errors) for index, item in enumerate(value)]
         return _FAILED if len(errors) > before else items
 
 
@@ -441,16 +434,16 @@ class _DictCheck(_Check):
         self.item = item
         self.constraints = constraints
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         if not isinstance(value, Mapping):
             return _fail(errors, "dict_type", loc, "Input should be a valid dictionary", value)
-        if _length(value, len(value), "Dictionary", self.constraints.over(outer), loc, errors) is _FAILED:
+        if _length(value, len(value), "Dictionary", self.constraints, loc, errors) is _FAILED:
             return _FAILED
         before = len(errors)
         checked = {}
         for key, item in value.items():
-            checked_key = self.key.run(key, (*loc, key, "[key]"), errors, None)
-            checked_item = self.item.run(item, (*loc, key), errors, None)
+            checked_key = self.key.run(key, (*loc, key, "[key]"), errors)
+            checked_item = self.item.run(item, (*loc, key), errors)
             if checked_key is not _FAILED:
                 checked[checked_key] = checked_item
         return _FAILED if len(errors) > before else checked
@@ -461,7 +454,7 @@ class _RecordCheck(_Check):
         self.record = record
         self.expected = f"a valid dictionary or instance of {record.__name__}"
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         if isinstance(value, self.record):
             return value
         return self.record._from_data(value, loc, errors)
@@ -475,15 +468,15 @@ class _UnionCheck(_Check):
         self.members = [m for m in members if not (isinstance(m, _ScalarCheck) and m.kind is type(None))]
         self.expected = _either([m.expected for m in self.members] + (["None"] if self.nullable else []))
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         if value is None and self.nullable:
             return None
         if len(self.members) == 1:
-            return self.members[0].run(value, loc, errors, outer)
+            return self.members[0].run(value, loc, errors)
         attempts = []
         for member in self.members:
             member_errors: Errors = []
-            checked = member.run(value, loc, member_errors, outer)
+            checked = member.run(value, loc, member_errors)
             if checked is not _FAILED:
                 return checked
             attempts.append(member_errors)
@@ -494,8 +487,8 @@ class _UnionCheck(_Check):
             return _FAILED
         return _fail(errors, "union_type", loc, f"Input should be {self.expected}", value)
 
-    def describe_schema(self, outer):
-        members = [m.describe_schema(outer) for m in self.members]
+    def describe_schema(self):
+        members = [m.describe_schema() for m in self.members]
         if self.nullable:
             members.append({"type": "null"})
         return {"anyOf": members}
@@ -518,14 +511,14 @@ class _ValidatedCheck(_Check):
         self.after = after
         self.expected = inner.expected
 
-    def run(self, value, loc, errors, outer):
+    def run(self, value, loc, errors):
         value = _apply(self.before, value, loc, errors)
         if value is not _FAILED:
-            value = self.inner.run(value, loc, errors, outer)
+            value = self.inner.run(value, loc, errors)
         return _apply(self.after, value, loc, errors) if value is not _FAILED else _FAILED
 
-    def describe_schema(self, outer):
-        return self.inner.describe_schema(outer)
+    def describe_schema(self):
+        return self.inner.describe_schema()
 
 
 def _apply(funcs: list[Callable[[Any], Any]], value: Any, loc: Loc, errors: Errors) -> Any:
@@ -660,7 +653,7 @@ class Record(metaclass=_RecordType):
             run_before, run_after = field_validators.get(name, ([], []))
             value = _apply([getattr(cls, v) for v in run_before], data[name], value_loc, errors)
             if value is not _FAILED:
-                value = info.check.run(value, value_loc, errors, None)  # type: ignore[union-attr]
+                value = info.check.run(value, value_loc, errors)  # type: ignore[union-attr]
             if value is not _FAILED:
                 value = _apply([getattr(cls, v) for v in run_after], value, value_loc, errors)
             values[name] = value
@@ -766,7 +759,7 @@ def json_schema(record: type[Record]) -> dict[str, Any]:
     """A JSON Schema of a flat record (fields of scalars, literals and their unions), as pydantic writes one."""
     properties = {}
     for name, info in record.model_fields.items():
-        schema = {**info.check.describe_schema(None), "title": name.replace("_", " ").title()}  # type: ignore[union-attr]
+        schema = {**info.check.describe_schema(), "title": name.replace("_", " ").title()}  # type: ignore[union-attr]
         if not info.required and info.default_factory is None:
             schema["default"] = info.default
         if info.description:
