@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Start-up cost: wall time of `edge-agent --help`, and of the daemon from exec to sd_notify READY=1.
+"""Start-up cost: wall time of `edge-agent --help`, of the daemon from exec to sd_notify READY=1, and of
+validating the default config (the first time, which resolves the records' type hints, and after).
 
 Usage: .venv/bin/python scripts/bench_startup.py [--runs 5]
 Prints medians (and min/max) in milliseconds; the daemon runs on simulated premises with a private
@@ -9,6 +10,7 @@ state dir and control socket, and is stopped with SIGTERM after READY.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -52,6 +54,29 @@ def time_ready(root: Path) -> float:
     return elapsed
 
 
+CONFIG_TIMES = """
+import json, time
+start = time.perf_counter()
+from edge_agent.config import load_config
+imported = time.perf_counter()
+load_config(None, env={})
+first = time.perf_counter()
+again = []
+for _ in range(50):
+    before = time.perf_counter()
+    load_config(None, env={})
+    again.append(time.perf_counter() - before)
+print(json.dumps({"first": first - imported, "again": sorted(again)[len(again) // 2]}))
+"""
+
+
+def time_config_validation() -> dict[str, float]:
+    """In a fresh interpreter: the first validation of the default config, and the median of 50 after it."""
+    done = subprocess.run([sys.executable, "-c", CONFIG_TIMES], check=True, capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    return json.loads(done.stdout)
+
+
 def report(name: str, seconds: list[float]) -> None:
     ms = [s * 1000 for s in seconds]
     median = statistics.median(ms)
@@ -67,6 +92,9 @@ def main() -> None:
         time_help()  # warm the page cache and .pyc files; the first run measures the disk, not us
         report("edge-agent --help", [time_help() for _ in range(args.runs)])
         report("daemon exec -> READY=1", [time_ready(root) for _ in range(args.runs)])
+        validations = [time_config_validation() for _ in range(args.runs)]
+        report("config: first validation", [v["first"] for v in validations])
+        report("config: validation after", [v["again"] for v in validations])
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
